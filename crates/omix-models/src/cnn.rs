@@ -1,0 +1,163 @@
+//! The sequence CNN: convolution blocks, global pooling or flattening, dense layers.
+
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig1d};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+
+use crate::config::{CnnSpec, ConvLayerConfig, GlobalPool, InputShape, ModelError, Padding};
+
+/// Conv1d → (batch-norm) → ReLU → (max-pool) → dropout.
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    conv: Conv1d,
+    norm: Option<BatchNorm>,
+    pool: Option<MaxPool1d>,
+    dropout: Dropout,
+}
+
+impl ConvBlock {
+    fn new(channels_in: usize, layer: &ConvLayerConfig, device: &Device) -> Self {
+        let padding = match layer.padding {
+            Padding::Valid => PaddingConfig1d::Valid,
+            Padding::Same => PaddingConfig1d::Same,
+        };
+        Self {
+            conv: Conv1dConfig::new(channels_in, layer.filters, layer.width)
+                .with_dilation(layer.dilation)
+                .with_padding(padding)
+                .init(device),
+            norm: layer.batch_norm.then(|| BatchNormConfig::new(layer.filters).init(device)),
+            pool: (layer.pool > 1).then(|| MaxPool1dConfig::new(layer.pool).init()),
+            dropout: DropoutConfig::new(layer.dropout).init(),
+        }
+    }
+
+    /// # Shapes
+    /// - input: `[batch, channels_in, length]`
+    /// - output: `[batch, filters, length']`
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let x = self.conv.forward(x); // [B, F, L - span + 1] (valid) or [B, F, L] (same)
+        let x = match &self.norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        };
+        let x = relu(x);
+        let x = match &self.pool {
+            Some(pool) => pool.forward(x), // [B, F, L / pool]
+            None => x,
+        };
+        self.dropout.forward(x)
+    }
+}
+
+/// A CNN over one-hot sequences; the primer CNN and every `cnn` config build one.
+#[derive(Module, Debug)]
+pub struct SequenceCnn {
+    blocks: Vec<ConvBlock>,
+    dense: Vec<Linear>,
+    dense_dropout: Dropout,
+    output: Linear,
+    /// 0 = flatten, 1 = global max, 2 = global mean.
+    global_pool: usize,
+}
+
+impl SequenceCnn {
+    pub(crate) fn new(spec: &CnnSpec, input: InputShape, device: &Device) -> Result<Self, ModelError> {
+        let mut features = spec.output_features(input)?;
+        let mut channels = input.channels;
+        let mut blocks = Vec::with_capacity(spec.conv.len());
+        for layer in &spec.conv {
+            blocks.push(ConvBlock::new(channels, layer, device));
+            channels = layer.filters;
+        }
+        let mut dense = Vec::with_capacity(spec.dense.len());
+        for &units in &spec.dense {
+            dense.push(LinearConfig::new(features, units).init(device));
+            features = units;
+        }
+        Ok(Self {
+            blocks,
+            dense,
+            dense_dropout: DropoutConfig::new(spec.dense_dropout).init(),
+            output: LinearConfig::new(features, input.outputs).init(device),
+            global_pool: match spec.global_pool {
+                GlobalPool::None => 0,
+                GlobalPool::Max => 1,
+                GlobalPool::Mean => 2,
+            },
+        })
+    }
+
+    /// Logits for a one-hot batch.
+    ///
+    /// # Shapes
+    /// - input: `[batch, channels, length]`
+    /// - output: `[batch, outputs]`
+    pub fn forward(&self, input: Tensor<3>) -> Tensor<2> {
+        let mut x = input;
+        for block in &self.blocks {
+            x = block.forward(x); // [B, F_i, L_i]
+        }
+        let mut x: Tensor<2> = match self.global_pool {
+            1 => x.max_dim(2).squeeze_dim(2), // [B, F]
+            2 => x.mean_dim(2).squeeze_dim(2), // [B, F]
+            _ => x.flatten(1, 2),              // [B, F * L]
+        };
+        for layer in &self.dense {
+            x = self.dense_dropout.forward(relu(layer.forward(x))); // [B, units]
+        }
+        self.output.forward(x) // [B, outputs]
+    }
+
+    /// The first convolution's weights `[filters, channels, width]`.
+    pub fn first_layer_filters(&self) -> Option<Tensor<3>> {
+        self.blocks.first().map(|block| block.conv.weight.val())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ModelConfig;
+
+    #[test]
+    fn primer_forward_shape() -> Result<(), ModelError> {
+        let device = Device::flex();
+        let input = InputShape { channels: 4, length: 50, outputs: 3 };
+        let model = ModelConfig::primer().init(input, &device)?;
+        let y = model.forward(Tensor::zeros([5, 4, 50], &device));
+        assert_eq!(y.dims(), [5, 3]);
+        let params = ModelConfig::primer().parameter_count(input)?;
+        assert_eq!(crate::Model::num_params(&model), params);
+        Ok(())
+    }
+
+    #[test]
+    fn deep_cnn_forward_shape() -> Result<(), ModelError> {
+        let device = Device::flex();
+        let layer = |filters, pool| ConvLayerConfig {
+            filters,
+            width: 5,
+            dilation: 2,
+            pool,
+            batch_norm: true,
+            dropout: 0.1,
+            padding: Padding::Same,
+        };
+        let config = ModelConfig::Cnn {
+            conv: vec![layer(8, 2), layer(16, 2)],
+            global_pool: GlobalPool::Max,
+            dense: vec![12],
+            dense_dropout: 0.2,
+        };
+        let input = InputShape { channels: 20, length: 64, outputs: 2 };
+        let model = config.init(input, &device)?;
+        assert_eq!(model.forward(Tensor::zeros([3, 20, 64], &device)).dims(), [3, 2]);
+        // burn also counts the batch-norm running mean and variance (2 per filter).
+        let running_statistics = 2 * (8 + 16);
+        assert_eq!(crate::Model::num_params(&model), config.parameter_count(input)? + running_statistics);
+        Ok(())
+    }
+}

@@ -1,0 +1,355 @@
+//! Serde configs for the architectures, and the shape arithmetic they share.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::cnn::SequenceCnn;
+use crate::Model;
+
+/// Errors in a model config, found before any weight is allocated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// A layer shrinks the sequence to nothing.
+    #[error(
+        "model: convolution layer {layer} (width {width}, dilation {dilation}) and its pooling leave no positions from an input of length {length}; shorten the filters, reduce pooling or use padding = \"same\""
+    )]
+    SequenceTooShort { layer: usize, width: usize, dilation: usize, length: usize },
+    /// A numeric setting is out of its range.
+    #[error("model: {field} = {value} is invalid: {reason}")]
+    InvalidSetting { field: String, value: String, reason: &'static str },
+}
+
+/// What the model sees and must produce, taken from the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputShape {
+    /// One-hot channels (4 for DNA/RNA, 20 for protein).
+    pub channels: usize,
+    /// Sequence length after cropping/padding.
+    pub length: usize,
+    /// Number of logits (1 for binary, classes for multi-class, tasks for multi-label).
+    pub outputs: usize,
+}
+
+/// Convolution padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Padding {
+    /// No padding: the output is `length - dilation*(width-1)` long.
+    #[default]
+    Valid,
+    /// Zero padding that keeps the length.
+    Same,
+}
+
+/// How the last convolution's output is reduced before the dense layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GlobalPool {
+    /// Flatten channels × positions (position-aware, as the primer CNN).
+    #[default]
+    None,
+    /// Maximum over positions per filter (DeepBind-style).
+    Max,
+    /// Mean over positions per filter.
+    Mean,
+}
+
+/// One convolution block: Conv1d → (batch-norm) → ReLU → (max-pool) → (dropout).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvLayerConfig {
+    /// Number of filters.
+    pub filters: usize,
+    /// Filter width in positions (nucleotides for the first layer).
+    pub width: usize,
+    /// Spacing between filter taps.
+    #[serde(default = "one")]
+    pub dilation: usize,
+    /// Max-pool size and stride after the activation (1 = none).
+    #[serde(default = "one")]
+    pub pool: usize,
+    /// Batch normalisation before the activation.
+    #[serde(default)]
+    pub batch_norm: bool,
+    /// Dropout probability after pooling.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Padding of the convolution.
+    #[serde(default)]
+    pub padding: Padding,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The `[model]` table: which architecture, and its hyper-parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ModelConfig {
+    /// The CNN of Zou et al. 2019 ("A primer on deep learning in genomics", Nat Genet 51:12):
+    /// Conv1d 32×12 → ReLU → MaxPool 4 → Dense 16 → ReLU → output.
+    Primer,
+    /// A configurable CNN: convolution blocks, optional global pooling, dense layers.
+    Cnn {
+        /// Convolution blocks, first to last.
+        conv: Vec<ConvLayerConfig>,
+        /// Reduction of the last block's output before the dense layers.
+        #[serde(default)]
+        global_pool: GlobalPool,
+        /// Hidden dense layer sizes (ReLU), before the output layer.
+        #[serde(default)]
+        dense: Vec<usize>,
+        /// Dropout probability after each hidden dense layer.
+        #[serde(default)]
+        dense_dropout: f64,
+    },
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self::Primer
+    }
+}
+
+/// The fully specified CNN that both `primer` and `cnn` configs resolve to.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CnnSpec {
+    pub conv: Vec<ConvLayerConfig>,
+    pub global_pool: GlobalPool,
+    pub dense: Vec<usize>,
+    pub dense_dropout: f64,
+}
+
+impl ModelConfig {
+    /// The primer CNN preset.
+    pub fn primer() -> Self {
+        Self::Primer
+    }
+
+    /// Short name of the architecture, as written in configs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Primer => "primer",
+            Self::Cnn { .. } => "cnn",
+        }
+    }
+
+    pub(crate) fn cnn_spec(&self) -> CnnSpec {
+        match self {
+            Self::Primer => CnnSpec {
+                conv: vec![ConvLayerConfig {
+                    filters: 32,
+                    width: 12,
+                    dilation: 1,
+                    pool: 4,
+                    batch_norm: false,
+                    dropout: 0.0,
+                    padding: Padding::Valid,
+                }],
+                global_pool: GlobalPool::None,
+                dense: vec![16],
+                dense_dropout: 0.0,
+            },
+            Self::Cnn { conv, global_pool, dense, dense_dropout } => CnnSpec {
+                conv: conv.clone(),
+                global_pool: *global_pool,
+                dense: dense.clone(),
+                dense_dropout: *dense_dropout,
+            },
+        }
+    }
+
+    /// Validate the config against an input shape, one error per broken rule.
+    pub fn check(&self, input: InputShape) -> Result<(), ModelError> {
+        let spec = self.cnn_spec();
+        spec.output_features(input).map(|_| ())
+    }
+
+    /// Width of the first-layer filters, in positions (nucleotides).
+    pub fn first_layer_width(&self) -> Option<usize> {
+        self.cnn_spec().conv.first().map(|layer| layer.dilation * (layer.width - 1) + 1)
+    }
+
+    /// Number of weight layers (convolutions + dense + output).
+    pub fn depth(&self) -> usize {
+        let spec = self.cnn_spec();
+        spec.conv.len() + spec.dense.len() + 1
+    }
+
+    /// Number of trainable parameters for an input shape, computed without allocating.
+    pub fn parameter_count(&self, input: InputShape) -> Result<usize, ModelError> {
+        let spec = self.cnn_spec();
+        let mut count = 0;
+        let mut channels = input.channels;
+        for layer in &spec.conv {
+            count += layer.filters * channels * layer.width + layer.filters;
+            if layer.batch_norm {
+                count += 2 * layer.filters;
+            }
+            channels = layer.filters;
+        }
+        let mut features = spec.output_features(input)?;
+        for &units in &spec.dense {
+            count += features * units + units;
+            features = units;
+        }
+        count += features * input.outputs + input.outputs;
+        Ok(count)
+    }
+
+    /// Allocate the model on a device (seed the device first for reproducible weights).
+    pub fn init(&self, input: InputShape, device: &Device) -> Result<Model, ModelError> {
+        let spec = self.cnn_spec();
+        Ok(Model::Cnn(SequenceCnn::new(&spec, input, device)?))
+    }
+}
+
+impl CnnSpec {
+    /// Length after each convolution block, or the error for the first that empties it.
+    pub fn lengths(&self, input: InputShape) -> Result<Vec<usize>, ModelError> {
+        let mut length = input.length;
+        let mut lengths = Vec::with_capacity(self.conv.len());
+        for (index, layer) in self.conv.iter().enumerate() {
+            check_layer(index + 1, layer)?;
+            let span = layer.dilation * (layer.width - 1) + 1;
+            let too_short = ModelError::SequenceTooShort {
+                layer: index + 1,
+                width: layer.width,
+                dilation: layer.dilation,
+                length: input.length,
+            };
+            if layer.padding == Padding::Valid {
+                if length < span {
+                    return Err(too_short);
+                }
+                length = length - span + 1;
+            }
+            length /= layer.pool;
+            if length == 0 {
+                return Err(too_short);
+            }
+            lengths.push(length);
+        }
+        Ok(lengths)
+    }
+
+    /// Number of features entering the first dense layer.
+    pub fn output_features(&self, input: InputShape) -> Result<usize, ModelError> {
+        if input.channels == 0 || input.length == 0 || input.outputs == 0 {
+            return Err(ModelError::InvalidSetting {
+                field: "input".into(),
+                value: format!("{input:?}"),
+                reason: "channels, length and outputs must be positive",
+            });
+        }
+        if !(0.0..1.0).contains(&self.dense_dropout) {
+            return Err(ModelError::InvalidSetting {
+                field: "dense_dropout".into(),
+                value: self.dense_dropout.to_string(),
+                reason: "a probability in [0, 1) is required",
+            });
+        }
+        if let Some(position) = self.dense.iter().position(|&units| units == 0) {
+            return Err(ModelError::InvalidSetting {
+                field: format!("dense[{position}]"),
+                value: "0".into(),
+                reason: "a dense layer needs at least one unit",
+            });
+        }
+        let lengths = self.lengths(input)?;
+        let (channels, length) = match (self.conv.last(), lengths.last()) {
+            (Some(layer), Some(&length)) => (layer.filters, length),
+            _ => (input.channels, input.length),
+        };
+        Ok(match self.global_pool {
+            GlobalPool::None => channels * length,
+            GlobalPool::Max | GlobalPool::Mean => channels,
+        })
+    }
+}
+
+fn check_layer(index: usize, layer: &ConvLayerConfig) -> Result<(), ModelError> {
+    let invalid = |field: &str, value: String, reason| ModelError::InvalidSetting {
+        field: format!("conv[{index}].{field}"),
+        value,
+        reason,
+    };
+    if layer.filters == 0 {
+        return Err(invalid("filters", "0".into(), "at least one filter is required"));
+    }
+    if layer.width == 0 {
+        return Err(invalid("width", "0".into(), "a filter must be at least 1 wide"));
+    }
+    if layer.dilation == 0 {
+        return Err(invalid("dilation", "0".into(), "dilation starts at 1"));
+    }
+    if layer.pool == 0 {
+        return Err(invalid("pool", "0".into(), "use 1 for no pooling"));
+    }
+    if !(0.0..1.0).contains(&layer.dropout) {
+        return Err(invalid("dropout", layer.dropout.to_string(), "a probability in [0, 1) is required"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PRIMER_INPUT: InputShape = InputShape { channels: 4, length: 50, outputs: 1 };
+
+    #[test]
+    fn primer_parameter_count_matches_the_paper_layout() -> Result<(), ModelError> {
+        // conv 32*4*12+32 = 1568; after valid conv 39, pool 4 -> 9; dense 288*16+16 = 4624; out 17.
+        assert_eq!(ModelConfig::primer().parameter_count(PRIMER_INPUT)?, 1568 + 4624 + 17);
+        Ok(())
+    }
+
+    #[test]
+    fn too_short_input_is_an_error() {
+        let input = InputShape { channels: 4, length: 10, outputs: 1 };
+        assert!(matches!(
+            ModelConfig::primer().check(input),
+            Err(ModelError::SequenceTooShort { layer: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn zero_filters_is_an_error() {
+        let config = ModelConfig::Cnn {
+            conv: vec![ConvLayerConfig {
+                filters: 0,
+                width: 8,
+                dilation: 1,
+                pool: 1,
+                batch_norm: false,
+                dropout: 0.0,
+                padding: Padding::Same,
+            }],
+            global_pool: GlobalPool::Max,
+            dense: vec![],
+            dense_dropout: 0.0,
+        };
+        assert!(matches!(config.check(PRIMER_INPUT), Err(ModelError::InvalidSetting { .. })));
+    }
+
+    #[test]
+    fn config_round_trips_through_toml() -> Result<(), Box<dyn std::error::Error>> {
+        let text = r#"
+            kind = "cnn"
+            global_pool = "max"
+            dense = [32]
+            [[conv]]
+            filters = 16
+            width = 8
+            batch_norm = true
+        "#;
+        let config: ModelConfig = toml::from_str(text)?;
+        assert_eq!(config.first_layer_width(), Some(8));
+        assert_eq!(config.depth(), 3);
+        let back: ModelConfig = toml::from_str(&toml::to_string(&config)?)?;
+        assert_eq!(back, config);
+        Ok(())
+    }
+}
