@@ -1,0 +1,213 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Deep learning for omics data: train, evaluate, predict and explain sequence models.
+#[derive(Debug, Parser)]
+#[command(name = "omix", version, propagate_version = true, arg_required_else_help = true)]
+#[command(after_help = "Start with `omix quickstart`, then `omix train --help`.")]
+pub struct Cli {
+    /// Worker threads for the CPU backend (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model from a TOML experiment config or from flags.
+    #[command(after_help = TRAIN_EXAMPLES)]
+    Train(TrainArgs),
+    /// Metrics of a trained run on any labelled data.
+    #[command(after_help = EVALUATE_EXAMPLES)]
+    Evaluate(EvaluateArgs),
+    /// Predictions of a trained run, streamed as TSV.
+    #[command(after_help = PREDICT_EXAMPLES)]
+    Predict(PredictArgs),
+    /// Simulate the primer's motif data set, train the primer CNN and report test metrics.
+    #[command(after_help = "Example:\n  omix quickstart --out runs/quickstart")]
+    Quickstart(QuickstartArgs),
+    /// Throughput of one-hot encoding and primer-CNN training (sequences/s).
+    #[command(after_help = "Example:\n  omix bench --threads 2\n  (bench/pytorch_primer.py measures PyTorch on the same model)")]
+    Bench(BenchArgs),
+}
+
+const TRAIN_EXAMPLES: &str = "Examples:
+  omix train examples/primer.toml
+  omix train --input sequences.txt --labels labels.txt --out runs/primer
+  omix train --input GABPA_AC.seq.gz --shuffled-negatives 1 --test-input GABPA_B.seq.gz \\
+             --seq-column seq --label-column Bound --model cnn --out runs/gabpa
+  omix train --class bound=pos.fa --class unbound=neg.fa --alphabet rna --out runs/rbp
+  omix train examples/primer.toml --resume          # continue a killed run";
+
+const EVALUATE_EXAMPLES: &str = "Examples:
+  omix evaluate runs/primer --input more_sequences.txt --labels more_labels.txt
+  omix evaluate runs/gabpa --input GABPA_B.seq.gz -o gabpa_b_metrics.json";
+
+const PREDICT_EXAMPLES: &str = "Examples:
+  omix predict runs/primer --input new_sequences.txt -o predictions.tsv
+  omix predict runs/rbp --input sites.fa | head";
+
+/// Where sequences (and labels) come from, in flag form.
+#[derive(Debug, Clone, Default, Args)]
+pub struct InputArgs {
+    /// Sequence file: one per line, FASTA, or TSV/CSV with a header (plain or gzip).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Labels: one per line (for a sequence-per-line input) or a table keyed by record id (for FASTA).
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// One FASTA file per class, as NAME=FILE (repeat the flag).
+    #[arg(long = "class", value_name = "NAME=FILE")]
+    pub classes: Vec<String>,
+    /// Table column with the sequences (default: seq / sequence).
+    #[arg(long, value_name = "NAME")]
+    pub seq_column: Option<String>,
+    /// Table column with the labels (default: label / class / bound / y / target).
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    /// Table column with record ids.
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+}
+
+/// Model choices from flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelChoice {
+    /// The primer CNN (Conv1d 32×12, MaxPool 4, Dense 16).
+    Primer,
+    /// A configurable CNN (defaults: 2 conv blocks, global max pool, dense 32).
+    Cnn,
+}
+
+/// `omix train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Experiment config (TOML with [data], [model], [train]); paths in it are relative to it.
+    #[arg(value_name = "CONFIG.toml")]
+    pub config: Option<PathBuf>,
+    /// Run folder to write (default: runs/<config name> or runs/omix).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue a killed run from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Replace an existing run folder.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// A separate test file (same layout as --input); otherwise a random test fraction is held out.
+    #[arg(long, value_name = "FILE")]
+    pub test_input: Option<PathBuf>,
+    /// Labels of --test-input.
+    #[arg(long, value_name = "FILE")]
+    pub test_labels: Option<PathBuf>,
+    /// Table column assigning rows to train/validation/test.
+    #[arg(long, value_name = "NAME")]
+    pub split_column: Option<String>,
+    /// Model architecture.
+    #[arg(long, value_enum)]
+    pub model: Option<ModelChoice>,
+    /// Alphabet of the sequences.
+    #[arg(long, value_parser = ["dna", "rna", "protein"])]
+    pub alphabet: Option<String>,
+    /// Model input length (sequences of other lengths: see --length-policy).
+    #[arg(long, value_name = "N")]
+    pub length: Option<usize>,
+    /// Sequences of another length: refuse, or centre-crop/pad.
+    #[arg(long, value_parser = ["refuse", "center"])]
+    pub length_policy: Option<String>,
+    /// Dinucleotide-shuffled negatives per positive (for positive-only data).
+    #[arg(long, value_name = "N")]
+    pub shuffled_negatives: Option<usize>,
+    /// Drop validation/test sequences that also occur (or their reverse complement) in training.
+    #[arg(long)]
+    pub drop_duplicates: bool,
+    /// Class weights: balanced.
+    #[arg(long)]
+    pub balanced: bool,
+    /// Seed for splits, shuffles, initialisation and batch order.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Maximum epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Batch size.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Learning rate.
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Stop after this many epochs (the checkpoint stays resumable; for testing resume).
+    #[arg(long, hide = true)]
+    pub stop_after: Option<usize>,
+}
+
+/// `omix evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// A run folder written by `omix train`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Also write the metrics as JSON here.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `omix predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// A run folder written by `omix train`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output TSV (default: standard output).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+}
+
+/// `omix quickstart`.
+#[derive(Debug, Args)]
+pub struct QuickstartArgs {
+    /// Run folder (default: runs/quickstart).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Seed of the simulation and the training.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `omix bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Sequences to one-hot encode.
+    #[arg(long, default_value_t = 200_000)]
+    pub encode_sequences: usize,
+    /// Training batches to time.
+    #[arg(long, default_value_t = 200)]
+    pub train_batches: usize,
+    /// Batch size for training.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Write the table as JSON too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}

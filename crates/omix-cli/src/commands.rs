@@ -1,0 +1,361 @@
+//! What each subcommand does.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
+use omix_data::{ClassFile, ClassWeight, DataConfig, Dataset, DuplicatePolicy, NamedWeight, SourceConfig};
+use omix_encode::{Alphabet, LengthPolicy};
+use omix_io::write_atomically;
+use omix_models::{ConvLayerConfig, GlobalPool, ModelConfig, Padding};
+use omix_train::run::{files, write_predictions};
+use omix_train::{ExperimentConfig, RunDir, TrainOptions, compute_metrics, predict_scores, run_experiment};
+
+use crate::cli::{Cli, Command, EvaluateArgs, InputArgs, ModelChoice, PredictArgs, QuickstartArgs, TrainArgs};
+
+/// Dispatch a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train(args),
+        Command::Evaluate(args) => evaluate(args),
+        Command::Predict(args) => predict(args),
+        Command::Quickstart(args) => quickstart(args),
+        Command::Bench(args) => crate::bench::run(args),
+    }
+}
+
+fn log_line(line: &str) {
+    eprintln!("{line}");
+}
+
+/// The flag form of a source.
+fn source_from_args(args: &InputArgs) -> Result<SourceConfig> {
+    let mut classes = Vec::with_capacity(args.classes.len());
+    for class in &args.classes {
+        let Some((label, path)) = class.split_once('=') else {
+            bail!("--class {class:?}: expected NAME=FILE, e.g. --class bound=positives.fa");
+        };
+        if label.is_empty() || path.is_empty() {
+            bail!("--class {class:?}: both NAME and FILE are needed, e.g. --class bound=positives.fa");
+        }
+        classes.push(ClassFile { label: label.to_string(), path: PathBuf::from(path) });
+    }
+    let source = SourceConfig {
+        input: args.input.clone(),
+        labels: args.labels.clone(),
+        classes,
+        seq_column: args.seq_column.clone(),
+        label_column: args.label_column.clone(),
+        id_column: args.id_column.clone(),
+        ..SourceConfig::default()
+    };
+    if source.is_empty() {
+        bail!("no input: give --input FILE (with --labels for one sequence per line, or a label column) or --class NAME=FILE");
+    }
+    Ok(source)
+}
+
+/// The default `cnn` of the flag interface: two convolution blocks, global max pooling.
+fn default_cnn() -> ModelConfig {
+    ModelConfig::Cnn {
+        conv: vec![
+            ConvLayerConfig {
+                filters: 64,
+                width: 15,
+                dilation: 1,
+                pool: 1,
+                batch_norm: false,
+                dropout: 0.0,
+                padding: Padding::Same,
+            },
+        ],
+        global_pool: GlobalPool::Max,
+        dense: vec![32],
+        dense_dropout: 0.2,
+    }
+}
+
+fn resolve(base: &Path, path: &mut PathBuf) {
+    if path.is_relative() {
+        *path = base.join(&*path);
+    }
+}
+
+fn resolve_source(base: &Path, source: &mut SourceConfig) {
+    for path in [&mut source.input, &mut source.labels].into_iter().flatten() {
+        resolve(base, path);
+    }
+    for class in &mut source.classes {
+        resolve(base, &mut class.path);
+    }
+}
+
+fn resolve_data(base: &Path, data: &mut DataConfig) {
+    for path in [&mut data.input, &mut data.labels].into_iter().flatten() {
+        resolve(base, path);
+    }
+    for class in &mut data.classes {
+        resolve(base, &mut class.path);
+    }
+    if let Some(test) = &mut data.test {
+        resolve_source(base, test);
+    }
+}
+
+fn load_config(path: &Path) -> Result<ExperimentConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
+    let mut config = ExperimentConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    resolve_data(&base, &mut config.data);
+    Ok(config)
+}
+
+fn apply_flags(config: &mut ExperimentConfig, args: &TrainArgs) -> Result<()> {
+    let data = &mut config.data;
+    if args.input.input.is_some() || !args.input.classes.is_empty() {
+        let source = source_from_args(&args.input)?;
+        data.input = source.input;
+        data.labels = source.labels;
+        data.classes = source.classes;
+    }
+    if let Some(column) = &args.input.seq_column {
+        data.seq_column = Some(column.clone());
+    }
+    if let Some(column) = &args.input.label_column {
+        data.label_column = Some(column.clone());
+    }
+    if let Some(column) = &args.input.id_column {
+        data.id_column = Some(column.clone());
+    }
+    if let Some(column) = &args.split_column {
+        data.split_column = Some(column.clone());
+    }
+    if let Some(test) = &args.test_input {
+        data.test = Some(SourceConfig {
+            input: Some(test.clone()),
+            labels: args.test_labels.clone(),
+            seq_column: data.seq_column.clone(),
+            label_column: data.label_column.clone(),
+            id_column: data.id_column.clone(),
+            ..SourceConfig::default()
+        });
+    }
+    if let Some(alphabet) = &args.alphabet {
+        data.alphabet = match alphabet.as_str() {
+            "rna" => Alphabet::Rna,
+            "protein" => Alphabet::Protein,
+            _ => Alphabet::Dna,
+        };
+    }
+    if let Some(length) = args.length {
+        data.length = Some(length);
+    }
+    if let Some(policy) = &args.length_policy {
+        data.length_policy = if policy == "center" { LengthPolicy::CenterCropPad } else { LengthPolicy::Refuse };
+    }
+    if let Some(n) = args.shuffled_negatives {
+        data.shuffled_negatives = n;
+    }
+    if args.drop_duplicates {
+        data.duplicates = DuplicatePolicy::Drop;
+    }
+    if args.balanced {
+        data.class_weight = ClassWeight::Named(NamedWeight::Balanced);
+    }
+    match args.model {
+        Some(ModelChoice::Primer) => config.model = ModelConfig::Primer,
+        Some(ModelChoice::Cnn) => config.model = default_cnn(),
+        None => {}
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    if let Some(epochs) = args.epochs {
+        config.train.epochs = epochs;
+    }
+    if let Some(batch) = args.batch_size {
+        config.train.batch_size = batch;
+    }
+    if let Some(lr) = args.learning_rate {
+        config.train.learning_rate = lr;
+    }
+    Ok(())
+}
+
+/// Prepare the run folder: refuse to mix runs unless resuming or forced.
+fn prepare_run_dir(out: &Path, resume: bool, force: bool) -> Result<()> {
+    if !out.exists() || resume {
+        return Ok(());
+    }
+    let is_run = out.join(files::CONFIG).exists();
+    let is_empty = out.read_dir().map(|mut d| d.next().is_none()).unwrap_or(false);
+    if is_empty {
+        return Ok(());
+    }
+    if force && is_run {
+        std::fs::remove_dir_all(out).with_context(|| format!("cannot replace the run folder {}", out.display()))?;
+        return Ok(());
+    }
+    if is_run {
+        bail!("the run folder {} already exists; pass --resume to continue it, --force to replace it, or --out for another", out.display());
+    }
+    bail!("{} exists and is not an omix run folder; choose another --out", out.display());
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let mut config = match &args.config {
+        Some(path) => load_config(path)?,
+        None => {
+            source_from_args(&args.input)?;
+            ExperimentConfig { seed: 42, data: DataConfig::default(), model: ModelConfig::Primer, train: Default::default() }
+        }
+    };
+    apply_flags(&mut config, &args)?;
+    let out = match (&args.out, &args.config) {
+        (Some(out), _) => out.clone(),
+        (None, Some(path)) => {
+            PathBuf::from("runs").join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into()))
+        }
+        (None, None) => PathBuf::from("runs/omix"),
+    };
+    if args.resume {
+        let run = RunDir::new(&out);
+        if out.join(files::CONFIG).exists() {
+            config = run.config()?;
+            eprintln!("resuming {} with its saved config", out.display());
+        }
+    }
+    prepare_run_dir(&out, args.resume, args.force)?;
+    let options = TrainOptions {
+        resume: args.resume,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        stop_after: args.stop_after,
+    };
+    let started = Instant::now();
+    let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
+    if !summary.finished {
+        eprintln!("stopped after {} epochs as asked; continue with --resume", summary.epochs);
+        return Ok(());
+    }
+    for (split, metrics) in &summary.metrics {
+        println!("{split:<10} {}", metrics.summary());
+    }
+    eprintln!(
+        "run folder: {} (best epoch {} of {}; {:.1}s)",
+        out.display(),
+        summary.best_epoch,
+        summary.epochs,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn evaluate(args: EvaluateArgs) -> Result<()> {
+    let run = RunDir::new(&args.run);
+    let device = Device::flex();
+    let (model, schema) = run.load_model(&device)?;
+    let source = source_from_args(&args.input)?;
+    let config = run.config()?;
+    let dataset = Dataset::load_for_model(&source, &schema, true)?;
+    let indices: Vec<usize> = (0..dataset.examples.len()).collect();
+    let scores = predict_scores(&model, &dataset, &indices, 256, &device);
+    let metrics = compute_metrics(&dataset, &indices, &scores, config.train.threshold)?;
+    println!("{} examples: {}", indices.len(), metrics.summary());
+    if let Some(output) = &args.output {
+        let text = serde_json::to_string_pretty(&metrics)?;
+        write_atomically(output, |out| out.write_all(text.as_bytes()))?;
+        eprintln!("metrics written to {}", output.display());
+    }
+    Ok(())
+}
+
+fn predict(args: PredictArgs) -> Result<()> {
+    let run = RunDir::new(&args.run);
+    let device = Device::flex();
+    let (model, schema) = run.load_model(&device)?;
+    let config = run.config()?;
+    let source = source_from_args(&args.input)?;
+    let dataset = Dataset::load_for_model(&source, &schema, false)?;
+    let indices: Vec<usize> = (0..dataset.examples.len()).collect();
+    let threshold = config.train.threshold;
+    let batch = args.batch_size.max(1);
+    let stream = |out: &mut dyn Write| -> std::io::Result<()> {
+        for (number, chunk) in indices.chunks(batch).enumerate() {
+            let scores = predict_scores(&model, &dataset, chunk, batch, &device);
+            write_predictions(out, &dataset, chunk, &scores, threshold, number == 0)?;
+        }
+        out.flush()
+    };
+    match &args.output {
+        Some(path) => {
+            write_atomically(path, |out| stream(out))?;
+            eprintln!("{} predictions written to {}", indices.len(), path.display());
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            stream(&mut out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The quickstart experiment: the primer's simulated motif data and CNN.
+pub fn quickstart_config(data_dir: &Path, seed: u64) -> ExperimentConfig {
+    ExperimentConfig {
+        seed,
+        data: DataConfig {
+            input: Some(data_dir.join("sequences.txt")),
+            labels: Some(data_dir.join("labels.txt")),
+            validation_fraction: 0.15,
+            test_fraction: 0.15,
+            ..DataConfig::default()
+        },
+        model: ModelConfig::Primer,
+        train: omix_train::TrainConfig { epochs: 40, patience: 6, batch_size: 32, ..Default::default() },
+    }
+}
+
+fn quickstart(args: QuickstartArgs) -> Result<()> {
+    let started = Instant::now();
+    let out = args.out.unwrap_or_else(|| PathBuf::from("runs/quickstart"));
+    prepare_run_dir(&out, false, true)?;
+    let data_dir = out.join("data");
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let simulated = plant_motif(2000, 50, PRIMER_MOTIF, args.seed);
+    eprintln!(
+        "simulated 2,000 random 50-bp sequences, the motif {} planted in half (seed {})",
+        String::from_utf8_lossy(PRIMER_MOTIF),
+        args.seed
+    );
+    write_atomically(&data_dir.join("sequences.txt"), |w| {
+        for sequence in &simulated.sequences {
+            w.write_all(sequence)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    write_atomically(&data_dir.join("labels.txt"), |w| {
+        for label in &simulated.labels {
+            writeln!(w, "{label}")?;
+        }
+        Ok(())
+    })?;
+    let config = quickstart_config(&data_dir, args.seed);
+    let options = TrainOptions { resume: false, progress: !args.quiet && std::io::stderr().is_terminal(), stop_after: None };
+    let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
+    for (split, metrics) in &summary.metrics {
+        println!("{split:<10} {}", metrics.summary());
+    }
+    eprintln!(
+        "run folder: {} (best epoch {} of {}; {:.1}s in all)",
+        out.display(),
+        summary.best_epoch,
+        summary.epochs,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

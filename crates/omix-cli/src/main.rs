@@ -1,0 +1,40 @@
+//! `omix`: deep learning for omics data from the command line.
+
+mod bench;
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    if let Some(threads) = cli.threads {
+        // burn's flex backend runs on rayon's global pool.
+        if let Err(error) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
+            eprintln!("error: cannot set {threads} threads: {error}");
+            return ExitCode::from(2);
+        }
+    }
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // A closed pipe (`omix predict ... | head`) is not an error.
+            if error.chain().any(|cause| {
+                cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            let mut message = format!("error: {error}");
+            for cause in error.chain().skip(1) {
+                let text = cause.to_string();
+                if !message.contains(&text) {
+                    message.push_str(&format!("\n  caused by: {text}"));
+                }
+            }
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}

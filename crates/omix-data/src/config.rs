@@ -1,0 +1,410 @@
+//! The `[data]` table of an experiment config.
+
+use std::path::PathBuf;
+
+use omix_encode::{Alphabet, Ambiguity, LengthPolicy};
+use serde::{Deserialize, Serialize};
+
+use crate::DataError;
+
+/// How an input file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Detect from the content: '>' starts FASTA, a tab or comma in the first line a table, else lines.
+    #[default]
+    Auto,
+    /// One sequence per line (labels in a second file, one per line).
+    Lines,
+    /// FASTA (labels per class file, or in a label table keyed by record id).
+    Fasta,
+    /// A delimited table (TSV/CSV) with a header and named columns.
+    Table,
+}
+
+/// One FASTA (or lines) file holding the examples of one class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassFile {
+    /// The class name.
+    pub label: String,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// Where examples come from: one of the supported layouts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Layout of `input` (and of the class files).
+    #[serde(default)]
+    pub format: Format,
+    /// The sequence file (lines, FASTA or table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<PathBuf>,
+    /// Labels: one per line (for lines input) or a table keyed by record id (for FASTA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<PathBuf>,
+    /// One file per class, instead of `input` + `labels`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassFile>,
+    /// Table column holding the sequence (default: seq / sequence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq_column: Option<String>,
+    /// Table column holding the label (default: label / class / bound / y / target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_column: Option<String>,
+    /// Table columns holding 0/1 targets for a multi-label task, instead of `label_column`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub label_columns: Vec<String>,
+    /// Table column holding record ids (default: id / name, else `line{N}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_column: Option<String>,
+    /// Table column assigning each row to train / validation / test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_column: Option<String>,
+}
+
+impl SourceConfig {
+    /// Whether any input is named.
+    pub fn is_empty(&self) -> bool {
+        self.input.is_none() && self.classes.is_empty()
+    }
+}
+
+/// Cross-split duplicates: report them, or also drop them from validation and test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DuplicatePolicy {
+    /// Report counts and examples, keep the data as is.
+    #[default]
+    Report,
+    /// Drop validation/test examples whose sequence (or its reverse complement) is in an earlier split.
+    Drop,
+}
+
+/// Per-class loss weights.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ClassWeight {
+    /// `"none"` or `"balanced"`.
+    Named(NamedWeight),
+    /// One weight per class, in class order.
+    Explicit(Vec<f64>),
+    /// No weighting.
+    #[default]
+    #[serde(skip)]
+    Unset,
+}
+
+/// Named class-weight schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NamedWeight {
+    /// Every class weighs 1.
+    None,
+    /// n_samples / (n_classes × n_class) on the training split (scikit-learn's "balanced").
+    Balanced,
+}
+
+/// The kind of prediction task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Two classes, one sigmoid output.
+    Binary,
+    /// Several exclusive classes, softmax outputs.
+    Multiclass,
+    /// Several independent 0/1 targets, one sigmoid output each.
+    Multilabel,
+}
+
+/// The `[data]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Layout of `input`.
+    #[serde(default)]
+    pub format: Format,
+    /// The sequence file (lines, FASTA or table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<PathBuf>,
+    /// Labels file (lines) or label table (FASTA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<PathBuf>,
+    /// One file per class.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassFile>,
+    /// Table column holding the sequence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq_column: Option<String>,
+    /// Table column holding the label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_column: Option<String>,
+    /// Table columns holding multi-label 0/1 targets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub label_columns: Vec<String>,
+    /// Table column holding ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_column: Option<String>,
+    /// Table column assigning rows to splits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_column: Option<String>,
+    /// A separate test set (same layouts); its examples all go to the test split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<SourceConfig>,
+    /// Sequence alphabet.
+    #[serde(default = "default_alphabet")]
+    pub alphabet: Alphabet,
+    /// Encoding of N / IUPAC ambiguity codes: all-zero or uniform column.
+    #[serde(default)]
+    pub ambiguity: Ambiguity,
+    /// Sequence length the model sees (default: the data's length, which must then be uniform,
+    /// or its maximum with `length_policy = "center"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<usize>,
+    /// Sequences of another length: refuse, or centre-crop/pad.
+    #[serde(default = "default_length_policy")]
+    pub length_policy: LengthPolicy,
+    /// Class order (default: sorted labels, a recognised negative such as 0/false/neg first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_names: Option<Vec<String>>,
+    /// For a binary task, the label counted as positive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive_label: Option<String>,
+    /// Dinucleotide-shuffled negatives generated per positive (0 = none), within each split.
+    #[serde(default)]
+    pub shuffled_negatives: usize,
+    /// Label given to shuffled negatives.
+    #[serde(default = "default_negative_label")]
+    pub negative_label: String,
+    /// Fraction of examples (without an assigned split) held out for validation.
+    #[serde(default = "default_validation_fraction")]
+    pub validation_fraction: f64,
+    /// Fraction held out for test (ignored when a test file or split column gives a test set).
+    #[serde(default = "default_test_fraction")]
+    pub test_fraction: f64,
+    /// Keep class proportions equal across splits.
+    #[serde(default = "yes")]
+    pub stratify: bool,
+    /// Cross-split duplicates: report, or drop from validation/test.
+    #[serde(default)]
+    pub duplicates: DuplicatePolicy,
+    /// Class weights in the loss.
+    #[serde(default, skip_serializing_if = "is_unset")]
+    pub class_weight: ClassWeight,
+    /// Oversample minority classes in the training split up to the majority count.
+    #[serde(default)]
+    pub oversample: bool,
+}
+
+fn is_unset(weight: &ClassWeight) -> bool {
+    *weight == ClassWeight::Unset
+}
+fn default_alphabet() -> Alphabet {
+    Alphabet::Dna
+}
+fn default_length_policy() -> LengthPolicy {
+    LengthPolicy::Refuse
+}
+fn default_negative_label() -> String {
+    "0".into()
+}
+fn default_validation_fraction() -> f64 {
+    0.1
+}
+fn default_test_fraction() -> f64 {
+    0.1
+}
+fn yes() -> bool {
+    true
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            format: Format::Auto,
+            input: None,
+            labels: None,
+            classes: Vec::new(),
+            seq_column: None,
+            label_column: None,
+            label_columns: Vec::new(),
+            id_column: None,
+            split_column: None,
+            test: None,
+            alphabet: Alphabet::Dna,
+            ambiguity: Ambiguity::Zero,
+            length: None,
+            length_policy: LengthPolicy::Refuse,
+            class_names: None,
+            positive_label: None,
+            shuffled_negatives: 0,
+            negative_label: default_negative_label(),
+            validation_fraction: default_validation_fraction(),
+            test_fraction: default_test_fraction(),
+            stratify: true,
+            duplicates: DuplicatePolicy::Report,
+            class_weight: ClassWeight::Unset,
+            oversample: false,
+        }
+    }
+}
+
+impl DataConfig {
+    /// The training source described by the top-level fields.
+    pub fn source(&self) -> SourceConfig {
+        SourceConfig {
+            format: self.format,
+            input: self.input.clone(),
+            labels: self.labels.clone(),
+            classes: self.classes.clone(),
+            seq_column: self.seq_column.clone(),
+            label_column: self.label_column.clone(),
+            label_columns: self.label_columns.clone(),
+            id_column: self.id_column.clone(),
+            split_column: self.split_column.clone(),
+        }
+    }
+
+    /// Check the settings, one error per rule.
+    pub fn check(&self) -> Result<(), DataError> {
+        let source = self.source();
+        check_source(&source, "input")?;
+        if let Some(test) = &self.test {
+            check_source(test, "test")?;
+        }
+        let fraction_ok = |value: f64| (0.0..1.0).contains(&value);
+        if !fraction_ok(self.validation_fraction) {
+            return Err(DataError::Config {
+                field: "validation_fraction",
+                message: format!("{} is not in [0, 1)", self.validation_fraction),
+            });
+        }
+        if !fraction_ok(self.test_fraction) {
+            return Err(DataError::Config {
+                field: "test_fraction",
+                message: format!("{} is not in [0, 1)", self.test_fraction),
+            });
+        }
+        if self.validation_fraction + self.test_fraction >= 1.0 {
+            return Err(DataError::Config {
+                field: "validation_fraction",
+                message: format!(
+                    "validation ({}) and test ({}) fractions leave nothing to train on",
+                    self.validation_fraction, self.test_fraction
+                ),
+            });
+        }
+        if self.length == Some(0) {
+            return Err(DataError::Config { field: "length", message: "must be positive".into() });
+        }
+        if self.shuffled_negatives > 0 && self.alphabet == Alphabet::Protein {
+            return Err(DataError::Config {
+                field: "shuffled_negatives",
+                message: "dinucleotide shuffling applies to DNA/RNA, not protein".into(),
+            });
+        }
+        if self.shuffled_negatives > 0 && !self.label_columns.is_empty() {
+            return Err(DataError::Config {
+                field: "shuffled_negatives",
+                message: "is for binary data; a multi-label task cannot get shuffled negatives".into(),
+            });
+        }
+        if let ClassWeight::Explicit(weights) = &self.class_weight {
+            if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+                return Err(DataError::Config {
+                    field: "class_weight",
+                    message: format!("{weights:?}: weights must be finite and non-negative"),
+                });
+            }
+        }
+        if let Some(names) = &self.class_names {
+            let mut sorted = names.clone();
+            sorted.sort();
+            sorted.dedup();
+            if sorted.len() != names.len() || names.len() < 2 {
+                return Err(DataError::Config {
+                    field: "class_names",
+                    message: format!("{names:?}: at least two distinct names are needed"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_source(source: &SourceConfig, what: &'static str) -> Result<(), DataError> {
+    if source.input.is_some() && !source.classes.is_empty() {
+        return Err(DataError::Config {
+            field: what,
+            message: "give either an input file or per-class files (classes), not both".into(),
+        });
+    }
+    if source.is_empty() {
+        return Err(DataError::Config {
+            field: what,
+            message: "no input: set `input` (with `labels` or a label column) or `classes`".into(),
+        });
+    }
+    if !source.classes.is_empty() && source.classes.len() < 2 && what == "input" {
+        // One class file is allowed only together with shuffled negatives; checked at load time.
+    }
+    if source.label_column.is_some() && !source.label_columns.is_empty() {
+        return Err(DataError::Config {
+            field: what,
+            message: "give label_column (one label) or label_columns (multi-label), not both".into(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_config_uses_defaults() -> Result<(), Box<dyn std::error::Error>> {
+        let config: DataConfig = toml::from_str("input = \"seqs.txt\"\nlabels = \"labels.txt\"")?;
+        config.check()?;
+        assert_eq!(config.validation_fraction, 0.1);
+        assert_eq!(config.alphabet, Alphabet::Dna);
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        let result: Result<DataConfig, _> = toml::from_str("inptu = \"x\"");
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn class_weight_forms_parse() -> Result<(), Box<dyn std::error::Error>> {
+        let balanced: DataConfig = toml::from_str("input = \"x\"\nclass_weight = \"balanced\"")?;
+        assert_eq!(balanced.class_weight, ClassWeight::Named(NamedWeight::Balanced));
+        let explicit: DataConfig = toml::from_str("input = \"x\"\nclass_weight = [1.0, 3.0]")?;
+        assert_eq!(explicit.class_weight, ClassWeight::Explicit(vec![1.0, 3.0]));
+        Ok(())
+    }
+
+    #[test]
+    fn fractions_must_leave_training_data() {
+        let config = DataConfig {
+            input: Some("x".into()),
+            validation_fraction: 0.5,
+            test_fraction: 0.5,
+            ..DataConfig::default()
+        };
+        assert!(matches!(config.check(), Err(DataError::Config { field: "validation_fraction", .. })));
+    }
+
+    #[test]
+    fn input_and_classes_are_exclusive() {
+        let config = DataConfig {
+            input: Some("x".into()),
+            classes: vec![ClassFile { label: "a".into(), path: "a.fa".into() }],
+            ..DataConfig::default()
+        };
+        assert!(config.check().is_err());
+    }
+}

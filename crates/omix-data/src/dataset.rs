@@ -1,0 +1,592 @@
+//! The labelled, validated, split data set that training and evaluation consume.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use omix_encode::{Alphabet, Ambiguity, Encoder, LengthPolicy, dinucleotide_shuffle, fit_length};
+use rand::SeedableRng;
+use rand::seq::IndexedRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ClassWeight, DataConfig, DuplicatePolicy, NamedWeight, SourceConfig, Task};
+use crate::load::{RawLabel, RawRecord, read_source};
+use crate::split::{DuplicateReport, Split, assign, find_duplicates};
+use crate::DataError;
+
+/// What an example should be predicted as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A class index (binary: 0 negative, 1 positive).
+    Class(usize),
+    /// Multi-label 0/1 values, one per task.
+    Tasks(Vec<bool>),
+    /// Unknown (prediction input).
+    Unlabelled,
+}
+
+/// One example, ready to encode.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Record id (derived examples get a suffix such as `:shuffle1`).
+    pub id: String,
+    /// Sequence after length fitting, validated against the alphabet.
+    pub sequence: Vec<u8>,
+    /// What to predict.
+    pub target: Target,
+    /// Index into [`Dataset::files`] of the sequence file.
+    pub file: usize,
+    /// 1-based line of the record in that file.
+    pub line: u64,
+    /// Its split.
+    pub split: Split,
+    /// For a shuffled negative: the index of the example it was shuffled from.
+    pub shuffled_from: Option<usize>,
+}
+
+/// The encoding and label settings a trained model depends on; stored in the run folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    /// Task kind.
+    pub task: Task,
+    /// Class names (binary/multi-class, index order) or task names (multi-label).
+    pub class_names: Vec<String>,
+    /// Alphabet.
+    pub alphabet: Alphabet,
+    /// Ambiguity encoding.
+    pub ambiguity: Ambiguity,
+    /// Model input length.
+    pub length: usize,
+    /// Length policy for new data.
+    pub length_policy: LengthPolicy,
+}
+
+impl Schema {
+    /// Number of model outputs.
+    pub fn outputs(&self) -> usize {
+        match self.task {
+            Task::Binary => 1,
+            Task::Multiclass | Task::Multilabel => self.class_names.len(),
+        }
+    }
+
+    /// One-hot channels.
+    pub fn channels(&self) -> usize {
+        self.alphabet.size()
+    }
+
+    /// The encoder for this schema.
+    pub fn encoder(&self) -> Encoder {
+        Encoder::new(self.alphabet, self.ambiguity)
+    }
+}
+
+/// Class counts of one split.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitSummary {
+    /// The split.
+    pub split: Split,
+    /// Number of examples.
+    pub examples: usize,
+    /// Examples per class (multi-label: positives per task).
+    pub per_class: Vec<usize>,
+}
+
+/// What happened to the data on its way in; written to the run folder and shown before training.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataReport {
+    /// Records read from the files.
+    pub records_read: usize,
+    /// Sequences centre-cropped or padded to the model length.
+    pub length_adjusted: usize,
+    /// Shuffled negatives generated.
+    pub shuffled_negatives: usize,
+    /// Cross-split duplicates.
+    pub duplicates: DuplicateReport,
+    /// Validation/test examples dropped as duplicates of earlier splits.
+    pub dropped_duplicates: usize,
+    /// Per split class counts.
+    pub splits: Vec<SplitSummary>,
+}
+
+/// A labelled data set with a split per example.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Encoding and label settings.
+    pub schema: Schema,
+    /// All examples, every split.
+    pub examples: Vec<Example>,
+    /// Files the examples came from.
+    pub files: Vec<PathBuf>,
+    /// What happened on loading.
+    pub report: DataReport,
+}
+
+fn is_missing(text: &str) -> bool {
+    matches!(text.trim().to_ascii_lowercase().as_str(), "" | "nan" | "na" | "n/a" | "null" | "none" | "?")
+}
+
+/// Labels recognised as the negative class of a binary task, lowest priority last.
+const NEGATIVE_NAMES: [&str; 8] = ["0", "false", "neg", "negative", "unbound", "no", "background", "-1"];
+
+fn infer_class_names(labels: &BTreeSet<String>, positive: Option<&str>) -> Vec<String> {
+    let mut names: Vec<String> = labels.iter().cloned().collect();
+    if names.len() == 2 {
+        if let Some(positive) = positive {
+            names.sort_by_key(|name| name == positive);
+        } else if let Some(negative) = NEGATIVE_NAMES
+            .iter()
+            .find_map(|n| names.iter().position(|name| name.eq_ignore_ascii_case(n)))
+        {
+            names.swap(0, negative);
+        }
+    }
+    names
+}
+
+impl Dataset {
+    /// Read, validate and split the data a config describes.
+    pub fn load(config: &DataConfig, seed: u64) -> Result<Dataset, DataError> {
+        config.check()?;
+        let mut files = Vec::new();
+        let mut raw = read_source(&config.source(), &mut files, true)?;
+        let task_names = std::mem::take(&mut raw.task_names);
+        let mut records = raw.records;
+        if let Some(test) = &config.test {
+            let test_raw = read_source(test, &mut files, true)?;
+            if test_raw.task_names != task_names {
+                return Err(DataError::Config {
+                    field: "test",
+                    message: format!(
+                        "the test set's label columns {:?} differ from the training data's {:?}",
+                        test_raw.task_names, task_names
+                    ),
+                });
+            }
+            records.extend(test_raw.records.into_iter().map(|mut record| {
+                record.split = Some(Split::Test);
+                record
+            }));
+        }
+        let records_read = records.len();
+
+        // Classes.
+        let (task, class_names) = if !task_names.is_empty() {
+            (Task::Multilabel, task_names)
+        } else {
+            let mut labels = BTreeSet::new();
+            for record in &records {
+                if let RawLabel::Single { text, file, line } = &record.label {
+                    if is_missing(text) {
+                        return Err(DataError::MissingLabel {
+                            path: files[*file].clone(),
+                            line: *line,
+                            record: record.id.clone(),
+                            value: text.clone(),
+                        });
+                    }
+                    labels.insert(text.trim().to_string());
+                }
+            }
+            if config.shuffled_negatives > 0 {
+                labels.insert(config.negative_label.clone());
+            }
+            let names = match &config.class_names {
+                Some(names) => names.clone(),
+                None => infer_class_names(&labels, config.positive_label.as_deref()),
+            };
+            if names.len() < 2 {
+                return Err(DataError::SingleClass {
+                    what: files.first().map(|f| f.display().to_string()).unwrap_or_default(),
+                    class: names.first().cloned().unwrap_or_default(),
+                });
+            }
+            if let Some(positive) = &config.positive_label {
+                if names.len() != 2 || names[1] != *positive {
+                    return Err(DataError::Config {
+                        field: "positive_label",
+                        message: format!("{positive:?} is not one of the two classes {names:?}"),
+                    });
+                }
+            }
+            let task = if names.len() == 2 { Task::Binary } else { Task::Multiclass };
+            (task, names)
+        };
+
+        // Length.
+        let length = match config.length {
+            Some(length) => length,
+            None => match config.length_policy {
+                LengthPolicy::CenterCropPad => records.iter().map(|r| r.sequence.len()).max().unwrap_or(0),
+                LengthPolicy::Refuse => records.first().map(|r| r.sequence.len()).unwrap_or(0),
+            },
+        };
+        let schema = Schema {
+            task,
+            class_names,
+            alphabet: config.alphabet,
+            ambiguity: config.ambiguity,
+            length,
+            length_policy: config.length_policy,
+        };
+        let length_reason = match config.length {
+            Some(_) => "the configured `length`".to_string(),
+            None => match records.first() {
+                Some(first) => format!(
+                    "the length of the first record, {:?} at {}:{}",
+                    first.id,
+                    files[first.file].display(),
+                    first.location.line
+                ),
+                None => String::new(),
+            },
+        };
+        let mut report = DataReport { records_read, ..DataReport::default() };
+        let mut examples = Vec::with_capacity(records.len());
+        for record in records {
+            let split = record.split;
+            let example = make_example(record, &schema, &files, &length_reason, &mut report, true)?;
+            examples.push((example, split));
+        }
+
+        // Splits.
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut assigned: Vec<Option<Split>> = examples.iter().map(|(_, split)| *split).collect();
+        let has = |split| assigned.iter().any(|s| *s == Some(split));
+        let fractions = (
+            if has(Split::Validation) { 0.0 } else { config.validation_fraction },
+            if has(Split::Test) { 0.0 } else { config.test_fraction },
+        );
+        let strata: Vec<usize> = examples
+            .iter()
+            .map(|(example, _)| match (&example.target, config.stratify) {
+                (Target::Class(class), true) => *class,
+                _ => 0,
+            })
+            .collect();
+        assign(&mut assigned, &strata, fractions, &mut rng);
+        let mut examples: Vec<Example> = examples
+            .into_iter()
+            .zip(assigned)
+            .map(|((mut example, _), split)| {
+                example.split = split.unwrap_or(Split::Train);
+                example
+            })
+            .collect();
+
+        // Duplicates across splits.
+        let (duplicates, flagged) = {
+            let sequences: Vec<&[u8]> = examples.iter().map(|e| e.sequence.as_slice()).collect();
+            let ids: Vec<&str> = examples.iter().map(|e| e.id.as_str()).collect();
+            let splits: Vec<Split> = examples.iter().map(|e| e.split).collect();
+            find_duplicates(&sequences, &ids, &splits, schema.alphabet)
+        };
+        report.duplicates = duplicates;
+        if config.duplicates == DuplicatePolicy::Drop {
+            let before = examples.len();
+            let mut keep = flagged.iter().map(|f| !f);
+            examples.retain(|_| keep.next().unwrap_or(true));
+            report.dropped_duplicates = before - examples.len();
+            report.duplicates.dropped = true;
+        }
+
+        // Shuffled negatives, each in the split of the positive it comes from.
+        if config.shuffled_negatives > 0 {
+            let negative = schema.class_names.iter().position(|n| *n == config.negative_label).unwrap_or(0);
+            let mut generated = Vec::new();
+            for (index, example) in examples.iter().enumerate() {
+                if example.target == Target::Class(negative) {
+                    continue;
+                }
+                for copy in 0..config.shuffled_negatives {
+                    generated.push(Example {
+                        id: format!("{}:shuffle{}", example.id, copy + 1),
+                        sequence: dinucleotide_shuffle(&example.sequence, &mut rng),
+                        target: Target::Class(negative),
+                        file: example.file,
+                        line: example.line,
+                        split: example.split,
+                        shuffled_from: Some(index),
+                    });
+                }
+            }
+            report.shuffled_negatives = generated.len();
+            examples.extend(generated);
+        }
+
+        let dataset = Dataset { schema, examples, files, report };
+        let mut dataset = dataset;
+        dataset.report.splits = Split::ALL.iter().map(|&split| dataset.summary(split)).collect();
+        for summary in &dataset.report.splits {
+            if summary.examples == 0 {
+                return Err(DataError::EmptySplit { split: summary.split.name(), total: dataset.examples.len() });
+            }
+        }
+        let train = &dataset.report.splits[0];
+        if dataset.schema.task != Task::Multilabel {
+            let present = train.per_class.iter().filter(|&&n| n > 0).count();
+            if present < 2 {
+                let class = train
+                    .per_class
+                    .iter()
+                    .position(|&n| n > 0)
+                    .map(|i| dataset.schema.class_names[i].clone())
+                    .unwrap_or_default();
+                return Err(DataError::SingleClass { what: "the training split".into(), class });
+            }
+        }
+        Ok(dataset)
+    }
+
+    /// Read data for evaluation or prediction with a trained model's schema; every example is put in the test split.
+    pub fn load_for_model(source: &SourceConfig, schema: &Schema, require_labels: bool) -> Result<Dataset, DataError> {
+        let mut files = Vec::new();
+        let raw = read_source(source, &mut files, require_labels)?;
+        if schema.task == Task::Multilabel && require_labels && raw.task_names != schema.class_names {
+            return Err(DataError::Config {
+                field: "label_columns",
+                message: format!("the model predicts {:?} but the data has {:?}", schema.class_names, raw.task_names),
+            });
+        }
+        let mut report = DataReport { records_read: raw.records.len(), ..DataReport::default() };
+        let reason = "the trained model's input length".to_string();
+        let mut examples = Vec::with_capacity(raw.records.len());
+        for record in raw.records {
+            let mut example = make_example(record, schema, &files, &reason, &mut report, require_labels)?;
+            example.split = Split::Test;
+            examples.push(example);
+        }
+        let mut dataset = Dataset { schema: schema.clone(), examples, files, report };
+        dataset.report.splits = vec![dataset.summary(Split::Test)];
+        Ok(dataset)
+    }
+
+    /// Class counts of one split.
+    pub fn summary(&self, split: Split) -> SplitSummary {
+        let mut per_class = vec![0; self.schema.class_names.len()];
+        let mut examples = 0;
+        for example in self.examples.iter().filter(|e| e.split == split) {
+            examples += 1;
+            match &example.target {
+                Target::Class(class) => per_class[*class] += 1,
+                Target::Tasks(values) => {
+                    for (count, &value) in per_class.iter_mut().zip(values) {
+                        *count += usize::from(value);
+                    }
+                }
+                Target::Unlabelled => {}
+            }
+        }
+        SplitSummary { split, examples, per_class }
+    }
+
+    /// Indices of the examples of one split, in file order.
+    pub fn indices(&self, split: Split) -> Vec<usize> {
+        (0..self.examples.len()).filter(|&i| self.examples[i].split == split).collect()
+    }
+
+    /// Per-class loss weights from the training split (all 1 when unset or "none").
+    pub fn class_weights(&self, weight: &ClassWeight) -> Result<Vec<f32>, DataError> {
+        let classes = self.schema.class_names.len();
+        match weight {
+            ClassWeight::Unset | ClassWeight::Named(NamedWeight::None) => Ok(vec![1.0; classes]),
+            ClassWeight::Explicit(weights) => {
+                if weights.len() != classes {
+                    return Err(DataError::Config {
+                        field: "class_weight",
+                        message: format!("{} weights given for {} classes {:?}", weights.len(), classes, self.schema.class_names),
+                    });
+                }
+                Ok(weights.iter().map(|&w| w as f32).collect())
+            }
+            ClassWeight::Named(NamedWeight::Balanced) => {
+                if self.schema.task == Task::Multilabel {
+                    return Err(DataError::Config {
+                        field: "class_weight",
+                        message: "\"balanced\" applies to binary and multi-class tasks".into(),
+                    });
+                }
+                let summary = self.summary(Split::Train);
+                let present = summary.per_class.iter().filter(|&&n| n > 0).count().max(1);
+                Ok(summary
+                    .per_class
+                    .iter()
+                    .map(|&n| if n == 0 { 0.0 } else { summary.examples as f32 / (present as f32 * n as f32) })
+                    .collect())
+            }
+        }
+    }
+
+    /// Training indices for one pass: minority classes oversampled (seeded) when asked.
+    pub fn training_indices(&self, oversample: bool, seed: u64) -> Vec<usize> {
+        let train = self.indices(Split::Train);
+        if !oversample || self.schema.task == Task::Multilabel {
+            return train;
+        }
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); self.schema.class_names.len()];
+        for &index in &train {
+            if let Target::Class(class) = self.examples[index].target {
+                by_class[class].push(index);
+            }
+        }
+        let largest = by_class.iter().map(Vec::len).max().unwrap_or(0);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6f76_6572);
+        let mut indices = train;
+        for members in by_class.iter().filter(|m| !m.is_empty()) {
+            for _ in members.len()..largest {
+                if let Some(&pick) = members.choose(&mut rng) {
+                    indices.push(pick);
+                }
+            }
+        }
+        indices
+    }
+
+    /// Encode examples into a `[batch, channels, length]` buffer (channel-major per example).
+    pub fn encode_batch(&self, indices: &[usize], encoder: &Encoder, buffer: &mut Vec<f32>) {
+        let block = self.schema.channels() * self.schema.length;
+        buffer.clear();
+        buffer.resize(indices.len() * block, 0.0);
+        for (chunk, &index) in buffer.chunks_mut(block).zip(indices) {
+            // Sequences were validated and fitted on loading, so encoding cannot fail here.
+            if encoder.encode_into(&self.examples[index].sequence, chunk).is_err() {
+                chunk.fill(0.0);
+            }
+        }
+    }
+
+    /// Targets as a `[batch, outputs]` matrix: 0/1 for binary and multi-label, one-hot for multi-class.
+    pub fn target_matrix(&self, indices: &[usize]) -> Vec<f32> {
+        let outputs = self.schema.outputs();
+        let mut matrix = vec![0.0; indices.len() * outputs];
+        for (row, &index) in matrix.chunks_mut(outputs).zip(indices) {
+            match (&self.examples[index].target, self.schema.task) {
+                (Target::Class(class), Task::Binary) => row[0] = *class as f32,
+                (Target::Class(class), _) => row[*class] = 1.0,
+                (Target::Tasks(values), _) => {
+                    for (cell, &value) in row.iter_mut().zip(values) {
+                        *cell = f32::from(u8::from(value));
+                    }
+                }
+                (Target::Unlabelled, _) => {}
+            }
+        }
+        matrix
+    }
+
+    /// Per-example loss weights from per-class weights (1 for multi-label).
+    pub fn sample_weights(&self, indices: &[usize], class_weights: &[f32]) -> Vec<f32> {
+        indices
+            .iter()
+            .map(|&index| match self.examples[index].target {
+                Target::Class(class) => class_weights.get(class).copied().unwrap_or(1.0),
+                _ => 1.0,
+            })
+            .collect()
+    }
+}
+
+fn make_example(
+    record: RawRecord,
+    schema: &Schema,
+    files: &[PathBuf],
+    length_reason: &str,
+    report: &mut DataReport,
+    require_labels: bool,
+) -> Result<Example, DataError> {
+    let path = || files[record.file].clone();
+    let encoder = schema.encoder();
+    if let Some((position, symbol)) = encoder.first_invalid(&record.sequence) {
+        let (line, column) = record.location.position(position);
+        return Err(DataError::InvalidSymbol {
+            path: path(),
+            line,
+            column,
+            record: record.id,
+            position,
+            symbol: show_symbol(symbol),
+            alphabet: match schema.alphabet {
+                Alphabet::Dna => "DNA",
+                Alphabet::Rna => "RNA",
+                Alphabet::Protein => "protein",
+            },
+            allowed: String::from_utf8_lossy(schema.alphabet.symbols()).into_owned(),
+        });
+    }
+    if record.sequence.is_empty() {
+        return Err(DataError::LengthMismatch {
+            path: path(),
+            line: record.location.line,
+            record: record.id,
+            found: 0,
+            expected: schema.length,
+            reason: "an empty sequence cannot be encoded".into(),
+        });
+    }
+    let sequence = match fit_length(&record.sequence, schema.length, schema.length_policy, schema.alphabet) {
+        Ok(fitted) => {
+            if fitted.len() != record.sequence.len() {
+                report.length_adjusted += 1;
+            }
+            fitted.into_owned()
+        }
+        Err(_) => {
+            return Err(DataError::LengthMismatch {
+                path: path(),
+                line: record.location.line,
+                record: record.id,
+                found: record.sequence.len(),
+                expected: schema.length,
+                reason: length_reason.to_string(),
+            });
+        }
+    };
+    let target = match record.label {
+        RawLabel::Single { text, file, line } => {
+            let text = text.trim();
+            if is_missing(text) {
+                return Err(DataError::MissingLabel {
+                    path: files[file].clone(),
+                    line,
+                    record: record.id,
+                    value: text.to_string(),
+                });
+            }
+            match schema.class_names.iter().position(|name| name == text) {
+                Some(class) => Target::Class(class),
+                None => {
+                    return Err(DataError::UnknownLabel {
+                        path: files[file].clone(),
+                        line,
+                        record: record.id,
+                        label: text.to_string(),
+                        known: schema.class_names.clone(),
+                    });
+                }
+            }
+        }
+        RawLabel::Tasks(values) => Target::Tasks(values),
+        RawLabel::None if require_labels => {
+            return Err(DataError::Config { field: "labels", message: format!("{} has no labels", path().display()) });
+        }
+        RawLabel::None => Target::Unlabelled,
+    };
+    Ok(Example {
+        id: record.id,
+        sequence,
+        target,
+        file: record.file,
+        line: record.location.line,
+        split: Split::Train,
+        shuffled_from: None,
+    })
+}
+
+/// A byte as a user should see it: `'X'`, or `'\xNN'` when not printable.
+fn show_symbol(symbol: u8) -> String {
+    if symbol.is_ascii_graphic() {
+        format!("'{}'", symbol as char)
+    } else {
+        format!("'\\x{symbol:02x}'")
+    }
+}

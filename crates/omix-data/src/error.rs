@@ -1,0 +1,170 @@
+//! Errors raised while turning input files into a data set.
+
+use std::path::PathBuf;
+
+use omix_io::IoError;
+
+/// Everything that can be wrong with a data set, each with the file and line to look at.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be read or parsed.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// A symbol outside the configured alphabet.
+    #[error(
+        "{}:{line}:{column}: record {record:?} has the symbol {symbol} at position {position}, which is not valid {alphabet} (allowed: {allowed}, lower case, and IUPAC ambiguity codes); fix the record or set `alphabet` in [data]",
+        path.display(), position = position + 1
+    )]
+    InvalidSymbol {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the symbol.
+        line: u64,
+        /// 1-based column of the symbol.
+        column: u64,
+        /// The record id.
+        record: String,
+        /// 0-based position in the sequence.
+        position: usize,
+        /// The symbol, quoted and escaped.
+        symbol: String,
+        /// The alphabet name.
+        alphabet: &'static str,
+        /// The allowed symbols.
+        allowed: String,
+    },
+    /// A sequence whose length differs from the configured or first-seen length.
+    #[error(
+        "{}:{line}: record {record:?} is {found} long but sequences must be {expected} long ({reason}); set `length` and `length_policy = \"center\"` in [data] (or --length N --length-policy center) to centre-crop/pad"
+        , path.display()
+    )]
+    LengthMismatch {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the record.
+        line: u64,
+        /// The record id.
+        record: String,
+        /// Its length.
+        found: usize,
+        /// The length required.
+        expected: usize,
+        /// Where the expected length comes from.
+        reason: String,
+    },
+    /// Sequence and label files of different sizes.
+    #[error(
+        "{} has {sequences} sequences but {} has {labels} labels; the two files must have one line per example, in the same order",
+        sequences_path.display(), labels_path.display()
+    )]
+    LabelCountMismatch {
+        /// The sequence file.
+        sequences_path: PathBuf,
+        /// Number of sequences.
+        sequences: usize,
+        /// The label file.
+        labels_path: PathBuf,
+        /// Number of labels.
+        labels: usize,
+    },
+    /// A label that is empty, NaN or NA.
+    #[error("{}:{line}: the label of record {record:?} is missing ({value:?}); every example needs a label", path.display())]
+    MissingLabel {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The record id.
+        record: String,
+        /// The text found.
+        value: String,
+    },
+    /// A label outside the configured classes.
+    #[error("{}:{line}: label {label:?} of record {record:?} is not one of the classes {known:?}; fix the label or list it in `class_names`", path.display())]
+    UnknownLabel {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The record id.
+        record: String,
+        /// The label.
+        label: String,
+        /// The known classes.
+        known: Vec<String>,
+    },
+    /// A multi-label target that is not 0/1.
+    #[error("{}:{line}: column {column:?} of record {record:?} holds {value:?}, but multi-label targets must be 0 or 1", path.display())]
+    InvalidTaskValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The record id.
+        record: String,
+        /// The column.
+        column: String,
+        /// The text found.
+        value: String,
+    },
+    /// A FASTA record with no entry in the label table.
+    #[error("{}:{line}: record {record:?} has no label in {}; every record needs one", path.display(), labels_path.display())]
+    UnlabelledRecord {
+        /// The FASTA file.
+        path: PathBuf,
+        /// Line of the record header.
+        line: u64,
+        /// The record id.
+        record: String,
+        /// The label table.
+        labels_path: PathBuf,
+    },
+    /// A label-table entry naming no FASTA record.
+    #[error("{}:{line}: label for {record:?} matches no record in {}; check the ids", labels_path.display(), path.display())]
+    OrphanLabel {
+        /// The label table.
+        labels_path: PathBuf,
+        /// 1-based line in the label table.
+        line: u64,
+        /// The id.
+        record: String,
+        /// The FASTA file.
+        path: PathBuf,
+    },
+    /// A split column value that is not train/validation/test.
+    #[error("{}:{line}: split {value:?} of record {record:?} is not one of train, validation (valid, val), test", path.display())]
+    InvalidSplit {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The record id.
+        record: String,
+        /// The value found.
+        value: String,
+    },
+    /// The data has too few classes to learn from.
+    #[error("{what}: only one class ({class:?}) is present; a classifier needs examples of at least two (for positive-only data set `shuffled_negatives = 1` in [data] or pass --shuffled-negatives 1)")]
+    SingleClass {
+        /// Which part of the data.
+        what: String,
+        /// The class seen.
+        class: String,
+    },
+    /// A split came out empty.
+    #[error("the {split} split is empty ({total} examples in all); use more data or change the split fractions")]
+    EmptySplit {
+        /// The split name.
+        split: &'static str,
+        /// Number of examples overall.
+        total: usize,
+    },
+    /// A setting that cannot work.
+    #[error("[data] {field}: {message}")]
+    Config {
+        /// The setting.
+        field: &'static str,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}

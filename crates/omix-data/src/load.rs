@@ -1,0 +1,341 @@
+//! Reading one source (lines, FASTA, table or per-class files) into raw labelled records.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use omix_io::{IoError, Location, Table, read_fasta, read_label_lines, read_label_table, read_sequence_lines};
+
+use crate::config::{Format, SourceConfig};
+use crate::split::Split;
+use crate::DataError;
+
+/// The label of a raw record, before classes are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RawLabel {
+    /// One label, as text, with the file and line it came from.
+    Single { text: String, file: usize, line: u64 },
+    /// Multi-label 0/1 targets.
+    Tasks(Vec<bool>),
+    /// No label (prediction input).
+    None,
+}
+
+/// A record as read: sequence, label, where it came from, and a split if the file assigns one.
+#[derive(Debug, Clone)]
+pub(crate) struct RawRecord {
+    pub id: String,
+    pub sequence: Vec<u8>,
+    pub location: Location,
+    pub file: usize,
+    pub label: RawLabel,
+    pub split: Option<Split>,
+}
+
+/// Raw records plus the files they name by index.
+#[derive(Debug, Default)]
+pub(crate) struct RawSource {
+    pub records: Vec<RawRecord>,
+    pub task_names: Vec<String>,
+}
+
+/// Read one source. `files` collects every path read; records refer to it by index.
+pub(crate) fn read_source(
+    source: &SourceConfig,
+    files: &mut Vec<PathBuf>,
+    require_labels: bool,
+) -> Result<RawSource, DataError> {
+    if !source.classes.is_empty() {
+        let mut records = Vec::new();
+        for class in &source.classes {
+            let file = register(files, &class.path);
+            let format = resolve_format(source.format, &class.path)?;
+            let sequences = match format {
+                Format::Fasta => read_fasta(&class.path)?,
+                Format::Lines => read_sequence_lines(&class.path)?,
+                Format::Table | Format::Auto => {
+                    return Err(DataError::Config {
+                        field: "classes",
+                        message: format!(
+                            "{} looks like a table; per-class files must be FASTA or one sequence per line",
+                            class.path.display()
+                        ),
+                    });
+                }
+            };
+            records.extend(sequences.into_iter().map(|record| RawRecord {
+                label: RawLabel::Single { text: class.label.clone(), file, line: record.location.line },
+                id: record.id,
+                sequence: record.sequence,
+                location: record.location,
+                file,
+                split: None,
+            }));
+        }
+        return Ok(RawSource { records, task_names: Vec::new() });
+    }
+    let Some(input) = &source.input else {
+        return Err(DataError::Config { field: "input", message: "no input file given".into() });
+    };
+    let file = register(files, input);
+    match resolve_format(source.format, input)? {
+        Format::Lines => read_lines_pair(input, file, source, files, require_labels),
+        Format::Fasta => read_fasta_with_labels(input, file, source, files, require_labels),
+        Format::Table | Format::Auto => read_table_source(input, file, source, require_labels),
+    }
+}
+
+fn register(files: &mut Vec<PathBuf>, path: &Path) -> usize {
+    files.push(path.to_path_buf());
+    files.len() - 1
+}
+
+/// Resolve `auto` by looking at the first non-blank line.
+pub(crate) fn resolve_format(format: Format, path: &Path) -> Result<Format, DataError> {
+    if format != Format::Auto {
+        return Ok(format);
+    }
+    let mut reader = omix_io::open(path)?;
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        number += 1;
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|source| IoError::Read { path: path.to_path_buf(), line: number, source })?;
+        if read == 0 {
+            return Err(IoError::Empty { path: path.to_path_buf() }.into());
+        }
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() || (trimmed.starts_with(b"#") && !trimmed.contains(&b'\t')) {
+            continue;
+        }
+        return Ok(if trimmed.starts_with(b">") || trimmed.starts_with(b";") {
+            Format::Fasta
+        } else if trimmed.contains(&b'\t') || trimmed.contains(&b',') {
+            Format::Table
+        } else {
+            Format::Lines
+        });
+    }
+}
+
+fn read_lines_pair(
+    input: &Path,
+    file: usize,
+    source: &SourceConfig,
+    files: &mut Vec<PathBuf>,
+    require_labels: bool,
+) -> Result<RawSource, DataError> {
+    let sequences = read_sequence_lines(input)?;
+    if source.labels.is_none() && !require_labels {
+        return Ok(unlabelled(sequences, file));
+    }
+    let Some(labels_path) = &source.labels else {
+        return Err(DataError::Config {
+            field: "labels",
+            message: format!(
+                "{} has one sequence per line; give the labels file (one label per line) with `labels` or --labels",
+                input.display()
+            ),
+        });
+    };
+    let labels = read_label_lines(labels_path)?;
+    let labels_file = register(files, labels_path);
+    if labels.len() != sequences.len() {
+        return Err(DataError::LabelCountMismatch {
+            sequences_path: input.to_path_buf(),
+            sequences: sequences.len(),
+            labels_path: labels_path.clone(),
+            labels: labels.len(),
+        });
+    }
+    let records = sequences
+        .into_iter()
+        .zip(labels)
+        .map(|(record, label)| RawRecord {
+            label: RawLabel::Single { text: label.label, file: labels_file, line: label.line },
+            id: record.id,
+            sequence: record.sequence,
+            location: record.location,
+            file,
+            split: None,
+        })
+        .collect();
+    Ok(RawSource { records, task_names: Vec::new() })
+}
+
+fn read_fasta_with_labels(
+    input: &Path,
+    file: usize,
+    source: &SourceConfig,
+    files: &mut Vec<PathBuf>,
+    require_labels: bool,
+) -> Result<RawSource, DataError> {
+    let sequences = read_fasta(input)?;
+    if source.labels.is_none() && !require_labels {
+        return Ok(unlabelled(sequences, file));
+    }
+    let Some(labels_path) = &source.labels else {
+        return Err(DataError::Config {
+            field: "labels",
+            message: format!(
+                "{} is FASTA; give labels as a table keyed by record id (`labels`, --labels) or one FASTA per class (`classes`, --class NAME=FILE)",
+                input.display()
+            ),
+        });
+    };
+    let labels =
+        read_label_table(labels_path, source.id_column.as_deref(), source.label_column.as_deref())?;
+    let labels_file = register(files, labels_path);
+    let mut by_id: HashMap<&str, (&str, u64, bool)> = HashMap::with_capacity(labels.len());
+    for label in &labels {
+        by_id.insert(label.id.as_str(), (label.label.as_str(), label.line, false));
+    }
+    let mut records = Vec::with_capacity(sequences.len());
+    for record in sequences {
+        let Some(entry) = by_id.get_mut(record.id.as_str()) else {
+            return Err(DataError::UnlabelledRecord {
+                path: input.to_path_buf(),
+                line: record.location.line.saturating_sub(1),
+                record: record.id,
+                labels_path: labels_path.clone(),
+            });
+        };
+        entry.2 = true;
+        records.push(RawRecord {
+            label: RawLabel::Single { text: entry.0.to_string(), file: labels_file, line: entry.1 },
+            id: record.id,
+            sequence: record.sequence,
+            location: record.location,
+            file,
+            split: None,
+        });
+    }
+    if let Some(orphan) = labels.iter().find(|label| by_id.get(label.id.as_str()).is_some_and(|e| !e.2)) {
+        return Err(DataError::OrphanLabel {
+            labels_path: labels_path.clone(),
+            line: orphan.line,
+            record: orphan.id.clone(),
+            path: input.to_path_buf(),
+        });
+    }
+    Ok(RawSource { records, task_names: Vec::new() })
+}
+
+/// Find a column by name, or the first of several conventional names.
+fn find_column(table: &Table, name: Option<&str>, conventional: &[&str], what: &str) -> Result<Option<usize>, DataError> {
+    if let Some(name) = name {
+        return Ok(Some(table.column(name)?));
+    }
+    let found = table
+        .header
+        .iter()
+        .position(|column| conventional.iter().any(|c| column.eq_ignore_ascii_case(c)));
+    if found.is_none() && !what.is_empty() {
+        return Err(IoError::MissingColumn {
+            path: table.path.clone(),
+            column: format!("{what} (looked for {})", conventional.join(", ")),
+            available: table.header.clone(),
+        }
+        .into());
+    }
+    Ok(found)
+}
+
+fn unlabelled(sequences: Vec<omix_io::SequenceRecord>, file: usize) -> RawSource {
+    let records = sequences
+        .into_iter()
+        .map(|record| RawRecord {
+            id: record.id,
+            sequence: record.sequence,
+            location: record.location,
+            file,
+            label: RawLabel::None,
+            split: None,
+        })
+        .collect();
+    RawSource { records, task_names: Vec::new() }
+}
+
+fn read_table_source(
+    input: &Path,
+    file: usize,
+    source: &SourceConfig,
+    require_labels: bool,
+) -> Result<RawSource, DataError> {
+    let table = Table::read(input)?;
+    let seq = find_column(&table, source.seq_column.as_deref(), &["seq", "sequence", "sequences"], "sequence column")?
+        .unwrap_or_default();
+    let id = find_column(&table, source.id_column.as_deref(), &["id", "name", "eventid"], "")?;
+    let split = match &source.split_column {
+        Some(name) => Some(table.column(name)?),
+        None => None,
+    };
+    let (label, tasks) = if source.label_columns.is_empty() {
+        let label = find_column(
+            &table,
+            source.label_column.as_deref(),
+            &["label", "class", "bound", "y", "target"],
+            if require_labels { "label column" } else { "" },
+        )?;
+        (label, Vec::new())
+    } else {
+        let mut tasks = Vec::with_capacity(source.label_columns.len());
+        for name in &source.label_columns {
+            tasks.push(table.column(name)?);
+        }
+        (None, tasks)
+    };
+    let mut records = Vec::with_capacity(table.rows.len());
+    for row in &table.rows {
+        let id_text = match id {
+            Some(column) => row.fields[column].clone(),
+            None => format!("line{}", row.line),
+        };
+        let split = match split {
+            Some(column) => Some(Split::parse(&row.fields[column]).ok_or_else(|| DataError::InvalidSplit {
+                path: input.to_path_buf(),
+                line: row.line,
+                record: id_text.clone(),
+                value: row.fields[column].clone(),
+            })?),
+            None => None,
+        };
+        let label = match label {
+            Some(column) => RawLabel::Single { text: row.fields[column].clone(), file, line: row.line },
+            None if tasks.is_empty() => RawLabel::None,
+            None => {
+                let mut values = Vec::with_capacity(tasks.len());
+                for &column in &tasks {
+                    let value = row.fields[column].trim();
+                    values.push(match value {
+                        "1" | "1.0" | "true" | "True" | "TRUE" => true,
+                        "0" | "0.0" | "false" | "False" | "FALSE" => false,
+                        _ => {
+                            return Err(DataError::InvalidTaskValue {
+                                path: input.to_path_buf(),
+                                line: row.line,
+                                record: id_text,
+                                column: table.header[column].clone(),
+                                value: value.to_string(),
+                            });
+                        }
+                    });
+                }
+                RawLabel::Tasks(values)
+            }
+        };
+        let location = Location { line: row.line, column: table.field_column(row, seq), line_width: 0 };
+        records.push(RawRecord {
+            id: id_text,
+            sequence: row.fields[seq].trim().as_bytes().to_vec(),
+            location,
+            file,
+            label,
+            split,
+        });
+    }
+    Ok(RawSource { records, task_names: source.label_columns.clone() })
+}

@@ -1,0 +1,297 @@
+//! The experiment config: `[data]`, `[model]` and `[train]` tables plus a seed.
+
+use omix_data::DataConfig;
+use omix_models::ModelConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::TrainError;
+
+/// Optimisers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam (L2 `weight_decay` added to the gradient).
+    #[default]
+    Adam,
+    /// AdamW (decoupled `weight_decay`).
+    Adamw,
+    /// Stochastic gradient descent with `momentum`.
+    Sgd,
+}
+
+/// Validation quantities that can drive early stopping and learning-rate reduction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitor {
+    /// Validation loss (lower is better).
+    #[default]
+    Loss,
+    /// Accuracy.
+    Accuracy,
+    /// Balanced accuracy.
+    BalancedAccuracy,
+    /// AUROC (macro for multi-class/multi-label).
+    Auroc,
+    /// AUPRC (macro for multi-class/multi-label).
+    Auprc,
+    /// Matthews correlation coefficient.
+    Mcc,
+    /// F1 (macro for multi-class/multi-label).
+    F1,
+}
+
+impl Monitor {
+    /// Whether larger values are better.
+    pub fn maximise(self) -> bool {
+        self != Monitor::Loss
+    }
+
+    /// Name as written in configs and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Monitor::Loss => "loss",
+            Monitor::Accuracy => "accuracy",
+            Monitor::BalancedAccuracy => "balanced_accuracy",
+            Monitor::Auroc => "auroc",
+            Monitor::Auprc => "auprc",
+            Monitor::Mcc => "mcc",
+            Monitor::F1 => "f1",
+        }
+    }
+}
+
+/// Reduce the learning rate when the monitored quantity stops improving.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlateauConfig {
+    /// Multiply the learning rate by this factor.
+    #[serde(default = "half")]
+    pub factor: f64,
+    /// Epochs without improvement before reducing.
+    #[serde(default = "two")]
+    pub patience: usize,
+    /// Never go below this learning rate.
+    #[serde(default = "min_lr")]
+    pub min_learning_rate: f64,
+}
+
+fn half() -> f64 {
+    0.5
+}
+fn two() -> usize {
+    2
+}
+fn min_lr() -> f64 {
+    1e-6
+}
+
+/// The `[train]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Optimiser.
+    #[serde(default)]
+    pub optimizer: OptimizerKind,
+    /// Initial learning rate.
+    #[serde(default = "default_lr")]
+    pub learning_rate: f64,
+    /// L2 penalty (Adam/SGD) or decoupled weight decay (AdamW).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// SGD momentum.
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+    /// Examples per batch.
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// Maximum number of epochs.
+    #[serde(default = "default_epochs")]
+    pub epochs: usize,
+    /// Quantity that picks the best epoch and drives early stopping.
+    #[serde(default)]
+    pub monitor: Monitor,
+    /// Stop after this many epochs without improvement (0 = never stop early).
+    #[serde(default = "default_patience")]
+    pub patience: usize,
+    /// Smallest change that counts as an improvement.
+    #[serde(default)]
+    pub min_delta: f64,
+    /// Restore the weights of the best epoch at the end.
+    #[serde(default = "yes")]
+    pub restore_best: bool,
+    /// Reduce the learning rate on plateau.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduce_on_plateau: Option<PlateauConfig>,
+    /// Clip each parameter's gradient to this L2 norm (burn clips per parameter tensor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_grad_norm: Option<f32>,
+    /// Clip each gradient component to [-value, value].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_grad_value: Option<f32>,
+    /// Probability threshold for the positive class (binary and multi-label).
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+}
+
+fn default_lr() -> f64 {
+    1e-3
+}
+fn default_momentum() -> f64 {
+    0.9
+}
+fn default_batch() -> usize {
+    32
+}
+fn default_epochs() -> usize {
+    50
+}
+fn default_patience() -> usize {
+    5
+}
+fn default_threshold() -> f64 {
+    0.5
+}
+fn yes() -> bool {
+    true
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            optimizer: OptimizerKind::Adam,
+            learning_rate: default_lr(),
+            weight_decay: 0.0,
+            momentum: default_momentum(),
+            batch_size: default_batch(),
+            epochs: default_epochs(),
+            monitor: Monitor::Loss,
+            patience: default_patience(),
+            min_delta: 0.0,
+            restore_best: true,
+            reduce_on_plateau: None,
+            clip_grad_norm: None,
+            clip_grad_value: None,
+            threshold: default_threshold(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Check the settings, one error per rule.
+    pub fn check(&self) -> Result<(), TrainError> {
+        let invalid = |field: &'static str, message: String| Err(TrainError::Config { field, message });
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return invalid("learning_rate", format!("{} must be a positive number", self.learning_rate));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return invalid("weight_decay", format!("{} must be >= 0", self.weight_decay));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return invalid("momentum", format!("{} must be in [0, 1)", self.momentum));
+        }
+        if self.batch_size == 0 {
+            return invalid("batch_size", "must be at least 1".into());
+        }
+        if self.epochs == 0 {
+            return invalid("epochs", "must be at least 1".into());
+        }
+        if !(self.threshold > 0.0 && self.threshold < 1.0) {
+            return invalid("threshold", format!("{} must be in (0, 1)", self.threshold));
+        }
+        if self.clip_grad_norm.is_some() && self.clip_grad_value.is_some() {
+            return invalid("clip_grad_norm", "set clip_grad_norm or clip_grad_value, not both".into());
+        }
+        if let Some(clip) = self.clip_grad_norm.or(self.clip_grad_value) {
+            if !(clip.is_finite() && clip > 0.0) {
+                return invalid("clip_grad_norm", format!("{clip} must be a positive number"));
+            }
+        }
+        if let Some(plateau) = &self.reduce_on_plateau {
+            if !(plateau.factor > 0.0 && plateau.factor < 1.0) {
+                return invalid("reduce_on_plateau.factor", format!("{} must be in (0, 1)", plateau.factor));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A whole experiment: what the TOML file holds and the run folder keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// Seed for splits, shuffles, weight initialisation, dropout and batch order.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// The data.
+    pub data: DataConfig,
+    /// The model.
+    #[serde(default)]
+    pub model: ModelConfig,
+    /// The training settings.
+    #[serde(default)]
+    pub train: TrainConfig,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+impl ExperimentConfig {
+    /// Parse TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Validate every table.
+    pub fn check(&self) -> Result<(), TrainError> {
+        self.data.check()?;
+        self.train.check()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_config_parses() -> Result<(), Box<dyn std::error::Error>> {
+        let config = ExperimentConfig::from_toml(
+            r#"
+            seed = 7
+            [data]
+            input = "seqs.txt"
+            labels = "labels.txt"
+            [model]
+            kind = "primer"
+            [train]
+            optimizer = "adamw"
+            epochs = 3
+            monitor = "auroc"
+            reduce_on_plateau = { factor = 0.2 }
+            "#,
+        )?;
+        config.check()?;
+        assert_eq!(config.seed, 7);
+        assert_eq!(config.train.monitor, Monitor::Auroc);
+        assert_eq!(config.train.reduce_on_plateau.map(|p| p.patience), Some(2));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_learning_rate_is_rejected() {
+        let config = TrainConfig { learning_rate: -1.0, ..TrainConfig::default() };
+        assert!(matches!(config.check(), Err(TrainError::Config { field: "learning_rate", .. })));
+    }
+
+    #[test]
+    fn both_clippings_are_rejected() {
+        let config = TrainConfig { clip_grad_norm: Some(1.0), clip_grad_value: Some(1.0), ..TrainConfig::default() };
+        assert!(config.check().is_err());
+    }
+
+    #[test]
+    fn zero_batch_is_rejected() {
+        let config = TrainConfig { batch_size: 0, ..TrainConfig::default() };
+        assert!(config.check().is_err());
+    }
+}

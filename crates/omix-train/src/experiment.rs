@@ -1,0 +1,141 @@
+//! One experiment end to end: data → checks → training → metrics → run folder.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use burn::prelude::*;
+use omix_data::{Dataset, Split};
+use omix_io::write_atomically;
+use omix_models::InputShape;
+use serde::Serialize;
+
+use crate::checks::{Check, biology_checks};
+use crate::evaluate::{Metrics, compute_metrics, predict_scores};
+use crate::run::{RunDir, files, save_weights, write_predictions};
+use crate::trainer::{TrainOptions, train};
+use crate::{ExperimentConfig, TrainError};
+
+/// What an experiment produced.
+#[derive(Debug)]
+pub struct ExperimentSummary {
+    /// Metrics per reported split (`validation`, `test`).
+    pub metrics: BTreeMap<String, Metrics>,
+    /// Checks raised before training.
+    pub checks: Vec<Check>,
+    /// Epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Seconds spent training.
+    pub training_seconds: f64,
+    /// Whether training ran to its end (false when interrupted by `stop_after`).
+    pub finished: bool,
+}
+
+#[derive(Serialize)]
+struct MetricsFile<'a> {
+    #[serde(flatten)]
+    splits: &'a BTreeMap<String, Metrics>,
+    best_epoch: usize,
+    epochs_run: usize,
+    task: omix_data::Task,
+    class_names: &'a [String],
+}
+
+/// Run an experiment into a run folder (created if needed).
+pub fn run_experiment(
+    config: &ExperimentConfig,
+    run: &RunDir,
+    options: TrainOptions,
+    log: &mut dyn FnMut(&str),
+) -> Result<ExperimentSummary, TrainError> {
+    config.check()?;
+    let dataset = Dataset::load(&config.data, config.seed)?;
+    let schema = &dataset.schema;
+    let input = InputShape { channels: schema.channels(), length: schema.length, outputs: schema.outputs() };
+    config.model.check(input)?;
+    run.create()?;
+    let config_text = toml::to_string_pretty(config)
+        .map_err(|e| TrainError::Run { path: run.path(files::CONFIG), message: e.to_string() })?;
+    run.write_text(files::CONFIG, &config_text)?;
+    run.write_json(files::SCHEMA, schema)?;
+    run.write_json(files::DATA_REPORT, &dataset.report)?;
+    run.write_manifest(&dataset)?;
+
+    let report = &dataset.report;
+    log(&format!(
+        "data: {} records read, {} examples ({} shuffled negatives, {} length-adjusted), task {:?}, classes {:?}, length {}",
+        report.records_read,
+        dataset.examples.len(),
+        report.shuffled_negatives,
+        report.length_adjusted,
+        schema.task,
+        schema.class_names,
+        schema.length
+    ));
+    for summary in &report.splits {
+        let counts: Vec<String> =
+            schema.class_names.iter().zip(&summary.per_class).map(|(name, n)| format!("{name}={n}")).collect();
+        log(&format!("  {:<10} {:>7} examples  {}", summary.split.name(), summary.examples, counts.join(" ")));
+    }
+    let duplicates = &report.duplicates;
+    log(&format!(
+        "  duplicates: {} exact and {} reverse-complement cross-split, {} within splits{}",
+        duplicates.exact_across_splits,
+        duplicates.reverse_complement_across_splits,
+        duplicates.within_splits,
+        if duplicates.dropped { format!(" ({} dropped)", report.dropped_duplicates) } else { String::new() }
+    ));
+    let parameters = config.model.parameter_count(input)?;
+    log(&format!("model: {} ({} trainable parameters)", config.model.name(), parameters));
+    let checks = biology_checks(&dataset, &config.model, input);
+    for check in &checks {
+        log(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
+    }
+    run.write_json(files::CHECKS, &checks)?;
+
+    let started = Instant::now();
+    let result = train(config, &dataset, run, options, log)?;
+    let training_seconds = started.elapsed().as_secs_f64();
+    let mut metrics = BTreeMap::new();
+    if !result.finished {
+        return Ok(ExperimentSummary {
+            metrics,
+            checks,
+            best_epoch: result.best_epoch,
+            epochs: result.history.len(),
+            training_seconds,
+            finished: false,
+        });
+    }
+    save_weights(&result.model, &run.path(files::WEIGHTS))?;
+    let device = Device::flex();
+    for split in [Split::Validation, Split::Test] {
+        let indices = dataset.indices(split);
+        let scores = predict_scores(&result.model, &dataset, &indices, 256, &device);
+        metrics.insert(split.name().to_string(), compute_metrics(&dataset, &indices, &scores, config.train.threshold)?);
+        if split == Split::Test {
+            write_atomically(&run.path(files::TEST_PREDICTIONS), |out| {
+                write_predictions(out, &dataset, &indices, &scores, config.train.threshold, true)
+            })?;
+        }
+    }
+    run.write_json(
+        files::METRICS,
+        &MetricsFile {
+            splits: &metrics,
+            best_epoch: result.best_epoch,
+            epochs_run: result.history.len(),
+            task: schema.task,
+            class_names: &schema.class_names,
+        },
+    )?;
+    Ok(ExperimentSummary {
+        metrics,
+        checks,
+        best_epoch: result.best_epoch,
+        epochs: result.history.len(),
+        training_seconds,
+        finished: true,
+    })
+}

@@ -1,0 +1,36 @@
+//! Training, evaluation and run folders for omix.
+//!
+//! [`run_experiment`] takes an [`ExperimentConfig`] (the TOML file) and a run folder, loads and
+//! splits the data, prints the biology-aware checks, trains with early stopping and
+//! checkpoints, and writes the metrics, predictions and weights.
+//!
+//! ```no_run
+//! use omix_train::{ExperimentConfig, RunDir, TrainOptions, run_experiment};
+//!
+//! let config = ExperimentConfig::from_toml(
+//!     "[data]\ninput = \"sequences.txt\"\nlabels = \"labels.txt\"\n[model]\nkind = \"primer\"",
+//! )?;
+//! let summary = run_experiment(&config, &RunDir::new("runs/primer"), TrainOptions::default(), &mut |line| {
+//!     eprintln!("{line}")
+//! })?;
+//! println!("{}", summary.metrics["test"].summary());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod checks;
+mod config;
+mod error;
+mod evaluate;
+mod experiment;
+pub mod run;
+mod trainer;
+
+pub use checks::{Check, biology_checks};
+pub use config::{ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, TrainConfig};
+pub use error::TrainError;
+pub use evaluate::{Metrics, compute_metrics, mean_loss, predict_scores};
+pub use experiment::{ExperimentSummary, run_experiment};
+pub use run::RunDir;
+pub use trainer::{EpochRecord, TrainOptions, TrainResult, batch_loss, train};

@@ -1,0 +1,243 @@
+//! The run folder: everything needed to reproduce, evaluate or predict with a trained model.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use omix_data::{Dataset, Schema, Split, Target};
+use omix_io::{IoError, write_atomically};
+use omix_models::{InputShape, Model};
+use serde::Serialize;
+
+use crate::{ExperimentConfig, TrainError};
+
+/// File names inside a run folder.
+pub mod files {
+    /// The resolved experiment config.
+    pub const CONFIG: &str = "config.toml";
+    /// Data schema (alphabet, length, classes) the model expects.
+    pub const SCHEMA: &str = "schema.json";
+    /// Record → split assignment.
+    pub const MANIFEST: &str = "split_manifest.tsv";
+    /// Data report (counts, duplicates).
+    pub const DATA_REPORT: &str = "data_report.json";
+    /// Biology-aware checks.
+    pub const CHECKS: &str = "checks.json";
+    /// Per-epoch log.
+    pub const LOG: &str = "training_log.tsv";
+    /// Final weights (burnpack).
+    pub const WEIGHTS: &str = "model.bpk";
+    /// Metrics per split.
+    pub const METRICS: &str = "metrics.json";
+    /// Test-set predictions.
+    pub const TEST_PREDICTIONS: &str = "test_predictions.tsv";
+    /// Checkpoint folder.
+    pub const CHECKPOINT: &str = "checkpoint";
+}
+
+/// A run folder on disk.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    /// Open (or name) a run folder.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Path of a file in the folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// Create the folder (and the checkpoint folder).
+    pub fn create(&self) -> Result<(), TrainError> {
+        std::fs::create_dir_all(self.path(files::CHECKPOINT))
+            .map_err(|source| IoError::Write { path: self.root.clone(), source }.into())
+    }
+
+    /// Write text atomically.
+    pub fn write_text(&self, name: &str, text: &str) -> Result<(), TrainError> {
+        Ok(write_atomically(&self.path(name), |out| out.write_all(text.as_bytes()))?)
+    }
+
+    /// Write a value as pretty JSON atomically.
+    pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<(), TrainError> {
+        let text = serde_json::to_string_pretty(value).map_err(|e| TrainError::Run { path: self.path(name), message: e.to_string() })?;
+        self.write_text(name, &(text + "\n"))
+    }
+
+    /// Read a file as text.
+    pub fn read_text(&self, name: &str) -> Result<String, TrainError> {
+        let path = self.path(name);
+        std::fs::read_to_string(&path).map_err(|e| TrainError::Run {
+            path: path.clone(),
+            message: format!("cannot read it ({e}); is {} a complete omix run folder?", self.root.display()),
+        })
+    }
+
+    /// The resolved experiment config.
+    pub fn config(&self) -> Result<ExperimentConfig, TrainError> {
+        let text = self.read_text(files::CONFIG)?;
+        toml::from_str(&text).map_err(|e| TrainError::Run { path: self.path(files::CONFIG), message: e.to_string() })
+    }
+
+    /// The data schema.
+    pub fn schema(&self) -> Result<Schema, TrainError> {
+        let text = self.read_text(files::SCHEMA)?;
+        serde_json::from_str(&text).map_err(|e| TrainError::Run { path: self.path(files::SCHEMA), message: e.to_string() })
+    }
+
+    /// Load the trained model (validation mode) on a device.
+    pub fn load_model(&self, device: &Device) -> Result<(Model, Schema), TrainError> {
+        let config = self.config()?;
+        let schema = self.schema()?;
+        let input = InputShape { channels: schema.channels(), length: schema.length, outputs: schema.outputs() };
+        let model = config.model.init(input, device)?;
+        let model = load_weights(model, &self.path(files::WEIGHTS))?;
+        Ok((model.valid(), schema))
+    }
+
+    /// Write the split manifest: one line per example.
+    pub fn write_manifest(&self, dataset: &Dataset) -> Result<(), TrainError> {
+        write_atomically(&self.path(files::MANIFEST), |out| {
+            writeln!(out, "id\tsplit\tlabel\tfile\tline\tshuffled_from")?;
+            for example in &dataset.examples {
+                let label = label_text(dataset, &example.target);
+                let origin = example.shuffled_from.map(|i| dataset.examples[i].id.as_str()).unwrap_or("");
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    example.id,
+                    example.split.name(),
+                    label,
+                    dataset.files[example.file].display(),
+                    example.line,
+                    origin
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+/// The label of a target as text (multi-label: comma-separated task names that are 1).
+pub fn label_text(dataset: &Dataset, target: &Target) -> String {
+    match target {
+        Target::Class(class) => dataset.schema.class_names[*class].clone(),
+        Target::Tasks(values) => dataset
+            .schema
+            .class_names
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| **v)
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        Target::Unlabelled => String::new(),
+    }
+}
+
+/// Serialise weights to bytes (burnpack).
+pub fn weights_to_bytes(model: &Model) -> Result<Vec<u8>, TrainError> {
+    let bytes = model
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| TrainError::Run { path: PathBuf::from("<weights>"), message: e.to_string() })?;
+    Ok(bytes.to_vec())
+}
+
+/// Apply weights from bytes.
+pub fn weights_from_bytes(model: Model, bytes: Vec<u8>, origin: &Path) -> Result<Model, TrainError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|e| TrainError::Run { path: origin.to_path_buf(), message: format!("not a valid weights file: {e}") })?;
+    model
+        .try_load_record(record)
+        .map_err(|e| TrainError::Run { path: origin.to_path_buf(), message: format!("weights do not fit the model in config.toml: {e}") })
+}
+
+/// Write weights atomically.
+pub fn save_weights(model: &Model, path: &Path) -> Result<(), TrainError> {
+    let bytes = weights_to_bytes(model)?;
+    Ok(write_atomically(path, |out| out.write_all(&bytes))?)
+}
+
+/// Read weights from a file into a model.
+pub fn load_weights(model: Model, path: &Path) -> Result<Model, TrainError> {
+    let bytes = std::fs::read(path).map_err(|e| TrainError::Run { path: path.to_path_buf(), message: format!("cannot read weights: {e}") })?;
+    weights_from_bytes(model, bytes, path)
+}
+
+/// Write predictions as TSV: id, label (if known), one probability column per output.
+pub fn write_predictions(
+    out: &mut dyn std::io::Write,
+    dataset: &Dataset,
+    indices: &[usize],
+    scores: &[f64],
+    threshold: f64,
+    header: bool,
+) -> std::io::Result<()> {
+    let schema = &dataset.schema;
+    let outputs = schema.outputs();
+    let labelled = indices.iter().any(|&i| dataset.examples[i].target != Target::Unlabelled);
+    if header {
+        write!(out, "id")?;
+        if labelled {
+            write!(out, "\tlabel")?;
+        }
+        match schema.task {
+            omix_data::Task::Binary => write!(out, "\tprobability_{}", schema.class_names[1])?,
+            _ => {
+                for name in &schema.class_names {
+                    write!(out, "\tprobability_{name}")?;
+                }
+            }
+        }
+        writeln!(out, "\tpredicted")?;
+    }
+    for (&index, row) in indices.iter().zip(scores.chunks(outputs)) {
+        let example = &dataset.examples[index];
+        write!(out, "{}", example.id)?;
+        if labelled {
+            write!(out, "\t{}", label_text(dataset, &example.target))?;
+        }
+        for value in row {
+            write!(out, "\t{value:.6}")?;
+        }
+        let predicted = match schema.task {
+            omix_data::Task::Binary => schema.class_names[usize::from(row[0] >= threshold)].clone(),
+            omix_data::Task::Multiclass => {
+                let mut best = 0;
+                for (i, v) in row.iter().enumerate() {
+                    if *v > row[best] {
+                        best = i;
+                    }
+                }
+                schema.class_names[best].clone()
+            }
+            omix_data::Task::Multilabel => schema
+                .class_names
+                .iter()
+                .zip(row)
+                .filter(|(_, v)| **v >= threshold)
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        writeln!(out, "\t{predicted}")?;
+    }
+    Ok(())
+}
+
+/// Splits in the order metrics are reported.
+pub const REPORTED_SPLITS: [Split; 2] = [Split::Validation, Split::Test];
