@@ -172,7 +172,7 @@ pub struct DataConfig {
     /// For a binary task, the label counted as positive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub positive_label: Option<String>,
-    /// Dinucleotide-shuffled negatives generated per positive (0 = none), within each split.
+    /// Dinucleotide-shuffled negatives generated per positive (0 = none), within each split; the separate `test` set is used as given.
     #[serde(default)]
     pub shuffled_negatives: usize,
     /// Label given to shuffled negatives.

@@ -152,6 +152,9 @@ impl Dataset {
         let mut raw = read_source(&config.source(), &mut files, true)?;
         let task_names = std::mem::take(&mut raw.task_names);
         let mut records = raw.records;
+        // Files from index `first_test_file` on belong to the separate test set, which is used
+        // as given: it gets no shuffled negatives.
+        let first_test_file = files.len();
         if let Some(test) = &config.test {
             let test_raw = read_source(test, &mut files, true)?;
             if test_raw.task_names != task_names {
@@ -196,8 +199,16 @@ impl Dataset {
                 None => infer_class_names(&labels, config.positive_label.as_deref()),
             };
             if names.len() < 2 {
+                // Name the file the labels came from (the labels file of a lines input).
+                let label_file = records
+                    .iter()
+                    .find_map(|record| match &record.label {
+                        RawLabel::Single { file, .. } => Some(*file),
+                        _ => None,
+                    })
+                    .unwrap_or(0);
                 return Err(DataError::SingleClass {
-                    what: files.first().map(|f| f.display().to_string()).unwrap_or_default(),
+                    what: files.get(label_file).map(|f| f.display().to_string()).unwrap_or_default(),
                     class: names.first().cloned().unwrap_or_default(),
                 });
             }
@@ -295,7 +306,7 @@ impl Dataset {
             let negative = schema.class_names.iter().position(|n| *n == config.negative_label).unwrap_or(0);
             let mut generated = Vec::new();
             for (index, example) in examples.iter().enumerate() {
-                if example.target == Target::Class(negative) {
+                if example.target == Target::Class(negative) || example.file >= first_test_file {
                     continue;
                 }
                 for copy in 0..config.shuffled_negatives {

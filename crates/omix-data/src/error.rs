@@ -131,6 +131,23 @@ pub enum DataError {
         /// The FASTA file.
         path: PathBuf,
     },
+    /// A table without a column of the conventional names for a role, when none was named.
+    #[error(
+        "{}: no {what} column found (looked for {}; available columns: {}); name it with --{} NAME or `{option}` in [data]",
+        path.display(), looked_for.join(", "), quote_all(available), option.replace('_', "-")
+    )]
+    NoColumn {
+        /// The table.
+        path: PathBuf,
+        /// The role: `sequence` or `label`.
+        what: &'static str,
+        /// The names tried.
+        looked_for: Vec<String>,
+        /// The columns the header does have.
+        available: Vec<String>,
+        /// The `[data]` setting (and, with dashes, the flag) that names the column.
+        option: &'static str,
+    },
     /// A split column value that is not train/validation/test.
     #[error("{}:{line}: split {value:?} of record {record:?} is not one of train, validation (valid, val), test", path.display())]
     InvalidSplit {
@@ -167,4 +184,12 @@ pub enum DataError {
         /// What is wrong and what to do.
         message: String,
     },
+}
+
+/// Column names, quoted and comma-separated.
+fn quote_all(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".to_owned();
+    }
+    names.iter().map(|name| format!("'{name}'")).collect::<Vec<_>>().join(", ")
 }

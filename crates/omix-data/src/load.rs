@@ -90,10 +90,27 @@ fn register(files: &mut Vec<PathBuf>, path: &Path) -> usize {
     files.len() - 1
 }
 
-/// Resolve `auto` by looking at the first non-blank line.
+/// File extensions (before any `.gz`/`.bgz`) that name a FASTA file.
+const FASTA_EXTENSIONS: [&str; 7] = ["fa", "fasta", "fas", "fna", "faa", "ffn", "frn"];
+
+/// Whether the file name says FASTA (`x.fa`, `x.fasta.gz`, ...).
+fn has_fasta_extension(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return false;
+    };
+    let name = name.to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").or_else(|| name.strip_suffix(".bgz")).unwrap_or(&name);
+    name.rsplit_once('.').is_some_and(|(_, extension)| FASTA_EXTENSIONS.contains(&extension))
+}
+
+/// Resolve `auto`: a FASTA file name means FASTA (so that a broken FASTA file gets FASTA's
+/// errors), otherwise the first non-blank line decides.
 pub(crate) fn resolve_format(format: Format, path: &Path) -> Result<Format, DataError> {
     if format != Format::Auto {
         return Ok(format);
+    }
+    if has_fasta_extension(path) {
+        return Ok(Format::Fasta);
     }
     let mut reader = omix_io::open(path)?;
     let mut line = Vec::new();
@@ -224,22 +241,37 @@ fn read_fasta_with_labels(
     Ok(RawSource { records, task_names: Vec::new() })
 }
 
-/// Find a column by name, or the first of several conventional names.
-fn find_column(table: &Table, name: Option<&str>, conventional: &[&str], what: &str) -> Result<Option<usize>, DataError> {
+/// A column role: what it holds, its conventional names, and the `[data]` setting that names it.
+struct Role {
+    what: &'static str,
+    conventional: &'static [&'static str],
+    option: &'static str,
+}
+
+const SEQUENCE_COLUMN: Role =
+    Role { what: "sequence", conventional: &["seq", "sequence", "sequences"], option: "seq_column" };
+const LABEL_COLUMN: Role =
+    Role { what: "label", conventional: &["label", "class", "bound", "y", "target"], option: "label_column" };
+const ID_COLUMN: Role = Role { what: "id", conventional: &["id", "name", "eventid"], option: "id_column" };
+
+/// Find a column by name, or the first of its role's conventional names; `required` makes a
+/// missing one an error.
+fn find_column(table: &Table, name: Option<&str>, role: &Role, required: bool) -> Result<Option<usize>, DataError> {
     if let Some(name) = name {
         return Ok(Some(table.column(name)?));
     }
     let found = table
         .header
         .iter()
-        .position(|column| conventional.iter().any(|c| column.eq_ignore_ascii_case(c)));
-    if found.is_none() && !what.is_empty() {
-        return Err(IoError::MissingColumn {
+        .position(|column| role.conventional.iter().any(|c| column.eq_ignore_ascii_case(c)));
+    if found.is_none() && required {
+        return Err(DataError::NoColumn {
             path: table.path.clone(),
-            column: format!("{what} (looked for {})", conventional.join(", ")),
+            what: role.what,
+            looked_for: role.conventional.iter().map(|c| (*c).to_string()).collect(),
             available: table.header.clone(),
-        }
-        .into());
+            option: role.option,
+        });
     }
     Ok(found)
 }
@@ -266,20 +298,14 @@ fn read_table_source(
     require_labels: bool,
 ) -> Result<RawSource, DataError> {
     let table = Table::read(input)?;
-    let seq = find_column(&table, source.seq_column.as_deref(), &["seq", "sequence", "sequences"], "sequence column")?
-        .unwrap_or_default();
-    let id = find_column(&table, source.id_column.as_deref(), &["id", "name", "eventid"], "")?;
+    let seq = find_column(&table, source.seq_column.as_deref(), &SEQUENCE_COLUMN, true)?.unwrap_or_default();
+    let id = find_column(&table, source.id_column.as_deref(), &ID_COLUMN, false)?;
     let split = match &source.split_column {
         Some(name) => Some(table.column(name)?),
         None => None,
     };
     let (label, tasks) = if source.label_columns.is_empty() {
-        let label = find_column(
-            &table,
-            source.label_column.as_deref(),
-            &["label", "class", "bound", "y", "target"],
-            if require_labels { "label column" } else { "" },
-        )?;
+        let label = find_column(&table, source.label_column.as_deref(), &LABEL_COLUMN, require_labels)?;
         (label, Vec::new())
     } else {
         let mut tasks = Vec::with_capacity(source.label_columns.len());
@@ -338,4 +364,44 @@ fn read_table_source(
         });
     }
     Ok(RawSource { records, task_names: source.label_columns.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fasta_file_names_mean_fasta() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        for name in ["a.fa", "b.FASTA", "c.fna.gz", "d.fa.bgz"] {
+            let path = dir.path().join(name);
+            // Content that would otherwise read as one sequence per line.
+            std::fs::write(&path, "ACGT\n>r1\nACGT\n")?;
+            assert_eq!(resolve_format(Format::Auto, &path)?, Format::Fasta, "{name}");
+        }
+        let path = dir.path().join("seqs.txt");
+        std::fs::write(&path, "ACGT\n")?;
+        assert_eq!(resolve_format(Format::Auto, &path)?, Format::Lines);
+        let path = dir.path().join("fa");
+        std::fs::write(&path, "ACGT\n")?;
+        assert_eq!(resolve_format(Format::Auto, &path)?, Format::Lines);
+        Ok(())
+    }
+
+    #[test]
+    fn missing_label_column_names_the_choices() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.tsv");
+        std::fs::write(&path, "id\tseq\tscore\na\tACGT\t0.5\n")?;
+        let source = SourceConfig { input: Some(path), ..SourceConfig::default() };
+        let Err(error) = read_source(&source, &mut Vec::new(), true) else {
+            return Err("expected an error".into());
+        };
+        assert!(matches!(error, DataError::NoColumn { what: "label", .. }), "{error}");
+        let text = error.to_string();
+        assert!(text.contains("t.tsv") && text.contains("'id', 'seq', 'score'") && text.contains("--label-column"), "{text}");
+        // Without labels required (prediction input) the table reads.
+        assert_eq!(read_source(&source, &mut Vec::new(), false)?.records.len(), 1);
+        Ok(())
+    }
 }
