@@ -263,11 +263,19 @@ impl Dataset {
         // Splits.
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut assigned: Vec<Option<Split>> = examples.iter().map(|(_, split)| *split).collect();
-        let has = |split| assigned.iter().any(|s| *s == Some(split));
+        let has = |assigned: &[Option<Split>], split| assigned.iter().any(|s| *s == Some(split));
         let fractions = (
-            if has(Split::Validation) { 0.0 } else { config.validation_fraction },
-            if has(Split::Test) { 0.0 } else { config.test_fraction },
+            if has(&assigned, Split::Validation) { 0.0 } else { config.validation_fraction },
+            if has(&assigned, Split::Test) { 0.0 } else { config.test_fraction },
         );
+        if !has(&assigned, Split::Validation) {
+            // A split column without validation rows: carve validation out of its training rows.
+            for split in &mut assigned {
+                if *split == Some(Split::Train) {
+                    *split = None;
+                }
+            }
+        }
         let strata: Vec<usize> = examples
             .iter()
             .map(|(example, _)| match (&example.target, config.stratify) {
