@@ -78,9 +78,12 @@ fn default_cnn() -> ModelConfig {
     }
 }
 
+/// Make a path absolute (relative to `base`, itself made absolute against the working
+/// directory), so that the run folder's config.toml works from anywhere.
 fn resolve(base: &Path, path: &mut PathBuf) {
     if path.is_relative() {
-        *path = base.join(&*path);
+        let joined = base.join(&*path);
+        *path = std::path::absolute(&joined).unwrap_or(joined);
     }
 }
 
@@ -105,9 +108,24 @@ fn resolve_data(base: &Path, data: &mut DataConfig) {
     }
 }
 
+/// A TOML error as one line, `file:line:column: message`.
+fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::Error {
+    let message = error.message().trim();
+    match error.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+            let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let column = 1 + String::from_utf8_lossy(&before[line_start..]).chars().count();
+            anyhow::anyhow!("{}:{line}:{column}: {message}", path.display())
+        }
+        None => anyhow::anyhow!("{}: {message}", path.display()),
+    }
+}
+
 fn load_config(path: &Path) -> Result<ExperimentConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
-    let mut config = ExperimentConfig::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut config = ExperimentConfig::from_toml(&text).map_err(|e| toml_error(path, &text, &e))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     resolve_data(&base, &mut config.data);
     Ok(config)
@@ -214,6 +232,8 @@ fn train(args: TrainArgs) -> Result<()> {
         }
     };
     apply_flags(&mut config, &args)?;
+    // Flag paths are relative to the working directory; store them absolute.
+    resolve_data(Path::new(""), &mut config.data);
     let out = match (&args.out, &args.config) {
         (Some(out), _) => out.clone(),
         (None, Some(path)) => {
@@ -344,7 +364,8 @@ fn quickstart(args: QuickstartArgs) -> Result<()> {
         }
         Ok(())
     })?;
-    let config = quickstart_config(&data_dir, args.seed);
+    let mut config = quickstart_config(&data_dir, args.seed);
+    resolve_data(Path::new(""), &mut config.data);
     let options = TrainOptions { resume: false, progress: !args.quiet && std::io::stderr().is_terminal(), stop_after: None };
     let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
     for (split, metrics) in &summary.metrics {

@@ -59,7 +59,7 @@ pub struct SequenceCnn {
     dense: Vec<Linear>,
     dense_dropout: Dropout,
     output: Linear,
-    /// 0 = flatten, 1 = global max, 2 = global mean.
+    /// 0 = flatten, 1 = global max, 2 = global mean, 3 = max and mean concatenated.
     global_pool: usize,
 }
 
@@ -86,6 +86,7 @@ impl SequenceCnn {
                 GlobalPool::None => 0,
                 GlobalPool::Max => 1,
                 GlobalPool::Mean => 2,
+                GlobalPool::MaxMean => 3,
             },
         })
     }
@@ -103,6 +104,7 @@ impl SequenceCnn {
         let mut x: Tensor<2> = match self.global_pool {
             1 => x.max_dim(2).squeeze_dim(2), // [B, F]
             2 => x.mean_dim(2).squeeze_dim(2), // [B, F]
+            3 => Tensor::cat(vec![x.clone().max_dim(2), x.mean_dim(2)], 1).squeeze_dim(2), // [B, 2F]
             _ => x.flatten(1, 2),              // [B, F * L]
         };
         for layer in &self.dense {
@@ -148,7 +150,7 @@ mod tests {
         };
         let config = ModelConfig::Cnn {
             conv: vec![layer(8, 2), layer(16, 2)],
-            global_pool: GlobalPool::Max,
+            global_pool: GlobalPool::MaxMean,
             dense: vec![12],
             dense_dropout: 0.2,
         };

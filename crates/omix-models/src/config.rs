@@ -52,6 +52,9 @@ pub enum GlobalPool {
     Max,
     /// Mean over positions per filter.
     Mean,
+    /// Both maximum and mean per filter, concatenated (DeepBind's pooling).
+    #[serde(rename = "max_mean")]
+    MaxMean,
 }
 
 /// One convolution block: Conv1d → (batch-norm) → ReLU → (max-pool) → (dropout).
@@ -265,6 +268,7 @@ impl CnnSpec {
         Ok(match self.global_pool {
             GlobalPool::None => channels * length,
             GlobalPool::Max | GlobalPool::Mean => channels,
+            GlobalPool::MaxMean => 2 * channels,
         })
     }
 }

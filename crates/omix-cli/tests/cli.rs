@@ -1,0 +1,620 @@
+//! End-to-end runs of the `omix` binary on small data sets in temporary folders.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The motif the simulated positives carry (the primer's).
+const MOTIF: &str = "CGACCGAACTCC";
+/// A second motif, for the third class of the multi-class data.
+const OTHER_MOTIF: &str = "TTAGGGATAACA";
+
+/// `omix ARGS` run in `dir`, without a backtrace setting from the environment.
+fn omix(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_omix"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_BACKTRACE");
+    command
+}
+
+/// Run `omix ARGS` in `dir` and require success; returns stdout and stderr.
+fn omix_ok(dir: &Path, args: &[&str]) -> Result<(String, String), Box<dyn std::error::Error>> {
+    let output = omix(dir, args).output()?;
+    succeeded(args, output)
+}
+
+/// Start `omix ARGS` in `dir` without waiting (stdout and stderr captured).
+fn omix_spawn(dir: &Path, args: &[&str]) -> std::io::Result<Child> {
+    omix(dir, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+}
+
+/// Wait for a spawned `omix` and require success.
+fn wait_ok(args: &[&str], child: Child) -> Result<(String, String), Box<dyn std::error::Error>> {
+    let output = child.wait_with_output()?;
+    succeeded(args, output)
+}
+
+fn succeeded(
+    args: &[&str],
+    output: Output,
+) -> Result<(String, String), Box<dyn std::error::Error>> {
+    let stdout = String::from_utf8(output.stdout)?;
+    let stderr = String::from_utf8(output.stderr)?;
+    if !output.status.success() {
+        return Err(format!(
+            "omix {} failed ({}):\n{stderr}",
+            args.join(" "),
+            output.status
+        )
+        .into());
+    }
+    Ok((stdout, stderr))
+}
+
+/// A path as a `&str` argument.
+fn arg(path: &Path) -> Result<&str, Box<dyn std::error::Error>> {
+    path.to_str()
+        .ok_or_else(|| format!("{} is not UTF-8", path.display()).into())
+}
+
+fn read_json(path: &Path) -> Result<Value, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// A small seeded generator (SplitMix64), so the data sets need no dependencies.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// A random DNA sequence of `length` bases, with `motif` planted at a random place if given.
+    fn sequence(&mut self, length: usize, motif: Option<&str>) -> String {
+        let mut bases: Vec<u8> = (0..length).map(|_| b"ACGT"[self.below(4)]).collect();
+        if let Some(motif) = motif {
+            let start = self.below(length - motif.len() + 1);
+            bases[start..start + motif.len()].copy_from_slice(motif.as_bytes());
+        }
+        String::from_utf8_lossy(&bases).into_owned()
+    }
+}
+
+/// The primer layout: `sequences.txt` and `labels.txt` (1 = motif planted), `count` 50-bp sequences.
+fn write_primer_data(dir: &Path, count: usize, seed: u64) -> std::io::Result<()> {
+    let mut random = Random(seed);
+    let (mut sequences, mut labels) = (String::new(), String::new());
+    for index in 0..count {
+        let positive = index % 2 == 0;
+        sequences.push_str(&random.sequence(50, positive.then_some(MOTIF)));
+        sequences.push('\n');
+        labels.push_str(if positive { "1\n" } else { "0\n" });
+    }
+    std::fs::write(dir.join("sequences.txt"), sequences)?;
+    std::fs::write(dir.join("labels.txt"), labels)
+}
+
+/// FASTA text of `count` 50-bp records named `{prefix}{N}`, wrapped at 30 bases.
+fn fasta(prefix: &str, count: usize, motif: Option<&str>, seed: u64) -> String {
+    let mut random = Random(seed);
+    let mut text = String::new();
+    for index in 0..count {
+        let sequence = random.sequence(50, motif);
+        let _ = write!(
+            text,
+            ">{prefix}{index} simulated\n{}\n{}\n",
+            &sequence[..30],
+            &sequence[30..]
+        );
+    }
+    text
+}
+
+/// The lines of a TSV file, header first.
+fn tsv_lines(path: &Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    Ok(std::fs::read_to_string(path)?
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+const QUICKSTART_FILES: [&str; 7] = [
+    "config.toml",
+    "split_manifest.tsv",
+    "checks.json",
+    "training_log.tsv",
+    "model.bpk",
+    "metrics.json",
+    "test_predictions.tsv",
+];
+
+const BINARY_METRICS: [&str; 9] = [
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "mcc",
+    "auroc",
+    "auprc",
+    "confusion_matrix",
+];
+
+#[test]
+fn quickstart_learns_the_motif_and_writes_a_complete_run_folder() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let run = dir.path().join("quickstart");
+    let (stdout, _) = omix_ok(dir.path(), &["quickstart", "--out", arg(&run)?, "--quiet"])?;
+    assert!(stdout.contains("test"), "{stdout}");
+    for name in QUICKSTART_FILES {
+        assert!(run.join(name).is_file(), "the run folder lacks {name}");
+    }
+    let metrics = read_json(&run.join("metrics.json"))?;
+    for split in ["test", "validation"] {
+        for key in BINARY_METRICS {
+            assert!(
+                metrics[split].get(key).is_some(),
+                "metrics.json has no {split}.{key}: {metrics}"
+            );
+        }
+    }
+    let accuracy = metrics["test"]["accuracy"]
+        .as_f64()
+        .ok_or("test accuracy is not a number")?;
+    assert!(
+        accuracy >= 0.97,
+        "quickstart test accuracy {accuracy} < 0.97"
+    );
+    // One prediction per test example, plus the header.
+    let support = metrics["test"]["support"]
+        .as_u64()
+        .ok_or("no test support")?;
+    assert_eq!(
+        tsv_lines(&run.join("test_predictions.tsv"))?.len() as u64,
+        support + 1
+    );
+    Ok(())
+}
+
+#[test]
+fn quickstart_is_deterministic_for_a_seed() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let runs: Vec<PathBuf> = ["a", "b", "c"]
+        .iter()
+        .map(|name| dir.path().join(name))
+        .collect();
+    let args: Vec<Vec<&str>> = vec![
+        vec![
+            "quickstart",
+            "--out",
+            arg(&runs[0])?,
+            "--quiet",
+            "--seed",
+            "5",
+        ],
+        vec![
+            "quickstart",
+            "--out",
+            arg(&runs[1])?,
+            "--quiet",
+            "--seed",
+            "5",
+        ],
+        vec![
+            "quickstart",
+            "--out",
+            arg(&runs[2])?,
+            "--quiet",
+            "--seed",
+            "6",
+        ],
+    ];
+    // The three runs are independent: run them side by side.
+    let children = args
+        .iter()
+        .map(|args| omix_spawn(dir.path(), args))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (args, child) in args.iter().zip(children) {
+        wait_ok(args, child)?;
+    }
+    let read = |run: &Path, name: &str| std::fs::read(run.join(name));
+    assert!(
+        read(&runs[0], "metrics.json")? == read(&runs[1], "metrics.json")?,
+        "same seed, different metrics.json"
+    );
+    assert!(
+        read(&runs[0], "test_predictions.tsv")? == read(&runs[1], "test_predictions.tsv")?,
+        "same seed, different test predictions"
+    );
+    assert!(
+        read(&runs[0], "metrics.json")? != read(&runs[2], "metrics.json")?,
+        "another seed, the same metrics.json"
+    );
+    Ok(())
+}
+
+#[test]
+fn resumed_run_matches_an_uninterrupted_one() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write_primer_data(dir.path(), 300, 11)?;
+    let config = dir.path().join("resume.toml");
+    std::fs::write(
+        &config,
+        "seed = 3\n\n[data]\ninput = \"sequences.txt\"\nlabels = \"labels.txt\"\n\n[model]\nkind = \"primer\"\n\n\
+         [train]\nepochs = 5\npatience = 0\nbatch_size = 32\n",
+    )?;
+    let (interrupted, uninterrupted) = (dir.path().join("a"), dir.path().join("b"));
+    let whole = [
+        "train",
+        arg(&config)?,
+        "--out",
+        arg(&uninterrupted)?,
+        "--quiet",
+    ];
+    let whole_run = omix_spawn(dir.path(), &whole)?;
+
+    let (_, stderr) = omix_ok(
+        dir.path(),
+        &[
+            "train",
+            arg(&config)?,
+            "--out",
+            arg(&interrupted)?,
+            "--quiet",
+            "--stop-after",
+            "2",
+        ],
+    )?;
+    assert!(stderr.contains("stopped after 2 epochs"), "{stderr}");
+    assert!(
+        !interrupted.join("metrics.json").exists(),
+        "an interrupted run wrote metrics.json"
+    );
+    assert_eq!(
+        tsv_lines(&interrupted.join("training_log.tsv"))?.len(),
+        3,
+        "header and 2 epochs expected"
+    );
+
+    let (_, stderr) = omix_ok(
+        dir.path(),
+        &[
+            "train",
+            arg(&config)?,
+            "--out",
+            arg(&interrupted)?,
+            "--quiet",
+            "--resume",
+        ],
+    )?;
+    assert!(stderr.contains("resuming after epoch 2"), "{stderr}");
+    wait_ok(&whole, whole_run)?;
+
+    let read = |run: &Path, name: &str| std::fs::read_to_string(run.join(name));
+    assert_eq!(
+        read(&interrupted, "metrics.json")?,
+        read(&uninterrupted, "metrics.json")?
+    );
+    assert_eq!(
+        read(&interrupted, "test_predictions.tsv")?,
+        read(&uninterrupted, "test_predictions.tsv")?
+    );
+    assert_eq!(
+        tsv_lines(&interrupted.join("training_log.tsv"))?.len(),
+        6,
+        "header and 5 epochs expected"
+    );
+    Ok(())
+}
+
+#[test]
+fn fasta_per_class_run_then_evaluate_and_predict() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = |name: &str| dir.path().join(name);
+    std::fs::write(path("pos.fa"), fasta("p", 150, Some(MOTIF), 1))?;
+    std::fs::write(path("neg.fa"), fasta("n", 150, None, 2))?;
+    let run = path("run");
+    let (stdout, _) = omix_ok(
+        dir.path(),
+        &[
+            "train",
+            "--class",
+            "pos=pos.fa",
+            "--class",
+            "neg=neg.fa",
+            "--epochs",
+            "3",
+            "--out",
+            arg(&run)?,
+            "--quiet",
+        ],
+    )?;
+    assert!(stdout.contains("test"), "{stdout}");
+    let metrics = read_json(&run.join("metrics.json"))?;
+    assert_eq!(metrics["class_names"], serde_json::json!(["neg", "pos"]));
+
+    // New data: a FASTA file with its labels in a table keyed by record id.
+    std::fs::write(
+        path("new.fa"),
+        fasta("x", 20, Some(MOTIF), 3) + &fasta("y", 20, None, 4),
+    )?;
+    let mut labels = String::from("id\tlabel\n");
+    for index in 0..20 {
+        let _ = write!(labels, "x{index}\tpos\ny{index}\tneg\n");
+    }
+    std::fs::write(path("new_labels.tsv"), labels)?;
+    let (stdout, stderr) = omix_ok(
+        dir.path(),
+        &[
+            "evaluate",
+            arg(&run)?,
+            "--input",
+            "new.fa",
+            "--labels",
+            "new_labels.tsv",
+            "-o",
+            "evaluation.json",
+        ],
+    )?;
+    assert!(stdout.starts_with("40 examples:"), "{stdout}");
+    assert!(stderr.contains("evaluation.json"), "{stderr}");
+    let evaluation = read_json(&path("evaluation.json"))?;
+    assert_eq!(evaluation["support"], 40, "{evaluation}");
+
+    omix_ok(
+        dir.path(),
+        &[
+            "predict",
+            arg(&run)?,
+            "--input",
+            "new.fa",
+            "-o",
+            "predictions.tsv",
+        ],
+    )?;
+    let lines = tsv_lines(&path("predictions.tsv"))?;
+    assert_eq!(lines[0], "id\tprobability_pos\tpredicted");
+    assert_eq!(lines.len(), 41, "one row per record plus the header");
+    let ids = (0..20)
+        .map(|i| format!("x{i}"))
+        .chain((0..20).map(|i| format!("y{i}")));
+    for (line, id) in lines[1..].iter().zip(ids) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 3, "{line}");
+        assert_eq!(fields[0], id);
+        let probability: f64 = fields[1].parse()?;
+        assert!((0.0..=1.0).contains(&probability), "{line}");
+        assert!(fields[2] == "pos" || fields[2] == "neg", "{line}");
+    }
+    Ok(())
+}
+
+#[test]
+fn table_run_then_evaluate_predict_and_pipe() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = |name: &str| dir.path().join(name);
+    let mut random = Random(21);
+    let mut table = |rows: usize| {
+        let mut text = String::from("id\tdna\toutcome\n");
+        for index in 0..rows {
+            let bound = index % 2 == 0;
+            let sequence = random.sequence(50, bound.then_some(MOTIF));
+            let _ = writeln!(
+                text,
+                "r{index}\t{sequence}\t{}",
+                if bound { "bound" } else { "unbound" }
+            );
+        }
+        text
+    };
+    std::fs::write(path("train.tsv"), table(300))?;
+    std::fs::write(path("more.tsv"), table(60))?;
+    let run = path("run");
+    let columns = ["--seq-column", "dna", "--label-column", "outcome"];
+    let mut train = vec![
+        "train",
+        "--input",
+        "train.tsv",
+        "--epochs",
+        "3",
+        "--out",
+        arg(&run)?,
+        "--quiet",
+    ];
+    train.extend(columns);
+    omix_ok(dir.path(), &train)?;
+    let metrics = read_json(&run.join("metrics.json"))?;
+    assert_eq!(
+        metrics["class_names"],
+        serde_json::json!(["unbound", "bound"])
+    );
+
+    let mut evaluate = vec!["evaluate", arg(&run)?, "--input", "more.tsv"];
+    evaluate.extend(columns);
+    let (stdout, _) = omix_ok(dir.path(), &evaluate)?;
+    assert!(stdout.starts_with("60 examples: accuracy"), "{stdout}");
+
+    omix_ok(
+        dir.path(),
+        &[
+            "predict",
+            arg(&run)?,
+            "--input",
+            "more.tsv",
+            "--seq-column",
+            "dna",
+            "-o",
+            "predictions.tsv",
+        ],
+    )?;
+    let lines = tsv_lines(&path("predictions.tsv"))?;
+    assert_eq!(lines[0], "id\tprobability_bound\tpredicted");
+    assert_eq!(lines.len(), 61, "one row per record plus the header");
+    assert!(lines[1].starts_with("r0\t"), "{}", lines[1]);
+
+    // A reader that stops early (`| head`) is not an error: far more output than a pipe buffer.
+    let big: String = (0..20_000)
+        .map(|_| random.sequence(50, None) + "\n")
+        .collect();
+    std::fs::write(path("big.txt"), big)?;
+    let script = r#""$0" predict "$1" --input big.txt 2>stderr.txt; echo $? >status.txt"#;
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{{ {script}; }} | head -n 2"))
+        .arg(env!("CARGO_BIN_EXE_omix"))
+        .arg(&run)
+        .current_dir(dir.path())
+        .output()?;
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout)?;
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(
+        stdout.starts_with("id\tprobability_bound\tpredicted\nline1\t"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(path("status.txt"))?.trim(),
+        "0",
+        "omix predict | head must exit 0"
+    );
+    let stderr = std::fs::read_to_string(path("stderr.txt"))?;
+    assert!(
+        stderr.trim().is_empty(),
+        "omix predict | head wrote to stderr: {stderr}"
+    );
+    Ok(())
+}
+
+#[test]
+fn three_classes_give_per_class_metrics() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut random = Random(31);
+    let mut text = String::from("seq,class\n");
+    for index in 0..300 {
+        let (class, motif) = [("a", Some(MOTIF)), ("b", Some(OTHER_MOTIF)), ("c", None)][index % 3];
+        let _ = writeln!(text, "{},{class}", random.sequence(50, motif));
+    }
+    std::fs::write(dir.path().join("three.csv"), text)?;
+    let run = dir.path().join("run");
+    omix_ok(
+        dir.path(),
+        &[
+            "train",
+            "--input",
+            "three.csv",
+            "--epochs",
+            "3",
+            "--out",
+            arg(&run)?,
+            "--quiet",
+        ],
+    )?;
+    let metrics = read_json(&run.join("metrics.json"))?;
+    assert_eq!(metrics["task"], "multiclass");
+    assert_eq!(metrics["class_names"], serde_json::json!(["a", "b", "c"]));
+    for split in ["test", "validation"] {
+        let per_class = metrics[split]["per_class"]
+            .as_array()
+            .ok_or_else(|| format!("no {split}.per_class: {metrics}"))?;
+        let names: Vec<&str> = per_class
+            .iter()
+            .filter_map(|entry| entry["class"].as_str())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        for entry in per_class {
+            for key in ["precision", "recall", "support"] {
+                assert!(
+                    entry.get(key).is_some(),
+                    "per_class entry without {key}: {entry}"
+                );
+            }
+        }
+        let matrix = metrics[split]["confusion_matrix"]
+            .as_array()
+            .ok_or("no confusion matrix")?;
+        assert_eq!(matrix.len(), 3);
+    }
+    // Multi-class predictions have one probability column per class.
+    let header = tsv_lines(&run.join("test_predictions.tsv"))?.remove(0);
+    assert_eq!(
+        header,
+        "id\tlabel\tprobability_a\tprobability_b\tprobability_c\tpredicted"
+    );
+    Ok(())
+}
+
+#[test]
+fn existing_run_folder_is_refused_without_resume_or_force() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write_primer_data(dir.path(), 100, 41)?;
+    let run = dir.path().join("run");
+    let train = [
+        "train",
+        "--input",
+        "sequences.txt",
+        "--labels",
+        "labels.txt",
+        "--epochs",
+        "2",
+        "--out",
+        arg(&run)?,
+        "-q",
+    ];
+    omix_ok(dir.path(), &train)?;
+    let before = std::fs::read(run.join("metrics.json"))?;
+
+    let output = omix(dir.path(), &train).output()?;
+    let stderr = String::from_utf8(output.stderr)?;
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("already exists; pass --resume to continue it, --force to replace it"),
+        "unclear refusal: {stderr}"
+    );
+    assert!(
+        stderr.contains(arg(&run)?),
+        "the refusal does not name the folder: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read(run.join("metrics.json"))?,
+        before,
+        "the refused run changed the folder"
+    );
+
+    // A folder that is not a run is never replaced, even with --force.
+    let other = dir.path().join("notes");
+    std::fs::create_dir(&other)?;
+    std::fs::write(other.join("keep.txt"), "mine")?;
+    let mut forced = train.to_vec();
+    forced[8] = arg(&other)?;
+    forced.push("--force");
+    let output = omix(dir.path(), &forced).output()?;
+    let stderr = String::from_utf8(output.stderr)?;
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not an omix run folder"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(other.join("keep.txt"))?, "mine");
+
+    // --force replaces a run folder.
+    let mut forced = train.to_vec();
+    forced.push("--force");
+    omix_ok(dir.path(), &forced)?;
+    assert!(run.join("metrics.json").is_file());
+    Ok(())
+}
