@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use omix_io::{IoError, Location, Table, read_fasta, read_label_lines, read_label_table, read_sequence_lines};
+use omix_io::{IoError, Location, Table, read_fasta, read_fasta_with, read_label_lines, read_label_table, read_sequence_lines};
 
 use crate::config::{Format, SourceConfig};
 use crate::split::Split;
@@ -51,7 +51,9 @@ pub(crate) fn read_source(
             let file = register(files, &class.path);
             let format = resolve_format(source.format, &class.path)?;
             let sequences = match format {
-                Format::Fasta => read_fasta(&class.path)?,
+                // Ids key nothing here, so repeated ids are allowed; repeated sequences are
+                // reported by the duplicate check.
+                Format::Fasta => read_fasta_with(&class.path, false)?,
                 Format::Lines => read_sequence_lines(&class.path)?,
                 Format::Table | Format::Auto => {
                     return Err(DataError::Config {

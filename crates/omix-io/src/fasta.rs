@@ -50,6 +50,14 @@ impl Open {
 /// Errors: an empty file, content before the first `>`, a header with an empty id,
 /// a record with no sequence, a duplicate id (naming both lines), invalid UTF-8 in a header.
 pub fn read_fasta(path: &Path) -> Result<Vec<SequenceRecord>, IoError> {
+    read_fasta_with(path, true)
+}
+
+/// Read a FASTA file, refusing repeated ids only when `unique_ids` is set.
+///
+/// Ids must be unique when they key labels in another file; a per-class FASTA whose records
+/// are never looked up by id (public data sets sometimes list one site twice) may repeat them.
+pub fn read_fasta_with(path: &Path, unique_ids: bool) -> Result<Vec<SequenceRecord>, IoError> {
     let mut lines = Lines::open(path)?;
     let mut records = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -76,7 +84,7 @@ pub fn read_fasta(path: &Path) -> Result<Vec<SequenceRecord>, IoError> {
                             .to_owned(),
                     });
                 };
-                if let Some(&first_line) = seen.get(id) {
+                if let Some(&first_line) = seen.get(id).filter(|_| unique_ids) {
                     return Err(IoError::DuplicateId {
                         path: path.to_path_buf(),
                         id: id.to_owned(),

@@ -36,7 +36,7 @@ mod table;
 mod write;
 
 pub use error::IoError;
-pub use fasta::read_fasta;
+pub use fasta::{read_fasta, read_fasta_with};
 pub use lines::{read_label_lines, read_sequence_lines};
 pub use reader::open;
 pub use records::{LabelRecord, Location, SequenceRecord};
