@@ -281,7 +281,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     let config = run.config()?;
     let dataset = Dataset::load_for_model(&source, &schema, true)?;
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
-    let scores = predict_scores(&model, &dataset, &indices, 256, &device);
+    let scores = predict_scores(&model, &dataset, &indices, 256, &device, config.train.reverse_complement_average);
     let metrics = compute_metrics(&dataset, &indices, &scores, config.train.threshold)?;
     println!("{} examples: {}", indices.len(), metrics.summary());
     if let Some(output) = &args.output {
@@ -301,10 +301,11 @@ fn predict(args: PredictArgs) -> Result<()> {
     let dataset = Dataset::load_for_model(&source, &schema, false)?;
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
     let threshold = config.train.threshold;
+    let average_strands = config.train.reverse_complement_average;
     let batch = args.batch_size.max(1);
     let stream = |out: &mut dyn Write| -> std::io::Result<()> {
         for (number, chunk) in indices.chunks(batch).enumerate() {
-            let scores = predict_scores(&model, &dataset, chunk, batch, &device);
+            let scores = predict_scores(&model, &dataset, chunk, batch, &device, average_strands);
             write_predictions(out, &dataset, chunk, &scores, threshold, number == 0)?;
         }
         out.flush()

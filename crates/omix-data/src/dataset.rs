@@ -474,6 +474,21 @@ impl Dataset {
         }
     }
 
+    /// Like [`Dataset::encode_batch`], with the examples flagged in `reverse` encoded as their
+    /// reverse complement (DNA/RNA: channels and positions both flipped).
+    pub fn encode_batch_stranded(&self, indices: &[usize], reverse: &[bool], encoder: &Encoder, buffer: &mut Vec<f32>) {
+        self.encode_batch(indices, encoder, buffer);
+        let length = self.schema.length;
+        let block = self.schema.channels() * length;
+        if self.schema.channels() != 4 {
+            return;
+        }
+        for (chunk, _) in buffer.chunks_mut(block).zip(reverse).filter(|(_, r)| **r) {
+            let flipped = omix_encode::reverse_complement_one_hot(chunk, length);
+            chunk.copy_from_slice(&flipped);
+        }
+    }
+
     /// Targets as a `[batch, outputs]` matrix: 0/1 for binary and multi-label, one-hot for multi-class.
     pub fn target_matrix(&self, indices: &[usize]) -> Vec<f32> {
         let outputs = self.schema.outputs();

@@ -131,6 +131,12 @@ pub struct TrainConfig {
     /// Probability threshold for the positive class (binary and multi-label).
     #[serde(default = "default_threshold")]
     pub threshold: f64,
+    /// Train on a random strand: each example is reverse-complemented with probability 1/2 (DNA/RNA).
+    #[serde(default)]
+    pub reverse_complement_augment: bool,
+    /// Predict as the mean of the forward and reverse-complement predictions (DNA/RNA).
+    #[serde(default)]
+    pub reverse_complement_average: bool,
 }
 
 fn default_lr() -> f64 {
@@ -172,6 +178,8 @@ impl Default for TrainConfig {
             clip_grad_norm: None,
             clip_grad_value: None,
             threshold: default_threshold(),
+            reverse_complement_augment: false,
+            reverse_complement_average: false,
         }
     }
 }
@@ -245,7 +253,16 @@ impl ExperimentConfig {
     /// Validate every table.
     pub fn check(&self) -> Result<(), TrainError> {
         self.data.check()?;
-        self.train.check()
+        self.train.check()?;
+        if (self.train.reverse_complement_augment || self.train.reverse_complement_average)
+            && self.data.alphabet == omix_encode::Alphabet::Protein
+        {
+            return Err(TrainError::Config {
+                field: "reverse_complement_augment",
+                message: "reverse complements exist for DNA/RNA, not protein".into(),
+            });
+        }
+        Ok(())
     }
 }
 

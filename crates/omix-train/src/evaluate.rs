@@ -93,15 +93,40 @@ impl Metrics {
 /// Probabilities `[examples, outputs]` (row-major) for the given examples, in batches.
 ///
 /// The model should be in validation mode (`model.valid()`); sigmoid for binary and multi-label,
-/// softmax for multi-class.
-pub fn predict_scores(model: &Model, dataset: &Dataset, indices: &[usize], batch_size: usize, device: &Device) -> Vec<f64> {
+/// softmax for multi-class. With `average_strands`, each probability is the mean of the
+/// forward and the reverse-complement prediction (DNA/RNA), so both strands score alike.
+pub fn predict_scores(
+    model: &Model,
+    dataset: &Dataset,
+    indices: &[usize],
+    batch_size: usize,
+    device: &Device,
+    average_strands: bool,
+) -> Vec<f64> {
+    let forward = predict_strand(model, dataset, indices, batch_size, device, false);
+    if !average_strands || dataset.schema.channels() != 4 {
+        return forward;
+    }
+    let reverse = predict_strand(model, dataset, indices, batch_size, device, true);
+    forward.iter().zip(&reverse).map(|(f, r)| 0.5 * (f + r)).collect()
+}
+
+fn predict_strand(
+    model: &Model,
+    dataset: &Dataset,
+    indices: &[usize],
+    batch_size: usize,
+    device: &Device,
+    reverse: bool,
+) -> Vec<f64> {
     let schema = &dataset.schema;
     let encoder = schema.encoder();
     let outputs = schema.outputs();
     let mut scores = Vec::with_capacity(indices.len() * outputs);
     let mut buffer = Vec::new();
+    let flags = vec![reverse; batch_size.max(1)];
     for chunk in indices.chunks(batch_size.max(1)) {
-        dataset.encode_batch(chunk, &encoder, &mut buffer);
+        dataset.encode_batch_stranded(chunk, &flags[..chunk.len()], &encoder, &mut buffer);
         let input = Tensor::<3>::from_data(
             TensorData::new(std::mem::take(&mut buffer), [chunk.len(), schema.channels(), schema.length]),
             device,

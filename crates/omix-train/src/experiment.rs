@@ -112,7 +112,8 @@ pub fn run_experiment(
     let device = Device::flex();
     for split in [Split::Validation, Split::Test] {
         let indices = dataset.indices(split);
-        let scores = predict_scores(&result.model, &dataset, &indices, 256, &device);
+        let scores =
+            predict_scores(&result.model, &dataset, &indices, 256, &device, config.train.reverse_complement_average);
         metrics.insert(split.name().to_string(), compute_metrics(&dataset, &indices, &scores, config.train.threshold)?);
         if split == Split::Test {
             write_atomically(&run.path(files::TEST_PREDICTIONS), |out| {

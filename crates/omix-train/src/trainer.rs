@@ -13,7 +13,7 @@ use burn::tensor::activation::{log_softmax, relu, softplus};
 use indicatif::{ProgressBar, ProgressStyle};
 use omix_data::{ClassWeight, Dataset, Split, Task};
 use omix_models::{InputShape, Model};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -272,7 +272,12 @@ pub fn train(
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
         for (batch_index, chunk) in indices.chunks(train_config.batch_size).enumerate() {
-            dataset.encode_batch(chunk, &encoder, &mut buffer);
+            if train_config.reverse_complement_augment {
+                let strands: Vec<bool> = chunk.iter().map(|_| rng.random_bool(0.5)).collect();
+                dataset.encode_batch_stranded(chunk, &strands, &encoder, &mut buffer);
+            } else {
+                dataset.encode_batch(chunk, &encoder, &mut buffer);
+            }
             let x = Tensor::<3>::from_data(
                 TensorData::new(std::mem::take(&mut buffer), [chunk.len(), schema.channels(), schema.length]),
                 &train_device,
@@ -302,7 +307,7 @@ pub fn train(
         let train_loss = loss_sum / seen.max(1) as f64;
 
         let valid_model = model.valid();
-        let scores = predict_scores(&valid_model, dataset, &validation, 256, &device);
+        let scores = predict_scores(&valid_model, dataset, &validation, 256, &device, train_config.reverse_complement_average);
         let validation_loss = mean_loss(dataset, &validation, &scores);
         let metrics = compute_metrics(dataset, &validation, &scores, train_config.threshold)?;
         let value = monitored_value(train_config.monitor, validation_loss, &metrics);
