@@ -1,0 +1,89 @@
+//! The training loop on small simulated data: loss values, overfitting, strand averaging.
+
+use burn::prelude::*;
+use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
+use omix_data::{DataConfig, Dataset, Split, Task};
+use omix_models::{InputShape, ModelConfig};
+use omix_train::{ExperimentConfig, RunDir, TrainConfig, TrainOptions, batch_loss, predict_scores, train};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn write_primer_data(dir: &std::path::Path, count: usize) -> DataConfig {
+    let simulated = plant_motif(count, 50, PRIMER_MOTIF, 5);
+    let sequences: Vec<String> = simulated.sequences.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+    let labels: Vec<String> = simulated.labels.iter().map(u8::to_string).collect();
+    std::fs::write(dir.join("seqs.txt"), sequences.join("\n")).expect("write");
+    std::fs::write(dir.join("labels.txt"), labels.join("\n")).expect("write");
+    DataConfig { input: Some(dir.join("seqs.txt")), labels: Some(dir.join("labels.txt")), ..DataConfig::default() }
+}
+
+#[test]
+fn binary_loss_matches_the_closed_form() {
+    let device = Device::flex();
+    let logits = Tensor::<2>::from_data(TensorData::new(vec![2.0f32, -1.0, 0.0], [3, 1]), &device);
+    let targets = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 1.0, 0.0], [3, 1]), &device);
+    let weights = Tensor::<1>::from_data(TensorData::new(vec![1.0f32, 2.0, 1.0], [3]), &device);
+    let loss: f32 = batch_loss(logits, targets, weights, Task::Binary).into_scalar();
+    // -log σ(2), -log σ(-1) (weight 2), -log(1 - σ(0)); weighted sum over the batch size.
+    let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let expected = (-(sigmoid(2.0).ln()) - 2.0 * sigmoid(-1.0).ln() - (1.0 - sigmoid(0.0)).ln()) / 3.0;
+    assert!((f64::from(loss) - expected).abs() < 1e-6, "{loss} vs {expected}");
+}
+
+#[test]
+fn multiclass_loss_matches_the_closed_form() {
+    let device = Device::flex();
+    let logits = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 2.0, 3.0], [1, 3]), &device);
+    let targets = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 0.0, 1.0], [1, 3]), &device);
+    let weights = Tensor::<1>::from_data(TensorData::new(vec![1.0f32], [1]), &device);
+    let loss: f32 = batch_loss(logits, targets, weights, Task::Multiclass).into_scalar();
+    let expected = -(3.0f64.exp() / (1.0f64.exp() + 2.0f64.exp() + 3.0f64.exp())).ln();
+    assert!((f64::from(loss) - expected).abs() < 1e-6);
+}
+
+#[test]
+fn primer_cnn_overfits_32_examples() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut data = write_primer_data(dir.path(), 40);
+    data.validation_fraction = 0.1;
+    data.test_fraction = 0.1;
+    let config = ExperimentConfig {
+        seed: 1,
+        data,
+        model: ModelConfig::Primer,
+        train: TrainConfig { epochs: 150, patience: 0, batch_size: 8, learning_rate: 0.01, ..TrainConfig::default() },
+    };
+    let dataset = Dataset::load(&config.data, config.seed)?;
+    assert_eq!(dataset.summary(Split::Train).examples, 32);
+    let run = RunDir::new(dir.path().join("run"));
+    run.create()?;
+    let result = train(&config, &dataset, &run, TrainOptions::default(), &mut |_| {})?;
+    let last = result.history.last().ok_or("no epochs")?;
+    assert!(last.train_loss < 0.05, "training loss {} after {} epochs", last.train_loss, result.history.len());
+    Ok(())
+}
+
+#[test]
+fn strand_averaged_predictions_are_strand_symmetric() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = write_primer_data(dir.path(), 20);
+    let dataset = Dataset::load(&data, 1)?;
+    let device = Device::flex();
+    device.seed(3);
+    let input = InputShape { channels: 4, length: 50, outputs: 1 };
+    let model = ModelConfig::Primer.init(input, &device)?;
+    // A copy of the data set whose sequences are the reverse complements.
+    let mut reversed = dataset.clone();
+    for example in &mut reversed.examples {
+        example.sequence = omix_encode::reverse_complement(&example.sequence, omix_encode::Alphabet::Dna);
+    }
+    let indices: Vec<usize> = (0..dataset.examples.len()).collect();
+    let forward = predict_scores(&model, &dataset, &indices, 7, &device, true);
+    let backward = predict_scores(&model, &reversed, &indices, 7, &device, true);
+    for (f, b) in forward.iter().zip(&backward) {
+        assert!((f - b).abs() < 1e-6, "{f} vs {b}");
+    }
+    let single = predict_scores(&model, &dataset, &indices, 7, &device, false);
+    assert!(forward.iter().zip(&single).any(|(a, b)| (a - b).abs() > 1e-6), "averaging changes something");
+    Ok(())
+}
