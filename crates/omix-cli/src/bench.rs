@@ -1,9 +1,715 @@
-//! `omix bench`: throughput table (filled in below).
+//! `omix bench`: throughput of one-hot encoding, primer-CNN training and inference, beside
+//! NumPy's and PyTorch's (bench/pytorch_primer.py) measured in the same run with the same
+//! thread count, model, batch size and number of batches.
+//!
+//! Every timed loop checks its own result: checksums of sampled encoded sequences against a
+//! plain reference encoder, a finite and decreasing training loss, finite logits. Nothing here
+//! asserts on timings.
 
-use anyhow::Result;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail, ensure};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use omix_data::Task;
+use omix_encode::{Alphabet, Ambiguity, Encoder};
+use omix_models::{InputShape, Model, ModelConfig};
+use omix_train::batch_loss;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
 
 use crate::cli::BenchArgs;
 
-pub fn run(_args: BenchArgs) -> Result<()> {
-    anyhow::bail!("omix bench is not built yet")
+/// bench/pytorch_primer.py, built in so that `--pytorch` works from any directory.
+const PYTORCH_SCRIPT: &str = include_str!("../../../bench/pytorch_primer.py");
+/// Sequence length of the primer CNN's input (Zou et al. 2019).
+const TRAIN_LENGTH: usize = 50;
+const CHANNELS: usize = 4;
+const INFER_BATCH: usize = 256;
+/// Sequences per encoded batch (the encoder writes into one reused batch buffer).
+const ENCODE_BATCH: usize = 256;
+/// Distinct training batches, cycled, so that a falling loss shows the model is learning.
+const POOL_BATCHES: usize = 16;
+/// Every k-th encoded sequence is checksummed inside the timed loop.
+const SAMPLE_EVERY: usize = 97;
+const LEARNING_RATE: f64 = 1e-3;
+const SETUP_HINT: &str =
+    "bash bench/setup_pytorch.sh && target/release/omix --threads 2 bench --pytorch bench/.venv/bin/python";
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    for (name, value) in [
+        ("--encode-sequences", args.encode_sequences),
+        ("--encode-length", args.encode_length),
+        ("--encode-reps", args.encode_reps),
+        ("--train-batches", args.train_batches),
+        ("--rounds", args.rounds),
+        ("--batch-size", args.batch_size),
+        ("--infer-batches", args.infer_batches),
+    ] {
+        ensure!(value > 0, "{name} must be at least 1");
+    }
+    let threads = rayon::current_num_threads();
+    let temp = TempFiles::default();
+    let load = load_average();
+
+    eprintln!(
+        "omix bench: {threads} threads; encoding {} sequences of {} bp",
+        args.encode_sequences, args.encode_length
+    );
+    let sequences = random_sequences(args.encode_sequences, args.encode_length, args.seed);
+    let encoding = bench_encoding(&sequences, args.encode_length, args.encode_reps)?;
+    eprintln!(
+        "omix bench: training the primer CNN, {} + {} batches of {}",
+        args.warmup_batches, args.train_batches, args.batch_size
+    );
+    let training = bench_training(&args)?;
+
+    let pytorch = match &args.pytorch {
+        Some(python) => {
+            let sequence_file = temp.path("sequences.txt");
+            let mut text = Vec::with_capacity(sequences.len() + args.encode_sequences);
+            for sequence in sequences.chunks_exact(args.encode_length) {
+                text.extend_from_slice(sequence);
+                text.push(b'\n');
+            }
+            std::fs::write(&sequence_file, text)
+                .with_context(|| format!("cannot write {}", sequence_file.display()))?;
+            let script = match &args.pytorch_script {
+                Some(script) => script.clone(),
+                None => {
+                    let script = temp.path("pytorch_primer.py");
+                    std::fs::write(&script, PYTORCH_SCRIPT)
+                        .with_context(|| format!("cannot write {}", script.display()))?;
+                    script
+                }
+            };
+            eprintln!("omix bench: running {} with {}", script.display(), python.display());
+            let report = run_pytorch(python, &script, &args, threads, &sequence_file)?;
+            check_pytorch(&report, &encoding, args.encode_sequences, args.encode_length)?;
+            Some(report)
+        }
+        None => None,
+    };
+
+    let rows = table_rows(&args, &encoding, &training, pytorch.as_ref());
+    print_table(&args, threads, load.as_deref(), &rows, &encoding, &training, pytorch.as_ref());
+
+    if let Some(path) = &args.json {
+        let document = json!({
+            "threads": threads,
+            "cpus": available_cpus(),
+            "load_average": load,
+            "rounds": args.rounds,
+            "batch_size": args.batch_size,
+            "train_batches": args.train_batches,
+            "warmup_batches": args.warmup_batches,
+            "infer_batch_size": INFER_BATCH,
+            "infer_batches": args.infer_batches,
+            "encode_sequences": args.encode_sequences,
+            "encode_length": args.encode_length,
+            "rows": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+            "omix": {
+                "encoding": {
+                    "seconds": encoding.seconds,
+                    "mb_per_s": encoding.mb_per_s,
+                    "sequences_per_s": encoding.sequences_per_s,
+                    "checksum": encoding.checksum,
+                    "sampled": encoding.sampled,
+                },
+                "training": {
+                    "parameters": training.parameters,
+                    "train_seconds": training.train_seconds,
+                    "train_round_seconds": training.train_rounds,
+                    "train_sequences_per_s": training.train_sequences_per_s,
+                    "losses": training.losses,
+                    "infer_seconds": training.infer_seconds,
+                    "infer_round_seconds": training.infer_rounds,
+                    "infer_sequences_per_s": training.infer_sequences_per_s,
+                },
+            },
+            "pytorch": pytorch,
+        });
+        let text = serde_json::to_string_pretty(&document)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("omix bench: table written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Files in the temporary directory, removed when the bench ends (or fails).
+#[derive(Default)]
+struct TempFiles {
+    paths: std::cell::RefCell<Vec<PathBuf>>,
+}
+
+impl TempFiles {
+    fn path(&self, name: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("omix-bench-{}-{name}", std::process::id()));
+        self.paths.borrow_mut().push(path.clone());
+        path
+    }
+}
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        for path in self.paths.borrow().iter() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// `count` random DNA sequences of `length` bases, back to back: A, C, G, T and ~1% N.
+fn random_sequences(count: usize, length: usize, seed: u64) -> Vec<u8> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..count * length)
+        .map(|_| {
+            let r: u8 = rng.random();
+            if r < 3 { b'N' } else { b"ACGT"[usize::from(r & 3)] }
+        })
+        .collect()
+}
+
+/// Order-sensitive checksum of a flattened one-hot block: sum of `value * (index % 251 + 1)`.
+/// bench/pytorch_primer.py computes the same on NumPy's encoding.
+fn checksum(one_hot: &[f32], weights: &[f64]) -> f64 {
+    one_hot.iter().zip(weights).map(|(&v, &w)| f64::from(v) * w).sum()
+}
+
+/// The plain reference: one position at a time, a `match` per base, N (anything else) zero.
+fn reference_one_hot(sequence: &[u8]) -> Vec<f32> {
+    let length = sequence.len();
+    let mut out = vec![0.0; CHANNELS * length];
+    for (i, &base) in sequence.iter().enumerate() {
+        let channel = match base {
+            b'A' | b'a' => Some(0),
+            b'C' | b'c' => Some(1),
+            b'G' | b'g' => Some(2),
+            b'T' | b't' | b'U' | b'u' => Some(3),
+            _ => None,
+        };
+        if let Some(channel) = channel {
+            out[channel * length + i] = 1.0;
+        }
+    }
+    out
+}
+
+fn checksum_weights(block: usize) -> Vec<f64> {
+    (0..block).map(|i| (i % 251 + 1) as f64).collect()
+}
+
+struct EncodeResult {
+    /// Seconds of the fastest pass over all sequences.
+    seconds: f64,
+    mb_per_s: f64,
+    sequences_per_s: f64,
+    /// Sum of the sampled sequences' checksums (equal to the reference's).
+    checksum: f64,
+    sampled: usize,
+}
+
+/// One-hot encode every sequence into a reused batch buffer, `reps` passes; the fastest pass
+/// is reported. Every `SAMPLE_EVERY`-th sequence is checksummed inside the timed loop and each
+/// pass's total is compared with the reference encoder's.
+fn bench_encoding(sequences: &[u8], length: usize, reps: usize) -> Result<EncodeResult> {
+    let count = sequences.len() / length;
+    let block = CHANNELS * length;
+    let weights = checksum_weights(block);
+    let reference: f64 = sequences
+        .chunks_exact(length)
+        .step_by(SAMPLE_EVERY)
+        .map(|sequence| checksum(&reference_one_hot(sequence), &weights))
+        .sum();
+    let sampled = count.div_ceil(SAMPLE_EVERY);
+
+    let encoder = Encoder::new(Alphabet::Dna, Ambiguity::Zero);
+    let mut buffer = vec![0.0f32; ENCODE_BATCH * block];
+    let mut seconds = f64::INFINITY;
+    for pass in 0..reps {
+        let started = Instant::now();
+        let mut total = 0.0;
+        for (batch_index, batch) in sequences.chunks(ENCODE_BATCH * length).enumerate() {
+            let rows = batch.len() / length;
+            let out = &mut buffer[..rows * block];
+            for (j, (sequence, one_hot)) in batch.chunks_exact(length).zip(out.chunks_exact_mut(block)).enumerate() {
+                encoder.encode_into(sequence, one_hot)?;
+                if (batch_index * ENCODE_BATCH + j).is_multiple_of(SAMPLE_EVERY) {
+                    total += checksum(one_hot, &weights);
+                }
+            }
+            std::hint::black_box(&mut buffer);
+        }
+        seconds = seconds.min(started.elapsed().as_secs_f64());
+        ensure!(
+            total == reference,
+            "one-hot encoding is wrong: pass {} checksum {total} != reference {reference}",
+            pass + 1
+        );
+    }
+    Ok(EncodeResult {
+        seconds,
+        mb_per_s: sequences.len() as f64 / 1e6 / seconds,
+        sequences_per_s: count as f64 / seconds,
+        checksum: reference,
+        sampled,
+    })
+}
+
+struct TrainResult {
+    parameters: usize,
+    /// Seconds of the fastest round of `train_batches` batches.
+    train_seconds: f64,
+    /// Seconds of every training round.
+    train_rounds: Vec<f64>,
+    train_sequences_per_s: f64,
+    /// Loss of every batch, warm-up included.
+    losses: Vec<f64>,
+    /// Seconds of the fastest round of `infer_batches` batches.
+    infer_seconds: f64,
+    /// Seconds of every inference round.
+    infer_rounds: Vec<f64>,
+    infer_sequences_per_s: f64,
+}
+
+/// A random one-hot batch `[batch, 4, TRAIN_LENGTH]` (A, C, G, T only), flattened.
+fn random_one_hot_batch(rng: &mut ChaCha8Rng, batch: usize, encoder: &Encoder) -> Result<Vec<f32>> {
+    let block = CHANNELS * TRAIN_LENGTH;
+    let mut out = vec![0.0; batch * block];
+    let mut sequence = [0u8; TRAIN_LENGTH];
+    for one_hot in out.chunks_exact_mut(block) {
+        for base in &mut sequence {
+            *base = b"ACGT"[rng.random_range(0..4)];
+        }
+        encoder.encode_into(&sequence, one_hot)?;
+    }
+    Ok(out)
+}
+
+/// One optimiser step exactly as the trainer takes it; returns the batch loss.
+fn train_step(
+    model: Model,
+    optim: &mut ModuleOptimizer,
+    (x, y): &(Vec<f32>, Vec<f32>),
+    batch: usize,
+    device: &Device,
+) -> Result<(Model, f64)> {
+    let x = Tensor::<3>::from_data(TensorData::new(x.clone(), [batch, CHANNELS, TRAIN_LENGTH]), device);
+    let y = Tensor::<2>::from_data(TensorData::new(y.clone(), [batch, 1]), device);
+    let w = Tensor::<1>::from_data(TensorData::new(vec![1.0f32; batch], [batch]), device);
+    let loss = batch_loss(model.forward(x), y, w, Task::Binary);
+    let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+    ensure!(loss_value.is_finite(), "training diverged: loss {loss_value}");
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let model = optim.step(LEARNING_RATE, model, grads);
+    Ok((model, loss_value))
+}
+
+/// Mean loss of the first and of the last pass over the batch pool, when there are two passes.
+fn loss_trend(losses: &[f64], pool: usize) -> Option<(f64, f64)> {
+    if losses.len() < 2 * pool || pool == 0 {
+        return None;
+    }
+    let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
+    Some((mean(&losses[..pool]), mean(&losses[losses.len() - pool..])))
+}
+
+fn check_losses(losses: &[f64], pool: usize, who: &str) -> Result<()> {
+    if let Some(bad) = losses.iter().find(|loss| !loss.is_finite()) {
+        bail!("{who}: training loss {bad} is not finite");
+    }
+    if let Some((first, last)) = loss_trend(losses, pool) {
+        ensure!(
+            last < first,
+            "{who}: training loss did not decrease (first pass over the {pool} batches {first:.4}, last {last:.4})"
+        );
+    }
+    Ok(())
+}
+
+/// Primer CNN (4×50 input, 1 output), Adam lr 1e-3, binary cross-entropy, as
+/// crates/omix-train/src/trainer.rs trains it; then forward-only inference in batches of 256.
+fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
+    let batch = args.batch_size;
+    let device = Device::flex();
+    let train_device = device.clone().autodiff();
+    train_device.seed(args.seed);
+    let input = InputShape { channels: CHANNELS, length: TRAIN_LENGTH, outputs: 1 };
+    let parameters = ModelConfig::Primer.parameter_count(input)?;
+    let mut model = ModelConfig::Primer.init(input, &train_device)?;
+    let mut optim: ModuleOptimizer = AdamConfig::new().with_epsilon(1e-8).init();
+
+    let encoder = Encoder::new(Alphabet::Dna, Ambiguity::Zero);
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed.wrapping_add(1));
+    let mut pool = Vec::with_capacity(POOL_BATCHES);
+    for _ in 0..POOL_BATCHES {
+        let x = random_one_hot_batch(&mut rng, batch, &encoder)?;
+        let y: Vec<f32> = (0..batch).map(|_| f32::from(u8::from(rng.random_bool(0.5)))).collect();
+        pool.push((x, y));
+    }
+
+    let mut losses = Vec::with_capacity(args.warmup_batches + args.rounds * args.train_batches);
+    for k in 0..args.warmup_batches {
+        let (next, loss) = train_step(model, &mut optim, &pool[k % POOL_BATCHES], batch, &train_device)?;
+        model = next;
+        losses.push(loss);
+    }
+    // Training goes on across rounds; each round is timed on its own.
+    let mut train_rounds = Vec::with_capacity(args.rounds);
+    for _ in 0..args.rounds {
+        let started = Instant::now();
+        for _ in 0..args.train_batches {
+            let k = losses.len();
+            let (next, loss) = train_step(model, &mut optim, &pool[k % POOL_BATCHES], batch, &train_device)?;
+            model = next;
+            losses.push(loss);
+        }
+        train_rounds.push(started.elapsed().as_secs_f64());
+    }
+    check_losses(&losses, POOL_BATCHES, "omix")?;
+
+    let valid = model.valid();
+    let inputs: Vec<Vec<f32>> =
+        (0..4).map(|_| random_one_hot_batch(&mut rng, INFER_BATCH, &encoder)).collect::<Result<_>>()?;
+    let infer = |x: &Vec<f32>| -> Result<()> {
+        let x = Tensor::<3>::from_data(TensorData::new(x.clone(), [INFER_BATCH, CHANNELS, TRAIN_LENGTH]), &device);
+        let logits: Vec<f32> = valid
+            .forward(x)
+            .into_data()
+            .try_into_vec()
+            .map_err(|e| anyhow::anyhow!("cannot read the logits: {e:?}"))?;
+        ensure!(
+            logits.len() == INFER_BATCH && logits.iter().all(|v| v.is_finite()),
+            "inference produced {} logits, not {INFER_BATCH} finite ones",
+            logits.len()
+        );
+        Ok(())
+    };
+    for x in inputs.iter().take(3) {
+        infer(x)?;
+    }
+    let mut infer_rounds = Vec::with_capacity(args.rounds);
+    for _ in 0..args.rounds {
+        let started = Instant::now();
+        for k in 0..args.infer_batches {
+            infer(&inputs[k % inputs.len()])?;
+        }
+        infer_rounds.push(started.elapsed().as_secs_f64());
+    }
+
+    let train_seconds = train_rounds.iter().copied().fold(f64::INFINITY, f64::min);
+    let infer_seconds = infer_rounds.iter().copied().fold(f64::INFINITY, f64::min);
+    Ok(TrainResult {
+        parameters,
+        train_rounds,
+        infer_rounds,
+        train_seconds,
+        train_sequences_per_s: (args.train_batches * batch) as f64 / train_seconds,
+        losses,
+        infer_seconds,
+        infer_sequences_per_s: (args.infer_batches * INFER_BATCH) as f64 / infer_seconds,
+    })
+}
+
+/// Run bench/pytorch_primer.py with `python` and parse the JSON object it prints last.
+fn run_pytorch(python: &Path, script: &Path, args: &BenchArgs, threads: usize, sequences: &Path) -> Result<Value> {
+    let output = Command::new(python)
+        .arg(script)
+        .args(["--threads", &threads.to_string()])
+        .args(["--batch-size", &args.batch_size.to_string()])
+        .args(["--train-batches", &args.train_batches.to_string()])
+        .args(["--warmup-batches", &args.warmup_batches.to_string()])
+        .args(["--rounds", &args.rounds.to_string()])
+        .args(["--pool-batches", &POOL_BATCHES.to_string()])
+        .args(["--infer-batches", &args.infer_batches.to_string()])
+        .args(["--infer-batch-size", &INFER_BATCH.to_string()])
+        .args(["--length", &TRAIN_LENGTH.to_string()])
+        .args(["--encode-reps", &args.encode_reps.to_string()])
+        .args(["--encode-batch", &ENCODE_BATCH.to_string()])
+        .args(["--sample-every", &SAMPLE_EVERY.to_string()])
+        .args(["--seed", &args.seed.to_string()])
+        .arg("--sequences")
+        .arg(sequences)
+        .env("OMP_NUM_THREADS", threads.to_string())
+        .env("MKL_NUM_THREADS", threads.to_string())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run {} (set it up with: {SETUP_HINT})", python.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "{} {} failed ({}){}; a Python with torch and numpy comes from: {SETUP_HINT}",
+        python.display(),
+        script.display(),
+        output.status,
+        if stdout.trim().is_empty() { String::new() } else { format!(":\n{}", stdout.trim()) }
+    );
+    let line =
+        stdout.lines().rev().find(|line| !line.trim().is_empty()).context("the PyTorch script printed nothing")?;
+    serde_json::from_str(line).with_context(|| format!("the PyTorch script's output is not JSON: {line}"))
+}
+
+fn number(report: &Value, path: &[&str]) -> Option<f64> {
+    path.iter().try_fold(report, |value, key| value.get(key)).and_then(Value::as_f64)
+}
+
+/// NumPy's encodings must checksum like omix's reference; PyTorch's loss must be finite and falling.
+fn check_pytorch(report: &Value, encoding: &EncodeResult, sequences: usize, length: usize) -> Result<()> {
+    ensure!(
+        number(report, &["encoding", "sequences"]) == Some(sequences as f64)
+            && number(report, &["encoding", "length"]) == Some(length as f64),
+        "the PyTorch script encoded other sequences than omix"
+    );
+    for variant in ["numpy_per_sequence", "numpy_batched"] {
+        let found = number(report, &["encoding", variant, "checksum"]);
+        ensure!(
+            found == Some(encoding.checksum),
+            "NumPy's {variant} encoding checksum {found:?} != reference {}",
+            encoding.checksum
+        );
+    }
+    let losses: Vec<f64> = report
+        .pointer("/training/losses")
+        .and_then(Value::as_array)
+        .context("the PyTorch script reported no training losses")?
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect();
+    check_losses(&losses, POOL_BATCHES, "PyTorch")
+}
+
+struct Row {
+    metric: String,
+    unit: &'static str,
+    omix: f64,
+    pytorch: Option<f64>,
+}
+
+impl Row {
+    fn ratio(&self) -> Option<f64> {
+        self.pytorch.filter(|&p| p > 0.0).map(|p| self.omix / p)
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "metric": self.metric,
+            "unit": self.unit,
+            "omix": self.omix,
+            "pytorch": self.pytorch,
+            "ratio": self.ratio(),
+        })
+    }
+}
+
+fn table_rows(args: &BenchArgs, encoding: &EncodeResult, training: &TrainResult, pytorch: Option<&Value>) -> Vec<Row> {
+    let theirs = |path: &[&str]| pytorch.and_then(|report| number(report, path));
+    vec![
+        Row {
+            metric: "one-hot encode, 1 thread (vs NumPy LUT per batch)".into(),
+            unit: "MB/s",
+            omix: encoding.mb_per_s,
+            pytorch: theirs(&["encoding", "numpy_batched", "mb_per_s"]),
+        },
+        Row {
+            metric: "one-hot encode, 1 thread (vs NumPy LUT per batch)".into(),
+            unit: "seq/s",
+            omix: encoding.sequences_per_s,
+            pytorch: theirs(&["encoding", "numpy_batched", "sequences_per_s"]),
+        },
+        Row {
+            metric: "one-hot encode, 1 thread (vs NumPy LUT per sequence)".into(),
+            unit: "MB/s",
+            omix: encoding.mb_per_s,
+            pytorch: theirs(&["encoding", "numpy_per_sequence", "mb_per_s"]),
+        },
+        Row {
+            metric: format!("primer CNN training, batch {}", args.batch_size),
+            unit: "seq/s",
+            omix: training.train_sequences_per_s,
+            pytorch: theirs(&["training", "train_sequences_per_s"]),
+        },
+        Row {
+            metric: format!("primer CNN inference, batch {INFER_BATCH}"),
+            unit: "seq/s",
+            omix: training.infer_sequences_per_s,
+            pytorch: theirs(&["training", "infer_sequences_per_s"]),
+        },
+    ]
+}
+
+fn show(value: f64) -> String {
+    if value >= 100.0 { format!("{value:.0}") } else { format!("{value:.1}") }
+}
+
+fn print_table(
+    args: &BenchArgs,
+    threads: usize,
+    load: Option<&str>,
+    rows: &[Row],
+    encoding: &EncodeResult,
+    training: &TrainResult,
+    pytorch: Option<&Value>,
+) {
+    println!(
+        "omix bench: {threads} threads; primer CNN (4x50 one-hot, {} parameters), Adam lr 1e-3, {} warm-up batches",
+        training.parameters, args.warmup_batches
+    );
+    println!(
+        "training: fastest of {} rounds of {} batches; inference: fastest of {} rounds of {} batches",
+        args.rounds, args.train_batches, args.rounds, args.infer_batches
+    );
+    if let Some(load) = load {
+        println!(
+            "load average (1 min) when the bench started: {load} on {} CPUs (other work skews both columns, PyTorch's most)",
+            available_cpus()
+        );
+    }
+    println!(
+        "encoding: {} sequences x {} bp ({:.1} MB), fastest of {} passes",
+        args.encode_sequences,
+        args.encode_length,
+        (args.encode_sequences * args.encode_length) as f64 / 1e6,
+        args.encode_reps
+    );
+    println!();
+    let width = rows.iter().map(|row| row.metric.len() + row.unit.len() + 3).max().unwrap_or(0);
+    println!("{:<width$} | {:>10} | {:>10} | {:>20}", "metric", "omix", "PyTorch", "ratio (omix/PyTorch)");
+    println!("{}-|-{}-|-{}-|-{}", "-".repeat(width), "-".repeat(10), "-".repeat(10), "-".repeat(20));
+    for row in rows {
+        let metric = format!("{} ({})", row.metric, row.unit);
+        let theirs = row.pytorch.map_or_else(|| "-".to_string(), show);
+        let ratio = row.ratio().map_or_else(|| "-".to_string(), |r| format!("{r:.2}x"));
+        println!("{metric:<width$} | {:>10} | {theirs:>10} | {ratio:>20}", show(row.omix));
+    }
+    println!();
+    println!(
+        "checks: encoding checksum of {} sampled sequences = reference ({}){}",
+        encoding.sampled,
+        encoding.checksum,
+        if pytorch.is_some() { ", NumPy's too" } else { "" }
+    );
+    let trend = |losses: &[f64]| match loss_trend(losses, POOL_BATCHES) {
+        Some((first, last)) => format!("loss {first:.4} -> {last:.4} (first vs last pass over {POOL_BATCHES} batches)"),
+        None => "loss finite (too few batches to check that it falls)".to_string(),
+    };
+    println!("        omix training {}", trend(&training.losses));
+    match pytorch {
+        Some(report) => {
+            let losses: Vec<f64> = report
+                .pointer("/training/losses")
+                .and_then(Value::as_array)
+                .map(|values| values.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_default();
+            println!("        PyTorch training {}", trend(&losses));
+            let text = |key: &str| report.get(key).and_then(Value::as_str).unwrap_or("?").to_string();
+            println!(
+                "PyTorch {} (torch.set_num_threads({})), NumPy {}, Python {}",
+                text("torch_version"),
+                report.get("threads").and_then(Value::as_u64).unwrap_or(0),
+                text("numpy_version"),
+                text("python_version")
+            );
+        }
+        None => println!("PyTorch column: {SETUP_HINT}"),
+    }
+}
+
+/// The 1-minute load average (Linux), as written in /proc/loadavg.
+fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next().map(str::to_string)
+}
+
+fn available_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small_args() -> BenchArgs {
+        BenchArgs {
+            encode_sequences: 300,
+            encode_length: 31,
+            encode_reps: 1,
+            train_batches: 20,
+            rounds: 2,
+            warmup_batches: 2,
+            batch_size: 8,
+            infer_batches: 2,
+            seed: 3,
+            pytorch: None,
+            pytorch_script: None,
+            json: None,
+        }
+    }
+
+    #[test]
+    fn reference_matches_the_encoder() -> Result<()> {
+        let sequences = random_sequences(200, 23, 5);
+        assert!(sequences.contains(&b'N'));
+        let encoder = Encoder::new(Alphabet::Dna, Ambiguity::Zero);
+        for sequence in sequences.chunks_exact(23) {
+            assert_eq!(encoder.encode(sequence)?, reference_one_hot(sequence));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn encoding_bench_checks_its_checksum() -> Result<()> {
+        let args = small_args();
+        let sequences = random_sequences(args.encode_sequences, args.encode_length, args.seed);
+        let result = bench_encoding(&sequences, args.encode_length, 2)?;
+        assert_eq!(result.sampled, args.encode_sequences.div_ceil(SAMPLE_EVERY));
+        assert!(result.checksum > 0.0 && result.mb_per_s > 0.0);
+        Ok(())
+    }
+
+    #[test]
+    fn loss_trend_needs_two_passes() {
+        assert_eq!(loss_trend(&[0.7; 31], 16), None);
+        let falling: Vec<f64> = (0..32).map(|k| 1.0 - f64::from(k) / 100.0).collect();
+        assert!(check_losses(&falling, 16, "test").is_ok());
+        let rising: Vec<f64> = falling.iter().rev().copied().collect();
+        assert!(check_losses(&rising, 16, "test").is_err());
+        assert!(check_losses(&[0.7, f64::NAN], 16, "test").is_err());
+    }
+
+    #[test]
+    fn training_bench_runs_and_learns() -> Result<()> {
+        let args = small_args();
+        let result = bench_training(&args)?;
+        assert_eq!(result.losses.len(), args.warmup_batches + args.rounds * args.train_batches);
+        assert_eq!((result.train_rounds.len(), result.infer_rounds.len()), (2, 2));
+        assert_eq!(result.parameters, 6209);
+        Ok(())
+    }
+
+    #[test]
+    fn rows_have_ratios_only_with_pytorch() {
+        let args = small_args();
+        let encoding = EncodeResult { seconds: 1.0, mb_per_s: 10.0, sequences_per_s: 5.0, checksum: 1.0, sampled: 1 };
+        let training = TrainResult {
+            parameters: 1,
+            train_seconds: 1.0,
+            train_rounds: vec![1.0],
+            train_sequences_per_s: 40.0,
+            losses: Vec::new(),
+            infer_seconds: 1.0,
+            infer_rounds: vec![1.0],
+            infer_sequences_per_s: 80.0,
+        };
+        assert!(table_rows(&args, &encoding, &training, None).iter().all(|row| row.ratio().is_none()));
+        let report = json!({
+            "encoding": {"numpy_batched": {"mb_per_s": 5.0, "sequences_per_s": 2.5}, "numpy_per_sequence": {"mb_per_s": 1.0}},
+            "training": {"train_sequences_per_s": 80.0, "infer_sequences_per_s": 80.0},
+        });
+        let ratios: Vec<Option<f64>> =
+            table_rows(&args, &encoding, &training, Some(&report)).iter().map(Row::ratio).collect();
+        assert_eq!(ratios, [Some(2.0), Some(2.0), Some(10.0), Some(0.5), Some(1.0)]);
+    }
 }

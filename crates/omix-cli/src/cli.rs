@@ -33,7 +33,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  omix quickstart --out runs/quickstart")]
     Quickstart(QuickstartArgs),
     /// Throughput of one-hot encoding and primer-CNN training (sequences/s).
-    #[command(after_help = "Example:\n  omix bench --threads 2\n  (bench/pytorch_primer.py measures PyTorch on the same model)")]
+    #[command(
+        after_help = "Example:\n  omix bench --threads 2\n  (bench/pytorch_primer.py measures PyTorch on the same model)"
+    )]
     Bench(BenchArgs),
 }
 
@@ -201,12 +203,36 @@ pub struct BenchArgs {
     /// Sequences to one-hot encode.
     #[arg(long, default_value_t = 200_000)]
     pub encode_sequences: usize,
-    /// Training batches to time.
+    /// Length of the sequences to encode.
+    #[arg(long, default_value_t = 101)]
+    pub encode_length: usize,
+    /// Passes over the sequences to encode (the fastest pass is reported).
+    #[arg(long, default_value_t = 5)]
+    pub encode_reps: usize,
+    /// Training batches to time (per round).
     #[arg(long, default_value_t = 200)]
     pub train_batches: usize,
+    /// Timed rounds of training and of inference; the fastest round is reported.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Untimed training batches before the timed ones.
+    #[arg(long, default_value_t = 10)]
+    pub warmup_batches: usize,
     /// Batch size for training.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
+    /// Inference batches (of 256 sequences) to time (per round).
+    #[arg(long, default_value_t = 200)]
+    pub infer_batches: usize,
+    /// Seed of the random sequences, targets and weights.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Python interpreter with torch and numpy (see bench/setup_pytorch.sh): measure PyTorch in the same run.
+    #[arg(long, value_name = "PYTHON")]
+    pub pytorch: Option<PathBuf>,
+    /// PyTorch script to run instead of the copy of bench/pytorch_primer.py built into omix.
+    #[arg(long, value_name = "FILE", requires = "pytorch")]
+    pub pytorch_script: Option<PathBuf>,
     /// Write the table as JSON too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

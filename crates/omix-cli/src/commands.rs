@@ -53,7 +53,9 @@ fn source_from_args(args: &InputArgs) -> Result<SourceConfig> {
         ..SourceConfig::default()
     };
     if source.is_empty() {
-        bail!("no input: give --input FILE (with --labels for one sequence per line, or a label column) or --class NAME=FILE");
+        bail!(
+            "no input: give --input FILE (with --labels for one sequence per line, or a label column) or --class NAME=FILE"
+        );
     }
     Ok(source)
 }
@@ -61,17 +63,15 @@ fn source_from_args(args: &InputArgs) -> Result<SourceConfig> {
 /// The default `cnn` of the flag interface: two convolution blocks, global max pooling.
 fn default_cnn() -> ModelConfig {
     ModelConfig::Cnn {
-        conv: vec![
-            ConvLayerConfig {
-                filters: 64,
-                width: 15,
-                dilation: 1,
-                pool: 1,
-                batch_norm: false,
-                dropout: 0.0,
-                padding: Padding::Same,
-            },
-        ],
+        conv: vec![ConvLayerConfig {
+            filters: 64,
+            width: 15,
+            dilation: 1,
+            pool: 1,
+            batch_norm: false,
+            dropout: 0.0,
+            padding: Padding::Same,
+        }],
         global_pool: GlobalPool::Max,
         dense: vec![32],
         dense_dropout: 0.2,
@@ -218,7 +218,10 @@ fn prepare_run_dir(out: &Path, resume: bool, force: bool) -> Result<()> {
         return Ok(());
     }
     if is_run {
-        bail!("the run folder {} already exists; pass --resume to continue it, --force to replace it, or --out for another", out.display());
+        bail!(
+            "the run folder {} already exists; pass --resume to continue it, --force to replace it, or --out for another",
+            out.display()
+        );
     }
     bail!("{} exists and is not an omix run folder; choose another --out", out.display());
 }
@@ -228,7 +231,12 @@ fn train(args: TrainArgs) -> Result<()> {
         Some(path) => load_config(path)?,
         None => {
             source_from_args(&args.input)?;
-            ExperimentConfig { seed: 42, data: DataConfig::default(), model: ModelConfig::Primer, train: Default::default() }
+            ExperimentConfig {
+                seed: 42,
+                data: DataConfig::default(),
+                model: ModelConfig::Primer,
+                train: Default::default(),
+            }
         }
     };
     apply_flags(&mut config, &args)?;
@@ -236,9 +244,8 @@ fn train(args: TrainArgs) -> Result<()> {
     resolve_data(Path::new(""), &mut config.data);
     let out = match (&args.out, &args.config) {
         (Some(out), _) => out.clone(),
-        (None, Some(path)) => {
-            PathBuf::from("runs").join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into()))
-        }
+        (None, Some(path)) => PathBuf::from("runs")
+            .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into())),
         (None, None) => PathBuf::from("runs/omix"),
     };
     if args.resume {
@@ -367,7 +374,8 @@ fn quickstart(args: QuickstartArgs) -> Result<()> {
     })?;
     let mut config = quickstart_config(&data_dir, args.seed);
     resolve_data(Path::new(""), &mut config.data);
-    let options = TrainOptions { resume: false, progress: !args.quiet && std::io::stderr().is_terminal(), stop_after: None };
+    let options =
+        TrainOptions { resume: false, progress: !args.quiet && std::io::stderr().is_terminal(), stop_after: None };
     let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
     for (split, metrics) in &summary.metrics {
         println!("{split:<10} {}", metrics.summary());

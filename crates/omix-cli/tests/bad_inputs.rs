@@ -15,9 +15,7 @@ struct Case {
 }
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("bad_inputs")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("bad_inputs")
 }
 
 fn read_manifest() -> Result<Vec<Case>, Box<dyn std::error::Error>> {
@@ -79,10 +77,7 @@ fn check_case(case: &Case) -> Result<Option<String>, Box<dyn std::error::Error>>
         Some(_) => {}
         None => problems.push("killed by a signal".to_string()),
     }
-    if stderr.contains("panicked")
-        || stderr.contains("RUST_BACKTRACE")
-        || stderr.contains("stack backtrace")
-    {
+    if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") || stderr.contains("stack backtrace") {
         problems.push("a panic or backtrace on stderr".to_string());
     }
     if !stderr.contains(&case.expected) {
@@ -115,19 +110,11 @@ fn check_case(case: &Case) -> Result<Option<String>, Box<dyn std::error::Error>>
 #[test]
 fn every_bad_input_gives_a_clear_error_and_no_output() -> TestResult {
     let cases = read_manifest()?;
-    assert!(
-        cases.len() >= 18,
-        "the manifest lists only {} cases",
-        cases.len()
-    );
+    assert!(cases.len() >= 18, "the manifest lists only {} cases", cases.len());
     let mut names = std::collections::HashSet::new();
     let mut failures = Vec::new();
     for case in &cases {
-        assert!(
-            names.insert(case.name.as_str()),
-            "case {} is listed twice",
-            case.name
-        );
+        assert!(names.insert(case.name.as_str()), "case {} is listed twice", case.name);
         if let Some(failure) = check_case(case)? {
             failures.push(failure);
         }
@@ -149,22 +136,13 @@ fn every_corpus_file_is_used() -> TestResult {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(corpus())? {
         let path = entry?.path();
-        if path
-            .extension()
-            .is_some_and(|extension| extension == "toml")
-        {
+        if path.extension().is_some_and(|extension| extension == "toml") {
             referenced.push_str(&std::fs::read_to_string(&path)?);
         }
-        names.push(
-            path.file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
+        names.push(path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default());
     }
-    let unused: Vec<&String> = names
-        .iter()
-        .filter(|name| *name != "manifest.tsv" && !referenced.contains(name.as_str()))
-        .collect();
+    let unused: Vec<&String> =
+        names.iter().filter(|name| *name != "manifest.tsv" && !referenced.contains(name.as_str())).collect();
     assert!(unused.is_empty(), "corpus files no case uses: {unused:?}");
     Ok(())
 }

@@ -16,10 +16,7 @@ const OTHER_MOTIF: &str = "TTAGGGATAACA";
 /// `omix ARGS` run in `dir`, without a backtrace setting from the environment.
 fn omix(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_omix"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_BACKTRACE");
+    command.args(args).current_dir(dir).env_remove("RUST_BACKTRACE");
     command
 }
 
@@ -31,10 +28,7 @@ fn omix_ok(dir: &Path, args: &[&str]) -> Result<(String, String), Box<dyn std::e
 
 /// Start `omix ARGS` in `dir` without waiting (stdout and stderr captured).
 fn omix_spawn(dir: &Path, args: &[&str]) -> std::io::Result<Child> {
-    omix(dir, args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    omix(dir, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()
 }
 
 /// Wait for a spawned `omix` and require success.
@@ -43,27 +37,18 @@ fn wait_ok(args: &[&str], child: Child) -> Result<(String, String), Box<dyn std:
     succeeded(args, output)
 }
 
-fn succeeded(
-    args: &[&str],
-    output: Output,
-) -> Result<(String, String), Box<dyn std::error::Error>> {
+fn succeeded(args: &[&str], output: Output) -> Result<(String, String), Box<dyn std::error::Error>> {
     let stdout = String::from_utf8(output.stdout)?;
     let stderr = String::from_utf8(output.stderr)?;
     if !output.status.success() {
-        return Err(format!(
-            "omix {} failed ({}):\n{stderr}",
-            args.join(" "),
-            output.status
-        )
-        .into());
+        return Err(format!("omix {} failed ({}):\n{stderr}", args.join(" "), output.status).into());
     }
     Ok((stdout, stderr))
 }
 
 /// A path as a `&str` argument.
 fn arg(path: &Path) -> Result<&str, Box<dyn std::error::Error>> {
-    path.to_str()
-        .ok_or_else(|| format!("{} is not UTF-8", path.display()).into())
+    path.to_str().ok_or_else(|| format!("{} is not UTF-8", path.display()).into())
 }
 
 fn read_json(path: &Path) -> Result<Value, Box<dyn std::error::Error>> {
@@ -118,22 +103,14 @@ fn fasta(prefix: &str, count: usize, motif: Option<&str>, seed: u64) -> String {
     let mut text = String::new();
     for index in 0..count {
         let sequence = random.sequence(50, motif);
-        let _ = write!(
-            text,
-            ">{prefix}{index} simulated\n{}\n{}\n",
-            &sequence[..30],
-            &sequence[30..]
-        );
+        let _ = write!(text, ">{prefix}{index} simulated\n{}\n{}\n", &sequence[..30], &sequence[30..]);
     }
     text
 }
 
 /// The lines of a TSV file, header first.
 fn tsv_lines(path: &Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
-    Ok(std::fs::read_to_string(path)?
-        .lines()
-        .map(str::to_string)
-        .collect())
+    Ok(std::fs::read_to_string(path)?.lines().map(str::to_string).collect())
 }
 
 const QUICKSTART_FILES: [&str; 7] = [
@@ -146,17 +123,8 @@ const QUICKSTART_FILES: [&str; 7] = [
     "test_predictions.tsv",
 ];
 
-const BINARY_METRICS: [&str; 9] = [
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "mcc",
-    "auroc",
-    "auprc",
-    "confusion_matrix",
-];
+const BINARY_METRICS: [&str; 9] =
+    ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "mcc", "auroc", "auprc", "confusion_matrix"];
 
 #[test]
 fn quickstart_learns_the_motif_and_writes_a_complete_run_folder() -> TestResult {
@@ -170,84 +138,38 @@ fn quickstart_learns_the_motif_and_writes_a_complete_run_folder() -> TestResult 
     let metrics = read_json(&run.join("metrics.json"))?;
     for split in ["test", "validation"] {
         for key in BINARY_METRICS {
-            assert!(
-                metrics[split].get(key).is_some(),
-                "metrics.json has no {split}.{key}: {metrics}"
-            );
+            assert!(metrics[split].get(key).is_some(), "metrics.json has no {split}.{key}: {metrics}");
         }
     }
-    let accuracy = metrics["test"]["accuracy"]
-        .as_f64()
-        .ok_or("test accuracy is not a number")?;
-    assert!(
-        accuracy >= 0.97,
-        "quickstart test accuracy {accuracy} < 0.97"
-    );
+    let accuracy = metrics["test"]["accuracy"].as_f64().ok_or("test accuracy is not a number")?;
+    assert!(accuracy >= 0.97, "quickstart test accuracy {accuracy} < 0.97");
     // One prediction per test example, plus the header.
-    let support = metrics["test"]["support"]
-        .as_u64()
-        .ok_or("no test support")?;
-    assert_eq!(
-        tsv_lines(&run.join("test_predictions.tsv"))?.len() as u64,
-        support + 1
-    );
+    let support = metrics["test"]["support"].as_u64().ok_or("no test support")?;
+    assert_eq!(tsv_lines(&run.join("test_predictions.tsv"))?.len() as u64, support + 1);
     Ok(())
 }
 
 #[test]
 fn quickstart_is_deterministic_for_a_seed() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let runs: Vec<PathBuf> = ["a", "b", "c"]
-        .iter()
-        .map(|name| dir.path().join(name))
-        .collect();
+    let runs: Vec<PathBuf> = ["a", "b", "c"].iter().map(|name| dir.path().join(name)).collect();
     let args: Vec<Vec<&str>> = vec![
-        vec![
-            "quickstart",
-            "--out",
-            arg(&runs[0])?,
-            "--quiet",
-            "--seed",
-            "5",
-        ],
-        vec![
-            "quickstart",
-            "--out",
-            arg(&runs[1])?,
-            "--quiet",
-            "--seed",
-            "5",
-        ],
-        vec![
-            "quickstart",
-            "--out",
-            arg(&runs[2])?,
-            "--quiet",
-            "--seed",
-            "6",
-        ],
+        vec!["quickstart", "--out", arg(&runs[0])?, "--quiet", "--seed", "5"],
+        vec!["quickstart", "--out", arg(&runs[1])?, "--quiet", "--seed", "5"],
+        vec!["quickstart", "--out", arg(&runs[2])?, "--quiet", "--seed", "6"],
     ];
     // The three runs are independent: run them side by side.
-    let children = args
-        .iter()
-        .map(|args| omix_spawn(dir.path(), args))
-        .collect::<Result<Vec<_>, _>>()?;
+    let children = args.iter().map(|args| omix_spawn(dir.path(), args)).collect::<Result<Vec<_>, _>>()?;
     for (args, child) in args.iter().zip(children) {
         wait_ok(args, child)?;
     }
     let read = |run: &Path, name: &str| std::fs::read(run.join(name));
-    assert!(
-        read(&runs[0], "metrics.json")? == read(&runs[1], "metrics.json")?,
-        "same seed, different metrics.json"
-    );
+    assert!(read(&runs[0], "metrics.json")? == read(&runs[1], "metrics.json")?, "same seed, different metrics.json");
     assert!(
         read(&runs[0], "test_predictions.tsv")? == read(&runs[1], "test_predictions.tsv")?,
         "same seed, different test predictions"
     );
-    assert!(
-        read(&runs[0], "metrics.json")? != read(&runs[2], "metrics.json")?,
-        "another seed, the same metrics.json"
-    );
+    assert!(read(&runs[0], "metrics.json")? != read(&runs[2], "metrics.json")?, "another seed, the same metrics.json");
     Ok(())
 }
 
@@ -262,66 +184,24 @@ fn resumed_run_matches_an_uninterrupted_one() -> TestResult {
          [train]\nepochs = 5\npatience = 0\nbatch_size = 32\n",
     )?;
     let (interrupted, uninterrupted) = (dir.path().join("a"), dir.path().join("b"));
-    let whole = [
-        "train",
-        arg(&config)?,
-        "--out",
-        arg(&uninterrupted)?,
-        "--quiet",
-    ];
+    let whole = ["train", arg(&config)?, "--out", arg(&uninterrupted)?, "--quiet"];
     let whole_run = omix_spawn(dir.path(), &whole)?;
 
-    let (_, stderr) = omix_ok(
-        dir.path(),
-        &[
-            "train",
-            arg(&config)?,
-            "--out",
-            arg(&interrupted)?,
-            "--quiet",
-            "--stop-after",
-            "2",
-        ],
-    )?;
+    let (_, stderr) =
+        omix_ok(dir.path(), &["train", arg(&config)?, "--out", arg(&interrupted)?, "--quiet", "--stop-after", "2"])?;
     assert!(stderr.contains("stopped after 2 epochs"), "{stderr}");
-    assert!(
-        !interrupted.join("metrics.json").exists(),
-        "an interrupted run wrote metrics.json"
-    );
-    assert_eq!(
-        tsv_lines(&interrupted.join("training_log.tsv"))?.len(),
-        3,
-        "header and 2 epochs expected"
-    );
+    assert!(!interrupted.join("metrics.json").exists(), "an interrupted run wrote metrics.json");
+    assert_eq!(tsv_lines(&interrupted.join("training_log.tsv"))?.len(), 3, "header and 2 epochs expected");
 
-    let (_, stderr) = omix_ok(
-        dir.path(),
-        &[
-            "train",
-            arg(&config)?,
-            "--out",
-            arg(&interrupted)?,
-            "--quiet",
-            "--resume",
-        ],
-    )?;
+    let (_, stderr) =
+        omix_ok(dir.path(), &["train", arg(&config)?, "--out", arg(&interrupted)?, "--quiet", "--resume"])?;
     assert!(stderr.contains("resuming after epoch 2"), "{stderr}");
     wait_ok(&whole, whole_run)?;
 
     let read = |run: &Path, name: &str| std::fs::read_to_string(run.join(name));
-    assert_eq!(
-        read(&interrupted, "metrics.json")?,
-        read(&uninterrupted, "metrics.json")?
-    );
-    assert_eq!(
-        read(&interrupted, "test_predictions.tsv")?,
-        read(&uninterrupted, "test_predictions.tsv")?
-    );
-    assert_eq!(
-        tsv_lines(&interrupted.join("training_log.tsv"))?.len(),
-        6,
-        "header and 5 epochs expected"
-    );
+    assert_eq!(read(&interrupted, "metrics.json")?, read(&uninterrupted, "metrics.json")?);
+    assert_eq!(read(&interrupted, "test_predictions.tsv")?, read(&uninterrupted, "test_predictions.tsv")?);
+    assert_eq!(tsv_lines(&interrupted.join("training_log.tsv"))?.len(), 6, "header and 5 epochs expected");
     Ok(())
 }
 
@@ -334,28 +214,14 @@ fn fasta_per_class_run_then_evaluate_and_predict() -> TestResult {
     let run = path("run");
     let (stdout, _) = omix_ok(
         dir.path(),
-        &[
-            "train",
-            "--class",
-            "pos=pos.fa",
-            "--class",
-            "neg=neg.fa",
-            "--epochs",
-            "3",
-            "--out",
-            arg(&run)?,
-            "--quiet",
-        ],
+        &["train", "--class", "pos=pos.fa", "--class", "neg=neg.fa", "--epochs", "3", "--out", arg(&run)?, "--quiet"],
     )?;
     assert!(stdout.contains("test"), "{stdout}");
     let metrics = read_json(&run.join("metrics.json"))?;
     assert_eq!(metrics["class_names"], serde_json::json!(["neg", "pos"]));
 
     // New data: a FASTA file with its labels in a table keyed by record id.
-    std::fs::write(
-        path("new.fa"),
-        fasta("x", 20, Some(MOTIF), 3) + &fasta("y", 20, None, 4),
-    )?;
+    std::fs::write(path("new.fa"), fasta("x", 20, Some(MOTIF), 3) + &fasta("y", 20, None, 4))?;
     let mut labels = String::from("id\tlabel\n");
     for index in 0..20 {
         let _ = write!(labels, "x{index}\tpos\ny{index}\tneg\n");
@@ -363,39 +229,18 @@ fn fasta_per_class_run_then_evaluate_and_predict() -> TestResult {
     std::fs::write(path("new_labels.tsv"), labels)?;
     let (stdout, stderr) = omix_ok(
         dir.path(),
-        &[
-            "evaluate",
-            arg(&run)?,
-            "--input",
-            "new.fa",
-            "--labels",
-            "new_labels.tsv",
-            "-o",
-            "evaluation.json",
-        ],
+        &["evaluate", arg(&run)?, "--input", "new.fa", "--labels", "new_labels.tsv", "-o", "evaluation.json"],
     )?;
     assert!(stdout.starts_with("40 examples:"), "{stdout}");
     assert!(stderr.contains("evaluation.json"), "{stderr}");
     let evaluation = read_json(&path("evaluation.json"))?;
     assert_eq!(evaluation["support"], 40, "{evaluation}");
 
-    omix_ok(
-        dir.path(),
-        &[
-            "predict",
-            arg(&run)?,
-            "--input",
-            "new.fa",
-            "-o",
-            "predictions.tsv",
-        ],
-    )?;
+    omix_ok(dir.path(), &["predict", arg(&run)?, "--input", "new.fa", "-o", "predictions.tsv"])?;
     let lines = tsv_lines(&path("predictions.tsv"))?;
     assert_eq!(lines[0], "id\tprobability_pos\tpredicted");
     assert_eq!(lines.len(), 41, "one row per record plus the header");
-    let ids = (0..20)
-        .map(|i| format!("x{i}"))
-        .chain((0..20).map(|i| format!("y{i}")));
+    let ids = (0..20).map(|i| format!("x{i}")).chain((0..20).map(|i| format!("y{i}")));
     for (line, id) in lines[1..].iter().zip(ids) {
         let fields: Vec<&str> = line.split('\t').collect();
         assert_eq!(fields.len(), 3, "{line}");
@@ -417,11 +262,7 @@ fn table_run_then_evaluate_predict_and_pipe() -> TestResult {
         for index in 0..rows {
             let bound = index % 2 == 0;
             let sequence = random.sequence(50, bound.then_some(MOTIF));
-            let _ = writeln!(
-                text,
-                "r{index}\t{sequence}\t{}",
-                if bound { "bound" } else { "unbound" }
-            );
+            let _ = writeln!(text, "r{index}\t{sequence}\t{}", if bound { "bound" } else { "unbound" });
         }
         text
     };
@@ -429,23 +270,11 @@ fn table_run_then_evaluate_predict_and_pipe() -> TestResult {
     std::fs::write(path("more.tsv"), table(60))?;
     let run = path("run");
     let columns = ["--seq-column", "dna", "--label-column", "outcome"];
-    let mut train = vec![
-        "train",
-        "--input",
-        "train.tsv",
-        "--epochs",
-        "3",
-        "--out",
-        arg(&run)?,
-        "--quiet",
-    ];
+    let mut train = vec!["train", "--input", "train.tsv", "--epochs", "3", "--out", arg(&run)?, "--quiet"];
     train.extend(columns);
     omix_ok(dir.path(), &train)?;
     let metrics = read_json(&run.join("metrics.json"))?;
-    assert_eq!(
-        metrics["class_names"],
-        serde_json::json!(["unbound", "bound"])
-    );
+    assert_eq!(metrics["class_names"], serde_json::json!(["unbound", "bound"]));
 
     let mut evaluate = vec!["evaluate", arg(&run)?, "--input", "more.tsv"];
     evaluate.extend(columns);
@@ -454,16 +283,7 @@ fn table_run_then_evaluate_predict_and_pipe() -> TestResult {
 
     omix_ok(
         dir.path(),
-        &[
-            "predict",
-            arg(&run)?,
-            "--input",
-            "more.tsv",
-            "--seq-column",
-            "dna",
-            "-o",
-            "predictions.tsv",
-        ],
+        &["predict", arg(&run)?, "--input", "more.tsv", "--seq-column", "dna", "-o", "predictions.tsv"],
     )?;
     let lines = tsv_lines(&path("predictions.tsv"))?;
     assert_eq!(lines[0], "id\tprobability_bound\tpredicted");
@@ -471,9 +291,7 @@ fn table_run_then_evaluate_predict_and_pipe() -> TestResult {
     assert!(lines[1].starts_with("r0\t"), "{}", lines[1]);
 
     // A reader that stops early (`| head`) is not an error: far more output than a pipe buffer.
-    let big: String = (0..20_000)
-        .map(|_| random.sequence(50, None) + "\n")
-        .collect();
+    let big: String = (0..20_000).map(|_| random.sequence(50, None) + "\n").collect();
     std::fs::write(path("big.txt"), big)?;
     let script = r#""$0" predict "$1" --input big.txt 2>stderr.txt; echo $? >status.txt"#;
     let output = Command::new("sh")
@@ -486,20 +304,10 @@ fn table_run_then_evaluate_predict_and_pipe() -> TestResult {
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout)?;
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
-    assert!(
-        stdout.starts_with("id\tprobability_bound\tpredicted\nline1\t"),
-        "{stdout}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(path("status.txt"))?.trim(),
-        "0",
-        "omix predict | head must exit 0"
-    );
+    assert!(stdout.starts_with("id\tprobability_bound\tpredicted\nline1\t"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(path("status.txt"))?.trim(), "0", "omix predict | head must exit 0");
     let stderr = std::fs::read_to_string(path("stderr.txt"))?;
-    assert!(
-        stderr.trim().is_empty(),
-        "omix predict | head wrote to stderr: {stderr}"
-    );
+    assert!(stderr.trim().is_empty(), "omix predict | head wrote to stderr: {stderr}");
     Ok(())
 }
 
@@ -514,50 +322,26 @@ fn three_classes_give_per_class_metrics() -> TestResult {
     }
     std::fs::write(dir.path().join("three.csv"), text)?;
     let run = dir.path().join("run");
-    omix_ok(
-        dir.path(),
-        &[
-            "train",
-            "--input",
-            "three.csv",
-            "--epochs",
-            "3",
-            "--out",
-            arg(&run)?,
-            "--quiet",
-        ],
-    )?;
+    omix_ok(dir.path(), &["train", "--input", "three.csv", "--epochs", "3", "--out", arg(&run)?, "--quiet"])?;
     let metrics = read_json(&run.join("metrics.json"))?;
     assert_eq!(metrics["task"], "multiclass");
     assert_eq!(metrics["class_names"], serde_json::json!(["a", "b", "c"]));
     for split in ["test", "validation"] {
-        let per_class = metrics[split]["per_class"]
-            .as_array()
-            .ok_or_else(|| format!("no {split}.per_class: {metrics}"))?;
-        let names: Vec<&str> = per_class
-            .iter()
-            .filter_map(|entry| entry["class"].as_str())
-            .collect();
+        let per_class =
+            metrics[split]["per_class"].as_array().ok_or_else(|| format!("no {split}.per_class: {metrics}"))?;
+        let names: Vec<&str> = per_class.iter().filter_map(|entry| entry["class"].as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
         for entry in per_class {
             for key in ["precision", "recall", "support"] {
-                assert!(
-                    entry.get(key).is_some(),
-                    "per_class entry without {key}: {entry}"
-                );
+                assert!(entry.get(key).is_some(), "per_class entry without {key}: {entry}");
             }
         }
-        let matrix = metrics[split]["confusion_matrix"]
-            .as_array()
-            .ok_or("no confusion matrix")?;
+        let matrix = metrics[split]["confusion_matrix"].as_array().ok_or("no confusion matrix")?;
         assert_eq!(matrix.len(), 3);
     }
     // Multi-class predictions have one probability column per class.
     let header = tsv_lines(&run.join("test_predictions.tsv"))?.remove(0);
-    assert_eq!(
-        header,
-        "id\tlabel\tprobability_a\tprobability_b\tprobability_c\tpredicted"
-    );
+    assert_eq!(header, "id\tlabel\tprobability_a\tprobability_b\tprobability_c\tpredicted");
     Ok(())
 }
 
@@ -566,18 +350,8 @@ fn existing_run_folder_is_refused_without_resume_or_force() -> TestResult {
     let dir = tempfile::tempdir()?;
     write_primer_data(dir.path(), 100, 41)?;
     let run = dir.path().join("run");
-    let train = [
-        "train",
-        "--input",
-        "sequences.txt",
-        "--labels",
-        "labels.txt",
-        "--epochs",
-        "2",
-        "--out",
-        arg(&run)?,
-        "-q",
-    ];
+    let train =
+        ["train", "--input", "sequences.txt", "--labels", "labels.txt", "--epochs", "2", "--out", arg(&run)?, "-q"];
     omix_ok(dir.path(), &train)?;
     let before = std::fs::read(run.join("metrics.json"))?;
 
@@ -588,15 +362,8 @@ fn existing_run_folder_is_refused_without_resume_or_force() -> TestResult {
         stderr.contains("already exists; pass --resume to continue it, --force to replace it"),
         "unclear refusal: {stderr}"
     );
-    assert!(
-        stderr.contains(arg(&run)?),
-        "the refusal does not name the folder: {stderr}"
-    );
-    assert_eq!(
-        std::fs::read(run.join("metrics.json"))?,
-        before,
-        "the refused run changed the folder"
-    );
+    assert!(stderr.contains(arg(&run)?), "the refusal does not name the folder: {stderr}");
+    assert_eq!(std::fs::read(run.join("metrics.json"))?, before, "the refused run changed the folder");
 
     // A folder that is not a run is never replaced, even with --force.
     let other = dir.path().join("notes");

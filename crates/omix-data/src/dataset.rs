@@ -9,10 +9,10 @@ use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::DataError;
 use crate::config::{ClassWeight, DataConfig, DuplicatePolicy, NamedWeight, SourceConfig, Task};
 use crate::load::{RawLabel, RawRecord, read_source};
 use crate::split::{DuplicateReport, Split, assign, find_duplicates};
-use crate::DataError;
 
 /// What an example should be predicted as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,9 +134,8 @@ fn infer_class_names(labels: &BTreeSet<String>, positive: Option<&str>) -> Vec<S
     if names.len() == 2 {
         if let Some(positive) = positive {
             names.sort_by_key(|name| name == positive);
-        } else if let Some(negative) = NEGATIVE_NAMES
-            .iter()
-            .find_map(|n| names.iter().position(|name| name.eq_ignore_ascii_case(n)))
+        } else if let Some(negative) =
+            NEGATIVE_NAMES.iter().find_map(|n| names.iter().position(|name| name.eq_ignore_ascii_case(n)))
         {
             names.swap(0, negative);
         }
@@ -413,7 +412,12 @@ impl Dataset {
                 if weights.len() != classes {
                     return Err(DataError::Config {
                         field: "class_weight",
-                        message: format!("{} weights given for {} classes {:?}", weights.len(), classes, self.schema.class_names),
+                        message: format!(
+                            "{} weights given for {} classes {:?}",
+                            weights.len(),
+                            classes,
+                            self.schema.class_names
+                        ),
                     });
                 }
                 Ok(weights.iter().map(|&w| w as f32).collect())
@@ -618,9 +622,5 @@ fn make_example(
 
 /// A byte as a user should see it: `'X'`, or `'\xNN'` when not printable.
 fn show_symbol(symbol: u8) -> String {
-    if symbol.is_ascii_graphic() {
-        format!("'{}'", symbol as char)
-    } else {
-        format!("'\\x{symbol:02x}'")
-    }
+    if symbol.is_ascii_graphic() { format!("'{}'", symbol as char) } else { format!("'\\x{symbol:02x}'") }
 }

@@ -161,7 +161,9 @@ pub enum DataError {
         value: String,
     },
     /// The data has too few classes to learn from.
-    #[error("{what}: only one class ({class:?}) is present; a classifier needs examples of at least two (for positive-only data set `shuffled_negatives = 1` in [data] or pass --shuffled-negatives 1)")]
+    #[error(
+        "{what}: only one class ({class:?}) is present; a classifier needs examples of at least two (for positive-only data set `shuffled_negatives = 1` in [data] or pass --shuffled-negatives 1)"
+    )]
     SingleClass {
         /// Which part of the data.
         what: String,

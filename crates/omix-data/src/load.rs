@@ -4,11 +4,13 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use omix_io::{IoError, Location, Table, read_fasta, read_fasta_with, read_label_lines, read_label_table, read_sequence_lines};
+use omix_io::{
+    IoError, Location, Table, read_fasta, read_fasta_with, read_label_lines, read_label_table, read_sequence_lines,
+};
 
+use crate::DataError;
 use crate::config::{Format, SourceConfig};
 use crate::split::Split;
-use crate::DataError;
 
 /// The label of a raw record, before classes are resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,9 +122,11 @@ pub(crate) fn resolve_format(format: Format, path: &Path) -> Result<Format, Data
     loop {
         line.clear();
         number += 1;
-        let read = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|source| IoError::Read { path: path.to_path_buf(), line: number, source })?;
+        let read = reader.read_until(b'\n', &mut line).map_err(|source| IoError::Read {
+            path: path.to_path_buf(),
+            line: number,
+            source,
+        })?;
         if read == 0 {
             return Err(IoError::Empty { path: path.to_path_buf() }.into());
         }
@@ -205,8 +209,7 @@ fn read_fasta_with_labels(
             ),
         });
     };
-    let labels =
-        read_label_table(labels_path, source.id_column.as_deref(), source.label_column.as_deref())?;
+    let labels = read_label_table(labels_path, source.id_column.as_deref(), source.label_column.as_deref())?;
     let labels_file = register(files, labels_path);
     let mut by_id: HashMap<&str, (&str, u64, bool)> = HashMap::with_capacity(labels.len());
     for label in &labels {
@@ -262,10 +265,7 @@ fn find_column(table: &Table, name: Option<&str>, role: &Role, required: bool) -
     if let Some(name) = name {
         return Ok(Some(table.column(name)?));
     }
-    let found = table
-        .header
-        .iter()
-        .position(|column| role.conventional.iter().any(|c| column.eq_ignore_ascii_case(c)));
+    let found = table.header.iter().position(|column| role.conventional.iter().any(|c| column.eq_ignore_ascii_case(c)));
     if found.is_none() && required {
         return Err(DataError::NoColumn {
             path: table.path.clone(),
@@ -401,7 +401,10 @@ mod tests {
         };
         assert!(matches!(error, DataError::NoColumn { what: "label", .. }), "{error}");
         let text = error.to_string();
-        assert!(text.contains("t.tsv") && text.contains("'id', 'seq', 'score'") && text.contains("--label-column"), "{text}");
+        assert!(
+            text.contains("t.tsv") && text.contains("'id', 'seq', 'score'") && text.contains("--label-column"),
+            "{text}"
+        );
         // Without labels required (prediction input) the table reads.
         assert_eq!(read_source(&source, &mut Vec::new(), false)?.records.len(), 1);
         Ok(())

@@ -169,9 +169,7 @@ mod tests {
         let strata: Vec<usize> = (0..1000).map(|i| usize::from(i % 10 == 0)).collect();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         assign(&mut assigned, &strata, (0.1, 0.2), &mut rng);
-        let count = |split, class| {
-            (0..1000).filter(|&i| assigned[i] == Some(split) && strata[i] == class).count()
-        };
+        let count = |split, class| (0..1000).filter(|&i| assigned[i] == Some(split) && strata[i] == class).count();
         assert_eq!(count(Split::Test, 1), 20);
         assert_eq!(count(Split::Validation, 1), 10);
         assert_eq!(count(Split::Test, 0), 180);

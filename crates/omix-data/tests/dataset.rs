@@ -3,7 +3,10 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use omix_data::{ClassFile, ClassWeight, DataConfig, DataError, Dataset, DuplicatePolicy, NamedWeight, SourceConfig, Split, Target, Task};
+use omix_data::{
+    ClassFile, ClassWeight, DataConfig, DataError, Dataset, DuplicatePolicy, NamedWeight, SourceConfig, Split, Target,
+    Task,
+};
 use omix_encode::{Alphabet, LengthPolicy, canonical_upper, reverse_complement};
 use proptest::prelude::*;
 
@@ -160,7 +163,8 @@ fn separate_test_file_and_split_column() -> TestResult {
     assert_eq!(data.summary(Split::Validation).examples, 3);
 
     let fasta: String = sequences.iter().enumerate().map(|(i, s)| format!(">p{i}\n{s}\n")).collect();
-    let negatives: String = random_sequences(40, 12, 8).iter().enumerate().map(|(i, s)| format!(">n{i}\n{s}\n")).collect();
+    let negatives: String =
+        random_sequences(40, 12, 8).iter().enumerate().map(|(i, s)| format!(">n{i}\n{s}\n")).collect();
     let config = DataConfig {
         classes: vec![
             ClassFile { label: "bound".into(), path: write(dir.path(), "pos.fa", &fasta) },

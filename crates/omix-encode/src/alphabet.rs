@@ -76,19 +76,11 @@ pub(crate) struct SymbolTable {
 impl SymbolTable {
     /// Build the table from `(upper-case symbol, channel mask)` pairs; lower case is added.
     const fn build(entries: &[(u8, u32)]) -> Self {
-        let mut table = Self {
-            index: [INVALID; 256],
-            mask: [0; 256],
-            weight: [0.0; 256],
-        };
+        let mut table = Self { index: [INVALID; 256], mask: [0; 256], weight: [0.0; 256] };
         let mut k = 0;
         while k < entries.len() {
             let (symbol, mask) = entries[k];
-            let index = if mask.count_ones() == 1 {
-                mask.trailing_zeros() as u8
-            } else {
-                AMBIGUOUS
-            };
+            let index = if mask.count_ones() == 1 { mask.trailing_zeros() as u8 } else { AMBIGUOUS };
             let weight = 1.0 / mask.count_ones() as f32;
             let cases = [symbol.to_ascii_uppercase(), symbol.to_ascii_lowercase()];
             let mut c = 0;
@@ -172,10 +164,7 @@ mod tests {
             let table = alphabet.table();
             for (channel, &symbol) in alphabet.symbols().iter().enumerate() {
                 assert_eq!(table.index[usize::from(symbol)] as usize, channel);
-                assert_eq!(
-                    table.index[usize::from(symbol.to_ascii_lowercase())] as usize,
-                    channel
-                );
+                assert_eq!(table.index[usize::from(symbol.to_ascii_lowercase())] as usize, channel);
             }
             let pad = usize::from(alphabet.padding_symbol());
             assert_eq!(table.index[pad], AMBIGUOUS);

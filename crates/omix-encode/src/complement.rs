@@ -56,11 +56,7 @@ pub fn reverse_complement(sequence: &[u8], alphabet: Alphabet) -> Vec<u8> {
         Alphabet::Rna => &RNA_COMPLEMENT,
         Alphabet::Protein => return sequence.iter().rev().copied().collect(),
     };
-    sequence
-        .iter()
-        .rev()
-        .map(|&b| table[usize::from(b)])
-        .collect()
+    sequence.iter().rev().map(|&b| table[usize::from(b)]).collect()
 }
 
 /// Reverse complement of a channel-major one-hot `[4, len]` buffer (both axes flipped).
@@ -84,10 +80,7 @@ mod tests {
     fn dna_reverse_complement() {
         assert_eq!(reverse_complement(b"ACGTN", Alphabet::Dna), b"NACGT");
         assert_eq!(reverse_complement(b"aCgU", Alphabet::Dna), b"AcGt");
-        assert_eq!(
-            reverse_complement(b"RYSWKMBDHV", Alphabet::Dna),
-            b"BDHVKMWSRY"
-        );
+        assert_eq!(reverse_complement(b"RYSWKMBDHV", Alphabet::Dna), b"BDHVKMWSRY");
         assert_eq!(reverse_complement(b"ac-g", Alphabet::Dna), b"c-gt");
         assert_eq!(reverse_complement(b"", Alphabet::Dna), b"");
     }

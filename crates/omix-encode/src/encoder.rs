@@ -25,11 +25,7 @@ impl fmt::Debug for Encoder {
 impl Encoder {
     /// Encoder for `alphabet`, encoding ambiguity codes according to `ambiguity`.
     pub fn new(alphabet: Alphabet, ambiguity: Ambiguity) -> Self {
-        Self {
-            alphabet,
-            ambiguity,
-            table: alphabet.table(),
-        }
+        Self { alphabet, ambiguity, table: alphabet.table() }
     }
 
     /// The alphabet this encoder was built for.
@@ -58,10 +54,7 @@ impl Encoder {
         let len = sequence.len();
         let expected = self.alphabet.size() * len;
         if out.len() != expected {
-            return Err(EncodeError::BufferSize {
-                expected,
-                found: out.len(),
-            });
+            return Err(EncodeError::BufferSize { expected, found: out.len() });
         }
         out.fill(0.0);
         let table = self.table;
@@ -82,10 +75,7 @@ impl Encoder {
                     }
                 }
             } else {
-                return Err(EncodeError::InvalidSymbol {
-                    position: i,
-                    symbol,
-                });
+                return Err(EncodeError::InvalidSymbol { position: i, symbol });
             }
         }
         Ok(())
@@ -133,11 +123,7 @@ mod tests {
         let d = Alphabet::Protein.symbols().iter().position(|&s| s == b'D');
         let n = Alphabet::Protein.symbols().iter().position(|&s| s == b'N');
         for (channel, &value) in out.iter().enumerate() {
-            let want = if Some(channel) == d || Some(channel) == n {
-                0.5
-            } else {
-                0.0
-            };
+            let want = if Some(channel) == d || Some(channel) == n { 0.5 } else { 0.0 };
             assert_eq!(value, want);
         }
         Ok(())
@@ -156,20 +142,8 @@ mod tests {
         let encoder = Encoder::new(Alphabet::Dna, Ambiguity::Uniform);
         assert_eq!(encoder.first_invalid(b"ACGTNacgtn"), None);
         assert_eq!(encoder.first_invalid(b"AC-T*"), Some((2, b'-')));
-        assert_eq!(
-            encoder.encode(b"ACG T"),
-            Err(EncodeError::InvalidSymbol {
-                position: 3,
-                symbol: b' '
-            })
-        );
-        assert_eq!(
-            encoder.encode("ACÉ".as_bytes()),
-            Err(EncodeError::InvalidSymbol {
-                position: 2,
-                symbol: 0xc3
-            })
-        );
+        assert_eq!(encoder.encode(b"ACG T"), Err(EncodeError::InvalidSymbol { position: 3, symbol: b' ' }));
+        assert_eq!(encoder.encode("ACÉ".as_bytes()), Err(EncodeError::InvalidSymbol { position: 2, symbol: 0xc3 }));
         let protein = Encoder::new(Alphabet::Protein, Ambiguity::Zero);
         assert_eq!(protein.first_invalid(b"MKV*"), Some((3, b'*')));
         assert_eq!(protein.first_invalid(b"mkvxbzj"), None);
@@ -179,13 +153,7 @@ mod tests {
     fn buffer_size_is_checked() {
         let encoder = Encoder::new(Alphabet::Dna, Ambiguity::Zero);
         let mut out = [0.0; 7];
-        assert_eq!(
-            encoder.encode_into(b"AC", &mut out),
-            Err(EncodeError::BufferSize {
-                expected: 8,
-                found: 7
-            })
-        );
+        assert_eq!(encoder.encode_into(b"AC", &mut out), Err(EncodeError::BufferSize { expected: 8, found: 7 }));
         assert_eq!(encoder.encode(b""), Ok(Vec::new()));
     }
 

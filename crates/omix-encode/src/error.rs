@@ -40,28 +40,13 @@ mod tests {
 
     #[test]
     fn messages_escape_non_printable_bytes() {
-        let err = EncodeError::InvalidSymbol {
-            position: 3,
-            symbol: b'-',
-        };
+        let err = EncodeError::InvalidSymbol { position: 3, symbol: b'-' };
         assert_eq!(err.to_string(), "invalid symbol '-' at position 3");
-        let err = EncodeError::InvalidSymbol {
-            position: 0,
-            symbol: 0xff,
-        };
+        let err = EncodeError::InvalidSymbol { position: 0, symbol: 0xff };
         assert_eq!(err.to_string(), r"invalid symbol '\xff' at position 0");
-        let err = EncodeError::InvalidSymbol {
-            position: 9,
-            symbol: b'\n',
-        };
+        let err = EncodeError::InvalidSymbol { position: 9, symbol: b'\n' };
         assert_eq!(err.to_string(), r"invalid symbol '\n' at position 9");
-        let err = EncodeError::LengthMismatch {
-            expected: 4,
-            found: 5,
-        };
-        assert_eq!(
-            err.to_string(),
-            "sequence length 5 differs from the expected 4"
-        );
+        let err = EncodeError::LengthMismatch { expected: 4, found: 5 };
+        assert_eq!(err.to_string(), "sequence length 5 differs from the expected 4");
     }
 }

@@ -32,10 +32,7 @@ pub fn fit_length<'a>(
         return Ok(Cow::Borrowed(sequence));
     }
     match policy {
-        LengthPolicy::Refuse => Err(EncodeError::LengthMismatch {
-            expected: length,
-            found,
-        }),
+        LengthPolicy::Refuse => Err(EncodeError::LengthMismatch { expected: length, found }),
         LengthPolicy::CenterCropPad if found > length => {
             let start = (found - length) / 2;
             Ok(Cow::Borrowed(&sequence[start..start + length]))
@@ -70,24 +67,15 @@ mod tests {
     fn refuse_reports_lengths() {
         assert_eq!(
             fit_length(b"ACGTA", 4, LengthPolicy::Refuse, Alphabet::Dna),
-            Err(EncodeError::LengthMismatch {
-                expected: 4,
-                found: 5
-            })
+            Err(EncodeError::LengthMismatch { expected: 4, found: 5 })
         );
     }
 
     #[test]
     fn crop_keeps_centre_and_drops_extra_right() -> TestResult {
         let policy = LengthPolicy::CenterCropPad;
-        assert_eq!(
-            &*fit_length(b"0123456789", 4, policy, Alphabet::Dna)?,
-            b"3456"
-        );
-        assert_eq!(
-            &*fit_length(b"012345678", 4, policy, Alphabet::Dna)?,
-            b"2345"
-        );
+        assert_eq!(&*fit_length(b"0123456789", 4, policy, Alphabet::Dna)?, b"3456");
+        assert_eq!(&*fit_length(b"012345678", 4, policy, Alphabet::Dna)?, b"2345");
         assert_eq!(&*fit_length(b"ACGT", 0, policy, Alphabet::Dna)?, b"");
         Ok(())
     }

@@ -147,18 +147,12 @@ mod tests {
 
     #[test]
     fn many_distinct_bytes() {
-        let input: Vec<u8> = (0..=255u8)
-            .chain((0..=255u8).rev())
-            .chain(0..=255u8)
-            .collect();
+        let input: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).chain(0..=255u8).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let upper: Vec<u8> = input.iter().map(u8::to_ascii_uppercase).collect();
         let out = dinucleotide_shuffle(&input, &mut rng);
         assert_eq!(dinucleotides(&out), dinucleotides(&upper));
-        assert_eq!(
-            (out[0], out[out.len() - 1]),
-            (upper[0], upper[upper.len() - 1])
-        );
+        assert_eq!((out[0], out[out.len() - 1]), (upper[0], upper[upper.len() - 1]));
     }
 
     /// All sequences of the input's length, first symbol and dinucleotide counts.
@@ -182,10 +176,7 @@ mod tests {
             }
             for &l in letters {
                 let last = current[current.len() - 1];
-                let used = current
-                    .windows(2)
-                    .filter(|w| w[0] == last && w[1] == l)
-                    .count();
+                let used = current.windows(2).filter(|w| w[0] == last && w[1] == l).count();
                 if used < target.get(&[last, l]).copied().unwrap_or(0) {
                     current.push(l);
                     extend(current, n, letters, target, found);
@@ -202,15 +193,8 @@ mod tests {
         let input = b"AACGTTGCAAGTACCA";
         let equivalents = enumerate_equivalents(input);
         let classes = equivalents.len();
-        assert!(
-            classes > 50,
-            "test input has too few equivalents: {classes}"
-        );
-        let index: HashMap<Vec<u8>, usize> = equivalents
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| (s, i))
-            .collect();
+        assert!(classes > 50, "test input has too few equivalents: {classes}");
+        let index: HashMap<Vec<u8>, usize> = equivalents.into_iter().enumerate().map(|(i, s)| (s, i)).collect();
         let mut counts = vec![0usize; classes];
         let mut rng = ChaCha8Rng::seed_from_u64(2024);
         let draws = 200 * classes;
@@ -223,16 +207,10 @@ mod tests {
         }
         // Chi-square goodness of fit against the uniform distribution.
         let expected = draws as f64 / classes as f64;
-        let chi2: f64 = counts
-            .iter()
-            .map(|&c| (c as f64 - expected).powi(2) / expected)
-            .sum();
+        let chi2: f64 = counts.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum();
         let dof = (classes - 1) as f64;
         // Roughly a 5-sigma bound (the chi-square variance is 2 dof).
-        assert!(
-            chi2 < dof + 5.0 * (2.0 * dof).sqrt(),
-            "chi2 {chi2} for {dof} dof"
-        );
+        assert!(chi2 < dof + 5.0 * (2.0 * dof).sqrt(), "chi2 {chi2} for {dof} dof");
         assert!(counts.iter().all(|&c| c > 0));
     }
 }

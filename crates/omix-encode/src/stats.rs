@@ -25,11 +25,7 @@ pub fn gc_fraction(sequence: &[u8]) -> f64 {
         counts[usize::from(GC_CLASS[usize::from(b)])] += 1;
     }
     let total = counts[1] + counts[2];
-    if total == 0 {
-        0.0
-    } else {
-        counts[2] as f64 / total as f64
-    }
+    if total == 0 { 0.0 } else { counts[2] as f64 / total as f64 }
 }
 
 /// Upper-case copy with U mapped to T, for duplicate detection across case and DNA/RNA.

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use omix_encode::{
-    Alphabet, Ambiguity, EncodeError, Encoder, LengthPolicy, dinucleotide_shuffle, fit_length,
-    reverse_complement, reverse_complement_one_hot,
+    Alphabet, Ambiguity, EncodeError, Encoder, LengthPolicy, dinucleotide_shuffle, fit_length, reverse_complement,
+    reverse_complement_one_hot,
 };
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -13,11 +13,7 @@ use rand_chacha::ChaCha8Rng;
 const IUPAC: &[u8] = b"ACGTURYSWKMBDHVNacgturyswkmbdhvn";
 
 /// Reference encoder: one `match` per base, written independently of the lookup tables.
-fn reference_encode(
-    sequence: &[u8],
-    alphabet: Alphabet,
-    ambiguity: Ambiguity,
-) -> Result<Vec<f32>, EncodeError> {
+fn reference_encode(sequence: &[u8], alphabet: Alphabet, ambiguity: Ambiguity) -> Result<Vec<f32>, EncodeError> {
     let size = alphabet.size();
     let len = sequence.len();
     let mut out = vec![0.0f32; size * len];
@@ -40,10 +36,7 @@ fn reference_encode(
                 b'V' => b"ACG",
                 b'N' => b"ACGT",
                 _ => {
-                    return Err(EncodeError::InvalidSymbol {
-                        position: i,
-                        symbol,
-                    });
+                    return Err(EncodeError::InvalidSymbol { position: i, symbol });
                 }
             },
             Alphabet::Protein => match symbol.to_ascii_uppercase() {
@@ -55,10 +48,7 @@ fn reference_encode(
                     std::slice::from_ref(&alphabet.symbols()[position(alphabet, upper)])
                 }
                 _ => {
-                    return Err(EncodeError::InvalidSymbol {
-                        position: i,
-                        symbol,
-                    });
+                    return Err(EncodeError::InvalidSymbol { position: i, symbol });
                 }
             },
         };
@@ -77,11 +67,7 @@ fn reference_encode(
 }
 
 fn position(alphabet: Alphabet, symbol: u8) -> usize {
-    alphabet
-        .symbols()
-        .iter()
-        .position(|&s| s == symbol)
-        .unwrap_or(usize::MAX)
+    alphabet.symbols().iter().position(|&s| s == symbol).unwrap_or(usize::MAX)
 }
 
 fn dinucleotides(sequence: &[u8]) -> HashMap<[u8; 2], usize> {

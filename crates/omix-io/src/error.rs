@@ -168,9 +168,7 @@ impl IoError {
 fn read_hint(source: &io::Error) -> &'static str {
     match source.kind() {
         io::ErrorKind::UnexpectedEof => " (is the gzip file truncated?)",
-        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => {
-            " (is the gzip file truncated or corrupt?)"
-        }
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => " (is the gzip file truncated or corrupt?)",
         _ => "",
     }
 }
@@ -180,11 +178,7 @@ fn list_columns(columns: &[String]) -> String {
     if columns.is_empty() {
         return "none".to_owned();
     }
-    columns
-        .iter()
-        .map(|c| format!("'{c}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    columns.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -193,17 +187,11 @@ mod tests {
 
     #[test]
     fn messages_name_path_and_line() {
-        let e = IoError::BlankLine {
-            path: PathBuf::from("a/b.txt"),
-            line: 7,
-        };
+        let e = IoError::BlankLine { path: PathBuf::from("a/b.txt"), line: 7 };
         assert_eq!(e.path(), Path::new("a/b.txt"));
         assert_eq!(e.line(), Some(7));
         let text = e.to_string();
-        assert!(
-            text.contains("a/b.txt") && text.contains("line 7"),
-            "{text}"
-        );
+        assert!(text.contains("a/b.txt") && text.contains("line 7"), "{text}");
 
         let e = IoError::Read {
             path: PathBuf::from("x.gz"),

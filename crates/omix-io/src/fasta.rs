@@ -32,11 +32,7 @@ impl Open {
             location: Location {
                 line: self.first_line,
                 column: 1,
-                line_width: if self.sequence_lines > 1 {
-                    self.first_width
-                } else {
-                    0
-                },
+                line_width: if self.sequence_lines > 1 { self.first_width } else { 0 },
             },
         })
     }
@@ -72,16 +68,13 @@ pub fn read_fasta_with(path: &Path, unique_ids: bool) -> Result<Vec<SequenceReco
         match text[0] {
             b';' => {}
             b'>' => {
-                let header = std::str::from_utf8(&text[1..]).map_err(|_| IoError::InvalidUtf8 {
-                    path: path.to_path_buf(),
-                    line: number,
-                })?;
+                let header = std::str::from_utf8(&text[1..])
+                    .map_err(|_| IoError::InvalidUtf8 { path: path.to_path_buf(), line: number })?;
                 let Some(id) = header.split_whitespace().next() else {
                     return Err(IoError::Fasta {
                         path: path.to_path_buf(),
                         line: number,
-                        message: "header with an empty id ('>' must be followed by the record id)"
-                            .to_owned(),
+                        message: "header with an empty id ('>' must be followed by the record id)".to_owned(),
                     });
                 };
                 if let Some(&first_line) = seen.get(id).filter(|_| unique_ids) {
@@ -132,9 +125,7 @@ pub fn read_fasta_with(path: &Path, unique_ids: bool) -> Result<Vec<SequenceReco
             });
         }
         None => {
-            return Err(IoError::Empty {
-                path: path.to_path_buf(),
-            });
+            return Err(IoError::Empty { path: path.to_path_buf() });
         }
     }
     Ok(records)
@@ -148,33 +139,18 @@ mod tests {
     #[test]
     fn wrapped_records_and_positions() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let content =
-            b";comment\r\n>seq1 some description\r\nACGT\r\nTTGA\r\nCC\r\n\r\n>seq2\r\nGGGG\r\n";
+        let content = b";comment\r\n>seq1 some description\r\nACGT\r\nTTGA\r\nCC\r\n\r\n>seq2\r\nGGGG\r\n";
         let path = write_file(&dir, "x.fa", content)?;
         let records = read_fasta(&path)?;
         assert_eq!(records.len(), 2);
         assert_eq!(records[0].id, "seq1");
         assert_eq!(records[0].sequence, b"ACGTTTGACC");
-        assert_eq!(
-            records[0].location,
-            Location {
-                line: 3,
-                column: 1,
-                line_width: 4
-            }
-        );
+        assert_eq!(records[0].location, Location { line: 3, column: 1, line_width: 4 });
         // Base 'C' at offset 8 lies on line 5, column 1.
         assert_eq!(records[0].location.position(8), (5, 1));
         assert_eq!(records[0].location.position(5), (4, 2));
         assert_eq!(records[1].id, "seq2");
-        assert_eq!(
-            records[1].location,
-            Location {
-                line: 8,
-                column: 1,
-                line_width: 0
-            }
-        );
+        assert_eq!(records[1].location, Location { line: 8, column: 1, line_width: 0 });
         assert_eq!(records[1].location.position(3), (8, 4));
         Ok(())
     }

@@ -9,10 +9,7 @@ use crate::{IoError, LabelRecord, Location, SequenceRecord};
 ///
 /// Blank lines are an error naming the first of them, unless only blank lines follow.
 /// A file without any non-blank line is [`IoError::Empty`].
-fn for_each_line(
-    path: &Path,
-    mut each: impl FnMut(u64, usize, &[u8]) -> Result<(), IoError>,
-) -> Result<(), IoError> {
+fn for_each_line(path: &Path, mut each: impl FnMut(u64, usize, &[u8]) -> Result<(), IoError>) -> Result<(), IoError> {
     let mut lines = Lines::open(path)?;
     let mut blank: Option<u64> = None;
     let mut any = false;
@@ -23,22 +20,13 @@ fn for_each_line(
             continue;
         }
         if let Some(line) = blank {
-            return Err(IoError::BlankLine {
-                path: path.to_path_buf(),
-                line,
-            });
+            return Err(IoError::BlankLine { path: path.to_path_buf(), line });
         }
         let leading = raw.len() - raw.trim_ascii_start().len();
         each(number, leading, trimmed)?;
         any = true;
     }
-    if any {
-        Ok(())
-    } else {
-        Err(IoError::Empty {
-            path: path.to_path_buf(),
-        })
-    }
+    if any { Ok(()) } else { Err(IoError::Empty { path: path.to_path_buf() }) }
 }
 
 /// Read one sequence per line (the primer format); ids are `line{N}`, surrounding whitespace is trimmed.
@@ -51,11 +39,7 @@ pub fn read_sequence_lines(path: &Path) -> Result<Vec<SequenceRecord>, IoError> 
         records.push(SequenceRecord {
             id: format!("line{line}"),
             sequence: text.to_vec(),
-            location: Location {
-                line,
-                column: leading as u64 + 1,
-                line_width: 0,
-            },
+            location: Location { line, column: leading as u64 + 1, line_width: 0 },
         });
         Ok(())
     })?;
@@ -66,15 +50,8 @@ pub fn read_sequence_lines(path: &Path) -> Result<Vec<SequenceRecord>, IoError> 
 pub fn read_label_lines(path: &Path) -> Result<Vec<LabelRecord>, IoError> {
     let mut records = Vec::new();
     for_each_line(path, |line, _, text| {
-        let label = std::str::from_utf8(text).map_err(|_| IoError::InvalidUtf8 {
-            path: path.to_path_buf(),
-            line,
-        })?;
-        records.push(LabelRecord {
-            id: format!("line{line}"),
-            label: label.to_owned(),
-            line,
-        });
+        let label = std::str::from_utf8(text).map_err(|_| IoError::InvalidUtf8 { path: path.to_path_buf(), line })?;
+        records.push(LabelRecord { id: format!("line{line}"), label: label.to_owned(), line });
         Ok(())
     })?;
     Ok(records)
@@ -95,14 +72,7 @@ mod tests {
         assert_eq!(records[0].sequence, b"ACGT");
         assert_eq!(records[1].id, "line2");
         assert_eq!(records[1].sequence, b"ttga");
-        assert_eq!(
-            records[1].location,
-            Location {
-                line: 2,
-                column: 3,
-                line_width: 0
-            }
-        );
+        assert_eq!(records[1].location, Location { line: 2, column: 3, line_width: 0 });
         assert_eq!(records[1].location.position(1), (2, 4));
         assert_eq!(records[2].sequence, b"N");
         Ok(())
@@ -148,14 +118,8 @@ mod tests {
         let dir = tempfile::tempdir()?;
         for content in [&b""[..], b"\n\n  \r\n"] {
             let path = write_file(&dir, "empty.txt", content)?;
-            assert!(matches!(
-                read_sequence_lines(&path),
-                Err(IoError::Empty { .. })
-            ));
-            assert!(matches!(
-                read_label_lines(&path),
-                Err(IoError::Empty { .. })
-            ));
+            assert!(matches!(read_sequence_lines(&path), Err(IoError::Empty { .. })));
+            assert!(matches!(read_label_lines(&path), Err(IoError::Empty { .. })));
         }
         Ok(())
     }
@@ -165,14 +129,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let path = write_file(&dir, "labels.txt", b"1\r\n 0 \n2.5\n")?;
         let labels = read_label_lines(&path)?;
-        assert_eq!(
-            labels[1],
-            LabelRecord {
-                id: "line2".to_owned(),
-                label: "0".to_owned(),
-                line: 2
-            }
-        );
+        assert_eq!(labels[1], LabelRecord { id: "line2".to_owned(), label: "0".to_owned(), line: 2 });
         assert_eq!(labels.len(), 3);
         let path = write_file(&dir, "bad.txt", b"1\n\xff\xfe\n")?;
         let Err(e) = read_label_lines(&path) else {

@@ -19,16 +19,10 @@ const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// Open a file, transparently decompressing gzip/bgzip (detected by magic bytes, not the extension).
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, IoError> {
-    let open_error = |source| IoError::Open {
-        path: path.to_path_buf(),
-        source,
-    };
+    let open_error = |source| IoError::Open { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(open_error)?;
     if file.metadata().map_err(open_error)?.is_dir() {
-        return Err(open_error(io::Error::new(
-            io::ErrorKind::IsADirectory,
-            "it is a directory",
-        )));
+        return Err(open_error(io::Error::new(io::ErrorKind::IsADirectory, "it is a directory")));
     }
     let mut magic = [0u8; 2];
     let mut filled = 0;
@@ -38,21 +32,14 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, IoError> {
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(source) => {
-                return Err(IoError::Read {
-                    path: path.to_path_buf(),
-                    line: 1,
-                    source,
-                });
+                return Err(IoError::Read { path: path.to_path_buf(), line: 1, source });
             }
         }
     }
     // Put the peeked bytes back in front of the rest of the file.
     let whole = io::Cursor::new(magic).take(filled as u64).chain(file);
     if filled == magic.len() && magic == GZIP_MAGIC {
-        Ok(Box::new(BufReader::with_capacity(
-            BUFFER,
-            MultiGzDecoder::new(whole),
-        )))
+        Ok(Box::new(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(whole))))
     } else {
         Ok(Box::new(BufReader::with_capacity(BUFFER, whole)))
     }
@@ -69,12 +56,7 @@ pub(crate) struct Lines {
 impl Lines {
     /// Open `path` (plain or gzip) for reading line by line.
     pub(crate) fn open(path: &Path) -> Result<Self, IoError> {
-        Ok(Lines {
-            reader: open(path)?,
-            path: path.to_path_buf(),
-            buf: Vec::with_capacity(1024),
-            line: 0,
-        })
+        Ok(Lines { reader: open(path)?, path: path.to_path_buf(), buf: Vec::with_capacity(1024), line: 0 })
     }
 
     /// The file being read.
@@ -93,11 +75,7 @@ impl Lines {
         let read = match self.reader.read_until(b'\n', &mut self.buf) {
             Ok(read) => read,
             Err(source) => {
-                return Err(IoError::Read {
-                    path: self.path.clone(),
-                    line: self.line + 1,
-                    source,
-                });
+                return Err(IoError::Read { path: self.path.clone(), line: self.line + 1, source });
             }
         };
         if read == 0 {
@@ -112,11 +90,7 @@ impl Lines {
             end -= 1;
         }
         // A UTF-8 byte order mark (as spreadsheet exports write) is not content.
-        let start = if self.line == 1 && self.buf[..end].starts_with(UTF8_BOM) {
-            UTF8_BOM.len()
-        } else {
-            0
-        };
+        let start = if self.line == 1 && self.buf[..end].starts_with(UTF8_BOM) { UTF8_BOM.len() } else { 0 };
         Ok(Some((self.line, &self.buf[start..end])))
     }
 }
@@ -131,11 +105,7 @@ pub(crate) mod tests {
     pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
     /// Write `content` to `name` in `dir`, returning the path.
-    pub(crate) fn write_file(
-        dir: &tempfile::TempDir,
-        name: &str,
-        content: &[u8],
-    ) -> io::Result<PathBuf> {
+    pub(crate) fn write_file(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> io::Result<PathBuf> {
         let path = dir.path().join(name);
         std::fs::write(&path, content)?;
         Ok(path)
@@ -205,15 +175,7 @@ pub(crate) mod tests {
         while let Some((n, line)) = lines.next_line()? {
             seen.push((n, line.to_vec()));
         }
-        assert_eq!(
-            seen,
-            vec![
-                (1, b"a".to_vec()),
-                (2, b"b".to_vec()),
-                (3, b"".to_vec()),
-                (4, b"c".to_vec())
-            ]
-        );
+        assert_eq!(seen, vec![(1, b"a".to_vec()), (2, b"b".to_vec()), (3, b"".to_vec()), (4, b"c".to_vec())]);
         assert_eq!(lines.line(), 4);
         Ok(())
     }

@@ -59,22 +59,14 @@ mod tests {
 
     #[test]
     fn position_on_one_line() {
-        let loc = Location {
-            line: 4,
-            column: 3,
-            line_width: 0,
-        };
+        let loc = Location { line: 4, column: 3, line_width: 0 };
         assert_eq!(loc.position(0), (4, 3));
         assert_eq!(loc.position(10), (4, 13));
     }
 
     #[test]
     fn position_wrapped() {
-        let loc = Location {
-            line: 2,
-            column: 1,
-            line_width: 4,
-        };
+        let loc = Location { line: 2, column: 1, line_width: 4 };
         assert_eq!(loc.position(0), (2, 1));
         assert_eq!(loc.position(3), (2, 4));
         assert_eq!(loc.position(4), (3, 1));

@@ -38,24 +38,16 @@ impl Table {
 
     /// The index of the column called `name`, or [`IoError::MissingColumn`] listing those there are.
     pub fn column(&self, name: &str) -> Result<usize, IoError> {
-        self.header
-            .iter()
-            .position(|c| c == name)
-            .ok_or_else(|| IoError::MissingColumn {
-                path: self.path.clone(),
-                column: name.to_owned(),
-                available: self.header.clone(),
-            })
+        self.header.iter().position(|c| c == name).ok_or_else(|| IoError::MissingColumn {
+            path: self.path.clone(),
+            column: name.to_owned(),
+            available: self.header.clone(),
+        })
     }
 
     /// 1-based column of a field in the original line, for error messages (approximate for quoted or padded fields).
     pub fn field_column(&self, row: &TableRow, field: usize) -> u64 {
-        1 + row
-            .fields
-            .iter()
-            .take(field)
-            .map(|f| f.chars().count() as u64 + 1)
-            .sum::<u64>()
+        1 + row.fields.iter().take(field).map(|f| f.chars().count() as u64 + 1).sum::<u64>()
     }
 }
 
@@ -64,9 +56,7 @@ fn read_table(path: &Path) -> Result<(Table, u64), IoError> {
     let mut lines = Lines::open(path)?;
     let (header_line, mut parser) = loop {
         let Some((number, raw)) = lines.next_line()? else {
-            return Err(IoError::Empty {
-                path: path.to_path_buf(),
-            });
+            return Err(IoError::Empty { path: path.to_path_buf() });
         };
         let trimmed = raw.trim_ascii();
         if trimmed.is_empty() || trimmed.starts_with(b"#") {
@@ -81,10 +71,7 @@ fn read_table(path: &Path) -> Result<(Table, u64), IoError> {
     let mut names = HashSet::new();
     for name in &header {
         if !names.insert(name.as_str()) {
-            return Err(IoError::DuplicateColumn {
-                path: path.to_path_buf(),
-                column: name.clone(),
-            });
+            return Err(IoError::DuplicateColumn { path: path.to_path_buf(), column: name.clone() });
         }
     }
 
@@ -96,10 +83,7 @@ fn read_table(path: &Path) -> Result<(Table, u64), IoError> {
             continue;
         }
         if let Some(line) = blank {
-            return Err(IoError::BlankLine {
-                path: path.to_path_buf(),
-                line,
-            });
+            return Err(IoError::BlankLine { path: path.to_path_buf(), line });
         }
         parser.feed(raw);
         let fields = parser.finish(&mut lines, number)?;
@@ -111,21 +95,12 @@ fn read_table(path: &Path) -> Result<(Table, u64), IoError> {
                 found: fields.len(),
             });
         }
-        rows.push(TableRow {
-            line: number,
-            fields,
-        });
+        rows.push(TableRow { line: number, fields });
     }
     if rows.is_empty() {
-        return Err(IoError::NoRecords {
-            path: path.to_path_buf(),
-        });
+        return Err(IoError::NoRecords { path: path.to_path_buf() });
     }
-    let table = Table {
-        path: path.to_path_buf(),
-        header,
-        rows,
-    };
+    let table = Table { path: path.to_path_buf(), header, rows };
     Ok((table, header_line))
 }
 
@@ -248,11 +223,7 @@ impl RecordParser {
 
     /// Close the current field, trimming it unless it was quoted.
     fn end_field(&mut self) {
-        let bytes = if self.quoted {
-            &self.field[..]
-        } else {
-            self.field.trim_ascii()
-        };
+        let bytes = if self.quoted { &self.field[..] } else { self.field.trim_ascii() };
         match std::str::from_utf8(bytes) {
             Ok(text) => self.fields.push(text.to_owned()),
             Err(_) => {
@@ -285,15 +256,10 @@ impl RecordParser {
         self.state = State::Start;
         match self.error.take() {
             None => Ok(fields),
-            Some(ParseError::Utf8) => Err(IoError::InvalidUtf8 {
-                path: lines.path().to_path_buf(),
-                line: start,
-            }),
-            Some(ParseError::Format(message)) => Err(IoError::Malformed {
-                path: lines.path().to_path_buf(),
-                line: start,
-                message,
-            }),
+            Some(ParseError::Utf8) => Err(IoError::InvalidUtf8 { path: lines.path().to_path_buf(), line: start }),
+            Some(ParseError::Format(message)) => {
+                Err(IoError::Malformed { path: lines.path().to_path_buf(), line: start, message })
+            }
         }
     }
 }
@@ -333,10 +299,7 @@ pub fn read_label_table(
         return Err(IoError::Malformed {
             path: path.to_path_buf(),
             line: header_line,
-            message: format!(
-                "the id column and the label column are both '{}'",
-                table.header[id_index]
-            ),
+            message: format!("the id column and the label column are both '{}'", table.header[id_index]),
         });
     }
     let mut seen: HashMap<String, u64> = HashMap::with_capacity(table.rows.len());
@@ -347,34 +310,18 @@ pub fn read_label_table(
         let empty = if id.is_empty() {
             Some(format!("empty id in column '{}'", table.header[id_index]))
         } else if label.is_empty() {
-            Some(format!(
-                "empty label in column '{}' for id '{id}'",
-                table.header[label_index]
-            ))
+            Some(format!("empty label in column '{}' for id '{id}'", table.header[label_index]))
         } else {
             None
         };
         if let Some(message) = empty {
-            return Err(IoError::Malformed {
-                path: path.to_path_buf(),
-                line: row.line,
-                message,
-            });
+            return Err(IoError::Malformed { path: path.to_path_buf(), line: row.line, message });
         }
         if let Some(&first_line) = seen.get(&id) {
-            return Err(IoError::DuplicateId {
-                path: path.to_path_buf(),
-                id,
-                first_line,
-                line: row.line,
-            });
+            return Err(IoError::DuplicateId { path: path.to_path_buf(), id, first_line, line: row.line });
         }
         seen.insert(id.clone(), row.line);
-        labels.push(LabelRecord {
-            id,
-            label,
-            line: row.line,
-        });
+        labels.push(LabelRecord { id, label, line: row.line });
     }
     Ok(labels)
 }
@@ -405,11 +352,8 @@ mod tests {
     #[test]
     fn tsv_with_comments_and_crlf() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let path = write_file(
-            &dir,
-            "t.tsv",
-            b"# made by hand\r\n\r\nid\tlabel\tnote\r\na\t1\tx, y\r\nb\t0\t\"q\"\r\n\r\n",
-        )?;
+        let path =
+            write_file(&dir, "t.tsv", b"# made by hand\r\n\r\nid\tlabel\tnote\r\na\t1\tx, y\r\nb\t0\t\"q\"\r\n\r\n")?;
         let table = Table::read(&path)?;
         assert_eq!(table.header, strings(&["id", "label", "note"]));
         assert_eq!(table.rows.len(), 2);
@@ -451,40 +395,13 @@ mod tests {
     fn table_errors() -> TestResult {
         assert!(matches!(table_error(b"")?, IoError::Empty { .. }));
         assert!(matches!(table_error(b"# only\n")?, IoError::Empty { .. }));
-        assert!(matches!(
-            table_error(b"id,label\n\n")?,
-            IoError::NoRecords { .. }
-        ));
+        assert!(matches!(table_error(b"id,label\n\n")?, IoError::NoRecords { .. }));
         let e = table_error(b"id,label\na,1\nb,2,3\n")?;
-        assert!(
-            matches!(
-                e,
-                IoError::RaggedRow {
-                    line: 3,
-                    expected: 2,
-                    found: 3,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        assert!(matches!(e, IoError::RaggedRow { line: 3, expected: 2, found: 3, .. }), "{e}");
         let e = table_error(b"id\tlabel\na\n")?;
-        assert!(
-            matches!(
-                e,
-                IoError::RaggedRow {
-                    line: 2,
-                    found: 1,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        assert!(matches!(e, IoError::RaggedRow { line: 2, found: 1, .. }), "{e}");
         let e = table_error(b"id,label,id\na,1,2\n")?;
-        assert!(
-            matches!(&e, IoError::DuplicateColumn { column, .. } if column == "id"),
-            "{e}"
-        );
+        assert!(matches!(&e, IoError::DuplicateColumn { column, .. } if column == "id"), "{e}");
         let e = table_error(b"id,label\na,1\n\nb,2\n")?;
         assert!(matches!(e, IoError::BlankLine { line: 3, .. }), "{e}");
         let e = table_error(b"id,label\na,\"1\n")?;
@@ -511,39 +428,22 @@ mod tests {
             "{e}"
         );
         let text = e.to_string();
-        assert!(
-            text.contains("t.csv") && text.contains("'id', 'y'"),
-            "{text}"
-        );
+        assert!(text.contains("t.csv") && text.contains("'id', 'y'"), "{text}");
         Ok(())
     }
 
     #[test]
     fn label_tables() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let path = write_file(
-            &dir,
-            "l.tsv",
-            b"name\tscore\tclass\ns1\t0.5\tA\ns2\t1.5\tB\n",
-        )?;
+        let path = write_file(&dir, "l.tsv", b"name\tscore\tclass\ns1\t0.5\tA\ns2\t1.5\tB\n")?;
         let by_default = read_label_table(&path, None, None)?;
-        assert_eq!(
-            by_default[1],
-            LabelRecord {
-                id: "s2".to_owned(),
-                label: "1.5".to_owned(),
-                line: 3
-            }
-        );
+        assert_eq!(by_default[1], LabelRecord { id: "s2".to_owned(), label: "1.5".to_owned(), line: 3 });
         let by_name = read_label_table(&path, Some("name"), Some("class"))?;
         assert_eq!(by_name[0].label, "A");
         let label_only = read_label_table(&path, None, Some("class"))?;
         assert_eq!(label_only[0].id, "s1");
         let id_only = read_label_table(&path, Some("class"), None)?;
-        assert_eq!(
-            (id_only[0].id.as_str(), id_only[0].label.as_str()),
-            ("A", "s1")
-        );
+        assert_eq!((id_only[0].id.as_str(), id_only[0].label.as_str()), ("A", "s1"));
         let Err(e) = read_label_table(&path, Some("name"), Some("label")) else {
             return Err("expected an error".into());
         };
@@ -558,10 +458,7 @@ mod tests {
         let Err(e) = read_label_table(&path, None, None) else {
             return Err("expected an error".into());
         };
-        assert!(
-            matches!(&e, IoError::DuplicateId { id, first_line: 2, line: 4, .. } if id == "a"),
-            "{e}"
-        );
+        assert!(matches!(&e, IoError::DuplicateId { id, first_line: 2, line: 4, .. } if id == "a"), "{e}");
         let path = write_file(&dir, "one.csv", b"# c\nid\na\n")?;
         let Err(e) = read_label_table(&path, None, None) else {
             return Err("expected an error".into());

@@ -13,16 +13,10 @@ pub fn write_atomically<F>(path: &Path, write: F) -> Result<(), IoError>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
-    let error = |source| IoError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path.file_name().ok_or_else(|| {
-        error(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path does not name a file",
-        ))
-    })?;
+    let error = |source| IoError::Write { path: path.to_path_buf(), source };
+    let name = path
+        .file_name()
+        .ok_or_else(|| error(io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file")))?;
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -101,10 +95,7 @@ mod tests {
         };
         assert!(matches!(e, IoError::Write { .. }));
         let text = e.to_string();
-        assert!(
-            text.contains("out.txt") && text.contains("disk on fire"),
-            "{text}"
-        );
+        assert!(text.contains("out.txt") && text.contains("disk on fire"), "{text}");
         assert_eq!(std::fs::read(&path)?, b"old");
         assert_eq!(entries(dir.path())?, vec!["out.txt".to_owned()]);
         Ok(())

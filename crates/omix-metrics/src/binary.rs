@@ -38,11 +38,7 @@ pub struct BinaryMetrics {
 ///
 /// An example is predicted positive iff `score >= threshold`. Errors when the
 /// slices differ in length, are empty, hold a non-finite score, or the threshold is NaN.
-pub fn binary_metrics(
-    labels: &[bool],
-    scores: &[f64],
-    threshold: f64,
-) -> Result<BinaryMetrics, MetricsError> {
+pub fn binary_metrics(labels: &[bool], scores: &[f64], threshold: f64) -> Result<BinaryMetrics, MetricsError> {
     check_binary_inputs(labels, scores)?;
     if threshold.is_nan() {
         return Err(MetricsError::NanThreshold);
@@ -85,10 +81,7 @@ pub fn binary_metrics(
 /// Validates lengths, emptiness and finiteness of one task's inputs.
 pub(crate) fn check_binary_inputs(labels: &[bool], scores: &[f64]) -> Result<(), MetricsError> {
     if labels.len() != scores.len() {
-        return Err(MetricsError::LengthMismatch {
-            labels: labels.len(),
-            scores: scores.len(),
-        });
+        return Err(MetricsError::LengthMismatch { labels: labels.len(), scores: scores.len() });
     }
     if labels.is_empty() {
         return Err(MetricsError::Empty);
@@ -106,40 +99,22 @@ pub(crate) fn check_finite(values: &[f64]) -> Result<(), MetricsError> {
 
 /// `num / den`, or 0 when `den == 0` (scikit-learn `zero_division=0`).
 pub(crate) fn ratio(num: u64, den: u64) -> f64 {
-    if den == 0 {
-        0.0
-    } else {
-        num as f64 / den as f64
-    }
+    if den == 0 { 0.0 } else { num as f64 / den as f64 }
 }
 
 /// Arithmetic mean, 0 for an empty slice.
 pub(crate) fn mean(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        0.0
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    }
+    if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 }
 }
 
 /// Matthews correlation coefficient of a square confusion matrix (rows true,
 /// columns predicted), scikit-learn's multi-class formula; 0 when undefined.
 pub(crate) fn matthews_corrcoef(cm: &[&[u64]]) -> f64 {
     let k = cm.len();
-    let t_sum: Vec<i128> = cm
-        .iter()
-        .map(|row| row.iter().map(|&v| i128::from(v)).sum())
-        .collect();
-    let p_sum: Vec<i128> = (0..k)
-        .map(|j| {
-            cm.iter()
-                .map(|row| row.get(j).map_or(0, |&v| i128::from(v)))
-                .sum()
-        })
-        .collect();
-    let n_correct: i128 = (0..k)
-        .map(|i| cm[i].get(i).map_or(0, |&v| i128::from(v)))
-        .sum();
+    let t_sum: Vec<i128> = cm.iter().map(|row| row.iter().map(|&v| i128::from(v)).sum()).collect();
+    let p_sum: Vec<i128> =
+        (0..k).map(|j| cm.iter().map(|row| row.get(j).map_or(0, |&v| i128::from(v))).sum()).collect();
+    let n_correct: i128 = (0..k).map(|i| cm[i].get(i).map_or(0, |&v| i128::from(v))).sum();
     let n: i128 = t_sum.iter().sum();
     let dot = |a: &[i128], b: &[i128]| -> i128 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
     let cov_ytyp = n_correct * n - dot(&t_sum, &p_sum);
@@ -203,20 +178,11 @@ mod tests {
     fn errors_are_reported() {
         assert_eq!(
             binary_metrics(&[true], &[0.1, 0.2], 0.5),
-            Err(MetricsError::LengthMismatch {
-                labels: 1,
-                scores: 2
-            })
+            Err(MetricsError::LengthMismatch { labels: 1, scores: 2 })
         );
         assert_eq!(binary_metrics(&[], &[], 0.5), Err(MetricsError::Empty));
-        assert_eq!(
-            binary_metrics(&[true, false], &[0.1, f64::NAN], 0.5),
-            Err(MetricsError::NonFinite { index: 1 })
-        );
-        assert_eq!(
-            binary_metrics(&[true, false], &[0.1, 0.2], f64::NAN),
-            Err(MetricsError::NanThreshold)
-        );
+        assert_eq!(binary_metrics(&[true, false], &[0.1, f64::NAN], 0.5), Err(MetricsError::NonFinite { index: 1 }));
+        assert_eq!(binary_metrics(&[true, false], &[0.1, 0.2], f64::NAN), Err(MetricsError::NanThreshold));
     }
 
     #[test]

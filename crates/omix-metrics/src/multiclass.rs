@@ -78,22 +78,14 @@ pub fn multiclass_metrics(
     }
     let n = labels.len();
     if n.checked_mul(k) != Some(probabilities.len()) {
-        return Err(MetricsError::ShapeMismatch {
-            rows: n,
-            columns: k,
-            values: probabilities.len(),
-        });
+        return Err(MetricsError::ShapeMismatch { rows: n, columns: k, values: probabilities.len() });
     }
     if n == 0 {
         return Err(MetricsError::Empty);
     }
     check_finite(probabilities)?;
     if let Some((index, &class)) = labels.iter().enumerate().find(|&(_, &c)| c >= k) {
-        return Err(MetricsError::ClassOutOfRange {
-            index,
-            class,
-            classes: k,
-        });
+        return Err(MetricsError::ClassOutOfRange { index, class, classes: k });
     }
 
     let mut cm = vec![vec![0u64; k]; k];
@@ -126,29 +118,15 @@ pub fn multiclass_metrics(
     }
 
     // scikit-learn's default label set for macro averages: classes seen in labels or predictions.
-    let seen: Vec<&ClassMetrics> = per_class
-        .iter()
-        .enumerate()
-        .filter(|&(c, _)| true_sum[c] + pred_sum[c] > 0)
-        .map(|(_, m)| m)
-        .collect();
-    let macro_of =
-        |f: fn(&ClassMetrics) -> f64| mean(&seen.iter().map(|m| f(m)).collect::<Vec<_>>());
-    let present_recalls: Vec<f64> = per_class
-        .iter()
-        .zip(&true_sum)
-        .filter(|&(_, &s)| s > 0)
-        .map(|(m, _)| m.recall)
-        .collect();
+    let seen: Vec<&ClassMetrics> =
+        per_class.iter().enumerate().filter(|&(c, _)| true_sum[c] + pred_sum[c] > 0).map(|(_, m)| m).collect();
+    let macro_of = |f: fn(&ClassMetrics) -> f64| mean(&seen.iter().map(|m| f(m)).collect::<Vec<_>>());
+    let present_recalls: Vec<f64> =
+        per_class.iter().zip(&true_sum).filter(|&(_, &s)| s > 0).map(|(m, _)| m.recall).collect();
     let total_tp: u64 = tp.iter().sum();
     let total_pred: u64 = pred_sum.iter().sum();
     let total_true: u64 = true_sum.iter().sum();
-    let weighted_f1 = per_class
-        .iter()
-        .zip(&true_sum)
-        .map(|(m, &s)| m.f1 * s as f64)
-        .sum::<f64>()
-        / n as f64;
+    let weighted_f1 = per_class.iter().zip(&true_sum).map(|(m, &s)| m.f1 * s as f64).sum::<f64>() / n as f64;
     let all_aurocs: Option<Vec<f64>> = per_class.iter().map(|m| m.auroc).collect();
     let all_auprcs: Option<Vec<f64>> = per_class.iter().map(|m| m.auprc).collect();
     let cm_rows: Vec<&[u64]> = cm.iter().map(Vec::as_slice).collect();
@@ -213,10 +191,7 @@ mod tests {
             0.1, 0.1, 0.8,
         ];
         let m = multiclass_metrics(&labels, &probs, &names(3))?;
-        assert_eq!(
-            m.confusion_matrix,
-            vec![vec![1, 0, 0], vec![0, 1, 0], vec![0, 1, 1]]
-        );
+        assert_eq!(m.confusion_matrix, vec![vec![1, 0, 0], vec![0, 1, 0], vec![0, 1, 1]]);
         assert!(close(m.accuracy, 0.75));
         assert!(close(m.balanced_accuracy, (1.0 + 1.0 + 0.5) / 3.0));
         assert!(close(m.micro_f1, 0.75));
@@ -241,26 +216,15 @@ mod tests {
     #[test]
     fn input_errors() {
         let two = names(2);
-        assert_eq!(
-            multiclass_metrics(&[0], &[0.5, 0.5], &[]),
-            Err(MetricsError::NoColumns)
-        );
+        assert_eq!(multiclass_metrics(&[0], &[0.5, 0.5], &[]), Err(MetricsError::NoColumns));
         assert_eq!(
             multiclass_metrics(&[0, 1], &[0.5, 0.5], &two),
-            Err(MetricsError::ShapeMismatch {
-                rows: 2,
-                columns: 2,
-                values: 2
-            })
+            Err(MetricsError::ShapeMismatch { rows: 2, columns: 2, values: 2 })
         );
         assert_eq!(multiclass_metrics(&[], &[], &two), Err(MetricsError::Empty));
         assert_eq!(
             multiclass_metrics(&[0, 2], &[0.5, 0.5, 0.1, 0.9], &two),
-            Err(MetricsError::ClassOutOfRange {
-                index: 1,
-                class: 2,
-                classes: 2
-            })
+            Err(MetricsError::ClassOutOfRange { index: 1, class: 2, classes: 2 })
         );
         assert_eq!(
             multiclass_metrics(&[0, 1], &[0.5, 0.5, f64::INFINITY, 0.9], &two),

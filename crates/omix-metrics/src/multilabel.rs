@@ -41,17 +41,10 @@ pub fn multilabel_metrics(
         return Err(MetricsError::NoColumns);
     }
     if labels.len() != scores.len() {
-        return Err(MetricsError::LengthMismatch {
-            labels: labels.len(),
-            scores: scores.len(),
-        });
+        return Err(MetricsError::LengthMismatch { labels: labels.len(), scores: scores.len() });
     }
     if !labels.len().is_multiple_of(t) {
-        return Err(MetricsError::ShapeMismatch {
-            rows: labels.len() / t,
-            columns: t,
-            values: labels.len(),
-        });
+        return Err(MetricsError::ShapeMismatch { rows: labels.len() / t, columns: t, values: labels.len() });
     }
     if labels.is_empty() {
         return Err(MetricsError::Empty);
@@ -155,36 +148,18 @@ mod tests {
     #[test]
     fn input_errors() {
         let two = names(2);
-        assert_eq!(
-            multilabel_metrics(&[true], &[0.5], &[], 0.5),
-            Err(MetricsError::NoColumns)
-        );
+        assert_eq!(multilabel_metrics(&[true], &[0.5], &[], 0.5), Err(MetricsError::NoColumns));
         assert_eq!(
             multilabel_metrics(&[true, false, true], &[0.5, 0.1, 0.2], &two, 0.5),
-            Err(MetricsError::ShapeMismatch {
-                rows: 1,
-                columns: 2,
-                values: 3
-            })
+            Err(MetricsError::ShapeMismatch { rows: 1, columns: 2, values: 3 })
         );
         assert_eq!(
             multilabel_metrics(&[true, false], &[0.5], &two, 0.5),
-            Err(MetricsError::LengthMismatch {
-                labels: 2,
-                scores: 1
-            })
+            Err(MetricsError::LengthMismatch { labels: 2, scores: 1 })
         );
+        assert_eq!(multilabel_metrics(&[], &[], &two, 0.5), Err(MetricsError::Empty));
         assert_eq!(
-            multilabel_metrics(&[], &[], &two, 0.5),
-            Err(MetricsError::Empty)
-        );
-        assert_eq!(
-            multilabel_metrics(
-                &[true, false, true, true],
-                &[0.5, 0.1, 0.2, f64::NAN],
-                &two,
-                0.5
-            ),
+            multilabel_metrics(&[true, false, true, true], &[0.5, 0.1, 0.2, f64::NAN], &two, 0.5),
             Err(MetricsError::NonFinite { index: 3 })
         );
     }

@@ -36,11 +36,7 @@ pub(crate) fn clf_curve(labels: &[bool], scores: &[f64]) -> Option<ClfCurve> {
     // Descending; the order inside a group of ties does not matter because
     // counts are only read at the end of each group.
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let mut curve = ClfCurve {
-        fps: Vec::new(),
-        tps: Vec::new(),
-        thresholds: Vec::new(),
-    };
+    let mut curve = ClfCurve { fps: Vec::new(), tps: Vec::new(), thresholds: Vec::new() };
     let (mut tp, mut fp) = (0u64, 0u64);
     for (pos, &i) in order.iter().enumerate() {
         if labels[i] {
@@ -49,9 +45,7 @@ pub(crate) fn clf_curve(labels: &[bool], scores: &[f64]) -> Option<ClfCurve> {
             fp += 1;
         }
         // `!=` (not total_cmp) so that -0.0 and 0.0 form one group, as in numpy.
-        let group_ends = order
-            .get(pos + 1)
-            .is_none_or(|&next| scores[next] != scores[i]);
+        let group_ends = order.get(pos + 1).is_none_or(|&next| scores[next] != scores[i]);
         if group_ends {
             curve.tps.push(tp);
             curve.fps.push(fp);
@@ -175,13 +169,7 @@ pub fn precision_recall_curve(labels: &[bool], scores: &[f64]) -> Vec<(f64, f64,
     };
     let p = curve.positives();
     let mut points = Vec::with_capacity(curve.thresholds.len() + 1);
-    for ((&fp, &tp), &t) in curve
-        .fps
-        .iter()
-        .zip(&curve.tps)
-        .zip(&curve.thresholds)
-        .rev()
-    {
+    for ((&fp, &tp), &t) in curve.fps.iter().zip(&curve.tps).zip(&curve.thresholds).rev() {
         let precision = tp as f64 / (tp + fp) as f64;
         let recall = if p == 0 { 1.0 } else { tp as f64 / p as f64 };
         points.push((precision, recall, t));
@@ -261,16 +249,9 @@ mod tests {
     #[test]
     fn precision_recall_curve_shape() -> TestResult {
         let curve = precision_recall_curve(&[true, false, true], &[0.9, 0.5, 0.5]);
-        let expected = [
-            (2.0 / 3.0, 1.0, 0.5),
-            (1.0, 0.5, 0.9),
-            (1.0, 0.0, f64::INFINITY),
-        ];
+        let expected = [(2.0 / 3.0, 1.0, 0.5), (1.0, 0.5, 0.9), (1.0, 0.0, f64::INFINITY)];
         if curve.len() != expected.len()
-            || curve
-                .iter()
-                .zip(&expected)
-                .any(|(a, b)| !close(a.0, b.0) || !close(a.1, b.1) || a.2 != b.2)
+            || curve.iter().zip(&expected).any(|(a, b)| !close(a.0, b.0) || !close(a.1, b.1) || a.2 != b.2)
         {
             return Err(format!("unexpected curve {curve:?}"));
         }

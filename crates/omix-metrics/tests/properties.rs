@@ -7,14 +7,9 @@ use proptest::prelude::*;
 fn labelled_scores() -> impl Strategy<Value = (Vec<bool>, Vec<f64>)> {
     prop::collection::vec((any::<bool>(), -40i32..40), 2..120)
         .prop_map(|pairs| {
-            pairs
-                .into_iter()
-                .map(|(l, s)| (l, f64::from(s) / 7.0))
-                .unzip::<bool, f64, Vec<bool>, Vec<f64>>()
+            pairs.into_iter().map(|(l, s)| (l, f64::from(s) / 7.0)).unzip::<bool, f64, Vec<bool>, Vec<f64>>()
         })
-        .prop_filter("both classes present", |(labels, _)| {
-            labels.iter().any(|&l| l) && labels.iter().any(|&l| !l)
-        })
+        .prop_filter("both classes present", |(labels, _)| labels.iter().any(|&l| l) && labels.iter().any(|&l| !l))
 }
 
 /// Mann-Whitney: fraction of (positive, negative) pairs ranked correctly, ties counting half.
@@ -44,11 +39,7 @@ fn brute_force_ap(labels: &[bool], scores: &[f64]) -> f64 {
     let (mut ap, mut prev_recall) = (0.0, 0.0);
     for t in thresholds {
         let predicted = scores.iter().filter(|&&s| s >= t).count() as f64;
-        let tp = labels
-            .iter()
-            .zip(scores)
-            .filter(|&(&l, &s)| l && s >= t)
-            .count() as f64;
+        let tp = labels.iter().zip(scores).filter(|&(&l, &s)| l && s >= t).count() as f64;
         let recall = tp / positives;
         ap += (recall - prev_recall) * tp / predicted;
         prev_recall = recall;

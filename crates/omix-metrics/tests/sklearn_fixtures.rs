@@ -5,8 +5,8 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use omix_metrics::{
-    BinaryMetrics, MulticlassMetrics, MultilabelMetrics, binary_metrics, multiclass_metrics,
-    multilabel_metrics, precision_recall_curve, roc_curve,
+    BinaryMetrics, MulticlassMetrics, MultilabelMetrics, binary_metrics, multiclass_metrics, multilabel_metrics,
+    precision_recall_curve, roc_curve,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -28,8 +28,7 @@ impl Checker {
         // NaN never passes: `NaN <= TOL` is false.
         let close = (got.is_infinite() && got == want) || (got - want).abs() <= TOL;
         if !close {
-            self.failures
-                .push(format!("{what}: got {got:?}, sklearn {want:?}"));
+            self.failures.push(format!("{what}: got {got:?}, sklearn {want:?}"));
         }
     }
 
@@ -37,50 +36,31 @@ impl Checker {
         match (got, want) {
             (Some(g), Some(w)) => self.f64(what, g, w),
             (None, None) => self.checked += 1,
-            _ => self
-                .failures
-                .push(format!("{what}: got {got:?}, sklearn {want:?}")),
+            _ => self.failures.push(format!("{what}: got {got:?}, sklearn {want:?}")),
         }
     }
 
     fn eq<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, got: &T, want: &T) {
         self.checked += 1;
         if got != want {
-            self.failures
-                .push(format!("{what}: got {got:?}, sklearn {want:?}"));
+            self.failures.push(format!("{what}: got {got:?}, sklearn {want:?}"));
         }
     }
 
     fn binary(&mut self, what: &str, got: &BinaryMetrics, want: &BinaryMetrics) {
         self.f64(&format!("{what}.accuracy"), got.accuracy, want.accuracy);
-        self.f64(
-            &format!("{what}.balanced_accuracy"),
-            got.balanced_accuracy,
-            want.balanced_accuracy,
-        );
+        self.f64(&format!("{what}.balanced_accuracy"), got.balanced_accuracy, want.balanced_accuracy);
         self.f64(&format!("{what}.precision"), got.precision, want.precision);
         self.f64(&format!("{what}.recall"), got.recall, want.recall);
-        self.f64(
-            &format!("{what}.specificity"),
-            got.specificity,
-            want.specificity,
-        );
+        self.f64(&format!("{what}.specificity"), got.specificity, want.specificity);
         self.f64(&format!("{what}.f1"), got.f1, want.f1);
         self.f64(&format!("{what}.mcc"), got.mcc, want.mcc);
         self.opt(&format!("{what}.auroc"), got.auroc, want.auroc);
         self.opt(&format!("{what}.auprc"), got.auprc, want.auprc);
-        self.f64(
-            &format!("{what}.prevalence"),
-            got.prevalence,
-            want.prevalence,
-        );
+        self.f64(&format!("{what}.prevalence"), got.prevalence, want.prevalence);
         self.f64(&format!("{what}.threshold"), got.threshold, want.threshold);
         self.eq(&format!("{what}.support"), &got.support, &want.support);
-        self.eq(
-            &format!("{what}.confusion_matrix"),
-            &got.confusion_matrix,
-            &want.confusion_matrix,
-        );
+        self.eq(&format!("{what}.confusion_matrix"), &got.confusion_matrix, &want.confusion_matrix);
     }
 
     /// Compares curve points; a JSON null threshold stands for +inf.
@@ -104,9 +84,7 @@ impl Checker {
 }
 
 fn field<T: for<'de> Deserialize<'de>>(fixture: &Value, key: &str) -> TestResult<T> {
-    let v = fixture
-        .get(key)
-        .ok_or_else(|| format!("fixture has no `{key}`"))?;
+    let v = fixture.get(key).ok_or_else(|| format!("fixture has no `{key}`"))?;
     Ok(T::deserialize(v)?)
 }
 
@@ -119,19 +97,13 @@ fn check_binary(c: &mut Checker, name: &str, fx: &Value) -> TestResult {
     c.binary(name, &got, &want);
     let expected = &fx["expected"];
     match expected.get("roc_curve") {
-        Some(curve) => c.curve(
-            &format!("{name}.roc_curve"),
-            &roc_curve(&labels, &scores),
-            curve,
-        )?,
+        Some(curve) => c.curve(&format!("{name}.roc_curve"), &roc_curve(&labels, &scores), curve)?,
         None => c.eq(&format!("{name}.auroc is None"), &got.auroc, &None),
     }
     match expected.get("precision_recall_curve") {
-        Some(curve) => c.curve(
-            &format!("{name}.precision_recall_curve"),
-            &precision_recall_curve(&labels, &scores),
-            curve,
-        )?,
+        Some(curve) => {
+            c.curve(&format!("{name}.precision_recall_curve"), &precision_recall_curve(&labels, &scores), curve)?
+        }
         None => c.eq(&format!("{name}.auprc is None"), &got.auprc, &None),
     }
     Ok(())
@@ -144,60 +116,20 @@ fn check_multiclass(c: &mut Checker, name: &str, fx: &Value) -> TestResult {
     let want: MulticlassMetrics = field(fx, "expected")?;
     let got = multiclass_metrics(&labels, &probabilities, &class_names)?;
     c.f64(&format!("{name}.accuracy"), got.accuracy, want.accuracy);
-    c.f64(
-        &format!("{name}.balanced_accuracy"),
-        got.balanced_accuracy,
-        want.balanced_accuracy,
-    );
+    c.f64(&format!("{name}.balanced_accuracy"), got.balanced_accuracy, want.balanced_accuracy);
     c.f64(&format!("{name}.mcc"), got.mcc, want.mcc);
-    c.f64(
-        &format!("{name}.macro_precision"),
-        got.macro_precision,
-        want.macro_precision,
-    );
-    c.f64(
-        &format!("{name}.macro_recall"),
-        got.macro_recall,
-        want.macro_recall,
-    );
+    c.f64(&format!("{name}.macro_precision"), got.macro_precision, want.macro_precision);
+    c.f64(&format!("{name}.macro_recall"), got.macro_recall, want.macro_recall);
     c.f64(&format!("{name}.macro_f1"), got.macro_f1, want.macro_f1);
-    c.f64(
-        &format!("{name}.micro_precision"),
-        got.micro_precision,
-        want.micro_precision,
-    );
-    c.f64(
-        &format!("{name}.micro_recall"),
-        got.micro_recall,
-        want.micro_recall,
-    );
+    c.f64(&format!("{name}.micro_precision"), got.micro_precision, want.micro_precision);
+    c.f64(&format!("{name}.micro_recall"), got.micro_recall, want.micro_recall);
     c.f64(&format!("{name}.micro_f1"), got.micro_f1, want.micro_f1);
-    c.f64(
-        &format!("{name}.weighted_f1"),
-        got.weighted_f1,
-        want.weighted_f1,
-    );
-    c.opt(
-        &format!("{name}.macro_auroc"),
-        got.macro_auroc,
-        want.macro_auroc,
-    );
-    c.opt(
-        &format!("{name}.macro_auprc"),
-        got.macro_auprc,
-        want.macro_auprc,
-    );
-    c.eq(
-        &format!("{name}.confusion_matrix"),
-        &got.confusion_matrix,
-        &want.confusion_matrix,
-    );
+    c.f64(&format!("{name}.weighted_f1"), got.weighted_f1, want.weighted_f1);
+    c.opt(&format!("{name}.macro_auroc"), got.macro_auroc, want.macro_auroc);
+    c.opt(&format!("{name}.macro_auprc"), got.macro_auprc, want.macro_auprc);
+    c.eq(&format!("{name}.confusion_matrix"), &got.confusion_matrix, &want.confusion_matrix);
     c.eq(&format!("{name}.support"), &got.support, &want.support);
-    c.eq(
-        &format!("{name}.per_class.len"),
-        &got.per_class.len(),
-        &want.per_class.len(),
-    );
+    c.eq(&format!("{name}.per_class.len"), &got.per_class.len(), &want.per_class.len());
     for (g, w) in got.per_class.iter().zip(&want.per_class) {
         let what = format!("{name}.per_class[{}]", w.class);
         c.eq(&format!("{what}.class"), &g.class, &w.class);
@@ -220,42 +152,18 @@ fn check_multilabel(c: &mut Checker, name: &str, fx: &Value) -> TestResult {
     let threshold: f64 = field(fx, "threshold")?;
     let want: MultilabelMetrics = field(fx, "expected")?;
     let got = multilabel_metrics(&labels, &scores, &task_names, threshold)?;
-    c.eq(
-        &format!("{name}.per_task.len"),
-        &got.per_task.len(),
-        &want.per_task.len(),
-    );
+    c.eq(&format!("{name}.per_task.len"), &got.per_task.len(), &want.per_task.len());
     for ((gn, g), (wn, w)) in got.per_task.iter().zip(&want.per_task) {
         c.eq(&format!("{name}.per_task name"), gn, wn);
         c.binary(&format!("{name}.per_task[{wn}]"), g, w);
     }
-    c.opt(
-        &format!("{name}.macro_auroc"),
-        got.macro_auroc,
-        want.macro_auroc,
-    );
-    c.opt(
-        &format!("{name}.median_auroc"),
-        got.median_auroc,
-        want.median_auroc,
-    );
-    c.opt(
-        &format!("{name}.macro_auprc"),
-        got.macro_auprc,
-        want.macro_auprc,
-    );
-    c.opt(
-        &format!("{name}.median_auprc"),
-        got.median_auprc,
-        want.median_auprc,
-    );
+    c.opt(&format!("{name}.macro_auroc"), got.macro_auroc, want.macro_auroc);
+    c.opt(&format!("{name}.median_auroc"), got.median_auroc, want.median_auroc);
+    c.opt(&format!("{name}.macro_auprc"), got.macro_auprc, want.macro_auprc);
+    c.opt(&format!("{name}.median_auprc"), got.median_auprc, want.median_auprc);
     c.f64(&format!("{name}.micro_f1"), got.micro_f1, want.micro_f1);
     c.f64(&format!("{name}.macro_f1"), got.macro_f1, want.macro_f1);
-    c.eq(
-        &format!("{name}.tasks_without_positives"),
-        &got.tasks_without_positives,
-        &want.tasks_without_positives,
-    );
+    c.eq(&format!("{name}.tasks_without_positives"), &got.tasks_without_positives, &want.tasks_without_positives);
     Ok(())
 }
 
@@ -275,11 +183,7 @@ fn fixture_paths() -> TestResult<Vec<PathBuf>> {
 #[test]
 fn all_fixtures_match_sklearn() -> TestResult {
     let paths = fixture_paths()?;
-    assert!(
-        paths.len() >= 11,
-        "expected at least 11 fixtures, found {}",
-        paths.len()
-    );
+    assert!(paths.len() >= 11, "expected at least 11 fixtures, found {}", paths.len());
     let mut c = Checker::default();
     let mut kinds = std::collections::BTreeMap::<String, usize>::new();
     for path in &paths {

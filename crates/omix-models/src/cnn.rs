@@ -102,10 +102,10 @@ impl SequenceCnn {
             x = block.forward(x); // [B, F_i, L_i]
         }
         let mut x: Tensor<2> = match self.global_pool {
-            1 => x.max_dim(2).squeeze_dim(2), // [B, F]
-            2 => x.mean_dim(2).squeeze_dim(2), // [B, F]
+            1 => x.max_dim(2).squeeze_dim(2),                                              // [B, F]
+            2 => x.mean_dim(2).squeeze_dim(2),                                             // [B, F]
             3 => Tensor::cat(vec![x.clone().max_dim(2), x.mean_dim(2)], 1).squeeze_dim(2), // [B, 2F]
-            _ => x.flatten(1, 2),              // [B, F * L]
+            _ => x.flatten(1, 2),                                                          // [B, F * L]
         };
         for layer in &self.dense {
             x = self.dense_dropout.forward(relu(layer.forward(x))); // [B, units]

@@ -3,8 +3,8 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cnn::SequenceCnn;
 use crate::Model;
+use crate::cnn::SequenceCnn;
 
 /// Errors in a model config, found before any weight is allocated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -313,10 +313,7 @@ mod tests {
     #[test]
     fn too_short_input_is_an_error() {
         let input = InputShape { channels: 4, length: 10, outputs: 1 };
-        assert!(matches!(
-            ModelConfig::primer().check(input),
-            Err(ModelError::SequenceTooShort { layer: 1, .. })
-        ));
+        assert!(matches!(ModelConfig::primer().check(input), Err(ModelError::SequenceTooShort { layer: 1, .. })));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, softmax};
 use omix_data::{Dataset, Target, Task};
-use omix_metrics::{BinaryMetrics, MulticlassMetrics, MultilabelMetrics, binary_metrics, multiclass_metrics, multilabel_metrics};
+use omix_metrics::{
+    BinaryMetrics, MulticlassMetrics, MultilabelMetrics, binary_metrics, multiclass_metrics, multilabel_metrics,
+};
 use omix_models::Model;
 use serde::{Deserialize, Serialize};
 
@@ -143,7 +145,12 @@ fn predict_strand(
 }
 
 /// Metrics of scores against the examples' targets.
-pub fn compute_metrics(dataset: &Dataset, indices: &[usize], scores: &[f64], threshold: f64) -> Result<Metrics, TrainError> {
+pub fn compute_metrics(
+    dataset: &Dataset,
+    indices: &[usize],
+    scores: &[f64],
+    threshold: f64,
+) -> Result<Metrics, TrainError> {
     let schema = &dataset.schema;
     match schema.task {
         Task::Binary => {

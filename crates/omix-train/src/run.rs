@@ -71,7 +71,8 @@ impl RunDir {
 
     /// Write a value as pretty JSON atomically.
     pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<(), TrainError> {
-        let text = serde_json::to_string_pretty(value).map_err(|e| TrainError::Run { path: self.path(name), message: e.to_string() })?;
+        let text = serde_json::to_string_pretty(value)
+            .map_err(|e| TrainError::Run { path: self.path(name), message: e.to_string() })?;
         self.write_text(name, &(text + "\n"))
     }
 
@@ -93,7 +94,8 @@ impl RunDir {
     /// The data schema.
     pub fn schema(&self) -> Result<Schema, TrainError> {
         let text = self.read_text(files::SCHEMA)?;
-        serde_json::from_str(&text).map_err(|e| TrainError::Run { path: self.path(files::SCHEMA), message: e.to_string() })
+        serde_json::from_str(&text)
+            .map_err(|e| TrainError::Run { path: self.path(files::SCHEMA), message: e.to_string() })
     }
 
     /// Load the trained model (validation mode) on a device.
@@ -159,11 +161,14 @@ pub fn weights_to_bytes(model: &Model) -> Result<Vec<u8>, TrainError> {
 
 /// Apply weights from bytes.
 pub fn weights_from_bytes(model: Model, bytes: Vec<u8>, origin: &Path) -> Result<Model, TrainError> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
-        .map_err(|e| TrainError::Run { path: origin.to_path_buf(), message: format!("not a valid weights file: {e}") })?;
-    model
-        .try_load_record(record)
-        .map_err(|e| TrainError::Run { path: origin.to_path_buf(), message: format!("weights do not fit the model in config.toml: {e}") })
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Run {
+        path: origin.to_path_buf(),
+        message: format!("not a valid weights file: {e}"),
+    })?;
+    model.try_load_record(record).map_err(|e| TrainError::Run {
+        path: origin.to_path_buf(),
+        message: format!("weights do not fit the model in config.toml: {e}"),
+    })
 }
 
 /// Write weights atomically.
@@ -174,7 +179,8 @@ pub fn save_weights(model: &Model, path: &Path) -> Result<(), TrainError> {
 
 /// Read weights from a file into a model.
 pub fn load_weights(model: Model, path: &Path) -> Result<Model, TrainError> {
-    let bytes = std::fs::read(path).map_err(|e| TrainError::Run { path: path.to_path_buf(), message: format!("cannot read weights: {e}") })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| TrainError::Run { path: path.to_path_buf(), message: format!("cannot read weights: {e}") })?;
     weights_from_bytes(model, bytes, path)
 }
 

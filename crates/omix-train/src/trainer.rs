@@ -13,15 +13,15 @@ use burn::tensor::activation::{log_softmax, relu, softplus};
 use indicatif::{ProgressBar, ProgressStyle};
 use omix_data::{ClassWeight, Dataset, Split, Task};
 use omix_models::{InputShape, Model};
-use rand::{Rng, SeedableRng};
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::TrainError;
 use crate::config::{ExperimentConfig, Monitor, OptimizerKind, TrainConfig};
 use crate::evaluate::{compute_metrics, mean_loss, predict_scores};
 use crate::run::{RunDir, files, load_weights, save_weights, weights_from_bytes, weights_to_bytes};
-use crate::TrainError;
 
 /// One line of the training log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,20 +101,19 @@ fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
         .or(config.clip_grad_value.map(GradientClippingConfig::Value));
     let decay = (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
     match config.optimizer {
-        OptimizerKind::Adam => AdamConfig::new()
-            .with_epsilon(1e-8)
-            .with_weight_decay(decay)
-            .with_grad_clipping(clip)
-            .init(),
+        OptimizerKind::Adam => {
+            AdamConfig::new().with_epsilon(1e-8).with_weight_decay(decay).with_grad_clipping(clip).init()
+        }
         OptimizerKind::Adamw => AdamWConfig::new()
             .with_epsilon(1e-8)
             .with_weight_decay(config.weight_decay as f32)
             .with_grad_clipping(clip)
             .init(),
         OptimizerKind::Sgd => SgdConfig::new()
-            .with_momentum((config.momentum > 0.0).then(|| {
-                MomentumConfig::new().with_momentum(config.momentum).with_dampening(0.0)
-            }))
+            .with_momentum(
+                (config.momentum > 0.0)
+                    .then(|| MomentumConfig::new().with_momentum(config.momentum).with_dampening(0.0)),
+            )
             .with_weight_decay(decay)
             .with_gradient_clipping(clip)
             .init(),
@@ -222,8 +221,10 @@ pub fn train(
     if options.resume && state_path.exists() {
         let text = std::fs::read_to_string(&state_path)
             .map_err(|e| TrainError::Run { path: state_path.clone(), message: e.to_string() })?;
-        state = serde_json::from_str(&text)
-            .map_err(|e| TrainError::Run { path: state_path.clone(), message: format!("corrupt checkpoint state: {e}") })?;
+        state = serde_json::from_str(&text).map_err(|e| TrainError::Run {
+            path: state_path.clone(),
+            message: format!("corrupt checkpoint state: {e}"),
+        })?;
         model = load_weights(model, &checkpoint_dir.join(&state.model_file))?;
         let optimizer_path = checkpoint_dir.join(&state.optimizer_file);
         optim = optim.load(&optimizer_path).map_err(|e| TrainError::Run {
@@ -307,7 +308,8 @@ pub fn train(
         let train_loss = loss_sum / seen.max(1) as f64;
 
         let valid_model = model.valid();
-        let scores = predict_scores(&valid_model, dataset, &validation, 256, &device, train_config.reverse_complement_average);
+        let scores =
+            predict_scores(&valid_model, dataset, &validation, 256, &device, train_config.reverse_complement_average);
         let validation_loss = mean_loss(dataset, &validation, &scores);
         let metrics = compute_metrics(dataset, &validation, &scores, train_config.threshold)?;
         let value = monitored_value(train_config.monitor, validation_loss, &metrics);
@@ -371,9 +373,8 @@ pub fn train(
         state.model_file = format!("model-epoch{epoch}.bpk");
         state.optimizer_file = format!("optimizer-epoch{epoch}.bin");
         save_weights(&model, &checkpoint_dir.join(&state.model_file))?;
-        let optimizer_bytes = optim
-            .into_bytes()
-            .map_err(|e| TrainError::Run { path: checkpoint_dir.clone(), message: e.to_string() })?;
+        let optimizer_bytes =
+            optim.into_bytes().map_err(|e| TrainError::Run { path: checkpoint_dir.clone(), message: e.to_string() })?;
         omix_io::write_atomically(&checkpoint_dir.join(&state.optimizer_file), |out| out.write_all(&optimizer_bytes))?;
         if is_best {
             let name = format!("best-epoch{epoch}.bpk");
@@ -399,7 +400,11 @@ pub fn train(
     }
     let model = match (train_config.restore_best, best_weights) {
         (true, Some(bytes)) => {
-            log(&format!("restoring the weights of epoch {} (best validation {})", state.best_epoch, train_config.monitor.name()));
+            log(&format!(
+                "restoring the weights of epoch {} (best validation {})",
+                state.best_epoch,
+                train_config.monitor.name()
+            ));
             weights_from_bytes(model, bytes, &PathBuf::from("best weights"))?
         }
         _ => model,
