@@ -22,7 +22,7 @@ pub struct Cli {
 pub enum Command {
     /// Train a model from a TOML experiment config or from flags.
     #[command(after_help = TRAIN_EXAMPLES)]
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Metrics of a trained run on any labelled data.
     #[command(after_help = EVALUATE_EXAMPLES)]
     Evaluate(EvaluateArgs),

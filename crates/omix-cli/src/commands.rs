@@ -19,7 +19,7 @@ use crate::cli::{Cli, Command, EvaluateArgs, InputArgs, ModelChoice, PredictArgs
 /// Dispatch a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Train(args) => train(args),
+        Command::Train(args) => train(*args),
         Command::Evaluate(args) => evaluate(args),
         Command::Predict(args) => predict(args),
         Command::Quickstart(args) => quickstart(args),

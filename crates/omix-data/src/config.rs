@@ -311,13 +311,13 @@ impl DataConfig {
                 message: "is for binary data; a multi-label task cannot get shuffled negatives".into(),
             });
         }
-        if let ClassWeight::Explicit(weights) = &self.class_weight {
-            if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
-                return Err(DataError::Config {
-                    field: "class_weight",
-                    message: format!("{weights:?}: weights must be finite and non-negative"),
-                });
-            }
+        if let ClassWeight::Explicit(weights) = &self.class_weight
+            && weights.iter().any(|w| !w.is_finite() || *w < 0.0)
+        {
+            return Err(DataError::Config {
+                field: "class_weight",
+                message: format!("{weights:?}: weights must be finite and non-negative"),
+            });
         }
         if let Some(names) = &self.class_names {
             let mut sorted = names.clone();

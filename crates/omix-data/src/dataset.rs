@@ -211,13 +211,13 @@ impl Dataset {
                     class: names.first().cloned().unwrap_or_default(),
                 });
             }
-            if let Some(positive) = &config.positive_label {
-                if names.len() != 2 || names[1] != *positive {
-                    return Err(DataError::Config {
-                        field: "positive_label",
-                        message: format!("{positive:?} is not one of the two classes {names:?}"),
-                    });
-                }
+            if let Some(positive) = &config.positive_label
+                && (names.len() != 2 || names[1] != *positive)
+            {
+                return Err(DataError::Config {
+                    field: "positive_label",
+                    message: format!("{positive:?} is not one of the two classes {names:?}"),
+                });
             }
             let task = if names.len() == 2 { Task::Binary } else { Task::Multiclass };
             (task, names)
@@ -262,7 +262,7 @@ impl Dataset {
         // Splits.
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut assigned: Vec<Option<Split>> = examples.iter().map(|(_, split)| *split).collect();
-        let has = |assigned: &[Option<Split>], split| assigned.iter().any(|s| *s == Some(split));
+        let has = |assigned: &[Option<Split>], split| assigned.contains(&Some(split));
         let fractions = (
             if has(&assigned, Split::Validation) { 0.0 } else { config.validation_fraction },
             if has(&assigned, Split::Test) { 0.0 } else { config.test_fraction },

@@ -21,6 +21,9 @@
 //! ```
 
 #![warn(missing_docs)]
+// Errors carry the file, line and record a user needs; they are built at most once per run, so
+// their size does not matter.
+#![allow(clippy::result_large_err)]
 
 mod config;
 mod dataset;

@@ -89,9 +89,11 @@ fn one() -> usize {
 /// The `[model]` table: which architecture, and its hyper-parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+#[derive(Default)]
 pub enum ModelConfig {
     /// The CNN of Zou et al. 2019 ("A primer on deep learning in genomics", Nat Genet 51:12):
     /// Conv1d 32×12 → ReLU → MaxPool 4 → Dense 16 → ReLU → output.
+    #[default]
     Primer,
     /// A configurable CNN: convolution blocks, optional global pooling, dense layers.
     Cnn {
@@ -107,12 +109,6 @@ pub enum ModelConfig {
         #[serde(default)]
         dense_dropout: f64,
     },
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        Self::Primer
-    }
 }
 
 /// The fully specified CNN that both `primer` and `cnn` configs resolve to.

@@ -37,14 +37,14 @@ pub const MIN_CLASS_FRACTION: f64 = 0.10;
 /// Run every check for a model on a data set.
 pub fn biology_checks(dataset: &Dataset, model: &ModelConfig, input: InputShape) -> Vec<Check> {
     let mut checks = Vec::new();
-    if let Some(width) = model.first_layer_width() {
-        if width > MAX_MOTIF_WIDTH {
-            checks.push(Check::warning(
+    if let Some(width) = model.first_layer_width()
+        && width > MAX_MOTIF_WIDTH
+    {
+        checks.push(Check::warning(
                 "wide_first_layer",
                 format!("first-layer filters span {width} positions (more than ~{MAX_MOTIF_WIDTH})"),
                 "transcription-factor motifs are typically 6-20 nt; wider first-layer filters tend to learn several motifs or background at once and are harder to read as motifs",
             ));
-        }
     }
     if input.length > MAX_INPUT_LENGTH {
         checks.push(Check::warning(
@@ -62,9 +62,10 @@ pub fn biology_checks(dataset: &Dataset, model: &ModelConfig, input: InputShape)
         ));
     }
     let train = dataset.summary(Split::Train);
-    if let Ok(parameters) = model.parameter_count(input) {
-        if parameters > MAX_PARAMETERS_PER_EXAMPLE * train.examples.max(1) {
-            checks.push(Check::warning(
+    if let Ok(parameters) = model.parameter_count(input)
+        && parameters > MAX_PARAMETERS_PER_EXAMPLE * train.examples.max(1)
+    {
+        checks.push(Check::warning(
                 "many_parameters",
                 format!(
                     "{parameters} parameters for {} training examples ({:.0} per example)",
@@ -73,7 +74,6 @@ pub fn biology_checks(dataset: &Dataset, model: &ModelConfig, input: InputShape)
                 ),
                 "with far more parameters than examples the model can memorise the training set; watch the gap between training and validation loss, and prefer smaller models, dropout or more data",
             ));
-        }
     }
     if dataset.schema.task != Task::Multilabel && train.examples > 0 {
         for (name, &count) in dataset.schema.class_names.iter().zip(&train.per_class) {

@@ -209,15 +209,15 @@ impl TrainConfig {
         if self.clip_grad_norm.is_some() && self.clip_grad_value.is_some() {
             return invalid("clip_grad_norm", "set clip_grad_norm or clip_grad_value, not both".into());
         }
-        if let Some(clip) = self.clip_grad_norm.or(self.clip_grad_value) {
-            if !(clip.is_finite() && clip > 0.0) {
-                return invalid("clip_grad_norm", format!("{clip} must be a positive number"));
-            }
+        if let Some(clip) = self.clip_grad_norm.or(self.clip_grad_value)
+            && !(clip.is_finite() && clip > 0.0)
+        {
+            return invalid("clip_grad_norm", format!("{clip} must be a positive number"));
         }
-        if let Some(plateau) = &self.reduce_on_plateau {
-            if !(plateau.factor > 0.0 && plateau.factor < 1.0) {
-                return invalid("reduce_on_plateau.factor", format!("{} must be in (0, 1)", plateau.factor));
-            }
+        if let Some(plateau) = &self.reduce_on_plateau
+            && !(plateau.factor > 0.0 && plateau.factor < 1.0)
+        {
+            return invalid("reduce_on_plateau.factor", format!("{} must be in (0, 1)", plateau.factor));
         }
         Ok(())
     }
