@@ -270,6 +270,15 @@ pub fn train(
         } else {
             ProgressBar::hidden()
         };
+        // The bar shows the running training loss beside the last epoch's validation numbers.
+        let previous = state.history.last().map_or_else(String::new, |last| {
+            format!(
+                "  | last validation: loss {:.4}, {} {:.4}",
+                last.validation_loss,
+                train_config.monitor.name(),
+                last.monitored
+            )
+        });
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
         for (batch_index, chunk) in indices.chunks(train_config.batch_size).enumerate() {
@@ -302,7 +311,7 @@ pub fn train(
             loss_sum += loss_value * chunk.len() as f64;
             seen += chunk.len();
             bar.inc(1);
-            bar.set_message(format!("loss {:.4}", loss_sum / seen as f64));
+            bar.set_message(format!("loss {:.4}{previous}", loss_sum / seen as f64));
         }
         bar.finish_and_clear();
         let train_loss = loss_sum / seen.max(1) as f64;
