@@ -11,12 +11,12 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
 use omix_data::Task;
 use omix_encode::{Alphabet, Ambiguity, Encoder};
-use omix_models::{InputShape, Model, ModelConfig};
-use omix_train::batch_loss;
+use omix_models::{FastPlan, InputShape, Model, ModelConfig};
+use omix_train::{Batch, training_step};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -292,18 +292,20 @@ fn random_one_hot_batch(rng: &mut ChaCha8Rng, batch: usize, encoder: &Encoder) -
 fn train_step(
     model: Model,
     optim: &mut ModuleOptimizer,
+    fast: Option<&FastPlan>,
     (x, y): &(Vec<f32>, Vec<f32>),
     batch: usize,
     device: &Device,
 ) -> Result<(Model, f64)> {
-    let x = Tensor::<3>::from_data(TensorData::new(x.clone(), [batch, CHANNELS, TRAIN_LENGTH]), device);
-    let y = Tensor::<2>::from_data(TensorData::new(y.clone(), [batch, 1]), device);
-    let w = Tensor::<1>::from_data(TensorData::new(vec![1.0f32; batch], [batch]), device);
-    let loss = batch_loss(model.forward(x), y, w, Task::Binary);
-    let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+    let data = Batch {
+        inputs: x.clone(),
+        targets: y.clone(),
+        weights: vec![1.0f32; batch],
+        shape: [batch, CHANNELS, TRAIN_LENGTH],
+        outputs: 1,
+    };
+    let (model, loss_value) = training_step(model, optim, fast, data, Task::Binary, LEARNING_RATE, device);
     ensure!(loss_value.is_finite(), "training diverged: loss {loss_value}");
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    let model = optim.step(LEARNING_RATE, model, grads);
     Ok((model, loss_value))
 }
 
@@ -340,6 +342,9 @@ fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
     let parameters = ModelConfig::Primer.parameter_count(input)?;
     let mut model = ModelConfig::Primer.init(input, &train_device)?;
     let mut optim: ModuleOptimizer = AdamConfig::new().with_epsilon(1e-8).init();
+    // The trainer's default engine: the hand-written fast path, unless --burn-autodiff.
+    let fast = if args.burn_autodiff { None } else { FastPlan::new(&model, CHANNELS, TRAIN_LENGTH) };
+    eprintln!("omix bench: training engine {}", if fast.is_some() { "omix fast path" } else { "burn autodiff" });
 
     let encoder = Encoder::new(Alphabet::Dna, Ambiguity::Zero);
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed.wrapping_add(1));
@@ -352,7 +357,7 @@ fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
 
     let mut losses = Vec::with_capacity(args.warmup_batches + args.rounds * args.train_batches);
     for k in 0..args.warmup_batches {
-        let (next, loss) = train_step(model, &mut optim, &pool[k % POOL_BATCHES], batch, &train_device)?;
+        let (next, loss) = train_step(model, &mut optim, fast.as_ref(), &pool[k % POOL_BATCHES], batch, &train_device)?;
         model = next;
         losses.push(loss);
     }
@@ -362,7 +367,8 @@ fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
         let started = Instant::now();
         for _ in 0..args.train_batches {
             let k = losses.len();
-            let (next, loss) = train_step(model, &mut optim, &pool[k % POOL_BATCHES], batch, &train_device)?;
+            let (next, loss) =
+                train_step(model, &mut optim, fast.as_ref(), &pool[k % POOL_BATCHES], batch, &train_device)?;
             model = next;
             losses.push(loss);
         }

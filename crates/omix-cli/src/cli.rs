@@ -200,6 +200,9 @@ pub struct QuickstartArgs {
 /// `omix bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Train through burn's autodiff instead of omix's fast path (for comparison).
+    #[arg(long)]
+    pub burn_autodiff: bool,
     /// Sequences to one-hot encode.
     #[arg(long, default_value_t = 200_000)]
     pub encode_sequences: usize,

@@ -34,6 +34,22 @@ impl ConvBlock {
         }
     }
 
+    pub(crate) fn conv(&self) -> &Conv1d {
+        &self.conv
+    }
+
+    pub(crate) fn has_norm(&self) -> bool {
+        self.norm.is_some()
+    }
+
+    pub(crate) fn dropout_probability(&self) -> f64 {
+        self.dropout.prob
+    }
+
+    pub(crate) fn pool_size(&self) -> usize {
+        self.pool.as_ref().map_or(1, |pool| pool.kernel_size)
+    }
+
     /// # Shapes
     /// - input: `[batch, channels_in, length]`
     /// - output: `[batch, filters, length']`
@@ -111,6 +127,26 @@ impl SequenceCnn {
             x = self.dense_dropout.forward(relu(layer.forward(x))); // [B, units]
         }
         self.output.forward(x) // [B, outputs]
+    }
+
+    pub(crate) fn blocks(&self) -> &[ConvBlock] {
+        &self.blocks
+    }
+
+    pub(crate) fn dense_layers(&self) -> &[Linear] {
+        &self.dense
+    }
+
+    pub(crate) fn output_layer(&self) -> &Linear {
+        &self.output
+    }
+
+    pub(crate) fn global_pool_code(&self) -> usize {
+        self.global_pool
+    }
+
+    pub(crate) fn dense_dropout_probability(&self) -> f64 {
+        self.dense_dropout.prob
     }
 
     /// The first convolution's weights `[filters, channels, width]`.

@@ -18,9 +18,11 @@
 
 mod cnn;
 mod config;
+mod fast;
 
 pub use cnn::{ConvBlock, SequenceCnn};
 pub use config::{ConvLayerConfig, GlobalPool, InputShape, ModelConfig, ModelError, Padding};
+pub use fast::{FastLoss, FastPlan};
 
 use burn::prelude::*;
 

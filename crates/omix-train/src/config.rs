@@ -19,6 +19,17 @@ pub enum OptimizerKind {
     Sgd,
 }
 
+/// How gradients are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// omix's hand-written CNN forward/backward where the model allows it, else burn.
+    #[default]
+    Auto,
+    /// Always burn's autodiff.
+    Burn,
+}
+
 /// Validation quantities that can drive early stopping and learning-rate reduction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,6 +148,9 @@ pub struct TrainConfig {
     /// Predict as the mean of the forward and reverse-complement predictions (DNA/RNA).
     #[serde(default)]
     pub reverse_complement_average: bool,
+    /// Gradient engine: "auto" (hand-written fast path for plain CNNs, else burn) or "burn".
+    #[serde(default)]
+    pub engine: Engine,
 }
 
 fn default_lr() -> f64 {
@@ -180,6 +194,7 @@ impl Default for TrainConfig {
             threshold: default_threshold(),
             reverse_complement_augment: false,
             reverse_complement_average: false,
+            engine: Engine::Auto,
         }
     }
 }

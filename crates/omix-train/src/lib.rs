@@ -31,9 +31,9 @@ pub mod run;
 mod trainer;
 
 pub use checks::{Check, biology_checks};
-pub use config::{ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, TrainConfig};
+pub use config::{Engine, ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, TrainConfig};
 pub use error::TrainError;
 pub use evaluate::{Metrics, compute_metrics, mean_loss, predict_scores};
 pub use experiment::{ExperimentSummary, run_experiment};
 pub use run::RunDir;
-pub use trainer::{EpochRecord, TrainOptions, TrainResult, batch_loss, train};
+pub use trainer::{Batch, EpochRecord, TrainOptions, TrainResult, batch_loss, train, training_step};

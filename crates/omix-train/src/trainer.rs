@@ -12,14 +12,14 @@ use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, relu, softplus};
 use indicatif::{ProgressBar, ProgressStyle};
 use omix_data::{ClassWeight, Dataset, Split, Task};
-use omix_models::{InputShape, Model};
+use omix_models::{FastLoss, FastPlan, InputShape, Model};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
-use crate::config::{ExperimentConfig, Monitor, OptimizerKind, TrainConfig};
+use crate::config::{Engine, ExperimentConfig, Monitor, OptimizerKind, TrainConfig};
 use crate::evaluate::{compute_metrics, mean_loss, predict_scores};
 use crate::run::{RunDir, files, load_weights, save_weights, weights_from_bytes, weights_to_bytes};
 
@@ -138,6 +138,57 @@ pub fn batch_loss(logits: Tensor<2>, targets: Tensor<2>, weights: Tensor<1>, tas
     (per_example * weights).mean()
 }
 
+/// One batch of encoded examples, row-major.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// One-hot inputs `[batch, channels, length]`.
+    pub inputs: Vec<f32>,
+    /// Targets `[batch, outputs]`.
+    pub targets: Vec<f32>,
+    /// Per-example loss weights `[batch]`.
+    pub weights: Vec<f32>,
+    /// `[batch, channels, length]`.
+    pub shape: [usize; 3],
+    /// Number of outputs.
+    pub outputs: usize,
+}
+
+/// One optimiser step on a batch; returns the updated model and the batch loss.
+///
+/// Uses the hand-written fast path ([`FastPlan`]) when one is given, else burn's autodiff
+/// (`device` must then be an autodiff device). Both compute [`batch_loss`] and its gradients.
+pub fn training_step(
+    model: Model,
+    optim: &mut ModuleOptimizer,
+    fast: Option<&FastPlan>,
+    batch: Batch,
+    task: Task,
+    learning_rate: f64,
+    device: &Device,
+) -> (Model, f64) {
+    if let Some(plan) = fast {
+        let loss = match task {
+            Task::Multiclass => FastLoss::SoftmaxCrossEntropy,
+            Task::Binary | Task::Multilabel => FastLoss::SigmoidCrossEntropy,
+        };
+        let plain = device.clone().without_autodiff();
+        let (value, grads) =
+            plan.loss_and_gradients(&model, &batch.inputs, &batch.targets, &batch.weights, loss, &plain);
+        return (optim.step(learning_rate, model, grads), value);
+    }
+    let [size, channels, length] = batch.shape;
+    let x = Tensor::<3>::from_data(TensorData::new(batch.inputs, [size, channels, length]), device);
+    let y = Tensor::<2>::from_data(TensorData::new(batch.targets, [size, batch.outputs]), device);
+    let w = Tensor::<1>::from_data(TensorData::new(batch.weights, [size]), device);
+    let loss = batch_loss(model.forward(x), y, w, task);
+    let value = f64::from(loss.clone().into_scalar::<f32>());
+    if !value.is_finite() {
+        return (model, value);
+    }
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    (optim.step(learning_rate, model, grads), value)
+}
+
 fn monitored_value(monitor: Monitor, loss: f64, metrics: &crate::Metrics) -> f64 {
     match monitor {
         Monitor::Loss => loss,
@@ -239,6 +290,14 @@ pub fn train(
         log(&format!("resuming after epoch {} (best so far: epoch {})", state.epoch, state.best_epoch));
     }
 
+    let fast = match train_config.engine {
+        Engine::Auto => FastPlan::new(&model, schema.channels(), schema.length),
+        Engine::Burn => None,
+    };
+    log(&format!(
+        "training engine: {}",
+        if fast.is_some() { "omix fast path (hand-written CNN forward/backward)" } else { "burn autodiff" }
+    ));
     let batches_per_epoch = base_indices.len().div_ceil(train_config.batch_size);
     let encoder = schema.encoder();
     let mut buffer = Vec::new();
@@ -288,26 +347,20 @@ pub fn train(
             } else {
                 dataset.encode_batch(chunk, &encoder, &mut buffer);
             }
-            let x = Tensor::<3>::from_data(
-                TensorData::new(std::mem::take(&mut buffer), [chunk.len(), schema.channels(), schema.length]),
-                &train_device,
-            );
-            let y = Tensor::<2>::from_data(
-                TensorData::new(dataset.target_matrix(chunk), [chunk.len(), schema.outputs()]),
-                &train_device,
-            );
-            let w = Tensor::<1>::from_data(
-                TensorData::new(dataset.sample_weights(chunk, &class_weights), [chunk.len()]),
-                &train_device,
-            );
-            let loss = batch_loss(model.forward(x), y, w, schema.task);
-            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+            let batch = Batch {
+                inputs: std::mem::take(&mut buffer),
+                targets: dataset.target_matrix(chunk),
+                weights: dataset.sample_weights(chunk, &class_weights),
+                shape: [chunk.len(), schema.channels(), schema.length],
+                outputs: schema.outputs(),
+            };
+            let (next, loss_value) =
+                training_step(model, &mut optim, fast.as_ref(), batch, schema.task, state.learning_rate, &train_device);
+            model = next;
             if !loss_value.is_finite() {
                 bar.finish_and_clear();
                 return Err(TrainError::Diverged { epoch, batch: batch_index + 1, loss: loss_value });
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(state.learning_rate, model, grads);
             loss_sum += loss_value * chunk.len() as f64;
             seen += chunk.len();
             bar.inc(1);
