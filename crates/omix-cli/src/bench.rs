@@ -639,6 +639,7 @@ mod tests {
 
     fn small_args() -> BenchArgs {
         BenchArgs {
+            burn_autodiff: false,
             encode_sequences: 300,
             encode_length: 31,
             encode_reps: 1,
