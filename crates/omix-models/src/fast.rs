@@ -59,10 +59,30 @@ pub struct FastPlan {
     length: usize,
 }
 
-/// Parameter values, flattened in burn's layouts.
+/// Parameter values: convolution weights transposed to `[channels][width][filters]` (filters
+/// contiguous, so every inner loop runs over filters), dense weights in burn's `[inputs][outputs]`.
 struct Weights {
     conv: Vec<(Vec<f32>, Vec<f32>)>,
     dense: Vec<(Vec<f32>, Vec<f32>)>,
+}
+
+/// `[filters][channels][width]` ↔ `[channels][width][filters]`.
+fn transpose_conv(weights: &[f32], filters: usize, channels: usize, width: usize, to_filters_last: bool) -> Vec<f32> {
+    let mut out = vec![0.0; weights.len()];
+    for f in 0..filters {
+        for c in 0..channels {
+            for k in 0..width {
+                let burn = (f * channels + c) * width + k;
+                let last = (c * width + k) * filters + f;
+                if to_filters_last {
+                    out[last] = weights[burn];
+                } else {
+                    out[burn] = weights[last];
+                }
+            }
+        }
+    }
+    out
 }
 
 fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
@@ -142,14 +162,18 @@ impl FastPlan {
         Some(Self { convs, global_pool: cnn.global_pool_code(), dense, channels, length })
     }
 
-    fn weights(model: &Model) -> Weights {
+    fn weights(&self, model: &Model) -> Weights {
         let Model::Cnn(cnn) = model;
         let bias = |b: &Option<burn::module::Param<Tensor<1>>>| b.as_ref().map(|b| values(b.val())).unwrap_or_default();
         Weights {
             conv: cnn
                 .blocks()
                 .iter()
-                .map(|block| (values(block.conv().weight.val()), bias(&block.conv().bias)))
+                .zip(&self.convs)
+                .map(|(block, spec)| {
+                    let weights = values(block.conv().weight.val());
+                    (transpose_conv(&weights, spec.filters, spec.channels, spec.width, true), bias(&block.conv().bias))
+                })
                 .collect(),
             dense: cnn
                 .dense_layers()
@@ -193,7 +217,7 @@ impl FastPlan {
         loss: FastLoss,
         device: &Device,
     ) -> (f64, GradientsParams) {
-        let parameters = Self::weights(model);
+        let parameters = self.weights(model);
         let batch = weights.len();
         let outputs = self.dense.last().map_or(1, |d| d.outputs);
         let block = self.channels * self.length;
@@ -230,6 +254,7 @@ impl FastPlan {
             .unwrap_or_else(|| (0.0, self.zero_gradients()));
         let mut params = GradientsParams::new();
         for (spec, (w, b)) in self.convs.iter().zip(gradients.conv) {
+            let w = transpose_conv(&w, spec.filters, spec.channels, spec.width, false);
             params.register(
                 spec.weight,
                 Tensor::<3>::from_data(TensorData::new(w, [spec.filters, spec.channels, spec.width]), device),
@@ -249,6 +274,9 @@ impl FastPlan {
     }
 
     /// Forward and backward of one example; returns its weighted loss share.
+    ///
+    /// Activations are position-major (`[positions][channels]`), so a one-hot input column adds
+    /// one weight row per filter tap and every inner loop is a contiguous run over filters.
     #[allow(clippy::too_many_arguments)]
     fn example(
         &self,
@@ -260,84 +288,90 @@ impl FastPlan {
         g: &mut Weights,
         s: &mut Scratch,
     ) -> f64 {
-        // Forward: keep each conv layer's input, pre-pool activation and pool argmax.
+        // The input arrives channel-major [C, L]; store it position-major [L, C].
+        let mut first = vec![0.0f32; self.channels * self.length];
+        for c in 0..self.channels {
+            for i in 0..self.length {
+                first[i * self.channels + c] = input[c * self.length + i];
+            }
+        }
         s.activations.clear();
-        s.activations.push(input.to_vec());
+        s.activations.push(first);
         s.argmax.clear();
-        s.relu_masks.clear();
+        s.pre_activations.clear();
         for (index, spec) in self.convs.iter().enumerate() {
-            let (w, b) = &p.conv[index];
+            let (wt, b) = &p.conv[index];
             let a = &s.activations[index];
-            let mut z = vec![0.0f32; spec.filters * spec.positions];
-            for f in 0..spec.filters {
-                let row = &mut z[f * spec.positions..(f + 1) * spec.positions];
+            let filters = spec.filters;
+            let mut z = vec![0.0f32; spec.positions * filters];
+            for position in 0..spec.positions {
+                let row = &mut z[position * filters..(position + 1) * filters];
                 if !b.is_empty() {
-                    row.fill(b[f]);
+                    row.copy_from_slice(b);
                 }
-                for c in 0..spec.channels {
-                    let x = &a[c * spec.input_length..(c + 1) * spec.input_length];
-                    for k in 0..spec.width {
-                        let weight = w[(f * spec.channels + c) * spec.width + k];
-                        if weight == 0.0 {
+                for k in 0..spec.width {
+                    // Output position p reads input position p + k - left (zero outside).
+                    let Some(i) = (position + k).checked_sub(spec.left).filter(|&i| i < spec.input_length) else {
+                        continue;
+                    };
+                    for c in 0..spec.channels {
+                        let value = a[i * spec.channels + c];
+                        if value == 0.0 {
                             continue;
                         }
-                        // Output position p reads input position p + k - left.
-                        let start = spec.left.saturating_sub(k);
-                        let end = (spec.input_length + spec.left).saturating_sub(k).min(spec.positions);
-                        if start >= end {
-                            continue;
-                        }
-                        let offset = start + k - spec.left;
-                        for (out, value) in row[start..end].iter_mut().zip(&x[offset..offset + end - start]) {
-                            *out += weight * value;
+                        let start = (c * spec.width + k) * filters;
+                        for (out, w) in row.iter_mut().zip(&wt[start..start + filters]) {
+                            *out += value * w;
                         }
                     }
                 }
             }
-            // ReLU then non-overlapping max pooling (first maximum wins, as burn).
-            let mut pooled = vec![0.0f32; spec.filters * spec.pooled];
-            let mut argmax = vec![0usize; spec.filters * spec.pooled];
-            for f in 0..spec.filters {
-                for q in 0..spec.pooled {
-                    let base = f * spec.positions + q * spec.pool;
-                    let mut best = base;
-                    for i in base..base + spec.pool {
-                        if z[i].max(0.0) > z[best].max(0.0) {
-                            best = i;
+            // ReLU then non-overlapping max pooling (the first maximum wins, as in burn).
+            let mut pooled = vec![0.0f32; spec.pooled * filters];
+            let mut argmax = vec![0usize; spec.pooled * filters];
+            for q in 0..spec.pooled {
+                for f in 0..filters {
+                    let mut best = q * spec.pool;
+                    let mut best_value = z[best * filters + f].max(0.0);
+                    for position in q * spec.pool + 1..(q + 1) * spec.pool {
+                        let value = z[position * filters + f].max(0.0);
+                        if value > best_value {
+                            best = position;
+                            best_value = value;
                         }
                     }
-                    pooled[f * spec.pooled + q] = z[best].max(0.0);
-                    argmax[f * spec.pooled + q] = best;
+                    pooled[q * filters + f] = best_value;
+                    argmax[q * filters + f] = best;
                 }
             }
-            s.relu_masks.push(z);
+            s.pre_activations.push(z);
             s.argmax.push(argmax);
             s.activations.push(pooled);
         }
-        // Features entering the dense layers.
-        let last = s.activations.last().cloned().unwrap_or_default();
-        let mut features = if self.global_pool == 1 {
-            let spec = self.convs.last();
-            let (filters, length) = spec.map_or((self.channels, self.length), |c| (c.filters, c.pooled));
-            let mut best = vec![0usize; filters];
-            let feats: Vec<f32> = (0..filters)
-                .map(|f| {
-                    let row = &last[f * length..(f + 1) * length];
-                    let mut index = 0;
-                    for (i, v) in row.iter().enumerate() {
-                        if *v > row[index] {
-                            index = i;
-                        }
+        // Features entering the dense layers, in burn's order: flatten [F, P'] channel-major,
+        // or one maximum per filter.
+        let (filters, length) = self.convs.last().map_or((self.channels, self.length), |c| (c.filters, c.pooled));
+        let last = s.activations.last().map(Vec::as_slice).unwrap_or_default();
+        let mut features = vec![0.0f32; if self.global_pool == 1 { filters } else { filters * length }];
+        s.global_argmax.clear();
+        if self.global_pool == 1 {
+            for f in 0..filters {
+                let mut best = 0;
+                for q in 1..length {
+                    if last[q * filters + f] > last[best * filters + f] {
+                        best = q;
                     }
-                    best[f] = f * length + index;
-                    row[index]
-                })
-                .collect();
-            s.global_argmax = best;
-            feats
+                }
+                features[f] = last[best * filters + f];
+                s.global_argmax.push(best);
+            }
         } else {
-            last.clone()
-        };
+            for q in 0..length {
+                for f in 0..filters {
+                    features[f * length + q] = last[q * filters + f];
+                }
+            }
+        }
         s.dense_inputs.clear();
         for (index, spec) in self.dense.iter().enumerate() {
             let (w, b) = &p.dense[index];
@@ -379,7 +413,7 @@ impl FastPlan {
                 for o in 0..outputs {
                     let probability = f64::from(logits[o] - max).exp() / sum;
                     let y = f64::from(target[o]);
-                    value -= y * (probability.ln());
+                    value -= y * probability.ln();
                     delta[o] = ((probability - y) * scale) as f32;
                 }
             }
@@ -414,61 +448,59 @@ impl FastPlan {
             }
             delta = back;
         }
-        // Back into the last conv block's pooled output.
-        let mut pooled_delta = if self.global_pool == 1 {
-            let size = s.activations.last().map_or(0, Vec::len);
-            let mut d = vec![0.0f32; size];
-            for (f, &at) in s.global_argmax.iter().enumerate() {
-                d[at] += delta[f];
+        // Back into the last block's pooled output, position-major [P', F].
+        let mut pooled_delta = vec![0.0f32; length * filters];
+        if self.global_pool == 1 {
+            for (f, &q) in s.global_argmax.iter().enumerate() {
+                pooled_delta[q * filters + f] += delta[f];
             }
-            d
         } else {
-            delta
-        };
+            for q in 0..length {
+                for f in 0..filters {
+                    pooled_delta[q * filters + f] = delta[f * length + q];
+                }
+            }
+        }
         for index in (0..self.convs.len()).rev() {
             let spec = &self.convs[index];
-            let z = &s.relu_masks[index];
+            let filters = spec.filters;
+            let z = &s.pre_activations[index];
             // Through pooling and ReLU: the gradient goes to the argmax, if it was positive.
-            let mut dz = vec![0.0f32; spec.filters * spec.positions];
-            for (slot, &at) in s.argmax[index].iter().enumerate() {
-                if z[at] > 0.0 {
-                    dz[at] += pooled_delta[slot];
+            let mut dz = vec![0.0f32; spec.positions * filters];
+            for (slot, &position) in s.argmax[index].iter().enumerate() {
+                let f = slot % filters;
+                if z[position * filters + f] > 0.0 {
+                    dz[position * filters + f] += pooled_delta[slot];
                 }
             }
-            let (w, _) = &p.conv[index];
-            let (gw, gb) = &mut g.conv[index];
+            let (wt, _) = &p.conv[index];
+            let (gwt, gb) = &mut g.conv[index];
             let a = &s.activations[index];
             let need_input_gradient = index > 0;
-            let mut da = if need_input_gradient { vec![0.0f32; spec.channels * spec.input_length] } else { Vec::new() };
-            for f in 0..spec.filters {
-                let row = &dz[f * spec.positions..(f + 1) * spec.positions];
-                if !gb.is_empty() {
-                    gb[f] += row.iter().sum::<f32>();
+            let mut da = if need_input_gradient { vec![0.0f32; spec.input_length * spec.channels] } else { Vec::new() };
+            for position in 0..spec.positions {
+                let row = &dz[position * filters..(position + 1) * filters];
+                if row.iter().all(|d| *d == 0.0) {
+                    continue;
                 }
-                for c in 0..spec.channels {
-                    let x = &a[c * spec.input_length..(c + 1) * spec.input_length];
-                    for k in 0..spec.width {
-                        let start = spec.left.saturating_sub(k);
-                        let end = (spec.input_length + spec.left).saturating_sub(k).min(spec.positions);
-                        if start >= end {
-                            continue;
-                        }
-                        let offset = start + k - spec.left;
-                        let slot = (f * spec.channels + c) * spec.width + k;
-                        let mut sum = 0.0f32;
-                        for (d, v) in row[start..end].iter().zip(&x[offset..offset + end - start]) {
-                            sum += d * v;
-                        }
-                        gw[slot] += sum;
-                        if need_input_gradient {
-                            let weight = w[slot];
-                            for (out, d) in da
-                                [c * spec.input_length + offset..c * spec.input_length + offset + end - start]
-                                .iter_mut()
-                                .zip(&row[start..end])
-                            {
-                                *out += weight * d;
+                if !gb.is_empty() {
+                    gb.iter_mut().zip(row).for_each(|(a, d)| *a += d);
+                }
+                for k in 0..spec.width {
+                    let Some(i) = (position + k).checked_sub(spec.left).filter(|&i| i < spec.input_length) else {
+                        continue;
+                    };
+                    for c in 0..spec.channels {
+                        let start = (c * spec.width + k) * filters;
+                        let value = a[i * spec.channels + c];
+                        if value != 0.0 {
+                            for (gw, d) in gwt[start..start + filters].iter_mut().zip(row) {
+                                *gw += value * d;
                             }
+                        }
+                        if need_input_gradient {
+                            let tap = &wt[start..start + filters];
+                            da[i * spec.channels + c] += tap.iter().zip(row).map(|(w, d)| w * d).sum::<f32>();
                         }
                     }
                 }
@@ -482,7 +514,7 @@ impl FastPlan {
 #[derive(Default)]
 struct Scratch {
     activations: Vec<Vec<f32>>,
-    relu_masks: Vec<Vec<f32>>,
+    pre_activations: Vec<Vec<f32>>,
     argmax: Vec<Vec<usize>>,
     global_argmax: Vec<usize>,
     dense_inputs: Vec<Vec<f32>>,
