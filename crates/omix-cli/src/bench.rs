@@ -377,15 +377,23 @@ fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
     check_losses(&losses, POOL_BATCHES, "omix")?;
 
     let valid = model.valid();
+    let fast_valid = if args.burn_autodiff { None } else { FastPlan::new(&valid, CHANNELS, TRAIN_LENGTH) };
     let inputs: Vec<Vec<f32>> =
         (0..4).map(|_| random_one_hot_batch(&mut rng, INFER_BATCH, &encoder)).collect::<Result<_>>()?;
     let infer = |x: &Vec<f32>| -> Result<()> {
-        let x = Tensor::<3>::from_data(TensorData::new(x.clone(), [INFER_BATCH, CHANNELS, TRAIN_LENGTH]), &device);
-        let logits: Vec<f32> = valid
-            .forward(x)
-            .into_data()
-            .try_into_vec()
-            .map_err(|e| anyhow::anyhow!("cannot read the logits: {e:?}"))?;
+        let logits: Vec<f32> = match &fast_valid {
+            // What `omix predict` runs: the fast forward pass when the model allows it.
+            Some(plan) => plan.logits(&valid, x),
+            None => {
+                let x =
+                    Tensor::<3>::from_data(TensorData::new(x.clone(), [INFER_BATCH, CHANNELS, TRAIN_LENGTH]), &device);
+                valid
+                    .forward(x)
+                    .into_data()
+                    .try_into_vec()
+                    .map_err(|e| anyhow::anyhow!("cannot read the logits: {e:?}"))?
+            }
+        };
         ensure!(
             logits.len() == INFER_BATCH && logits.iter().all(|v| v.is_finite()),
             "inference produced {} logits, not {INFER_BATCH} finite ones",

@@ -204,6 +204,17 @@ impl FastPlan {
         }
     }
 
+    /// Logits `[batch, outputs]` of a batch `[batch, channels, length]` (inference).
+    pub fn logits(&self, model: &Model, inputs: &[f32]) -> Vec<f32> {
+        let parameters = self.weights(model);
+        let block = self.channels * self.length;
+        inputs
+            .par_chunks(block.max(1))
+            .map_init(Scratch::default, |scratch, input| self.forward_example(&parameters, input, scratch))
+            .flatten_iter()
+            .collect()
+    }
+
     /// Weighted mean loss of a batch and the gradients of every parameter.
     ///
     /// `inputs` is `[batch, channels, length]`, `targets` `[batch, outputs]`, `weights` `[batch]`,
@@ -242,7 +253,11 @@ impl FastPlan {
                 }
                 (total, gradients)
             })
-            .reduce_with(|(ta, mut ga), (tb, gb)| {
+            // Collect in order and sum sequentially: the same additions in the same order on
+            // every run, whatever rayon's work stealing did (same seed, same numbers).
+            .collect::<Vec<_>>()
+            .into_iter()
+            .reduce(|(ta, mut ga), (tb, gb)| {
                 for ((wa, ba), (wb, bb)) in
                     ga.conv.iter_mut().chain(ga.dense.iter_mut()).zip(gb.conv.iter().chain(gb.dense.iter()))
                 {
@@ -288,6 +303,12 @@ impl FastPlan {
         g: &mut Weights,
         s: &mut Scratch,
     ) -> f64 {
+        let logits = self.forward_example(p, input, s);
+        self.backward_example(p, logits, target, scale, loss, g, s)
+    }
+
+    /// Logits of one example; keeps what the backward pass needs in `s`.
+    fn forward_example(&self, p: &Weights, input: &[f32], s: &mut Scratch) -> Vec<f32> {
         // The input arrives channel-major [C, L]; store it position-major [L, C].
         let mut first = vec![0.0f32; self.channels * self.length];
         for c in 0..self.channels {
@@ -391,8 +412,22 @@ impl FastPlan {
             }
             features = out;
         }
-        // Loss and its gradient with respect to the logits.
-        let logits = features;
+        features
+    }
+
+    /// Loss of one example and its gradients, after [`FastPlan::forward_example`].
+    #[allow(clippy::too_many_arguments)]
+    fn backward_example(
+        &self,
+        p: &Weights,
+        logits: Vec<f32>,
+        target: &[f32],
+        scale: f64,
+        loss: FastLoss,
+        g: &mut Weights,
+        s: &mut Scratch,
+    ) -> f64 {
+        let (filters, length) = self.convs.last().map_or((self.channels, self.length), |c| (c.filters, c.pooled));
         let outputs = logits.len();
         let mut delta = vec![0.0f32; outputs];
         let mut value = 0.0f64;
@@ -598,6 +633,22 @@ mod tests {
             for (a, b) in ours.iter().zip(&theirs) {
                 assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "gradient {a} vs {b}");
             }
+        }
+    }
+
+    #[test]
+    fn logits_equal_burn_forward() {
+        let device = Device::flex();
+        device.seed(4);
+        let input = InputShape { channels: 4, length: 50, outputs: 2 };
+        let model = ModelConfig::Primer.init(input, &device).expect("model");
+        let plan = FastPlan::new(&model, 4, 50).expect("supported");
+        let x: Vec<f32> = (0..3 * 4 * 50).map(|i| ((i * 7919) % 13) as f32 / 13.0).collect();
+        let ours = plan.logits(&model, &x);
+        let theirs = values(model.forward(Tensor::<3>::from_data(TensorData::new(x, [3, 4, 50]), &device)));
+        assert_eq!(ours.len(), theirs.len());
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
         }
     }
 
