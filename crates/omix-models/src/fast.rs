@@ -85,6 +85,14 @@ fn transpose_conv(weights: &[f32], filters: usize, channels: usize, width: usize
     out
 }
 
+impl ConvSpec {
+    /// The input position that output `position` reads through tap `k`, if inside the input
+    /// (positions in the zero padding have none).
+    fn input_position(&self, position: usize, k: usize) -> Option<usize> {
+        (position + k).checked_sub(self.left).filter(|&i| i < self.input_length)
+    }
+}
+
 fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
     tensor.into_data().convert::<f32>().try_into_vec().unwrap_or_default()
 }
@@ -241,9 +249,10 @@ impl FastPlan {
                 let mut total = 0.0;
                 let mut scratch = Scratch::default();
                 for n in examples {
-                    total += self.example(
+                    let logits = self.forward_example(&parameters, &inputs[n * block..(n + 1) * block], &mut scratch);
+                    total += self.backward_example(
                         &parameters,
-                        &inputs[n * block..(n + 1) * block],
+                        logits,
                         &targets[n * outputs..(n + 1) * outputs],
                         f64::from(weights[n]) / batch as f64,
                         loss,
@@ -288,25 +297,6 @@ impl FastPlan {
         (total, params)
     }
 
-    /// Forward and backward of one example; returns its weighted loss share.
-    ///
-    /// Activations are position-major (`[positions][channels]`), so a one-hot input column adds
-    /// one weight row per filter tap and every inner loop is a contiguous run over filters.
-    #[allow(clippy::too_many_arguments)]
-    fn example(
-        &self,
-        p: &Weights,
-        input: &[f32],
-        target: &[f32],
-        scale: f64,
-        loss: FastLoss,
-        g: &mut Weights,
-        s: &mut Scratch,
-    ) -> f64 {
-        let logits = self.forward_example(p, input, s);
-        self.backward_example(p, logits, target, scale, loss, g, s)
-    }
-
     /// Logits of one example; keeps what the backward pass needs in `s`.
     fn forward_example(&self, p: &Weights, input: &[f32], s: &mut Scratch) -> Vec<f32> {
         // The input arrives channel-major [C, L]; store it position-major [L, C].
@@ -332,9 +322,7 @@ impl FastPlan {
                 }
                 for k in 0..spec.width {
                     // Output position p reads input position p + k - left (zero outside).
-                    let Some(i) = (position + k).checked_sub(spec.left).filter(|&i| i < spec.input_length) else {
-                        continue;
-                    };
+                    let Some(i) = spec.input_position(position, k) else { continue };
                     for c in 0..spec.channels {
                         let value = a[i * spec.channels + c];
                         if value == 0.0 {
@@ -522,9 +510,7 @@ impl FastPlan {
                     gb.iter_mut().zip(row).for_each(|(a, d)| *a += d);
                 }
                 for k in 0..spec.width {
-                    let Some(i) = (position + k).checked_sub(spec.left).filter(|&i| i < spec.input_length) else {
-                        continue;
-                    };
+                    let Some(i) = spec.input_position(position, k) else { continue };
                     for c in 0..spec.channels {
                         let start = (c * spec.width + k) * filters;
                         let value = a[i * spec.channels + c];
