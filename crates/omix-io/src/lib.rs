@@ -30,6 +30,7 @@
 mod error;
 mod fasta;
 mod lines;
+mod matrix;
 mod reader;
 mod records;
 mod table;

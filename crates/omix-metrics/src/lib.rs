@@ -33,6 +33,7 @@ mod error;
 mod multiclass;
 mod multilabel;
 mod ranking;
+mod regression;
 
 pub use binary::{BinaryMetrics, binary_metrics};
 pub use error::MetricsError;

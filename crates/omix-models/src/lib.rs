@@ -16,9 +16,13 @@
 //! assert_eq!(logits.dims(), [2, 1]);
 //! ```
 
+mod autoencoder;
 mod cnn;
 mod config;
 mod fast;
+mod gcn;
+mod rnn;
+mod sparse;
 
 pub use cnn::{ConvBlock, SequenceCnn};
 pub use config::{ConvLayerConfig, GlobalPool, InputShape, ModelConfig, ModelError, Padding};

@@ -27,6 +27,7 @@ mod config;
 mod error;
 mod evaluate;
 mod experiment;
+pub mod graph;
 pub mod run;
 mod trainer;
 
