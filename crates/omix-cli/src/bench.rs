@@ -13,10 +13,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
-use omix_data::Task;
 use omix_encode::{Alphabet, Ambiguity, Encoder};
 use omix_models::{FastPlan, InputShape, Model, ModelConfig};
-use omix_train::{Batch, training_step};
+use omix_train::{Batch, BatchInput, Objective, training_step};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -298,13 +297,13 @@ fn train_step(
     device: &Device,
 ) -> Result<(Model, f64)> {
     let data = Batch {
-        inputs: x.clone(),
+        input: BatchInput::Dense { values: x.clone(), shape: [batch, CHANNELS, TRAIN_LENGTH] },
         targets: y.clone(),
         weights: vec![1.0f32; batch],
-        shape: [batch, CHANNELS, TRAIN_LENGTH],
         outputs: 1,
     };
-    let (model, loss_value) = training_step(model, optim, fast, data, Task::Binary, LEARNING_RATE, device);
+    let objective = Objective::SigmoidCrossEntropy;
+    let (model, loss_value) = training_step(model, optim, fast, data, objective, LEARNING_RATE, device);
     ensure!(loss_value.is_finite(), "training diverged: loss {loss_value}");
     Ok((model, loss_value))
 }
@@ -383,7 +382,7 @@ fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
     let infer = |x: &Vec<f32>| -> Result<()> {
         let logits: Vec<f32> = match &fast_valid {
             // What `omix predict` runs: the fast forward pass when the model allows it.
-            Some(plan) => plan.logits(&valid, x),
+            Some(plan) => plan.logits(&valid, x).context("the fast plan does not fit the model")?,
             None => {
                 let x =
                     Tensor::<3>::from_data(TensorData::new(x.clone(), [INFER_BATCH, CHANNELS, TRAIN_LENGTH]), &device);

@@ -85,6 +85,23 @@ pub enum ModelChoice {
     Primer,
     /// A configurable CNN (defaults: 2 conv blocks, global max pool, dense 32).
     Cnn,
+    /// DeepBind (16 filters × 24, global max pool, dense 32).
+    Deepbind,
+    /// DeepSEA (3 conv layers 320/480/960 × 8, dense 925).
+    Deepsea,
+    /// Basset (3 conv layers 300×19/200×11/200×7 with batch-norm, 2 dense 1000).
+    Basset,
+    /// The DNA module of DeepCpG (128×11, 256×3, dense 128).
+    #[value(name = "deepcpg_dna")]
+    DeepcpgDna,
+    /// DanQ (conv 320×26, pool 13, BiLSTM 320, dense 925).
+    Danq,
+    /// A bidirectional LSTM (64 units per direction, max-pooled over positions).
+    Lstm,
+    /// A bidirectional GRU (64 units per direction, max-pooled over positions).
+    Gru,
+    /// A dense network (one hidden layer of 128) on k-mer features (k = 6, canonical) or matrix rows.
+    Dense,
 }
 
 /// `omix train`.
@@ -146,6 +163,9 @@ pub struct TrainArgs {
     /// Learning rate.
     #[arg(long)]
     pub learning_rate: Option<f64>,
+    /// Skip the simple baseline (k-mer logistic regression, or PCA for autoencoders) fitted beside the model.
+    #[arg(long)]
+    pub no_baseline: bool,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,

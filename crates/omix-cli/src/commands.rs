@@ -7,12 +7,15 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
-use omix_data::{ClassFile, ClassWeight, DataConfig, Dataset, DuplicatePolicy, NamedWeight, SourceConfig};
+use omix_data::{ClassFile, ClassWeight, DataConfig, Dataset, DuplicatePolicy, Format, NamedWeight, SourceConfig};
 use omix_encode::{Alphabet, LengthPolicy};
+use omix_features::KmerConfig;
 use omix_io::write_atomically;
-use omix_models::{ConvLayerConfig, GlobalPool, ModelConfig, Padding};
+use omix_models::{Cell, ConvLayerConfig, DenseConfig, GlobalPool, ModelConfig, Padding, Readout, RnnConfig};
 use omix_train::run::{files, write_predictions};
-use omix_train::{ExperimentConfig, RunDir, TrainOptions, compute_metrics, predict_scores, run_experiment};
+use omix_train::{
+    ExperimentConfig, FeatureConfig, RunDir, TrainOptions, compute_metrics, predict_scores, run_experiment,
+};
 
 use crate::cli::{Cli, Command, EvaluateArgs, InputArgs, ModelChoice, PredictArgs, QuickstartArgs, TrainArgs};
 
@@ -128,6 +131,9 @@ fn load_config(path: &Path) -> Result<ExperimentConfig> {
     let mut config = ExperimentConfig::from_toml(&text).map_err(|e| toml_error(path, &text, &e))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     resolve_data(&base, &mut config.data);
+    if let Some(FeatureConfig::Pwm(pwm)) = &mut config.features {
+        resolve(&base, &mut pwm.motifs);
+    }
     Ok(config)
 }
 
@@ -183,10 +189,27 @@ fn apply_flags(config: &mut ExperimentConfig, args: &TrainArgs) -> Result<()> {
     if args.balanced {
         data.class_weight = ClassWeight::Named(NamedWeight::Balanced);
     }
+    let recurrent = |cell| ModelConfig::Rnn(RnnConfig { cell, readout: Readout::Max, ..RnnConfig::default() });
     match args.model {
         Some(ModelChoice::Primer) => config.model = ModelConfig::Primer,
         Some(ModelChoice::Cnn) => config.model = default_cnn(),
+        Some(ModelChoice::Deepbind) => config.model = ModelConfig::Deepbind { padding: Padding::Same },
+        Some(ModelChoice::Deepsea) => config.model = ModelConfig::Deepsea { padding: Padding::Valid },
+        Some(ModelChoice::Basset) => config.model = ModelConfig::Basset { padding: Padding::Valid },
+        Some(ModelChoice::DeepcpgDna) => config.model = ModelConfig::DeepcpgDna { padding: Padding::Valid },
+        Some(ModelChoice::Danq) => config.model = ModelConfig::Danq,
+        Some(ModelChoice::Lstm) => config.model = recurrent(Cell::Lstm),
+        Some(ModelChoice::Gru) => config.model = recurrent(Cell::Gru),
+        Some(ModelChoice::Dense) => {
+            config.model = ModelConfig::Dense(DenseConfig::default());
+            if config.features.is_none() && data.format != Format::Matrix {
+                config.features = Some(FeatureConfig::Kmer(KmerConfig::default()));
+            }
+        }
         None => {}
+    }
+    if args.no_baseline {
+        config.train.baseline = false;
     }
     if let Some(seed) = args.seed {
         config.seed = seed;
@@ -234,6 +257,7 @@ fn train(args: TrainArgs) -> Result<()> {
             ExperimentConfig {
                 seed: 42,
                 data: DataConfig::default(),
+                features: None,
                 model: ModelConfig::Primer,
                 train: Default::default(),
             }
@@ -287,9 +311,12 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     let source = source_from_args(&args.input)?;
     let config = run.config()?;
     let dataset = Dataset::load_for_model(&source, &schema, true)?;
+    let pipeline = run.input_pipeline(&dataset)?;
+    let objective = run.objective()?;
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
-    let scores = predict_scores(&model, &dataset, &indices, 256, &device, config.train.reverse_complement_average);
-    let metrics = compute_metrics(&dataset, &indices, &scores, config.train.threshold)?;
+    let average_strands = config.train.reverse_complement_average;
+    let scores = predict_scores(&model, &pipeline, &dataset, &indices, 256, &device, average_strands, objective);
+    let metrics = compute_metrics(&dataset, &indices, &scores, config.train.threshold, objective)?;
     println!("{} examples: {}", indices.len(), metrics.summary());
     if let Some(output) = &args.output {
         let text = serde_json::to_string_pretty(&metrics)?;
@@ -306,14 +333,16 @@ fn predict(args: PredictArgs) -> Result<()> {
     let config = run.config()?;
     let source = source_from_args(&args.input)?;
     let dataset = Dataset::load_for_model(&source, &schema, false)?;
+    let pipeline = run.input_pipeline(&dataset)?;
+    let objective = run.objective()?;
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
     let threshold = config.train.threshold;
     let average_strands = config.train.reverse_complement_average;
     let batch = args.batch_size.max(1);
     let stream = |out: &mut dyn Write| -> std::io::Result<()> {
         for (number, chunk) in indices.chunks(batch).enumerate() {
-            let scores = predict_scores(&model, &dataset, chunk, batch, &device, average_strands);
-            write_predictions(out, &dataset, chunk, &scores, threshold, number == 0)?;
+            let scores = predict_scores(&model, &pipeline, &dataset, chunk, batch, &device, average_strands, objective);
+            write_predictions(out, &dataset, chunk, &scores, threshold, number == 0, objective.reconstructs())?;
         }
         out.flush()
     };
@@ -342,6 +371,7 @@ pub fn quickstart_config(data_dir: &Path, seed: u64) -> ExperimentConfig {
             test_fraction: 0.15,
             ..DataConfig::default()
         },
+        features: None,
         model: ModelConfig::Primer,
         train: omix_train::TrainConfig { epochs: 40, patience: 6, batch_size: 32, ..Default::default() },
     }

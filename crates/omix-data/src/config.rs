@@ -20,6 +20,10 @@ pub enum Format {
     Fasta,
     /// A delimited table (TSV/CSV) with a header and named columns.
     Table,
+    /// A numeric matrix (CSV/TSV, samples × features, header of feature names), e.g. expression;
+    /// labels come from `labels`, a table keyed by sample id (or in row order when the matrix
+    /// has no id column).
+    Matrix,
 }
 
 /// One FASTA (or lines) file holding the examples of one class.
@@ -117,6 +121,24 @@ pub enum Task {
     Multiclass,
     /// Several independent 0/1 targets, one sigmoid output each.
     Multilabel,
+    /// One or more real-valued targets (label column or label columns), one output each.
+    Regression,
+    /// No targets (autoencoders): the input is its own target.
+    Unsupervised,
+}
+
+/// What the labels mean: inferred classes, or numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskSetting {
+    /// Classes from the label column (binary or multi-class), 0/1 columns for `label_columns`.
+    #[default]
+    Auto,
+    /// Real-valued targets from the label column(s).
+    Regression,
+    /// No labels are read (for autoencoders); `labels` may still be given for stratification and
+    /// later evaluation of the embedding.
+    Unsupervised,
 }
 
 /// The `[data]` table.
@@ -153,6 +175,9 @@ pub struct DataConfig {
     /// A separate test set (same layouts); its examples all go to the test split.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<SourceConfig>,
+    /// Classification (default), regression or unsupervised.
+    #[serde(default, skip_serializing_if = "is_auto")]
+    pub task: TaskSetting,
     /// Sequence alphabet.
     #[serde(default = "default_alphabet")]
     pub alphabet: Alphabet,
@@ -198,6 +223,9 @@ pub struct DataConfig {
     pub oversample: bool,
 }
 
+fn is_auto(task: &TaskSetting) -> bool {
+    *task == TaskSetting::Auto
+}
 fn is_unset(weight: &ClassWeight) -> bool {
     *weight == ClassWeight::Unset
 }
@@ -233,6 +261,7 @@ impl Default for DataConfig {
             id_column: None,
             split_column: None,
             test: None,
+            task: TaskSetting::Auto,
             alphabet: Alphabet::Dna,
             ambiguity: Ambiguity::Zero,
             length: None,
@@ -309,6 +338,24 @@ impl DataConfig {
             return Err(DataError::Config {
                 field: "shuffled_negatives",
                 message: "is for binary data; a multi-label task cannot get shuffled negatives".into(),
+            });
+        }
+        if self.format == Format::Matrix && self.shuffled_negatives > 0 {
+            return Err(DataError::Config {
+                field: "shuffled_negatives",
+                message: "shuffles sequences; a numeric matrix has none".into(),
+            });
+        }
+        if self.task == TaskSetting::Regression && self.shuffled_negatives > 0 {
+            return Err(DataError::Config {
+                field: "shuffled_negatives",
+                message: "applies to classification; a regression task has no negative class".into(),
+            });
+        }
+        if self.task == TaskSetting::Regression && self.class_weight != ClassWeight::Unset {
+            return Err(DataError::Config {
+                field: "class_weight",
+                message: "applies to classification, not to a regression task".into(),
             });
         }
         if let ClassWeight::Explicit(weights) = &self.class_weight

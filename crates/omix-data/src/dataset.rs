@@ -10,17 +10,19 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::DataError;
-use crate::config::{ClassWeight, DataConfig, DuplicatePolicy, NamedWeight, SourceConfig, Task};
+use crate::config::{ClassWeight, DataConfig, DuplicatePolicy, NamedWeight, SourceConfig, Task, TaskSetting};
 use crate::load::{RawLabel, RawRecord, read_source};
 use crate::split::{DuplicateReport, Split, assign, find_duplicates};
 
 /// What an example should be predicted as.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     /// A class index (binary: 0 negative, 1 positive).
     Class(usize),
     /// Multi-label 0/1 values, one per task.
     Tasks(Vec<bool>),
+    /// Regression targets, one per output.
+    Values(Vec<f32>),
     /// Unknown (prediction input).
     Unlabelled,
 }
@@ -30,8 +32,10 @@ pub enum Target {
 pub struct Example {
     /// Record id (derived examples get a suffix such as `:shuffle1`).
     pub id: String,
-    /// Sequence after length fitting, validated against the alphabet.
+    /// Sequence after length fitting, validated against the alphabet (empty for matrix rows).
     pub sequence: Vec<u8>,
+    /// Feature values of a matrix row (empty for sequences).
+    pub values: Vec<f32>,
     /// What to predict.
     pub target: Target,
     /// Index into [`Dataset::files`] of the sequence file.
@@ -44,11 +48,28 @@ pub struct Example {
     pub shuffled_from: Option<usize>,
 }
 
+/// What one example's input is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum InputKind {
+    /// A sequence, one-hot encoded to `[channels, length]`.
+    #[default]
+    Sequence,
+    /// A row of a numeric matrix with these feature (column) names; the model sees `[features, 1]`.
+    Matrix {
+        /// Column names, in order.
+        features: Vec<String>,
+    },
+}
+
 /// The encoding and label settings a trained model depends on; stored in the run folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     /// Task kind.
     pub task: Task,
+    /// Sequences or matrix rows.
+    #[serde(default)]
+    pub input: InputKind,
     /// Class names (binary/multi-class, index order) or task names (multi-label).
     pub class_names: Vec<String>,
     /// Alphabet.
@@ -66,13 +87,27 @@ impl Schema {
     pub fn outputs(&self) -> usize {
         match self.task {
             Task::Binary => 1,
-            Task::Multiclass | Task::Multilabel => self.class_names.len(),
+            Task::Multiclass | Task::Multilabel | Task::Regression => self.class_names.len(),
+            Task::Unsupervised => 0,
         }
     }
 
-    /// One-hot channels.
+    /// Input channels: one-hot channels of a sequence, or the number of matrix features.
     pub fn channels(&self) -> usize {
-        self.alphabet.size()
+        match &self.input {
+            InputKind::Sequence => self.alphabet.size(),
+            InputKind::Matrix { features } => features.len(),
+        }
+    }
+
+    /// Whether examples are sequences (as opposed to matrix rows).
+    pub fn is_sequence(&self) -> bool {
+        self.input == InputKind::Sequence
+    }
+
+    /// Whether the task has class labels (binary, multi-class or multi-label).
+    pub fn is_classification(&self) -> bool {
+        matches!(self.task, Task::Binary | Task::Multiclass | Task::Multilabel)
     }
 
     /// The encoder for this schema.
@@ -148,14 +183,23 @@ impl Dataset {
     pub fn load(config: &DataConfig, seed: u64) -> Result<Dataset, DataError> {
         config.check()?;
         let mut files = Vec::new();
-        let mut raw = read_source(&config.source(), &mut files, true)?;
+        let require_labels = config.task != TaskSetting::Unsupervised;
+        let mut raw = read_source(&config.source(), &mut files, require_labels)?;
         let task_names = std::mem::take(&mut raw.task_names);
+        let matrix_columns = raw.columns.take();
         let mut records = raw.records;
         // Files from index `first_test_file` on belong to the separate test set, which is used
         // as given: it gets no shuffled negatives.
         let first_test_file = files.len();
         if let Some(test) = &config.test {
-            let test_raw = read_source(test, &mut files, true)?;
+            let test_raw = read_source(test, &mut files, require_labels)?;
+            if test_raw.columns != matrix_columns {
+                return Err(DataError::Config {
+                    field: "test",
+                    message: "the test matrix's columns differ from the training matrix's (names and order must match)"
+                        .into(),
+                });
+            }
             if test_raw.task_names != task_names {
                 return Err(DataError::Config {
                     field: "test",
@@ -172,8 +216,22 @@ impl Dataset {
         }
         let records_read = records.len();
 
-        // Classes.
-        let (task, class_names) = if !task_names.is_empty() {
+        // Classes, or target names.
+        if config.task == TaskSetting::Unsupervised {
+            for record in &mut records {
+                record.label = RawLabel::None;
+            }
+        }
+        let (task, class_names) = if config.task == TaskSetting::Unsupervised {
+            (Task::Unsupervised, Vec::new())
+        } else if config.task == TaskSetting::Regression {
+            let names = if task_names.is_empty() {
+                vec![config.label_column.clone().unwrap_or_else(|| "target".to_string())]
+            } else {
+                task_names
+            };
+            (Task::Regression, names)
+        } else if !task_names.is_empty() {
             (Task::Multilabel, task_names)
         } else {
             let mut labels = BTreeSet::new();
@@ -225,6 +283,7 @@ impl Dataset {
 
         // Length.
         let length = match config.length {
+            _ if matrix_columns.is_some() => 1,
             Some(length) => length,
             None => match config.length_policy {
                 LengthPolicy::CenterCropPad => records.iter().map(|r| r.sequence.len()).max().unwrap_or(0),
@@ -233,6 +292,10 @@ impl Dataset {
         };
         let schema = Schema {
             task,
+            input: match matrix_columns {
+                Some(features) => InputKind::Matrix { features },
+                None => InputKind::Sequence,
+            },
             class_names,
             alphabet: config.alphabet,
             ambiguity: config.ambiguity,
@@ -292,12 +355,22 @@ impl Dataset {
             })
             .collect();
 
-        // Duplicates across splits.
+        // Duplicates across splits (matrix rows compare as exact bit patterns, with no strands).
         let (duplicates, flagged) = {
-            let sequences: Vec<&[u8]> = examples.iter().map(|e| e.sequence.as_slice()).collect();
+            let row_bytes: Vec<Vec<u8>> = if schema.is_sequence() {
+                Vec::new()
+            } else {
+                examples.iter().map(|e| e.values.iter().flat_map(|v| v.to_le_bytes()).collect()).collect()
+            };
+            let sequences: Vec<&[u8]> = if schema.is_sequence() {
+                examples.iter().map(|e| e.sequence.as_slice()).collect()
+            } else {
+                row_bytes.iter().map(Vec::as_slice).collect()
+            };
             let ids: Vec<&str> = examples.iter().map(|e| e.id.as_str()).collect();
             let splits: Vec<Split> = examples.iter().map(|e| e.split).collect();
-            find_duplicates(&sequences, &ids, &splits, schema.alphabet)
+            let alphabet = if schema.is_sequence() { schema.alphabet } else { Alphabet::Protein };
+            find_duplicates(&sequences, &ids, &splits, alphabet)
         };
         report.duplicates = duplicates;
         if config.duplicates == DuplicatePolicy::Drop {
@@ -320,6 +393,7 @@ impl Dataset {
                     generated.push(Example {
                         id: format!("{}:shuffle{}", example.id, copy + 1),
                         sequence: dinucleotide_shuffle(&example.sequence, &mut rng),
+                        values: Vec::new(),
                         target: Target::Class(negative),
                         file: example.file,
                         line: example.line,
@@ -341,7 +415,7 @@ impl Dataset {
             }
         }
         let train = &dataset.report.splits[0];
-        if dataset.schema.task != Task::Multilabel {
+        if matches!(dataset.schema.task, Task::Binary | Task::Multiclass) {
             let present = train.per_class.iter().filter(|&&n| n > 0).count();
             if present < 2 {
                 let class = train
@@ -359,8 +433,42 @@ impl Dataset {
     /// Read data for evaluation or prediction with a trained model's schema; every example is put in the test split.
     pub fn load_for_model(source: &SourceConfig, schema: &Schema, require_labels: bool) -> Result<Dataset, DataError> {
         let mut files = Vec::new();
-        let raw = read_source(source, &mut files, require_labels)?;
-        if schema.task == Task::Multilabel && require_labels && raw.task_names != schema.class_names {
+        let require_labels = require_labels && schema.task != Task::Unsupervised;
+        let mut raw = read_source(source, &mut files, require_labels)?;
+        let columns = raw.columns.take();
+        match (&schema.input, columns) {
+            (InputKind::Sequence, None) => {}
+            (InputKind::Matrix { features }, Some(columns)) if *features == columns => {}
+            (InputKind::Matrix { features }, Some(columns)) => {
+                return Err(DataError::Config {
+                    field: "input",
+                    message: format!(
+                        "the model was trained on a matrix of {} columns ({}...) but this matrix has {} ({}...); names and order must match",
+                        features.len(),
+                        features.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+                        columns.len(),
+                        columns.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+            (InputKind::Matrix { .. }, None) => {
+                return Err(DataError::Config {
+                    field: "format",
+                    message: "the model was trained on matrix rows; give a matrix (format = \"matrix\")".into(),
+                });
+            }
+            (InputKind::Sequence, Some(_)) => {
+                return Err(DataError::Config {
+                    field: "format",
+                    message: "the model was trained on sequences, not on a numeric matrix".into(),
+                });
+            }
+        }
+        if matches!(schema.task, Task::Multilabel | Task::Regression)
+            && require_labels
+            && raw.task_names.len() > 1
+            && raw.task_names != schema.class_names
+        {
             return Err(DataError::Config {
                 field: "label_columns",
                 message: format!("the model predicts {:?} but the data has {:?}", schema.class_names, raw.task_names),
@@ -390,6 +498,11 @@ impl Dataset {
                 Target::Tasks(values) => {
                     for (count, &value) in per_class.iter_mut().zip(values) {
                         *count += usize::from(value);
+                    }
+                }
+                Target::Values(values) => {
+                    for (count, value) in per_class.iter_mut().zip(values) {
+                        *count += usize::from(value.is_finite());
                     }
                 }
                 Target::Unlabelled => {}
@@ -423,7 +536,7 @@ impl Dataset {
                 Ok(weights.iter().map(|&w| w as f32).collect())
             }
             ClassWeight::Named(NamedWeight::Balanced) => {
-                if self.schema.task == Task::Multilabel {
+                if !matches!(self.schema.task, Task::Binary | Task::Multiclass) {
                     return Err(DataError::Config {
                         field: "class_weight",
                         message: "\"balanced\" applies to binary and multi-class tasks".into(),
@@ -443,7 +556,7 @@ impl Dataset {
     /// Training indices for one pass: minority classes oversampled (seeded) when asked.
     pub fn training_indices(&self, oversample: bool, seed: u64) -> Vec<usize> {
         let train = self.indices(Split::Train);
-        if !oversample || self.schema.task == Task::Multilabel {
+        if !oversample || !matches!(self.schema.task, Task::Binary | Task::Multiclass) {
             return train;
         }
         let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); self.schema.class_names.len()];
@@ -470,6 +583,12 @@ impl Dataset {
         let block = self.schema.channels() * self.schema.length;
         buffer.clear();
         buffer.resize(indices.len() * block, 0.0);
+        if !self.schema.is_sequence() {
+            for (chunk, &index) in buffer.chunks_mut(block).zip(indices) {
+                chunk.copy_from_slice(&self.examples[index].values);
+            }
+            return;
+        }
         for (chunk, &index) in buffer.chunks_mut(block).zip(indices) {
             // Sequences were validated and fitted on loading, so encoding cannot fail here.
             if encoder.encode_into(&self.examples[index].sequence, chunk).is_err() {
@@ -484,7 +603,7 @@ impl Dataset {
         self.encode_batch(indices, encoder, buffer);
         let length = self.schema.length;
         let block = self.schema.channels() * length;
-        if self.schema.channels() != 4 {
+        if self.schema.channels() != 4 || !self.schema.is_sequence() {
             return;
         }
         for (chunk, _) in buffer.chunks_mut(block).zip(reverse).filter(|(_, r)| **r) {
@@ -493,7 +612,8 @@ impl Dataset {
         }
     }
 
-    /// Targets as a `[batch, outputs]` matrix: 0/1 for binary and multi-label, one-hot for multi-class.
+    /// Targets as a `[batch, outputs]` matrix: 0/1 for binary and multi-label, one-hot for
+    /// multi-class, the values for regression (empty for unsupervised tasks).
     pub fn target_matrix(&self, indices: &[usize]) -> Vec<f32> {
         let outputs = self.schema.outputs();
         let mut matrix = vec![0.0; indices.len() * outputs];
@@ -506,6 +626,7 @@ impl Dataset {
                         *cell = f32::from(u8::from(value));
                     }
                 }
+                (Target::Values(values), _) => row.copy_from_slice(values),
                 (Target::Unlabelled, _) => {}
             }
         }
@@ -533,6 +654,19 @@ fn make_example(
     require_labels: bool,
 ) -> Result<Example, DataError> {
     let path = || files[record.file].clone();
+    let target = make_target(record.label.clone(), &record.id, schema, files, require_labels, path)?;
+    if !schema.is_sequence() {
+        return Ok(Example {
+            id: record.id,
+            sequence: Vec::new(),
+            values: record.values,
+            target,
+            file: record.file,
+            line: record.location.line,
+            split: Split::Train,
+            shuffled_from: None,
+        });
+    }
     let encoder = schema.encoder();
     if let Some((position, symbol)) = encoder.first_invalid(&record.sequence) {
         let (line, column) = record.location.position(position);
@@ -579,14 +713,77 @@ fn make_example(
             });
         }
     };
-    let target = match record.label {
+    Ok(Example {
+        id: record.id,
+        sequence,
+        values: Vec::new(),
+        target,
+        file: record.file,
+        line: record.location.line,
+        split: Split::Train,
+        shuffled_from: None,
+    })
+}
+
+fn make_target(
+    label: RawLabel,
+    record: &str,
+    schema: &Schema,
+    files: &[PathBuf],
+    require_labels: bool,
+    path: impl Fn() -> PathBuf,
+) -> Result<Target, DataError> {
+    let number = |text: &str, column: &str, file: usize, line: u64| -> Result<f32, DataError> {
+        match text.trim().parse::<f32>() {
+            Ok(value) if value.is_finite() => Ok(value),
+            _ => Err(DataError::InvalidNumber {
+                path: files[file].clone(),
+                line,
+                record: record.to_string(),
+                column: column.to_string(),
+                value: text.to_string(),
+            }),
+        }
+    };
+    Ok(match label {
+        _ if schema.task == Task::Unsupervised => Target::Unlabelled,
+        RawLabel::Single { text, file, line } if schema.task == Task::Regression => {
+            let column = schema.class_names.first().map_or("label", String::as_str);
+            Target::Values(vec![number(&text, column, file, line)?])
+        }
+        RawLabel::Columns { texts, file, line } if schema.task == Task::Regression => {
+            let mut values = Vec::with_capacity(texts.len());
+            for (text, column) in texts.iter().zip(&schema.class_names) {
+                values.push(number(text, column, file, line)?);
+            }
+            Target::Values(values)
+        }
+        RawLabel::Columns { texts, file, line } => {
+            let mut values = Vec::with_capacity(texts.len());
+            for (text, column) in texts.iter().zip(&schema.class_names) {
+                values.push(match text.as_str() {
+                    "1" | "1.0" | "true" | "True" | "TRUE" => true,
+                    "0" | "0.0" | "false" | "False" | "FALSE" => false,
+                    _ => {
+                        return Err(DataError::InvalidTaskValue {
+                            path: files[file].clone(),
+                            line,
+                            record: record.to_string(),
+                            column: column.clone(),
+                            value: text.clone(),
+                        });
+                    }
+                });
+            }
+            Target::Tasks(values)
+        }
         RawLabel::Single { text, file, line } => {
             let text = text.trim();
             if is_missing(text) {
                 return Err(DataError::MissingLabel {
                     path: files[file].clone(),
                     line,
-                    record: record.id,
+                    record: record.to_string(),
                     value: text.to_string(),
                 });
             }
@@ -596,27 +793,17 @@ fn make_example(
                     return Err(DataError::UnknownLabel {
                         path: files[file].clone(),
                         line,
-                        record: record.id,
+                        record: record.to_string(),
                         label: text.to_string(),
                         known: schema.class_names.clone(),
                     });
                 }
             }
         }
-        RawLabel::Tasks(values) => Target::Tasks(values),
         RawLabel::None if require_labels => {
             return Err(DataError::Config { field: "labels", message: format!("{} has no labels", path().display()) });
         }
         RawLabel::None => Target::Unlabelled,
-    };
-    Ok(Example {
-        id: record.id,
-        sequence,
-        target,
-        file: record.file,
-        line: record.location.line,
-        split: Split::Train,
-        shuffled_from: None,
     })
 }
 

@@ -93,6 +93,20 @@ pub enum DataError {
         /// The known classes.
         known: Vec<String>,
     },
+    /// A regression target that is not a finite number.
+    #[error("{}:{line}: column {column:?} of record {record:?} holds {value:?}, but regression targets must be finite numbers", path.display())]
+    InvalidNumber {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The record id.
+        record: String,
+        /// The column.
+        column: String,
+        /// The text found.
+        value: String,
+    },
     /// A multi-label target that is not 0/1.
     #[error("{}:{line}: column {column:?} of record {record:?} holds {value:?}, but multi-label targets must be 0 or 1", path.display())]
     InvalidTaskValue {

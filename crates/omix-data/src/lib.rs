@@ -33,7 +33,9 @@ mod load;
 pub mod simulate;
 mod split;
 
-pub use config::{ClassFile, ClassWeight, DataConfig, DuplicatePolicy, Format, NamedWeight, SourceConfig, Task};
-pub use dataset::{DataReport, Dataset, Example, Schema, SplitSummary, Target};
+pub use config::{
+    ClassFile, ClassWeight, DataConfig, DuplicatePolicy, Format, NamedWeight, SourceConfig, Task, TaskSetting,
+};
+pub use dataset::{DataReport, Dataset, Example, InputKind, Schema, SplitSummary, Target};
 pub use error::DataError;
 pub use split::{DuplicateExample, DuplicateReport, Split};

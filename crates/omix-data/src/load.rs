@@ -17,8 +17,9 @@ use crate::split::Split;
 pub(crate) enum RawLabel {
     /// One label, as text, with the file and line it came from.
     Single { text: String, file: usize, line: u64 },
-    /// Multi-label 0/1 targets.
-    Tasks(Vec<bool>),
+    /// One text per label column (multi-label 0/1 or regression targets), parsed once the
+    /// task is known.
+    Columns { texts: Vec<String>, file: usize, line: u64 },
     /// No label (prediction input).
     None,
 }
@@ -28,6 +29,8 @@ pub(crate) enum RawLabel {
 pub(crate) struct RawRecord {
     pub id: String,
     pub sequence: Vec<u8>,
+    /// Feature values of a matrix row (empty for sequences).
+    pub values: Vec<f32>,
     pub location: Location,
     pub file: usize,
     pub label: RawLabel,
@@ -39,6 +42,8 @@ pub(crate) struct RawRecord {
 pub(crate) struct RawSource {
     pub records: Vec<RawRecord>,
     pub task_names: Vec<String>,
+    /// Column names of a numeric matrix input (None for sequences).
+    pub columns: Option<Vec<String>>,
 }
 
 /// Read one source. `files` collects every path read; records refer to it by index.
@@ -57,7 +62,7 @@ pub(crate) fn read_source(
                 // reported by the duplicate check.
                 Format::Fasta => read_fasta_with(&class.path, false)?,
                 Format::Lines => read_sequence_lines(&class.path)?,
-                Format::Table | Format::Auto => {
+                Format::Table | Format::Auto | Format::Matrix => {
                     return Err(DataError::Config {
                         field: "classes",
                         message: format!(
@@ -71,12 +76,13 @@ pub(crate) fn read_source(
                 label: RawLabel::Single { text: class.label.clone(), file, line: record.location.line },
                 id: record.id,
                 sequence: record.sequence,
+                values: Vec::new(),
                 location: record.location,
                 file,
                 split: None,
             }));
         }
-        return Ok(RawSource { records, task_names: Vec::new() });
+        return Ok(RawSource { records, task_names: Vec::new(), columns: None });
     }
     let Some(input) = &source.input else {
         return Err(DataError::Config { field: "input", message: "no input file given".into() });
@@ -86,6 +92,7 @@ pub(crate) fn read_source(
         Format::Lines => read_lines_pair(input, file, source, files, require_labels),
         Format::Fasta => read_fasta_with_labels(input, file, source, files, require_labels),
         Format::Table | Format::Auto => read_table_source(input, file, source, require_labels),
+        Format::Matrix => read_matrix_source(input, file, source, files, require_labels),
     }
 }
 
@@ -181,12 +188,13 @@ fn read_lines_pair(
             label: RawLabel::Single { text: label.label, file: labels_file, line: label.line },
             id: record.id,
             sequence: record.sequence,
+            values: Vec::new(),
             location: record.location,
             file,
             split: None,
         })
         .collect();
-    Ok(RawSource { records, task_names: Vec::new() })
+    Ok(RawSource { records, task_names: Vec::new(), columns: None })
 }
 
 fn read_fasta_with_labels(
@@ -230,6 +238,7 @@ fn read_fasta_with_labels(
             label: RawLabel::Single { text: entry.0.to_string(), file: labels_file, line: entry.1 },
             id: record.id,
             sequence: record.sequence,
+            values: Vec::new(),
             location: record.location,
             file,
             split: None,
@@ -243,7 +252,7 @@ fn read_fasta_with_labels(
             path: input.to_path_buf(),
         });
     }
-    Ok(RawSource { records, task_names: Vec::new() })
+    Ok(RawSource { records, task_names: Vec::new(), columns: None })
 }
 
 /// A column role: what it holds, its conventional names, and the `[data]` setting that names it.
@@ -284,13 +293,14 @@ fn unlabelled(sequences: Vec<omix_io::SequenceRecord>, file: usize) -> RawSource
         .map(|record| RawRecord {
             id: record.id,
             sequence: record.sequence,
+            values: Vec::new(),
             location: record.location,
             file,
             label: RawLabel::None,
             split: None,
         })
         .collect();
-    RawSource { records, task_names: Vec::new() }
+    RawSource { records, task_names: Vec::new(), columns: None }
 }
 
 fn read_table_source(
@@ -334,38 +344,136 @@ fn read_table_source(
         let label = match label {
             Some(column) => RawLabel::Single { text: row.fields[column].clone(), file, line: row.line },
             None if tasks.is_empty() => RawLabel::None,
-            None => {
-                let mut values = Vec::with_capacity(tasks.len());
-                for &column in &tasks {
-                    let value = row.fields[column].trim();
-                    values.push(match value {
-                        "1" | "1.0" | "true" | "True" | "TRUE" => true,
-                        "0" | "0.0" | "false" | "False" | "FALSE" => false,
-                        _ => {
-                            return Err(DataError::InvalidTaskValue {
-                                path: input.to_path_buf(),
-                                line: row.line,
-                                record: id_text,
-                                column: table.header[column].clone(),
-                                value: value.to_string(),
-                            });
-                        }
-                    });
-                }
-                RawLabel::Tasks(values)
-            }
+            None => RawLabel::Columns {
+                texts: tasks.iter().map(|&column| row.fields[column].trim().to_string()).collect(),
+                file,
+                line: row.line,
+            },
         };
         let location = Location { line: row.line, column: table.field_column(row, seq), line_width: 0 };
         records.push(RawRecord {
             id: id_text,
             sequence: row.fields[seq].trim().as_bytes().to_vec(),
+            values: Vec::new(),
             location,
             file,
             label,
             split,
         });
     }
-    Ok(RawSource { records, task_names: source.label_columns.clone() })
+    Ok(RawSource { records, task_names: source.label_columns.clone(), columns: None })
+}
+
+/// Conventional names of a label table's sample-id column, for joining it to a matrix.
+const SAMPLE_ID_COLUMN: Role = Role {
+    what: "sample id",
+    conventional: &["id", "index", "sample", "cell", "barcode", "name"],
+    option: "id_column",
+};
+
+/// A numeric matrix (samples × features) and its labels: a table keyed by the matrix's row ids,
+/// or, when the matrix has no id column, a table in the same row order.
+fn read_matrix_source(
+    input: &Path,
+    file: usize,
+    source: &SourceConfig,
+    files: &mut Vec<PathBuf>,
+    require_labels: bool,
+) -> Result<RawSource, DataError> {
+    let options = omix_io::MatrixOptions { id_column: source.id_column.clone(), ..omix_io::MatrixOptions::default() };
+    let matrix = omix_io::read_matrix(input, &options)?;
+    let width = matrix.width();
+    let mut records: Vec<RawRecord> = (0..matrix.rows())
+        .map(|row| RawRecord {
+            id: matrix.row_ids[row].clone(),
+            sequence: Vec::new(),
+            values: matrix.row(row).to_vec(),
+            location: Location { line: matrix.lines[row], column: 1, line_width: 0 },
+            file,
+            label: RawLabel::None,
+            split: None,
+        })
+        .collect();
+    let columns = Some(matrix.columns.clone());
+    debug_assert!(records.iter().all(|r| r.values.len() == width));
+    let Some(labels_path) = &source.labels else {
+        if require_labels {
+            return Err(DataError::Config {
+                field: "labels",
+                message: format!(
+                    "{} is a matrix; give its labels as a table (`labels`, --labels) with a label column, keyed by sample id or in row order",
+                    input.display()
+                ),
+            });
+        }
+        return Ok(RawSource { records, task_names: Vec::new(), columns });
+    };
+    let table = Table::read(labels_path)?;
+    let labels_file = register(files, labels_path);
+    let (label, tasks) = if source.label_columns.is_empty() {
+        (find_column(&table, source.label_column.as_deref(), &LABEL_COLUMN, require_labels)?, Vec::new())
+    } else {
+        let mut tasks = Vec::with_capacity(source.label_columns.len());
+        for name in &source.label_columns {
+            tasks.push(table.column(name)?);
+        }
+        (None, tasks)
+    };
+    let label_of = |row: &omix_io::TableRow| match label {
+        Some(column) => RawLabel::Single { text: row.fields[column].clone(), file: labels_file, line: row.line },
+        None if tasks.is_empty() => RawLabel::None,
+        None => RawLabel::Columns {
+            texts: tasks.iter().map(|&column| row.fields[column].trim().to_string()).collect(),
+            file: labels_file,
+            line: row.line,
+        },
+    };
+    // Generated ids (`row1`, `row2`, ...) mean the matrix has none: join by row order.
+    let generated = matrix.row_ids.iter().enumerate().all(|(i, id)| *id == format!("row{}", i + 1));
+    if generated {
+        if table.rows.len() != records.len() {
+            return Err(DataError::LabelCountMismatch {
+                sequences_path: input.to_path_buf(),
+                sequences: records.len(),
+                labels_path: labels_path.clone(),
+                labels: table.rows.len(),
+            });
+        }
+        let id = find_column(&table, None, &SAMPLE_ID_COLUMN, false)?;
+        for (record, row) in records.iter_mut().zip(&table.rows) {
+            if let Some(column) = id {
+                record.id = row.fields[column].clone();
+            }
+            record.label = label_of(row);
+        }
+    } else {
+        let id = find_column(&table, None, &SAMPLE_ID_COLUMN, true)?.unwrap_or_default();
+        let mut by_id: HashMap<&str, (usize, bool)> = HashMap::with_capacity(table.rows.len());
+        for (index, row) in table.rows.iter().enumerate() {
+            by_id.insert(row.fields[id].as_str(), (index, false));
+        }
+        for record in &mut records {
+            let Some(entry) = by_id.get_mut(record.id.as_str()) else {
+                return Err(DataError::UnlabelledRecord {
+                    path: input.to_path_buf(),
+                    line: record.location.line,
+                    record: record.id.clone(),
+                    labels_path: labels_path.clone(),
+                });
+            };
+            entry.1 = true;
+            record.label = label_of(&table.rows[entry.0]);
+        }
+        if let Some(orphan) = table.rows.iter().find(|row| by_id.get(row.fields[id].as_str()).is_some_and(|e| !e.1)) {
+            return Err(DataError::OrphanLabel {
+                labels_path: labels_path.clone(),
+                line: orphan.line,
+                record: orphan.fields[id].clone(),
+                path: input.to_path_buf(),
+            });
+        }
+    }
+    Ok(RawSource { records, task_names: source.label_columns.clone(), columns })
 }
 
 #[cfg(test)]

@@ -114,6 +114,22 @@ pub enum IoError {
         /// What was wrong.
         message: String,
     },
+    /// A matrix cell that is not a finite number (missing, non-numeric or infinite).
+    #[error("{}, line {line}, field {field} (column '{column}'): {message}", path.display())]
+    InvalidValue {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The 1-based field number within the line.
+        field: u64,
+        /// The header name of the field's column.
+        column: String,
+        /// The cell's text.
+        text: String,
+        /// What was wrong.
+        message: String,
+    },
     /// Writing the file failed.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -140,6 +156,7 @@ impl IoError {
             | IoError::DuplicateColumn { path, .. }
             | IoError::MissingColumn { path, .. }
             | IoError::Malformed { path, .. }
+            | IoError::InvalidValue { path, .. }
             | IoError::Write { path, .. } => path,
         }
     }
@@ -153,7 +170,8 @@ impl IoError {
             | IoError::Fasta { line, .. }
             | IoError::DuplicateId { line, .. }
             | IoError::RaggedRow { line, .. }
-            | IoError::Malformed { line, .. } => Some(*line),
+            | IoError::Malformed { line, .. }
+            | IoError::InvalidValue { line, .. } => Some(*line),
             IoError::Open { .. }
             | IoError::Empty { .. }
             | IoError::NoRecords { .. }

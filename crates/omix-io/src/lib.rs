@@ -39,6 +39,7 @@ mod write;
 pub use error::IoError;
 pub use fasta::{read_fasta, read_fasta_with};
 pub use lines::{read_label_lines, read_sequence_lines};
+pub use matrix::{Matrix, MatrixOptions, read_matrix};
 pub use reader::open;
 pub use records::{LabelRecord, Location, SequenceRecord};
 pub use table::{Table, TableRow, read_label_table};

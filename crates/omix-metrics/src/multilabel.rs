@@ -22,12 +22,23 @@ pub struct MultilabelMetrics {
     pub macro_f1: f64,
     /// Names of tasks without any positive example.
     pub tasks_without_positives: Vec<String>,
+    /// Names of tasks without any negative example (AUROC undefined, AUPRC 1).
+    #[serde(default)]
+    pub tasks_without_negatives: Vec<String>,
+    /// Number of tasks with both classes present: those behind `macro_auroc` and `median_auroc`.
+    #[serde(default)]
+    pub tasks_with_auroc: usize,
+    /// Number of tasks with positives: those behind `macro_auprc` and `median_auprc`.
+    #[serde(default)]
+    pub tasks_with_auprc: usize,
 }
 
 /// Multi-label metrics of row-major `n x task_names.len()` `labels` and `scores` at `threshold`.
 ///
-/// A task with a single class gets `auroc: None` (and, without positives,
-/// `auprc: None`, and is listed in `tasks_without_positives`); it is not an error.
+/// A task with a single class is not an error: it gets `auroc: None` and is listed in
+/// `tasks_without_negatives` or `tasks_without_positives` (the latter also with `auprc: None`).
+/// Summaries (mean and median, as DeepSEA reports them) are taken over the tasks where the
+/// metric is defined, whose numbers are `tasks_with_auroc` and `tasks_with_auprc`.
 /// Errors when there are no tasks or examples, the shapes disagree, a score is
 /// not finite (index into the flat slice), or the threshold is NaN.
 pub fn multilabel_metrics(
@@ -56,6 +67,7 @@ pub fn multilabel_metrics(
 
     let mut per_task = Vec::with_capacity(t);
     let mut tasks_without_positives = Vec::new();
+    let mut tasks_without_negatives = Vec::new();
     let (mut tp, mut fp, mut fn_) = (0u64, 0u64, 0u64);
     for (j, name) in task_names.iter().enumerate() {
         let task_labels: Vec<bool> = labels.iter().skip(j).step_by(t).copied().collect();
@@ -67,6 +79,9 @@ pub fn multilabel_metrics(
         fn_ += task_fn;
         if task_tp + task_fn == 0 {
             tasks_without_positives.push(name.clone());
+        }
+        if task_tp + task_fn == m.support as u64 {
+            tasks_without_negatives.push(name.clone());
         }
         per_task.push((name.clone(), m));
     }
@@ -82,17 +97,20 @@ pub fn multilabel_metrics(
         micro_f1: ratio(2 * tp, 2 * tp + fp + fn_),
         macro_f1: mean(&f1s),
         tasks_without_positives,
+        tasks_without_negatives,
+        tasks_with_auroc: aurocs.len(),
+        tasks_with_auprc: auprcs.len(),
         per_task,
     })
 }
 
 /// Mean, or `None` for an empty slice.
-fn mean_opt(values: &[f64]) -> Option<f64> {
+pub(crate) fn mean_opt(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| mean(values))
 }
 
 /// Median as numpy computes it (mean of the two middle values for even counts); `None` if empty.
-fn median(values: &[f64]) -> Option<f64> {
+pub(crate) fn median(values: &[f64]) -> Option<f64> {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mid = sorted.len() / 2;
@@ -143,6 +161,64 @@ mod tests {
         assert!((m.micro_f1 - 0.8).abs() < 1e-12);
         assert!((m.macro_f1 - 0.5).abs() < 1e-12);
         Ok(())
+    }
+
+    #[test]
+    fn single_class_tasks_are_counted_and_do_not_poison_summaries() -> Result<(), MetricsError> {
+        // task0 normal, task1 all positive, task2 all negative, task3 normal (AUROC 0.75).
+        #[rustfmt::skip]
+        let labels = [
+            true,  true, false, true,
+            false, true, false, false,
+            true,  true, false, true,
+            false, true, false, false,
+        ];
+        #[rustfmt::skip]
+        let scores = [
+            0.9, 0.2, 0.1, 0.8,
+            0.1, 0.3, 0.9, 0.5,
+            0.8, 0.7, 0.4, 0.3,
+            0.2, 0.1, 0.6, 0.1,
+        ];
+        let m = multilabel_metrics(&labels, &scores, &names(4), 0.5)?;
+        assert_eq!(m.per_task[1].1.auroc, None);
+        assert_eq!(m.per_task[1].1.auprc, Some(1.0));
+        assert_eq!(m.per_task[2].1.auroc, None);
+        assert_eq!(m.per_task[2].1.auprc, None);
+        assert_eq!(m.tasks_without_negatives, vec!["task1".to_string()]);
+        assert_eq!(m.tasks_without_positives, vec!["task2".to_string()]);
+        assert_eq!((m.tasks_with_auroc, m.tasks_with_auprc), (2, 3));
+        let auroc3 = m.per_task[3].1.auroc.ok_or(MetricsError::Empty)?;
+        assert!((auroc3 - 0.75).abs() < 1e-12);
+        assert_eq!(m.macro_auroc, Some((1.0 + auroc3) / 2.0));
+        assert_eq!(m.median_auroc, Some((1.0 + auroc3) / 2.0));
+        let auprcs: Vec<f64> = m.per_task.iter().filter_map(|(_, t)| t.auprc).collect();
+        assert_eq!(auprcs.len(), 3);
+        assert_eq!(m.median_auprc, median(&auprcs));
+        assert!(m.macro_auprc.is_some_and(f64::is_finite));
+        assert!(m.macro_f1.is_finite() && m.micro_f1.is_finite());
+        Ok(())
+    }
+
+    #[test]
+    fn no_task_with_both_classes_gives_no_auroc_summary() -> Result<(), MetricsError> {
+        let labels = [true, false, true, false];
+        let m = multilabel_metrics(&labels, &[0.2, 0.4, 0.9, 0.1], &names(2), 0.5)?;
+        assert_eq!((m.macro_auroc, m.median_auroc, m.tasks_with_auroc), (None, None, 0));
+        assert_eq!(m.macro_auprc, Some(1.0));
+        assert_eq!(m.median_auprc, Some(1.0));
+        assert_eq!(m.tasks_without_negatives, vec!["task0".to_string()]);
+        assert_eq!(m.tasks_without_positives, vec!["task1".to_string()]);
+        Ok(())
+    }
+
+    #[test]
+    fn summaries_survive_a_serde_round_trip_without_the_new_fields() {
+        // Older metrics.json files lack the counts and the no-negatives list.
+        let old = r#"{"per_task": [], "macro_auroc": null, "median_auroc": null, "macro_auprc": null,
+            "median_auprc": null, "micro_f1": 0.0, "macro_f1": 0.0, "tasks_without_positives": []}"#;
+        let parsed: Result<MultilabelMetrics, _> = serde_json::from_str(old);
+        assert!(parsed.is_ok_and(|m| m.tasks_with_auroc == 0 && m.tasks_without_negatives.is_empty()));
     }
 
     #[test]

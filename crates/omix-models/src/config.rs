@@ -4,7 +4,10 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::Model;
+use crate::autoencoder::{AutoencoderConfig, ConvAutoencoder, ConvAutoencoderConfig, DenseAutoencoder};
 use crate::cnn::SequenceCnn;
+use crate::dense::{DenseConfig, DenseNet};
+use crate::rnn::{RnnConfig, SequenceRnn};
 
 /// Errors in a model config, found before any weight is allocated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -87,6 +90,10 @@ fn one() -> usize {
 }
 
 /// The `[model]` table: which architecture, and its hyper-parameters.
+///
+/// The named CNNs and `danq` use their papers' hyper-parameters; the input length and the number
+/// of outputs come from the data. `padding = "same"` adapts the named CNNs to inputs shorter
+/// than the ones they were published for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 #[derive(Default)]
@@ -109,6 +116,63 @@ pub enum ModelConfig {
         #[serde(default)]
         dense_dropout: f64,
     },
+    /// DeepBind (Alipanahi et al. 2015, Nat Biotechnol 33:831): 16 motif detectors × 24 nt,
+    /// ReLU, global max pooling, 32 hidden units with dropout 0.5 (the ChIP-seq setting).
+    Deepbind {
+        /// Convolution padding (DeepBind pads so that motifs may overhang the ends: "same").
+        #[serde(default = "same_padding")]
+        padding: Padding,
+    },
+    /// DeepSEA (Zhou & Troyanskaya 2015, Nat Methods 12:931): Conv 320×8 → pool 4 → Conv 480×8
+    /// → pool 4 → Conv 960×8, dropout 0.2/0.2/0.5, Dense 925, one sigmoid per task; 1,000-bp input.
+    Deepsea {
+        /// Convolution padding (published: valid).
+        #[serde(default)]
+        padding: Padding,
+    },
+    /// Basset (Kelley et al. 2016, Genome Res 26:990): Conv 300×19 → pool 3 → Conv 200×11 →
+    /// pool 4 → Conv 200×7 → pool 4, batch-norm, two dense layers of 1,000 with dropout 0.3;
+    /// 600-bp input.
+    Basset {
+        /// Convolution padding (published: valid; "same" fits inputs shorter than ~150 bp).
+        #[serde(default)]
+        padding: Padding,
+    },
+    /// The DNA module of DeepCpG (Angermueller et al. 2017, Genome Biol 18:67): Conv 128×11 →
+    /// pool 4 → Conv 256×3 → pool 2 → Dense 128; 1,001-bp input.
+    #[serde(rename = "deepcpg_dna")]
+    DeepcpgDna {
+        /// Convolution padding (published: valid).
+        #[serde(default)]
+        padding: Padding,
+    },
+    /// A recurrent network (LSTM or GRU, optionally bidirectional, stacked, over one-hot
+    /// sequences or over a convolutional front end).
+    Rnn(RnnConfig),
+    /// DanQ (Quang & Xie 2016, Nucleic Acids Res 44:e107): Conv 320×26 → pool 13 → BiLSTM 320
+    /// → Dense 925.
+    Danq,
+    /// A dense network on feature vectors (k-mer or PWM features, matrix rows).
+    Dense(DenseConfig),
+    /// A dense autoencoder (unsupervised) on feature vectors.
+    Autoencoder(AutoencoderConfig),
+    /// A convolutional autoencoder (unsupervised) on one-hot sequences.
+    #[serde(rename = "conv_autoencoder")]
+    ConvAutoencoder(ConvAutoencoderConfig),
+}
+
+fn same_padding() -> Padding {
+    Padding::Same
+}
+
+/// What a model config resolves to: one of the model families.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Family {
+    Cnn(CnnSpec),
+    Rnn(RnnConfig),
+    Dense(DenseConfig),
+    Autoencoder(AutoencoderConfig),
+    ConvAutoencoder(ConvAutoencoderConfig),
 }
 
 /// The fully specified CNN that both `primer` and `cnn` configs resolve to.
@@ -131,6 +195,76 @@ impl ModelConfig {
         match self {
             Self::Primer => "primer",
             Self::Cnn { .. } => "cnn",
+            Self::Deepbind { .. } => "deepbind",
+            Self::Deepsea { .. } => "deepsea",
+            Self::Basset { .. } => "basset",
+            Self::DeepcpgDna { .. } => "deepcpg_dna",
+            Self::Rnn(_) => "rnn",
+            Self::Danq => "danq",
+            Self::Dense(_) => "dense",
+            Self::Autoencoder(_) => "autoencoder",
+            Self::ConvAutoencoder(_) => "conv_autoencoder",
+        }
+    }
+
+    /// Whether the model reads one-hot sequences (`[channels, length]`) rather than feature vectors.
+    pub fn reads_sequences(&self) -> bool {
+        !matches!(self, Self::Dense(_) | Self::Autoencoder(_))
+    }
+
+    /// Whether the model is unsupervised (reconstructs its input).
+    pub fn is_autoencoder(&self) -> bool {
+        matches!(self, Self::Autoencoder(_) | Self::ConvAutoencoder(_))
+    }
+
+    pub(crate) fn family(&self) -> Family {
+        let conv = |filters, width, pool, dropout, batch_norm, padding| ConvLayerConfig {
+            filters,
+            width,
+            dilation: 1,
+            pool,
+            batch_norm,
+            dropout,
+            padding,
+        };
+        let cnn =
+            |conv, global_pool, dense, dense_dropout| Family::Cnn(CnnSpec { conv, global_pool, dense, dense_dropout });
+        match self {
+            Self::Primer | Self::Cnn { .. } => Family::Cnn(self.cnn_spec()),
+            Self::Deepbind { padding } => {
+                cnn(vec![conv(16, 24, 1, 0.0, false, *padding)], GlobalPool::Max, vec![32], 0.5)
+            }
+            Self::Deepsea { padding } => cnn(
+                vec![
+                    conv(320, 8, 4, 0.2, false, *padding),
+                    conv(480, 8, 4, 0.2, false, *padding),
+                    conv(960, 8, 1, 0.5, false, *padding),
+                ],
+                GlobalPool::None,
+                vec![925],
+                0.0,
+            ),
+            Self::Basset { padding } => cnn(
+                vec![
+                    conv(300, 19, 3, 0.0, true, *padding),
+                    conv(200, 11, 4, 0.0, true, *padding),
+                    conv(200, 7, 4, 0.0, true, *padding),
+                ],
+                GlobalPool::None,
+                vec![1000, 1000],
+                0.3,
+            ),
+            Self::DeepcpgDna { padding } => cnn(
+                vec![conv(128, 11, 4, 0.0, false, *padding), conv(256, 3, 2, 0.0, false, *padding)],
+                GlobalPool::None,
+                vec![128],
+                0.0,
+            ),
+            Self::Rnn(config) => Family::Rnn(config.clone()),
+            Self::Danq => Family::Rnn(RnnConfig::danq()),
+            Self::Dense(config) => Family::Dense(config.clone()),
+            Self::Autoencoder(config) => Family::Autoencoder(config.clone()),
+            Self::ConvAutoencoder(config) => Family::ConvAutoencoder(config.clone()),
         }
     }
 
@@ -156,29 +290,54 @@ impl ModelConfig {
                 dense: dense.clone(),
                 dense_dropout: *dense_dropout,
             },
+            _ => match self.family() {
+                Family::Cnn(spec) => spec,
+                _ => CnnSpec { conv: Vec::new(), global_pool: GlobalPool::None, dense: Vec::new(), dense_dropout: 0.0 },
+            },
         }
     }
 
     /// Validate the config against an input shape, one error per broken rule.
     pub fn check(&self, input: InputShape) -> Result<(), ModelError> {
-        let spec = self.cnn_spec();
-        spec.output_features(input).map(|_| ())
+        match self.family() {
+            Family::Cnn(spec) => spec.output_features(input).map(|_| ()),
+            Family::Rnn(config) => config.check(input),
+            Family::Dense(config) => config.check(input),
+            Family::Autoencoder(config) => config.check(input),
+            Family::ConvAutoencoder(config) => config.check(input),
+        }
     }
 
     /// Width of the first-layer filters, in positions (nucleotides).
     pub fn first_layer_width(&self) -> Option<usize> {
-        self.cnn_spec().conv.first().map(|layer| layer.dilation * (layer.width - 1) + 1)
+        match self.family() {
+            Family::Cnn(spec) => spec.conv.first().map(|layer| layer.dilation * (layer.width - 1) + 1),
+            Family::Rnn(config) => config.first_layer_width(),
+            Family::ConvAutoencoder(config) => Some(config.width),
+            Family::Dense(_) | Family::Autoencoder(_) => None,
+        }
     }
 
-    /// Number of weight layers (convolutions + dense + output).
+    /// Number of weight layers (convolutions + recurrent + dense + output).
     pub fn depth(&self) -> usize {
-        let spec = self.cnn_spec();
-        spec.conv.len() + spec.dense.len() + 1
+        match self.family() {
+            Family::Cnn(spec) => spec.conv.len() + spec.dense.len() + 1,
+            Family::Rnn(config) => config.depth(),
+            Family::Dense(config) => config.hidden.len() + 1,
+            Family::Autoencoder(config) => 2 * config.hidden.len() + 2,
+            Family::ConvAutoencoder(config) => config.filters.len() + 2 * config.hidden.len() + 2,
+        }
     }
 
     /// Number of trainable parameters for an input shape, computed without allocating.
     pub fn parameter_count(&self, input: InputShape) -> Result<usize, ModelError> {
-        let spec = self.cnn_spec();
+        let spec = match self.family() {
+            Family::Cnn(spec) => spec,
+            Family::Rnn(config) => return config.parameter_count(input),
+            Family::Dense(config) => return config.parameter_count(input),
+            Family::Autoencoder(config) => return config.parameter_count(input),
+            Family::ConvAutoencoder(config) => return config.parameter_count(input),
+        };
         let mut count = 0;
         let mut channels = input.channels;
         for layer in &spec.conv {
@@ -199,8 +358,13 @@ impl ModelConfig {
 
     /// Allocate the model on a device (seed the device first for reproducible weights).
     pub fn init(&self, input: InputShape, device: &Device) -> Result<Model, ModelError> {
-        let spec = self.cnn_spec();
-        Ok(Model::Cnn(SequenceCnn::new(&spec, input, device)?))
+        Ok(match self.family() {
+            Family::Cnn(spec) => Model::Cnn(SequenceCnn::new(&spec, input, device)?),
+            Family::Rnn(config) => Model::Rnn(SequenceRnn::new(&config, input, device)?),
+            Family::Dense(config) => Model::Dense(DenseNet::new(&config, input, device)?),
+            Family::Autoencoder(config) => Model::Autoencoder(DenseAutoencoder::new(&config, input, device)?),
+            Family::ConvAutoencoder(config) => Model::ConvAutoencoder(ConvAutoencoder::new(&config, input, device)?),
+        })
     }
 }
 

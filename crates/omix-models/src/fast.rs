@@ -101,7 +101,9 @@ impl FastPlan {
     /// A plan for `model` on inputs `[channels, length]`, or `None` when the model uses
     /// something the fast path does not implement (batch-norm, dropout, dilation, mean pooling).
     pub fn new(model: &Model, channels: usize, length: usize) -> Option<Self> {
-        let Model::Cnn(cnn) = model;
+        let Model::Cnn(cnn) = model else {
+            return None;
+        };
         Self::for_cnn(cnn, channels, length)
     }
 
@@ -170,10 +172,12 @@ impl FastPlan {
         Some(Self { convs, global_pool: cnn.global_pool_code(), dense, channels, length })
     }
 
-    fn weights(&self, model: &Model) -> Weights {
-        let Model::Cnn(cnn) = model;
+    fn weights(&self, model: &Model) -> Option<Weights> {
+        let Model::Cnn(cnn) = model else {
+            return None;
+        };
         let bias = |b: &Option<burn::module::Param<Tensor<1>>>| b.as_ref().map(|b| values(b.val())).unwrap_or_default();
-        Weights {
+        Some(Weights {
             conv: cnn
                 .blocks()
                 .iter()
@@ -189,7 +193,7 @@ impl FastPlan {
                 .chain(std::iter::once(cnn.output_layer()))
                 .map(|layer| (values(layer.weight.val()), bias(&layer.bias)))
                 .collect(),
-        }
+        })
     }
 
     fn zero_gradients(&self) -> Weights {
@@ -213,14 +217,18 @@ impl FastPlan {
     }
 
     /// Logits `[batch, outputs]` of a batch `[batch, channels, length]` (inference).
-    pub fn logits(&self, model: &Model, inputs: &[f32]) -> Vec<f32> {
-        let parameters = self.weights(model);
+    ///
+    /// `None` when `model` is not the CNN the plan was made for.
+    pub fn logits(&self, model: &Model, inputs: &[f32]) -> Option<Vec<f32>> {
+        let parameters = self.weights(model)?;
         let block = self.channels * self.length;
-        inputs
-            .par_chunks(block.max(1))
-            .map_init(Scratch::default, |scratch, input| self.forward_example(&parameters, input, scratch))
-            .flatten_iter()
-            .collect()
+        Some(
+            inputs
+                .par_chunks(block.max(1))
+                .map_init(Scratch::default, |scratch, input| self.forward_example(&parameters, input, scratch))
+                .flatten_iter()
+                .collect(),
+        )
     }
 
     /// Weighted mean loss of a batch and the gradients of every parameter.
@@ -235,8 +243,8 @@ impl FastPlan {
         weights: &[f32],
         loss: FastLoss,
         device: &Device,
-    ) -> (f64, GradientsParams) {
-        let parameters = self.weights(model);
+    ) -> Option<(f64, GradientsParams)> {
+        let parameters = self.weights(model)?;
         let batch = weights.len();
         let outputs = self.dense.last().map_or(1, |d| d.outputs);
         let block = self.channels * self.length;
@@ -294,7 +302,7 @@ impl FastPlan {
                 params.register(id, Tensor::<1>::from_data(TensorData::new(b, [spec.outputs]), device));
             }
         }
-        (total, params)
+        Some((total, params))
     }
 
     /// Logits of one example; keeps what the backward pass needs in `s`.
@@ -586,7 +594,7 @@ mod tests {
         }
         let w: Vec<f32> = (0..batch).map(|n| 0.5 + n as f32 * 0.25).collect();
         let plain = Device::flex();
-        let (fast_loss, mut fast) = plan.loss_and_gradients(&model, &x, &y, &w, loss, &plain);
+        let (fast_loss, mut fast) = plan.loss_and_gradients(&model, &x, &y, &w, loss, &plain).expect("plan fits");
 
         let xt = Tensor::<3>::from_data(TensorData::new(x, [batch, input.channels, input.length]), &device);
         let yt = Tensor::<2>::from_data(TensorData::new(y, [batch, input.outputs]), &device);
@@ -595,7 +603,7 @@ mod tests {
         let reference_loss = f64::from(reference.clone().into_scalar::<f32>());
         assert!((fast_loss - reference_loss).abs() < 1e-5, "loss {fast_loss} vs {reference_loss}");
         let mut grads = GradientsParams::from_grads(reference.backward(), &model);
-        let Model::Cnn(cnn) = &model;
+        let Model::Cnn(cnn) = &model else { panic!("a CNN") };
         let mut ids: Vec<(ParamId, usize)> = Vec::new();
         for block in cnn.blocks() {
             ids.push((block.conv().weight.id, 3));
@@ -630,7 +638,7 @@ mod tests {
         let model = ModelConfig::Primer.init(input, &device).expect("model");
         let plan = FastPlan::new(&model, 4, 50).expect("supported");
         let x: Vec<f32> = (0..3 * 4 * 50).map(|i| ((i * 7919) % 13) as f32 / 13.0).collect();
-        let ours = plan.logits(&model, &x);
+        let ours = plan.logits(&model, &x).expect("plan fits");
         let theirs = values(model.forward(Tensor::<3>::from_data(TensorData::new(x, [3, 4, 50]), &device)));
         assert_eq!(ours.len(), theirs.len());
         for (a, b) in ours.iter().zip(&theirs) {

@@ -19,33 +19,97 @@
 mod autoencoder;
 mod cnn;
 mod config;
+mod dense;
 mod fast;
 mod gcn;
 mod rnn;
 mod sparse;
 
+pub use autoencoder::{AutoencoderConfig, ConvAutoencoder, ConvAutoencoderConfig, DenseAutoencoder, Reconstruction};
 pub use cnn::{ConvBlock, SequenceCnn};
 pub use config::{ConvLayerConfig, GlobalPool, InputShape, ModelConfig, ModelError, Padding};
+pub use dense::{DenseConfig, DenseNet, SparseInput};
 pub use fast::{FastLoss, FastPlan};
+pub use gcn::{Gcn, GcnConfig, GraphConvolution, GraphShape};
+pub use rnn::{Cell, Readout, RnnConfig, SequenceRnn};
+pub use sparse::SparseMatrix;
 
 use burn::prelude::*;
 
 /// A trained or trainable omix model: one of the architectures, behind one type.
 #[derive(Module, Debug)]
 pub enum Model {
-    /// A convolutional network over one-hot sequences (the primer CNN is a preset of it).
+    /// A convolutional network over one-hot sequences (the primer CNN, `cnn` and the named CNNs).
     Cnn(SequenceCnn),
+    /// A recurrent network (LSTM/GRU, DanQ) over one-hot sequences.
+    Rnn(SequenceRnn),
+    /// A dense network on feature vectors.
+    Dense(DenseNet),
+    /// A dense autoencoder.
+    Autoencoder(DenseAutoencoder),
+    /// A convolutional autoencoder over one-hot sequences.
+    ConvAutoencoder(ConvAutoencoder),
+}
+
+/// A model's input batch: dense (one-hot sequences or feature vectors `[batch, features, 1]`)
+/// or sparse feature vectors.
+#[derive(Debug, Clone)]
+pub enum ModelInput {
+    /// `[batch, channels, length]`.
+    Dense(Tensor<3>),
+    /// Sparse `[batch, width]` feature vectors (for dense networks on k-mer counts).
+    Sparse(SparseInput),
 }
 
 impl Model {
-    /// Logits for a one-hot batch.
+    /// Outputs for a dense batch: logits for supervised models, the reconstruction (logits for
+    /// one-hot sequences) for autoencoders.
     ///
     /// # Shapes
-    /// - input: `[batch, channels, length]`
+    /// - input: `[batch, channels, length]` (feature vectors: `[batch, features, 1]`)
     /// - output: `[batch, outputs]`
     pub fn forward(&self, input: Tensor<3>) -> Tensor<2> {
         match self {
             Model::Cnn(model) => model.forward(input),
+            Model::Rnn(model) => model.forward(input),
+            Model::Dense(model) => model.forward(input),
+            Model::Autoencoder(model) => model.forward(input),
+            Model::ConvAutoencoder(model) => model.forward(input),
+        }
+    }
+
+    /// Outputs for a dense or sparse batch; only dense networks read sparse input directly,
+    /// others get it densified.
+    pub fn forward_input(&self, input: ModelInput) -> Tensor<2> {
+        match (self, input) {
+            (_, ModelInput::Dense(x)) => self.forward(x),
+            (Model::Dense(model), ModelInput::Sparse(x)) => model.forward_sparse(&x),
+            (_, ModelInput::Sparse(x)) => {
+                let device = x.values.device();
+                self.forward(x.to_dense(&device))
+            }
+        }
+    }
+
+    /// The latent representation of an autoencoder (None for supervised models).
+    ///
+    /// # Shapes
+    /// - input: `[batch, channels, length]`
+    /// - output: `[batch, latent]`
+    pub fn encode(&self, input: Tensor<3>) -> Option<Tensor<2>> {
+        match self {
+            Model::Autoencoder(model) => Some(model.encode(input)),
+            Model::ConvAutoencoder(model) => Some(model.encode(input)),
+            _ => None,
+        }
+    }
+
+    /// How the reconstruction is scored, for autoencoders.
+    pub fn reconstruction(&self) -> Option<Reconstruction> {
+        match self {
+            Model::Autoencoder(_) => Some(Reconstruction::SquaredError),
+            Model::ConvAutoencoder(_) => Some(Reconstruction::OneHotCrossEntropy),
+            _ => None,
         }
     }
 
@@ -53,6 +117,9 @@ impl Model {
     pub fn first_layer_filters(&self) -> Option<Tensor<3>> {
         match self {
             Model::Cnn(model) => model.first_layer_filters(),
+            Model::Rnn(model) => model.first_layer_filters(),
+            Model::ConvAutoencoder(model) => model.first_layer_filters(),
+            Model::Dense(_) | Model::Autoencoder(_) => None,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The experiment config: `[data]`, `[model]` and `[train]` tables plus a seed.
 
 use omix_data::DataConfig;
+
+use crate::inputs::FeatureConfig;
 use omix_models::ModelConfig;
 use serde::{Deserialize, Serialize};
 
@@ -50,12 +52,20 @@ pub enum Monitor {
     Mcc,
     /// F1 (macro for multi-class/multi-label).
     F1,
+    /// Pearson correlation (regression; mean over tasks).
+    Pearson,
+    /// Spearman correlation (regression; mean over tasks).
+    Spearman,
+    /// Coefficient of determination (regression; mean over tasks).
+    R2,
+    /// Mean squared error (regression; lower is better).
+    Mse,
 }
 
 impl Monitor {
     /// Whether larger values are better.
     pub fn maximise(self) -> bool {
-        self != Monitor::Loss
+        !matches!(self, Monitor::Loss | Monitor::Mse)
     }
 
     /// Name as written in configs and logs.
@@ -68,6 +78,10 @@ impl Monitor {
             Monitor::Auprc => "auprc",
             Monitor::Mcc => "mcc",
             Monitor::F1 => "f1",
+            Monitor::Pearson => "pearson",
+            Monitor::Spearman => "spearman",
+            Monitor::R2 => "r2",
+            Monitor::Mse => "mse",
         }
     }
 }
@@ -95,6 +109,17 @@ fn two() -> usize {
 }
 fn min_lr() -> f64 {
     1e-6
+}
+
+/// The training loss of a regression task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegressionLoss {
+    /// Mean squared error; outputs are the predicted values.
+    #[default]
+    Mse,
+    /// Poisson negative log-likelihood for counts; outputs are log-rates, predictions their exponential.
+    Poisson,
 }
 
 /// The `[train]` table.
@@ -152,6 +177,12 @@ pub struct TrainConfig {
     /// Gradient engine: "auto" (hand-written fast path for plain CNNs, else burn) or "burn".
     #[serde(default)]
     pub engine: Engine,
+    /// Loss of a regression task.
+    #[serde(default)]
+    pub loss: RegressionLoss,
+    /// Also fit a simple baseline on the same split and test whether the model beats it.
+    #[serde(default = "yes")]
+    pub baseline: bool,
 }
 
 fn default_lr() -> f64 {
@@ -196,6 +227,8 @@ impl Default for TrainConfig {
             reverse_complement_augment: false,
             reverse_complement_average: false,
             engine: Engine::Auto,
+            loss: RegressionLoss::Mse,
+            baseline: true,
         }
     }
 }
@@ -248,6 +281,9 @@ pub struct ExperimentConfig {
     pub seed: u64,
     /// The data.
     pub data: DataConfig,
+    /// Engineered features for dense networks (k-mer counts, PWM scores); matrix inputs need none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<FeatureConfig>,
     /// The model.
     #[serde(default)]
     pub model: ModelConfig,

@@ -1,15 +1,29 @@
 //! Scoring examples with a model and turning scores into metrics.
 
 use burn::prelude::*;
-use burn::tensor::activation::{sigmoid, softmax};
 use omix_data::{Dataset, Target, Task};
 use omix_metrics::{
-    BinaryMetrics, MulticlassMetrics, MultilabelMetrics, binary_metrics, multiclass_metrics, multilabel_metrics,
+    BinaryMetrics, MulticlassMetrics, MultilabelMetrics, RegressionMetrics, binary_metrics, multiclass_metrics,
+    multilabel_metrics, regression_metrics,
 };
 use omix_models::{FastPlan, Model};
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
+use crate::inputs::{BatchInput, InputPipeline};
+use crate::trainer::Objective;
+
+/// How well an autoencoder reconstructs its input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReconstructionMetrics {
+    /// Mean reconstruction error per example.
+    pub reconstruction_error: f64,
+    /// What the error is: "mse" (mean squared error per feature, on standardised features
+    /// when the pipeline standardises) or "cross_entropy" (per position, over the bases).
+    pub error_kind: String,
+    /// Number of examples.
+    pub examples: usize,
+}
 
 /// Metrics of one split, by task kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +35,10 @@ pub enum Metrics {
     Multiclass(MulticlassMetrics),
     /// Multi-label classification.
     Multilabel(MultilabelMetrics),
+    /// Regression (per task and mean/median over tasks).
+    Regression(RegressionMetrics),
+    /// Autoencoder reconstruction.
+    Reconstruction(ReconstructionMetrics),
 }
 
 impl Metrics {
@@ -49,6 +67,17 @@ impl Metrics {
                 "auroc" => m.macro_auroc,
                 "auprc" => m.macro_auprc,
                 "f1" => Some(m.macro_f1),
+                _ => None,
+            },
+            Metrics::Regression(m) => match name {
+                "pearson" => m.mean_pearson,
+                "spearman" => m.mean_spearman,
+                "r2" => Some(m.mean_r2),
+                "mse" => Some(m.mean_mse),
+                _ => None,
+            },
+            Metrics::Reconstruction(m) => match name {
+                "mse" | "reconstruction_error" => Some(m.reconstruction_error),
                 _ => None,
             },
         }
@@ -88,90 +117,164 @@ impl Metrics {
                 m.macro_f1,
                 m.micro_f1
             ),
+            Metrics::Regression(m) => format!(
+                "MSE {:.4}  Pearson {}  Spearman {}  R² {:.4}{}",
+                m.mean_mse,
+                show(m.mean_pearson),
+                show(m.mean_spearman),
+                m.mean_r2,
+                if m.per_task.len() > 1 {
+                    format!("  (means over {} tasks; median Pearson {})", m.per_task.len(), show(m.median_pearson))
+                } else {
+                    String::new()
+                }
+            ),
+            Metrics::Reconstruction(m) => {
+                format!("reconstruction {} {:.4} over {} examples", m.error_kind, m.reconstruction_error, m.examples)
+            }
         }
     }
 }
 
-/// Probabilities `[examples, outputs]` (row-major) for the given examples, in batches.
+/// Predictions `[examples, outputs]` (row-major) for the given examples, in batches:
+/// probabilities (sigmoid for binary and multi-label, softmax for multi-class), values for
+/// regression (rates for a Poisson loss), and for autoencoders one column, the reconstruction
+/// error of each example.
 ///
-/// The model should be in validation mode (`model.valid()`); sigmoid for binary and multi-label,
-/// softmax for multi-class. With `average_strands`, each probability is the mean of the
-/// forward and the reverse-complement prediction (DNA/RNA), so both strands score alike.
+/// The model should be in validation mode (`model.valid()`). With `average_strands`, each
+/// prediction is the mean of the forward and the reverse-complement prediction (DNA/RNA), so
+/// both strands score alike.
+#[allow(clippy::too_many_arguments)]
 pub fn predict_scores(
     model: &Model,
+    pipeline: &InputPipeline,
     dataset: &Dataset,
     indices: &[usize],
     batch_size: usize,
     device: &Device,
     average_strands: bool,
+    objective: Objective,
 ) -> Vec<f64> {
-    let forward = predict_strand(model, dataset, indices, batch_size, device, false);
-    if !average_strands || dataset.schema.channels() != 4 {
+    let forward = predict_strand(model, pipeline, dataset, indices, batch_size, device, false, objective);
+    if !average_strands || dataset.schema.channels() != 4 || !dataset.schema.is_sequence() || objective.reconstructs() {
         return forward;
     }
-    let reverse = predict_strand(model, dataset, indices, batch_size, device, true);
+    let reverse = predict_strand(model, pipeline, dataset, indices, batch_size, device, true, objective);
     forward.iter().zip(&reverse).map(|(f, r)| 0.5 * (f + r)).collect()
 }
 
+/// Turn one row of outputs into predictions.
+fn transform(row: &[f32], objective: Objective, out: &mut Vec<f64>) {
+    match objective {
+        Objective::SoftmaxCrossEntropy => {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let exps: Vec<f64> = row.iter().map(|z| f64::from(z - max).exp()).collect();
+            let sum: f64 = exps.iter().sum();
+            out.extend(exps.iter().map(|e| e / sum));
+        }
+        Objective::SigmoidCrossEntropy => out.extend(row.iter().map(|z| 1.0 / (1.0 + (-f64::from(*z)).exp()))),
+        Objective::Poisson => out.extend(row.iter().map(|z| f64::from(*z).exp())),
+        Objective::SquaredError | Objective::ReconstructSquaredError | Objective::OneHotCrossEntropy { .. } => {
+            out.extend(row.iter().map(|z| f64::from(*z)));
+        }
+    }
+}
+
+/// Reconstruction error of one example: mean squared error, or mean per-position cross-entropy.
+fn reconstruction_error(output: &[f32], input: &[f32], objective: Objective) -> f64 {
+    match objective {
+        Objective::OneHotCrossEntropy { channels } => {
+            let length = output.len() / channels.max(1);
+            let mut total = 0.0;
+            for position in 0..length {
+                let logit = |c: usize| f64::from(output[c * length + position]);
+                let max = (0..channels).map(logit).fold(f64::NEG_INFINITY, f64::max);
+                let log_sum = (0..channels).map(|c| (logit(c) - max).exp()).sum::<f64>().ln() + max;
+                for c in 0..channels {
+                    total -= f64::from(input[c * length + position]) * (logit(c) - log_sum);
+                }
+            }
+            total / length.max(1) as f64
+        }
+        _ => {
+            let sum: f64 = output.iter().zip(input).map(|(z, x)| (f64::from(*z) - f64::from(*x)).powi(2)).sum();
+            sum / output.len().max(1) as f64
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn predict_strand(
     model: &Model,
+    pipeline: &InputPipeline,
     dataset: &Dataset,
     indices: &[usize],
     batch_size: usize,
     device: &Device,
     reverse: bool,
+    objective: Objective,
 ) -> Vec<f64> {
-    let schema = &dataset.schema;
-    let encoder = schema.encoder();
-    let outputs = schema.outputs();
+    let (channels, length) = pipeline.shape();
+    let outputs = if objective.reconstructs() { 1 } else { dataset.schema.outputs() };
     let mut scores = Vec::with_capacity(indices.len() * outputs);
-    let mut buffer = Vec::new();
     let flags = vec![reverse; batch_size.max(1)];
     // The hand-written forward pass where the model allows it (equal to burn's to 1e-4).
-    let fast = FastPlan::new(model, schema.channels(), schema.length);
+    let fast =
+        if pipeline.is_one_hot() && !objective.reconstructs() { FastPlan::new(model, channels, length) } else { None };
     for chunk in indices.chunks(batch_size.max(1)) {
-        dataset.encode_batch_stranded(chunk, &flags[..chunk.len()], &encoder, &mut buffer);
-        if let Some(plan) = &fast {
-            let logits = plan.logits(model, &buffer);
-            for row in logits.chunks(outputs.max(1)) {
-                match schema.task {
-                    Task::Multiclass => {
-                        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                        let exps: Vec<f64> = row.iter().map(|z| f64::from(z - max).exp()).collect();
-                        let sum: f64 = exps.iter().sum();
-                        scores.extend(exps.iter().map(|e| e / sum));
-                    }
-                    Task::Binary | Task::Multilabel => {
-                        scores.extend(row.iter().map(|z| 1.0 / (1.0 + (-f64::from(*z)).exp())));
-                    }
-                }
-            }
-            continue;
-        }
-        let input = Tensor::<3>::from_data(
-            TensorData::new(std::mem::take(&mut buffer), [chunk.len(), schema.channels(), schema.length]),
-            device,
-        );
-        let logits = model.forward(input);
-        let probabilities = match schema.task {
-            Task::Multiclass => softmax(logits, 1),
-            Task::Binary | Task::Multilabel => sigmoid(logits),
+        let input = pipeline.batch(dataset, chunk, reverse.then_some(&flags[..chunk.len()]));
+        let logits = match (&fast, &input) {
+            (Some(plan), BatchInput::Dense { values, .. }) => plan.logits(model, values),
+            _ => None,
         };
-        let values: Vec<f32> = probabilities.into_data().try_into_vec().unwrap_or_default();
-        scores.extend(values.into_iter().map(f64::from));
+        let logits = match logits {
+            Some(logits) => logits,
+            None => model.forward_input(input.to_model_input(device)).into_data().try_into_vec().unwrap_or_default(),
+        };
+        let width = logits.len() / chunk.len().max(1);
+        if objective.reconstructs() {
+            let (rows, features) = input.to_dense_rows();
+            for (output, example) in logits.chunks(width.max(1)).zip(rows.chunks(features.max(1))) {
+                scores.push(reconstruction_error(output, example, objective));
+            }
+        } else {
+            for row in logits.chunks(width.max(1)) {
+                transform(row, objective, &mut scores);
+            }
+        }
     }
     scores
 }
 
-/// Metrics of scores against the examples' targets.
+/// Metrics of predictions against the examples' targets.
 pub fn compute_metrics(
     dataset: &Dataset,
     indices: &[usize],
     scores: &[f64],
     threshold: f64,
+    objective: Objective,
 ) -> Result<Metrics, TrainError> {
     let schema = &dataset.schema;
+    if objective.reconstructs() {
+        let examples = scores.len();
+        return Ok(Metrics::Reconstruction(ReconstructionMetrics {
+            reconstruction_error: scores.iter().sum::<f64>() / examples.max(1) as f64,
+            error_kind: match objective {
+                Objective::OneHotCrossEntropy { .. } => "cross_entropy".into(),
+                _ => "mse".into(),
+            },
+            examples,
+        }));
+    }
     match schema.task {
+        Task::Regression => {
+            let targets: Vec<f64> = dataset.target_matrix(indices).into_iter().map(f64::from).collect();
+            Ok(Metrics::Regression(regression_metrics(&targets, scores, &schema.class_names)?))
+        }
+        Task::Unsupervised => Err(TrainError::Config {
+            field: "data.task",
+            message: "an unsupervised data set has no targets to score; use an autoencoder model".into(),
+        }),
         Task::Binary => {
             let labels: Vec<bool> = indices.iter().map(|&i| dataset.examples[i].target == Target::Class(1)).collect();
             Ok(Metrics::Binary(binary_metrics(&labels, scores, threshold)?))
@@ -199,30 +302,31 @@ pub fn compute_metrics(
     }
 }
 
-/// Mean loss of probabilities against targets (the same loss training minimises, unweighted).
-pub fn mean_loss(dataset: &Dataset, indices: &[usize], scores: &[f64]) -> f64 {
-    let outputs = dataset.schema.outputs();
+/// Mean loss of predictions against targets (the loss training minimises, unweighted).
+pub fn mean_loss(dataset: &Dataset, indices: &[usize], scores: &[f64], objective: Objective) -> f64 {
+    if objective.reconstructs() {
+        return scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+    }
+    let outputs = dataset.schema.outputs().max(1);
     let targets = dataset.target_matrix(indices);
     let eps = 1e-7;
     let mut total = 0.0;
     for (row, target) in scores.chunks(outputs).zip(targets.chunks(outputs)) {
-        match dataset.schema.task {
-            Task::Multiclass => {
-                for (&p, &t) in row.iter().zip(target) {
-                    if t > 0.5 {
-                        total -= p.clamp(eps, 1.0).ln();
-                    }
-                }
-            }
-            Task::Binary | Task::Multilabel => {
-                let mut sum = 0.0;
-                for (&p, &t) in row.iter().zip(target) {
+        let mut sum = 0.0;
+        for (&p, &t) in row.iter().zip(target) {
+            let t = f64::from(t);
+            sum += match objective {
+                Objective::SoftmaxCrossEntropy if t > 0.5 => -p.clamp(eps, 1.0).ln(),
+                Objective::SoftmaxCrossEntropy => 0.0,
+                Objective::SigmoidCrossEntropy => {
                     let p = p.clamp(eps, 1.0 - eps);
-                    sum -= f64::from(t) * p.ln() + (1.0 - f64::from(t)) * (1.0 - p).ln();
+                    -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
                 }
-                total += sum / outputs as f64;
-            }
+                Objective::Poisson => p - t * p.max(f64::MIN_POSITIVE).ln(),
+                _ => (p - t).powi(2),
+            };
         }
+        total += if objective == Objective::SoftmaxCrossEntropy { sum } else { sum / outputs as f64 };
     }
     total / indices.len().max(1) as f64
 }

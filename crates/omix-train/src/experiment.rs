@@ -4,15 +4,15 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use burn::prelude::*;
-use omix_data::{Dataset, Split};
+use omix_data::{Dataset, Split, Task};
 use omix_io::write_atomically;
-use omix_models::InputShape;
 use serde::Serialize;
 
 use crate::checks::{Check, biology_checks};
 use crate::evaluate::{Metrics, compute_metrics, predict_scores};
-use crate::run::{RunDir, files, save_weights, write_predictions};
-use crate::trainer::{TrainOptions, train};
+use crate::inputs::{InputPipeline, MOTIF_COPY};
+use crate::run::{RunDir, StoredPipeline, files, save_weights, write_predictions};
+use crate::trainer::{Objective, TrainOptions, train};
 use crate::{ExperimentConfig, TrainError};
 
 /// What an experiment produced.
@@ -52,8 +52,29 @@ pub fn run_experiment(
     config.check()?;
     let dataset = Dataset::load(&config.data, config.seed)?;
     let schema = &dataset.schema;
-    let input = InputShape { channels: schema.channels(), length: schema.length, outputs: schema.outputs() };
+    if schema.task == Task::Unsupervised && !config.model.is_autoencoder() {
+        return Err(TrainError::Config {
+            field: "model",
+            message: format!(
+                "{} is a supervised model, but the data are unsupervised (task = \"unsupervised\"); use kind = \"autoencoder\" or \"conv_autoencoder\", or give labels",
+                config.model.name()
+            ),
+        });
+    }
+    let pipeline = InputPipeline::fit(config.features.as_ref(), &dataset)?;
+    if config.model.reads_sequences() && !pipeline.is_one_hot() {
+        return Err(TrainError::Config {
+            field: "model",
+            message: format!(
+                "{} reads one-hot sequences, but the inputs are {}; use kind = \"dense\" (or \"autoencoder\") for feature vectors",
+                config.model.name(),
+                pipeline.describe()
+            ),
+        });
+    }
+    let input = pipeline.input_shape(schema, &config.model);
     config.model.check(input)?;
+    let objective = Objective::new(schema.task, &config.model, config.train.loss, input.channels);
     run.create()?;
     let config_text = toml::to_string_pretty(config)
         .map_err(|e| TrainError::Run { path: run.path(files::CONFIG), message: e.to_string() })?;
@@ -61,6 +82,13 @@ pub fn run_experiment(
     run.write_json(files::SCHEMA, schema)?;
     run.write_json(files::DATA_REPORT, &dataset.report)?;
     run.write_manifest(&dataset)?;
+    run.write_json(files::FEATURES, &StoredPipeline { state: pipeline.state().clone(), input_shape: input })?;
+    if let Some(motifs) = pipeline.motif_file() {
+        let copy = run.path(MOTIF_COPY);
+        let bytes = std::fs::read(motifs)
+            .map_err(|e| TrainError::Run { path: motifs.to_path_buf(), message: e.to_string() })?;
+        write_atomically(&copy, |out| out.write_all(&bytes))?;
+    }
 
     let report = &dataset.report;
     log(&format!(
@@ -87,6 +115,7 @@ pub fn run_experiment(
         if duplicates.dropped { format!(" ({} dropped)", report.dropped_duplicates) } else { String::new() }
     ));
     let parameters = config.model.parameter_count(input)?;
+    log(&format!("inputs: {}", pipeline.describe()));
     log(&format!("model: {} ({} trainable parameters)", config.model.name(), parameters));
     let checks = biology_checks(&dataset, &config.model, input);
     for check in &checks {
@@ -95,7 +124,7 @@ pub fn run_experiment(
     run.write_json(files::CHECKS, &checks)?;
 
     let started = Instant::now();
-    let result = train(config, &dataset, run, options, log)?;
+    let result = train(config, &dataset, &pipeline, run, options, log)?;
     let training_seconds = started.elapsed().as_secs_f64();
     let mut metrics = BTreeMap::new();
     if !result.finished {
@@ -112,12 +141,31 @@ pub fn run_experiment(
     let device = Device::flex();
     for split in [Split::Validation, Split::Test] {
         let indices = dataset.indices(split);
-        let scores =
-            predict_scores(&result.model, &dataset, &indices, 256, &device, config.train.reverse_complement_average);
-        metrics.insert(split.name().to_string(), compute_metrics(&dataset, &indices, &scores, config.train.threshold)?);
+        let scores = predict_scores(
+            &result.model,
+            &pipeline,
+            &dataset,
+            &indices,
+            256,
+            &device,
+            config.train.reverse_complement_average,
+            objective,
+        );
+        metrics.insert(
+            split.name().to_string(),
+            compute_metrics(&dataset, &indices, &scores, config.train.threshold, objective)?,
+        );
         if split == Split::Test {
             write_atomically(&run.path(files::TEST_PREDICTIONS), |out| {
-                write_predictions(out, &dataset, &indices, &scores, config.train.threshold, true)
+                write_predictions(
+                    out,
+                    &dataset,
+                    &indices,
+                    &scores,
+                    config.train.threshold,
+                    true,
+                    objective.reconstructs(),
+                )
             })?;
         }
     }

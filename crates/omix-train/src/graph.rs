@@ -1,0 +1,786 @@
+//! Node classification on a graph: full-batch GCN training, evaluation and the run folder.
+//!
+//! The experiment file has the usual shape (`seed`, `[graph]` instead of `[data]`, `[model]`
+//! with `kind = "gcn"`, `[train]`). Every epoch is one optimiser step on the whole graph: the
+//! network runs on all nodes (unlabelled ones propagate too) and the loss is taken on the
+//! training nodes only (sigmoid BCE for multi-label, softmax cross-entropy for multi-class).
+//! `batch_size`, `engine` and checkpoints/resume do not apply (a full-batch epoch takes a
+//! fraction of a second); everything else in `[train]` means what it means for sequences.
+//!
+//! # Reported decision rule
+//!
+//! Multi-class: the argmax. Multi-label: node2vec's protocol (Grover & Leskovec 2016, as in
+//! DeepWalk and LINE before it): each node is predicted to have its **k highest-scoring labels,
+//! k being its true number of labels**. That is how the published PPI macro-F1 values were
+//! computed, so `validation` and `test` in `metrics.json` (and [`ExperimentSummary::metrics`])
+//! hold F1, precision and recall under that rule, with AUROC/AUPRC from the probabilities;
+//! `validation_threshold` / `test_threshold` hold the same metrics at the fixed `[train]
+//! threshold` (0.5). The monitored `f1` is the macro-F1 of the reported rule.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use burn::tensor::activation::{log_softmax, relu, sigmoid, softmax, softplus};
+use omix_data::graph::{Graph, GraphConfig, GraphError};
+use omix_data::{Split, Task};
+use omix_io::{IoError, write_atomically};
+use omix_metrics::{multiclass_metrics, multilabel_metrics};
+use omix_models::{Gcn, GcnConfig, GraphShape, SparseMatrix};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Monitor, OptimizerKind};
+use crate::run::{RunDir, files};
+use crate::{Check, ExperimentSummary, Metrics, TrainConfig, TrainError, TrainOptions};
+
+/// The `[model]` table of a graph experiment (`kind = "gcn"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum GraphModel {
+    /// Graph convolutional network (Kipf & Welling 2017).
+    Gcn(GcnConfig),
+}
+
+impl Default for GraphModel {
+    fn default() -> Self {
+        GraphModel::Gcn(GcnConfig::default())
+    }
+}
+
+/// A node-classification experiment: what the TOML file holds and the run folder keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphExperimentConfig {
+    /// Seed for the split, weight initialisation and dropout.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// The graph, labels and features.
+    pub graph: GraphConfig,
+    /// The model.
+    #[serde(default)]
+    pub model: GraphModel,
+    /// The training settings.
+    #[serde(default)]
+    pub train: TrainConfig,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+impl GraphExperimentConfig {
+    /// Parse TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Validate every table (the model's shape is checked once the graph is read).
+    pub fn check(&self) -> Result<(), TrainError> {
+        self.graph.check().map_err(graph_error)?;
+        self.train.check()?;
+        if self.train.reverse_complement_augment || self.train.reverse_complement_average {
+            return Err(TrainError::Config {
+                field: "reverse_complement_augment",
+                message: "reverse complements apply to sequences, not graph nodes".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn gcn(&self) -> &GcnConfig {
+        match &self.model {
+            GraphModel::Gcn(config) => config,
+        }
+    }
+}
+
+/// A [`GraphError`] as a [`TrainError`] (files and lines kept in the message).
+pub fn graph_error(error: GraphError) -> TrainError {
+    match error {
+        GraphError::Io(error) => TrainError::Io(error),
+        GraphError::Config { field, message } => {
+            TrainError::Run { path: PathBuf::from("[graph]"), message: format!("{field}: {message}") }
+        }
+        other => {
+            let path = other.path().map_or_else(|| PathBuf::from("[graph]"), Path::to_path_buf);
+            let text = other.to_string();
+            // The message already starts with the path; keep the rest (`line: what`).
+            let prefix = format!("{}:", path.display());
+            let message = text.strip_prefix(&prefix).map_or(text.clone(), |rest| format!("line {}", rest.trim_start()));
+            TrainError::Run { path, message }
+        }
+    }
+}
+
+/// One line of the graph training log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphEpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Loss on the training nodes (with dropout).
+    pub train_loss: f64,
+    /// Loss on the validation nodes (no dropout).
+    pub validation_loss: f64,
+    /// Validation macro-F1 under the reported decision rule.
+    pub validation_macro_f1: f64,
+    /// Validation micro-F1 under the reported decision rule.
+    pub validation_micro_f1: f64,
+    /// Validation macro-AUROC.
+    pub validation_auroc: Option<f64>,
+    /// The monitored value.
+    pub monitored: f64,
+    /// Whether this epoch is the best so far.
+    pub best: bool,
+    /// Wall time of the epoch in seconds.
+    pub seconds: f64,
+}
+
+/// Metrics of one split under the reported decision rule, and at the fixed threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeMetrics {
+    /// Top-k (multi-label) or argmax (multi-class) decisions; ranking metrics from the scores.
+    pub reported: Metrics,
+    /// Multi-label only: decisions `score >= threshold`.
+    pub threshold: Option<Metrics>,
+}
+
+/// For each row, mark its `k` highest scores, `k` being the number of true labels in the row
+/// (ties go to the lower class index).
+///
+/// `labels` and `scores` are row-major `[rows, classes]`.
+pub fn top_k_decisions(labels: &[bool], scores: &[f64], classes: usize) -> Vec<bool> {
+    let mut decisions = vec![false; labels.len()];
+    let mut order: Vec<usize> = Vec::with_capacity(classes);
+    for (row, (truth, score)) in labels.chunks(classes.max(1)).zip(scores.chunks(classes.max(1))).enumerate() {
+        let k = truth.iter().filter(|&&t| t).count();
+        order.clear();
+        order.extend(0..score.len());
+        order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
+        for &class in order.iter().take(k) {
+            decisions[row * classes + class] = true;
+        }
+    }
+    decisions
+}
+
+/// Metrics of the given nodes; `labels` and `scores` are `[all nodes, classes]`.
+pub fn node_metrics(
+    task: Task,
+    labels: &[f32],
+    scores: &[f64],
+    nodes: &[usize],
+    class_names: &[String],
+    threshold: f64,
+) -> Result<NodeMetrics, TrainError> {
+    let classes = class_names.len();
+    let rows = |values: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        nodes.iter().flat_map(|&n| (0..classes).map(move |c| n * classes + c)).map(values).collect()
+    };
+    let truth: Vec<bool> = rows(&|i| f64::from(labels[i])).iter().map(|&v| v > 0.5).collect();
+    let probabilities = rows(&|i| scores[i]);
+    if task == Task::Multilabel {
+        let at_threshold = multilabel_metrics(&truth, &probabilities, class_names, threshold)?;
+        let decisions: Vec<f64> =
+            top_k_decisions(&truth, &probabilities, classes).iter().map(|&d| f64::from(u8::from(d))).collect();
+        let mut reported = multilabel_metrics(&truth, &decisions, class_names, 0.5)?;
+        // Ranking metrics come from the scores, not from the 0/1 decisions.
+        reported.macro_auroc = at_threshold.macro_auroc;
+        reported.median_auroc = at_threshold.median_auroc;
+        reported.macro_auprc = at_threshold.macro_auprc;
+        reported.median_auprc = at_threshold.median_auprc;
+        for ((_, ours), (_, theirs)) in reported.per_task.iter_mut().zip(&at_threshold.per_task) {
+            ours.auroc = theirs.auroc;
+            ours.auprc = theirs.auprc;
+        }
+        return Ok(NodeMetrics {
+            reported: Metrics::Multilabel(reported),
+            threshold: Some(Metrics::Multilabel(at_threshold)),
+        });
+    }
+    let classes_of: Vec<usize> = truth.chunks(classes).map(|row| row.iter().position(|&t| t).unwrap_or(0)).collect();
+    Ok(NodeMetrics {
+        reported: Metrics::Multiclass(multiclass_metrics(&classes_of, &probabilities, class_names)?),
+        threshold: None,
+    })
+}
+
+/// The optimiser of `[train]` (the same settings as sequence training).
+fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
+    let clip = config
+        .clip_grad_norm
+        .map(GradientClippingConfig::Norm)
+        .or(config.clip_grad_value.map(GradientClippingConfig::Value));
+    let decay = (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
+    match config.optimizer {
+        OptimizerKind::Adam => {
+            AdamConfig::new().with_epsilon(1e-8).with_weight_decay(decay).with_grad_clipping(clip).init()
+        }
+        OptimizerKind::Adamw => AdamWConfig::new()
+            .with_epsilon(1e-8)
+            .with_weight_decay(config.weight_decay as f32)
+            .with_grad_clipping(clip)
+            .init(),
+        OptimizerKind::Sgd => SgdConfig::new()
+            .with_momentum(
+                (config.momentum > 0.0)
+                    .then(|| MomentumConfig::new().with_momentum(config.momentum).with_dampening(0.0)),
+            )
+            .with_weight_decay(decay)
+            .with_gradient_clipping(clip)
+            .init(),
+    }
+}
+
+fn improved(monitor: Monitor, value: f64, best: Option<f64>, min_delta: f64) -> bool {
+    match best {
+        None => value.is_finite(),
+        Some(best) if monitor.maximise() => value > best + min_delta,
+        Some(best) => value < best - min_delta,
+    }
+}
+
+/// Serialise GCN weights (burnpack, as `model.bpk` of sequence models).
+pub fn gcn_to_bytes(model: &Gcn) -> Result<Vec<u8>, TrainError> {
+    let bytes = model
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| TrainError::Run { path: PathBuf::from("<weights>"), message: e.to_string() })?;
+    Ok(bytes.to_vec())
+}
+
+/// Load GCN weights written by [`gcn_to_bytes`] into a model of the same shape.
+pub fn gcn_from_bytes(model: Gcn, bytes: Vec<u8>, origin: &Path) -> Result<Gcn, TrainError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Run {
+        path: origin.to_path_buf(),
+        message: format!("not a valid weights file: {e}"),
+    })?;
+    model.try_load_record(record).map_err(|e| TrainError::Run {
+        path: origin.to_path_buf(),
+        message: format!("weights do not fit the model in config.toml: {e}"),
+    })
+}
+
+/// The graph's tensors on one device.
+struct GraphTensors {
+    adjacency: SparseMatrix,
+    features: Option<Tensor<2>>,
+}
+
+impl GraphTensors {
+    fn new(graph: &Graph, device: &Device) -> Result<Self, TrainError> {
+        let n = graph.nodes.len();
+        let a = &graph.adjacency;
+        let adjacency = SparseMatrix::from_coo(&a.rows, &a.cols, &a.values, [n, n], device)?;
+        let width = graph.features.columns.len();
+        let features = (width > 0)
+            .then(|| Tensor::<2>::from_data(TensorData::new(graph.features.values.clone(), [n, width]), device));
+        Ok(Self { adjacency, features })
+    }
+}
+
+/// Mean loss over nodes: binary cross-entropy on logits averaged over labels (multi-label) or
+/// softmax cross-entropy (multi-class), as sequence training computes it.
+///
+/// # Shapes
+/// - logits, targets: `[nodes, classes]`
+/// - output: `[1]`
+pub fn node_loss(logits: Tensor<2>, targets: Tensor<2>, task: Task) -> Tensor<1> {
+    let per_node: Tensor<2> = match task {
+        Task::Multiclass => (log_softmax(logits, 1) * targets).sum_dim(1).neg(), // [B, 1]
+        _ => {
+            // max(z, 0) - z*y + log(1 + exp(-|z|)): stable BCE with logits.
+            let stable = softplus(logits.clone().abs().neg(), 1.0);
+            (relu(logits.clone()) - logits * targets + stable).mean_dim(1) // [B, 1]
+        }
+    };
+    per_node.mean()
+}
+
+/// Probabilities `[nodes, classes]` of every node (sigmoid or softmax), row-major.
+fn predict(model: &Gcn, tensors: &GraphTensors, task: Task) -> Vec<f64> {
+    let logits = model.forward(tensors.features.clone(), &tensors.adjacency);
+    let probabilities = match task {
+        Task::Multiclass => softmax(logits, 1),
+        _ => sigmoid(logits),
+    };
+    let values: Vec<f32> = probabilities.into_data().try_into_vec().unwrap_or_default();
+    values.into_iter().map(f64::from).collect()
+}
+
+/// Mean loss of probabilities on some nodes (the training loss, without dropout).
+fn mean_loss(task: Task, labels: &[f32], scores: &[f64], nodes: &[usize], classes: usize) -> f64 {
+    let eps = 1e-7;
+    let mut total = 0.0;
+    for &node in nodes {
+        let row = &scores[node * classes..(node + 1) * classes];
+        let target = &labels[node * classes..(node + 1) * classes];
+        match task {
+            Task::Multiclass => {
+                for (&p, &t) in row.iter().zip(target) {
+                    if t > 0.5 {
+                        total -= p.clamp(eps, 1.0).ln();
+                    }
+                }
+            }
+            _ => {
+                let mut sum = 0.0;
+                for (&p, &t) in row.iter().zip(target) {
+                    let p = p.clamp(eps, 1.0 - eps);
+                    sum -= f64::from(t) * p.ln() + (1.0 - f64::from(t)) * (1.0 - p).ln();
+                }
+                total += sum / classes as f64;
+            }
+        }
+    }
+    total / nodes.len().max(1) as f64
+}
+
+fn write_log(run: &RunDir, history: &[GraphEpochRecord]) -> Result<(), TrainError> {
+    let show = |v: Option<f64>| v.map_or_else(|| "NA".to_string(), |v| format!("{v:.6}"));
+    let mut text = String::from(
+        "epoch\tlearning_rate\ttrain_loss\tvalidation_loss\tvalidation_macro_f1\tvalidation_micro_f1\tvalidation_auroc\tmonitored\tbest\tseconds\n",
+    );
+    for r in history {
+        text.push_str(&format!(
+            "{}\t{:e}\t{:.6}\t{:.6}\t{:.6}\t{:.6}\t{}\t{:.6}\t{}\t{:.3}\n",
+            r.epoch,
+            r.learning_rate,
+            r.train_loss,
+            r.validation_loss,
+            r.validation_macro_f1,
+            r.validation_micro_f1,
+            show(r.validation_auroc),
+            r.monitored,
+            u8::from(r.best),
+            r.seconds
+        ));
+    }
+    run.write_text(files::LOG, &text)
+}
+
+fn write_manifest(run: &RunDir, graph: &Graph) -> Result<(), TrainError> {
+    write_atomically(&run.path(files::MANIFEST), |out| {
+        writeln!(out, "node\tsplit\tlabels")?;
+        for (node, name) in graph.nodes.iter().enumerate() {
+            let split = graph.splits[node].map_or("unlabelled", Split::name);
+            writeln!(out, "{name}\t{split}\t{}", graph.label_text(node))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn write_predictions(path: &Path, graph: &Graph, nodes: &[usize], scores: &[f64]) -> Result<(), IoError> {
+    let classes = graph.class_count();
+    write_atomically(path, |out| {
+        write!(out, "node\tlabels")?;
+        for name in &graph.class_names {
+            write!(out, "\tprobability_{name}")?;
+        }
+        writeln!(out, "\tpredicted")?;
+        for &node in nodes {
+            let row = &scores[node * classes..(node + 1) * classes];
+            write!(out, "{}\t{}", graph.nodes[node], graph.label_text(node))?;
+            for value in row {
+                write!(out, "\t{value:.6}")?;
+            }
+            let truth: Vec<bool> = graph.label_row(node).iter().map(|&v| v > 0.5).collect();
+            let predicted: Vec<&str> = match graph.task {
+                Task::Multilabel => top_k_decisions(&truth, row, classes)
+                    .iter()
+                    .zip(&graph.class_names)
+                    .filter(|(d, _)| **d)
+                    .map(|(_, n)| n.as_str())
+                    .collect(),
+                _ => {
+                    let best = (0..classes).fold(0, |best, c| if row[c] > row[best] { c } else { best });
+                    vec![graph.class_names[best].as_str()]
+                }
+            };
+            writeln!(out, "\t{}", predicted.join(","))?;
+        }
+        Ok(())
+    })
+}
+
+#[derive(Serialize)]
+struct MetricsFile<'a> {
+    #[serde(flatten)]
+    splits: &'a BTreeMap<String, Metrics>,
+    decision_rule: &'static str,
+    best_epoch: usize,
+    epochs_run: usize,
+    task: Task,
+    class_names: &'a [String],
+}
+
+/// What a graph experiment produced besides the summary: the trained model and the log.
+#[derive(Debug)]
+pub struct GraphRun {
+    /// Metrics, best epoch, timing.
+    pub summary: ExperimentSummary,
+    /// The trained model (validation mode).
+    pub model: Option<Gcn>,
+    /// One record per epoch.
+    pub history: Vec<GraphEpochRecord>,
+    /// Training accuracy (multi-class) or top-k micro-F1 (multi-label) of the final model.
+    pub train_score: f64,
+}
+
+/// Run a node-classification experiment into a run folder (created if needed).
+///
+/// `summary.metrics` holds `validation` and `test` under the reported decision rule (see the
+/// module docs), and for multi-label graphs also `validation_threshold` and `test_threshold`.
+pub fn run_graph_experiment(
+    config: &GraphExperimentConfig,
+    run: &RunDir,
+    options: TrainOptions,
+    log: &mut dyn FnMut(&str),
+) -> Result<ExperimentSummary, TrainError> {
+    Ok(train_graph(config, run, options, log)?.summary)
+}
+
+/// [`run_graph_experiment`], also returning the model and the per-epoch log.
+pub fn train_graph(
+    config: &GraphExperimentConfig,
+    run: &RunDir,
+    options: TrainOptions,
+    log: &mut dyn FnMut(&str),
+) -> Result<GraphRun, TrainError> {
+    config.check()?;
+    let train_config = &config.train;
+    let graph = Graph::load(&config.graph, config.seed).map_err(graph_error)?;
+    let classes = graph.class_count();
+    if graph.task == Task::Multilabel
+        && matches!(train_config.monitor, Monitor::Accuracy | Monitor::BalancedAccuracy | Monitor::Mcc)
+    {
+        return Err(TrainError::Config {
+            field: "monitor",
+            message: format!(
+                "{} is not defined for multi-label graphs; use loss, f1, auroc or auprc",
+                train_config.monitor.name()
+            ),
+        });
+    }
+    let shape = GraphShape {
+        nodes: graph.nodes.len(),
+        identity: graph.features.identity,
+        features: graph.features.columns.len(),
+        outputs: classes,
+    };
+    let gcn = config.gcn();
+    gcn.check(shape)?;
+
+    run.create()?;
+    let config_text = toml::to_string_pretty(config)
+        .map_err(|e| TrainError::Run { path: run.path(files::CONFIG), message: e.to_string() })?;
+    run.write_text(files::CONFIG, &config_text)?;
+    run.write_json(files::DATA_REPORT, &graph.report)?;
+    write_manifest(run, &graph)?;
+
+    let report = &graph.report;
+    log(&format!(
+        "graph: {} nodes, {} edges ({} edge lines, {} merged, {} self-loops ignored), {} isolated; {} labelled ({} with several labels), task {:?}, {} classes",
+        report.nodes,
+        report.edges,
+        report.edge_lines,
+        report.merged_edge_lines,
+        report.self_loops_ignored,
+        report.isolated_nodes,
+        report.labelled_nodes,
+        report.multi_label_nodes,
+        graph.task,
+        classes
+    ));
+    for split in &report.splits {
+        log(&format!("  {:<10} {:>6} nodes", split.split.name(), split.nodes));
+    }
+    log(&format!(
+        "features: {}{} dense columns",
+        if graph.features.identity { "identity (implicit one-hot node ids) + " } else { "" },
+        graph.features.columns.len()
+    ));
+    let parameters = gcn.parameter_count(shape);
+    log(&format!(
+        "model: gcn, {} graph convolutions, hidden {:?} ({parameters} trainable parameters)",
+        gcn.depth(),
+        gcn.hidden
+    ));
+    let train_nodes = graph.indices(Split::Train);
+    let validation_nodes = graph.indices(Split::Validation);
+    let test_nodes = graph.indices(Split::Test);
+    let mut checks = Vec::new();
+    if parameters > 100 * train_nodes.len() {
+        checks.push(Check {
+            id: "many_parameters".into(),
+            severity: "info".into(),
+            message: format!("{parameters} parameters for {} training nodes", train_nodes.len()),
+            reason: "a model far larger than its training set needs dropout, weight decay and early stopping on the validation nodes".into(),
+        });
+    }
+    for check in &checks {
+        log(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
+    }
+    run.write_json(files::CHECKS, &checks)?;
+    if options.resume {
+        log("graph training is full-batch and quick: --resume starts again from the first epoch");
+    }
+
+    let device = Device::flex();
+    let train_device = device.clone().autodiff();
+    train_device.seed(config.seed);
+    let mut model = gcn.init(shape, &train_device)?;
+    let mut optim = optimizer(train_config);
+    let on_train = GraphTensors::new(&graph, &train_device)?;
+    let on_eval = GraphTensors::new(&graph, &device)?;
+    let index = Tensor::<1, Int>::from_data(
+        TensorData::new(train_nodes.iter().map(|&i| i as i64).collect::<Vec<_>>(), [train_nodes.len()]),
+        &train_device,
+    );
+    let target_values: Vec<f32> = train_nodes.iter().flat_map(|&n| graph.label_row(n).iter().copied()).collect();
+    let targets = Tensor::<2>::from_data(TensorData::new(target_values, [train_nodes.len(), classes]), &train_device);
+
+    let started = Instant::now();
+    let mut learning_rate = train_config.learning_rate;
+    let mut best_value: Option<f64> = None;
+    let mut best_epoch = 0;
+    let mut best_model: Option<Gcn> = None;
+    let mut without_improvement = 0;
+    let mut plateau_best: Option<f64> = None;
+    let mut plateau_wait = 0;
+    let mut history = Vec::new();
+    let mut finished = true;
+    let mut epoch = 0;
+    while epoch < train_config.epochs {
+        if options.stop_after.is_some_and(|limit| epoch >= limit) {
+            finished = false;
+            break;
+        }
+        epoch += 1;
+        let epoch_started = Instant::now();
+        // Per-epoch seeds: dropout masks depend only on the seed and the epoch.
+        train_device.seed(config.seed.wrapping_add(1_000_003 * epoch as u64));
+        let logits = model.forward(on_train.features.clone(), &on_train.adjacency); // [N, C]
+        let loss = node_loss(logits.select(0, index.clone()), targets.clone(), graph.task);
+        let train_loss = f64::from(loss.clone().into_scalar::<f32>());
+        if !train_loss.is_finite() {
+            return Err(TrainError::Diverged { epoch, batch: 1, loss: train_loss });
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(learning_rate, model, grads);
+
+        let valid_model = model.valid();
+        let scores = predict(&valid_model, &on_eval, graph.task);
+        let validation_loss = mean_loss(graph.task, &graph.labels, &scores, &validation_nodes, classes);
+        let metrics = node_metrics(
+            graph.task,
+            &graph.labels,
+            &scores,
+            &validation_nodes,
+            &graph.class_names,
+            train_config.threshold,
+        )?;
+        let value = match train_config.monitor {
+            Monitor::Loss => validation_loss,
+            other => metrics.reported.get(other.name()).unwrap_or(f64::NAN),
+        };
+        let is_best = improved(train_config.monitor, value, best_value, train_config.min_delta);
+        if is_best {
+            best_value = Some(value);
+            best_epoch = epoch;
+            without_improvement = 0;
+            best_model = Some(valid_model);
+        } else {
+            without_improvement += 1;
+        }
+        let (macro_f1, micro_f1) = f1_pair(&metrics.reported);
+        let record = GraphEpochRecord {
+            epoch,
+            learning_rate,
+            train_loss,
+            validation_loss,
+            validation_macro_f1: macro_f1,
+            validation_micro_f1: micro_f1,
+            validation_auroc: metrics.reported.get("auroc"),
+            monitored: value,
+            best: is_best,
+            seconds: epoch_started.elapsed().as_secs_f64(),
+        };
+        log(&format!(
+            "epoch {epoch:>4}/{}  train loss {train_loss:.4}  validation loss {validation_loss:.4}  macro-F1 {macro_f1:.4}  micro-F1 {micro_f1:.4}  {} {value:.4}{}  ({:.2}s)",
+            train_config.epochs,
+            train_config.monitor.name(),
+            if is_best { " *" } else { "" },
+            record.seconds
+        ));
+        history.push(record);
+        if let Some(plateau) = &train_config.reduce_on_plateau {
+            if improved(train_config.monitor, value, plateau_best, train_config.min_delta) {
+                plateau_best = Some(value);
+                plateau_wait = 0;
+            } else {
+                plateau_wait += 1;
+                if plateau_wait >= plateau.patience && learning_rate > plateau.min_learning_rate {
+                    learning_rate = (learning_rate * plateau.factor).max(plateau.min_learning_rate);
+                    plateau_wait = 0;
+                    log(&format!("  learning rate reduced to {learning_rate:e}"));
+                }
+            }
+        }
+        if train_config.patience > 0 && without_improvement >= train_config.patience {
+            log(&format!(
+                "  early stop: no improvement of validation {} for {} epochs (best: epoch {best_epoch})",
+                train_config.monitor.name(),
+                train_config.patience
+            ));
+            break;
+        }
+    }
+    write_log(run, &history)?;
+    let training_seconds = started.elapsed().as_secs_f64();
+    if !finished {
+        let summary = ExperimentSummary {
+            metrics: BTreeMap::new(),
+            checks,
+            best_epoch,
+            epochs: history.len(),
+            training_seconds,
+            finished: false,
+        };
+        return Ok(GraphRun { summary, model: None, history, train_score: f64::NAN });
+    }
+    let (model, kept_epoch) = match (train_config.restore_best, best_model) {
+        (true, Some(best)) => {
+            log(&format!(
+                "restoring the weights of epoch {best_epoch} (best validation {})",
+                train_config.monitor.name()
+            ));
+            (best, best_epoch)
+        }
+        _ => (model.valid(), epoch),
+    };
+    let bytes = gcn_to_bytes(&model)?;
+    write_atomically(&run.path(files::WEIGHTS), |out| out.write_all(&bytes))?;
+
+    let scores = predict(&model, &on_eval, graph.task);
+    let mut metrics = BTreeMap::new();
+    for (split, nodes) in [(Split::Validation, &validation_nodes), (Split::Test, &test_nodes)] {
+        let result =
+            node_metrics(graph.task, &graph.labels, &scores, nodes, &graph.class_names, train_config.threshold)?;
+        log(&format!("{} ({} nodes): {}", split.name(), nodes.len(), result.reported.summary()));
+        if let Some(threshold) = result.threshold {
+            log(&format!("  at threshold {}: {}", train_config.threshold, threshold.summary()));
+            metrics.insert(format!("{}_threshold", split.name()), threshold);
+        }
+        metrics.insert(split.name().to_string(), result.reported);
+    }
+    write_predictions(&run.path(files::TEST_PREDICTIONS), &graph, &test_nodes, &scores)?;
+    run.write_json(
+        files::METRICS,
+        &MetricsFile {
+            splits: &metrics,
+            decision_rule: if graph.task == Task::Multilabel { "top_k" } else { "argmax" },
+            best_epoch: kept_epoch,
+            epochs_run: history.len(),
+            task: graph.task,
+            class_names: &graph.class_names,
+        },
+    )?;
+    let train_metrics = node_metrics(graph.task, &graph.labels, &scores, &train_nodes, &graph.class_names, 0.5)?;
+    let train_score = match &train_metrics.reported {
+        Metrics::Multiclass(m) => m.accuracy,
+        other => f1_pair(other).1,
+    };
+    let summary = ExperimentSummary {
+        metrics,
+        checks,
+        best_epoch: kept_epoch,
+        epochs: history.len(),
+        training_seconds,
+        finished: true,
+    };
+    Ok(GraphRun { summary, model: Some(model), history, train_score })
+}
+
+/// (macro-F1, micro-F1) of multi-class or multi-label metrics.
+fn f1_pair(metrics: &Metrics) -> (f64, f64) {
+    match metrics {
+        Metrics::Multiclass(m) => (m.macro_f1, m.micro_f1),
+        Metrics::Multilabel(m) => (m.macro_f1, m.micro_f1),
+        _ => (f64::NAN, f64::NAN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_k_picks_as_many_labels_as_are_true() {
+        let labels = [true, false, true, false, /* row 2 */ false, false, false, true];
+        let scores = [0.9, 0.8, 0.1, 0.7, /* row 2 */ 0.2, 0.6, 0.6, 0.1];
+        let decisions = top_k_decisions(&labels, &scores, 4);
+        // Row 1: k = 2 → classes 0 and 1. Row 2: k = 1 → class 1 (tie with 2 goes to the lower index).
+        assert_eq!(decisions, [true, true, false, false, false, true, false, false]);
+    }
+
+    #[test]
+    fn top_k_f1_by_hand() -> Result<(), TrainError> {
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        // Node 0: {a, b}, node 1: {c}, node 2: {a}.
+        let labels = [1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0];
+        let scores = [0.9, 0.2, 0.8, 0.3, 0.1, 0.4, 0.45, 0.5, 0.05];
+        // Top-k: node 0 → {a, c}, node 1 → {c}, node 2 → {b}.
+        // a: tp 1, fn 1 → F1 2/3; b: tp 0, fp 1, fn 1 → 0; c: tp 1, fp 1 → 2/3.
+        // micro: tp 2, fp 2, fn 2 → 0.5.
+        let result = node_metrics(Task::Multilabel, &labels, &scores, &[0, 1, 2], &names, 0.5)?;
+        let Metrics::Multilabel(reported) = &result.reported else {
+            return Err(TrainError::Config { field: "test", message: "expected multi-label metrics".into() });
+        };
+        assert!((reported.macro_f1 - 4.0 / 9.0).abs() < 1e-12);
+        assert!((reported.micro_f1 - 0.5).abs() < 1e-12);
+        // At 0.5: node 0 → {a, c}, node 1 → {}, node 2 → {b}: a 2/3, b 0, c tp 0 fp 1 fn 1 → 0.
+        let Some(Metrics::Multilabel(fixed)) = &result.threshold else {
+            return Err(TrainError::Config { field: "test", message: "expected threshold metrics".into() });
+        };
+        assert!((fixed.macro_f1 - 2.0 / 9.0).abs() < 1e-12);
+        // Ranking metrics come from the probabilities in both.
+        assert_eq!(reported.macro_auroc, fixed.macro_auroc);
+        // Only the chosen nodes count.
+        let subset = node_metrics(Task::Multilabel, &labels, &scores, &[1], &names, 0.5)?;
+        assert_eq!(subset.reported.get("f1"), Some(1.0 / 3.0));
+        Ok(())
+    }
+
+    #[test]
+    fn gcn_model_table_parses() -> Result<(), toml::de::Error> {
+        let config = GraphExperimentConfig::from_toml(
+            "seed = 3\n[graph]\nedges = \"e.txt\"\nlabels = \"l.txt\"\nfeatures = [\"identity\", \"degree\"]\n[model]\nkind = \"gcn\"\nhidden = [32]\n[train]\nepochs = 5\n",
+        )?;
+        assert_eq!(config.gcn().hidden, [32]);
+        assert_eq!(config.graph.features.len(), 2);
+        let again = GraphExperimentConfig::from_toml(&toml::to_string_pretty(&config).unwrap_or_default())?;
+        assert_eq!(again, config);
+        assert!(
+            GraphExperimentConfig::from_toml(
+                "[graph]\nedges = \"e\"\nlabels = \"l\"\n[model]\nkind = \"gcn\"\nhiden = [3]"
+            )
+            .is_err()
+        );
+        assert!(
+            GraphExperimentConfig::from_toml("[graph]\nedges = \"e\"\nlabels = \"l\"\n[model]\nkind = \"cnn\"")
+                .is_err()
+        );
+        Ok(())
+    }
+}

@@ -28,13 +28,15 @@ mod error;
 mod evaluate;
 mod experiment;
 pub mod graph;
+pub mod inputs;
 pub mod run;
 mod trainer;
 
 pub use checks::{Check, biology_checks};
-pub use config::{Engine, ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, TrainConfig};
+pub use config::{Engine, ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, RegressionLoss, TrainConfig};
 pub use error::TrainError;
-pub use evaluate::{Metrics, compute_metrics, mean_loss, predict_scores};
+pub use evaluate::{Metrics, ReconstructionMetrics, compute_metrics, mean_loss, predict_scores};
 pub use experiment::{ExperimentSummary, run_experiment};
+pub use inputs::{BatchInput, FeatureConfig, InputPipeline};
 pub use run::RunDir;
-pub use trainer::{Batch, EpochRecord, TrainOptions, TrainResult, batch_loss, train, training_step};
+pub use trainer::{Batch, EpochRecord, Objective, TrainOptions, TrainResult, batch_loss, train, training_step};

@@ -10,6 +10,7 @@ use omix_io::{IoError, write_atomically};
 use omix_models::{InputShape, Model};
 use serde::Serialize;
 
+use crate::inputs::{InputPipeline, PipelineState};
 use crate::{ExperimentConfig, TrainError};
 
 /// File names inside a run folder.
@@ -34,6 +35,18 @@ pub mod files {
     pub const TEST_PREDICTIONS: &str = "test_predictions.tsv";
     /// Checkpoint folder.
     pub const CHECKPOINT: &str = "checkpoint";
+    /// The input pipeline (feature settings, standardisation statistics, model input shape).
+    pub const FEATURES: &str = "features.json";
+}
+
+/// What `features.json` holds: how inputs are made and the model's input shape.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StoredPipeline {
+    /// Feature settings and fitted statistics.
+    #[serde(flatten)]
+    pub state: PipelineState,
+    /// The model's input shape.
+    pub input_shape: InputShape,
 }
 
 /// A run folder on disk.
@@ -98,11 +111,43 @@ impl RunDir {
             .map_err(|e| TrainError::Run { path: self.path(files::SCHEMA), message: e.to_string() })
     }
 
+    /// The stored input pipeline; runs from before pipelines were stored read one-hot sequences.
+    pub fn pipeline(&self) -> Result<StoredPipeline, TrainError> {
+        let path = self.path(files::FEATURES);
+        if !path.exists() {
+            let schema = self.schema()?;
+            return Ok(StoredPipeline {
+                state: PipelineState { features: None, standardizer: None },
+                input_shape: InputShape {
+                    channels: schema.channels(),
+                    length: schema.length,
+                    outputs: schema.outputs(),
+                },
+            });
+        }
+        let text = self.read_text(files::FEATURES)?;
+        serde_json::from_str(&text)
+            .map_err(|e| TrainError::Run { path, message: format!("corrupt input pipeline description: {e}") })
+    }
+
+    /// The input pipeline rebuilt for new data with the stored settings and statistics.
+    pub fn input_pipeline(&self, dataset: &Dataset) -> Result<InputPipeline, TrainError> {
+        InputPipeline::restore(self.pipeline()?.state, dataset, self.root())
+    }
+
+    /// What the stored model's outputs mean (probabilities, values, reconstructions).
+    pub fn objective(&self) -> Result<crate::Objective, TrainError> {
+        let config = self.config()?;
+        let schema = self.schema()?;
+        let input = self.pipeline()?.input_shape;
+        Ok(crate::Objective::new(schema.task, &config.model, config.train.loss, input.channels))
+    }
+
     /// Load the trained model (validation mode) on a device.
     pub fn load_model(&self, device: &Device) -> Result<(Model, Schema), TrainError> {
         let config = self.config()?;
         let schema = self.schema()?;
-        let input = InputShape { channels: schema.channels(), length: schema.length, outputs: schema.outputs() };
+        let input = self.pipeline()?.input_shape;
         let model = config.model.init(input, device)?;
         let model = load_weights(model, &self.path(files::WEIGHTS))?;
         Ok((model.valid(), schema))
@@ -145,6 +190,7 @@ pub fn label_text(dataset: &Dataset, target: &Target) -> String {
             .map(|(n, _)| n.as_str())
             .collect::<Vec<_>>()
             .join(","),
+        Target::Values(values) => values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(","),
         Target::Unlabelled => String::new(),
     }
 }
@@ -184,7 +230,9 @@ pub fn load_weights(model: Model, path: &Path) -> Result<Model, TrainError> {
     weights_from_bytes(model, bytes, path)
 }
 
-/// Write predictions as TSV: id, label (if known), one probability column per output.
+/// Write predictions as TSV: id, label (if known), one probability (classification) or value
+/// (regression) column per output and the predicted label; for autoencoders
+/// (`reconstructs`), the reconstruction error of each example.
 pub fn write_predictions(
     out: &mut dyn std::io::Write,
     dataset: &Dataset,
@@ -192,24 +240,49 @@ pub fn write_predictions(
     scores: &[f64],
     threshold: f64,
     header: bool,
+    reconstructs: bool,
 ) -> std::io::Result<()> {
     let schema = &dataset.schema;
-    let outputs = schema.outputs();
     let labelled = indices.iter().any(|&i| dataset.examples[i].target != Target::Unlabelled);
+    if reconstructs {
+        if header {
+            writeln!(out, "id{}\treconstruction_error", if labelled { "\tlabel" } else { "" })?;
+        }
+        for (&index, score) in indices.iter().zip(scores) {
+            let example = &dataset.examples[index];
+            write!(out, "{}", example.id)?;
+            if labelled {
+                write!(out, "\t{}", label_text(dataset, &example.target))?;
+            }
+            writeln!(out, "\t{score:.6}")?;
+        }
+        return Ok(());
+    }
+    let outputs = schema.outputs().max(1);
+    let regression = schema.task == omix_data::Task::Regression;
     if header {
         write!(out, "id")?;
         if labelled {
-            write!(out, "\tlabel")?;
+            write!(out, "\t{}", if regression { "target" } else { "label" })?;
         }
         match schema.task {
             omix_data::Task::Binary => write!(out, "\tprobability_{}", schema.class_names[1])?,
+            omix_data::Task::Regression => {
+                for name in &schema.class_names {
+                    write!(out, "\tprediction_{name}")?;
+                }
+            }
             _ => {
                 for name in &schema.class_names {
                     write!(out, "\tprobability_{name}")?;
                 }
             }
         }
-        writeln!(out, "\tpredicted")?;
+        if regression {
+            writeln!(out)?;
+        } else {
+            writeln!(out, "\tpredicted")?;
+        }
     }
     for (&index, row) in indices.iter().zip(scores.chunks(outputs)) {
         let example = &dataset.examples[index];
@@ -219,6 +292,10 @@ pub fn write_predictions(
         }
         for value in row {
             write!(out, "\t{value:.6}")?;
+        }
+        if regression {
+            writeln!(out)?;
+            continue;
         }
         let predicted = match schema.task {
             omix_data::Task::Binary => schema.class_names[usize::from(row[0] >= threshold)].clone(),
@@ -231,6 +308,7 @@ pub fn write_predictions(
                 }
                 schema.class_names[best].clone()
             }
+            omix_data::Task::Regression | omix_data::Task::Unsupervised => String::new(),
             omix_data::Task::Multilabel => schema
                 .class_names
                 .iter()

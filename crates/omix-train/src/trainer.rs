@@ -12,15 +12,16 @@ use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, relu, softplus};
 use indicatif::{ProgressBar, ProgressStyle};
 use omix_data::{ClassWeight, Dataset, Split, Task};
-use omix_models::{FastLoss, FastPlan, InputShape, Model};
+use omix_models::{FastLoss, FastPlan, Model, ModelConfig};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
-use crate::config::{Engine, ExperimentConfig, Monitor, OptimizerKind, TrainConfig};
+use crate::config::{Engine, ExperimentConfig, Monitor, OptimizerKind, RegressionLoss, TrainConfig};
 use crate::evaluate::{compute_metrics, mean_loss, predict_scores};
+use crate::inputs::{BatchInput, InputPipeline};
 use crate::run::{RunDir, files, load_weights, save_weights, weights_from_bytes, weights_to_bytes};
 
 /// One line of the training log.
@@ -120,67 +121,119 @@ fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
     }
 }
 
-/// Weighted mean loss of a batch: binary cross-entropy on logits (binary, multi-label, averaged
-/// over outputs) or softmax cross-entropy (multi-class), each example scaled by its weight.
+/// What a model is trained to minimise, from the task and the model family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    /// Binary cross-entropy on logits, averaged over outputs (binary and multi-label tasks).
+    SigmoidCrossEntropy,
+    /// Softmax cross-entropy (multi-class).
+    SoftmaxCrossEntropy,
+    /// Mean squared error over outputs (regression).
+    SquaredError,
+    /// Mean squared error between the reconstruction and the input (dense autoencoders).
+    ReconstructSquaredError,
+    /// Poisson negative log-likelihood `exp(z) − y·z` on log-rates (count regression).
+    Poisson,
+    /// Softmax cross-entropy over the channels of every position (convolutional autoencoders).
+    OneHotCrossEntropy {
+        /// One-hot channels.
+        channels: usize,
+    },
+}
+
+impl Objective {
+    /// The objective of a task and model family.
+    pub fn new(task: Task, model: &ModelConfig, loss: RegressionLoss, channels: usize) -> Self {
+        match (model, task) {
+            (ModelConfig::Autoencoder(_), _) => Objective::ReconstructSquaredError,
+            (ModelConfig::ConvAutoencoder(_), _) => Objective::OneHotCrossEntropy { channels },
+            (_, Task::Multiclass) => Objective::SoftmaxCrossEntropy,
+            (_, Task::Regression) if loss == RegressionLoss::Poisson => Objective::Poisson,
+            (_, Task::Regression | Task::Unsupervised) => Objective::SquaredError,
+            (_, Task::Binary | Task::Multilabel) => Objective::SigmoidCrossEntropy,
+        }
+    }
+
+    /// Whether the targets are the input itself (autoencoders).
+    pub fn reconstructs(self) -> bool {
+        matches!(self, Objective::ReconstructSquaredError | Objective::OneHotCrossEntropy { .. })
+    }
+}
+
+/// Weighted mean loss of a batch (see [`Objective`]), each example scaled by its weight.
 ///
 /// # Shapes
-/// - logits, targets: `[batch, outputs]`; weights: `[batch]`
-pub fn batch_loss(logits: Tensor<2>, targets: Tensor<2>, weights: Tensor<1>, task: Task) -> Tensor<1> {
-    let per_example: Tensor<1> = match task {
-        Task::Multiclass => (log_softmax(logits, 1) * targets).sum_dim(1).squeeze_dim(1).neg(), // [B]
-        Task::Binary | Task::Multilabel => {
+/// - outputs, targets: `[batch, outputs]`; weights: `[batch]`
+pub fn batch_loss(outputs: Tensor<2>, targets: Tensor<2>, weights: Tensor<1>, objective: Objective) -> Tensor<1> {
+    let per_example: Tensor<1> = match objective {
+        Objective::SoftmaxCrossEntropy => (log_softmax(outputs, 1) * targets).sum_dim(1).squeeze_dim(1).neg(), // [B]
+        Objective::SigmoidCrossEntropy => {
             // max(z, 0) - z*y + log(1 + exp(-|z|)): stable BCE with logits.
-            let stable = softplus(logits.clone().abs().neg(), 1.0);
-            let loss = relu(logits.clone()) - logits * targets + stable; // [B, O]
+            let stable = softplus(outputs.clone().abs().neg(), 1.0);
+            let loss = relu(outputs.clone()) - outputs * targets + stable; // [B, O]
             loss.mean_dim(1).squeeze_dim(1) // [B]
+        }
+        Objective::SquaredError | Objective::ReconstructSquaredError => {
+            (outputs - targets).powi_scalar(2).mean_dim(1).squeeze_dim(1)
+        } // [B]
+        Objective::Poisson => (outputs.clone().exp() - targets * outputs).mean_dim(1).squeeze_dim(1), // [B]
+        Objective::OneHotCrossEntropy { channels } => {
+            let [batch, flat] = outputs.dims();
+            let length = flat / channels.max(1);
+            let logits = outputs.reshape([batch, channels, length]); // [B, C, L]
+            let targets = targets.reshape([batch, channels, length]); // [B, C, L]
+            let per_position = (log_softmax(logits, 1) * targets).sum_dim(1).neg(); // [B, 1, L]
+            per_position.mean_dim(2).reshape([batch]) // [B]
         }
     };
     (per_example * weights).mean()
 }
 
-/// One batch of encoded examples, row-major.
+/// One batch of examples.
 #[derive(Debug, Clone)]
 pub struct Batch {
-    /// One-hot inputs `[batch, channels, length]`.
-    pub inputs: Vec<f32>,
-    /// Targets `[batch, outputs]`.
+    /// Model inputs.
+    pub input: BatchInput,
+    /// Targets `[batch, outputs]` (autoencoders: the input, flattened).
     pub targets: Vec<f32>,
     /// Per-example loss weights `[batch]`.
     pub weights: Vec<f32>,
-    /// `[batch, channels, length]`.
-    pub shape: [usize; 3],
     /// Number of outputs.
     pub outputs: usize,
 }
 
 /// One optimiser step on a batch; returns the updated model and the batch loss.
 ///
-/// Uses the hand-written fast path ([`FastPlan`]) when one is given, else burn's autodiff
-/// (`device` must then be an autodiff device). Both compute [`batch_loss`] and its gradients.
+/// Uses the hand-written fast path ([`FastPlan`]) when one is given and the batch is one-hot
+/// with a classification objective, else burn's autodiff (`device` must then be an autodiff
+/// device). Both compute [`batch_loss`] and its gradients.
 pub fn training_step(
     model: Model,
     optim: &mut ModuleOptimizer,
     fast: Option<&FastPlan>,
     batch: Batch,
-    task: Task,
+    objective: Objective,
     learning_rate: f64,
     device: &Device,
 ) -> (Model, f64) {
-    if let Some(plan) = fast {
-        let loss = match task {
-            Task::Multiclass => FastLoss::SoftmaxCrossEntropy,
-            Task::Binary | Task::Multilabel => FastLoss::SigmoidCrossEntropy,
-        };
+    let fast_loss = match objective {
+        Objective::SoftmaxCrossEntropy => Some(FastLoss::SoftmaxCrossEntropy),
+        Objective::SigmoidCrossEntropy => Some(FastLoss::SigmoidCrossEntropy),
+        _ => None,
+    };
+    if let (Some(plan), Some(loss), BatchInput::Dense { values, .. }) = (fast, fast_loss, &batch.input) {
         let plain = device.clone().without_autodiff();
-        let (value, grads) =
-            plan.loss_and_gradients(&model, &batch.inputs, &batch.targets, &batch.weights, loss, &plain);
-        return (optim.step(learning_rate, model, grads), value);
+        if let Some((value, grads)) =
+            plan.loss_and_gradients(&model, values, &batch.targets, &batch.weights, loss, &plain)
+        {
+            return (optim.step(learning_rate, model, grads), value);
+        }
     }
-    let [size, channels, length] = batch.shape;
-    let x = Tensor::<3>::from_data(TensorData::new(batch.inputs, [size, channels, length]), device);
+    let size = batch.input.len();
+    let x = batch.input.to_model_input(device);
     let y = Tensor::<2>::from_data(TensorData::new(batch.targets, [size, batch.outputs]), device);
     let w = Tensor::<1>::from_data(TensorData::new(batch.weights, [size]), device);
-    let loss = batch_loss(model.forward(x), y, w, task);
+    let loss = batch_loss(model.forward_input(x), y, w, objective);
     let value = f64::from(loss.clone().into_scalar::<f32>());
     if !value.is_finite() {
         return (model, value);
@@ -233,13 +286,16 @@ fn write_log(run: &RunDir, history: &[EpochRecord]) -> Result<(), TrainError> {
 pub fn train(
     config: &ExperimentConfig,
     dataset: &Dataset,
+    pipeline: &InputPipeline,
     run: &RunDir,
     options: TrainOptions,
     log: &mut dyn FnMut(&str),
 ) -> Result<TrainResult, TrainError> {
     let train_config = &config.train;
     let schema = &dataset.schema;
-    let input = InputShape { channels: schema.channels(), length: schema.length, outputs: schema.outputs() };
+    let input = pipeline.input_shape(schema, &config.model);
+    let objective = Objective::new(schema.task, &config.model, train_config.loss, input.channels);
+    let reconstructs = objective.reconstructs();
     let device = Device::flex();
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
@@ -291,16 +347,14 @@ pub fn train(
     }
 
     let fast = match train_config.engine {
-        Engine::Auto => FastPlan::new(&model, schema.channels(), schema.length),
-        Engine::Burn => None,
+        Engine::Auto if pipeline.is_one_hot() && !reconstructs => FastPlan::new(&model, input.channels, input.length),
+        _ => None,
     };
     log(&format!(
         "training engine: {}",
         if fast.is_some() { "omix fast path (hand-written CNN forward/backward)" } else { "burn autodiff" }
     ));
     let batches_per_epoch = base_indices.len().div_ceil(train_config.batch_size);
-    let encoder = schema.encoder();
-    let mut buffer = Vec::new();
     let mut epochs_this_call = 0;
     let stopped_before = state.stopped_early;
     let mut epoch = state.epoch;
@@ -341,21 +395,18 @@ pub fn train(
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
         for (batch_index, chunk) in indices.chunks(train_config.batch_size).enumerate() {
-            if train_config.reverse_complement_augment {
-                let strands: Vec<bool> = chunk.iter().map(|_| rng.random_bool(0.5)).collect();
-                dataset.encode_batch_stranded(chunk, &strands, &encoder, &mut buffer);
-            } else {
-                dataset.encode_batch(chunk, &encoder, &mut buffer);
-            }
+            let strands: Option<Vec<bool>> =
+                train_config.reverse_complement_augment.then(|| chunk.iter().map(|_| rng.random_bool(0.5)).collect());
+            let batch_input = pipeline.batch(dataset, chunk, strands.as_deref());
+            let targets = if reconstructs { batch_input.to_dense_rows().0 } else { dataset.target_matrix(chunk) };
             let batch = Batch {
-                inputs: std::mem::take(&mut buffer),
-                targets: dataset.target_matrix(chunk),
+                input: batch_input,
+                targets,
                 weights: dataset.sample_weights(chunk, &class_weights),
-                shape: [chunk.len(), schema.channels(), schema.length],
-                outputs: schema.outputs(),
+                outputs: input.outputs,
             };
             let (next, loss_value) =
-                training_step(model, &mut optim, fast.as_ref(), batch, schema.task, state.learning_rate, &train_device);
+                training_step(model, &mut optim, fast.as_ref(), batch, objective, state.learning_rate, &train_device);
             model = next;
             if !loss_value.is_finite() {
                 bar.finish_and_clear();
@@ -370,10 +421,18 @@ pub fn train(
         let train_loss = loss_sum / seen.max(1) as f64;
 
         let valid_model = model.valid();
-        let scores =
-            predict_scores(&valid_model, dataset, &validation, 256, &device, train_config.reverse_complement_average);
-        let validation_loss = mean_loss(dataset, &validation, &scores);
-        let metrics = compute_metrics(dataset, &validation, &scores, train_config.threshold)?;
+        let scores = predict_scores(
+            &valid_model,
+            pipeline,
+            dataset,
+            &validation,
+            256,
+            &device,
+            train_config.reverse_complement_average,
+            objective,
+        );
+        let validation_loss = mean_loss(dataset, &validation, &scores, objective);
+        let metrics = compute_metrics(dataset, &validation, &scores, train_config.threshold, objective)?;
         let value = monitored_value(train_config.monitor, validation_loss, &metrics);
         let is_best = improved(train_config.monitor, value, state.best_value, train_config.min_delta);
         if is_best {

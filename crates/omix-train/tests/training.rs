@@ -2,9 +2,11 @@
 
 use burn::prelude::*;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
-use omix_data::{DataConfig, Dataset, Split, Task};
+use omix_data::{DataConfig, Dataset, Split};
 use omix_models::{InputShape, ModelConfig};
-use omix_train::{ExperimentConfig, RunDir, TrainConfig, TrainOptions, batch_loss, predict_scores, train};
+use omix_train::{
+    ExperimentConfig, InputPipeline, Objective, RunDir, TrainConfig, TrainOptions, batch_loss, predict_scores, train,
+};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -23,7 +25,7 @@ fn binary_loss_matches_the_closed_form() {
     let logits = Tensor::<2>::from_data(TensorData::new(vec![2.0f32, -1.0, 0.0], [3, 1]), &device);
     let targets = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 1.0, 0.0], [3, 1]), &device);
     let weights = Tensor::<1>::from_data(TensorData::new(vec![1.0f32, 2.0, 1.0], [3]), &device);
-    let loss: f32 = batch_loss(logits, targets, weights, Task::Binary).into_scalar();
+    let loss: f32 = batch_loss(logits, targets, weights, Objective::SigmoidCrossEntropy).into_scalar();
     // -log σ(2), -log σ(-1) (weight 2), -log(1 - σ(0)); weighted sum over the batch size.
     let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
     let expected = (-(sigmoid(2.0).ln()) - 2.0 * sigmoid(-1.0).ln() - (1.0 - sigmoid(0.0)).ln()) / 3.0;
@@ -36,7 +38,7 @@ fn multiclass_loss_matches_the_closed_form() {
     let logits = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 2.0, 3.0], [1, 3]), &device);
     let targets = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 0.0, 1.0], [1, 3]), &device);
     let weights = Tensor::<1>::from_data(TensorData::new(vec![1.0f32], [1]), &device);
-    let loss: f32 = batch_loss(logits, targets, weights, Task::Multiclass).into_scalar();
+    let loss: f32 = batch_loss(logits, targets, weights, Objective::SoftmaxCrossEntropy).into_scalar();
     let expected = -(3.0f64.exp() / (1.0f64.exp() + 2.0f64.exp() + 3.0f64.exp())).ln();
     assert!((f64::from(loss) - expected).abs() < 1e-6);
 }
@@ -50,6 +52,7 @@ fn primer_cnn_overfits_32_examples() -> TestResult {
     let config = ExperimentConfig {
         seed: 1,
         data,
+        features: None,
         model: ModelConfig::Primer,
         train: TrainConfig { epochs: 150, patience: 0, batch_size: 8, learning_rate: 0.01, ..TrainConfig::default() },
     };
@@ -57,7 +60,8 @@ fn primer_cnn_overfits_32_examples() -> TestResult {
     assert_eq!(dataset.summary(Split::Train).examples, 32);
     let run = RunDir::new(dir.path().join("run"));
     run.create()?;
-    let result = train(&config, &dataset, &run, TrainOptions::default(), &mut |_| {})?;
+    let pipeline = InputPipeline::fit(None, &dataset)?;
+    let result = train(&config, &dataset, &pipeline, &run, TrainOptions::default(), &mut |_| {})?;
     let last = result.history.last().ok_or("no epochs")?;
     assert!(last.train_loss < 0.05, "training loss {} after {} epochs", last.train_loss, result.history.len());
     Ok(())
@@ -78,12 +82,14 @@ fn strand_averaged_predictions_are_strand_symmetric() -> TestResult {
         example.sequence = omix_encode::reverse_complement(&example.sequence, omix_encode::Alphabet::Dna);
     }
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
-    let forward = predict_scores(&model, &dataset, &indices, 7, &device, true);
-    let backward = predict_scores(&model, &reversed, &indices, 7, &device, true);
+    let pipeline = InputPipeline::fit(None, &dataset)?;
+    let sigmoid = Objective::SigmoidCrossEntropy;
+    let forward = predict_scores(&model, &pipeline, &dataset, &indices, 7, &device, true, sigmoid);
+    let backward = predict_scores(&model, &pipeline, &reversed, &indices, 7, &device, true, sigmoid);
     for (f, b) in forward.iter().zip(&backward) {
         assert!((f - b).abs() < 1e-6, "{f} vs {b}");
     }
-    let single = predict_scores(&model, &dataset, &indices, 7, &device, false);
+    let single = predict_scores(&model, &pipeline, &dataset, &indices, 7, &device, false, sigmoid);
     assert!(forward.iter().zip(&single).any(|(a, b)| (a - b).abs() > 1e-6), "averaging changes something");
     Ok(())
 }
