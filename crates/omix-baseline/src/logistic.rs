@@ -281,8 +281,9 @@ pub fn balanced_weights(targets: &Targets) -> Result<Vec<f64>, BaselineError> {
     Ok(labels.iter().map(|&l| n / (present * counts[l] as f64)).collect())
 }
 
-/// Settings of a logistic regression fit.
+/// Settings of a logistic regression fit (missing fields take their defaults when read).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticConfig {
     /// Inverse regularisation strength (scikit-learn's `C`): larger fits the data more closely.
     pub c: f64,
@@ -538,17 +539,24 @@ fn log_sum_exp(z: &[f64]) -> f64 {
     max + z.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
 }
 
-/// A checked design prepared for repeated products: sparse designs also get a CSC copy.
+/// A checked design prepared for repeated products.
 struct Matrix<'a> {
     design: Design<'a>,
+    /// What `Xᵀ R` walks: the dense values, or a CSC copy of a sparse design.
+    transposed: Transposed<'a>,
+}
+
+enum Transposed<'a> {
+    /// Row-major dense values.
+    Dense { values: &'a [f32], width: usize },
     /// Column offsets, row numbers and values of the transposed sparse matrix.
-    columns: Option<(Vec<usize>, Vec<u32>, Vec<f32>)>,
+    Sparse { offsets: Vec<usize>, rows: Vec<u32>, values: Vec<f32> },
 }
 
 impl<'a> Matrix<'a> {
     fn new(design: Design<'a>) -> Self {
-        let columns = match design {
-            Design::Dense { .. } => None,
+        let transposed = match design {
+            Design::Dense { values, width } => Transposed::Dense { values, width },
             Design::Sparse { row_offsets, indices, values, width } => {
                 let mut offsets = vec![0usize; width + 1];
                 for &c in indices {
@@ -563,16 +571,16 @@ impl<'a> Matrix<'a> {
                 for (row, bounds) in row_offsets.windows(2).enumerate() {
                     for entry in bounds[0]..bounds[1] {
                         let slot = &mut next[indices[entry] as usize];
-                        // Checked by `Examples::check`: fewer than 2^32 rows.
+                        // Checked by `LogisticConfig::fit`: fewer than 2^32 rows.
                         rows[*slot] = row as u32;
                         column_values[*slot] = values[entry];
                         *slot += 1;
                     }
                 }
-                Some((offsets, rows, column_values))
+                Transposed::Sparse { offsets, rows, values: column_values }
             }
         };
-        Matrix { design, columns }
+        Matrix { design, transposed }
     }
 
     fn rows(&self) -> usize {
@@ -590,9 +598,8 @@ impl<'a> Matrix<'a> {
 
     /// `out = Xᵀ R` for row-major `residuals` (`rows x outputs`); `out` is `width x outputs`.
     fn transpose_times(&self, residuals: &[f64], outputs: usize, out: &mut [f64]) {
-        let width = self.width();
-        match (&self.design, &self.columns) {
-            (_, Some((offsets, rows, values))) => {
+        match &self.transposed {
+            Transposed::Sparse { offsets, rows, values } => {
                 out.par_chunks_mut(COLUMN_BLOCK * outputs).enumerate().for_each(|(block, chunk)| {
                     let first = block * COLUMN_BLOCK;
                     for (offset, g) in chunk.chunks_exact_mut(outputs).enumerate() {
@@ -606,7 +613,7 @@ impl<'a> Matrix<'a> {
                     }
                 });
             }
-            (Design::Dense { values, .. }, None) => {
+            &Transposed::Dense { values, width } => {
                 // Each task owns a block of columns and walks every row: no partial sums to merge.
                 out.par_chunks_mut(COLUMN_BLOCK * outputs).enumerate().for_each(|(block, chunk)| {
                     let first = block * COLUMN_BLOCK;
@@ -620,7 +627,6 @@ impl<'a> Matrix<'a> {
                     }
                 });
             }
-            (Design::Sparse { .. }, None) => unreachable!("sparse designs always get their CSC copy"),
         }
     }
 }
@@ -855,13 +861,35 @@ mod tests {
     }
 
     #[test]
-    fn fits_are_deterministic() -> TestResult {
-        let (values, labels) = dense_problem(2000, 2);
-        let design = Design::Dense { values: &values, width: 3 };
-        let examples = Examples::new(design, Targets::Binary(&labels));
+    fn fits_do_not_depend_on_the_number_of_threads() -> TestResult {
+        // Sparse, several row and column blocks, multinomial: every parallel path is used.
+        let (rows, width) = (1500, 700);
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let mut offsets = vec![0];
+        let (mut indices, mut values, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rows {
+            let mut row: Vec<u32> = (0..12).map(|_| rng.random_range(0..width as u32)).collect();
+            row.sort_unstable();
+            labels.push(row[0] as usize % 3);
+            for c in row {
+                indices.push(c);
+                values.push(rng.random_range(0.5..2.0f32));
+            }
+            offsets.push(indices.len());
+        }
+        let design = Design::Sparse { row_offsets: &offsets, indices: &indices, values: &values, width };
+        let examples = Examples::new(design, Targets::Multinomial { labels: &labels, classes: 3 });
         let a = LogisticConfig::default().fit(&examples)?;
-        let b = LogisticConfig::default().fit(&examples)?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map_err(|_| BaselineError::Empty { what: "thread pool" })?;
+        let b = pool.install(|| LogisticConfig::default().fit(&examples))?;
         assert_eq!(a, b);
+        // Dense as well.
+        let (dense_values, binary) = dense_problem(2000, 2);
+        let dense = Examples::new(Design::Dense { values: &dense_values, width: 3 }, Targets::Binary(&binary));
+        assert_eq!(LogisticConfig::default().fit(&dense)?, pool.install(|| LogisticConfig::default().fit(&dense))?);
         Ok(())
     }
 

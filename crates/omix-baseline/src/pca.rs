@@ -264,6 +264,23 @@ mod tests {
     }
 
     #[test]
+    fn results_do_not_depend_on_the_number_of_threads() -> Result<(), BaselineError> {
+        // Large enough for the parallel paths of both the Gram and the scatter route.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map_err(|_| BaselineError::Empty { what: "thread pool" })?;
+        for (n, width) in [(120, 200), (200, 120)] {
+            let values = random_matrix(n, width, 3);
+            let rows: Vec<usize> = (0..n).collect();
+            let a = Pca::fit(&values, width, &rows, 8)?;
+            let b = pool.install(|| Pca::fit(&values, width, &rows, 8))?;
+            assert_eq!(a, b);
+        }
+        Ok(())
+    }
+
+    #[test]
     fn invalid_inputs_are_reported() {
         let values = [1.0f32, 2.0, 3.0, 4.0];
         assert!(matches!(Pca::fit(&values, 3, &[0], 1), Err(BaselineError::RaggedMatrix { .. })));

@@ -1,8 +1,8 @@
 //! Compares the baselines with the scikit-learn values stored in `tests/fixtures/*.json`
 //! (written by `tests/fixtures/make_fixtures.py`).
 //!
-//! Tolerances: logistic regression coefficients, intercepts and probabilities 1e-4 (both
-//! solvers stop on a tolerance; scikit-learn's own answer moves by about that much);
+//! Tolerances: logistic regression coefficients, intercepts and probabilities 1e-5, relative
+//! above 1 (scikit-learn stops on its own criteria, so its answer is only good to about 1e-7);
 //! PCA explained variances 1e-6 relative, components 1e-5 up to sign; k-NN predictions exact.
 
 use std::error::Error;
@@ -115,7 +115,7 @@ fn logistic_regression_matches_sklearn() -> TestResult {
         ];
         eprintln!("{name}: {} iterations; max errors {errors:?}", model.solver[0].iterations);
         for (what, error) in errors {
-            assert!(error <= 1e-4, "{name}: {what} differ from sklearn by {error:e}");
+            assert!(error <= 1e-5, "{name}: {what} differ from sklearn by {error:e}");
         }
         kinds.insert((kind, train.csr.is_some()));
     }

@@ -29,6 +29,9 @@ pub enum Command {
     /// Predictions of a trained run, streamed as TSV.
     #[command(after_help = PREDICT_EXAMPLES)]
     Predict(PredictArgs),
+    /// Latent vectors of a trained autoencoder, optionally scored by k-NN label accuracy beside PCA.
+    #[command(after_help = EMBED_EXAMPLES)]
+    Embed(EmbedArgs),
     /// Simulate the primer's motif data set, train the primer CNN and report test metrics.
     #[command(after_help = "Example:\n  omix quickstart --out runs/quickstart")]
     Quickstart(QuickstartArgs),
@@ -55,6 +58,37 @@ const PREDICT_EXAMPLES: &str = "Examples:
   omix predict runs/primer --input new_sequences.txt -o predictions.tsv
   omix predict runs/rbp --input sites.fa | head";
 
+const EMBED_EXAMPLES: &str = "Examples:
+  omix embed runs/pbmc --input X_lognorm.csv.gz -o latent.tsv
+  omix embed runs/pbmc --input X_lognorm.csv.gz -o latent.tsv \\
+             --labels obs_labels.csv --label-column bulk_labels --knn 10";
+
+/// `omix embed`.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// A run folder of an autoencoder written by `omix train`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output TSV: id, then one column per latent dimension.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// With labels: report the cross-validated k-nearest-neighbour accuracy of the latent
+    /// vectors, beside that of a PCA of the same inputs with as many components.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub knn: usize,
+    /// Folds of the k-NN cross-validation.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Seed of the fold assignment.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Write the k-NN report as JSON too.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
 /// Where sequences (and labels) come from, in flag form.
 #[derive(Debug, Clone, Default, Args)]
 pub struct InputArgs {
@@ -76,6 +110,22 @@ pub struct InputArgs {
     /// Table column with record ids.
     #[arg(long, value_name = "NAME")]
     pub id_column: Option<String>,
+    /// Layout of --input (default: detected; a run trained on a matrix reads a matrix).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatChoice>,
+}
+
+/// Input layouts from flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatChoice {
+    /// One sequence per line.
+    Lines,
+    /// FASTA.
+    Fasta,
+    /// A TSV/CSV table with a header.
+    Table,
+    /// A numeric matrix (samples × features) with a header of feature names.
+    Matrix,
 }
 
 /// Model choices from flags.

@@ -7,7 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
-use omix_data::{ClassFile, ClassWeight, DataConfig, Dataset, DuplicatePolicy, Format, NamedWeight, SourceConfig};
+use omix_data::{
+    ClassFile, ClassWeight, DataConfig, Dataset, DuplicatePolicy, Format, NamedWeight, Schema, SourceConfig,
+};
 use omix_encode::{Alphabet, LengthPolicy};
 use omix_features::KmerConfig;
 use omix_io::write_atomically;
@@ -17,7 +19,9 @@ use omix_train::{
     ExperimentConfig, FeatureConfig, RunDir, TrainOptions, compute_metrics, predict_scores, run_experiment,
 };
 
-use crate::cli::{Cli, Command, EvaluateArgs, InputArgs, ModelChoice, PredictArgs, QuickstartArgs, TrainArgs};
+use crate::cli::{
+    Cli, Command, EmbedArgs, EvaluateArgs, FormatChoice, InputArgs, ModelChoice, PredictArgs, QuickstartArgs, TrainArgs,
+};
 
 /// Dispatch a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -25,6 +29,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train(*args),
         Command::Evaluate(args) => evaluate(args),
         Command::Predict(args) => predict(args),
+        Command::Embed(args) => embed(args),
         Command::Quickstart(args) => quickstart(args),
         Command::Bench(args) => crate::bench::run(args),
     }
@@ -53,12 +58,28 @@ fn source_from_args(args: &InputArgs) -> Result<SourceConfig> {
         seq_column: args.seq_column.clone(),
         label_column: args.label_column.clone(),
         id_column: args.id_column.clone(),
+        format: match args.format {
+            None => Format::Auto,
+            Some(FormatChoice::Lines) => Format::Lines,
+            Some(FormatChoice::Fasta) => Format::Fasta,
+            Some(FormatChoice::Table) => Format::Table,
+            Some(FormatChoice::Matrix) => Format::Matrix,
+        },
         ..SourceConfig::default()
     };
     if source.is_empty() {
         bail!(
             "no input: give --input FILE (with --labels for one sequence per line, or a label column) or --class NAME=FILE"
         );
+    }
+    Ok(source)
+}
+
+/// The flag form of a source for a trained run: a run trained on a matrix reads a matrix.
+fn source_for_run(args: &InputArgs, schema: &Schema) -> Result<SourceConfig> {
+    let mut source = source_from_args(args)?;
+    if source.format == Format::Auto && !schema.is_sequence() {
+        source.format = Format::Matrix;
     }
     Ok(source)
 }
@@ -144,6 +165,9 @@ fn apply_flags(config: &mut ExperimentConfig, args: &TrainArgs) -> Result<()> {
         data.input = source.input;
         data.labels = source.labels;
         data.classes = source.classes;
+        if source.format != Format::Auto {
+            data.format = source.format;
+        }
     }
     if let Some(column) = &args.input.seq_column {
         data.seq_column = Some(column.clone());
@@ -308,7 +332,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     let run = RunDir::new(&args.run);
     let device = Device::flex();
     let (model, schema) = run.load_model(&device)?;
-    let source = source_from_args(&args.input)?;
+    let source = source_for_run(&args.input, &schema)?;
     let config = run.config()?;
     let dataset = Dataset::load_for_model(&source, &schema, true)?;
     let pipeline = run.input_pipeline(&dataset)?;
@@ -326,12 +350,105 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     Ok(())
 }
 
+fn embed(args: EmbedArgs) -> Result<()> {
+    let run = RunDir::new(&args.run);
+    let device = Device::flex();
+    let (model, schema) = run.load_model(&device)?;
+    let config = run.config()?;
+    if !config.model.is_autoencoder() {
+        bail!(
+            "{} holds a {} model; `omix embed` needs an autoencoder (kind = \"autoencoder\" or \"conv_autoencoder\")",
+            args.run.display(),
+            config.model.name()
+        );
+    }
+    let source = source_for_run(&args.input, &schema)?;
+    // Labels are optional here: they are only used to score the embedding.
+    let dataset = Dataset::load_for_model(&source, &schema, false)?;
+    let pipeline = run.input_pipeline(&dataset)?;
+    let indices: Vec<usize> = (0..dataset.examples.len()).collect();
+    let (latent, width) = omix_train::embed(&model, &pipeline, &dataset, &indices, 256, &device)?;
+    write_atomically(&args.output, |out| {
+        write!(out, "id")?;
+        for dimension in 1..=width {
+            write!(out, "\tlatent{dimension}")?;
+        }
+        writeln!(out)?;
+        for (example, row) in dataset.examples.iter().zip(latent.chunks(width.max(1))) {
+            write!(out, "{}", example.id)?;
+            for value in row {
+                write!(out, "\t{value:.6}")?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    })?;
+    eprintln!("{} latent vectors of {} dimensions written to {}", indices.len(), width, args.output.display());
+
+    // Score the embedding against labels, beside PCA with as many components.
+    let labels = match label_indices(&dataset, args.input.labels.is_some() || !args.input.classes.is_empty()) {
+        Some(labels) => labels,
+        None => return Ok(()),
+    };
+    let (inputs, features) = pipeline.batch(&dataset, &indices, None).to_dense_rows();
+    let pca = omix_baseline::Pca::fit(&inputs, features, &indices, width)?;
+    let projected = pca.transform_rows(&inputs)?;
+    let metric = omix_baseline::Metric::Euclidean;
+    let ours = omix_baseline::knn_cv_accuracy(&latent, width, &labels, args.knn, args.folds, args.seed, metric)?;
+    let theirs = omix_baseline::knn_cv_accuracy(&projected, width, &labels, args.knn, args.folds, args.seed, metric)?;
+    println!(
+        "{}-nearest-neighbour label accuracy ({}-fold cross-validation, {} examples, {} classes):",
+        args.knn,
+        args.folds,
+        labels.len(),
+        labels.iter().max().map_or(0, |m| m + 1)
+    );
+    println!("  autoencoder latent ({width} dimensions)  {:.4}", ours.accuracy);
+    println!(
+        "  PCA ({width} components of the same inputs{})  {:.4}",
+        if pipeline.state().standardizer.is_some() { ", standardised as the model sees them" } else { "" },
+        theirs.accuracy
+    );
+    if let Some(path) = &args.report {
+        let report = serde_json::json!({
+            "k": args.knn,
+            "folds": args.folds,
+            "seed": args.seed,
+            "examples": labels.len(),
+            "latent_dimensions": width,
+            "autoencoder": ours.accuracy,
+            "autoencoder_per_fold": ours.per_fold,
+            "pca": theirs.accuracy,
+            "pca_per_fold": theirs.per_fold,
+            "pca_explained_variance_ratio": pca.explained_variance_ratio,
+        });
+        let text = serde_json::to_string_pretty(&report)?;
+        write_atomically(path, |out| out.write_all(text.as_bytes()))?;
+    }
+    Ok(())
+}
+
+/// Class indices of labelled examples, when every example has a class label.
+fn label_indices(dataset: &Dataset, labelled: bool) -> Option<Vec<usize>> {
+    if !labelled {
+        return None;
+    }
+    dataset
+        .examples
+        .iter()
+        .map(|example| match example.target {
+            omix_data::Target::Class(class) => Some(class),
+            _ => None,
+        })
+        .collect()
+}
+
 fn predict(args: PredictArgs) -> Result<()> {
     let run = RunDir::new(&args.run);
     let device = Device::flex();
     let (model, schema) = run.load_model(&device)?;
     let config = run.config()?;
-    let source = source_from_args(&args.input)?;
+    let source = source_for_run(&args.input, &schema)?;
     let dataset = Dataset::load_for_model(&source, &schema, false)?;
     let pipeline = run.input_pipeline(&dataset)?;
     let objective = run.objective()?;

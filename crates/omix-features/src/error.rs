@@ -138,6 +138,12 @@ pub enum FeatureError {
         /// The letters per row needed.
         expected: usize,
     },
+    /// A motif id that MEME cannot hold (empty, or more than one word).
+    #[error("motif id '{motif}' must be one non-empty word to be written as MEME")]
+    InvalidMotifId {
+        /// The motif id.
+        motif: String,
+    },
     /// A motif with no rows.
     #[error("motif '{motif}' has no rows")]
     EmptyMotif {

@@ -244,13 +244,17 @@ impl KmerFeaturizer {
     /// The name of every feature in index order: the k letters, with one `.` per wildcard
     /// (`ACGT`, `AC.GT`); canonical features are named by the lexicographically smaller strand.
     pub fn feature_names(&self) -> Vec<String> {
-        (0..self.dimension).map(|index| self.feature_name(index)).collect()
+        (0..self.dimension).filter_map(|index| self.feature_name(index)).collect()
     }
 
-    /// The name of feature `index` (see [`feature_names`](Self::feature_names)).
-    pub fn feature_name(&self, index: usize) -> String {
+    /// The name of feature `index` (see [`feature_names`](Self::feature_names)), or `None`
+    /// when `index >= dimension()`.
+    pub fn feature_name(&self, index: usize) -> Option<String> {
+        if index >= self.dimension {
+            return None;
+        }
         let code = match self.dense {
-            Some(_) => self.representatives.get(index).copied().unwrap_or(0) as usize,
+            Some(_) => *self.representatives.get(index)? as usize,
             None => index,
         };
         let symbols = self.alphabet.symbols();
@@ -267,7 +271,7 @@ impl KmerFeaturizer {
         name.extend(letters[..left].iter().map(|&b| char::from(b)));
         name.extend(std::iter::repeat_n('.', self.config.gap));
         name.extend(letters[left..].iter().map(|&b| char::from(b)));
-        name
+        Some(name)
     }
 
     /// Featurise one sequence into `out` (cleared first): sorted indices, no duplicates, and
@@ -467,7 +471,12 @@ mod tests {
         if !row.indices.windows(2).all(|w| w[0] < w[1]) {
             return Err(format!("indices not strictly increasing: {:?}", row.indices));
         }
-        Ok(row.indices.iter().zip(&row.values).map(|(&i, &v)| (featurizer.feature_name(i as usize), v)).collect())
+        Ok(row
+            .indices
+            .iter()
+            .zip(&row.values)
+            .map(|(&i, &v)| (featurizer.feature_name(i as usize).unwrap_or_default(), v))
+            .collect())
     }
 
     fn assert_same(fast: &HashMap<String, f32>, slow: &HashMap<String, f32>) -> Result<(), String> {
@@ -572,13 +581,14 @@ mod tests {
         assert_eq!(f.feature_names(), ["AA", "AC", "AG", "AT", "CA", "CC", "CG", "GA", "GC", "TA"]);
         let f = KmerFeaturizer::new(config(4, false, 2, KmerNormalize::Counts), Alphabet::Dna)?;
         assert_eq!(f.dimension(), 256);
-        assert_eq!(f.feature_name(27), "AC..GT");
+        assert_eq!(f.feature_name(27).as_deref(), Some("AC..GT"));
+        assert_eq!(f.feature_name(256), None);
         let f = KmerFeaturizer::new(config(3, false, 1, KmerNormalize::Counts), Alphabet::Rna)?;
-        assert_eq!(f.feature_name(63), "UU.U");
+        assert_eq!(f.feature_name(63).as_deref(), Some("UU.U"));
         let f = KmerFeaturizer::new(config(2, false, 0, KmerNormalize::Counts), Alphabet::Protein)?;
         assert_eq!(f.dimension(), 400);
-        assert_eq!(f.feature_name(1), "AC");
-        assert_eq!(f.feature_name(399), "YY");
+        assert_eq!(f.feature_name(1).as_deref(), Some("AC"));
+        assert_eq!(f.feature_name(399).as_deref(), Some("YY"));
         Ok(())
     }
 
@@ -602,7 +612,7 @@ mod tests {
         // A gap may hold an N.
         let f = KmerFeaturizer::new(config(2, false, 1, KmerNormalize::Counts), Alphabet::Dna)?;
         f.featurize(b"ANT", &mut a);
-        assert_eq!((a.indices.as_slice(), f.feature_name(3)), (&[3u32][..], "A.T".to_owned()));
+        assert_eq!((a.indices.as_slice(), f.feature_name(3).as_deref()), (&[3u32][..], Some("A.T")));
         Ok(())
     }
 

@@ -16,7 +16,7 @@
 //! kmers.featurize(b"AACNTT", &mut row); // AA, AC, then TT (= AA); windows with N are skipped
 //! assert_eq!(row.indices, [0, 1]);
 //! assert_eq!(row.values, [2.0, 1.0]);
-//! assert_eq!(kmers.feature_name(1), "AC");
+//! assert_eq!(kmers.feature_name(1).as_deref(), Some("AC"));
 //!
 //! // Motifs from a MEME file, scanned on both strands: a max and a log-sum-exp per motif.
 //! let dir = tempfile::tempdir()?;

@@ -138,11 +138,7 @@ pub fn write_meme(motifs: &[Motif], background: &[f64], out: &mut impl Write) ->
             });
         }
         if motif.id.is_empty() || motif.id.contains(char::is_whitespace) {
-            return Err(FeatureError::Meme {
-                path: PathBuf::from("<output>"),
-                line: 0,
-                message: format!("motif id '{}' must be one non-empty word", motif.id),
-            });
+            return Err(FeatureError::InvalidMotifId { motif: motif.id.clone() });
         }
     }
     writeln!(out, "MEME version 4\n")?;

@@ -588,7 +588,8 @@ mod tests {
             assert_eq!(model.first_layer_filters().map(|w| w.dims()), config.conv.first().map(|_| [5, CHANNELS, 4]));
             assert_eq!(config.first_layer_width(), config.conv.first().map(|_| 4));
             assert_eq!(config.depth(), config.conv.len() + config.layers + 2);
-            let steps = if config.conv.is_empty() { 17 } else { (17 - 4 + 1) / 2 };
+            // 17 - 4 + 1 = 14 positions after the 4-wide filters, pooled by 2.
+            let steps = if config.conv.is_empty() { 17 } else { 14 / 2 };
             assert_eq!(config.recurrent_steps(input)?, steps);
         }
         Ok(())

@@ -24,6 +24,7 @@
 
 mod checks;
 mod config;
+mod embed;
 mod error;
 mod evaluate;
 mod experiment;
@@ -34,6 +35,7 @@ mod trainer;
 
 pub use checks::{Check, biology_checks};
 pub use config::{Engine, ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, RegressionLoss, TrainConfig};
+pub use embed::embed;
 pub use error::TrainError;
 pub use evaluate::{Metrics, ReconstructionMetrics, compute_metrics, mean_loss, predict_scores};
 pub use experiment::{ExperimentSummary, run_experiment};

@@ -1,0 +1,428 @@
+//! "Simple first": a baseline fitted on the same split as the deep model, and a paired
+//! bootstrap of the test-set difference between the two.
+//!
+//! - Classification: L2 logistic regression (C chosen on the validation split) on k-mer counts
+//!   of the sequences (k = 5 for DNA/RNA, 2 for protein; reverse-complement canonical when the
+//!   model is trained on both strands), on the model's own features for a dense network, or on
+//!   the standardised matrix rows.
+//! - Regression: ridge regression (λ chosen on the validation split) on the same features.
+//! - Autoencoders: PCA with as many components as the latent space, fitted on the training
+//!   split; its reconstruction error is the baseline's.
+//!
+//! The comparison statistic is the test AUROC (binary), accuracy (multi-class), macro AUROC
+//! (multi-label), mean Pearson correlation (regression) or mean reconstruction error
+//! (autoencoders, lower is better); the model "beats" the baseline when the 95% bootstrap
+//! interval of the difference lies entirely on the model's side of zero.
+
+use omix_baseline::{
+    DEFAULT_C_GRID, Design, Examples, LogisticConfig, Pca, Ridge, Targets, fit_with_validation, paired_bootstrap,
+};
+use omix_data::{Dataset, Split, Target, Task};
+use omix_features::{KmerConfig, KmerFeaturizer, KmerNormalize};
+use serde::{Deserialize, Serialize};
+
+use crate::TrainError;
+use crate::evaluate::{Metrics, compute_metrics};
+use crate::inputs::{BatchInput, FeatureConfig, InputPipeline};
+use crate::trainer::Objective;
+
+/// Bootstrap resamples of the comparison.
+pub const RESAMPLES: usize = 2000;
+/// Confidence of the bootstrap interval.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// The baseline, its test metrics and how the model compares with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineReport {
+    /// What the baseline is.
+    pub model: String,
+    /// The regularisation chosen on the validation split (C for logistic, λ for ridge).
+    pub regularization: Option<f64>,
+    /// Test-set metrics of the baseline.
+    pub test: Metrics,
+    /// The paired comparison on the test set.
+    pub comparison: Comparison,
+}
+
+/// Model versus baseline on the test set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The statistic compared.
+    pub metric: String,
+    /// Whether larger values of it are better.
+    pub higher_is_better: bool,
+    /// The model's value.
+    pub model: f64,
+    /// The baseline's value.
+    pub baseline: f64,
+    /// Model minus baseline.
+    pub difference: f64,
+    /// Lower end of the bootstrap interval of the difference.
+    pub lower: f64,
+    /// Upper end.
+    pub upper: f64,
+    /// Confidence of the interval.
+    pub confidence: f64,
+    /// Resamples in which the statistic was defined.
+    pub resamples_used: usize,
+    /// Two-sided bootstrap p-value of "no difference".
+    pub p_value: f64,
+    /// The interval excludes zero on the model's side.
+    pub model_beats_baseline: bool,
+    /// One sentence for people.
+    pub verdict: String,
+}
+
+fn error(message: impl std::fmt::Display) -> TrainError {
+    TrainError::Config { field: "baseline", message: message.to_string() }
+}
+
+/// Features of the baseline for a set of examples, as a CSR or dense design.
+enum Features {
+    Sparse { offsets: Vec<usize>, indices: Vec<u32>, values: Vec<f32>, width: usize },
+    Dense { values: Vec<f32>, width: usize },
+}
+
+impl Features {
+    fn design(&self) -> Design<'_> {
+        match self {
+            Features::Sparse { offsets, indices, values, width } => {
+                Design::Sparse { row_offsets: offsets, indices, values, width: *width }
+            }
+            Features::Dense { values, width } => Design::Dense { values, width: *width },
+        }
+    }
+
+    fn dense(&self) -> (Vec<f32>, usize) {
+        match self {
+            Features::Dense { values, width } => (values.clone(), *width),
+            Features::Sparse { offsets, indices, values, width } => {
+                let input = BatchInput::Sparse {
+                    offsets: offsets.clone(),
+                    indices: indices.clone(),
+                    values: values.clone(),
+                    width: *width,
+                };
+                input.to_dense_rows()
+            }
+        }
+    }
+}
+
+/// How the baseline sees examples.
+enum Featurizer<'a> {
+    Kmer(KmerFeaturizer),
+    Pipeline(&'a InputPipeline),
+}
+
+impl Featurizer<'_> {
+    fn features(&self, dataset: &Dataset, indices: &[usize]) -> Features {
+        match self {
+            Featurizer::Kmer(featurizer) => {
+                let sequences: Vec<&[u8]> =
+                    indices.iter().map(|&i| dataset.examples[i].sequence.as_slice()).collect();
+                let batch = featurizer.featurize_batch(&sequences);
+                Features::Sparse {
+                    offsets: batch.row_offsets,
+                    indices: batch.indices,
+                    values: batch.values,
+                    width: batch.dimension,
+                }
+            }
+            Featurizer::Pipeline(pipeline) => match pipeline.batch(dataset, indices, None) {
+                BatchInput::Sparse { offsets, indices, values, width } => {
+                    Features::Sparse { offsets, indices, values, width }
+                }
+                BatchInput::Dense { values, shape } => Features::Dense { values, width: shape[1] * shape[2] },
+            },
+        }
+    }
+}
+
+fn featurizer<'a>(
+    dataset: &Dataset,
+    pipeline: &'a InputPipeline,
+    features: Option<&FeatureConfig>,
+    both_strands: bool,
+) -> Result<(Featurizer<'a>, String), TrainError> {
+    if !pipeline.is_one_hot() {
+        let what = match features {
+            Some(FeatureConfig::Kmer(_) | FeatureConfig::Pwm(_)) => "the model's own features",
+            _ => "the matrix rows (standardised as the model sees them)",
+        };
+        return Ok((Featurizer::Pipeline(pipeline), what.to_string()));
+    }
+    let schema = &dataset.schema;
+    let nucleotides = schema.alphabet.size() == 4;
+    let config = KmerConfig {
+        k: if nucleotides { 5 } else { 2 },
+        canonical: nucleotides && both_strands,
+        gap: 0,
+        normalize: KmerNormalize::Counts,
+    };
+    let featurizer = KmerFeaturizer::new(config, schema.alphabet).map_err(error)?;
+    let what = format!(
+        "{}-mer counts{}",
+        config.k,
+        if config.canonical { " (reverse-complement canonical)" } else { "" }
+    );
+    Ok((Featurizer::Kmer(featurizer), what))
+}
+
+/// Fit the baseline on the training split (choosing its regularisation on the validation
+/// split), score the test split, and compare with the model's test predictions.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_baseline(
+    dataset: &Dataset,
+    pipeline: &InputPipeline,
+    features: Option<&FeatureConfig>,
+    objective: Objective,
+    both_strands: bool,
+    latent: Option<usize>,
+    model_scores: &[f64],
+    threshold: f64,
+    seed: u64,
+) -> Result<BaselineReport, TrainError> {
+    let train = dataset.indices(Split::Train);
+    let validation = dataset.indices(Split::Validation);
+    let test = dataset.indices(Split::Test);
+    let schema = &dataset.schema;
+
+    if objective.reconstructs() {
+        let components = latent.unwrap_or(2);
+        let encode = |indices: &[usize]| pipeline.batch(dataset, indices, None).to_dense_rows();
+        let (train_values, width) = encode(&train);
+        let rows: Vec<usize> = (0..train.len()).collect();
+        let pca = Pca::fit(&train_values, width, &rows, components.min(width)).map_err(error)?;
+        let (test_values, _) = encode(&test);
+        let mut errors = Vec::with_capacity(test.len());
+        for row in test_values.chunks(width.max(1)) {
+            let reconstructed = pca.reconstruct(row).map_err(error)?;
+            let sum: f64 = reconstructed.iter().zip(row).map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2)).sum();
+            errors.push(sum / width.max(1) as f64);
+        }
+        let test_metrics = compute_metrics(dataset, &test, &errors, threshold, objective)?;
+        let comparison = compare(
+            "mean reconstruction error",
+            false,
+            test.len(),
+            seed,
+            |sample| Some((mean_at(model_scores, sample), mean_at(&errors, sample))),
+        )?;
+        let what = match objective {
+            Objective::OneHotCrossEntropy { .. } => "PCA of the one-hot inputs (its error is a squared error, not comparable to the model's cross-entropy)",
+            _ => "PCA",
+        };
+        return Ok(BaselineReport {
+            model: format!("{what} with {components} components, fitted on the training split"),
+            regularization: None,
+            test: test_metrics,
+            comparison,
+        });
+    }
+
+    let (featurizer, described) = featurizer(dataset, pipeline, features, both_strands)?;
+    let train_features = featurizer.features(dataset, &train);
+    let validation_features = featurizer.features(dataset, &validation);
+    let test_features = featurizer.features(dataset, &test);
+
+    if schema.task == Task::Regression {
+        let targets = |indices: &[usize]| -> Vec<f64> {
+            dataset.target_matrix(indices).into_iter().map(f64::from).collect()
+        };
+        let outputs = schema.outputs();
+        let (train_x, width) = train_features.dense();
+        let (validation_x, _) = validation_features.dense();
+        let (test_x, _) = test_features.dense();
+        // A Poisson model predicts rates; the ridge baseline fits log(1 + y) then, and reports exp − 1.
+        let poisson = objective == Objective::Poisson;
+        let transform = |values: Vec<f64>| -> Vec<f64> {
+            if poisson { values.into_iter().map(|y| y.max(0.0).ln_1p()).collect() } else { values }
+        };
+        let ridge = Ridge::fit_with_validation(
+            &train_x,
+            &transform(targets(&train)),
+            &validation_x,
+            &transform(targets(&validation)),
+            width,
+            outputs,
+        )
+        .map_err(error)?;
+        let mut predictions = ridge.predict(&test_x).map_err(error)?;
+        if poisson {
+            predictions.iter_mut().for_each(|p| *p = p.exp_m1().max(0.0));
+        }
+        let test_metrics = compute_metrics(dataset, &test, &predictions, threshold, objective)?;
+        let truth = targets(&test);
+        let pearson = |scores: &[f64], sample: &[usize]| -> Option<f64> {
+            let mut total = 0.0;
+            for task in 0..outputs {
+                let x: Vec<f64> = sample.iter().map(|&i| scores[i * outputs + task]).collect();
+                let y: Vec<f64> = sample.iter().map(|&i| truth[i * outputs + task]).collect();
+                total += pearson_correlation(&x, &y)?;
+            }
+            Some(total / outputs as f64)
+        };
+        let comparison = compare("mean Pearson correlation", true, test.len(), seed, |sample| {
+            Some((pearson(model_scores, sample)?, pearson(&predictions, sample)?))
+        })?;
+        return Ok(BaselineReport {
+            model: format!("ridge regression on {described}"),
+            regularization: Some(ridge.lambda),
+            test: test_metrics,
+            comparison,
+        });
+    }
+
+    // Classification: logistic regression.
+    let (task_targets, tasks) = classification_targets(dataset);
+    let pick = |indices: &[usize]| -> (Vec<bool>, Vec<usize>) {
+        let mut flags = Vec::new();
+        let mut classes = Vec::new();
+        for &index in indices {
+            match &dataset.examples[index].target {
+                Target::Class(class) => {
+                    flags.push(*class == 1);
+                    classes.push(*class);
+                }
+                Target::Tasks(values) => flags.extend_from_slice(values),
+                _ => {}
+            }
+        }
+        (flags, classes)
+    };
+    let (train_flags, train_classes) = pick(&train);
+    let (validation_flags, validation_classes) = pick(&validation);
+    let train_targets = match task_targets {
+        Task::Binary => Targets::Binary(&train_flags),
+        Task::Multiclass => Targets::Multinomial { labels: &train_classes, classes: tasks },
+        _ => Targets::Multilabel { labels: &train_flags, tasks },
+    };
+    let validation_targets = match task_targets {
+        Task::Binary => Targets::Binary(&validation_flags),
+        Task::Multiclass => Targets::Multinomial { labels: &validation_classes, classes: tasks },
+        _ => Targets::Multilabel { labels: &validation_flags, tasks },
+    };
+    let fitted = fit_with_validation(
+        &LogisticConfig::default(),
+        &Examples::new(train_features.design(), train_targets),
+        &Examples::new(validation_features.design(), validation_targets),
+        &DEFAULT_C_GRID,
+    )
+    .map_err(error)?;
+    let probabilities = fitted.model.predict_proba(&test_features.design()).map_err(error)?;
+    let test_metrics = compute_metrics(dataset, &test, &probabilities, threshold, objective)?;
+    let (test_flags, test_classes) = pick(&test);
+    let outputs = schema.outputs();
+    let comparison = match task_targets {
+        Task::Binary => compare("AUROC", true, test.len(), seed, |sample| {
+            let labels: Vec<bool> = sample.iter().map(|&i| test_flags[i]).collect();
+            let a: Vec<f64> = sample.iter().map(|&i| model_scores[i]).collect();
+            let b: Vec<f64> = sample.iter().map(|&i| probabilities[i]).collect();
+            Some((omix_metrics::roc_auc(&labels, &a)?, omix_metrics::roc_auc(&labels, &b)?))
+        })?,
+        Task::Multiclass => compare("accuracy", true, test.len(), seed, |sample| {
+            let correct = |scores: &[f64]| -> f64 {
+                let hits = sample.iter().filter(|&&i| argmax(&scores[i * outputs..(i + 1) * outputs]) == test_classes[i]);
+                hits.count() as f64 / sample.len().max(1) as f64
+            };
+            Some((correct(model_scores), correct(&probabilities)))
+        })?,
+        _ => compare("macro AUROC", true, test.len(), seed, |sample| {
+            let macro_auroc = |scores: &[f64]| -> Option<f64> {
+                let mut values = Vec::new();
+                for task in 0..outputs {
+                    let labels: Vec<bool> = sample.iter().map(|&i| test_flags[i * outputs + task]).collect();
+                    let s: Vec<f64> = sample.iter().map(|&i| scores[i * outputs + task]).collect();
+                    if let Some(auc) = omix_metrics::roc_auc(&labels, &s) {
+                        values.push(auc);
+                    }
+                }
+                (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+            };
+            Some((macro_auroc(model_scores)?, macro_auroc(&probabilities)?))
+        })?,
+    };
+    Ok(BaselineReport {
+        model: format!("logistic regression on {described}"),
+        regularization: Some(fitted.c),
+        test: test_metrics,
+        comparison,
+    })
+}
+
+fn classification_targets(dataset: &Dataset) -> (Task, usize) {
+    let schema = &dataset.schema;
+    (schema.task, schema.class_names.len())
+}
+
+fn argmax(row: &[f64]) -> usize {
+    let mut best = 0;
+    for (index, value) in row.iter().enumerate() {
+        if *value > row[best] {
+            best = index;
+        }
+    }
+    best
+}
+
+fn mean_at(values: &[f64], sample: &[usize]) -> f64 {
+    sample.iter().map(|&i| values[i]).sum::<f64>() / sample.len().max(1) as f64
+}
+
+fn pearson_correlation(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx).powi(2);
+        syy += (b - my).powi(2);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+fn compare(
+    metric: &str,
+    higher_is_better: bool,
+    n: usize,
+    seed: u64,
+    statistic: impl Fn(&[usize]) -> Option<(f64, f64)> + Sync,
+) -> Result<Comparison, TrainError> {
+    let interval = paired_bootstrap(n, RESAMPLES, seed, CONFIDENCE, statistic).map_err(error)?;
+    let beats = if higher_is_better { interval.lower > 0.0 } else { interval.upper < 0.0 };
+    let worse = if higher_is_better { interval.upper < 0.0 } else { interval.lower > 0.0 };
+    let verdict = if beats {
+        format!(
+            "the model beats the baseline: its {metric} is {} by {:.4} (95% CI {:.4} to {:.4})",
+            if higher_is_better { "higher" } else { "lower" },
+            interval.difference.abs(),
+            interval.lower,
+            interval.upper
+        )
+    } else if worse {
+        format!(
+            "the baseline is better: the model's {metric} differs by {:.4} (95% CI {:.4} to {:.4}); prefer the simpler model",
+            interval.difference, interval.lower, interval.upper
+        )
+    } else {
+        format!(
+            "no significant difference in {metric} ({:+.4}, 95% CI {:.4} to {:.4}); the simpler model does as well",
+            interval.difference, interval.lower, interval.upper
+        )
+    };
+    Ok(Comparison {
+        metric: metric.to_string(),
+        higher_is_better,
+        model: interval.estimate_a,
+        baseline: interval.estimate_b,
+        difference: interval.difference,
+        lower: interval.lower,
+        upper: interval.upper,
+        confidence: CONFIDENCE,
+        resamples_used: interval.resamples_used,
+        p_value: interval.p_value,
+        model_beats_baseline: beats,
+        verdict,
+    })
+}
