@@ -61,6 +61,7 @@ mod knn;
 mod lbfgs;
 mod logistic;
 mod pca;
+mod ridge;
 
 pub use bootstrap::{BootstrapInterval, paired_bootstrap};
 pub use error::BaselineError;
@@ -70,3 +71,4 @@ pub use logistic::{
     ValidatedLogistic, balanced_weights, fit_with_validation,
 };
 pub use pca::Pca;
+pub use ridge::{RIDGE_GRID, Ridge};

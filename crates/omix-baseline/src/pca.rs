@@ -129,6 +129,18 @@ impl Pca {
         Ok(values.par_chunks_exact(self.width).flat_map_iter(|row| self.project(row)).collect())
     }
 
+    /// The row mapped onto the components and back: `mean + Σ ((row − mean) · c) c`.
+    pub fn reconstruct(&self, row: &[f32]) -> Result<Vec<f32>, BaselineError> {
+        let scores = self.transform(row)?;
+        let mut out = self.mean.clone();
+        for (component, score) in self.components.chunks_exact(self.width).zip(&scores) {
+            for (value, c) in out.iter_mut().zip(component) {
+                *value += f64::from(*score) * c;
+            }
+        }
+        Ok(out.into_iter().map(|v| v as f32).collect())
+    }
+
     fn project(&self, row: &[f32]) -> Vec<f32> {
         let centred: Vec<f64> = row.iter().zip(&self.mean).map(|(&v, m)| f64::from(v) - m).collect();
         self.components

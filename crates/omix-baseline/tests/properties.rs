@@ -115,7 +115,7 @@ proptest! {
     ) {
         // Every point appears twice, in different folds, with its own label: 1-NN finds its twin.
         let dim = 2;
-        let base: Vec<f32> = points.chunks_exact(dim).map(|p| p.to_vec()).flatten().map(f32::from).collect();
+        let base: Vec<f32> = points[..points.len() / dim * dim].iter().map(|&v| f32::from(v)).collect();
         let count = base.len() / dim;
         let mut unique = base.chunks_exact(dim).map(|p| (p[0] as i32, p[1] as i32)).collect::<Vec<_>>();
         unique.sort_unstable();

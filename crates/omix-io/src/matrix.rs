@@ -169,7 +169,7 @@ impl<'o> MatrixReader<'o> {
             self.splitter.split(raw).map_err(|message| malformed(path, number, message))?;
             let layout = match &layout {
                 Some(layout) => layout,
-                None => layout.insert(self.layout()?),
+                None => layout.insert(self.layout(number)?),
             };
             add_row(&mut self.matrix, &mut self.first_line_of_id, &self.splitter, layout, number)?;
         }
@@ -183,7 +183,7 @@ impl<'o> MatrixReader<'o> {
     }
 
     /// Work out column names and the id column from the header and the first data row (split in `self.splitter`).
-    fn layout(&mut self) -> Result<Layout, IoError> {
+    fn layout(&mut self, first_row_line: u64) -> Result<Layout, IoError> {
         let path = self.path();
         let fields = self.splitter.len();
         let first_value = self.splitter.field(0);
@@ -238,9 +238,13 @@ impl<'o> MatrixReader<'o> {
                     return Err(IoError::DuplicateColumn { path, column: name.clone() });
                 }
             }
-            if names.len() == usize::from(id_field.is_some()) {
-                return Err(malformed(&path, line, "the header names no feature columns".to_owned()));
-            }
+        }
+        if names.len() == usize::from(id_field.is_some()) {
+            let (line, message) = match header_line {
+                Some((line, _)) => (line, "the header names no feature columns"),
+                None => (first_row_line, "the rows hold ids but no values"),
+            };
+            return Err(malformed(&path, line, message.to_owned()));
         }
         self.matrix.columns =
             names.iter().enumerate().filter(|&(index, _)| Some(index) != id_field).map(|(_, n)| n.clone()).collect();
@@ -617,6 +621,9 @@ mod tests {
         assert!(matches!(e, IoError::Malformed { line: 2, .. }), "{e}");
         let e = error(b"g1,\xff\n1,2\n")?;
         assert!(matches!(e, IoError::InvalidUtf8 { line: 1, .. }), "{e}");
+        let no_header = MatrixOptions { has_header: false, ..MatrixOptions::default() };
+        let e = error_with(b"\n\na\nb\n", &no_header)?;
+        assert!(matches!(e, IoError::Malformed { line: 3, .. }), "{e}");
         let options = MatrixOptions { id_column: Some("sample".to_owned()), ..MatrixOptions::default() };
         let e = error_with(b"g1\n1\n", &options)?;
         assert!(matches!(&e, IoError::MissingColumn { column, .. } if column == "sample"), "{e}");

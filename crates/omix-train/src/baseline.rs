@@ -119,8 +119,7 @@ impl Featurizer<'_> {
     fn features(&self, dataset: &Dataset, indices: &[usize]) -> Features {
         match self {
             Featurizer::Kmer(featurizer) => {
-                let sequences: Vec<&[u8]> =
-                    indices.iter().map(|&i| dataset.examples[i].sequence.as_slice()).collect();
+                let sequences: Vec<&[u8]> = indices.iter().map(|&i| dataset.examples[i].sequence.as_slice()).collect();
                 let batch = featurizer.featurize_batch(&sequences);
                 Features::Sparse {
                     offsets: batch.row_offsets,
@@ -161,11 +160,8 @@ fn featurizer<'a>(
         normalize: KmerNormalize::Counts,
     };
     let featurizer = KmerFeaturizer::new(config, schema.alphabet).map_err(error)?;
-    let what = format!(
-        "{}-mer counts{}",
-        config.k,
-        if config.canonical { " (reverse-complement canonical)" } else { "" }
-    );
+    let what =
+        format!("{}-mer counts{}", config.k, if config.canonical { " (reverse-complement canonical)" } else { "" });
     Ok((Featurizer::Kmer(featurizer), what))
 }
 
@@ -202,15 +198,13 @@ pub fn fit_baseline(
             errors.push(sum / width.max(1) as f64);
         }
         let test_metrics = compute_metrics(dataset, &test, &errors, threshold, objective)?;
-        let comparison = compare(
-            "mean reconstruction error",
-            false,
-            test.len(),
-            seed,
-            |sample| Some((mean_at(model_scores, sample), mean_at(&errors, sample))),
-        )?;
+        let comparison = compare("mean reconstruction error", false, test.len(), seed, |sample| {
+            Some((mean_at(model_scores, sample), mean_at(&errors, sample)))
+        })?;
         let what = match objective {
-            Objective::OneHotCrossEntropy { .. } => "PCA of the one-hot inputs (its error is a squared error, not comparable to the model's cross-entropy)",
+            Objective::OneHotCrossEntropy { .. } => {
+                "PCA of the one-hot inputs (its error is a squared error, not comparable to the model's cross-entropy)"
+            }
             _ => "PCA",
         };
         return Ok(BaselineReport {
@@ -227,9 +221,8 @@ pub fn fit_baseline(
     let test_features = featurizer.features(dataset, &test);
 
     if schema.task == Task::Regression {
-        let targets = |indices: &[usize]| -> Vec<f64> {
-            dataset.target_matrix(indices).into_iter().map(f64::from).collect()
-        };
+        let targets =
+            |indices: &[usize]| -> Vec<f64> { dataset.target_matrix(indices).into_iter().map(f64::from).collect() };
         let outputs = schema.outputs();
         let (train_x, width) = train_features.dense();
         let (validation_x, _) = validation_features.dense();
@@ -323,7 +316,8 @@ pub fn fit_baseline(
         })?,
         Task::Multiclass => compare("accuracy", true, test.len(), seed, |sample| {
             let correct = |scores: &[f64]| -> f64 {
-                let hits = sample.iter().filter(|&&i| argmax(&scores[i * outputs..(i + 1) * outputs]) == test_classes[i]);
+                let hits =
+                    sample.iter().filter(|&&i| argmax(&scores[i * outputs..(i + 1) * outputs]) == test_classes[i]);
                 hits.count() as f64 / sample.len().max(1) as f64
             };
             Some((correct(model_scores), correct(&probabilities)))

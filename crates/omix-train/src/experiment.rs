@@ -8,6 +8,7 @@ use omix_data::{Dataset, Split, Task};
 use omix_io::write_atomically;
 use serde::Serialize;
 
+use crate::baseline::{BaselineReport, fit_baseline};
 use crate::checks::{Check, biology_checks};
 use crate::evaluate::{Metrics, compute_metrics, predict_scores};
 use crate::inputs::{InputPipeline, MOTIF_COPY};
@@ -30,12 +31,16 @@ pub struct ExperimentSummary {
     pub training_seconds: f64,
     /// Whether training ran to its end (false when interrupted by `stop_after`).
     pub finished: bool,
+    /// The baseline and the comparison with it (None with `baseline = false`).
+    pub baseline: Option<BaselineReport>,
 }
 
 #[derive(Serialize)]
 struct MetricsFile<'a> {
     #[serde(flatten)]
     splits: &'a BTreeMap<String, Metrics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a BaselineReport>,
     best_epoch: usize,
     epochs_run: usize,
     task: omix_data::Task,
@@ -135,10 +140,12 @@ pub fn run_experiment(
             epochs: result.history.len(),
             training_seconds,
             finished: false,
+            baseline: None,
         });
     }
     save_weights(&result.model, &run.path(files::WEIGHTS))?;
     let device = Device::flex();
+    let mut test_scores: Vec<f64> = Vec::new();
     for split in [Split::Validation, Split::Test] {
         let indices = dataset.indices(split);
         let scores = predict_scores(
@@ -167,11 +174,45 @@ pub fn run_experiment(
                     objective.reconstructs(),
                 )
             })?;
+            test_scores = scores;
         }
     }
+    let baseline = if config.train.baseline {
+        let latent = match &config.model {
+            omix_models::ModelConfig::Autoencoder(ae) => Some(ae.latent),
+            omix_models::ModelConfig::ConvAutoencoder(ae) => Some(ae.latent),
+            _ => None,
+        };
+        let started = Instant::now();
+        let report = fit_baseline(
+            &dataset,
+            &pipeline,
+            config.features.as_ref(),
+            objective,
+            config.train.reverse_complement_augment || config.train.reverse_complement_average,
+            latent,
+            &test_scores,
+            config.train.threshold,
+            config.seed,
+        )?;
+        log(&format!(
+            "baseline: {}{} ({:.1}s)\n  test: {}\n  {}",
+            report.model,
+            report
+                .regularization
+                .map_or_else(String::new, |r| format!(", regularisation {r:.3e} chosen on validation")),
+            started.elapsed().as_secs_f64(),
+            report.test.summary(),
+            report.comparison.verdict
+        ));
+        Some(report)
+    } else {
+        None
+    };
     run.write_json(
         files::METRICS,
         &MetricsFile {
+            baseline: baseline.as_ref(),
             splits: &metrics,
             best_epoch: result.best_epoch,
             epochs_run: result.history.len(),
@@ -186,5 +227,6 @@ pub fn run_experiment(
         epochs: result.history.len(),
         training_seconds,
         finished: true,
+        baseline,
     })
 }

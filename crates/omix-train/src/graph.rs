@@ -656,6 +656,7 @@ pub fn train_graph(
             epochs: history.len(),
             training_seconds,
             finished: false,
+            baseline: None,
         };
         return Ok(GraphRun { summary, model: None, history, train_score: f64::NAN });
     }
@@ -708,6 +709,7 @@ pub fn train_graph(
         epochs: history.len(),
         training_seconds,
         finished: true,
+        baseline: None,
     };
     Ok(GraphRun { summary, model: Some(model), history, train_score })
 }

@@ -147,12 +147,23 @@ enum Stage {
     Pwm(PwmScanner),
 }
 
+/// PWM features of every example of one data set, computed once: scanning hundreds of motifs
+/// costs ~1 ms per sequence, too much to repeat every epoch. The features are strand-symmetric
+/// (the scan covers both strands), so one copy serves both strands.
+struct FeatureCache {
+    /// Address of the data set the rows belong to, to refuse another one.
+    dataset: usize,
+    examples: usize,
+    rows: Vec<f32>,
+}
+
 /// Turns examples of a data set into model inputs.
 pub struct InputPipeline {
     stage: Stage,
     state: PipelineState,
     channels: usize,
     length: usize,
+    cache: Option<FeatureCache>,
 }
 
 impl std::fmt::Debug for InputPipeline {
@@ -178,6 +189,7 @@ impl InputPipeline {
             (features, _) => features.cloned(),
         };
         let mut pipeline = Self::build(PipelineState { features, standardizer: None }, dataset, None)?;
+        pipeline.cache_features(dataset);
         let standardize = match &pipeline.state.features {
             Some(FeatureConfig::Pwm(config)) => config.standardize,
             Some(FeatureConfig::Matrix(config)) => config.standardize,
@@ -238,7 +250,22 @@ impl InputPipeline {
             }
             (None, false) => (Stage::Matrix, schema.channels(), 1),
         };
-        Ok(Self { stage, state, channels, length })
+        Ok(Self { stage, state, channels, length, cache: None })
+    }
+
+    /// Compute the PWM features of every example of `dataset` once (other stages are cheap and
+    /// are computed per batch).
+    pub fn cache_features(&mut self, dataset: &Dataset) {
+        let Stage::Pwm(scanner) = &self.stage else {
+            return;
+        };
+        let sequences: Vec<&[u8]> = dataset.examples.iter().map(|e| e.sequence.as_slice()).collect();
+        let rows = scanner.scan_batch(&sequences);
+        self.cache = Some(FeatureCache {
+            dataset: std::ptr::from_ref(dataset) as usize,
+            examples: dataset.examples.len(),
+            rows,
+        });
     }
 
     /// What to store in the run folder.
@@ -294,6 +321,12 @@ impl InputPipeline {
         }
     }
 
+    fn cached(&self, dataset: &Dataset) -> bool {
+        self.cache.as_ref().is_some_and(|cache| {
+            cache.dataset == std::ptr::from_ref(dataset) as usize && cache.examples == dataset.examples.len()
+        })
+    }
+
     /// Inputs of the given examples; `reverse` flags examples to take on the reverse strand.
     pub fn batch(&self, dataset: &Dataset, indices: &[usize], reverse: Option<&[bool]>) -> BatchInput {
         let strand = |i: usize| reverse.is_some_and(|flags| flags.get(i).copied().unwrap_or(false));
@@ -338,6 +371,15 @@ impl InputPipeline {
                     values: batch.values,
                     width: batch.dimension,
                 }
+            }
+            Stage::Pwm(_) if self.cached(dataset) => {
+                let mut values = Vec::with_capacity(indices.len() * self.channels);
+                if let Some(cache) = &self.cache {
+                    for &index in indices {
+                        values.extend_from_slice(&cache.rows[index * self.channels..(index + 1) * self.channels]);
+                    }
+                }
+                BatchInput::Dense { values, shape: [indices.len(), self.channels, 1] }
             }
             Stage::Pwm(scanner) => {
                 let owned = sequences();

@@ -22,6 +22,7 @@
 // their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod baseline;
 mod checks;
 mod config;
 mod embed;
