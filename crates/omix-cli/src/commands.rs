@@ -317,6 +317,13 @@ fn train(args: TrainArgs) -> Result<()> {
     }
     for (split, metrics) in &summary.metrics {
         println!("{split:<10} {}", metrics.summary());
+        for line in metrics.per_task_lines() {
+            println!("           {line}");
+        }
+    }
+    if let Some(baseline) = &summary.baseline {
+        println!("baseline   {}: {}", baseline.model, baseline.test.summary());
+        println!("           {}", baseline.comparison.verdict);
     }
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",
@@ -342,6 +349,9 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     let scores = predict_scores(&model, &pipeline, &dataset, &indices, 256, &device, average_strands, objective);
     let metrics = compute_metrics(&dataset, &indices, &scores, config.train.threshold, objective)?;
     println!("{} examples: {}", indices.len(), metrics.summary());
+    for line in metrics.per_task_lines() {
+        println!("  {line}");
+    }
     if let Some(output) = &args.output {
         let text = serde_json::to_string_pretty(&metrics)?;
         write_atomically(output, |out| out.write_all(text.as_bytes()))?;

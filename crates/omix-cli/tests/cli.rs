@@ -385,3 +385,142 @@ fn existing_run_folder_is_refused_without_resume_or_force() -> TestResult {
     assert!(run.join("metrics.json").is_file());
     Ok(())
 }
+
+#[test]
+fn dense_kmer_model_trains_compares_with_its_baseline_and_predicts() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write_primer_data(dir.path(), 300, 21)?;
+    let run = dir.path().join("kmer");
+    let args = [
+        "train",
+        "--input",
+        "sequences.txt",
+        "--labels",
+        "labels.txt",
+        "--model",
+        "dense",
+        "--epochs",
+        "15",
+        "--out",
+        arg(&run)?,
+        "--quiet",
+    ];
+    let (stdout, stderr) = omix_ok(dir.path(), &args)?;
+    assert!(stderr.contains("6-mer"), "{stderr}");
+    assert!(stdout.contains("baseline"), "{stdout}");
+    let metrics = read_json(&run.join("metrics.json"))?;
+    let comparison = &metrics["baseline"]["comparison"];
+    assert_eq!(comparison["metric"], "AUROC", "{metrics}");
+    for key in ["model", "baseline", "lower", "upper", "p_value", "model_beats_baseline"] {
+        assert!(comparison.get(key).is_some(), "no baseline.comparison.{key}: {metrics}");
+    }
+    assert!(run.join("features.json").is_file());
+    let (predictions, _) = omix_ok(dir.path(), &["predict", arg(&run)?, "--input", "sequences.txt"])?;
+    assert_eq!(predictions.lines().count(), 301);
+    Ok(())
+}
+
+/// A 60 × 8 expression-like matrix (no id column) with two cell types, and their labels.
+fn write_matrix_data(dir: &Path) -> std::io::Result<()> {
+    let mut random = Random(5);
+    let mut matrix = String::from("g1,g2,g3,g4,g5,g6,g7,g8\n");
+    let mut labels = String::from("index,cell_type\n");
+    for row in 0..60 {
+        let kind = row % 2;
+        let values: Vec<String> = (0..8)
+            .map(|gene| {
+                let signal = if (gene < 4) == (kind == 0) { 3.0 } else { 0.0 };
+                format!("{:.3}", signal + random.below(1000) as f64 / 1000.0)
+            })
+            .collect();
+        matrix.push_str(&values.join(","));
+        matrix.push('\n');
+        labels.push_str(&format!("cell{row},{}\n", if kind == 0 { "B" } else { "T" }));
+    }
+    std::fs::write(dir.join("x.csv"), matrix)?;
+    std::fs::write(dir.join("obs.csv"), labels)
+}
+
+#[test]
+fn autoencoder_embeds_a_matrix_and_scores_it_beside_pca() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write_matrix_data(dir.path())?;
+    let config = dir.path().join("ae.toml");
+    std::fs::write(
+        &config,
+        "[data]\nformat = \"matrix\"\ninput = \"x.csv\"\nlabels = \"obs.csv\"\nlabel_column = \"cell_type\"\n\n\
+         [model]\nkind = \"autoencoder\"\nhidden = [8]\nlatent = 2\n\n[train]\nepochs = 20\nbatch_size = 8\n",
+    )?;
+    let run = dir.path().join("ae");
+    let (stdout, _) = omix_ok(dir.path(), &["train", arg(&config)?, "--out", arg(&run)?, "--quiet"])?;
+    assert!(stdout.contains("reconstruction mse"), "{stdout}");
+    let metrics = read_json(&run.join("metrics.json"))?;
+    assert!(metrics["test"]["reconstruction_error"].as_f64().is_some(), "{metrics}");
+    assert_eq!(metrics["baseline"]["comparison"]["metric"], "mean reconstruction error", "{metrics}");
+    let latent = dir.path().join("latent.tsv");
+    let args = [
+        "embed",
+        arg(&run)?,
+        "--input",
+        "x.csv",
+        "-o",
+        arg(&latent)?,
+        "--labels",
+        "obs.csv",
+        "--label-column",
+        "cell_type",
+        "--knn",
+        "5",
+    ];
+    let (stdout, _) = omix_ok(dir.path(), &args)?;
+    assert!(stdout.contains("autoencoder latent (2 dimensions)") && stdout.contains("PCA (2 components"), "{stdout}");
+    let lines = tsv_lines(&latent)?;
+    assert_eq!(lines.len(), 61);
+    assert_eq!(lines[0], "id\tlatent1\tlatent2");
+    assert!(lines[1].starts_with("cell0\t"), "{}", lines[1]);
+    Ok(())
+}
+
+#[test]
+fn regression_and_multitask_runs_report_per_task_metrics() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut random = Random(9);
+    let mut table = String::from("id\tseq\tbound_a\tbound_b\tsignal\n");
+    for row in 0..240 {
+        let (a, b) = (row % 2 == 0, row % 3 == 0);
+        let mut sequence = random.sequence(50, a.then_some(MOTIF));
+        if b {
+            let start = if a { 0 } else { 20 };
+            sequence.replace_range(start..start + OTHER_MOTIF.len(), OTHER_MOTIF);
+        }
+        let has_a = sequence.contains(MOTIF);
+        let signal = 2.0 * f64::from(u8::from(has_a)) + random.below(100) as f64 / 100.0;
+        let _ = writeln!(table, "s{row}\t{sequence}\t{}\t{}\t{signal:.2}", u8::from(has_a), u8::from(b));
+    }
+    std::fs::write(dir.path().join("data.tsv"), table)?;
+    let train = |name: &str, extra: &str| -> Result<(String, Value), Box<dyn std::error::Error>> {
+        let config = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[data]\ninput = \"data.tsv\"\n{extra}\n[model]\nkind = \"cnn\"\nglobal_pool = \"max\"\n\
+                 [[model.conv]]\nfilters = 16\nwidth = 12\n\n[train]\nepochs = 8\nlearning_rate = 0.01\n"
+            ),
+        )?;
+        let run = dir.path().join(name);
+        let (stdout, _) = omix_ok(dir.path(), &["train", arg(&config)?, "--out", arg(&run)?, "--quiet"])?;
+        Ok((stdout, read_json(&run.join("metrics.json"))?))
+    };
+    let (stdout, metrics) = train("multi", "label_columns = [\"bound_a\", \"bound_b\"]")?;
+    assert!(stdout.contains("bound_a") && stdout.contains("bound_b"), "{stdout}");
+    for key in ["macro_auroc", "median_auroc", "macro_auprc", "median_auprc", "per_task"] {
+        assert!(metrics["test"].get(key).is_some(), "no test.{key}: {metrics}");
+    }
+    let (stdout, metrics) = train("regression", "label_columns = [\"signal\"]\ntask = \"regression\"")?;
+    assert!(stdout.contains("Pearson"), "{stdout}");
+    let pearson = metrics["test"]["mean_pearson"].as_f64().ok_or("no test Pearson")?;
+    assert!(pearson > 0.5, "test Pearson {pearson}");
+    let predictions = tsv_lines(&dir.path().join("regression").join("test_predictions.tsv"))?;
+    assert_eq!(predictions[0], "id\ttarget\tprediction_signal");
+    Ok(())
+}

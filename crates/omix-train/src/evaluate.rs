@@ -83,6 +83,41 @@ impl Metrics {
         }
     }
 
+    /// One line per task (multi-label and multi-task regression), empty otherwise.
+    pub fn per_task_lines(&self) -> Vec<String> {
+        let show = |value: Option<f64>| value.map_or_else(|| "n/a".to_string(), |v| format!("{v:.4}"));
+        match self {
+            Metrics::Multilabel(m) if m.per_task.len() > 1 => m
+                .per_task
+                .iter()
+                .map(|(name, t)| {
+                    format!(
+                        "{name:<16} AUROC {}  AUPRC {} (prevalence {:.3})  F1 {:.4}  MCC {:.4}",
+                        show(t.auroc),
+                        show(t.auprc),
+                        t.prevalence,
+                        t.f1,
+                        t.mcc
+                    )
+                })
+                .collect(),
+            Metrics::Regression(m) if m.per_task.len() > 1 => m
+                .per_task
+                .iter()
+                .map(|(name, t)| {
+                    format!(
+                        "{name:<16} MSE {:.4}  Pearson {}  Spearman {}  R² {:.4}",
+                        t.mse,
+                        show(t.pearson),
+                        show(t.spearman),
+                        t.r2
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// A one-line summary for terminals.
     pub fn summary(&self) -> String {
         let show = |value: Option<f64>| value.map_or_else(|| "n/a".to_string(), |v| format!("{v:.4}"));
