@@ -15,6 +15,8 @@ use omix_features::KmerConfig;
 use omix_io::write_atomically;
 use omix_models::{Cell, ConvLayerConfig, DenseConfig, GlobalPool, ModelConfig, Padding, Readout, RnnConfig};
 use omix_train::run::{files, write_predictions};
+use omix_data::graph::NodeFeatures;
+use omix_train::graph::{GraphExperimentConfig, run_graph_experiment};
 use omix_train::{
     ExperimentConfig, FeatureConfig, RunDir, TrainOptions, compute_metrics, predict_scores, run_experiment,
 };
@@ -273,7 +275,72 @@ fn prepare_run_dir(out: &Path, resume: bool, force: bool) -> Result<()> {
     bail!("{} exists and is not an omix run folder; choose another --out", out.display());
 }
 
+/// Whether a config file describes a node-classification experiment (it has a `[graph]` table).
+fn is_graph_config(path: &Path) -> Result<bool> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
+    let value: toml::Table = text.parse().map_err(|e| toml_error(path, &text, &e))?;
+    Ok(value.contains_key("graph"))
+}
+
+/// `omix train CONFIG` for a `[graph]` experiment: a GCN on a graph's nodes.
+fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
+    let mut config = GraphExperimentConfig::from_toml(&text).map_err(|e| toml_error(path, &text, &e))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    resolve(&base, &mut config.graph.edges);
+    resolve(&base, &mut config.graph.labels);
+    for features in &mut config.graph.features {
+        if let NodeFeatures::File(file) = features {
+            resolve(&base, file);
+        }
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    if let Some(epochs) = args.epochs {
+        config.train.epochs = epochs;
+    }
+    if let Some(lr) = args.learning_rate {
+        config.train.learning_rate = lr;
+    }
+    if args.input.input.is_some() || args.model.is_some() || args.batch_size.is_some() {
+        bail!("--input, --model and --batch-size do not apply to a [graph] experiment; edit {}", path.display());
+    }
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs")
+            .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into()))
+    });
+    prepare_run_dir(&out, args.resume, args.force)?;
+    let options = TrainOptions {
+        resume: args.resume,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        stop_after: args.stop_after,
+    };
+    let started = Instant::now();
+    let summary = run_graph_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
+    if !summary.finished {
+        eprintln!("stopped after {} epochs as asked", summary.epochs);
+        return Ok(());
+    }
+    for (split, metrics) in &summary.metrics {
+        println!("{split:<20} {}", metrics.summary());
+    }
+    eprintln!(
+        "run folder: {} (best epoch {} of {}; {:.1}s)",
+        out.display(),
+        summary.best_epoch,
+        summary.epochs,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn train(args: TrainArgs) -> Result<()> {
+    if let Some(path) = &args.config
+        && is_graph_config(path)?
+    {
+        return train_graph(path, &args);
+    }
     let mut config = match &args.config {
         Some(path) => load_config(path)?,
         None => {
