@@ -473,6 +473,7 @@ fn embed(args: EmbedArgs) -> Result<()> {
     let metric = omix_baseline::Metric::Euclidean;
     let ours = omix_baseline::knn_cv_accuracy(&latent, width, &labels, args.knn, args.folds, args.seed, metric)?;
     let theirs = omix_baseline::knn_cv_accuracy(&projected, width, &labels, args.knn, args.folds, args.seed, metric)?;
+    std::io::stdout().flush()?;
     println!(
         "{}-nearest-neighbour label accuracy ({}-fold cross-validation, {} examples, {} classes):",
         args.knn,

@@ -75,7 +75,7 @@ pub fn biology_checks(dataset: &Dataset, model: &ModelConfig, input: InputShape)
                 "with far more parameters than examples the model can memorise the training set; watch the gap between training and validation loss, and prefer smaller models, dropout or more data",
             ));
     }
-    if matches!(dataset.schema.task, Task::Binary | Task::Multiclass) && train.examples > 0 {
+    if matches!(dataset.schema.task, Task::Binary | Task::Multiclass) && !model.is_autoencoder() && train.examples > 0 {
         for (name, &count) in dataset.schema.class_names.iter().zip(&train.per_class) {
             let fraction = count as f64 / train.examples as f64;
             if fraction < MIN_CLASS_FRACTION {
