@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
+use omix_data::graph::NodeFeatures;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
 use omix_data::{
     ClassFile, ClassWeight, DataConfig, Dataset, DuplicatePolicy, Format, NamedWeight, Schema, SourceConfig,
@@ -14,9 +15,8 @@ use omix_encode::{Alphabet, LengthPolicy};
 use omix_features::KmerConfig;
 use omix_io::write_atomically;
 use omix_models::{Cell, ConvLayerConfig, DenseConfig, GlobalPool, ModelConfig, Padding, Readout, RnnConfig};
-use omix_train::run::{files, write_predictions};
-use omix_data::graph::NodeFeatures;
 use omix_train::graph::{GraphExperimentConfig, run_graph_experiment};
+use omix_train::run::{files, write_predictions};
 use omix_train::{
     ExperimentConfig, FeatureConfig, RunDir, TrainOptions, compute_metrics, predict_scores, run_experiment,
 };

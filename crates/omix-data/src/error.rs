@@ -54,7 +54,7 @@ pub enum DataError {
     },
     /// Sequence and label files of different sizes.
     #[error(
-        "{} has {sequences} sequences but {} has {labels} labels; the two files must have one line per example, in the same order",
+        "{} has {sequences} records but {} has {labels} labels; the two files must have one line per example, in the same order",
         sequences_path.display(), labels_path.display()
     )]
     LabelCountMismatch {

@@ -17,8 +17,8 @@ pub enum TrainError {
     /// Metrics could not be computed.
     #[error("metrics: {0}")]
     Metrics(#[from] omix_metrics::MetricsError),
-    /// A `[train]` setting that cannot work.
-    #[error("[train] {field}: {message}")]
+    /// A setting that cannot work (`[train]` unless the field names another table).
+    #[error("{}: {message}", table_field(field))]
     Config {
         /// The setting.
         field: &'static str,
@@ -45,4 +45,20 @@ pub enum TrainError {
         /// The loss.
         loss: f64,
     },
+}
+
+/// A config field with its table: `[features] motifs`, `[model]`, `[train] learning_rate`.
+fn table_field(field: &str) -> String {
+    for table in ["features", "model", "data", "graph"] {
+        if field == table {
+            return format!("[{table}]");
+        }
+        if let Some(rest) = field.strip_prefix(table).and_then(|rest| rest.strip_prefix('.')) {
+            return format!("[{table}] {rest}");
+        }
+    }
+    if field == "baseline" {
+        return "baseline".into();
+    }
+    format!("[train] {field}")
 }
