@@ -217,8 +217,8 @@ mod tests {
         // Two rows: {1: 2.0, 7: 0.5} and {0: 1.0}.
         let sparse = SparseInput::from_csr(&[0, 2, 3], &[1, 7, 0], &[2.0, 0.5, 1.0], 10, &device);
         let dense = sparse.to_dense(&device);
-        let a: Vec<f32> = model.forward(dense).into_data().to_vec().unwrap_or_default();
-        let b: Vec<f32> = model.forward_sparse(&sparse).into_data().to_vec().unwrap_or_default();
+        let a: Vec<f32> = model.forward(dense).into_data().try_to_vec::<f32>().unwrap_or_default();
+        let b: Vec<f32> = model.forward_sparse(&sparse).into_data().try_to_vec::<f32>().unwrap_or_default();
         assert_eq!(a.len(), 4);
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-5, "{a:?} vs {b:?}");
@@ -237,7 +237,7 @@ mod tests {
         let gradient = |loss: Tensor<1>| -> Vec<f32> {
             let grads = loss.backward();
             let first = &model.hidden[0];
-            first.weight.grad(&grads).map(|g| g.into_data().to_vec().unwrap_or_default()).unwrap_or_default()
+            first.weight.grad(&grads).map(|g| g.into_data().try_to_vec::<f32>().unwrap_or_default()).unwrap_or_default()
         };
         let dense = gradient(model.forward(sparse.to_dense(&device)).sum());
         let direct = gradient(model.forward_sparse(&sparse).sum());

@@ -54,6 +54,7 @@ pub enum Model {
 /// A model's input batch: dense (one-hot sequences or feature vectors `[batch, features, 1]`)
 /// or sparse feature vectors.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant, reason = "both variants hold burn tensors (~256 bytes each); one input per batch")]
 pub enum ModelInput {
     /// `[batch, channels, length]`.
     Dense(Tensor<3>),

@@ -111,7 +111,7 @@ impl Features {
 
 /// How the baseline sees examples.
 enum Featurizer<'a> {
-    Kmer(KmerFeaturizer),
+    Kmer(Box<KmerFeaturizer>),
     Pipeline(&'a InputPipeline),
 }
 
@@ -162,7 +162,7 @@ fn featurizer<'a>(
     let featurizer = KmerFeaturizer::new(config, schema.alphabet).map_err(error)?;
     let what =
         format!("{}-mer counts{}", config.k, if config.canonical { " (reverse-complement canonical)" } else { "" });
-    Ok((Featurizer::Kmer(featurizer), what))
+    Ok((Featurizer::Kmer(Box::new(featurizer)), what))
 }
 
 /// Fit the baseline on the training split (choosing its regularisation on the validation

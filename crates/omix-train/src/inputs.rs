@@ -143,8 +143,8 @@ impl BatchInput {
 enum Stage {
     OneHot,
     Matrix,
-    Kmer(KmerFeaturizer),
-    Pwm(PwmScanner),
+    Kmer(Box<KmerFeaturizer>),
+    Pwm(Box<PwmScanner>),
 }
 
 /// PWM features of every example of one data set, computed once: scanning hundreds of motifs
@@ -223,7 +223,7 @@ impl InputPipeline {
                 let featurizer =
                     KmerFeaturizer::new(*config, schema.alphabet).map_err(|e| feature_error("features", e))?;
                 let dimension = featurizer.dimension();
-                (Stage::Kmer(featurizer), dimension, 1)
+                (Stage::Kmer(Box::new(featurizer)), dimension, 1)
             }
             (Some(FeatureConfig::Pwm(config)), true) => {
                 let path = match run_dir {
@@ -233,7 +233,7 @@ impl InputPipeline {
                 let motifs = read_meme(&path).map_err(|e| feature_error("features.motifs", e))?;
                 let scanner = pwm_scanner(&motifs, config.pseudocount)?;
                 let dimension = scanner.dimension();
-                (Stage::Pwm(scanner), dimension, 1)
+                (Stage::Pwm(Box::new(scanner)), dimension, 1)
             }
             (Some(FeatureConfig::Matrix(_)), true) => {
                 return Err(TrainError::Config {

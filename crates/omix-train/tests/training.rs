@@ -156,7 +156,7 @@ fn recurrent_network_overfits_32_examples() -> TestResult {
 
 /// 40 rows of a 12-column matrix with two labelled groups.
 fn write_matrix(dir: &std::path::Path) -> DataConfig {
-    let mut matrix = String::from((0..12).map(|j| format!("g{j}")).collect::<Vec<_>>().join(","));
+    let mut matrix = (0..12).map(|j| format!("g{j}")).collect::<Vec<_>>().join(",");
     matrix.push('\n');
     let mut labels = String::from("cell,type\n");
     for i in 0..40u32 {
