@@ -513,4 +513,59 @@ mod tests {
         assert_eq!(back, config);
         Ok(())
     }
+
+    /// burn counts batch-norm running statistics as parameters: 2 per filter.
+    fn running_statistics(config: &ModelConfig) -> usize {
+        match config.family() {
+            Family::Cnn(spec) => spec.conv.iter().filter(|layer| layer.batch_norm).map(|layer| 2 * layer.filters).sum(),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn named_cnns_take_their_published_inputs() -> Result<(), ModelError> {
+        use burn::module::Module;
+        let device = Device::flex();
+        // (model, published input length, outputs, trainable parameters worked out by hand)
+        let cases = [
+            // DeepSEA, 919 chromatin profiles on 1,000 bp: conv 10,560 + 1,229,280 + 3,687,360,
+            // 960 × 53 positions into dense 925 (47,064,925), output 850,994.
+            (ModelConfig::Deepsea { padding: Padding::Valid }, 1000, 919, 52_843_119),
+            // Basset, 164 cell types on 600 bp: conv 23,100 + 660,200 + 280,200, batch-norm 1,400,
+            // 200 × 10 positions into dense 1,000 (2,001,000) and 1,000 (1,001,000), output 164,164.
+            (ModelConfig::Basset { padding: Padding::Valid }, 600, 164, 4_131_064),
+            // DeepCpG's DNA module on 1,001 bp: conv 5,760 + 98,560, 256 × 122 positions into
+            // dense 128 (3,997,824), output 129.
+            (ModelConfig::DeepcpgDna { padding: Padding::Valid }, 1001, 1, 4_102_273),
+            // DeepBind on 101-bp peaks: conv 1,552, dense 544, output 33.
+            (ModelConfig::Deepbind { padding: Padding::Same }, 101, 1, 2_129),
+        ];
+        for (config, length, outputs, parameters) in cases {
+            let input = InputShape { channels: 4, length, outputs };
+            let model = config.init(input, &device)?;
+            assert_eq!(model.forward(Tensor::zeros([2, 4, length], &device)).dims(), [2, outputs], "{}", config.name());
+            let counted = config.parameter_count(input)?;
+            assert_eq!(model.num_params(), counted + running_statistics(&config), "{}", config.name());
+            assert_eq!(counted, parameters, "{}", config.name());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn named_cnns_refuse_inputs_too_short_unless_padded() -> Result<(), ModelError> {
+        let short = InputShape { channels: 4, length: 101, outputs: 1 };
+        assert!(matches!(
+            ModelConfig::Basset { padding: Padding::Valid }.check(short),
+            Err(ModelError::SequenceTooShort { .. })
+        ));
+        ModelConfig::Basset { padding: Padding::Same }.check(short)?;
+        let toml = "kind = \"basset\"\npadding = \"same\"";
+        let parsed: ModelConfig = toml::from_str(toml).map_err(|e| ModelError::InvalidSetting {
+            field: "toml".into(),
+            value: e.to_string(),
+            reason: "parse",
+        })?;
+        assert_eq!(parsed, ModelConfig::Basset { padding: Padding::Same });
+        Ok(())
+    }
 }
