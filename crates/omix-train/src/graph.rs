@@ -481,7 +481,8 @@ pub fn train_graph(
     let gcn = config.gcn();
     gcn.check(shape)?;
 
-    run.create()?;
+    // No checkpoint folder: full-batch graph training does not checkpoint.
+    std::fs::create_dir_all(run.root()).map_err(|source| IoError::Write { path: run.root().to_path_buf(), source })?;
     let config_text = toml::to_string_pretty(config)
         .map_err(|e| TrainError::Run { path: run.path(files::CONFIG), message: e.to_string() })?;
     run.write_text(files::CONFIG, &config_text)?;

@@ -1,6 +1,7 @@
 //! GCN node classification end to end on small synthetic graphs, and (ignored) the PPI example.
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use omix_data::graph::GraphConfig;
 use omix_models::GcnConfig;
@@ -10,6 +11,14 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// burn's flex device has one process-wide random generator (seeded per run for weights and
+/// dropout), so tests that train must not interleave or their draws would mix.
+static DEVICE_RNG: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    DEVICE_RNG.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Two communities of `size` nodes (dense inside, sparse between); labels are the community,
 /// plus (multi-label) a second label on every third node.
@@ -40,6 +49,7 @@ fn two_communities(dir: &Path, size: usize, multi_label: bool, flips: usize) -> 
 
 #[test]
 fn gcn_can_overfit_a_small_graph() -> TestResult {
+    let _serial = serial();
     let dir = tempfile::tempdir()?;
     // 40 labelled nodes, 32 of them for training; 4 carry the "wrong" community label.
     let graph =
@@ -76,6 +86,7 @@ fn gcn_can_overfit_a_small_graph() -> TestResult {
 
 #[test]
 fn multi_label_runs_are_deterministic_and_report_both_rules() -> TestResult {
+    let _serial = serial();
     let dir = tempfile::tempdir()?;
     let graph = GraphConfig {
         features: vec![
@@ -93,7 +104,7 @@ fn multi_label_runs_are_deterministic_and_report_both_rules() -> TestResult {
             learning_rate: 0.01,
             epochs: 25,
             monitor: Monitor::F1,
-            patience: 10,
+            patience: 0,
             ..TrainConfig::default()
         },
     };
@@ -118,6 +129,7 @@ fn multi_label_runs_are_deterministic_and_report_both_rules() -> TestResult {
 
 #[test]
 fn stop_after_leaves_no_metrics() -> TestResult {
+    let _serial = serial();
     let dir = tempfile::tempdir()?;
     let config = GraphExperimentConfig {
         seed: 1,
@@ -138,7 +150,8 @@ fn stop_after_leaves_no_metrics() -> TestResult {
 #[test]
 #[ignore = "trains on /work/shared/data/ppi (a few minutes)"]
 fn ppi_example() -> TestResult {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let _serial = serial();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     // OMIX_PPI_CONFIG runs another config file (tuning); paths are relative to that file.
     let example = std::env::var("OMIX_PPI_CONFIG").map_or_else(|_| root.join("examples/ppi_gcn.toml"), Into::into);
     let text = std::fs::read_to_string(&example)?;
