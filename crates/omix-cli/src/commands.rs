@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
-use omix_data::graph::NodeFeatures;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
 use omix_data::{
     ClassFile, ClassWeight, DataConfig, Dataset, DuplicatePolicy, Format, NamedWeight, Schema, SourceConfig,
@@ -287,13 +286,7 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
     let mut config = GraphExperimentConfig::from_toml(&text).map_err(|e| toml_error(path, &text, &e))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    resolve(&base, &mut config.graph.edges);
-    resolve(&base, &mut config.graph.labels);
-    for features in &mut config.graph.features {
-        if let NodeFeatures::File(file) = features {
-            resolve(&base, file);
-        }
-    }
+    config.graph.resolve_paths(&base);
     if let Some(seed) = args.seed {
         config.seed = seed;
     }

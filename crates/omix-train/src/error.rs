@@ -8,6 +8,9 @@ pub enum TrainError {
     /// Bad data.
     #[error(transparent)]
     Data(#[from] omix_data::DataError),
+    /// A bad graph (edge list, node labels or features).
+    #[error(transparent)]
+    Graph(#[from] omix_data::graph::GraphError),
     /// A file could not be written or read.
     #[error(transparent)]
     Io(#[from] omix_io::IoError),

@@ -101,21 +101,11 @@ impl GraphExperimentConfig {
     }
 }
 
-/// A [`GraphError`] as a [`TrainError`] (files and lines kept in the message).
+/// A [`GraphError`] as a [`TrainError`] (its `file:line: what` message kept as is).
 pub fn graph_error(error: GraphError) -> TrainError {
     match error {
         GraphError::Io(error) => TrainError::Io(error),
-        GraphError::Config { field, message } => {
-            TrainError::Run { path: PathBuf::from("[graph]"), message: format!("{field}: {message}") }
-        }
-        other => {
-            let path = other.path().map_or_else(|| PathBuf::from("[graph]"), Path::to_path_buf);
-            let text = other.to_string();
-            // The message already starts with the path; keep the rest (`line: what`).
-            let prefix = format!("{}:", path.display());
-            let message = text.strip_prefix(&prefix).map_or(text.clone(), |rest| format!("line {}", rest.trim_start()));
-            TrainError::Run { path, message }
-        }
+        other => TrainError::Graph(other),
     }
 }
 
