@@ -296,6 +296,9 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
     if let Some(lr) = args.learning_rate {
         config.train.learning_rate = lr;
     }
+    if args.no_baseline {
+        config.train.baseline = false;
+    }
     if args.input.input.is_some() || args.model.is_some() || args.batch_size.is_some() {
         bail!("--input, --model and --batch-size do not apply to a [graph] experiment; edit {}", path.display());
     }
@@ -317,6 +320,10 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
     }
     for (split, metrics) in &summary.metrics {
         println!("{split:<20} {}", metrics.summary());
+    }
+    if let Some(baseline) = &summary.baseline {
+        println!("baseline             {}: {}", baseline.model, baseline.test.summary());
+        println!("                     {}", baseline.comparison.verdict);
     }
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",

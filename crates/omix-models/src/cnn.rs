@@ -18,7 +18,7 @@ pub struct ConvBlock {
 }
 
 impl ConvBlock {
-    fn new(channels_in: usize, layer: &ConvLayerConfig, device: &Device) -> Self {
+    pub(crate) fn new(channels_in: usize, layer: &ConvLayerConfig, device: &Device) -> Self {
         let padding = match layer.padding {
             Padding::Valid => PaddingConfig1d::Valid,
             Padding::Same => PaddingConfig1d::Same,
@@ -34,7 +34,8 @@ impl ConvBlock {
         }
     }
 
-    pub(crate) fn conv(&self) -> &Conv1d {
+    /// The convolution.
+    pub fn conv(&self) -> &Conv1d {
         &self.conv
     }
 
@@ -53,7 +54,7 @@ impl ConvBlock {
     /// # Shapes
     /// - input: `[batch, channels_in, length]`
     /// - output: `[batch, filters, length']`
-    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+    pub(crate) fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let x = self.conv.forward(x); // [B, F, L - span + 1] (valid) or [B, F, L] (same)
         let x = match &self.norm {
             Some(norm) => norm.forward(x),

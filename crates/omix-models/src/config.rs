@@ -371,30 +371,7 @@ impl ModelConfig {
 impl CnnSpec {
     /// Length after each convolution block, or the error for the first that empties it.
     pub fn lengths(&self, input: InputShape) -> Result<Vec<usize>, ModelError> {
-        let mut length = input.length;
-        let mut lengths = Vec::with_capacity(self.conv.len());
-        for (index, layer) in self.conv.iter().enumerate() {
-            check_layer(index + 1, layer)?;
-            let span = layer.dilation * (layer.width - 1) + 1;
-            let too_short = ModelError::SequenceTooShort {
-                layer: index + 1,
-                width: layer.width,
-                dilation: layer.dilation,
-                length: input.length,
-            };
-            if layer.padding == Padding::Valid {
-                if length < span {
-                    return Err(too_short);
-                }
-                length = length - span + 1;
-            }
-            length /= layer.pool;
-            if length == 0 {
-                return Err(too_short);
-            }
-            lengths.push(length);
-        }
-        Ok(lengths)
+        conv_lengths(&self.conv, input.length)
     }
 
     /// Number of features entering the first dense layer.
@@ -431,6 +408,36 @@ impl CnnSpec {
             GlobalPool::MaxMean => 2 * channels,
         })
     }
+}
+
+/// Length after each convolution block of `conv` from an input of `length` positions (each
+/// block checked), or the error for the first block that empties the sequence.
+pub(crate) fn conv_lengths(conv: &[ConvLayerConfig], length: usize) -> Result<Vec<usize>, ModelError> {
+    let input_length = length;
+    let mut length = length;
+    let mut lengths = Vec::with_capacity(conv.len());
+    for (index, layer) in conv.iter().enumerate() {
+        check_layer(index + 1, layer)?;
+        let span = layer.dilation * (layer.width - 1) + 1;
+        let too_short = ModelError::SequenceTooShort {
+            layer: index + 1,
+            width: layer.width,
+            dilation: layer.dilation,
+            length: input_length,
+        };
+        if layer.padding == Padding::Valid {
+            if length < span {
+                return Err(too_short);
+            }
+            length = length - span + 1;
+        }
+        length /= layer.pool;
+        if length == 0 {
+            return Err(too_short);
+        }
+        lengths.push(length);
+    }
+    Ok(lengths)
 }
 
 fn check_layer(index: usize, layer: &ConvLayerConfig) -> Result<(), ModelError> {

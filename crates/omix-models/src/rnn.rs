@@ -7,17 +7,16 @@
 //! - DanQ ([`RnnConfig::danq`]): Quang & Xie 2016, "DanQ: a hybrid convolutional and recurrent
 //!   deep neural network for quantifying the function of DNA sequences", Nucleic Acids Res 44:e107.
 
-use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
 use burn::nn::{
-    BatchNorm, BatchNormConfig, BiGru, BiGruConfig, BiLstm, BiLstmConfig, Dropout, DropoutConfig, Gru, GruConfig,
-    Linear, LinearConfig, Lstm, LstmConfig, PaddingConfig1d,
+    BiGru, BiGruConfig, BiLstm, BiLstmConfig, Dropout, DropoutConfig, Gru, GruConfig, Linear, LinearConfig, Lstm,
+    LstmConfig,
 };
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ConvLayerConfig, InputShape, ModelError, Padding};
+use crate::cnn::ConvBlock;
+use crate::config::{ConvLayerConfig, InputShape, ModelError, Padding, conv_lengths};
 
 /// The recurrent cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -267,103 +266,14 @@ impl RnnConfig {
                 reason: "a dense layer needs at least one unit",
             });
         }
-        let mut length = input.length;
-        let mut channels = input.channels;
-        for (index, layer) in self.conv.iter().enumerate() {
-            check_layer(index + 1, layer)?;
-            let span = layer.dilation * (layer.width - 1) + 1;
-            let too_short = ModelError::SequenceTooShort {
-                layer: index + 1,
-                width: layer.width,
-                dilation: layer.dilation,
-                length: input.length,
-            };
-            if layer.padding == Padding::Valid {
-                if length < span {
-                    return Err(too_short);
-                }
-                length = length - span + 1;
-            }
-            length /= layer.pool;
-            if length == 0 {
-                return Err(too_short);
-            }
-            channels = layer.filters;
-        }
+        let length = conv_lengths(&self.conv, input.length)?.last().copied().unwrap_or(input.length);
+        let channels = self.conv.last().map_or(input.channels, |layer| layer.filters);
         let features = self.directions() * self.hidden;
         let readout = match self.readout {
             Readout::Last | Readout::Max | Readout::Mean => features,
             Readout::Flatten => features * length,
         };
         Ok(Shapes { rnn_input: channels, steps: length, readout })
-    }
-}
-
-fn check_layer(index: usize, layer: &ConvLayerConfig) -> Result<(), ModelError> {
-    let invalid = |field: &str, value: String, reason| ModelError::InvalidSetting {
-        field: format!("conv[{index}].{field}"),
-        value,
-        reason,
-    };
-    if layer.filters == 0 {
-        return Err(invalid("filters", "0".into(), "at least one filter is required"));
-    }
-    if layer.width == 0 {
-        return Err(invalid("width", "0".into(), "a filter must be at least 1 wide"));
-    }
-    if layer.dilation == 0 {
-        return Err(invalid("dilation", "0".into(), "dilation starts at 1"));
-    }
-    if layer.pool == 0 {
-        return Err(invalid("pool", "0".into(), "use 1 for no pooling"));
-    }
-    if !(0.0..1.0).contains(&layer.dropout) {
-        return Err(invalid("dropout", layer.dropout.to_string(), "a probability in [0, 1) is required"));
-    }
-    Ok(())
-}
-
-/// One front-end block: Conv1d → (batch-norm) → ReLU → (max-pool) → dropout.
-#[derive(Module, Debug)]
-struct FrontBlock {
-    conv: Conv1d,
-    norm: Option<BatchNorm>,
-    pool: Option<MaxPool1d>,
-    dropout: Dropout,
-}
-
-impl FrontBlock {
-    fn new(channels_in: usize, layer: &ConvLayerConfig, device: &Device) -> Self {
-        let padding = match layer.padding {
-            Padding::Valid => PaddingConfig1d::Valid,
-            Padding::Same => PaddingConfig1d::Same,
-        };
-        Self {
-            conv: Conv1dConfig::new(channels_in, layer.filters, layer.width)
-                .with_dilation(layer.dilation)
-                .with_padding(padding)
-                .init(device),
-            norm: layer.batch_norm.then(|| BatchNormConfig::new(layer.filters).init(device)),
-            pool: (layer.pool > 1).then(|| MaxPool1dConfig::new(layer.pool).init()),
-            dropout: DropoutConfig::new(layer.dropout).init(),
-        }
-    }
-
-    /// # Shapes
-    /// - input: `[batch, channels_in, length]`
-    /// - output: `[batch, filters, length']`
-    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = self.conv.forward(x); // [B, F, L - span + 1] (valid) or [B, F, L] (same)
-        let x = match &self.norm {
-            Some(norm) => norm.forward(x),
-            None => x,
-        };
-        let x = relu(x);
-        let x = match &self.pool {
-            Some(pool) => pool.forward(x), // [B, F, L / pool]
-            None => x,
-        };
-        self.dropout.forward(x)
     }
 }
 
@@ -409,7 +319,7 @@ impl Recurrent {
 /// A recurrent network over one-hot sequences; every `rnn` config (DanQ included) builds one.
 #[derive(Module, Debug)]
 pub struct SequenceRnn {
-    front: Vec<FrontBlock>,
+    front: Vec<ConvBlock>,
     recurrent: Vec<Recurrent>,
     dropout: Dropout,
     dense: Vec<Linear>,
@@ -427,7 +337,7 @@ impl SequenceRnn {
         let mut channels = input.channels;
         let mut front = Vec::with_capacity(config.conv.len());
         for layer in &config.conv {
-            front.push(FrontBlock::new(channels, layer, device));
+            front.push(ConvBlock::new(channels, layer, device));
             channels = layer.filters;
         }
         let mut recurrent = Vec::with_capacity(config.layers);
@@ -498,7 +408,7 @@ impl SequenceRnn {
 
     /// The first convolution's weights `[filters, channels, width]`, when there is a front end.
     pub fn first_layer_filters(&self) -> Option<Tensor<3>> {
-        self.front.first().map(|block| block.conv.weight.val())
+        self.front.first().map(|block| block.conv().weight.val())
     }
 }
 

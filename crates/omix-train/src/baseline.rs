@@ -379,7 +379,7 @@ fn pearson_correlation(x: &[f64], y: &[f64]) -> Option<f64> {
     (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
-fn compare(
+pub(crate) fn compare(
     metric: &str,
     higher_is_better: bool,
     n: usize,

@@ -18,16 +18,11 @@
 //! threshold` (0.5). The monitored `f1` is the macro-F1 of the reported rule.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use burn::grad_clipping::GradientClippingConfig;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
-use burn::store::ModuleRecord;
-use burn::tensor::Bytes;
 use burn::tensor::activation::{log_softmax, relu, sigmoid, softmax, softplus};
 use omix_data::graph::{Graph, GraphConfig, GraphError};
 use omix_data::{Split, Task};
@@ -36,8 +31,10 @@ use omix_metrics::{multiclass_metrics, multilabel_metrics};
 use omix_models::{Gcn, GcnConfig, GraphShape, SparseMatrix};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Monitor, OptimizerKind};
-use crate::run::{RunDir, files};
+use crate::baseline::{BaselineReport, compare};
+use crate::config::Monitor;
+use crate::run::{RunDir, files, weights_to_bytes};
+use crate::trainer::{improved, optimizer};
 use crate::{Check, ExperimentSummary, Metrics, TrainConfig, TrainError, TrainOptions};
 
 /// The `[model]` table of a graph experiment (`kind = "gcn"`).
@@ -203,63 +200,6 @@ pub fn node_metrics(
     })
 }
 
-/// The optimiser of `[train]` (the same settings as sequence training).
-fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    let clip = config
-        .clip_grad_norm
-        .map(GradientClippingConfig::Norm)
-        .or(config.clip_grad_value.map(GradientClippingConfig::Value));
-    let decay = (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
-    match config.optimizer {
-        OptimizerKind::Adam => {
-            AdamConfig::new().with_epsilon(1e-8).with_weight_decay(decay).with_grad_clipping(clip).init()
-        }
-        OptimizerKind::Adamw => AdamWConfig::new()
-            .with_epsilon(1e-8)
-            .with_weight_decay(config.weight_decay as f32)
-            .with_grad_clipping(clip)
-            .init(),
-        OptimizerKind::Sgd => SgdConfig::new()
-            .with_momentum(
-                (config.momentum > 0.0)
-                    .then(|| MomentumConfig::new().with_momentum(config.momentum).with_dampening(0.0)),
-            )
-            .with_weight_decay(decay)
-            .with_gradient_clipping(clip)
-            .init(),
-    }
-}
-
-fn improved(monitor: Monitor, value: f64, best: Option<f64>, min_delta: f64) -> bool {
-    match best {
-        None => value.is_finite(),
-        Some(best) if monitor.maximise() => value > best + min_delta,
-        Some(best) => value < best - min_delta,
-    }
-}
-
-/// Serialise GCN weights (burnpack, as `model.bpk` of sequence models).
-pub fn gcn_to_bytes(model: &Gcn) -> Result<Vec<u8>, TrainError> {
-    let bytes = model
-        .clone()
-        .into_record()
-        .into_bytes()
-        .map_err(|e| TrainError::Run { path: PathBuf::from("<weights>"), message: e.to_string() })?;
-    Ok(bytes.to_vec())
-}
-
-/// Load GCN weights written by [`gcn_to_bytes`] into a model of the same shape.
-pub fn gcn_from_bytes(model: Gcn, bytes: Vec<u8>, origin: &Path) -> Result<Gcn, TrainError> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Run {
-        path: origin.to_path_buf(),
-        message: format!("not a valid weights file: {e}"),
-    })?;
-    model.try_load_record(record).map_err(|e| TrainError::Run {
-        path: origin.to_path_buf(),
-        message: format!("weights do not fit the model in config.toml: {e}"),
-    })
-}
-
 /// The graph's tensors on one device.
 struct GraphTensors {
     adjacency: SparseMatrix,
@@ -412,6 +352,8 @@ struct MetricsFile<'a> {
     epochs_run: usize,
     task: Task,
     class_names: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a BaselineReport>,
 }
 
 /// What a graph experiment produced besides the summary: the trained model and the log.
@@ -661,7 +603,7 @@ pub fn train_graph(
         }
         _ => (model.valid(), epoch),
     };
-    let bytes = gcn_to_bytes(&model)?;
+    let bytes = weights_to_bytes(&model)?;
     write_atomically(&run.path(files::WEIGHTS), |out| out.write_all(&bytes))?;
 
     let scores = predict(&model, &on_eval, graph.task);
@@ -676,6 +618,13 @@ pub fn train_graph(
         }
         metrics.insert(split.name().to_string(), result.reported);
     }
+    let baseline = if train_config.baseline {
+        let report = neighbour_vote_baseline(&graph, &train_nodes, &test_nodes, &scores, config.seed)?;
+        log(&format!("baseline: {}\n  test: {}\n  {}", report.model, report.test.summary(), report.comparison.verdict));
+        Some(report)
+    } else {
+        None
+    };
     write_predictions(&run.path(files::TEST_PREDICTIONS), &graph, &test_nodes, &scores)?;
     run.write_json(
         files::METRICS,
@@ -686,6 +635,7 @@ pub fn train_graph(
             epochs_run: history.len(),
             task: graph.task,
             class_names: &graph.class_names,
+            baseline: baseline.as_ref(),
         },
     )?;
     let train_metrics = node_metrics(graph.task, &graph.labels, &scores, &train_nodes, &graph.class_names, 0.5)?;
@@ -700,9 +650,81 @@ pub fn train_graph(
         epochs: history.len(),
         training_seconds,
         finished: true,
-        baseline: None,
+        baseline,
     };
     Ok(GraphRun { summary, model: Some(model), history, train_score })
+}
+
+/// The graph's "simple first" baseline: each node scores each class by the normalised-adjacency
+/// weighted vote of its training-node neighbours, `Â · Y_train` (label propagation for one
+/// step), with the GCN's decision rule. Compared with the GCN on the test nodes by a paired
+/// bootstrap of the macro-F1.
+fn neighbour_vote_baseline(
+    graph: &Graph,
+    train_nodes: &[usize],
+    test_nodes: &[usize],
+    model_scores: &[f64],
+    seed: u64,
+) -> Result<BaselineReport, TrainError> {
+    let classes = graph.class_names.len();
+    let mut known = vec![0.0f64; graph.labels.len()];
+    for &node in train_nodes {
+        for class in 0..classes {
+            known[node * classes + class] = f64::from(graph.labels[node * classes + class]);
+        }
+    }
+    let adjacency = &graph.adjacency;
+    let mut votes = vec![0.0f64; graph.labels.len()];
+    for ((&row, &col), &value) in adjacency.rows.iter().zip(&adjacency.cols).zip(&adjacency.values) {
+        for class in 0..classes {
+            votes[row * classes + class] += f64::from(value) * known[col * classes + class];
+        }
+    }
+    let test = node_metrics(graph.task, &graph.labels, &votes, test_nodes, &graph.class_names, 0.5)?.reported;
+    // Decisions of both models on the test nodes, fixed once; the bootstrap resamples nodes.
+    let truth: Vec<bool> =
+        test_nodes.iter().flat_map(|&n| (0..classes).map(move |c| graph.labels[n * classes + c] > 0.5)).collect();
+    let decide = |scores: &[f64]| -> Vec<bool> {
+        let rows: Vec<f64> =
+            test_nodes.iter().flat_map(|&n| (0..classes).map(move |c| scores[n * classes + c])).collect();
+        if graph.task == Task::Multilabel {
+            return top_k_decisions(&truth, &rows, classes);
+        }
+        let mut decisions = vec![false; rows.len()];
+        for (index, row) in rows.chunks(classes.max(1)).enumerate() {
+            let best = (0..row.len()).fold(0, |best, c| if row[c] > row[best] { c } else { best });
+            decisions[index * classes + best] = true;
+        }
+        decisions
+    };
+    let (ours, theirs) = (decide(model_scores), decide(&votes));
+    let macro_f1 = |decisions: &[bool], sample: &[usize]| -> f64 {
+        let mut total = 0.0;
+        for class in 0..classes {
+            let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
+            for &i in sample {
+                match (decisions[i * classes + class], truth[i * classes + class]) {
+                    (true, true) => tp += 1.0,
+                    (true, false) => fp += 1.0,
+                    (false, true) => fn_ += 1.0,
+                    (false, false) => {}
+                }
+            }
+            if tp > 0.0 {
+                total += 2.0 * tp / (2.0 * tp + fp + fn_);
+            }
+        }
+        total / classes.max(1) as f64
+    };
+    let comparison = compare("macro-F1", true, test_nodes.len(), seed, |sample| {
+        Some((macro_f1(&ours, sample), macro_f1(&theirs, sample)))
+    })?;
+    Ok(BaselineReport {
+        model: "neighbour vote: Â · Y over the training nodes' labels (one step of label propagation)".into(),
+        regularization: None,
+        test,
+        comparison,
+    })
 }
 
 /// (macro-F1, micro-F1) of multi-class or multi-label metrics.

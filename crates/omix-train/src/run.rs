@@ -196,7 +196,7 @@ pub fn label_text(dataset: &Dataset, target: &Target) -> String {
 }
 
 /// Serialise weights to bytes (burnpack).
-pub fn weights_to_bytes(model: &Model) -> Result<Vec<u8>, TrainError> {
+pub fn weights_to_bytes<M: Module + Clone>(model: &M) -> Result<Vec<u8>, TrainError> {
     let bytes = model
         .clone()
         .into_record()
@@ -206,7 +206,7 @@ pub fn weights_to_bytes(model: &Model) -> Result<Vec<u8>, TrainError> {
 }
 
 /// Apply weights from bytes.
-pub fn weights_from_bytes(model: Model, bytes: Vec<u8>, origin: &Path) -> Result<Model, TrainError> {
+pub fn weights_from_bytes<M: Module>(model: M, bytes: Vec<u8>, origin: &Path) -> Result<M, TrainError> {
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Run {
         path: origin.to_path_buf(),
         message: format!("not a valid weights file: {e}"),

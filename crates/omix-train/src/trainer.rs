@@ -95,7 +95,8 @@ struct CheckpointState {
 
 const STATE: &str = "state.json";
 
-fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
+/// The optimiser `[train]` describes.
+pub(crate) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
     let clip = config
         .clip_grad_norm
         .map(GradientClippingConfig::Norm)
@@ -249,7 +250,8 @@ fn monitored_value(monitor: Monitor, loss: f64, metrics: &crate::Metrics) -> f64
     }
 }
 
-fn improved(monitor: Monitor, value: f64, best: Option<f64>, min_delta: f64) -> bool {
+/// Whether `value` improves on `best` by more than `min_delta` in the monitor's direction.
+pub(crate) fn improved(monitor: Monitor, value: f64, best: Option<f64>, min_delta: f64) -> bool {
     match best {
         None => value.is_finite(),
         Some(best) if monitor.maximise() => value > best + min_delta,
