@@ -3,11 +3,11 @@
 
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::IndexingUpdateOp;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{InputShape, ModelError};
+use crate::sparse::SparseMatrix;
 
 /// The `[model] kind = "dense"` table: hidden layer sizes and dropout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,66 +68,56 @@ impl DenseConfig {
     }
 }
 
-/// A batch of sparse feature vectors in coordinate form (k-mer counts at k = 6..8 have ~100
-/// non-zeros out of tens of thousands of columns).
+/// A batch of sparse feature vectors (k-mer counts at k = 6..8 have ~100 non-zeros out of tens
+/// of thousands of columns): a `[batch, width]` [`SparseMatrix`].
 #[derive(Debug, Clone)]
 pub struct SparseInput {
-    /// Row (example) of each non-zero, `[nnz]`.
-    pub rows: Tensor<1, Int>,
-    /// Column (feature) of each non-zero, `[nnz]`.
-    pub columns: Tensor<1, Int>,
-    /// Value of each non-zero, `[nnz]`.
-    pub values: Tensor<1>,
-    /// Number of examples.
-    pub batch: usize,
-    /// Number of features.
-    pub width: usize,
+    matrix: SparseMatrix,
 }
 
 impl SparseInput {
     /// Build from CSR arrays (row offsets `[batch + 1]`, column indices and values `[nnz]`).
-    pub fn from_csr(offsets: &[usize], indices: &[u32], values: &[f32], width: usize, device: &Device) -> Self {
+    ///
+    /// Errors when the offsets do not cover the indices or a column is out of range.
+    pub fn from_csr(
+        offsets: &[usize],
+        indices: &[u32],
+        values: &[f32],
+        width: usize,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
         let batch = offsets.len().saturating_sub(1);
         let mut rows = Vec::with_capacity(indices.len());
         for (row, window) in offsets.windows(2).enumerate() {
-            rows.extend(std::iter::repeat_n(row as i64, window[1] - window[0]));
+            rows.extend(std::iter::repeat_n(row, window[1].saturating_sub(window[0])));
         }
-        let columns: Vec<i64> = indices.iter().map(|&c| i64::from(c)).collect();
-        let nnz = columns.len();
-        Self {
-            rows: Tensor::from_data(TensorData::new(rows, [nnz]), device),
-            columns: Tensor::from_data(TensorData::new(columns, [nnz]), device),
-            values: Tensor::from_data(TensorData::new(values.to_vec(), [nnz]), device),
-            batch,
-            width,
-        }
+        let columns: Vec<usize> = indices.iter().map(|&c| c as usize).collect();
+        let matrix = SparseMatrix::from_coo(&rows, &columns, values, [batch, width], device)?;
+        Ok(Self { matrix })
+    }
+
+    /// Number of examples.
+    pub fn batch(&self) -> usize {
+        self.matrix.shape()[0]
+    }
+
+    /// The device of the batch.
+    pub fn device(&self) -> Device {
+        self.matrix.device()
     }
 
     /// The same batch as a dense `[batch, width, 1]` tensor.
-    pub fn to_dense(&self, device: &Device) -> Tensor<3> {
-        let flat = self.rows.clone() * (self.width as i64) + self.columns.clone();
-        Tensor::<1>::zeros([self.batch * self.width], device)
-            .select_assign(0, flat, self.values.clone(), IndexingUpdateOp::Add)
-            .reshape([self.batch, self.width, 1])
+    pub fn to_dense(&self) -> Tensor<3> {
+        self.matrix.to_dense().unsqueeze_dim(2)
     }
 
-    /// `X · W` for a dense weight `W` of shape `[width, units]`, without densifying `X`:
-    /// gather the weight rows of the non-zero columns, scale them, and add them into their rows.
+    /// `X · W` for a dense weight `W` of shape `[width, units]`, without densifying `X`.
     ///
     /// # Shapes
     /// - weight: `[width, units]`
     /// - output: `[batch, units]`
     pub fn matmul(&self, weight: Tensor<2>) -> Tensor<2> {
-        let [_, units] = weight.dims();
-        let device = weight.device();
-        let picked = weight.select(0, self.columns.clone()); // [nnz, units]
-        let scaled = picked * self.values.clone().unsqueeze_dim::<2>(1); // [nnz, units]
-        Tensor::<2>::zeros([self.batch, units], &device).select_assign(
-            0,
-            self.rows.clone(),
-            scaled,
-            IndexingUpdateOp::Add,
-        )
+        self.matrix.matmul(weight)
     }
 }
 
@@ -215,8 +205,8 @@ mod tests {
         let model = DenseNet::new(&config, input, &device)?;
         assert_eq!(config.parameter_count(input)?, burn::module::Module::num_params(&model));
         // Two rows: {1: 2.0, 7: 0.5} and {0: 1.0}.
-        let sparse = SparseInput::from_csr(&[0, 2, 3], &[1, 7, 0], &[2.0, 0.5, 1.0], 10, &device);
-        let dense = sparse.to_dense(&device);
+        let sparse = SparseInput::from_csr(&[0, 2, 3], &[1, 7, 0], &[2.0, 0.5, 1.0], 10, &device)?;
+        let dense = sparse.to_dense();
         let a: Vec<f32> = model.forward(dense).into_data().try_to_vec::<f32>().unwrap_or_default();
         let b: Vec<f32> = model.forward_sparse(&sparse).into_data().try_to_vec::<f32>().unwrap_or_default();
         assert_eq!(a.len(), 4);
@@ -233,13 +223,13 @@ mod tests {
         let input = InputShape { channels: 8, length: 1, outputs: 1 };
         let config = DenseConfig { hidden: vec![4], dropout: 0.0, input_dropout: 0.0 };
         let model = DenseNet::new(&config, input, &device)?;
-        let sparse = SparseInput::from_csr(&[0, 3, 5], &[0, 2, 7, 2, 5], &[1.0, 0.5, 2.0, 1.5, 1.0], 8, &device);
+        let sparse = SparseInput::from_csr(&[0, 3, 5], &[0, 2, 7, 2, 5], &[1.0, 0.5, 2.0, 1.5, 1.0], 8, &device)?;
         let gradient = |loss: Tensor<1>| -> Vec<f32> {
             let grads = loss.backward();
             let first = &model.hidden[0];
             first.weight.grad(&grads).map(|g| g.into_data().try_to_vec::<f32>().unwrap_or_default()).unwrap_or_default()
         };
-        let dense = gradient(model.forward(sparse.to_dense(&device)).sum());
+        let dense = gradient(model.forward(sparse.to_dense()).sum());
         let direct = gradient(model.forward_sparse(&sparse).sum());
         assert_eq!(dense.len(), 32);
         for (x, y) in dense.iter().zip(&direct) {

@@ -85,10 +85,7 @@ impl Model {
         match (self, input) {
             (_, ModelInput::Dense(x)) => self.forward(x),
             (Model::Dense(model), ModelInput::Sparse(x)) => model.forward_sparse(&x),
-            (_, ModelInput::Sparse(x)) => {
-                let device = x.values.device();
-                self.forward(x.to_dense(&device))
-            }
+            (_, ModelInput::Sparse(x)) => self.forward(x.to_dense()),
         }
     }
 

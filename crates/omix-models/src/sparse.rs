@@ -75,6 +75,20 @@ impl SparseMatrix {
         self.nonzeros
     }
 
+    /// The device the matrix lives on.
+    pub fn device(&self) -> Device {
+        self.values.device()
+    }
+
+    /// The matrix as a dense `[rows, columns]` tensor (for models without a sparse path).
+    pub fn to_dense(&self) -> Tensor<2> {
+        let [rows, columns] = self.shape;
+        let flat = self.rows.clone() * (columns as i64) + self.cols.clone(); // [E]
+        let values = self.values.clone().reshape([self.nonzeros]); // [E]
+        let zeros = Tensor::<1>::zeros([rows * columns], (&values.device(), values.dtype()));
+        zeros.select_assign(0, flat, values, IndexingUpdateOp::Add).reshape([rows, columns])
+    }
+
     /// The product `self · dense`.
     ///
     /// # Shapes

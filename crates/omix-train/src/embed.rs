@@ -23,7 +23,7 @@ pub fn embed(
     for chunk in indices.chunks(batch_size.max(1)) {
         let input = match pipeline.batch(dataset, chunk, None).to_model_input(device) {
             ModelInput::Dense(x) => x,
-            ModelInput::Sparse(x) => x.to_dense(device),
+            ModelInput::Sparse(x) => x.to_dense(),
         };
         let Some(encoded) = model.encode(input) else {
             return Err(TrainError::Config {

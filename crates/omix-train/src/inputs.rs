@@ -118,7 +118,14 @@ impl BatchInput {
                 ModelInput::Dense(Tensor::<3>::from_data(TensorData::new(values.clone(), *shape), device))
             }
             BatchInput::Sparse { offsets, indices, values, width } => {
-                ModelInput::Sparse(SparseInput::from_csr(offsets, indices, values, *width, device))
+                match SparseInput::from_csr(offsets, indices, values, *width, device) {
+                    Ok(sparse) => ModelInput::Sparse(sparse),
+                    // The featurisers always give valid CSR; were it not, the dense rows are the same batch.
+                    Err(_) => {
+                        let (rows, width) = self.to_dense_rows();
+                        ModelInput::Dense(Tensor::<3>::from_data(TensorData::new(rows, [self.len(), width, 1]), device))
+                    }
+                }
             }
         }
     }

@@ -12,6 +12,15 @@ use omix_train::{
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// burn's flex backend draws initial weights and dropout masks from one process-wide generator,
+/// so trainings running side by side in this test binary would mix their draws and stop being
+/// reproducible: tests that seed and train hold this lock.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn write_primer_data(dir: &std::path::Path, count: usize) -> DataConfig {
     let simulated = plant_motif(count, 50, PRIMER_MOTIF, 5);
     let sequences: Vec<String> = simulated.sequences.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect();
@@ -47,6 +56,7 @@ fn multiclass_loss_matches_the_closed_form() {
 
 #[test]
 fn primer_cnn_overfits_32_examples() -> TestResult {
+    let _serial = serial();
     let dir = tempfile::tempdir()?;
     let mut data = write_primer_data(dir.path(), 40);
     data.validation_fraction = 0.1;
@@ -71,6 +81,7 @@ fn primer_cnn_overfits_32_examples() -> TestResult {
 
 #[test]
 fn strand_averaged_predictions_are_strand_symmetric() -> TestResult {
+    let _serial = serial();
     let dir = tempfile::tempdir()?;
     let data = write_primer_data(dir.path(), 20);
     let dataset = Dataset::load(&data, 1)?;
@@ -103,6 +114,7 @@ fn overfit(
     model: ModelConfig,
     epochs: usize,
 ) -> Result<f64, Box<dyn std::error::Error>> {
+    let _serial = serial();
     let dir = tempfile::tempdir()?;
     let config = ExperimentConfig {
         seed: 3,
