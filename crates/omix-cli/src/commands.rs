@@ -318,13 +318,7 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
         eprintln!("stopped after {} epochs as asked", summary.epochs);
         return Ok(());
     }
-    for (split, metrics) in &summary.metrics {
-        println!("{split:<20} {}", metrics.summary());
-    }
-    if let Some(baseline) = &summary.baseline {
-        println!("baseline             {}: {}", baseline.model, baseline.test.summary());
-        println!("                     {}", baseline.comparison.verdict);
-    }
+    print_summary(&summary, 20);
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",
         out.display(),
@@ -333,6 +327,20 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Metrics per split (and per task), then the baseline and its verdict, on stdout.
+fn print_summary(summary: &omix_train::ExperimentSummary, width: usize) {
+    for (split, metrics) in &summary.metrics {
+        println!("{split:<width$} {}", metrics.summary());
+        for line in metrics.per_task_lines() {
+            println!("{:width$} {line}", "");
+        }
+    }
+    if let Some(baseline) = &summary.baseline {
+        println!("{:<width$} {}: {}", "baseline", baseline.model, baseline.test.summary());
+        println!("{:width$} {}", "", baseline.comparison.verdict);
+    }
 }
 
 fn train(args: TrainArgs) -> Result<()> {
@@ -382,16 +390,7 @@ fn train(args: TrainArgs) -> Result<()> {
         eprintln!("stopped after {} epochs as asked; continue with --resume", summary.epochs);
         return Ok(());
     }
-    for (split, metrics) in &summary.metrics {
-        println!("{split:<10} {}", metrics.summary());
-        for line in metrics.per_task_lines() {
-            println!("           {line}");
-        }
-    }
-    if let Some(baseline) = &summary.baseline {
-        println!("baseline   {}: {}", baseline.model, baseline.test.summary());
-        println!("           {}", baseline.comparison.verdict);
-    }
+    print_summary(&summary, 10);
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",
         out.display(),
@@ -467,40 +466,15 @@ fn embed(args: EmbedArgs) -> Result<()> {
         Some(labels) => labels,
         None => return Ok(()),
     };
-    let (inputs, features) = pipeline.batch(&dataset, &indices, None).to_dense_rows();
-    let pca = omix_baseline::Pca::fit(&inputs, features, &indices, width)?;
-    let projected = pca.transform_rows(&inputs)?;
-    let metric = omix_baseline::Metric::Euclidean;
-    let ours = omix_baseline::knn_cv_accuracy(&latent, width, &labels, args.knn, args.folds, args.seed, metric)?;
-    let theirs = omix_baseline::knn_cv_accuracy(&projected, width, &labels, args.knn, args.folds, args.seed, metric)?;
+    let score = omix_train::score_embedding(
+        &pipeline, &dataset, &indices, &latent, width, &labels, args.knn, args.folds, args.seed,
+    )?;
     std::io::stdout().flush()?;
-    println!(
-        "{}-nearest-neighbour label accuracy ({}-fold cross-validation, {} examples, {} classes):",
-        args.knn,
-        args.folds,
-        labels.len(),
-        labels.iter().max().map_or(0, |m| m + 1)
-    );
-    println!("  autoencoder latent ({width} dimensions)  {:.4}", ours.accuracy);
-    println!(
-        "  PCA ({width} components of the same inputs{})  {:.4}",
-        if pipeline.state().standardizer.is_some() { ", standardised as the model sees them" } else { "" },
-        theirs.accuracy
-    );
+    for line in score.lines() {
+        println!("{line}");
+    }
     if let Some(path) = &args.report {
-        let report = serde_json::json!({
-            "k": args.knn,
-            "folds": args.folds,
-            "seed": args.seed,
-            "examples": labels.len(),
-            "latent_dimensions": width,
-            "autoencoder": ours.accuracy,
-            "autoencoder_per_fold": ours.per_fold,
-            "pca": theirs.accuracy,
-            "pca_per_fold": theirs.per_fold,
-            "pca_explained_variance_ratio": pca.explained_variance_ratio,
-        });
-        let text = serde_json::to_string_pretty(&report)?;
+        let text = serde_json::to_string_pretty(&score)?;
         write_atomically(path, |out| out.write_all(text.as_bytes()))?;
     }
     Ok(())
@@ -602,9 +576,7 @@ fn quickstart(args: QuickstartArgs) -> Result<()> {
     let options =
         TrainOptions { resume: false, progress: !args.quiet && std::io::stderr().is_terminal(), stop_after: None };
     let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
-    for (split, metrics) in &summary.metrics {
-        println!("{split:<10} {}", metrics.summary());
-    }
+    print_summary(&summary, 10);
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s in all)",
         out.display(),

@@ -41,6 +41,8 @@ struct MetricsFile<'a> {
     splits: &'a BTreeMap<String, Metrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<&'a BaselineReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedding: Option<&'a crate::EmbeddingScore>,
     best_epoch: usize,
     epochs_run: usize,
     task: omix_data::Task,
@@ -146,7 +148,13 @@ pub fn run_experiment(
     save_weights(&result.model, &run.path(files::WEIGHTS))?;
     let device = Device::flex();
     let mut test_scores: Vec<f64> = Vec::new();
-    for split in [Split::Validation, Split::Test] {
+    // Autoencoders also report the training split's reconstruction error (no labels are involved).
+    let splits: &[Split] = if objective.reconstructs() {
+        &[Split::Train, Split::Validation, Split::Test]
+    } else {
+        &[Split::Validation, Split::Test]
+    };
+    for &split in splits {
         let indices = dataset.indices(split);
         let scores = predict_scores(
             &result.model,
@@ -209,9 +217,33 @@ pub fn run_experiment(
     } else {
         None
     };
+    // An autoencoder trained on labelled data: how well its latent space separates the classes,
+    // beside PCA with as many components (labels are used here only, never in training).
+    let embedding = match schema.task {
+        Task::Binary | Task::Multiclass if objective.reconstructs() && config.train.baseline => {
+            let indices: Vec<usize> = (0..dataset.examples.len()).collect();
+            let labels: Vec<usize> = dataset
+                .examples
+                .iter()
+                .map(|example| match example.target {
+                    omix_data::Target::Class(class) => class,
+                    _ => 0,
+                })
+                .collect();
+            let (latent, width) = crate::embed(&result.model, &pipeline, &dataset, &indices, 256, &device)?;
+            let score =
+                crate::score_embedding(&pipeline, &dataset, &indices, &latent, width, &labels, 10, 5, config.seed)?;
+            for line in score.lines() {
+                log(&line);
+            }
+            Some(score)
+        }
+        _ => None,
+    };
     run.write_json(
         files::METRICS,
         &MetricsFile {
+            embedding: embedding.as_ref(),
             baseline: baseline.as_ref(),
             splits: &metrics,
             best_epoch: result.best_epoch,

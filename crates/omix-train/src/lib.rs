@@ -36,7 +36,7 @@ mod trainer;
 
 pub use checks::{Check, biology_checks};
 pub use config::{Engine, ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, RegressionLoss, TrainConfig};
-pub use embed::embed;
+pub use embed::{EmbeddingScore, embed, score_embedding};
 pub use error::TrainError;
 pub use evaluate::{Metrics, ReconstructionMetrics, compute_metrics, mean_loss, predict_scores};
 pub use experiment::{ExperimentSummary, run_experiment};

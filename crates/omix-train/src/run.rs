@@ -101,6 +101,13 @@ impl RunDir {
     /// The resolved experiment config.
     pub fn config(&self) -> Result<ExperimentConfig, TrainError> {
         let text = self.read_text(files::CONFIG)?;
+        let is_graph = text.parse::<toml::Table>().is_ok_and(|table| table.contains_key("graph"));
+        if is_graph {
+            return Err(TrainError::Run {
+                path: self.path(files::CONFIG),
+                message: "this is a graph (node classification) run: its test-node predictions are in test_predictions.tsv; evaluate, predict and embed read sequence and matrix runs".into(),
+            });
+        }
         toml::from_str(&text).map_err(|e| TrainError::Run { path: self.path(files::CONFIG), message: e.to_string() })
     }
 
