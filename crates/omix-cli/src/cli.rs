@@ -32,6 +32,13 @@ pub enum Command {
     /// Latent vectors of a trained autoencoder, optionally scored by k-NN label accuracy beside PCA.
     #[command(after_help = EMBED_EXAMPLES)]
     Embed(EmbedArgs),
+    /// What a sequence model learned: attributions (saliency, gradient x input, integrated
+    /// gradients, in-silico mutagenesis), first-layer filters as motifs matched against JASPAR.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
+    Explain(Box<ExplainArgs>),
+    /// Write the self-contained HTML report of a run folder (RUN_DIR/report.html).
+    #[command(after_help = "Example:\n  omix report runs/gabpa        # then open runs/gabpa/report.html")]
+    Report(ReportArgs),
     /// Simulate the primer's motif data set, train the primer CNN and report test metrics.
     #[command(after_help = "Example:\n  omix quickstart --out runs/quickstart")]
     Quickstart(QuickstartArgs),
@@ -62,6 +69,102 @@ const EMBED_EXAMPLES: &str = "Examples:
   omix embed runs/pbmc --input X_lognorm.csv.gz -o latent.tsv
   omix embed runs/pbmc --input X_lognorm.csv.gz -o latent.tsv \\
              --labels obs_labels.csv --label-column bulk_labels --knn 10";
+
+const EXPLAIN_EXAMPLES: &str = "Examples:
+  omix explain runs/gabpa                       # the run's test sequences, all methods
+  omix explain runs/gabpa --input GABPA_B.seq.gz --method gradient_x_input --method ism -o gabpa_explain
+  omix explain runs/splice --output EI --ig-baseline shuffled --ig-steps 50
+  omix explain runs/rbp --motif-db my_rbp_motifs.meme
+  omix explain runs/tf --motif-db jaspar --motif-db extra.meme
+
+The default motif database is JASPAR 2024 CORE vertebrates non-redundant (879 profiles), built
+into omix: Rauluseviciute et al., JASPAR 2024, Nucleic Acids Research 52:D174 (2024), CC BY 4.0
+(https://jaspar.elixir.no). Motif comparison follows Tomtom (Gupta et al., Genome Biology 2007).";
+
+/// Attribution methods on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodChoice {
+    /// Gradient of the output w.r.t. the one-hot input.
+    Saliency,
+    /// Gradient times input (the gradient at the observed bases).
+    GradientXInput,
+    /// Integrated gradients from a baseline.
+    IntegratedGradients,
+    /// In-silico mutagenesis: every single-base substitution.
+    Ism,
+}
+
+/// Integrated-gradients baselines on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BaselineChoice {
+    /// All zeros.
+    Zeros,
+    /// A dinucleotide shuffle of each sequence.
+    Shuffled,
+    /// 0.25 for every base.
+    Uniform,
+}
+
+/// `omix explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A run folder of a sequence model written by `omix train`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// Sequences to explain (default: the run's test split, re-created from its config and seed).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output folder (default: RUN_DIR/explain, which the report reads).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Attribution methods (repeat the flag; default: all four).
+    #[arg(long = "method", value_enum, value_name = "METHOD")]
+    pub methods: Vec<MethodChoice>,
+    /// The output to explain: a class or task name, or a 0-based index (default: the positive
+    /// class of a binary model, the first output otherwise).
+    #[arg(long, value_name = "NAME|INDEX")]
+    pub output: Option<String>,
+    /// Integrated-gradients steps.
+    #[arg(long, default_value_t = 32)]
+    pub ig_steps: usize,
+    /// Integrated-gradients baseline.
+    #[arg(long, value_enum, default_value = "zeros")]
+    pub ig_baseline: BaselineChoice,
+    /// MEME motif files to compare filters with instead of the built-in JASPAR 2024 (repeat the
+    /// flag to combine several; `jaspar` names the built-in one, e.g. `--motif-db jaspar
+    /// --motif-db mine.meme`).
+    #[arg(long = "motif-db", value_name = "FILE.meme")]
+    pub motif_db: Vec<PathBuf>,
+    /// A filter's sites: windows activating it above this fraction of its maximum.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// Explain at most this many sequences (the first ones).
+    #[arg(long, value_name = "N")]
+    pub max_sequences: Option<usize>,
+    /// Attribution logos for this many highest-scoring sequences.
+    #[arg(long, default_value_t = 6)]
+    pub top: usize,
+    /// Also time ISM the naive way (one forward pass per mutant) on this many sequences.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub naive_ism: usize,
+    /// Sequences per gradient batch.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Seed of shuffled baselines.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Do not rewrite RUN_DIR/report.html afterwards.
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+/// `omix report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run folder written by `omix train`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+}
 
 /// `omix embed`.
 #[derive(Debug, Args)]
@@ -216,6 +319,10 @@ pub struct TrainArgs {
     /// Skip the simple baseline (k-mer logistic regression, or PCA for autoencoders) fitted beside the model.
     #[arg(long)]
     pub no_baseline: bool,
+    /// Skip what runs after training: explaining the test sequences (gradient x input, filter
+    /// motifs matched against JASPAR) and writing report.html.
+    #[arg(long)]
+    pub no_report: bool,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -21,7 +21,8 @@ use omix_train::{
 };
 
 use crate::cli::{
-    Cli, Command, EmbedArgs, EvaluateArgs, FormatChoice, InputArgs, ModelChoice, PredictArgs, QuickstartArgs, TrainArgs,
+    BaselineChoice, Cli, Command, EmbedArgs, EvaluateArgs, ExplainArgs, FormatChoice, InputArgs, MethodChoice,
+    ModelChoice, PredictArgs, QuickstartArgs, ReportArgs, TrainArgs,
 };
 
 /// Dispatch a parsed command line.
@@ -31,6 +32,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Evaluate(args) => evaluate(args),
         Command::Predict(args) => predict(args),
         Command::Embed(args) => embed(args),
+        Command::Explain(args) => explain(*args),
+        Command::Report(args) => report(args),
         Command::Quickstart(args) => quickstart(args),
         Command::Bench(args) => crate::bench::run(args),
     }
@@ -319,6 +322,12 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
         return Ok(());
     }
     print_summary(&summary, 20);
+    if !args.no_report {
+        match omix_report::write_report(&out) {
+            Ok(path) => eprintln!("report: {}", path.display()),
+            Err(error) => eprintln!("report not written: {error}"),
+        }
+    }
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",
         out.display(),
@@ -391,6 +400,9 @@ fn train(args: TrainArgs) -> Result<()> {
         return Ok(());
     }
     print_summary(&summary, 10);
+    if !args.no_report {
+        explain_and_report(&RunDir::new(&out));
+    }
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",
         out.display(),
@@ -577,6 +589,11 @@ fn quickstart(args: QuickstartArgs) -> Result<()> {
         TrainOptions { resume: false, progress: !args.quiet && std::io::stderr().is_terminal(), stop_after: None };
     let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
     print_summary(&summary, 10);
+    explain_quickstart(&RunDir::new(&out), &config, &simulated.motif_starts)?;
+    match omix_report::write_report(&out) {
+        Ok(path) => eprintln!("report: {}", path.display()),
+        Err(error) => eprintln!("report not written: {error}"),
+    }
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s in all)",
         out.display(),
@@ -584,5 +601,273 @@ fn quickstart(args: QuickstartArgs) -> Result<()> {
         summary.epochs,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// The output index a name or number refers to.
+fn output_index(schema: &Schema, choice: Option<&str>) -> Result<usize> {
+    let Some(choice) = choice else { return Ok(0) };
+    if schema.task == omix_data::Task::Binary {
+        return Ok(0); // one output: the positive class's logit
+    }
+    if let Some(index) = schema.class_names.iter().position(|name| name == choice) {
+        return Ok(index);
+    }
+    match choice.parse::<usize>() {
+        Ok(index) if index < schema.outputs() => Ok(index),
+        _ => bail!(
+            "--output {choice}: not one of the model's outputs ({}) nor an index below {}",
+            schema.class_names.join(", "),
+            schema.outputs()
+        ),
+    }
+}
+
+/// The motif database: MEME files (`jaspar` for the built-in one) combined, or the built-in
+/// JASPAR 2024 alone.
+fn motif_database(paths: &[PathBuf]) -> Result<(omix_features::MotifSet, String)> {
+    let jaspar = || {
+        let set = omix_motif::jaspar2024();
+        let label = format!("JASPAR 2024 CORE vertebrates non-redundant ({} motifs)", set.motifs.len());
+        (set, label)
+    };
+    if paths.is_empty() {
+        return Ok(jaspar());
+    }
+    let mut combined: Option<omix_features::MotifSet> = None;
+    let mut labels = Vec::new();
+    for path in paths {
+        let (set, label) = if path.as_os_str() == "jaspar" {
+            jaspar()
+        } else {
+            let set = omix_features::read_meme(path)?;
+            let label = format!("{} ({} motifs)", path.display(), set.motifs.len());
+            (set, label)
+        };
+        labels.push(label);
+        match &mut combined {
+            None => combined = Some(set),
+            Some(all) => {
+                if all.alphabet_letters.len() != set.alphabet_letters.len() {
+                    bail!(
+                        "{}: alphabet {} does not match the other motif databases' {}",
+                        path.display(),
+                        set.alphabet_letters,
+                        all.alphabet_letters
+                    );
+                }
+                all.motifs.extend(set.motifs);
+            }
+        }
+    }
+    let set = combined.context("no motif database")?;
+    Ok((set, labels.join(" + ")))
+}
+
+/// The examples to explain: `--input`, or the run's test split.
+fn explain_inputs(run: &RunDir, input: &InputArgs, schema: &Schema) -> Result<(Dataset, Vec<usize>)> {
+    if input.input.is_some() || !input.classes.is_empty() {
+        let source = source_for_run(input, schema)?;
+        let dataset = Dataset::load_for_model(&source, schema, false)?;
+        let indices = (0..dataset.examples.len()).collect();
+        return Ok((dataset, indices));
+    }
+    let config = run.config()?;
+    let dataset = Dataset::load(&config.data, config.seed).with_context(|| {
+        format!("re-creating the test split of {} (give --input to explain other sequences)", run.root().display())
+    })?;
+    let indices = dataset.indices(omix_data::Split::Test);
+    Ok((dataset, indices))
+}
+
+fn explain(args: ExplainArgs) -> Result<()> {
+    let run = RunDir::new(&args.run);
+    let schema = run.schema()?;
+    let (dataset, mut indices) = explain_inputs(&run, &args.input, &schema)?;
+    if let Some(max) = args.max_sequences {
+        indices.truncate(max);
+    }
+    if indices.is_empty() {
+        bail!("no sequences to explain");
+    }
+    let methods: Vec<omix_train::explain::Method> = if args.methods.is_empty() {
+        omix_train::explain::Method::ALL.to_vec()
+    } else {
+        args.methods
+            .iter()
+            .map(|m| match m {
+                MethodChoice::Saliency => omix_train::explain::Method::Saliency,
+                MethodChoice::GradientXInput => omix_train::explain::Method::GradientXInput,
+                MethodChoice::IntegratedGradients => omix_train::explain::Method::IntegratedGradients,
+                MethodChoice::Ism => omix_train::explain::Method::Ism,
+            })
+            .collect()
+    };
+    let (database, database_label) = motif_database(&args.motif_db)?;
+    let settings = omix_train::interpret::InterpretSettings {
+        options: omix_train::explain::ExplainOptions {
+            methods,
+            output: output_index(&schema, args.output.as_deref())?,
+            ig_steps: args.ig_steps.max(1),
+            ig_baseline: match args.ig_baseline {
+                BaselineChoice::Zeros => omix_train::explain::IgBaseline::Zeros,
+                BaselineChoice::Shuffled => omix_train::explain::IgBaseline::Shuffled,
+                BaselineChoice::Uniform => omix_train::explain::IgBaseline::Uniform,
+            },
+            batch_size: args.batch_size.max(1),
+            seed: args.seed,
+        },
+        threshold: args.threshold,
+        database,
+        database_label,
+        top_tracks: args.top,
+        matches_per_filter: 5,
+        min_sites: 10,
+        naive_ism: args.naive_ism,
+    };
+    let out = args.out.clone().unwrap_or_else(|| run.path("explain"));
+    eprintln!(
+        "explaining {} sequences with {}",
+        indices.len(),
+        settings.options.methods.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")
+    );
+    let started = Instant::now();
+    omix_train::interpret::interpret(&run, &dataset, &indices, &settings, &out, &mut log_line)?;
+    eprintln!("explanations written to {} ({:.1}s)", out.display(), started.elapsed().as_secs_f64());
+    if !args.no_report && args.out.is_none() {
+        let path = omix_report::write_report(run.root())?;
+        eprintln!("report: {}", path.display());
+    }
+    Ok(())
+}
+
+fn report(args: ReportArgs) -> Result<()> {
+    let path = omix_report::write_report(&args.run)?;
+    eprintln!("report: {}", path.display());
+    Ok(())
+}
+
+/// After training: explain the test sequences (gradient × input, filter motifs against JASPAR)
+/// when the model reads one-hot sequences, then write the HTML report. Failures here do not undo
+/// the training; they are reported and the report is written without that part.
+fn explain_and_report(run: &RunDir) {
+    let explained = (|| -> Result<()> {
+        let schema = run.schema()?;
+        if !schema.is_sequence() {
+            return Ok(());
+        }
+        let config = run.config()?;
+        if config.features.is_some() || !config.model.reads_sequences() || config.model.is_autoencoder() {
+            return Ok(());
+        }
+        let dataset = Dataset::load(&config.data, config.seed)?;
+        let mut indices = dataset.indices(omix_data::Split::Test);
+        indices.truncate(AUTO_EXPLAIN_SEQUENCES);
+        let (database, database_label) = motif_database(&[])?;
+        let settings = omix_train::interpret::InterpretSettings {
+            options: omix_train::explain::ExplainOptions {
+                methods: vec![omix_train::explain::Method::GradientXInput],
+                ..Default::default()
+            },
+            threshold: 0.5,
+            database,
+            database_label,
+            top_tracks: 6,
+            matches_per_filter: 5,
+            min_sites: 10,
+            naive_ism: 0,
+        };
+        eprintln!("explaining {} test sequences (gradient x input, filter motifs against JASPAR)", indices.len());
+        omix_train::interpret::interpret(run, &dataset, &indices, &settings, &run.path("explain"), &mut log_line)?;
+        Ok(())
+    })();
+    if let Err(error) = explained {
+        eprintln!("explain skipped: {error:#}");
+    }
+    match omix_report::write_report(run.root()) {
+        Ok(path) => eprintln!("report: {}", path.display()),
+        Err(error) => eprintln!("report not written: {error}"),
+    }
+}
+
+/// Test sequences explained automatically after training.
+const AUTO_EXPLAIN_SEQUENCES: usize = 2000;
+
+/// The planted motif as a MEME motif (a little smoothing, as a database entry would have).
+fn planted_motif() -> omix_features::Motif {
+    let rows = PRIMER_MOTIF
+        .iter()
+        .map(|&base| b"ACGT".iter().map(|&letter| if letter == base { 0.97 } else { 0.01 }).collect())
+        .collect();
+    let mut motif = omix_features::Motif::new("planted", rows);
+    motif.name = Some(String::from_utf8_lossy(PRIMER_MOTIF).into_owned());
+    motif
+}
+
+/// Explain the quickstart model on its test split (every method), and check it against the truth:
+/// where gradient × input peaks in the positives, and how well the best filter matches the
+/// planted motif (Tomtom-style E-value against JASPAR 2024 plus the planted motif).
+fn explain_quickstart(run: &RunDir, config: &ExperimentConfig, starts: &[Option<usize>]) -> Result<()> {
+    use omix_train::explain::Method;
+    let dataset = Dataset::load(&config.data, config.seed)?;
+    let test = dataset.indices(omix_data::Split::Test);
+    let (mut database, _) = motif_database(&[])?;
+    database.motifs.push(planted_motif());
+    let label =
+        format!("JASPAR 2024 CORE vertebrates non-redundant + the planted motif ({} motifs)", database.motifs.len());
+    let settings = omix_train::interpret::InterpretSettings {
+        options: omix_train::explain::ExplainOptions { methods: Method::ALL.to_vec(), ..Default::default() },
+        threshold: 0.5,
+        database: database.clone(),
+        database_label: label,
+        top_tracks: 6,
+        matches_per_filter: 5,
+        min_sites: 10,
+        naive_ism: 0,
+    };
+    eprintln!("explaining the {} test sequences (all methods)", test.len());
+    let outcome =
+        omix_train::interpret::interpret(run, &dataset, &test, &settings, &run.path("explain"), &mut log_line)?;
+    // Lines of sequences.txt are the simulated sequences in order.
+    let start_of = |index: usize| starts.get(dataset.examples[index].line as usize - 1).copied().flatten();
+    let (mut positives, mut inside) = (0, 0);
+    for attribution in &outcome.attributions {
+        let Some(start) = start_of(attribution.index) else { continue };
+        positives += 1;
+        let importance = attribution.position_importance(Method::GradientXInput, 4).unwrap_or_default();
+        let peak = importance.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+        if (start..start + PRIMER_MOTIF.len()).contains(&peak) {
+            inside += 1;
+        }
+    }
+    println!(
+        "gradient x input peaks inside the planted motif in {inside} of {positives} positive test sequences ({:.1}%)",
+        100.0 * inside as f64 / positives.max(1) as f64
+    );
+    let comparer = omix_motif::Comparer::new(&database, omix_motif::CompareOptions::default())?;
+    let background = [0.25; 4];
+    let mut best: Option<(usize, omix_motif::MotifMatch)> = None;
+    for filter in outcome.summary.filters.iter().filter(|f| f.sites >= settings.min_sites) {
+        let motif = omix_features::Motif::new(format!("filter{}", filter.index), filter.probabilities.clone());
+        let trimmed = omix_motif::trim_motif(&motif, &background, 0.3);
+        let planted = comparer.compare(&trimmed)?.into_iter().find(|m| m.target_id == "planted");
+        if let Some(m) = planted
+            && best.as_ref().is_none_or(|(_, b)| m.e_value < b.e_value)
+        {
+            best = Some((filter.index, m));
+        }
+    }
+    match best {
+        Some((filter, m)) => println!(
+            "best-matching filter vs the planted motif {}: filter {filter}, strand {}, {} columns, p = {:.2e}, E = {:.2e} (against {} motifs)",
+            String::from_utf8_lossy(PRIMER_MOTIF),
+            m.strand,
+            m.overlap,
+            m.p_value,
+            m.e_value,
+            database.motifs.len()
+        ),
+        None => println!("no filter had enough sites to compare with the planted motif"),
+    }
     Ok(())
 }

@@ -40,4 +40,4 @@ pub use error::MetricsError;
 pub use multiclass::{ClassMetrics, MulticlassMetrics, multiclass_metrics};
 pub use multilabel::{MultilabelMetrics, multilabel_metrics};
 pub use ranking::{average_precision, precision_recall_curve, roc_auc, roc_curve};
-pub use regression::{RegressionMetrics, RegressionTaskMetrics, regression_metrics};
+pub use regression::{RegressionMetrics, RegressionTaskMetrics, pearson, regression_metrics, spearman};

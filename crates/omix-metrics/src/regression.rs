@@ -131,7 +131,7 @@ fn task_metrics(y: &[f64], p: &[f64]) -> RegressionTaskMetrics {
         mse: residual_ss / n,
         mae,
         pearson: pearson(y, p),
-        spearman: pearson(&average_ranks(y), &average_ranks(p)),
+        spearman: spearman(y, p),
         r2,
         n: y.len(),
     }
@@ -142,9 +142,15 @@ fn is_constant(values: &[f64]) -> bool {
     values.first().is_none_or(|&first| values.iter().all(|&v| v == first))
 }
 
+/// Spearman rank correlation as scipy computes it (Pearson of average ranks); `None` when either
+/// input is constant.
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    pearson(&average_ranks(x), &average_ranks(y))
+}
+
 /// Pearson correlation as scipy computes it (centred, normalised, clipped to [-1, 1]);
 /// `None` when either input is constant.
-fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
     if is_constant(x) || is_constant(y) {
         return None;
     }

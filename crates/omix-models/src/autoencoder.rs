@@ -358,6 +358,11 @@ impl ConvAutoencoder {
     pub fn first_layer_filters(&self) -> Option<Tensor<3>> {
         self.convolutions.first().map(|conv| conv.weight.val())
     }
+
+    /// The first convolution.
+    pub(crate) fn first_convolution(&self) -> Option<&Conv1d> {
+        self.convolutions.first()
+    }
 }
 
 #[cfg(test)]

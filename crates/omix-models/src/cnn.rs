@@ -39,6 +39,16 @@ impl ConvBlock {
         &self.conv
     }
 
+    /// The block's batch-norm, if any.
+    pub(crate) fn norm(&self) -> Option<&BatchNorm> {
+        self.norm.as_ref()
+    }
+
+    /// The block's convolution (and batch-norm) as plain numbers.
+    pub fn first_layer(&self) -> Option<crate::FirstLayer> {
+        crate::FirstLayer::from_conv(&self.conv, self.norm())
+    }
+
     pub(crate) fn has_norm(&self) -> bool {
         self.norm.is_some()
     }

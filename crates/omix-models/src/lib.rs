@@ -21,6 +21,7 @@ mod cnn;
 mod config;
 mod dense;
 mod fast;
+mod first_layer;
 mod gcn;
 mod rnn;
 mod sparse;
@@ -30,6 +31,7 @@ pub use cnn::{ConvBlock, SequenceCnn};
 pub use config::{ConvLayerConfig, GlobalPool, InputShape, ModelConfig, ModelError, Padding};
 pub use dense::{DenseConfig, DenseNet, SparseInput};
 pub use fast::{FastLoss, FastPlan};
+pub use first_layer::FirstLayer;
 pub use gcn::{Gcn, GcnConfig, GraphConvolution, GraphShape};
 pub use rnn::{Cell, Readout, RnnConfig, SequenceRnn};
 pub use sparse::SparseMatrix;
@@ -108,6 +110,20 @@ impl Model {
             Model::Autoencoder(_) => Some(Reconstruction::SquaredError),
             Model::ConvAutoencoder(_) => Some(Reconstruction::OneHotCrossEntropy),
             _ => None,
+        }
+    }
+
+    /// The first convolution (with its batch-norm folded in) as plain numbers, when the model
+    /// scans the one-hot input with one: CNNs, RNNs with a convolutional front end (DanQ) and
+    /// convolutional autoencoders.
+    pub fn first_layer(&self) -> Option<FirstLayer> {
+        match self {
+            Model::Cnn(model) => model.blocks().first().and_then(ConvBlock::first_layer),
+            Model::Rnn(model) => model.front_blocks().first().and_then(ConvBlock::first_layer),
+            Model::ConvAutoencoder(model) => {
+                model.first_convolution().and_then(|conv| FirstLayer::from_conv(conv, None))
+            }
+            Model::Dense(_) | Model::Autoencoder(_) => None,
         }
     }
 

@@ -410,6 +410,11 @@ impl SequenceRnn {
     pub fn first_layer_filters(&self) -> Option<Tensor<3>> {
         self.front.first().map(|block| block.conv().weight.val())
     }
+
+    /// The convolutional front end (empty for a plain RNN).
+    pub(crate) fn front_blocks(&self) -> &[ConvBlock] {
+        &self.front
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ pub enum TrainError {
         /// What is wrong.
         message: String,
     },
+    /// A run or input that cannot be explained (attributions, filter motifs).
+    #[error("explain: {0}")]
+    Explain(String),
     /// The loss became NaN or infinite.
     #[error(
         "training diverged at epoch {epoch}, batch {batch}: the loss is {loss}; lower the learning rate or set clip_grad_norm in [train]"

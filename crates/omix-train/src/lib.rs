@@ -29,8 +29,10 @@ mod embed;
 mod error;
 mod evaluate;
 mod experiment;
+pub mod explain;
 pub mod graph;
 pub mod inputs;
+pub mod interpret;
 pub mod run;
 mod trainer;
 

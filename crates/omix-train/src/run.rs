@@ -160,6 +160,16 @@ impl RunDir {
         Ok((model.valid(), schema))
     }
 
+    /// Load the trained model frozen on an autodiff device: no parameter needs a gradient and
+    /// dropout / batch-norm run in inference mode, but gradients w.r.t. the input flow (for
+    /// attributions).
+    pub fn load_frozen_model(&self, device: &Device) -> Result<Model, TrainError> {
+        let config = self.config()?;
+        let input = self.pipeline()?.input_shape;
+        let model = config.model.init(input, device)?;
+        Ok(load_weights(model, &self.path(files::WEIGHTS))?.freeze())
+    }
+
     /// Write the split manifest: one line per example.
     pub fn write_manifest(&self, dataset: &Dataset) -> Result<(), TrainError> {
         write_atomically(&self.path(files::MANIFEST), |out| {

@@ -1,0 +1,84 @@
+//! The error type of the crate.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// Why a report could not be made; every variant names the file (or folder) at fault.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// The run folder does not exist or is not a directory.
+    #[error("{} is not a run folder: it is not a directory", path.display())]
+    NotADirectory {
+        /// The path given as the run folder.
+        path: PathBuf,
+    },
+    /// The folder holds none of the files an omix run writes.
+    #[error(
+        "{} is not an omix run folder: it holds none of config.toml, metrics.json, training_log.tsv",
+        path.display()
+    )]
+    NotARunFolder {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// Reading a file failed (other than the file being absent, which only empties its section).
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A JSON file is not valid JSON, or a field has an unexpected type.
+    #[error("{} is malformed: {source}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error, with line and column.
+        source: serde_json::Error,
+    },
+    /// `config.toml` is not valid TOML.
+    #[error("{} is not valid TOML: {source}", path.display())]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        source: toml::de::Error,
+    },
+    /// A file parsed but its content is inconsistent (wrong number of fields, a number that is
+    /// not a number, a motif row of the wrong width, ...).
+    #[error("{}{}: {message}", path.display(), line.map(|line| format!(":{line}")).unwrap_or_default())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line, when the problem is on one line.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+    /// Writing `report.html` failed.
+    #[error(transparent)]
+    Write(#[from] omix_io::IoError),
+}
+
+impl ReportError {
+    /// The file or folder the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            ReportError::NotADirectory { path }
+            | ReportError::NotARunFolder { path }
+            | ReportError::Read { path, .. }
+            | ReportError::Json { path, .. }
+            | ReportError::Toml { path, .. }
+            | ReportError::Malformed { path, .. } => path,
+            ReportError::Write(error) => error.path(),
+        }
+    }
+
+    /// A [`ReportError::Malformed`] for `path`.
+    pub(crate) fn malformed(path: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
+        ReportError::Malformed { path: path.to_path_buf(), line, message: message.into() }
+    }
+}

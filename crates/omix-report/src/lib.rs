@@ -1,0 +1,59 @@
+//! The self-contained HTML report of an omix run folder.
+//!
+//! [`render_report`] reads the files a training run writes (`config.toml`, `schema.json`,
+//! `data_report.json`, `checks.json`, `training_log.tsv`, `metrics.json`,
+//! `test_predictions.tsv`, `split_manifest.tsv` and, when `omix explain` has been run,
+//! `explain/explain.json`) and returns one HTML page: inline CSS and hand-written inline SVG,
+//! nothing loaded from the network, the same bytes for the same files. [`write_report`]
+//! writes it to `RUN/report.html`.
+//!
+//! Sections, in order (each a `<section id=... class="report-section">`): `summary`,
+//! `config`, `data`, `training`, `roc`, `confusion`, `per-class`, `motifs`, `attributions`.
+//! A missing file empties only the sections that need it, which then say so; a file that is
+//! present but malformed is an error naming it.
+//!
+//! ```no_run
+//! use std::path::Path;
+//!
+//! let path = omix_report::write_report(Path::new("runs/gabpa"))?;
+//! println!("open {}", path.display());
+//! # Ok::<(), omix_report::ReportError>(())
+//! ```
+
+mod error;
+pub mod explain;
+mod html;
+mod plot;
+mod predictions;
+mod run;
+mod section;
+
+use std::path::{Path, PathBuf};
+
+pub use error::ReportError;
+
+/// The file name of the report inside the run folder.
+pub const REPORT_FILE: &str = "report.html";
+
+/// Renders the report of the run folder `run_dir` as one self-contained HTML page.
+pub fn render_report(run_dir: &Path) -> Result<String, ReportError> {
+    let run = run::Run::load(run_dir)?;
+    let sections = section::all(&run)?;
+    let title = format!("omix run report: {}", run.name);
+    let mut subtitle = run.task().describe();
+    if let Some(kind) = run.model_kind() {
+        subtitle = format!("{subtitle} · model {kind}");
+    }
+    if let Some(input) = run.input_kind() {
+        subtitle = format!("{subtitle} · {input} input");
+    }
+    Ok(html::page(&title, &html::escape(&subtitle), &sections))
+}
+
+/// Renders the report and writes it atomically to `RUN/report.html`; returns that path.
+pub fn write_report(run_dir: &Path) -> Result<PathBuf, ReportError> {
+    let page = render_report(run_dir)?;
+    let path = run_dir.join(REPORT_FILE);
+    omix_io::write_atomically(&path, |out| out.write_all(page.as_bytes()))?;
+    Ok(path)
+}

@@ -1,0 +1,623 @@
+//! Reading an omix run folder: every file is optional, but a file that is present must parse.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::ReportError;
+use crate::explain::ExplainSummary;
+
+/// The files of one run folder, each `None` when absent.
+#[derive(Debug)]
+pub(crate) struct Run {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The folder's last path component, shown in the title.
+    pub name: String,
+    /// `config.toml` as written.
+    pub config_text: Option<String>,
+    /// `config.toml` parsed.
+    pub config: Option<toml::Table>,
+    /// `schema.json`.
+    pub schema: Option<Schema>,
+    /// `data_report.json`, typed.
+    pub data_report: Option<DataReport>,
+    /// `data_report.json`, untyped (for the scalar facts of any variant).
+    pub data_report_raw: Option<serde_json::Value>,
+    /// `checks.json`.
+    pub checks: Option<Vec<Check>>,
+    /// `training_log.tsv`.
+    pub log: Option<Table>,
+    /// `metrics.json`.
+    pub metrics: Option<Metrics>,
+    /// `test_predictions.tsv`.
+    pub predictions: Option<Table>,
+    /// Examples per split in `split_manifest.tsv`, in order of first appearance.
+    pub manifest: Option<Vec<(String, usize)>>,
+    /// `explain/explain.json`.
+    pub explain: Option<ExplainSummary>,
+}
+
+/// What kind of model output the run has, which decides the plots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Task {
+    /// Two classes, one probability.
+    Binary,
+    /// One of several classes.
+    Multiclass,
+    /// Several yes/no tasks per example.
+    Multilabel,
+    /// One or more real-valued targets.
+    Regression,
+    /// An autoencoder scored by reconstruction error.
+    Reconstruction,
+    /// A task this version does not know (the name, or empty).
+    Unknown(String),
+}
+
+impl Task {
+    /// A phrase for the summary.
+    pub fn describe(&self) -> String {
+        match self {
+            Task::Binary => "binary classification".into(),
+            Task::Multiclass => "multi-class classification".into(),
+            Task::Multilabel => "multi-label classification".into(),
+            Task::Regression => "regression".into(),
+            Task::Reconstruction => "reconstruction (autoencoder)".into(),
+            Task::Unknown(name) if name.is_empty() => "unknown task".into(),
+            Task::Unknown(name) => format!("task `{name}`"),
+        }
+    }
+}
+
+/// `schema.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Schema {
+    pub task: Option<String>,
+    pub input: Option<SchemaInput>,
+    pub class_names: Option<Vec<String>>,
+    pub alphabet: Option<String>,
+    pub ambiguity: Option<String>,
+    pub length: Option<u64>,
+    pub length_policy: Option<String>,
+}
+
+/// The `input` object of `schema.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct SchemaInput {
+    pub kind: Option<String>,
+    pub features: Option<Vec<String>>,
+}
+
+/// `data_report.json` (sequence, matrix and graph variants share the `splits` list).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct DataReport {
+    pub duplicates: Option<Duplicates>,
+    pub splits: Option<Vec<SplitCount>>,
+    pub task: Option<String>,
+}
+
+/// The duplicate / leakage check.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Duplicates {
+    pub exact_across_splits: Option<f64>,
+    pub reverse_complement_across_splits: Option<f64>,
+    pub within_splits: Option<f64>,
+    pub dropped: Option<bool>,
+    pub examples: Vec<DuplicateExample>,
+}
+
+/// One duplicated sequence found in two splits.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct DuplicateExample {
+    pub id: String,
+    pub split: String,
+    pub found_in: String,
+    pub reverse_complement: Option<bool>,
+}
+
+/// Sizes of one split.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct SplitCount {
+    pub split: String,
+    pub examples: Option<f64>,
+    pub nodes: Option<f64>,
+    pub per_class: Option<Vec<f64>>,
+}
+
+impl SplitCount {
+    /// Examples (or nodes, for graph runs).
+    pub fn size(&self) -> Option<f64> {
+        self.examples.or(self.nodes)
+    }
+}
+
+/// One biology-aware warning of `checks.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Check {
+    pub id: Option<String>,
+    pub severity: Option<String>,
+    pub message: String,
+    #[serde(alias = "why")]
+    pub reason: Option<String>,
+}
+
+/// `metrics.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Metrics {
+    pub test: Option<Scores>,
+    pub validation: Option<Scores>,
+    pub train: Option<Scores>,
+    pub baseline: Option<Baseline>,
+    pub embedding: Option<Embedding>,
+    pub best_epoch: Option<u64>,
+    pub epochs_run: Option<u64>,
+    pub task: Option<String>,
+    pub class_names: Option<Vec<String>>,
+    pub decision_rule: Option<String>,
+}
+
+/// The metrics of one split (or one task): a superset of the binary, multi-class, multi-label,
+/// regression and reconstruction shapes, absent fields `None`.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub(crate) struct Scores {
+    pub accuracy: Option<f64>,
+    pub balanced_accuracy: Option<f64>,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub specificity: Option<f64>,
+    pub f1: Option<f64>,
+    pub mcc: Option<f64>,
+    pub auroc: Option<f64>,
+    pub auprc: Option<f64>,
+    pub prevalence: Option<f64>,
+    pub threshold: Option<f64>,
+    pub support: Option<f64>,
+    pub confusion_matrix: Option<Vec<Vec<f64>>>,
+    pub macro_precision: Option<f64>,
+    pub macro_recall: Option<f64>,
+    pub macro_f1: Option<f64>,
+    pub micro_f1: Option<f64>,
+    pub weighted_f1: Option<f64>,
+    pub macro_auroc: Option<f64>,
+    pub macro_auprc: Option<f64>,
+    pub median_auroc: Option<f64>,
+    pub median_auprc: Option<f64>,
+    pub per_class: Option<Vec<ClassScores>>,
+    pub per_task: Option<Vec<(String, Scores)>>,
+    pub mse: Option<f64>,
+    pub mae: Option<f64>,
+    pub pearson: Option<f64>,
+    pub spearman: Option<f64>,
+    pub r2: Option<f64>,
+    pub n: Option<f64>,
+    pub mean_mse: Option<f64>,
+    pub mean_mae: Option<f64>,
+    pub mean_pearson: Option<f64>,
+    pub mean_spearman: Option<f64>,
+    pub mean_r2: Option<f64>,
+    pub reconstruction_error: Option<f64>,
+    pub error_kind: Option<String>,
+    pub examples: Option<f64>,
+}
+
+impl Scores {
+    /// The number of examples scored, whichever field holds it.
+    pub fn size(&self) -> Option<f64> {
+        self.support.or(self.examples).or(self.n).or_else(|| {
+            let tasks = self.per_task.as_ref()?;
+            tasks.first().and_then(|(_, task)| task.support.or(task.n))
+        })
+    }
+}
+
+/// One class of a multi-class result.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub(crate) struct ClassScores {
+    pub class: String,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub specificity: Option<f64>,
+    pub f1: Option<f64>,
+    pub auroc: Option<f64>,
+    pub auprc: Option<f64>,
+    pub prevalence: Option<f64>,
+    pub support: Option<f64>,
+}
+
+/// The `baseline` entry of `metrics.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Baseline {
+    pub model: Option<String>,
+    pub test: Option<Scores>,
+    pub comparison: Option<Comparison>,
+}
+
+/// The paired-bootstrap comparison of model and baseline.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Comparison {
+    pub metric: Option<String>,
+    pub higher_is_better: Option<bool>,
+    pub model: Option<f64>,
+    pub baseline: Option<f64>,
+    pub difference: Option<f64>,
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    pub confidence: Option<f64>,
+    pub resamples_used: Option<f64>,
+    pub p_value: Option<f64>,
+    pub model_beats_baseline: Option<bool>,
+    pub verdict: Option<String>,
+}
+
+/// The `embedding` entry: k-NN accuracy of the latent space against PCA.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Embedding {
+    pub k: Option<f64>,
+    pub folds: Option<f64>,
+    pub examples: Option<f64>,
+    pub dimensions: Option<f64>,
+    pub latent_accuracy: Option<f64>,
+    pub pca_accuracy: Option<f64>,
+}
+
+/// A tab-separated table with a header line, kept as text.
+#[derive(Debug)]
+pub(crate) struct Table {
+    /// The file, for errors.
+    pub path: PathBuf,
+    /// Column names.
+    pub header: Vec<String>,
+    /// `(1-based line, fields)` per data row.
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+impl Table {
+    /// Parses `text`; every row must have as many fields as the header.
+    pub fn parse(path: &Path, text: &str) -> Result<Table, ReportError> {
+        let mut lines = text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty());
+        let Some((_, header)) = lines.next() else {
+            return Err(ReportError::malformed(path, None, "the file is empty (expected a header line)"));
+        };
+        let header: Vec<String> = header.split('\t').map(|field| field.trim().to_string()).collect();
+        let mut rows = Vec::new();
+        for (index, line) in lines {
+            let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+            if fields.len() != header.len() {
+                return Err(ReportError::malformed(
+                    path,
+                    Some(index + 1),
+                    format!("expected {} tab-separated fields as in the header, found {}", header.len(), fields.len()),
+                ));
+            }
+            rows.push((index + 1, fields));
+        }
+        Ok(Table { path: path.to_path_buf(), header, rows })
+    }
+
+    /// The index of the column named `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|column| column == name)
+    }
+
+    /// The first of `names` that is a column.
+    pub fn first_column(&self, names: &[&str]) -> Option<usize> {
+        names.iter().find_map(|name| self.column(name))
+    }
+
+    /// Column `column` as numbers; empty, `NA` and `NaN` fields are `None`.
+    pub fn numbers(&self, column: usize) -> Result<Vec<Option<f64>>, ReportError> {
+        self.rows.iter().map(|(line, fields)| self.number_at(*line, fields, column)).collect()
+    }
+
+    /// Field `column` of a row as a number.
+    pub fn number_at(&self, line: usize, fields: &[String], column: usize) -> Result<Option<f64>, ReportError> {
+        let name = self.header.get(column).map_or("?", String::as_str);
+        let Some(text) = fields.get(column).map(|field| field.trim()) else {
+            return Err(ReportError::malformed(&self.path, Some(line), format!("column `{name}` is missing")));
+        };
+        if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("nan") {
+            return Ok(None);
+        }
+        text.parse::<f64>().map(Some).map_err(|_| {
+            ReportError::malformed(&self.path, Some(line), format!("column `{name}`: `{text}` is not a number"))
+        })
+    }
+}
+
+/// Reads a file that may be absent.
+fn read_optional(path: &Path) -> Result<Option<String>, ReportError> {
+    match fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ReportError::Read { path: path.to_path_buf(), source }),
+    }
+}
+
+/// Reads and parses a JSON file that may be absent.
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, ReportError> {
+    let Some(text) = read_optional(path)? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text).map(Some).map_err(|source| ReportError::Json { path: path.to_path_buf(), source })
+}
+
+/// Counts the examples per split of `split_manifest.tsv` without keeping its rows.
+fn manifest_counts(path: &Path, text: &str) -> Result<Vec<(String, usize)>, ReportError> {
+    let mut lines = text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Err(ReportError::malformed(path, None, "the file is empty (expected a header line)"));
+    };
+    let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
+    let Some(split) = columns.iter().position(|&column| column == "split") else {
+        return Err(ReportError::malformed(path, Some(1), "the header has no `split` column"));
+    };
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for (index, line) in lines {
+        let fields = line.split('\t').count();
+        let Some(name) = line.split('\t').nth(split).filter(|_| fields == columns.len()) else {
+            return Err(ReportError::malformed(
+                path,
+                Some(index + 1),
+                format!("expected {} tab-separated fields as in the header, found {fields}", columns.len()),
+            ));
+        };
+        match counts.iter_mut().find(|(known, _)| known == name) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((name.to_string(), 1)),
+        }
+    }
+    Ok(counts)
+}
+
+impl Run {
+    /// Reads every file of the run folder `dir` that exists.
+    pub fn load(dir: &Path) -> Result<Run, ReportError> {
+        if !dir.is_dir() {
+            return Err(ReportError::NotADirectory { path: dir.to_path_buf() });
+        }
+        let name = dir
+            .canonicalize()
+            .ok()
+            .and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned()))
+            .or_else(|| dir.file_name().map(|name| name.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "run".into());
+        let config_path = dir.join("config.toml");
+        let config_text = read_optional(&config_path)?;
+        let config = match &config_text {
+            Some(text) => Some(
+                text.parse::<toml::Table>()
+                    .map_err(|source| ReportError::Toml { path: config_path.clone(), source })?,
+            ),
+            None => None,
+        };
+        let data_report_path = dir.join("data_report.json");
+        let data_report_raw: Option<serde_json::Value> = read_json(&data_report_path)?;
+        let data_report = match &data_report_raw {
+            Some(value) => Some(
+                DataReport::deserialize(value)
+                    .map_err(|source| ReportError::Json { path: data_report_path.clone(), source })?,
+            ),
+            None => None,
+        };
+        let log = match read_optional(&dir.join("training_log.tsv"))? {
+            Some(text) => Some(Table::parse(&dir.join("training_log.tsv"), &text)?),
+            None => None,
+        };
+        let predictions = match read_optional(&dir.join("test_predictions.tsv"))? {
+            Some(text) => Some(Table::parse(&dir.join("test_predictions.tsv"), &text)?),
+            None => None,
+        };
+        let manifest_path = dir.join("split_manifest.tsv");
+        let manifest = match read_optional(&manifest_path)? {
+            Some(text) => Some(manifest_counts(&manifest_path, &text)?),
+            None => None,
+        };
+        let metrics: Option<Metrics> = read_json(&dir.join("metrics.json"))?;
+        if config_text.is_none() && metrics.is_none() && log.is_none() {
+            return Err(ReportError::NotARunFolder { path: dir.to_path_buf() });
+        }
+        let explain_path = dir.join("explain").join("explain.json");
+        let explain: Option<ExplainSummary> = read_json(&explain_path)?;
+        if let Some(explain) = &explain {
+            validate_explain(&explain_path, explain)?;
+        }
+        Ok(Run {
+            name,
+            config_text,
+            config,
+            schema: read_json(&dir.join("schema.json"))?,
+            data_report,
+            data_report_raw,
+            checks: read_json(&dir.join("checks.json"))?,
+            log,
+            metrics,
+            predictions,
+            manifest,
+            explain,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// A string setting of `config.toml`, e.g. `("train", "monitor")`.
+    pub fn config_str(&self, table: &str, key: &str) -> Option<&str> {
+        self.config.as_ref()?.get(table)?.as_table()?.get(key)?.as_str()
+    }
+
+    /// The model family (`[model] kind`).
+    pub fn model_kind(&self) -> Option<&str> {
+        self.config_str("model", "kind")
+    }
+
+    /// The input kind: `sequence`, `matrix`, `graph`, ...
+    pub fn input_kind(&self) -> Option<String> {
+        if let Some(kind) = self.schema.as_ref().and_then(|schema| schema.input.as_ref()?.kind.clone()) {
+            return Some(kind);
+        }
+        let config = self.config.as_ref()?;
+        if config.contains_key("graph") {
+            return Some("graph".into());
+        }
+        match self.config_str("data", "format") {
+            Some("matrix") => Some("matrix".into()),
+            Some(_) => Some("sequence".into()),
+            None => None,
+        }
+    }
+
+    /// The test metrics, when present.
+    pub fn test_scores(&self) -> Option<&Scores> {
+        self.metrics.as_ref()?.test.as_ref()
+    }
+
+    /// The kind of output, from the metrics' shape first and then the declared task.
+    pub fn task(&self) -> Task {
+        let test = self.test_scores();
+        if test.is_some_and(|scores| scores.reconstruction_error.is_some())
+            || self.model_kind().is_some_and(|kind| kind.contains("autoencoder"))
+        {
+            return Task::Reconstruction;
+        }
+        let declared = self
+            .metrics
+            .as_ref()
+            .and_then(|metrics| metrics.task.clone())
+            .or_else(|| self.schema.as_ref().and_then(|schema| schema.task.clone()))
+            .or_else(|| self.data_report.as_ref().and_then(|report| report.task.clone()))
+            .or_else(|| self.config_str("data", "task").map(str::to_string));
+        match declared.as_deref() {
+            Some("binary") => Task::Binary,
+            Some("multiclass") => Task::Multiclass,
+            Some("multilabel") => Task::Multilabel,
+            Some("regression") => Task::Regression,
+            Some("unsupervised" | "reconstruction") => Task::Reconstruction,
+            other => {
+                if test
+                    .and_then(|scores| scores.per_task.as_ref())
+                    .is_some_and(|tasks| tasks.iter().any(|(_, task)| task.pearson.is_some() || task.mse.is_some()))
+                {
+                    Task::Regression
+                } else {
+                    Task::Unknown(other.unwrap_or_default().to_string())
+                }
+            }
+        }
+    }
+
+    /// Class (or task) names: from `metrics.json`, else `schema.json`, else the prediction columns.
+    pub fn class_names(&self) -> Vec<String> {
+        if let Some(names) = self.metrics.as_ref().and_then(|metrics| metrics.class_names.clone()) {
+            return names;
+        }
+        if let Some(names) = self.schema.as_ref().and_then(|schema| schema.class_names.clone()) {
+            return names;
+        }
+        self.predictions
+            .as_ref()
+            .map(|table| {
+                table
+                    .header
+                    .iter()
+                    .filter_map(|column| {
+                        column.strip_prefix("probability_").or_else(|| column.strip_prefix("prediction_"))
+                    })
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A path inside the run folder, for messages.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// Checks that every matrix of `explain.json` has one column per alphabet letter, so that the
+/// logo code gets consistent input; errors name the file.
+fn validate_explain(path: &Path, explain: &ExplainSummary) -> Result<(), ReportError> {
+    let letters = explain.alphabet.chars().count();
+    if letters == 0 {
+        return Err(ReportError::malformed(path, None, "the alphabet is empty"));
+    }
+    let check = |what: String, rows: &[Vec<f64>]| -> Result<(), ReportError> {
+        for (position, row) in rows.iter().enumerate() {
+            if row.len() != letters {
+                return Err(ReportError::malformed(
+                    path,
+                    None,
+                    format!(
+                        "{what}, position {}: {} values for the {letters} letters of `{}`",
+                        position + 1,
+                        row.len(),
+                        explain.alphabet
+                    ),
+                ));
+            }
+            if row.iter().any(|v| !v.is_finite() || *v < 0.0) {
+                return Err(ReportError::malformed(
+                    path,
+                    None,
+                    format!("{what}, position {}: probabilities must be finite and non-negative", position + 1),
+                ));
+            }
+        }
+        Ok(())
+    };
+    for filter in &explain.filters {
+        check(format!("filter {}", filter.index), &filter.probabilities)?;
+        for matched in &filter.matches {
+            check(format!("filter {} match {}", filter.index, matched.target_id), &matched.target_probabilities)?;
+            if matched.target_probabilities.is_empty() {
+                return Err(ReportError::malformed(
+                    path,
+                    None,
+                    format!("filter {} match {}: no target probabilities", filter.index, matched.target_id),
+                ));
+            }
+            if matched.strand != "+" && matched.strand != "-" {
+                return Err(ReportError::malformed(
+                    path,
+                    None,
+                    format!(
+                        "filter {} match {}: strand `{}` is neither `+` nor `-`",
+                        filter.index, matched.target_id, matched.strand
+                    ),
+                ));
+            }
+        }
+    }
+    for track in &explain.tracks {
+        if let Some((position, row)) = track.scores.iter().enumerate().find(|(_, row)| row.len() != letters) {
+            return Err(ReportError::malformed(
+                path,
+                None,
+                format!(
+                    "track {} ({}), position {}: {} scores for the {letters} letters of `{}`",
+                    track.sequence_id,
+                    track.method,
+                    position + 1,
+                    row.len(),
+                    explain.alphabet
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

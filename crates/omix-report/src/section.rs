@@ -1,0 +1,52 @@
+//! The report's sections, in page order.
+
+mod attributions;
+mod confusion;
+mod curves;
+mod data;
+mod motifs;
+mod per_class;
+mod summary;
+mod training;
+
+use crate::ReportError;
+use crate::html::{Section, escape};
+use crate::run::Run;
+
+/// Every section, in the order they appear.
+pub(crate) fn all(run: &Run) -> Result<Vec<Section>, ReportError> {
+    Ok(vec![
+        Section { id: "summary", title: "Summary", body: summary::body(run) },
+        Section { id: "config", title: "Configuration", body: config(run) },
+        Section { id: "data", title: "Data", body: data::body(run) },
+        Section { id: "training", title: "Training", body: training::body(run)? },
+        Section { id: "roc", title: "ROC and precision–recall", body: curves::body(run)? },
+        Section { id: "confusion", title: "Confusion matrix", body: confusion::body(run)? },
+        Section { id: "per-class", title: "Per-class metrics", body: per_class::body(run)? },
+        Section { id: "motifs", title: "Learned motifs", body: motifs::body(run)? },
+        Section { id: "attributions", title: "Attributions", body: attributions::body(run)? },
+    ])
+}
+
+/// The resolved `config.toml`, verbatim.
+fn config(run: &Run) -> String {
+    match &run.config_text {
+        Some(text) => format!(
+            "<p class=\"hint\">The resolved configuration as written into the run folder before training \
+             (<code>config.toml</code>); the folder alone is enough to predict, evaluate or explain later.</p>\n\
+             <pre class=\"config\">{}</pre>\n",
+            escape(text.trim_end())
+        ),
+        None => missing("config.toml", "the resolved configuration"),
+    }
+}
+
+/// The line a section shows when the file it draws on is absent.
+pub(crate) fn missing(file: &str, what: &str) -> String {
+    crate::html::note(&format!("No <code>{}</code> in this run folder, so {} cannot be shown.", escape(file), what))
+}
+
+/// The line a section shows when it does not apply to this run.
+pub(crate) fn not_applicable(why_html: &str) -> String {
+    crate::html::note(&format!("Not applicable: {why_html}"))
+}

@@ -1,0 +1,550 @@
+//! What a trained sequence model learned: per-base attributions and first-layer filters.
+//!
+//! Attributions explain one output (a class's or task's logit — scores are in logit units, so
+//! saturated probabilities do not hide effects):
+//! - **saliency**: the gradient of the output with respect to the one-hot input, every base;
+//! - **gradient × input**: the same gradient at the observed bases (zero elsewhere);
+//! - **integrated gradients** (Sundararajan et al. 2017): the gradient averaged along the straight
+//!   path from a baseline (all zeros, uniform 0.25, or a seeded dinucleotide shuffle of the
+//!   sequence) to the input, times (input − baseline); `steps` midpoint-rule steps, so the scores
+//!   of a sequence sum to about `f(input) − f(baseline)` (completeness);
+//! - **in-silico mutagenesis**: every single-base substitution scored as the change in the output
+//!   (mutant − reference); all mutants of a sequence go through the model as one batch, on
+//!   omix's hand-written CNN forward pass where the model allows it.
+//!
+//! Gradients come from burn's autodiff on a frozen copy of the model (weights need no gradient,
+//! dropout and batch-norm run in inference mode), so attributions are deterministic.
+//!
+//! Filters to motifs follows DeepBind and Basset: each first-layer filter's activation (ReLU of
+//! its convolution, batch-norm folded in) at every full window of the given sequences; windows
+//! above `threshold × the filter's maximum over the data` are its sites, and their base counts
+//! make its position frequency matrix.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use omix_data::Dataset;
+use omix_encode::dinucleotide_shuffle;
+use omix_models::{FastPlan, FirstLayer, Model};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::TrainError;
+use crate::inputs::{BatchInput, InputPipeline};
+use crate::run::RunDir;
+
+/// An attribution method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Gradient of the output w.r.t. the one-hot input.
+    Saliency,
+    /// Gradient × input (the gradient at the observed bases).
+    GradientXInput,
+    /// Integrated gradients from a baseline.
+    IntegratedGradients,
+    /// In-silico mutagenesis: every single-base substitution.
+    Ism,
+}
+
+impl Method {
+    /// Every method, in output-column order.
+    pub const ALL: [Method; 4] = [Method::Saliency, Method::GradientXInput, Method::IntegratedGradients, Method::Ism];
+
+    /// The column name used in output files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Saliency => "saliency",
+            Method::GradientXInput => "gradient_x_input",
+            Method::IntegratedGradients => "integrated_gradients",
+            Method::Ism => "ism",
+        }
+    }
+}
+
+/// The reference input integrated gradients starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IgBaseline {
+    /// All-zero input (no base at all).
+    #[default]
+    Zeros,
+    /// A dinucleotide shuffle of the sequence (seeded): same composition, motifs destroyed.
+    Shuffled,
+    /// 1 / channels at every position.
+    Uniform,
+}
+
+/// What to explain and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplainOptions {
+    /// Methods to compute.
+    pub methods: Vec<Method>,
+    /// Which model output (class or task index) to explain.
+    pub output: usize,
+    /// Integrated-gradients steps.
+    pub ig_steps: usize,
+    /// Integrated-gradients baseline.
+    pub ig_baseline: IgBaseline,
+    /// Sequences per gradient batch.
+    pub batch_size: usize,
+    /// Seed for shuffled baselines.
+    pub seed: u64,
+}
+
+impl Default for ExplainOptions {
+    fn default() -> Self {
+        Self {
+            methods: Method::ALL.to_vec(),
+            output: 0,
+            ig_steps: 32,
+            ig_baseline: IgBaseline::Zeros,
+            batch_size: 64,
+            seed: 42,
+        }
+    }
+}
+
+/// Attributions of one sequence; every score array is `[channels, length]`, channel-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceAttribution {
+    /// Index of the example in the data set.
+    pub index: usize,
+    /// The explained output (logit) for the sequence.
+    pub logit: f32,
+    /// The one-hot input.
+    pub input: Vec<f32>,
+    /// Saliency.
+    pub saliency: Option<Vec<f32>>,
+    /// Gradient × input.
+    pub gradient_x_input: Option<Vec<f32>>,
+    /// Integrated gradients.
+    pub integrated_gradients: Option<Vec<f32>>,
+    /// ISM: change in the output when the base becomes this channel's (0 at the observed base).
+    pub ism: Option<Vec<f32>>,
+}
+
+impl SequenceAttribution {
+    /// The scores of one method.
+    pub fn scores(&self, method: Method) -> Option<&[f32]> {
+        match method {
+            Method::Saliency => self.saliency.as_deref(),
+            Method::GradientXInput => self.gradient_x_input.as_deref(),
+            Method::IntegratedGradients => self.integrated_gradients.as_deref(),
+            Method::Ism => self.ism.as_deref(),
+        }
+    }
+
+    /// Importance of each position for one method: the summed score at the observed base for
+    /// gradient-based methods (saliency: the observed base's gradient), and for ISM the mean
+    /// loss of output when the position is mutated (−mean of the substitution effects), so that
+    /// for every method a high value means "this base supports the output".
+    pub fn position_importance(&self, method: Method, channels: usize) -> Option<Vec<f32>> {
+        let scores = self.scores(method)?;
+        let length = scores.len() / channels.max(1);
+        let mut out = vec![0.0f32; length];
+        for (position, slot) in out.iter_mut().enumerate() {
+            let column = |c: usize| scores[c * length + position];
+            let observed = |c: usize| self.input[c * length + position];
+            *slot = match method {
+                Method::Ism => {
+                    let mutants: Vec<f32> = (0..channels).filter(|&c| observed(c) < 0.5).map(column).collect();
+                    if mutants.is_empty() { 0.0 } else { -mutants.iter().sum::<f32>() / mutants.len() as f32 }
+                }
+                Method::Saliency => (0..channels).map(|c| column(c) * observed(c)).sum(),
+                _ => (0..channels).map(column).sum(),
+            };
+        }
+        Some(out)
+    }
+
+    /// Per position, the largest and the mean substitution effect (ISM).
+    pub fn ism_position_effects(&self, channels: usize) -> Option<Vec<(f32, f32)>> {
+        let scores = self.ism.as_deref()?;
+        let length = scores.len() / channels.max(1);
+        Some(
+            (0..length)
+                .map(|position| {
+                    let mutants: Vec<f32> = (0..channels)
+                        .filter(|&c| self.input[c * length + position] < 0.5)
+                        .map(|c| scores[c * length + position])
+                        .collect();
+                    let max = mutants.iter().copied().fold(0.0f32, |a, b| if b.abs() > a.abs() { b } else { a });
+                    let mean =
+                        if mutants.is_empty() { 0.0 } else { mutants.iter().sum::<f32>() / mutants.len() as f32 };
+                    (max, mean)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A trained run's model ready for attributions: a frozen copy on an autodiff device for
+/// gradients and a plain copy for forward passes.
+pub struct Explainer {
+    gradient_model: Model,
+    model: Model,
+    device: Device,
+    gradient_device: Device,
+    fast: Option<FastPlan>,
+    encoder: omix_encode::Encoder,
+    channels: usize,
+    length: usize,
+    outputs: usize,
+}
+
+impl Explainer {
+    /// Load a run folder's model for one-hot input `[channels, length]`.
+    pub fn new(run: &RunDir, device: &Device) -> Result<Self, TrainError> {
+        let (model, schema) = run.load_model(device)?;
+        let gradient_device = device.clone().autodiff();
+        let gradient_model = run.load_frozen_model(&gradient_device)?;
+        if !schema.is_sequence() {
+            return Err(TrainError::Explain(
+                "attributions and filter motifs need a model over one-hot sequences; this run's model reads matrix rows"
+                    .into(),
+            ));
+        }
+        if model.reconstruction().is_some() {
+            return Err(TrainError::Explain(
+                "attributions explain a supervised model's outputs; this run is an autoencoder".into(),
+            ));
+        }
+        if matches!(model, Model::Dense(_)) {
+            return Err(TrainError::Explain(
+                "attributions need a model that reads the one-hot sequence; this run's dense network reads engineered features (k-mer or PWM scores)".into(),
+            ));
+        }
+        let channels = schema.channels();
+        let length = schema.length;
+        Ok(Self {
+            fast: FastPlan::new(&model, channels, length),
+            gradient_model,
+            model,
+            device: device.clone(),
+            gradient_device,
+            encoder: schema.encoder(),
+            channels,
+            length,
+            outputs: schema.outputs(),
+        })
+    }
+
+    /// `(channels, length)` of one input.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.channels, self.length)
+    }
+
+    /// The model's first convolution, when it has one.
+    pub fn first_layer(&self) -> Option<FirstLayer> {
+        self.model.first_layer()
+    }
+
+    /// The chosen output (logit) for a batch of inputs `[n, channels, length]`.
+    pub fn logits(&self, inputs: &[f32], output: usize) -> Vec<f32> {
+        let block = self.channels * self.length;
+        let n = inputs.len() / block.max(1);
+        if n == 0 {
+            return Vec::new();
+        }
+        let all = match self.fast.as_ref().and_then(|plan| plan.logits(&self.model, inputs)) {
+            Some(all) => all,
+            None => {
+                let x = Tensor::<3>::from_data(
+                    TensorData::new(inputs.to_vec(), [n, self.channels, self.length]),
+                    &self.device,
+                );
+                self.model.forward(x).into_data().try_into_vec().unwrap_or_default()
+            }
+        };
+        let width = all.len() / n;
+        (0..n).map(|i| all.get(i * width + output).copied().unwrap_or(f32::NAN)).collect()
+    }
+
+    /// Logits of the chosen output and their gradients w.r.t. a batch of inputs.
+    ///
+    /// # Shapes
+    /// - `inputs`: `[n, channels, length]`
+    /// - output: (`[n]`, `[n, channels, length]`)
+    pub fn gradients(&self, inputs: &[f32], output: usize) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
+        let block = self.channels * self.length;
+        let n = inputs.len() / block.max(1);
+        if n == 0 {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let x = Tensor::<3>::from_data(
+            TensorData::new(inputs.to_vec(), [n, self.channels, self.length]),
+            &self.gradient_device,
+        )
+        .require_grad();
+        let logits = self.gradient_model.forward(x.clone()).narrow(1, output, 1); // [n, 1]
+        let values: Vec<f32> = logits.clone().into_data().try_into_vec().map_err(data_error)?;
+        let grads = logits.sum().backward();
+        let gradient = x.grad(&grads).ok_or_else(|| TrainError::Explain("no gradient reached the input".into()))?;
+        let gradient: Vec<f32> = gradient.into_data().try_into_vec().map_err(data_error)?;
+        Ok((values, gradient))
+    }
+
+    /// All single-base substitutions of one input `[channels, length]`: the change in the chosen
+    /// output for each (position, base), 0 at observed bases and at positions without a base.
+    pub fn ism(&self, input: &[f32], output: usize, batch_size: usize) -> Vec<f32> {
+        let (channels, length) = (self.channels, self.length);
+        let block = channels * length;
+        let reference = self.logits(input, output).first().copied().unwrap_or(f32::NAN);
+        // (position, channel) of every substitution.
+        let mut mutants = Vec::with_capacity(length * (channels - 1));
+        for position in 0..length {
+            if (0..channels).all(|c| input[c * length + position] == 0.0) {
+                continue; // padding or N: nothing to substitute
+            }
+            for channel in 0..channels {
+                if input[channel * length + position] < 0.5 {
+                    mutants.push((position, channel));
+                }
+            }
+        }
+        let mut effects = vec![0.0f32; block];
+        let mut buffer = Vec::with_capacity(batch_size.max(1) * block);
+        for chunk in mutants.chunks(batch_size.max(1)) {
+            buffer.clear();
+            for &(position, channel) in chunk {
+                let start = buffer.len();
+                buffer.extend_from_slice(input);
+                for c in 0..channels {
+                    buffer[start + c * length + position] = 0.0;
+                }
+                buffer[start + channel * length + position] = 1.0;
+            }
+            let logits = self.logits(&buffer, output);
+            for (&(position, channel), logit) in chunk.iter().zip(logits) {
+                effects[channel * length + position] = logit - reference;
+            }
+        }
+        effects
+    }
+
+    /// ISM the slow way, for comparison: one forward pass of one mutant at a time through burn.
+    pub fn ism_naive(&self, input: &[f32], output: usize) -> Vec<f32> {
+        let (channels, length) = (self.channels, self.length);
+        let forward = |values: Vec<f32>| -> f32 {
+            let x = Tensor::<3>::from_data(TensorData::new(values, [1, channels, length]), &self.device);
+            let all: Vec<f32> = self.model.forward(x).into_data().try_into_vec().unwrap_or_default();
+            all.get(output).copied().unwrap_or(f32::NAN)
+        };
+        let reference = forward(input.to_vec());
+        let mut effects = vec![0.0f32; channels * length];
+        for position in 0..length {
+            if (0..channels).all(|c| input[c * length + position] == 0.0) {
+                continue;
+            }
+            for channel in 0..channels {
+                if input[channel * length + position] >= 0.5 {
+                    continue;
+                }
+                let mut mutant = input.to_vec();
+                for c in 0..channels {
+                    mutant[c * length + position] = 0.0;
+                }
+                mutant[channel * length + position] = 1.0;
+                effects[channel * length + position] = forward(mutant) - reference;
+            }
+        }
+        effects
+    }
+
+    /// Attributions of the given examples.
+    pub fn explain(
+        &self,
+        pipeline: &InputPipeline,
+        dataset: &Dataset,
+        indices: &[usize],
+        options: &ExplainOptions,
+    ) -> Result<Vec<SequenceAttribution>, TrainError> {
+        if options.output >= self.outputs.max(1) {
+            return Err(TrainError::Explain(format!(
+                "output {} does not exist; the model has {} output(s)",
+                options.output, self.outputs
+            )));
+        }
+        let block = self.channels * self.length;
+        let wants = |m: Method| options.methods.contains(&m);
+        let mut results = Vec::with_capacity(indices.len());
+        for chunk in indices.chunks(options.batch_size.max(1)) {
+            let BatchInput::Dense { values, .. } = pipeline.batch(dataset, chunk, None) else {
+                return Err(TrainError::Explain("the model's inputs are not one-hot sequences".into()));
+            };
+            let (logits, gradient) = if wants(Method::Saliency) || wants(Method::GradientXInput) {
+                let (l, g) = self.gradients(&values, options.output)?;
+                (l, Some(g))
+            } else {
+                (self.logits(&values, options.output), None)
+            };
+            for (k, &index) in chunk.iter().enumerate() {
+                let input = values[k * block..(k + 1) * block].to_vec();
+                let grad = gradient.as_ref().map(|g| g[k * block..(k + 1) * block].to_vec());
+                let gxi = grad
+                    .as_ref()
+                    .filter(|_| wants(Method::GradientXInput))
+                    .map(|g| g.iter().zip(&input).map(|(a, b)| a * b).collect());
+                let integrated = if wants(Method::IntegratedGradients) {
+                    Some(self.integrated_gradients(&input, &dataset.examples[index].sequence, options, index)?)
+                } else {
+                    None
+                };
+                let ism = wants(Method::Ism).then(|| self.ism(&input, options.output, options.batch_size.max(1) * 4));
+                results.push(SequenceAttribution {
+                    index,
+                    logit: logits[k],
+                    saliency: grad.filter(|_| wants(Method::Saliency)),
+                    gradient_x_input: gxi,
+                    integrated_gradients: integrated,
+                    ism,
+                    input,
+                });
+            }
+        }
+        Ok(results)
+    }
+
+    /// Integrated gradients of one input `[channels, length]`.
+    fn integrated_gradients(
+        &self,
+        input: &[f32],
+        sequence: &[u8],
+        options: &ExplainOptions,
+        index: usize,
+    ) -> Result<Vec<f32>, TrainError> {
+        let (channels, length) = (self.channels, self.length);
+        let block = channels * length;
+        let baseline: Vec<f32> = match options.ig_baseline {
+            IgBaseline::Zeros => vec![0.0; block],
+            IgBaseline::Uniform => vec![1.0 / channels as f32; block],
+            IgBaseline::Shuffled => {
+                let mut rng =
+                    ChaCha8Rng::seed_from_u64(options.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let shuffled = dinucleotide_shuffle(sequence, &mut rng);
+                let mut encoded = vec![0.0f32; block];
+                // The shuffle keeps the letters, so the schema's encoder always succeeds; were it
+                // not, the zero baseline is the safe fallback.
+                if self.encoder.encode_into(&shuffled, &mut encoded).is_err() {
+                    encoded.fill(0.0);
+                }
+                encoded
+            }
+        };
+        let steps = options.ig_steps.max(1);
+        let mut path = Vec::with_capacity(steps * block);
+        for step in 0..steps {
+            let alpha = (step as f32 + 0.5) / steps as f32;
+            path.extend(baseline.iter().zip(input).map(|(b, x)| b + alpha * (x - b)));
+        }
+        let mut total = vec![0.0f32; block];
+        for chunk in path.chunks(options.batch_size.max(1) * block) {
+            let (_, gradient) = self.gradients(chunk, options.output)?;
+            for row in gradient.chunks(block) {
+                for (t, g) in total.iter_mut().zip(row) {
+                    *t += g;
+                }
+            }
+        }
+        Ok(total.iter().zip(input.iter().zip(&baseline)).map(|(g, (x, b))| g / steps as f32 * (x - b)).collect())
+    }
+}
+
+fn data_error(error: impl std::fmt::Debug) -> TrainError {
+    TrainError::Explain(format!("reading a tensor back failed: {error:?}"))
+}
+
+/// The sites of one first-layer filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilterSites {
+    /// Filter index.
+    pub index: usize,
+    /// Base counts over the filter's sites `[width][channels]` (N contributes nothing).
+    pub counts: Vec<Vec<f64>>,
+    /// Number of sites (windows above the threshold).
+    pub sites: usize,
+    /// The filter's largest activation over the data.
+    pub max_activation: f32,
+}
+
+/// Sites of every first-layer filter over the given encoded sequences: windows whose activation
+/// exceeds `threshold × the filter's maximum activation` (0.5 in DeepBind and Basset).
+///
+/// # Shapes
+/// - `inputs`: `[n, channels, length]`
+pub fn filter_sites(layer: &FirstLayer, inputs: &[f32], length: usize, threshold: f32) -> Vec<FilterSites> {
+    let block = layer.channels * length;
+    let span = layer.span();
+    if block == 0 || length < span {
+        return Vec::new();
+    }
+    let windows = length - span + 1;
+    let activations: Vec<Vec<f32>> = inputs.par_chunks(block).map(|input| layer.activations(input, length)).collect();
+    let mut max = vec![0.0f32; layer.filters];
+    for activation in &activations {
+        for filter in 0..layer.filters {
+            for &a in &activation[filter * windows..(filter + 1) * windows] {
+                max[filter] = max[filter].max(a);
+            }
+        }
+    }
+    (0..layer.filters)
+        .into_par_iter()
+        .map(|filter| {
+            let mut counts = vec![vec![0.0f64; layer.channels]; layer.width];
+            let mut sites = 0;
+            let cut = threshold * max[filter];
+            if max[filter] > 0.0 {
+                for (input, activation) in inputs.chunks(block).zip(&activations) {
+                    for (position, &a) in activation[filter * windows..(filter + 1) * windows].iter().enumerate() {
+                        if a <= cut {
+                            continue;
+                        }
+                        sites += 1;
+                        for (tap, column) in counts.iter_mut().enumerate() {
+                            let at = position + tap * layer.dilation;
+                            for (channel, count) in column.iter_mut().enumerate() {
+                                *count += f64::from(input[channel * length + at]);
+                            }
+                        }
+                    }
+                }
+            }
+            FilterSites { index: filter, counts, sites, max_activation: max[filter] }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_sites_count_the_windows_above_half_the_maximum() {
+        // One filter of width 2 that fires on "AC": +1 for A at tap 0, +1 for C at tap 1.
+        let layer = FirstLayer {
+            filters: 1,
+            channels: 4,
+            width: 2,
+            dilation: 1,
+            weights: vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
+            bias: vec![0.0],
+            scale: vec![1.0],
+            shift: vec![0.0],
+        };
+        let encoder = omix_encode::Encoder::new(omix_encode::Alphabet::Dna, omix_encode::Ambiguity::Zero);
+        let mut inputs = Vec::new();
+        for sequence in [b"ACGTAC", b"GGGGAC", b"TTTTTT"] {
+            inputs.extend(encoder.encode(sequence).unwrap_or_default());
+        }
+        let sites = filter_sites(&layer, &inputs, 6, 0.5);
+        assert_eq!(sites.len(), 1);
+        // AC scores 2 (three times); single hits (A or C alone) score 1, not above 0.5 × 2.
+        assert_eq!(sites[0].sites, 3);
+        assert_eq!(sites[0].max_activation, 2.0);
+        assert_eq!(sites[0].counts[0], vec![3.0, 0.0, 0.0, 0.0]);
+        assert_eq!(sites[0].counts[1], vec![0.0, 3.0, 0.0, 0.0]);
+    }
+}
