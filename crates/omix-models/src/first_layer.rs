@@ -92,7 +92,6 @@ impl FirstLayer {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::{InputShape, ModelConfig};
     use burn::prelude::*;
     use burn::tensor::TensorData;

@@ -23,6 +23,7 @@ mod dense;
 mod fast;
 mod first_layer;
 mod gcn;
+mod ism;
 mod rnn;
 mod sparse;
 
@@ -33,6 +34,7 @@ pub use dense::{DenseConfig, DenseNet, SparseInput};
 pub use fast::{FastLoss, FastPlan};
 pub use first_layer::FirstLayer;
 pub use gcn::{Gcn, GcnConfig, GraphConvolution, GraphShape};
+pub use ism::IsmPlan;
 pub use rnn::{Cell, Readout, RnnConfig, SequenceRnn};
 pub use sparse::SparseMatrix;
 

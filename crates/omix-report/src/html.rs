@@ -57,7 +57,7 @@ pub(crate) fn group_thousands(value: i64) -> String {
     let digits = value.unsigned_abs().to_string();
     let mut out = String::new();
     for (index, c) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push('\u{202f}');
         }
         out.push(c);
@@ -192,7 +192,7 @@ pre.config { background: var(--soft); border: 1px solid var(--line); border-radi
 .table-wrap { overflow-x: auto; margin: 8px 0 14px; }
 table { border-collapse: collapse; font-size: 15px; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 12px 5px 8px; text-align: left; vertical-align: top; }
-th { background: var(--soft); font-weight: 600; }
+th { background: var(--soft); font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(even) td { background: #fbfcfd; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 18px; margin: 6px 0 14px; }
@@ -226,6 +226,7 @@ figure.logo .scroll { overflow-x: auto; max-width: 100%; }
 figure.logo svg { display: block; }
 figure.logo figcaption { max-width: none; color: var(--ink); font-size: 15px; }
 .motif-grid { display: flex; flex-wrap: wrap; gap: 10px 32px; }
+.motif-grid figure.logo { width: 540px; max-width: 100%; }
 .barbox { display: inline-block; width: 64px; height: 10px; background: #edf1f6; vertical-align: middle; margin-left: 8px; border-radius: 2px; text-align: left; }
 .barbox .bar { display: block; height: 10px; background: #5b8fcc; border-radius: 2px; }
 footer { max-width: 1200px; margin: 0 auto; padding: 12px 32px 32px; color: var(--muted); font-size: 14px; }

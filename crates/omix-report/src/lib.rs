@@ -12,11 +12,13 @@
 //! A missing file empties only the sections that need it, which then say so; a file that is
 //! present but malformed is an error naming it.
 //!
-//! ```no_run
+//! ```
 //! use std::path::Path;
 //!
-//! let path = omix_report::write_report(Path::new("runs/gabpa"))?;
-//! println!("open {}", path.display());
+//! // A trimmed binary run (DeepBind on GABPA ChIP-seq peaks) with explain outputs.
+//! let html = omix_report::render_report(Path::new("tests/fixtures/gabpa_small"))?;
+//! assert!(html.contains("<section id=\"roc\" class=\"report-section\">"));
+//! // `write_report` would write the same page to tests/fixtures/gabpa_small/report.html.
 //! # Ok::<(), omix_report::ReportError>(())
 //! ```
 

@@ -145,12 +145,14 @@ impl Axis {
             low = (low / step).floor() * step;
             high = (high / step).ceil() * step;
         }
-        let mut ticks = Vec::new();
         let first = (low / step - 1e-9).ceil() as i64;
         let last = (high / step + 1e-9).floor() as i64;
-        for k in first..=last {
-            ticks.push(k as f64 * step);
-        }
+        // Absurd ranges (overflowing spans) fall back to the two ends rather than looping on.
+        let ticks: Vec<f64> = if last.saturating_sub(first) > 50 || !step.is_finite() {
+            vec![low, high]
+        } else {
+            (first..=last).map(|k| k as f64 * step).collect()
+        };
         let decimals = if step >= 1.0 { 0 } else { (-step.log10() - 1e-9).ceil().max(0.0) as usize };
         Axis { low, high, ticks, decimals }
     }
@@ -271,10 +273,11 @@ impl Chart {
         let _ = writeln!(
             out,
             "<defs><clipPath id=\"{id}-clip\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath></defs>",
-            px(LEFT),
-            px(TOP),
-            px(plot_width),
-            px(plot_height)
+            // A little room so that lines along the frame (a perfect ROC) are drawn whole.
+            px(LEFT - 3.0),
+            px(TOP - 3.0),
+            px(plot_width + 6.0),
+            px(plot_height + 6.0)
         );
         let _ = writeln!(
             out,
@@ -623,6 +626,8 @@ mod tests {
         assert!(axis.ticks.iter().all(|t| t.fract() == 0.0));
         let flat = Axis::new(2.0, 2.0, false, false);
         assert!(flat.high > flat.low);
+        let huge = Axis::new(-1e308, 1e308, false, true);
+        assert!(huge.ticks.len() <= 51);
     }
 
     #[test]

@@ -146,10 +146,11 @@ pub(crate) fn regressed(run: &Run, table: &Table) -> Result<Vec<Regressed>, Repo
                     format!("target `{value}` is not a number"),
                 ));
             };
-            if let Some(predicted) = table.number_at(*line, fields, *column)? {
-                if value.is_finite() && predicted.is_finite() {
-                    task.pairs.push((value, predicted));
-                }
+            if let Some(predicted) = table.number_at(*line, fields, *column)?
+                && value.is_finite()
+                && predicted.is_finite()
+            {
+                task.pairs.push((value, predicted));
             }
         }
     }

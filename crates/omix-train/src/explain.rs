@@ -24,7 +24,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use omix_data::Dataset;
 use omix_encode::dinucleotide_shuffle;
-use omix_models::{FastPlan, FirstLayer, Model};
+use omix_models::{FastPlan, FirstLayer, IsmPlan, Model};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -188,6 +188,7 @@ pub struct Explainer {
     device: Device,
     gradient_device: Device,
     fast: Option<FastPlan>,
+    ism_plan: Option<IsmPlan>,
     encoder: omix_encode::Encoder,
     channels: usize,
     length: usize,
@@ -220,6 +221,7 @@ impl Explainer {
         let length = schema.length;
         Ok(Self {
             fast: FastPlan::new(&model, channels, length),
+            ism_plan: IsmPlan::new(&model, length),
             gradient_model,
             model,
             device: device.clone(),
@@ -286,9 +288,25 @@ impl Explainer {
         Ok((values, gradient))
     }
 
+    /// The local-update ISM plan, for single-block CNNs (see [`IsmPlan`]); plain data, so it can
+    /// be shared across threads.
+    pub fn ism_plan(&self) -> Option<&IsmPlan> {
+        self.ism_plan.as_ref()
+    }
+
     /// All single-base substitutions of one input `[channels, length]`: the change in the chosen
     /// output for each (position, base), 0 at observed bases and at positions without a base.
+    /// Single-block CNNs use local updates ([`IsmPlan`]); other models score the mutants in
+    /// batches of full forward passes.
     pub fn ism(&self, input: &[f32], output: usize, batch_size: usize) -> Vec<f32> {
+        if let Some(plan) = &self.ism_plan {
+            return plan.ism(input, output).1;
+        }
+        self.ism_batched(input, output, batch_size)
+    }
+
+    /// ISM by batched full forward passes (every model).
+    pub fn ism_batched(&self, input: &[f32], output: usize, batch_size: usize) -> Vec<f32> {
         let (channels, length) = (self.channels, self.length);
         let block = channels * length;
         let reference = self.logits(input, output).first().copied().unwrap_or(f32::NAN);

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use omix_motif::{LogoOptions, attribution_logo_svg};
 
 use crate::ReportError;
-use crate::html::{escape, fixed, inline_svg, metric, note, table};
+use crate::html::{escape, fixed, inline_svg, note, table};
 use crate::run::Run;
 
 use super::motifs::{not_sequence, run_explain};
@@ -59,7 +59,7 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
         for track in tracks.iter().take(MAX_TRACKS) {
             let length = track.scores.len().max(1) as f64;
             let column_width = ((TRACK_WIDTH - 52.0) / length).clamp(4.0, 18.0);
-            let options = LogoOptions { column_width, height: 90.0, title: None, axes: true };
+            let options = LogoOptions { column_width, height: 110.0, title: None, axes: true };
             let svg = attribution_logo_svg(&track.scores, &explain.alphabet, &options);
             let _ = writeln!(
                 out,
@@ -67,7 +67,7 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
                  <div class=\"scroll\">{}</div><details><summary class=\"hint\">sequence</summary><code>{}</code></details></figure>",
                 escape(&track.sequence_id),
                 escape(&track.label),
-                metric(Some(track.score)),
+                fixed(track.score, 4),
                 escape(&method_name(&track.method)),
                 track.scores.len(),
                 inline_svg(&svg),

@@ -10,6 +10,8 @@ use crate::run::{Run, Task};
 
 /// At most this many per-task matrices for multi-label runs.
 const MAX_TASKS: usize = 12;
+/// At most this many classes in one heatmap.
+const MAX_CLASSES: usize = 40;
 
 /// The confusion body.
 pub(super) fn body(run: &Run) -> Result<String, ReportError> {
@@ -63,6 +65,12 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
     let Some(matrix) = matrix.filter(|m| square(m, classes.len())) else {
         return Ok(super::missing("metrics.json", "the confusion matrix"));
     };
+    if classes.len() > MAX_CLASSES {
+        return Ok(note(&format!(
+            "{} classes are too many for a readable heatmap (at most {MAX_CLASSES}); see the per-class table.",
+            classes.len()
+        )));
+    }
     let threshold = test.and_then(|scores| scores.threshold);
     let rule = match (task.clone(), threshold) {
         (Task::Binary, Some(threshold)) => format!(

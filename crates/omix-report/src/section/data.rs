@@ -62,18 +62,18 @@ pub(super) fn body(run: &Run) -> String {
 fn facts(run: &Run, raw: &serde_json::Value) -> String {
     let mut rows = Vec::new();
     if let Some(schema) = &run.schema {
-        if let Some(alphabet) = &schema.alphabet {
-            if run.input_kind().as_deref() == Some("sequence") {
-                rows.push(("alphabet".to_string(), escape(alphabet)));
-                if let Some(length) = schema.length {
-                    rows.push(("sequence length".to_string(), format!("{length}")));
-                }
-                if let Some(policy) = &schema.length_policy {
-                    rows.push(("length policy".to_string(), escape(policy)));
-                }
-                if let Some(ambiguity) = &schema.ambiguity {
-                    rows.push(("ambiguous bases (N, IUPAC)".to_string(), format!("encoded as {}", escape(ambiguity))));
-                }
+        if let Some(alphabet) = &schema.alphabet
+            && run.input_kind().as_deref() == Some("sequence")
+        {
+            rows.push(("alphabet".to_string(), escape(alphabet)));
+            if let Some(length) = schema.length {
+                rows.push(("sequence length".to_string(), format!("{length}")));
+            }
+            if let Some(policy) = &schema.length_policy {
+                rows.push(("length policy".to_string(), escape(policy)));
+            }
+            if let Some(ambiguity) = &schema.ambiguity {
+                rows.push(("ambiguous bases (N, IUPAC)".to_string(), format!("encoded as {}", escape(ambiguity))));
             }
         }
         if let Some(features) = schema.input.as_ref().and_then(|input| input.features.as_ref()) {

@@ -75,7 +75,7 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
         let query = Motif::new(format!("filter {}", filter.index), filter.probabilities.clone());
         let query_label =
             format!("filter {} ({} sites, {} bits)", filter.index, filter.sites, fixed(filter.information_content, 1));
-        let options = LogoOptions { column_width: 20.0, height: 80.0, title: None, axes: true };
+        let options = LogoOptions { column_width: 26.0, height: 96.0, title: None, axes: true };
         let (svg, caption) = match filter.matches.first() {
             Some(best) => {
                 let (target, matched) = to_match(&path, best)?;
@@ -131,11 +131,10 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
 /// One row per filter with its best match.
 fn filter_table(explain: &ExplainSummary) -> String {
     let header: Vec<String> = [
-        "rank",
         "filter",
         "sites",
-        "information (bits)",
-        "max activation",
+        "IC (bits)",
+        "max act.",
         "best match",
         "strand",
         "offset",
@@ -151,10 +150,8 @@ fn filter_table(explain: &ExplainSummary) -> String {
     let rows: Vec<Vec<String>> = explain
         .filters
         .iter()
-        .enumerate()
-        .map(|(rank, filter): (usize, &FilterMotif)| {
+        .map(|filter: &FilterMotif| {
             let mut row = vec![
-                format!("{}", rank + 1),
                 format!("{}", filter.index),
                 count(Some(filter.sites as f64)),
                 fixed(filter.information_content, 2),
@@ -191,8 +188,14 @@ fn filter_table(explain: &ExplainSummary) -> String {
             row
         })
         .collect();
-    let numeric = [false, true, true, true, true, false, false, true, true, true, true, true, false];
-    table("compact", &header, &rows, &numeric)
+    let numeric = [true, true, true, true, false, false, true, true, true, true, true, false];
+    let mut out = String::from(
+        "<p class=\"hint\">Best first. IC: information content of the filter's motif; max act.: its largest \
+         activation; offset: the filter column facing the match's first column; p, E, q: significance of the best \
+         match (q = false discovery rate).</p>\n",
+    );
+    out.push_str(&table("compact", &header, &rows, &numeric));
+    out
 }
 
 /// The database motif and the `omix_motif` match of a stored match.

@@ -52,10 +52,14 @@ fn binary(run: &Run, test: &Scores, validation: Option<&Scores>, baseline: Optio
             let name = classes.get(class).cloned().unwrap_or_else(|| class.to_string());
             rows.push(vec![escape(&name), count(Some(actual)), metric(precision), metric(recall), metric(f1)]);
         }
+        out.push_str("<div class=\"row\">\n<div>\n<h3>Per class</h3>\n");
         out.push_str("<p class=\"hint\">Each class in turn taken as the positive one, at the model's threshold (test set).</p>\n");
         out.push_str(&table("compact", &header, &rows, &[false, true, true, true, true]));
+        out.push_str("</div>\n");
+    } else {
+        out.push_str("<div class=\"row\">\n");
     }
-    let fields: [(&str, fn(&Scores) -> Option<f64>); 11] = [
+    let fields: [super::summary::Headline; 11] = [
         ("AUROC", |s| s.auroc),
         ("AUPRC", |s| s.auprc),
         ("accuracy", |s| s.accuracy),
@@ -87,8 +91,9 @@ fn binary(run: &Run, test: &Scores, validation: Option<&Scores>, baseline: Optio
         .collect();
     let mut numeric = vec![false];
     numeric.extend(splits.iter().map(|_| true));
-    out.push_str("<h3>Metrics per split</h3>\n");
+    out.push_str("<div>\n<h3>Metrics per split</h3>\n<p class=\"hint\">At the model's threshold; AUROC and AUPRC need none.</p>\n");
     out.push_str(&table("compact", &header, &rows, &numeric));
+    out.push_str("</div>\n</div>\n");
     out
 }
 

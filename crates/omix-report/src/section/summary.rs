@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use crate::html::{count, escape, metric, probability, table};
 use crate::run::{Run, Scores, Task};
 
-/// A headline metric: label, key for hints, and how to read it from a split's scores.
-type Headline = (&'static str, fn(&Scores) -> Option<f64>);
+/// A named metric and how to read it from a split's scores.
+pub(super) type Headline = (&'static str, fn(&Scores) -> Option<f64>);
 
 /// The headline metrics of a task.
 fn headlines(task: &Task) -> Vec<Headline> {

@@ -200,5 +200,5 @@ fn best_epoch(run: &Run, log: &Table, epochs: &[Option<f64>]) -> Result<Option<f
         return Ok(None);
     };
     let flags = log.numbers(column)?;
-    Ok(epochs.iter().zip(flags).filter(|(_, flag)| *flag == Some(1.0)).filter_map(|(epoch, _)| *epoch).last())
+    Ok(epochs.iter().zip(flags).filter(|(_, flag)| *flag == Some(1.0)).filter_map(|(epoch, _)| *epoch).next_back())
 }
