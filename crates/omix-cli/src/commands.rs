@@ -607,11 +607,9 @@ fn quickstart(args: QuickstartArgs) -> Result<()> {
 /// The output index a name or number refers to.
 fn output_index(schema: &Schema, choice: Option<&str>) -> Result<usize> {
     let Some(choice) = choice else { return Ok(0) };
-    if schema.task == omix_data::Task::Binary {
-        return Ok(0); // one output: the positive class's logit
-    }
     if let Some(index) = schema.class_names.iter().position(|name| name == choice) {
-        return Ok(index);
+        // A binary model has one output, the positive class's logit, whichever class is named.
+        return Ok(if schema.task == omix_data::Task::Binary { 0 } else { index });
     }
     match choice.parse::<usize>() {
         Ok(index) if index < schema.outputs() => Ok(index),

@@ -146,6 +146,90 @@ fn quickstart_learns_the_motif_and_writes_a_complete_run_folder() -> TestResult 
     // One prediction per test example, plus the header.
     let support = metrics["test"]["support"].as_u64().ok_or("no test support")?;
     assert_eq!(tsv_lines(&run.join("test_predictions.tsv"))?.len() as u64, support + 1);
+
+    // The explanation: gradient x input peaks inside the planted motif in >= 90% of the positive
+    // test sequences, and the best filter matches the planted motif significantly.
+    let peak = stdout.lines().find(|l| l.starts_with("gradient x input peaks inside")).ok_or(stdout.clone())?;
+    let percent: f64 = peak.rsplit('(').next().and_then(|p| p.trim_end_matches("%)").parse().ok()).ok_or(peak)?;
+    assert!(percent >= 90.0, "{peak}");
+    let matched = stdout.lines().find(|l| l.starts_with("best-matching filter")).ok_or(stdout.clone())?;
+    let e_value: f64 =
+        matched.split("E = ").nth(1).and_then(|e| e.split_whitespace().next()?.parse().ok()).ok_or(matched)?;
+    assert!(e_value < 0.05, "{matched}");
+    for name in [
+        "attributions.tsv",
+        "positions.tsv",
+        "aggregate.tsv",
+        "filters.meme",
+        "filters.tsv",
+        "matches.tsv",
+        "explain.json",
+    ] {
+        assert!(run.join("explain").join(name).is_file(), "explain/ lacks {name}");
+    }
+    let explain = read_json(&run.join("explain/explain.json"))?;
+    assert_eq!(explain["filters"].as_array().map(Vec::len), Some(32), "one motif per filter");
+    let report = std::fs::read_to_string(run.join("report.html"))?;
+    assert!(report.contains("<svg") && report.contains("CGACCGAACTCC"), "report without logos or the planted motif");
+    Ok(())
+}
+
+#[test]
+fn explain_and_report_a_trained_run() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = |name: &str| dir.path().join(name);
+    std::fs::write(path("pos.fa"), fasta("p", 120, Some(MOTIF), 1))?;
+    std::fs::write(path("neg.fa"), fasta("n", 120, None, 2))?;
+    let run = path("run");
+    let (_, stderr) = omix_ok(
+        dir.path(),
+        &["train", "--class", "pos=pos.fa", "--class", "neg=neg.fa", "--epochs", "3", "--out", arg(&run)?, "--quiet"],
+    )?;
+    // Training ends with the explanation of the test split and the report.
+    assert!(stderr.contains("report:"), "{stderr}");
+    assert!(run.join("report.html").is_file() && run.join("explain/explain.json").is_file());
+
+    std::fs::write(path("new.fa"), fasta("x", 5, Some(MOTIF), 3))?;
+    let out = path("explained");
+    let (_, stderr) = omix_ok(
+        dir.path(),
+        &[
+            "explain",
+            arg(&run)?,
+            "--input",
+            "new.fa",
+            "--method",
+            "ism",
+            "--method",
+            "integrated-gradients",
+            "--ig-baseline",
+            "shuffled",
+            "--output",
+            "pos",
+            "-o",
+            arg(&out)?,
+            "--naive-ism",
+            "2",
+        ],
+    )?;
+    assert!(stderr.contains("in-silico mutagenesis"), "{stderr}");
+    let lines = tsv_lines(&out.join("attributions.tsv"))?;
+    assert_eq!(lines[0], "sequence_id\tposition\tbase\tobserved\tintegrated_gradients\tism");
+    let length = 50; // the simulated sequences' length
+    assert_eq!(lines.len(), 1 + 5 * length * 4, "one line per sequence, position and base");
+    assert_eq!(tsv_lines(&out.join("positions.tsv"))?.len(), 1 + 5 * length);
+    assert_eq!(tsv_lines(&out.join("aggregate.tsv"))?.len(), 1 + 5);
+    let meme = std::fs::read_to_string(out.join("filters.meme"))?;
+    assert!(meme.starts_with("MEME version"), "{meme}");
+
+    // Unknown outputs and unexplainable runs are refused with a clear message.
+    let output = omix(dir.path(), &["explain", arg(&run)?, "--output", "bogus", "-o", "x"]).output()?;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--output bogus"));
+
+    std::fs::remove_file(run.join("report.html"))?;
+    omix_ok(dir.path(), &["report", arg(&run)?])?;
+    assert!(run.join("report.html").is_file());
     Ok(())
 }
 
