@@ -562,6 +562,12 @@ fn autoencoder_embeds_a_matrix_and_scores_it_beside_pca() -> TestResult {
     assert_eq!(lines.len(), 61);
     assert_eq!(lines[0], "id\tlatent1\tlatent2");
     assert!(lines[1].starts_with("cell0\t"), "{}", lines[1]);
+    // The report covers matrix runs too; attributions do not apply and say why.
+    assert!(run.join("report.html").is_file());
+    let output = omix(dir.path(), &["explain", arg(&run)?, "--input", "x.csv", "-o", "x"]).output()?;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("one-hot sequences") && !stderr.contains("panicked"), "{stderr}");
     Ok(())
 }
 

@@ -316,7 +316,7 @@ mod tests {
     fn one_hot(length: usize, seed: usize) -> Vec<f32> {
         let mut x = vec![0.0f32; 4 * length];
         for p in 0..length {
-            if (p * 13 + seed) % 17 == 0 {
+            if (p * 13 + seed).is_multiple_of(17) {
                 continue; // an N
             }
             x[((p * 7 + seed * 3 + p / 3) % 4) * length + p] = 1.0;

@@ -270,7 +270,13 @@ pub fn interpret(
             tracks.push(AttributionTrack {
                 sequence_id: example.id.clone(),
                 label: label_text(dataset, &example.target),
-                score: f64::from(attribution.logit),
+                // Binary and multi-label outputs are sigmoid probabilities; others stay logits.
+                score: match schema.task {
+                    omix_data::Task::Binary | omix_data::Task::Multilabel => {
+                        1.0 / (1.0 + (-f64::from(attribution.logit)).exp())
+                    }
+                    _ => f64::from(attribution.logit),
+                },
                 sequence: String::from_utf8_lossy(&example.sequence).into_owned(),
                 method: method.name().into(),
                 scores: rows,

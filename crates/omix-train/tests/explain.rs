@@ -9,10 +9,12 @@ use omix_train::explain::{ExplainOptions, Explainer, IgBaseline, Method, filter_
 use omix_train::{ExperimentConfig, RunDir, TrainConfig, TrainOptions, run_experiment};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
+/// A trained run, its data set and where the motif was planted in each sequence.
+type Trained = (RunDir, Dataset, Vec<Option<usize>>);
 
 /// Train the primer CNN on 600 simulated sequences (the motif planted in half); returns the run
 /// folder, the data set and the motif starts.
-fn trained_primer(dir: &std::path::Path) -> Result<(RunDir, Dataset, Vec<Option<usize>>), Box<dyn std::error::Error>> {
+fn trained_primer(dir: &std::path::Path) -> Result<Trained, Box<dyn std::error::Error>> {
     let simulated = plant_motif(600, 50, PRIMER_MOTIF, 11);
     let sequences: Vec<String> = simulated.sequences.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect();
     let labels: Vec<String> = simulated.labels.iter().map(u8::to_string).collect();
