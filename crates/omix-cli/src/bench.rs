@@ -39,6 +39,9 @@ const SETUP_HINT: &str =
     "bash bench/setup_pytorch.sh && target/release/omix --threads 2 bench --pytorch bench/.venv/bin/python";
 
 pub fn run(args: BenchArgs) -> Result<()> {
+    if let Some(config) = &args.loader {
+        return bench_loader(config, &args);
+    }
     for (name, value) in [
         ("--encode-sequences", args.encode_sequences),
         ("--encode-length", args.encode_length),
@@ -726,4 +729,41 @@ mod tests {
             table_rows(&args, &encoding, &training, Some(&report)).iter().map(Row::ratio).collect();
         assert_eq!(ratios, [Some(2.0), Some(2.0), Some(10.0), Some(0.5), Some(1.0)]);
     }
+}
+
+/// `omix bench --loader CONFIG`: the loader's batches/s beside the model's training steps/s.
+fn bench_loader(path: &Path, args: &BenchArgs) -> Result<()> {
+    let config = crate::commands::load_config(path)?;
+    let dataset = omix_data::Dataset::load(&config.data, config.seed)?;
+    eprintln!(
+        "omix bench --loader: {} training examples, model {}, batch {}, {} loader thread(s)",
+        dataset.indices(omix_data::Split::Train).len(),
+        config.model.name(),
+        config.train.batch_size,
+        config.train.loader_workers
+    );
+    let m = omix_train::loader::measure(&config, &dataset, args.loader_batches, args.loader_steps)?;
+    println!("| what | batches | batches/s | sequences/s |");
+    println!("|---|---|---|---|");
+    println!(
+        "| loader alone ({} thread(s), depth {}) | {} | {:.1} | {:.0} |",
+        m.workers,
+        config.train.loader_depth,
+        m.loader_batches,
+        m.loader_batches_per_second,
+        m.loader_batches_per_second * m.batch_size as f64
+    );
+    println!(
+        "| training steps, {} | {} | {:.2} | {:.0} |",
+        m.model,
+        m.train_steps,
+        m.train_steps_per_second,
+        m.train_steps_per_second * m.batch_size as f64
+    );
+    println!("loader / training: {:.1}x", m.ratio());
+    if let Some(json) = &args.json {
+        let text = serde_json::to_string_pretty(&m)?;
+        omix_io::write_atomically(json, |out| out.write_all(text.as_bytes()))?;
+    }
+    Ok(())
 }

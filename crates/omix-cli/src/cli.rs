@@ -416,4 +416,14 @@ pub struct BenchArgs {
     /// Write the table as JSON too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Instead: time the training data loader alone against training steps of this experiment
+    /// config's model (e.g. a genome config with `basset`).
+    #[arg(long, value_name = "CONFIG.toml")]
+    pub loader: Option<PathBuf>,
+    /// With --loader: batches the loader builds.
+    #[arg(long, default_value_t = 200)]
+    pub loader_batches: usize,
+    /// With --loader: training steps timed (after one untimed step).
+    #[arg(long, default_value_t = 5)]
+    pub loader_steps: usize,
 }

@@ -151,7 +151,7 @@ fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::Error
     }
 }
 
-fn load_config(path: &Path) -> Result<ExperimentConfig> {
+pub(crate) fn load_config(path: &Path) -> Result<ExperimentConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
     let mut config = ExperimentConfig::from_toml(&text).map_err(|e| toml_error(path, &text, &e))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -174,6 +174,13 @@ pub struct TrainConfig {
     /// Predict as the mean of the forward and reverse-complement predictions (DNA/RNA).
     #[serde(default)]
     pub reverse_complement_average: bool,
+    /// Threads that build training batches while the model trains (0: build each batch on the
+    /// training thread just before it is used). Results do not depend on it.
+    #[serde(default = "default_loader_workers")]
+    pub loader_workers: usize,
+    /// Batches each loader thread may have ready ahead of the training step (bounds memory).
+    #[serde(default = "default_loader_depth")]
+    pub loader_depth: usize,
     /// Gradient engine: "auto" (hand-written fast path for plain CNNs, else burn) or "burn".
     #[serde(default)]
     pub engine: Engine,
@@ -226,6 +233,8 @@ impl Default for TrainConfig {
             threshold: default_threshold(),
             reverse_complement_augment: false,
             reverse_complement_average: false,
+            loader_workers: default_loader_workers(),
+            loader_depth: default_loader_depth(),
             engine: Engine::Auto,
             loss: RegressionLoss::Mse,
             baseline: true,
@@ -363,4 +372,12 @@ mod tests {
         let config = TrainConfig { batch_size: 0, ..TrainConfig::default() };
         assert!(config.check().is_err());
     }
+}
+
+fn default_loader_workers() -> usize {
+    1
+}
+
+fn default_loader_depth() -> usize {
+    4
 }

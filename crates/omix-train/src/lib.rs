@@ -33,6 +33,7 @@ pub mod explain;
 pub mod graph;
 pub mod inputs;
 pub mod interpret;
+pub mod loader;
 pub mod run;
 mod trainer;
 
@@ -44,4 +45,6 @@ pub use evaluate::{Metrics, ReconstructionMetrics, compute_metrics, mean_loss, p
 pub use experiment::{ExperimentSummary, run_experiment};
 pub use inputs::{BatchInput, FeatureConfig, InputPipeline};
 pub use run::RunDir;
-pub use trainer::{Batch, EpochRecord, Objective, TrainOptions, TrainResult, batch_loss, train, training_step};
+pub use trainer::{
+    Batch, EpochRecord, Objective, TrainOptions, TrainResult, batch_loss, optimizer, train, training_step,
+};

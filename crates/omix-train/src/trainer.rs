@@ -13,11 +13,11 @@ use burn::tensor::activation::{log_softmax, relu, softplus};
 use indicatif::{ProgressBar, ProgressStyle};
 use omix_data::{ClassWeight, Dataset, Split, Task};
 use omix_models::{FastLoss, FastPlan, Model, ModelConfig};
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::loader::{EpochPlan, LoaderSettings, for_each_batch};
 use crate::TrainError;
 use crate::config::{Engine, ExperimentConfig, Monitor, OptimizerKind, RegressionLoss, TrainConfig};
 use crate::evaluate::{compute_metrics, mean_loss, predict_scores};
@@ -96,7 +96,8 @@ struct CheckpointState {
 const STATE: &str = "state.json";
 
 /// The optimiser `[train]` describes.
-pub(crate) fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
+/// The optimiser a `[train]` table asks for (Adam, AdamW or SGD with its decay and clipping).
+pub fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
     let clip = config
         .clip_grad_norm
         .map(GradientClippingConfig::Norm)
@@ -370,8 +371,7 @@ pub fn train(
         // Per-epoch seeds make a resumed run draw exactly what an uninterrupted one would.
         train_device.seed(config.seed.wrapping_add(1_000_003 * epoch as u64));
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let mut indices = base_indices.clone();
-        indices.shuffle(&mut rng);
+        let plan = EpochPlan::new(&base_indices, train_config.batch_size, train_config.reverse_complement_augment, &mut rng);
 
         let bar = if options.progress {
             let bar = ProgressBar::new(batches_per_epoch as u64);
@@ -396,29 +396,38 @@ pub fn train(
         });
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
-        for (batch_index, chunk) in indices.chunks(train_config.batch_size).enumerate() {
-            let strands: Option<Vec<bool>> =
-                train_config.reverse_complement_augment.then(|| chunk.iter().map(|_| rng.random_bool(0.5)).collect());
-            let batch_input = pipeline.batch(dataset, chunk, strands.as_deref());
+        // Batches are built on loader threads while the model trains (bounded look-ahead).
+        let build = |chunk: &[usize], strands: Option<&[bool]>| {
+            let batch_input = pipeline.batch(dataset, chunk, strands);
             let targets = if reconstructs { batch_input.to_dense_rows().0 } else { dataset.target_matrix(chunk) };
-            let batch = Batch {
+            Batch {
                 input: batch_input,
                 targets,
                 weights: dataset.sample_weights(chunk, &class_weights),
                 outputs: input.outputs,
-            };
+            }
+        };
+        let mut current = Some(model);
+        let settings = LoaderSettings { workers: train_config.loader_workers, depth: train_config.loader_depth };
+        let result = for_each_batch(&plan, settings, build, |batch_index, chunk, batch| {
+            let Some(model) = current.take() else { return Ok(()) };
             let (next, loss_value) =
                 training_step(model, &mut optim, fast.as_ref(), batch, objective, state.learning_rate, &train_device);
-            model = next;
+            current = Some(next);
             if !loss_value.is_finite() {
-                bar.finish_and_clear();
                 return Err(TrainError::Diverged { epoch, batch: batch_index + 1, loss: loss_value });
             }
             loss_sum += loss_value * chunk.len() as f64;
             seen += chunk.len();
             bar.inc(1);
             bar.set_message(format!("loss {:.4}{previous}", loss_sum / seen as f64));
+            Ok(())
+        });
+        if let Err(error) = result {
+            bar.finish_and_clear();
+            return Err(error);
         }
+        model = current.ok_or_else(|| TrainError::Explain("internal: the model was lost during an epoch".into()))?;
         bar.finish_and_clear();
         let train_loss = loss_sum / seen.max(1) as f64;
 
