@@ -29,6 +29,10 @@ pub enum Command {
     /// Predictions of a trained run, streamed as TSV.
     #[command(after_help = PREDICT_EXAMPLES)]
     Predict(PredictArgs),
+    /// Score genetic variants (VCF) with a trained sequence model: reference vs alternative
+    /// windows, per task; streamed, resumable, shardable.
+    #[command(after_help = SCORE_VARIANTS_EXAMPLES)]
+    ScoreVariants(ScoreVariantsArgs),
     /// Latent vectors of a trained autoencoder, optionally scored by k-NN label accuracy beside PCA.
     #[command(after_help = EMBED_EXAMPLES)]
     Embed(EmbedArgs),
@@ -63,7 +67,14 @@ const EVALUATE_EXAMPLES: &str = "Examples:
 
 const PREDICT_EXAMPLES: &str = "Examples:
   omix predict runs/primer --input new_sequences.txt -o predictions.tsv
-  omix predict runs/rbp --input sites.fa | head";
+  omix predict runs/rbp --input sites.fa | head
+  omix predict runs/ctcf --reference hg38.fa --bed peaks.bed -o peaks.bedgraph
+  omix predict runs/ctcf --reference hg38.fa --tile 50 --bed chr8.bed -o chr8.bedgraph --shard 1/4";
+
+const SCORE_VARIANTS_EXAMPLES: &str = "Examples:
+  omix score-variants runs/ctcf --vcf variants.vcf.gz --reference hg38.fa -o scores/ctcf
+  omix score-variants runs/ctcf --vcf variants.vcf.gz --reference hg38.fa -o scores/part3 --shard 3/10
+  (kill it and run the same command again: it resumes from the last checkpoint)";
 
 const EMBED_EXAMPLES: &str = "Examples:
   omix embed runs/pbmc --input X_lognorm.csv.gz -o latent.tsv
@@ -352,12 +363,77 @@ pub struct PredictArgs {
     pub run: PathBuf,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output TSV (default: standard output).
+    /// Output TSV (default: standard output); with --reference, the bedGraph (one file per
+    /// output: OUT.<name>.bedgraph when the model has several).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Examples per batch.
     #[arg(long, default_value_t = 256)]
     pub batch_size: usize,
+    /// Predict along a reference genome (FASTA, plain or bgzip; a missing .fai is created).
+    #[arg(long, value_name = "GENOME.fa", requires = "output")]
+    pub reference: Option<PathBuf>,
+    /// With --reference: one window of the model's length centred on each interval; with
+    /// --tile: the regions to tile (default: every contig).
+    #[arg(long, value_name = "REGIONS.bed", requires = "reference")]
+    pub bed: Option<PathBuf>,
+    /// With --reference: tile the genome (or the --bed regions) with windows of the model's
+    /// length every STRIDE bp.
+    #[arg(long, value_name = "STRIDE", requires = "reference")]
+    pub tile: Option<u64>,
+    /// Only part I of N of the windows (a contiguous block; the N outputs concatenated in order
+    /// equal the unsharded output), e.g. --shard 3/10 for a Slurm array.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<omix_variants::Shard>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// What to do when a variant's REF allele disagrees with the reference genome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MismatchChoice {
+    /// Stop with an error naming the record (a wrong genome build is the usual cause).
+    Error,
+    /// Skip the variant and count it in the summary.
+    Skip,
+}
+
+/// `omix score-variants`.
+#[derive(Debug, Args)]
+pub struct ScoreVariantsArgs {
+    /// A run folder of a sequence model written by `omix train`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// Variants (VCF, plain or bgzip/gzip).
+    #[arg(long, value_name = "FILE.vcf[.gz]")]
+    pub vcf: PathBuf,
+    /// The reference genome the VCF refers to (FASTA, plain or bgzip; a missing .fai is created).
+    #[arg(long, value_name = "GENOME.fa")]
+    pub reference: PathBuf,
+    /// Output prefix: writes PREFIX.tsv, PREFIX.vcf and PREFIX.summary.json (PREFIX.progress.json
+    /// and *.partial while running; running the same command again resumes a killed run).
+    #[arg(long, short = 'o', value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// REF alleles that disagree with the genome: stop with an error, or skip and count them.
+    #[arg(long, value_enum, default_value = "error")]
+    pub on_mismatch: MismatchChoice,
+    /// Only part I of N of the VCF records (contiguous blocks; outputs concatenate to the
+    /// unsharded output).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<omix_variants::Shard>,
+    /// VCF records per batch (and per checkpoint).
+    #[arg(long, default_value_t = 1024)]
+    pub batch_size: usize,
+    /// Score the forward strand only, even when the run averages both strands.
+    #[arg(long)]
+    pub no_strand_average: bool,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Stop after this many records (for testing resume).
+    #[arg(long, hide = true)]
+    pub stop_after: Option<u64>,
 }
 
 /// `omix quickstart`.

@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train(*args),
         Command::Evaluate(args) => evaluate(args),
         Command::Predict(args) => predict(args),
+        Command::ScoreVariants(args) => crate::genome_cmds::score_variants(args),
         Command::Embed(args) => embed(args),
         Command::Explain(args) => explain(*args),
         Command::Report(args) => report(args),
@@ -133,6 +134,9 @@ fn resolve_data(base: &Path, data: &mut DataConfig) {
     }
     if let Some(test) = &mut data.test {
         resolve_source(base, test);
+    }
+    if let Some(genome) = &mut data.genome {
+        genome.resolve_paths(base);
     }
 }
 
@@ -508,6 +512,23 @@ fn label_indices(dataset: &Dataset, labelled: bool) -> Option<Vec<usize>> {
 }
 
 fn predict(args: PredictArgs) -> Result<()> {
+    if let Some(reference) = &args.reference {
+        let windows = match (args.tile, &args.bed) {
+            (Some(stride), regions) => crate::genome_cmds::TrackWindows::Tiles { regions: regions.clone(), stride },
+            (None, Some(bed)) => crate::genome_cmds::TrackWindows::Bed(bed.clone()),
+            (None, None) => bail!("--reference needs --bed REGIONS.bed (windows centred on intervals) or --tile STRIDE"),
+        };
+        let output = args.output.as_deref().context("--reference needs -o OUT.bedgraph")?;
+        return crate::genome_cmds::predict_track(
+            &args.run,
+            reference,
+            windows,
+            output,
+            args.shard,
+            args.batch_size,
+            args.quiet,
+        );
+    }
     let run = RunDir::new(&args.run);
     let device = Device::flex();
     let (model, schema) = run.load_model(&device)?;

@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod commands;
+mod genome_cmds;
 
 use std::process::ExitCode;
 

@@ -148,6 +148,9 @@ pub struct DataConfig {
     /// Layout of `input`.
     #[serde(default)]
     pub format: Format,
+    /// Windows on a reference genome from BED intervals (`[data.genome]`), instead of `input`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genome: Option<crate::genome::GenomeConfig>,
     /// The sequence file (lines, FASTA or table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<PathBuf>,
@@ -252,6 +255,7 @@ impl Default for DataConfig {
     fn default() -> Self {
         Self {
             format: Format::Auto,
+            genome: None,
             input: None,
             labels: None,
             classes: Vec::new(),
@@ -299,7 +303,30 @@ impl DataConfig {
     /// Check the settings, one error per rule.
     pub fn check(&self) -> Result<(), DataError> {
         let source = self.source();
-        check_source(&source, "input")?;
+        if self.genome.is_some() {
+            if !source.is_empty() {
+                return Err(DataError::Config {
+                    field: "genome",
+                    message: "[data.genome] reads intervals on a reference; do not also give input or classes in [data]"
+                        .into(),
+                });
+            }
+            if self.length.is_none() {
+                return Err(DataError::Config {
+                    field: "length",
+                    message: "set the window length (bp) in [data] for [data.genome]".into(),
+                });
+            }
+            if self.test.is_some() {
+                return Err(DataError::Config {
+                    field: "test",
+                    message: "[data.genome] holds out test chromosomes (test_chromosomes); [data.test] does not apply"
+                        .into(),
+                });
+            }
+        } else {
+            check_source(&source, "input")?;
+        }
         if let Some(test) = &self.test {
             check_source(test, "test")?;
         }

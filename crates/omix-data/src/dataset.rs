@@ -142,6 +142,9 @@ pub struct DataReport {
     pub dropped_duplicates: usize,
     /// Per split class counts.
     pub splits: Vec<SplitSummary>,
+    /// Windows on a reference genome: intervals, padding, background, chromosome hold-out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genome: Option<crate::genome::GenomeReport>,
 }
 
 /// A labelled data set with a split per example.
@@ -184,7 +187,17 @@ impl Dataset {
         config.check()?;
         let mut files = Vec::new();
         let require_labels = config.task != TaskSetting::Unsupervised;
-        let mut raw = read_source(&config.source(), &mut files, require_labels)?;
+        let mut genome_report = None;
+        let mut raw = match &config.genome {
+            Some(genome) => {
+                let length = config.length.unwrap_or(0);
+                let (raw, report) =
+                    crate::genome::read_genome(genome, length, &config.negative_label, seed, &mut files)?;
+                genome_report = Some(report);
+                raw
+            }
+            None => read_source(&config.source(), &mut files, require_labels)?,
+        };
         let task_names = std::mem::take(&mut raw.task_names);
         let matrix_columns = raw.columns.take();
         let mut records = raw.records;
@@ -314,7 +327,7 @@ impl Dataset {
                 None => String::new(),
             },
         };
-        let mut report = DataReport { records_read, ..DataReport::default() };
+        let mut report = DataReport { records_read, genome: genome_report, ..DataReport::default() };
         let mut examples = Vec::with_capacity(records.len());
         for record in records {
             let split = record.split;

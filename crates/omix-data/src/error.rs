@@ -10,6 +10,9 @@ pub enum DataError {
     /// The file could not be read or parsed.
     #[error(transparent)]
     Io(#[from] IoError),
+    /// A reference genome, BED file or contig-name problem.
+    #[error(transparent)]
+    Genome(#[from] omix_genome::GenomeError),
     /// A symbol outside the configured alphabet.
     #[error(
         "{}:{line}:{column}: record {record:?} has the symbol {symbol} at position {position}, which is not valid {alphabet} (allowed: {allowed}, lower case, and IUPAC ambiguity codes); fix the record or set `alphabet` in [data]",

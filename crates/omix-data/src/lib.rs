@@ -28,6 +28,7 @@
 mod config;
 mod dataset;
 mod error;
+pub mod genome;
 pub mod graph;
 mod load;
 pub mod simulate;

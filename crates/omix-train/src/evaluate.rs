@@ -199,7 +199,7 @@ pub fn predict_scores(
 }
 
 /// Turn one row of outputs into predictions.
-fn transform(row: &[f32], objective: Objective, out: &mut Vec<f64>) {
+pub(crate) fn transform(row: &[f32], objective: Objective, out: &mut Vec<f64>) {
     match objective {
         Objective::SoftmaxCrossEntropy => {
             let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);

@@ -121,6 +121,28 @@ pub fn run_experiment(
         duplicates.within_splits,
         if duplicates.dropped { format!(" ({} dropped)", report.dropped_duplicates) } else { String::new() }
     ));
+    if let Some(genome) = &report.genome {
+        for note in &genome.notes {
+            log(&format!("  {note}"));
+        }
+        log(&format!(
+            "  genome: {} intervals on {}; {} windows padded with N, {} dropped at contig ends; {} of {} GC-matched background windows (GC {:.3} positives, {:.3} background)",
+            genome.intervals,
+            genome.reference,
+            genome.padded,
+            genome.dropped,
+            genome.background_found,
+            genome.background_requested,
+            genome.gc_positive,
+            genome.gc_background
+        ));
+        log(&format!(
+            "  chromosome hold-out: validation {}, test {}; overlapping windows across splits: {}",
+            genome.validation_chromosomes.join(","),
+            genome.test_chromosomes.join(","),
+            genome.cross_split_overlaps
+        ));
+    }
     let parameters = config.model.parameter_count(input)?;
     log(&format!("inputs: {}", pipeline.describe()));
     log(&format!("model: {} ({} trainable parameters)", config.model.name(), parameters));

@@ -34,6 +34,7 @@ pub mod graph;
 pub mod inputs;
 pub mod interpret;
 pub mod loader;
+pub mod predictor;
 pub mod run;
 mod trainer;
 

@@ -1,0 +1,543 @@
+//! Streaming score writers (TSV and VCF) and the log-odds ratio.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io::Write;
+
+use crate::{Variant, VariantError, VcfHeader};
+
+/// The smallest probability [`log_odds_ratio`] uses; larger ones are clamped to `1 - CLAMP`.
+const CLAMP: f64 = 1e-7;
+
+/// `logit(alternative) - logit(reference)` with both probabilities clamped to `[1e-7, 1 - 1e-7]`.
+///
+/// Antisymmetric (`log_odds_ratio(a, b) == -log_odds_ratio(b, a)`) and finite for any finite
+/// input; NaN stays NaN. Meaningful for probabilities only.
+pub fn log_odds_ratio(reference: f64, alternative: f64) -> f64 {
+    let logit = |p: f64| {
+        let p = p.clamp(CLAMP, 1.0 - CLAMP);
+        (p / (1.0 - p)).ln()
+    };
+    logit(alternative) - logit(reference)
+}
+
+/// The scores of one variant for every task, as given to the writers.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreRecord<'a> {
+    /// The variant scored.
+    pub variant: &'a Variant,
+    /// The task names, one per score.
+    pub tasks: &'a [String],
+    /// The score of the reference window, per task.
+    pub reference: &'a [f64],
+    /// The score of the alternative window, per task.
+    pub alternative: &'a [f64],
+}
+
+impl ScoreRecord<'_> {
+    /// An error unless there is one reference and one alternative score per task.
+    fn check_shape(&self) -> Result<(), VariantError> {
+        if self.reference.len() == self.tasks.len() && self.alternative.len() == self.tasks.len() {
+            return Ok(());
+        }
+        Err(self.shape_error(format!(
+            "{} task names but {} reference and {} alternative scores",
+            self.tasks.len(),
+            self.reference.len(),
+            self.alternative.len()
+        )))
+    }
+
+    /// A shape error about this record.
+    fn shape_error(&self, message: String) -> VariantError {
+        VariantError::ScoreShape { chrom: self.variant.chrom.clone(), pos: self.variant.pos, message }
+    }
+}
+
+/// Append `value` to `line` at `f32` precision (the precision models produce), shortest form
+/// that reads back to the same `f32`; `NaN`, `inf`, `-inf` as Rust writes them.
+fn push_number(line: &mut String, value: f64) {
+    // Writing to a String cannot fail.
+    let _ = write!(line, "{}", value as f32);
+}
+
+/// `text` with tabs and line ends replaced by spaces, so it stays one TSV field.
+fn one_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\t', '\n', '\r']) { text.replace(['\t', '\n', '\r'], " ").into() } else { text.into() }
+}
+
+/// Writes one TSV line per variant and task:
+/// `chrom pos id ref alt task ref_score alt_score diff abs_diff log_odds_ratio`.
+///
+/// `diff` is `alt_score - ref_score`. Each line is one `write_all`; wrap files in a `BufWriter`.
+pub struct TsvScoreWriter<W: Write> {
+    out: W,
+    line: String,
+    lines: u64,
+}
+
+impl<W: Write> TsvScoreWriter<W> {
+    /// The column names of the header line.
+    pub const COLUMNS: [&'static str; 11] =
+        ["chrom", "pos", "id", "ref", "alt", "task", "ref_score", "alt_score", "diff", "abs_diff", "log_odds_ratio"];
+
+    /// A writer that starts by writing the header line.
+    pub fn new(out: W) -> Result<Self, VariantError> {
+        let mut writer = TsvScoreWriter { out, line: String::with_capacity(256), lines: 0 };
+        writer.line.push_str(&Self::COLUMNS.join("\t"));
+        writer.line.push('\n');
+        writer.flush_line()?;
+        Ok(writer)
+    }
+
+    /// A writer appending to an output that already holds `lines` lines (header included); writes no header.
+    pub fn resume(out: W, lines: u64) -> Self {
+        TsvScoreWriter { out, line: String::with_capacity(256), lines }
+    }
+
+    /// Write one line per task of `record`.
+    pub fn write(&mut self, record: &ScoreRecord) -> Result<(), VariantError> {
+        record.check_shape()?;
+        let v = record.variant;
+        for ((task, &reference), &alternative) in record.tasks.iter().zip(record.reference).zip(record.alternative) {
+            let diff = alternative - reference;
+            let _ = write!(
+                self.line,
+                "{}\t{}\t{}\t{}\t{}\t{}\t",
+                v.chrom,
+                v.pos,
+                v.id,
+                v.reference,
+                v.alternative,
+                one_field(task)
+            );
+            for value in [reference, alternative, diff, diff.abs(), log_odds_ratio(reference, alternative)] {
+                push_number(&mut self.line, value);
+                self.line.push('\t');
+            }
+            self.line.pop();
+            self.line.push('\n');
+            self.flush_line()?;
+        }
+        Ok(())
+    }
+
+    /// How many lines the output holds (the `lines` given to [`resume`](Self::resume) plus those written).
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Flush the output (for checkpoints).
+    pub fn flush(&mut self) -> Result<(), VariantError> {
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// Flush and return the output.
+    pub fn finish(mut self) -> Result<W, VariantError> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// Write the line buffer (one line) and clear it.
+    fn flush_line(&mut self) -> Result<(), VariantError> {
+        self.out.write_all(self.line.as_bytes())?;
+        self.line.clear();
+        self.lines += 1;
+        Ok(())
+    }
+}
+
+/// The INFO fields written per task, after `<PREFIX>_<task>_`, with their descriptions.
+const INFO_FIELDS: [(&str, &str); 5] = [
+    ("REF", "score of the reference allele"),
+    ("ALT", "score of the alternative allele"),
+    ("DIFF", "alternative minus reference score"),
+    ("ABSDIFF", "absolute difference of the alternative and reference scores"),
+    ("LOR", "log-odds ratio logit(alt) - logit(ref), probabilities clamped to [1e-7, 1-1e-7]"),
+];
+
+/// The default INFO key prefix.
+pub const DEFAULT_INFO_PREFIX: &str = "OMIX";
+
+/// `name` with every character outside `[A-Za-z0-9_]` replaced by `_`.
+pub fn sanitise_info_key(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+}
+
+/// `text` with `\` and `"` escaped, for a quoted VCF header value.
+fn escape_quoted(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Writes a sites-only VCF: the input header with `##INFO` lines for the scores, then one
+/// record per scored variant (so per ALT allele) with the scores added to INFO.
+///
+/// Per task `t` (sanitised to `[A-Za-z0-9_]`) the keys are `<PREFIX>_t_REF`, `_ALT`, `_DIFF`,
+/// `_ABSDIFF` and `_LOR`, each `Number=1,Type=Float`. A record split from a multi-allelic one
+/// also gets `<PREFIX>_ALT_INDEX` (1-based ALT number in the input). Keys the writer adds replace
+/// same-named `##INFO` lines and INFO entries already in the input, so re-scoring a scored VCF
+/// does not duplicate them; other INFO entries are copied as they are (Number=A/R values of a
+/// split record still list every ALT). An INFO of `.` is replaced.
+///
+/// FORMAT and sample columns are dropped: genotypes would be wrong once ALTs are split, and
+/// scores do not need them. The `#CHROM` line is written with the eight fixed columns; lines
+/// starting with a single `#` other than `#CHROM` are dropped; `##fileformat=VCFv4.2` is
+/// added when the header does not start with a `##fileformat` line.
+pub struct VcfScoreWriter<W: Write> {
+    out: W,
+    tasks: Vec<String>,
+    /// Per task, the key prefix `<PREFIX>_<task>`.
+    keys: Vec<String>,
+    /// Every INFO key this writer adds.
+    own_keys: HashSet<String>,
+    alt_index_key: String,
+    line: String,
+    lines: u64,
+}
+
+impl<W: Write> VcfScoreWriter<W> {
+    /// A writer using the `OMIX` key prefix that starts by writing the header.
+    pub fn new(out: W, header: &VcfHeader, tasks: &[String]) -> Result<Self, VariantError> {
+        Self::with_prefix(out, header, tasks, DEFAULT_INFO_PREFIX)
+    }
+
+    /// A writer using INFO keys `<prefix>_<task>_...` (the prefix sanitised too) that starts by writing the header.
+    pub fn with_prefix(out: W, header: &VcfHeader, tasks: &[String], prefix: &str) -> Result<Self, VariantError> {
+        let mut writer = Self::resume(out, tasks, prefix, 0)?;
+        writer.write_header(header)?;
+        Ok(writer)
+    }
+
+    /// A writer appending to an output that already holds `lines` lines (header included); writes no header.
+    pub fn resume(out: W, tasks: &[String], prefix: &str, lines: u64) -> Result<Self, VariantError> {
+        let prefix = sanitise_info_key(prefix);
+        let mut keys = Vec::with_capacity(tasks.len());
+        let mut owners: HashMap<String, &str> = HashMap::new();
+        let alt_index_key = format!("{prefix}_ALT_INDEX");
+        owners.insert(alt_index_key.clone(), "");
+        for task in tasks {
+            let key = format!("{prefix}_{}", sanitise_info_key(task));
+            for (suffix, _) in INFO_FIELDS {
+                if let Some(first) = owners.insert(format!("{key}_{suffix}"), task) {
+                    return Err(VariantError::DuplicateInfoKey {
+                        key: format!("{key}_{suffix}"),
+                        first: first.to_owned(),
+                        second: task.clone(),
+                    });
+                }
+            }
+            keys.push(key);
+        }
+        let own_keys = owners.into_keys().collect();
+        Ok(VcfScoreWriter {
+            out,
+            tasks: tasks.to_vec(),
+            keys,
+            own_keys,
+            alt_index_key,
+            line: String::with_capacity(1024),
+            lines,
+        })
+    }
+
+    /// Write the header: the input's meta lines, the score `##INFO` lines, the `#CHROM` line.
+    fn write_header(&mut self, header: &VcfHeader) -> Result<(), VariantError> {
+        if !header.lines.first().is_some_and(|line| line.starts_with("##fileformat=")) {
+            self.write_header_line("##fileformat=VCFv4.2")?;
+        }
+        for line in &header.lines {
+            if let Some(rest) = line.strip_prefix("##INFO=<ID=") {
+                let id = rest.split([',', '>']).next().unwrap_or_default();
+                if self.own_keys.contains(id) {
+                    continue;
+                }
+            }
+            if line.starts_with("##") {
+                self.write_header_line(line)?;
+            }
+        }
+        let mut info_lines = Vec::with_capacity(self.keys.len() * INFO_FIELDS.len() + 1);
+        info_lines.push(format!(
+            "##INFO=<ID={},Number=1,Type=Integer,Description=\"1-based index of this ALT allele in the input record (multi-allelic records are split into one record per ALT)\">",
+            self.alt_index_key
+        ));
+        for (task, key) in self.tasks.iter().zip(&self.keys) {
+            for (suffix, description) in INFO_FIELDS {
+                info_lines.push(format!(
+                    "##INFO=<ID={key}_{suffix},Number=1,Type=Float,Description=\"omix {description} for task '{}'\">",
+                    escape_quoted(task)
+                ));
+            }
+        }
+        for line in &info_lines {
+            self.write_header_line(line)?;
+        }
+        self.write_header_line(&format!("#{}", crate::vcf::VCF_COLUMNS.join("\t")))
+    }
+
+    /// Write one header line.
+    fn write_header_line(&mut self, text: &str) -> Result<(), VariantError> {
+        self.line.push_str(text);
+        self.line.push('\n');
+        self.flush_line()
+    }
+
+    /// Write the record of `record`'s variant with its scores in INFO.
+    pub fn write(&mut self, record: &ScoreRecord) -> Result<(), VariantError> {
+        record.check_shape()?;
+        if record.tasks != self.tasks.as_slice() {
+            return Err(record.shape_error(format!(
+                "tasks {:?}, not the writer's {:?}",
+                record.tasks.iter().take(5).collect::<Vec<_>>(),
+                self.tasks.iter().take(5).collect::<Vec<_>>()
+            )));
+        }
+        let v = record.variant;
+        let column = |index: usize| match v.raw.get(index).map(String::as_str) {
+            None | Some("") => ".",
+            Some(text) => text,
+        };
+        let id = if v.id.is_empty() { "." } else { v.id.as_str() };
+        let _ = write!(
+            self.line,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+            v.chrom,
+            v.pos,
+            id,
+            v.reference,
+            v.alternative,
+            column(5),
+            column(6)
+        );
+        let mut first = true;
+        let mut separate = |line: &mut String| {
+            if !std::mem::take(&mut first) {
+                line.push(';');
+            }
+        };
+        for entry in column(7).split(';') {
+            let key = entry.split_once('=').map_or(entry, |(key, _)| key);
+            if entry.is_empty() || entry == "." || self.own_keys.contains(key) {
+                continue;
+            }
+            separate(&mut self.line);
+            self.line.push_str(entry);
+        }
+        if v.alt_count > 1 {
+            separate(&mut self.line);
+            let _ = write!(self.line, "{}={}", self.alt_index_key, v.alt_index + 1);
+        }
+        for ((key, &reference), &alternative) in self.keys.iter().zip(record.reference).zip(record.alternative) {
+            let diff = alternative - reference;
+            let values = [reference, alternative, diff, diff.abs(), log_odds_ratio(reference, alternative)];
+            for ((suffix, _), value) in INFO_FIELDS.iter().zip(values) {
+                separate(&mut self.line);
+                let _ = write!(self.line, "{key}_{suffix}=");
+                push_number(&mut self.line, value);
+            }
+        }
+        if first {
+            self.line.push('.');
+        }
+        self.line.push('\n');
+        self.flush_line()
+    }
+
+    /// How many lines the output holds (the `lines` given to [`resume`](Self::resume) plus those written).
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Flush the output (for checkpoints).
+    pub fn flush(&mut self) -> Result<(), VariantError> {
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// Flush and return the output.
+    pub fn finish(mut self) -> Result<W, VariantError> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// Write the line buffer (one line) and clear it.
+    fn flush_line(&mut self) -> Result<(), VariantError> {
+        self.out.write_all(self.line.as_bytes())?;
+        self.line.clear();
+        self.lines += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vcf::tests::{SMALL_VCF, TestResult, write_file};
+    use crate::{Variant, VcfReader};
+
+    #[test]
+    fn log_odds_ratio_is_antisymmetric_and_clamped() {
+        assert_eq!(log_odds_ratio(0.5, 0.5), 0.0);
+        assert!((log_odds_ratio(0.5, 0.75) - 3f64.ln()).abs() < 1e-12);
+        for (a, b) in [(0.1, 0.9), (0.3, 0.31), (1e-9, 0.5), (0.0, 1.0), (-3.0, 7.0)] {
+            assert_eq!(log_odds_ratio(a, b), -log_odds_ratio(b, a));
+        }
+        let bound = ((1.0 - CLAMP) / CLAMP).ln();
+        assert!((log_odds_ratio(0.0, 1.0) - 2.0 * bound).abs() < 1e-9);
+        assert_eq!(log_odds_ratio(0.0, 1.0), log_odds_ratio(-5.0, 2.0));
+        assert_eq!(log_odds_ratio(1e-12, 0.5), log_odds_ratio(1e-7, 0.5));
+        assert!(log_odds_ratio(0.0, 1.0).is_finite());
+        assert!(log_odds_ratio(f64::NAN, 0.5).is_nan());
+    }
+
+    /// Every variant of the small test VCF.
+    fn small_variants(dir: &tempfile::TempDir) -> Result<(VcfHeader, Vec<Variant>), VariantError> {
+        let path = write_file(dir, "small.vcf", SMALL_VCF.as_bytes())?;
+        let reader = VcfReader::open(&path)?;
+        let header = reader.header().clone();
+        Ok((header, reader.collect::<Result<_, _>>()?))
+    }
+
+    #[test]
+    fn tsv_columns() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (_, variants) = small_variants(&dir)?;
+        let tasks = vec!["DNase K562".to_owned(), "tab\there".to_owned()];
+        let mut writer = TsvScoreWriter::new(Vec::new())?;
+        writer.write(&ScoreRecord {
+            variant: &variants[0],
+            tasks: &tasks,
+            reference: &[0.25, 0.5],
+            alternative: &[0.75, 0.5],
+        })?;
+        assert_eq!(writer.lines(), 3);
+        let text = String::from_utf8(writer.finish()?)?;
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "chrom\tpos\tid\tref\talt\ttask\tref_score\talt_score\tdiff\tabs_diff\tlog_odds_ratio");
+        let fields: Vec<&str> = lines[1].split('\t').collect();
+        assert_eq!(fields.len(), 11);
+        assert_eq!(&fields[..9], ["chr1", "3", "rs1", "C", "G", "DNase K562", "0.25", "0.75", "0.5"]);
+        assert_eq!(fields[9], "0.5");
+        let lor: f64 = fields[10].parse()?;
+        assert!((lor - 9f64.ln()).abs() < 1e-5, "{lor}");
+        assert_eq!(lines[2].split('\t').nth(5), Some("tab here"));
+        assert_eq!(lines[2].split('\t').nth(8), Some("0"));
+
+        let mut resumed = TsvScoreWriter::resume(Vec::new(), 3);
+        let bad = ScoreRecord { variant: &variants[0], tasks: &tasks, reference: &[0.25], alternative: &[0.75, 0.5] };
+        let Err(e) = resumed.write(&bad) else {
+            return Err("mismatched scores must be an error".into());
+        };
+        assert!(e.to_string().contains("chr1:3") && e.to_string().contains("2 task names"), "{e}");
+        assert_eq!(resumed.lines(), 3);
+        assert!(resumed.finish()?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn vcf_output_parses_back() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (header, variants) = small_variants(&dir)?;
+        let tasks = vec!["DNase-K562".to_owned(), "CTCF \"x\"".to_owned()];
+        let mut writer = VcfScoreWriter::new(Vec::new(), &header, &tasks)?;
+        let header_lines = writer.lines();
+        for (i, variant) in variants.iter().enumerate() {
+            let score = i as f64 / 10.0;
+            writer.write(&ScoreRecord {
+                variant,
+                tasks: &tasks,
+                reference: &[score, 0.5],
+                alternative: &[score + 0.1, 0.25],
+            })?;
+        }
+        assert_eq!(writer.lines(), header_lines + variants.len() as u64);
+        let text = String::from_utf8(writer.finish()?)?;
+        let path = write_file(&dir, "out.vcf", text.as_bytes())?;
+
+        let reader = VcfReader::open(&path)?;
+        let lines = &reader.header().lines;
+        assert_eq!(lines[0], "##fileformat=VCFv4.2");
+        assert_eq!(lines.last().map(String::as_str), Some("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"));
+        // The input's meta lines come first, in order.
+        assert_eq!(lines[..3], header.lines[..3]);
+        assert!(lines.iter().any(|l| l.starts_with("##INFO=<ID=OMIX_DNase_K562_REF,Number=1,Type=Float")));
+        assert!(lines.iter().any(|l| l.starts_with("##INFO=<ID=OMIX_CTCF__x__LOR,") && l.contains("'CTCF \\\"x\\\"'")));
+        assert!(lines.iter().any(|l| l.starts_with("##INFO=<ID=OMIX_ALT_INDEX,")));
+
+        let read: Vec<Variant> = reader.collect::<Result<_, _>>()?;
+        assert_eq!(read.len(), variants.len());
+        for (output, input) in read.iter().zip(&variants) {
+            assert_eq!(output.raw.len(), 8);
+            assert_eq!((&output.chrom, output.pos, &output.reference), (&input.chrom, input.pos, &input.reference));
+            assert_eq!(output.alternative, input.alternative);
+            assert_eq!(output.alt_count, 1);
+            assert_eq!(output.raw[5..7], input.raw[5..7]);
+            let info = &output.raw[7];
+            for key in
+                ["OMIX_DNase_K562_REF=", "OMIX_DNase_K562_ALT=", "OMIX_DNase_K562_DIFF=", "OMIX_CTCF__x__ABSDIFF="]
+            {
+                assert!(info.contains(key), "{info}");
+            }
+            assert_eq!(info.contains("OMIX_ALT_INDEX="), input.alt_count > 1, "{info}");
+            assert!(!info.starts_with('.') && !info.contains(";;") && !info.ends_with(';'), "{info}");
+        }
+        assert!(
+            read[0].raw[7].starts_with("DP=10;OMIX_DNase_K562_REF=0;OMIX_DNase_K562_ALT=0.1;"),
+            "{}",
+            read[0].raw[7]
+        );
+        assert!(read[0].raw[7].contains("OMIX_CTCF__x__DIFF=-0.25;OMIX_CTCF__x__ABSDIFF=0.25;"));
+        assert!(read[1].raw[7].starts_with("OMIX_ALT_INDEX=1;"), "{}", read[1].raw[7]);
+        assert!(read[2].raw[7].starts_with("OMIX_ALT_INDEX=2;"), "{}", read[2].raw[7]);
+        Ok(())
+    }
+
+    #[test]
+    fn rescoring_replaces_own_keys_and_empty_info() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (header, variants) = small_variants(&dir)?;
+        let tasks = vec!["t".to_owned()];
+        let mut first = VcfScoreWriter::new(Vec::new(), &header, &tasks)?;
+        first.write(&ScoreRecord { variant: &variants[0], tasks: &tasks, reference: &[0.1], alternative: &[0.2] })?;
+        let path = write_file(&dir, "once.vcf", &first.finish()?)?;
+
+        let reader = VcfReader::open(&path)?;
+        let header = reader.header().clone();
+        let again: Vec<Variant> = reader.collect::<Result<_, _>>()?;
+        let mut second = VcfScoreWriter::new(Vec::new(), &header, &tasks)?;
+        second.write(&ScoreRecord { variant: &again[0], tasks: &tasks, reference: &[0.3], alternative: &[0.4] })?;
+        let text = String::from_utf8(second.finish()?)?;
+        assert_eq!(text.matches("##INFO=<ID=OMIX_t_REF,").count(), 1, "{text}");
+        let record = text.lines().last().ok_or("no record")?;
+        assert_eq!(record.matches("OMIX_t_REF=").count(), 1, "{record}");
+        assert!(record.contains("DP=10;OMIX_t_REF=0.3;"), "{record}");
+
+        // No tasks and an INFO of '.' or empty: INFO stays '.'.
+        let mut bare = variants[4].clone();
+        bare.raw[7] = String::new();
+        let mut writer = VcfScoreWriter::with_prefix(Vec::new(), &VcfHeader::default(), &[], "my model")?;
+        writer.write(&ScoreRecord { variant: &bare, tasks: &[], reference: &[], alternative: &[] })?;
+        let text = String::from_utf8(writer.finish()?)?;
+        assert!(text.starts_with("##fileformat=VCFv4.2\n##INFO=<ID=my_model_ALT_INDEX,"), "{text}");
+        assert!(text.ends_with("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr2\t1\t.\tA\tT\t.\t.\t.\n"), "{text}");
+        Ok(())
+    }
+
+    #[test]
+    fn colliding_task_keys_and_foreign_tasks_are_errors() -> TestResult {
+        let tasks = vec!["a-b".to_owned(), "a_b".to_owned()];
+        let Err(e) = VcfScoreWriter::new(Vec::new(), &VcfHeader::default(), &tasks) else {
+            return Err("colliding keys must be an error".into());
+        };
+        assert!(e.to_string().contains("'a-b' and 'a_b'"), "{e}");
+
+        let dir = tempfile::tempdir()?;
+        let (header, variants) = small_variants(&dir)?;
+        let mut writer = VcfScoreWriter::new(Vec::new(), &header, &["x".to_owned()])?;
+        let other = ["y".to_owned()];
+        let record = ScoreRecord { variant: &variants[0], tasks: &other, reference: &[0.1], alternative: &[0.2] };
+        assert!(matches!(writer.write(&record), Err(VariantError::ScoreShape { .. })));
+        Ok(())
+    }
+}
