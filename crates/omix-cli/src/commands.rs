@@ -516,7 +516,9 @@ fn predict(args: PredictArgs) -> Result<()> {
         let windows = match (args.tile, &args.bed) {
             (Some(stride), regions) => crate::genome_cmds::TrackWindows::Tiles { regions: regions.clone(), stride },
             (None, Some(bed)) => crate::genome_cmds::TrackWindows::Bed(bed.clone()),
-            (None, None) => bail!("--reference needs --bed REGIONS.bed (windows centred on intervals) or --tile STRIDE"),
+            (None, None) => {
+                bail!("--reference needs --bed REGIONS.bed (windows centred on intervals) or --tile STRIDE")
+            }
         };
         let output = args.output.as_deref().context("--reference needs -o OUT.bedgraph")?;
         return crate::genome_cmds::predict_track(

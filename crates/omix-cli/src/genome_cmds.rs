@@ -38,9 +38,11 @@ fn progress_bar(len: u64, quiet: bool, what: &str) -> ProgressBar {
     }
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template(&format!("{what} [{{bar:30}}] {{pos}}/{{len}}  {{per_sec}}  ({{elapsed}}<{{eta}})"))
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(&format!(
+            "{what} [{{bar:30}}] {{pos}}/{{len}}  {{per_sec}}  ({{elapsed}}<{{eta}})"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar
 }
@@ -52,8 +54,19 @@ fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// `omix score-variants`.
+/// `omix score-variants`. On an error before the first checkpoint the partial outputs are
+/// removed (nothing in them could be resumed); after it they stay for the next run to resume.
 pub fn score_variants(args: ScoreVariantsArgs) -> Result<()> {
+    let result = score_variants_resumable(&args);
+    if result.is_err() && !with_suffix(&args.out, ".progress.json").exists() {
+        for suffix in [".tsv.partial", ".vcf.partial"] {
+            let _ = std::fs::remove_file(with_suffix(&args.out, suffix));
+        }
+    }
+    result
+}
+
+fn score_variants_resumable(args: &ScoreVariantsArgs) -> Result<()> {
     let started = Instant::now();
     let run = RunDir::new(&args.run);
     let device = Device::flex();
@@ -116,7 +129,10 @@ pub fn score_variants(args: ScoreVariantsArgs) -> Result<()> {
                 .with_context(|| format!("cannot cut {} back to the last checkpoint", vcf_partial.display()))?;
             let open = |path: &Path| -> Result<BufWriter<File>> {
                 Ok(BufWriter::new(
-                    OpenOptions::new().append(true).open(path).with_context(|| format!("cannot open {}", path.display()))?,
+                    OpenOptions::new()
+                        .append(true)
+                        .open(path)
+                        .with_context(|| format!("cannot open {}", path.display()))?,
                 ))
             };
             eprintln!(
@@ -202,7 +218,8 @@ pub fn score_variants(args: ScoreVariantsArgs) -> Result<()> {
         for (k, variant) in scored.iter().enumerate() {
             let reference_scores = &scores[2 * k * outputs..(2 * k + 1) * outputs];
             let alternative_scores = &scores[(2 * k + 1) * outputs..(2 * k + 2) * outputs];
-            let record = ScoreRecord { variant, tasks: &tasks, reference: reference_scores, alternative: alternative_scores };
+            let record =
+                ScoreRecord { variant, tasks: &tasks, reference: reference_scores, alternative: alternative_scores };
             tsv.write(&record)?;
             vcf.write(&record)?;
         }
@@ -217,10 +234,7 @@ pub fn score_variants(args: ScoreVariantsArgs) -> Result<()> {
         bar.set_position(progress.records_done);
         if args.stop_after.is_some_and(|n| progress.records_done - session_start >= n) {
             bar.finish_and_clear();
-            eprintln!(
-                "stopped after {} records as asked; run the same command again to resume",
-                progress.records_done
-            );
+            eprintln!("stopped after {} records as asked; run the same command again to resume", progress.records_done);
             return Ok(());
         }
     }
@@ -308,9 +322,9 @@ pub fn predict_track(
     // A deterministic list of windows (counted first so shards are contiguous blocks).
     let make = || -> Box<dyn Iterator<Item = Window> + '_> {
         match (&windows, &regions) {
-            (TrackWindows::Bed(_), Some(records)) => Box::new(
-                records.iter().map(move |r| Window::centred(&r.chrom, r.start, r.end, length, 0)),
-            ),
+            (TrackWindows::Bed(_), Some(records)) => {
+                Box::new(records.iter().map(move |r| Window::centred(&r.chrom, r.start, r.end, length, 0)))
+            }
             (TrackWindows::Tiles { stride, .. }, regions) => {
                 Box::new(tiles(&reference, regions.as_deref(), length, (*stride).max(1)))
             }
@@ -328,7 +342,8 @@ pub fn predict_track(
     let partials: Vec<PathBuf> = paths.iter().map(|p| with_suffix(p, ".partial")).collect();
     let mut writers = Vec::with_capacity(paths.len());
     for (name, partial) in names.iter().zip(&partials) {
-        let file = BufWriter::new(File::create(partial).with_context(|| format!("cannot create {}", partial.display()))?);
+        let file =
+            BufWriter::new(File::create(partial).with_context(|| format!("cannot create {}", partial.display()))?);
         let description = format!("omix predictions of {} ({} bp windows)", name, length);
         writers.push(if shard.index == 1 {
             BedGraphWriter::new(file, name, &description)?
@@ -342,10 +357,8 @@ pub fn predict_track(
         if batch.is_empty() {
             return Ok(());
         }
-        let sequences = batch
-            .iter()
-            .map(|w| reference.fetch(&w.chrom, w.start, w.end))
-            .collect::<Result<Vec<_>, _>>()?;
+        let sequences =
+            batch.iter().map(|w| reference.fetch(&w.chrom, w.start, w.end)).collect::<Result<Vec<_>, _>>()?;
         let scores = predictor.predict(&sequences)?;
         for (k, window) in batch.iter().enumerate() {
             for (o, writer) in writers.iter_mut().enumerate() {

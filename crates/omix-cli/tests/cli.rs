@@ -614,3 +614,197 @@ fn regression_and_multitask_runs_report_per_task_metrics() -> TestResult {
     assert_eq!(predictions[0], "id\ttarget\tprediction_signal");
     Ok(())
 }
+
+/// A three-contig genome (one contig per split) with `MOTIF` planted every 200 bp; returns the
+/// contigs and the planted starts per contig.
+fn write_genome(dir: &Path) -> Result<Vec<(String, String, Vec<usize>)>, Box<dyn std::error::Error>> {
+    let mut random = Random(77);
+    let mut contigs = Vec::new();
+    let (mut fasta, mut bed) = (String::new(), String::new());
+    for name in ["chrA", "chrB", "chrC"] {
+        let mut bases: Vec<u8> = random.sequence(12_000, None).into_bytes();
+        let mut starts = Vec::new();
+        let mut position = 100;
+        while position + 100 < bases.len() {
+            bases[position..position + MOTIF.len()].copy_from_slice(MOTIF.as_bytes());
+            let _ = writeln!(bed, "{name}\t{}\t{}", position, position + MOTIF.len());
+            starts.push(position);
+            position += 200;
+        }
+        let sequence = String::from_utf8(bases)?;
+        let _ = writeln!(fasta, ">{name} synthetic");
+        for line in sequence.as_bytes().chunks(70) {
+            let _ = writeln!(fasta, "{}", std::str::from_utf8(line)?);
+        }
+        contigs.push((name.to_string(), sequence, starts));
+    }
+    std::fs::write(dir.join("genome.fa"), fasta)?;
+    std::fs::write(dir.join("sites.bed"), bed)?;
+    std::fs::write(
+        dir.join("genome.toml"),
+        "seed = 5\n\n[data]\nlength = 60\n\n[data.genome]\nreference = \"genome.fa\"\n\
+         classes = [{ label = \"bound\", path = \"sites.bed\" }]\nbackground = 1\n\
+         validation_chromosomes = [\"chrB\"]\ntest_chromosomes = [\"chrC\"]\n\n\
+         [model]\nkind = \"cnn\"\nglobal_pool = \"max\"\ndense = [16]\n\n[[model.conv]]\nfilters = 16\nwidth = 12\n\n\
+         [train]\nepochs = 40\npatience = 0\nlearning_rate = 0.01\nbatch_size = 16\nreverse_complement_augment = true\n\
+         reverse_complement_average = true\n",
+    )?;
+    Ok(contigs)
+}
+
+/// `cat` of files, in order.
+fn concatenated(paths: &[PathBuf]) -> Result<String, Box<dyn std::error::Error>> {
+    let mut text = String::new();
+    for path in paths {
+        text.push_str(&std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    Ok(text)
+}
+
+#[test]
+fn genome_windows_train_predict_tracks_and_score_variants() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = |name: &str| dir.path().join(name);
+    let contigs = write_genome(dir.path())?;
+    let run = path("run");
+    let (stdout, stderr) =
+        omix_ok(dir.path(), &["train", "genome.toml", "--out", arg(&run)?, "--quiet", "--no-report"])?;
+    assert!(stderr.contains("created FASTA index"), "{stderr}");
+    assert!(stderr.contains("chromosome hold-out: validation chrB, test chrC; overlapping windows across splits: 0"));
+    let report = read_json(&run.join("data_report.json"))?;
+    assert_eq!(report["genome"]["cross_split_overlaps"], 0, "{report}");
+    let auroc = read_json(&run.join("metrics.json"))?["test"]["auroc"].as_f64().ok_or("no auroc")?;
+    assert!(auroc > 0.9, "test AUROC {auroc}\n{stdout}");
+    // Every test example lies on the test contig.
+    for line in tsv_lines(&run.join("split_manifest.tsv"))?.iter().skip(1) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let expected = match fields[1] {
+            "train" => "chrA",
+            "validation" => "chrB",
+            _ => "chrC",
+        };
+        assert!(fields[0].starts_with(expected), "{line}");
+    }
+
+    // Tracks: tiles over the test contig, whole and in three shards that concatenate to it.
+    std::fs::write(path("chrC.bed"), "chrC\t0\t12000\n")?;
+    let track = |out: &Path, shard: Option<&str>| -> TestResult {
+        let mut args = vec!["predict", arg(&run)?, "--reference", "genome.fa", "--tile", "30", "--bed", "chrC.bed"];
+        args.extend(["-o", arg(out)?]);
+        if let Some(shard) = shard {
+            args.extend(["--shard", shard]);
+        }
+        omix_ok(dir.path(), &args)?;
+        Ok(())
+    };
+    track(&path("whole.bedgraph"), None)?;
+    let parts: Vec<PathBuf> = (1..=3).map(|i| path(&format!("part{i}.bedgraph"))).collect();
+    for (i, part) in parts.iter().enumerate() {
+        track(part, Some(&format!("{}/3", i + 1)))?;
+    }
+    let whole = std::fs::read_to_string(path("whole.bedgraph"))?;
+    assert_eq!(concatenated(&parts)?, whole, "sharded tracks differ from the whole track");
+    assert!(whole.starts_with("track type=bedGraph"), "{whole}");
+    assert_eq!(whole.lines().count(), 1 + (12_000 - 60) / 30 + 1);
+
+    // Variants: motif-breaking SNVs on chrC, random SNVs, an insertion, a deletion, a
+    // multi-allelic record and a REF mismatch.
+    let (_, chr_c, starts) = &contigs[2];
+    let base = |i: usize| chr_c.as_bytes()[i] as char;
+    let mut vcf = String::from("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n");
+    for (k, start) in starts.iter().take(20).enumerate() {
+        // Four motif bases replaced at once (an MNV): the site is gone.
+        let at = start + 4;
+        let reference: String = (at..at + 4).map(base).collect();
+        let alt: String = reference
+            .chars()
+            .map(|b| match b {
+                'A' => 'T',
+                'C' => 'G',
+                'G' => 'C',
+                _ => 'A',
+            })
+            .collect();
+        let _ = writeln!(vcf, "chrC\t{}\tbreak{k}\t{reference}\t{alt}\t.\tPASS\t.", at + 1);
+        let random = start + 60;
+        let alt = if base(random) == 'G' { 'C' } else { 'G' };
+        let _ = writeln!(vcf, "chrC\t{}\trandom{k}\t{}\t{alt}\t.\tPASS\t.", random + 1, base(random));
+    }
+    let _ = writeln!(vcf, "chrC\t9001\tins\t{}\t{}GG\t.\tPASS\t.", base(9000), base(9000));
+    let _ = writeln!(vcf, "chrC\t9501\tdel\t{}{}{}\t{}\t.\tPASS\t.", base(9500), base(9501), base(9502), base(9500));
+    let _ =
+        writeln!(vcf, "chrC\t9801\tmulti\t{}\tA,C\t.\tPASS\tDP=3", if base(9800) == 'G' { 'G' } else { base(9800) });
+    let wrong = if base(9900) == 'A' { 'C' } else { 'A' };
+    let _ = writeln!(vcf, "chrC\t9901\tmismatch\t{wrong}\tG\t.\tPASS\t.");
+    std::fs::write(path("variants.vcf"), &vcf)?;
+    let score = |out: &str, extra: &[&str]| -> Result<(String, String), Box<dyn std::error::Error>> {
+        let mut args =
+            vec!["score-variants", arg(&run)?, "--vcf", "variants.vcf", "--reference", "genome.fa", "-o", out];
+        args.extend(extra);
+        omix_ok(dir.path(), &args)
+    };
+    // A REF mismatch stops the run by default, naming the record, and leaves no partial output.
+    let output = omix(
+        dir.path(),
+        &["score-variants", arg(&run)?, "--vcf", "variants.vcf", "--reference", "genome.fa", "-o", "strict"],
+    )
+    .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("variants.vcf:") && stderr.contains("--on-mismatch skip"),
+        "{stderr}"
+    );
+    assert!(!path("strict.tsv.partial").exists() && !path("strict.tsv").exists());
+
+    let (_, stderr) = score(arg(&path("all"))?, &["--on-mismatch", "skip"])?;
+    assert!(stderr.contains("reference_mismatch 1"), "{stderr}");
+    let tsv = tsv_lines(&path("all.tsv"))?;
+    assert_eq!(tsv.len(), 1 + 40 + 2 + 2, "header, 20 MNVs, 20 SNVs, 2 indels, 2 alleles of the multi-allelic record");
+    let diffs = |prefix: &str| -> Vec<f64> {
+        tsv.iter()
+            .filter(|l| l.split('\t').nth(2).is_some_and(|id| id.starts_with(prefix)))
+            .filter_map(|l| l.split('\t').nth(8)?.parse().ok())
+            .collect()
+    };
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let (broken, random) = (mean(diffs("break")), mean(diffs("random")));
+    assert!(broken < random - 0.1, "breaking the motif should lower the score: {broken} vs {random}");
+    let vcf_out = std::fs::read_to_string(path("all.vcf"))?;
+    assert!(vcf_out.contains("##INFO=<ID=OMIX_bound_DIFF") && vcf_out.contains("DP=3;OMIX_ALT_INDEX=2"), "{vcf_out}");
+
+    // Shards concatenate to the unsharded output.
+    for n in [2, 3] {
+        let mut tsvs = Vec::new();
+        let mut vcfs = Vec::new();
+        for i in 1..=n {
+            let prefix = path(&format!("shard{i}of{n}"));
+            score(arg(&prefix)?, &["--on-mismatch", "skip", "--shard", &format!("{i}/{n}")])?;
+            tsvs.push(PathBuf::from(format!("{}.tsv", prefix.display())));
+            vcfs.push(PathBuf::from(format!("{}.vcf", prefix.display())));
+        }
+        assert_eq!(concatenated(&tsvs)?, std::fs::read_to_string(path("all.tsv"))?, "{n} TSV shards");
+        assert_eq!(concatenated(&vcfs)?, vcf_out, "{n} VCF shards");
+    }
+
+    // Killed half-way (stopped after 10 records, checkpoints every 4), then resumed: same output.
+    let prefix = arg(&path("resumed"))?.to_string();
+    let (_, stderr) = score(&prefix, &["--on-mismatch", "skip", "--batch-size", "4", "--stop-after", "10"])?;
+    assert!(stderr.contains("stopped after 12 records"), "{stderr}");
+    assert!(path("resumed.progress.json").exists() && !path("resumed.tsv").exists());
+    let (_, stderr) = score(&prefix, &["--on-mismatch", "skip", "--batch-size", "4"])?;
+    assert!(stderr.contains("resuming: 12 of 44 records"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(path("resumed.tsv"))?, std::fs::read_to_string(path("all.tsv"))?);
+    assert_eq!(std::fs::read_to_string(path("resumed.vcf"))?, vcf_out);
+    assert!(!path("resumed.progress.json").exists());
+
+    // Contig names that the reference lacks are reported up front with both sides' names.
+    std::fs::write(path("renamed.vcf"), vcf.replace("chrC\t", "C\t"))?;
+    let output = omix(
+        dir.path(),
+        &["score-variants", arg(&run)?, "--vcf", "renamed.vcf", "--reference", "genome.fa", "-o", "x"],
+    )
+    .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains('C') && stderr.contains("chrA"), "{stderr}");
+    Ok(())
+}

@@ -307,8 +307,9 @@ impl DataConfig {
             if !source.is_empty() {
                 return Err(DataError::Config {
                     field: "genome",
-                    message: "[data.genome] reads intervals on a reference; do not also give input or classes in [data]"
-                        .into(),
+                    message:
+                        "[data.genome] reads intervals on a reference; do not also give input or classes in [data]"
+                            .into(),
                 });
             }
             if self.length.is_none() {

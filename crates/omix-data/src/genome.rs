@@ -144,7 +144,10 @@ pub(crate) fn read_genome(
     let mut notes: Vec<String> = Vec::new();
     let genome_error = |field: &'static str, message: String| DataError::Config { field, message };
     if config.classes.is_empty() == config.tasks.is_empty() {
-        return Err(genome_error("genome", "give either `classes` (one BED per class) or `tasks` (one BED per task)".into()));
+        return Err(genome_error(
+            "genome",
+            "give either `classes` (one BED per class) or `tasks` (one BED per task)".into(),
+        ));
     }
     let reference = Reference::open(&config.reference, &mut |line: &str| notes.push(line.to_string()))?;
     let split = match (&config.validation_chromosomes, &config.test_chromosomes) {
@@ -204,8 +207,12 @@ pub(crate) fn read_genome(
         let exclude: Vec<Window> = task_intervals.iter().flatten().cloned().chain(positives.iter().cloned()).collect();
         let mut gc_positive = (0.0, 0usize);
         for name in [SplitName::Train, SplitName::Validation, SplitName::Test] {
-            let contigs: Vec<String> =
-                reference.contigs().iter().filter(|c| split.split_of(&c.name) == name).map(|c| c.name.clone()).collect();
+            let contigs: Vec<String> = reference
+                .contigs()
+                .iter()
+                .filter(|c| split.split_of(&c.name) == name)
+                .map(|c| c.name.clone())
+                .collect();
             let in_split: Vec<Window> =
                 windows.iter().filter(|(w, ..)| split.split_of(&w.chrom) == name).map(|(w, ..)| w.clone()).collect();
             if contigs.is_empty() || in_split.is_empty() {
@@ -242,7 +249,9 @@ pub(crate) fn read_genome(
         } else {
             background
                 .iter()
-                .filter_map(|w| reference.fetch(&w.chrom, w.start, w.end).ok().and_then(|s| omix_genome::gc_fraction(&s)))
+                .filter_map(|w| {
+                    reference.fetch(&w.chrom, w.start, w.end).ok().and_then(|s| omix_genome::gc_fraction(&s))
+                })
                 .sum::<f64>()
                 / background.len() as f64
         };
@@ -269,7 +278,8 @@ pub(crate) fn read_genome(
         }
         let sequence = reference.fetch(&window.chrom, window.start, window.end)?;
         let label = if multilabel {
-            let centre = Window::new(&window.chrom, (window.start + window.end) / 2, (window.start + window.end) / 2 + 1);
+            let centre =
+                Window::new(&window.chrom, (window.start + window.end) / 2, (window.start + window.end) / 2 + 1);
             let texts = task_index.iter().map(|index| if index.overlaps_any(&centre) { "1" } else { "0" }.to_string());
             RawLabel::Columns { texts: texts.collect(), file, line }
         } else {
@@ -282,7 +292,13 @@ pub(crate) fn read_genome(
         let name = split.split_of(&window.chrom);
         all.push((window.clone(), name));
         records.push(RawRecord {
-            id: format!("{}:{}-{}{}", window.chrom, window.start, window.end, if source.is_none() { ":bg" } else { "" }),
+            id: format!(
+                "{}:{}-{}{}",
+                window.chrom,
+                window.start,
+                window.end,
+                if source.is_none() { ":bg" } else { "" }
+            ),
             sequence,
             values: Vec::new(),
             location: Location { line, ..Location::default() },

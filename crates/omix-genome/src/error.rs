@@ -66,16 +66,6 @@ pub enum GenomeError {
         /// What was wrong.
         message: String,
     },
-    /// An index could be written neither next to the FASTA file nor in the cache folder.
-    #[error("cannot write the index {} (nor {}): {source}", beside.display(), cache.display())]
-    WriteIndex {
-        /// Where it was first tried, next to the FASTA file.
-        beside: PathBuf,
-        /// Where it was tried next, in the cache folder.
-        cache: PathBuf,
-        /// The error of the last attempt.
-        source: io::Error,
-    },
     /// A contig name that the reference does not have.
     #[error("unknown contig '{name}' in the reference {} (its contigs: {})", reference.display(), list(known, *total))]
     UnknownContig {
@@ -98,8 +88,11 @@ pub enum GenomeError {
         /// The 0-based exclusive end.
         end: i64,
     },
-    /// An interval too long to hold in memory.
-    #[error("interval {name}:[{start}, {end}) is too long to fetch ({length} bases)")]
+    /// An interval much longer than its contig (or too long to hold in memory).
+    #[error(
+        "interval {name}:[{start}, {end}) is too long to fetch ({length} bases; at most the contig's length \
+         plus 16 Mi bases of N padding)"
+    )]
     TooLong {
         /// The contig.
         name: String,

@@ -51,6 +51,6 @@ pub use bed::{BedRecord, read_bed};
 pub use bedgraph::BedGraphWriter;
 pub use contigs::check_contigs;
 pub use error::{ContigMismatch, GenomeError};
-pub use reference::{Contig, Reference, default_index_cache};
+pub use reference::{Contig, MAX_PADDING, Reference, default_index_cache};
 pub use split::{ChromosomeSplit, SplitName, cross_split_overlaps};
 pub use window::{IntervalIndex, OutOfBounds, Window, WindowCounts, apply_bounds, tiles};

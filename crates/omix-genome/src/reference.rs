@@ -13,6 +13,9 @@ use noodles_bgzf as bgzf;
 use crate::GenomeError;
 use index::{Compression, Fai, Gzi};
 
+/// The most bases a fetch may ask for beyond the contig's length (16 Mi): more is refused as a mistake.
+pub const MAX_PADDING: u64 = 1 << 24;
+
 /// One sequence (chromosome, scaffold, ...) of a reference.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Contig {
@@ -37,6 +40,14 @@ impl Layout {
     /// The byte offset of the 0-based base `position`.
     fn byte_of(&self, position: u64) -> u64 {
         self.offset + position / self.line_bases * self.line_width + position % self.line_bases
+    }
+
+    /// [`Layout::byte_of`], or `None` on overflow (a corrupt index).
+    fn checked_byte_of(&self, position: u64) -> Option<u64> {
+        (position / self.line_bases)
+            .checked_mul(self.line_width)?
+            .checked_add(position % self.line_bases)?
+            .checked_add(self.offset)
     }
 }
 
@@ -196,6 +207,9 @@ impl Reference {
         let file_size =
             std::fs::metadata(path).map_err(|source| GenomeError::Read { path: path.to_path_buf(), source })?.len();
         let records = fai.0.as_ref();
+        if records.is_empty() {
+            return Err(GenomeError::BadIndex { path: fai_path, message: "it lists no contigs".to_owned() });
+        }
         let mut contigs = Vec::with_capacity(records.len());
         let mut layouts = Vec::with_capacity(records.len());
         let mut by_name = HashMap::with_capacity(records.len());
@@ -212,7 +226,12 @@ impl Reference {
             if layout.line_width < layout.line_bases {
                 return Err(bad(format!("contig '{name}': a line is shorter than the bases it holds")));
             }
-            let end = if record.length() == 0 { layout.offset } else { layout.byte_of(record.length() - 1) + 1 };
+            // Checked once here, so that byte_of cannot overflow for any base of the contig.
+            let end = match record.length().checked_sub(1) {
+                None => Some(layout.offset),
+                Some(last) => layout.checked_byte_of(last).and_then(|byte| byte.checked_add(1)),
+            }
+            .ok_or_else(|| bad(format!("contig '{name}': its offsets overflow")))?;
             if compression == Compression::None && end > file_size {
                 return Err(bad(format!(
                     "contig '{name}' ends at byte {end} but the FASTA file has {file_size} bytes \
@@ -262,7 +281,8 @@ impl Reference {
     ///
     /// `start` may be negative and `end` may exceed the contig: the part outside it is `N`, so the result
     /// always holds `end - start` bases. Errors: an unknown contig (naming it and the reference file),
-    /// `end < start`, or bytes that do not match the index (a FASTA file changed after indexing).
+    /// `end < start`, an interval longer than the contig plus [`MAX_PADDING`], or bytes that do not match the
+    /// index (a FASTA file changed after indexing).
     pub fn fetch(&self, name: &str, start: i64, end: i64) -> Result<Vec<u8>, GenomeError> {
         let &index = self.inner.by_name.get(name).ok_or_else(|| self.unknown_contig(name))?;
         if end < start {
@@ -270,8 +290,13 @@ impl Reference {
         }
         let total = (i128::from(end) - i128::from(start)) as u128;
         let too_long = || GenomeError::TooLong { name: name.to_owned(), start, end, length: total as u64 };
+        let contig_length = self.inner.contigs[index].length;
+        // Padding beyond this is surely a mistake, and would only fill memory with N.
+        if total > u128::from(contig_length) + MAX_PADDING as u128 {
+            return Err(too_long());
+        }
         let total = usize::try_from(total).map_err(|_| too_long())?;
-        let length = i64::try_from(self.inner.contigs[index].length).unwrap_or(i64::MAX);
+        let length = i64::try_from(contig_length).unwrap_or(i64::MAX);
         // The part inside the contig, [inside_start, inside_end).
         let inside_start = start.clamp(0, length);
         let inside_end = end.clamp(0, length);
@@ -332,7 +357,7 @@ impl Reference {
             Source::Plain(file) => std::os::unix::fs::FileExt::read_exact_at(file, buffer, offset),
             #[cfg(not(unix))]
             Source::Plain(file) => {
-                use std::io::{Seek, SeekFrom};
+                use std::io::{Read, Seek, SeekFrom};
                 let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 file.seek(SeekFrom::Start(offset))?;
                 file.read_exact(buffer)
@@ -369,5 +394,7 @@ mod tests {
         assert_eq!(layout.byte_of(3), 8);
         assert_eq!(layout.byte_of(4), 10);
         assert_eq!(layout.byte_of(9), 16);
+        assert_eq!(layout.checked_byte_of(9), Some(16));
+        assert_eq!(Layout { offset: 5, line_bases: 1, line_width: u64::MAX }.checked_byte_of(9), None);
     }
 }

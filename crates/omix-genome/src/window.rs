@@ -46,7 +46,7 @@ impl Window {
     ///
     /// The centre is `(start + end) / 2` rounded down, and the window is
     /// [`centre - length / 2`, `centre - length / 2 + length`) (so an odd `length` puts the extra base right
-    /// of the centre), then [`flank`] more bases on each side: `length + 2 * flank` bases in all.
+    /// of the centre), then `flank` more bases on each side: `length + 2 * flank` bases in all.
     /// E.g. [100, 201) with length 10 has centre 150 and gives [145, 155); with flank 5, [140, 160).
     pub fn centred(chrom: &str, start: u64, end: u64, length: u64, flank: u64) -> Window {
         let centre = signed(start / 2 + end / 2 + (start % 2 + end % 2) / 2);
@@ -182,6 +182,7 @@ impl IntervalIndex {
 /// inside the region (the last one included when it ends exactly at e; bases after the last window are not
 /// covered). A region shorter than `window` gets one window centred on it ([`Window::centred`]), which runs past
 /// the region (and maybe off the contig: see [`apply_bounds`]). A `window` or `stride` of 0 gives no windows.
+/// Regions are taken as given: check their contig names first with [`crate::check_contigs`].
 pub fn tiles<'a>(
     reference: &'a Reference,
     regions: Option<&'a [BedRecord]>,

@@ -262,6 +262,13 @@ fn index_of_another_file_is_an_error() -> TestResult {
     };
     assert!(matches!(e, GenomeError::BadIndex { .. }), "{e}");
     assert!(e.to_string().contains("genome.fa.fai") && e.to_string().contains("delete"), "{e}");
+    for garbage in ["a\t18446744073709551615\t3\t1\t18446744073709551615\n", "", "a\tx\t3\t4\t5\n"] {
+        std::fs::write(dir.path().join("genome.fa.fai"), garbage)?;
+        let Err(e) = Reference::open_with_index_cache(&path, &dir.path().join("cache"), &mut |_: &str| {}) else {
+            return Err(format!("the index {garbage:?} must be refused").into());
+        };
+        assert!(matches!(e, GenomeError::BadIndex { .. }), "{e}");
+    }
     // One whose lengths fit but whose layout does not: caught at fetch time.
     std::fs::write(&path, ">a\nACGT\n>b\nTT\n")?;
     std::fs::write(dir.path().join("genome.fa.fai"), "a\t6\t3\t4\t5\nb\t2\t12\t2\t3\n")?;
@@ -286,6 +293,9 @@ fn unknown_contig_and_bad_interval() -> TestResult {
     assert!(text.contains("'chr3'") && text.contains("genome.fa") && text.contains("'chr1', 'chr2'"), "{text}");
     assert!(matches!(reference.fetch("chr1", 3, 2), Err(GenomeError::InvalidInterval { .. })));
     assert!(matches!(reference.fetch("chr1", i64::MIN, i64::MAX), Err(GenomeError::TooLong { .. })));
+    let limit = 4 + omix_genome::MAX_PADDING as i64;
+    assert_eq!(reference.fetch("chr1", 0, limit)?.len() as i64, limit);
+    assert!(matches!(reference.fetch("chr1", -1, limit), Err(GenomeError::TooLong { .. })));
     let Err(e) = Reference::open(&dir.path().join("missing.fa"), &mut |_: &str| {}) else {
         return Err("a missing file must be an error".into());
     };

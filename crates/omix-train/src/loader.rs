@@ -30,10 +30,8 @@ impl EpochPlan {
         let mut order = indices.to_vec();
         order.shuffle(rng);
         let batches: Vec<Vec<usize>> = order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect();
-        let strands = batches
-            .iter()
-            .map(|chunk| augment.then(|| chunk.iter().map(|_| rng.random_bool(0.5)).collect()))
-            .collect();
+        let strands =
+            batches.iter().map(|chunk| augment.then(|| chunk.iter().map(|_| rng.random_bool(0.5)).collect())).collect();
         Self { batches, strands }
     }
 
@@ -194,7 +192,8 @@ pub fn measure(
     let mut steps = 0usize;
     for_each_batch(&step_plan, settings, &build, |k, _, batch| {
         let Some(current) = model.take() else { return Ok(()) };
-        let (next, loss) = crate::training_step(current, &mut optim, fast.as_ref(), batch, objective, train.learning_rate, &device);
+        let (next, loss) =
+            crate::training_step(current, &mut optim, fast.as_ref(), batch, objective, train.learning_rate, &device);
         model = Some(next);
         if !loss.is_finite() {
             return Err(crate::TrainError::Diverged { epoch: 1, batch: k + 1, loss });

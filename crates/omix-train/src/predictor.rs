@@ -34,8 +34,9 @@ impl SequencePredictor {
         if !schema.is_sequence() || !config.model.reads_sequences() || config.features.is_some() {
             return Err(TrainError::Config {
                 field: "model",
-                message: "this run's model does not read one-hot sequences, so it cannot score genome windows or variants"
-                    .into(),
+                message:
+                    "this run's model does not read one-hot sequences, so it cannot score genome windows or variants"
+                        .into(),
             });
         }
         if config.model.is_autoencoder() {
@@ -113,13 +114,17 @@ impl SequencePredictor {
             } else {
                 self.encoder.encode_into(sequence, slot)
             };
-            encoded.map_err(|error| TrainError::Config { field: "data.alphabet", message: format!("sequence {k}: {error}") })?;
+            encoded.map_err(|error| TrainError::Config {
+                field: "data.alphabet",
+                message: format!("sequence {k}: {error}"),
+            })?;
         }
         let logits = match self.fast.as_ref().and_then(|plan| plan.logits(&self.model, &values)) {
             Some(logits) => logits,
             None if sequences.is_empty() => Vec::new(),
             None => {
-                let x = Tensor::<3>::from_data(TensorData::new(values, [sequences.len(), channels, length]), &self.device);
+                let x =
+                    Tensor::<3>::from_data(TensorData::new(values, [sequences.len(), channels, length]), &self.device);
                 self.model.forward(x).into_data().try_into_vec().unwrap_or_default()
             }
         };

@@ -17,11 +17,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::loader::{EpochPlan, LoaderSettings, for_each_batch};
 use crate::TrainError;
 use crate::config::{Engine, ExperimentConfig, Monitor, OptimizerKind, RegressionLoss, TrainConfig};
 use crate::evaluate::{compute_metrics, mean_loss, predict_scores};
 use crate::inputs::{BatchInput, InputPipeline};
+use crate::loader::{EpochPlan, LoaderSettings, for_each_batch};
 use crate::run::{RunDir, files, load_weights, save_weights, weights_from_bytes, weights_to_bytes};
 
 /// One line of the training log.
@@ -371,7 +371,8 @@ pub fn train(
         // Per-epoch seeds make a resumed run draw exactly what an uninterrupted one would.
         train_device.seed(config.seed.wrapping_add(1_000_003 * epoch as u64));
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let plan = EpochPlan::new(&base_indices, train_config.batch_size, train_config.reverse_complement_augment, &mut rng);
+        let plan =
+            EpochPlan::new(&base_indices, train_config.batch_size, train_config.reverse_complement_augment, &mut rng);
 
         let bar = if options.progress {
             let bar = ProgressBar::new(batches_per_epoch as u64);
