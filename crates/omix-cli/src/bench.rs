@@ -643,6 +643,43 @@ fn available_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
+/// `omix bench --loader CONFIG`: the loader's batches/s beside the model's training steps/s.
+fn bench_loader(path: &Path, args: &BenchArgs) -> Result<()> {
+    let config = crate::commands::load_config(path)?;
+    let dataset = omix_data::Dataset::load(&config.data, config.seed)?;
+    eprintln!(
+        "omix bench --loader: {} training examples, model {}, batch {}, {} loader thread(s)",
+        dataset.indices(omix_data::Split::Train).len(),
+        config.model.name(),
+        config.train.batch_size,
+        config.train.loader_workers
+    );
+    let m = omix_train::loader::measure(&config, &dataset, args.loader_batches, args.loader_steps)?;
+    println!("| what | batches | batches/s | sequences/s |");
+    println!("|---|---|---|---|");
+    println!(
+        "| loader alone ({} thread(s), depth {}) | {} | {:.1} | {:.0} |",
+        m.workers,
+        config.train.loader_depth,
+        m.loader_batches,
+        m.loader_batches_per_second,
+        m.loader_batches_per_second * m.batch_size as f64
+    );
+    println!(
+        "| training steps, {} | {} | {:.2} | {:.0} |",
+        m.model,
+        m.train_steps,
+        m.train_steps_per_second,
+        m.train_steps_per_second * m.batch_size as f64
+    );
+    println!("loader / training: {:.1}x", m.ratio());
+    if let Some(json) = &args.json {
+        let text = serde_json::to_string_pretty(&m)?;
+        omix_io::write_atomically(json, |out| out.write_all(text.as_bytes()))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,6 +699,9 @@ mod tests {
             pytorch: None,
             pytorch_script: None,
             json: None,
+            loader: None,
+            loader_batches: 10,
+            loader_steps: 2,
         }
     }
 
@@ -729,41 +769,4 @@ mod tests {
             table_rows(&args, &encoding, &training, Some(&report)).iter().map(Row::ratio).collect();
         assert_eq!(ratios, [Some(2.0), Some(2.0), Some(10.0), Some(0.5), Some(1.0)]);
     }
-}
-
-/// `omix bench --loader CONFIG`: the loader's batches/s beside the model's training steps/s.
-fn bench_loader(path: &Path, args: &BenchArgs) -> Result<()> {
-    let config = crate::commands::load_config(path)?;
-    let dataset = omix_data::Dataset::load(&config.data, config.seed)?;
-    eprintln!(
-        "omix bench --loader: {} training examples, model {}, batch {}, {} loader thread(s)",
-        dataset.indices(omix_data::Split::Train).len(),
-        config.model.name(),
-        config.train.batch_size,
-        config.train.loader_workers
-    );
-    let m = omix_train::loader::measure(&config, &dataset, args.loader_batches, args.loader_steps)?;
-    println!("| what | batches | batches/s | sequences/s |");
-    println!("|---|---|---|---|");
-    println!(
-        "| loader alone ({} thread(s), depth {}) | {} | {:.1} | {:.0} |",
-        m.workers,
-        config.train.loader_depth,
-        m.loader_batches,
-        m.loader_batches_per_second,
-        m.loader_batches_per_second * m.batch_size as f64
-    );
-    println!(
-        "| training steps, {} | {} | {:.2} | {:.0} |",
-        m.model,
-        m.train_steps,
-        m.train_steps_per_second,
-        m.train_steps_per_second * m.batch_size as f64
-    );
-    println!("loader / training: {:.1}x", m.ratio());
-    if let Some(json) = &args.json {
-        let text = serde_json::to_string_pretty(&m)?;
-        omix_io::write_atomically(json, |out| out.write_all(text.as_bytes()))?;
-    }
-    Ok(())
 }

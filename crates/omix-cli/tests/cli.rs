@@ -617,7 +617,10 @@ fn regression_and_multitask_runs_report_per_task_metrics() -> TestResult {
 
 /// A three-contig genome (one contig per split) with `MOTIF` planted every 200 bp; returns the
 /// contigs and the planted starts per contig.
-fn write_genome(dir: &Path) -> Result<Vec<(String, String, Vec<usize>)>, Box<dyn std::error::Error>> {
+/// A contig's name, its sequence and where the motif was planted.
+type Contig = (String, String, Vec<usize>);
+
+fn write_genome(dir: &Path) -> Result<Vec<Contig>, Box<dyn std::error::Error>> {
     let mut random = Random(77);
     let mut contigs = Vec::new();
     let (mut fasta, mut bed) = (String::new(), String::new());

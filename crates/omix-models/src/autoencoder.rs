@@ -372,7 +372,7 @@ mod tests {
 
     #[test]
     fn dense_autoencoder_shapes_and_parameters() -> Result<(), ModelError> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let input = InputShape { channels: 30, length: 1, outputs: 30 };
         let config = AutoencoderConfig { hidden: vec![12], latent: 4, noise: 0.1, dropout: 0.0 };
         let model = DenseAutoencoder::new(&config, input, &device)?;
@@ -385,7 +385,7 @@ mod tests {
 
     #[test]
     fn conv_autoencoder_shapes_and_parameters() -> Result<(), ModelError> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let input = InputShape { channels: 4, length: 40, outputs: 160 };
         let config = ConvAutoencoderConfig { hidden: vec![16], ..ConvAutoencoderConfig::default() };
         let model = ConvAutoencoder::new(&config, input, &device)?;

@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn primer_forward_shape() -> Result<(), ModelError> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let input = InputShape { channels: 4, length: 50, outputs: 3 };
         let model = ModelConfig::primer().init(input, &device)?;
         let y = model.forward(Tensor::zeros([5, 4, 50], &device));
@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn deep_cnn_forward_shape() -> Result<(), ModelError> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let layer = |filters, pool| ConvLayerConfig {
             filters,
             width: 5,

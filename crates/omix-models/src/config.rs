@@ -532,7 +532,7 @@ mod tests {
     #[test]
     fn named_cnns_take_their_published_inputs() -> Result<(), ModelError> {
         use burn::module::Module;
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         // (model, published input length, outputs, trainable parameters worked out by hand)
         let cases = [
             // DeepSEA, 919 chromatin profiles on 1,000 bp: conv 10,560 + 1,229,280 + 3,687,360,

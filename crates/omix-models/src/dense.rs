@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn sparse_forward_equals_dense_forward() -> Result<(), ModelError> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         device.seed(3);
         let input = InputShape { channels: 10, length: 1, outputs: 2 };
         let config = DenseConfig { hidden: vec![6], dropout: 0.0, input_dropout: 0.0 };
@@ -218,7 +218,8 @@ mod tests {
 
     #[test]
     fn sparse_gradients_equal_dense_gradients() -> Result<(), ModelError> {
-        let device = Device::flex().autodiff();
+        let (device, _lock) = crate::test_device();
+        let device = device.autodiff();
         device.seed(5);
         let input = InputShape { channels: 8, length: 1, outputs: 1 };
         let config = DenseConfig { hidden: vec![4], dropout: 0.0, input_dropout: 0.0 };

@@ -567,7 +567,8 @@ mod tests {
     }
 
     fn check(config: ModelConfig, input: InputShape, loss: FastLoss) {
-        let device = Device::flex().autodiff();
+        let (device, _lock) = crate::test_device();
+        let device = device.autodiff();
         device.seed(11);
         let model = config.init(input, &device).expect("model");
         let plan = FastPlan::new(&model, input.channels, input.length).expect("supported model");
@@ -632,7 +633,7 @@ mod tests {
 
     #[test]
     fn logits_equal_burn_forward() {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         device.seed(4);
         let input = InputShape { channels: 4, length: 50, outputs: 2 };
         let model = ModelConfig::Primer.init(input, &device).expect("model");
@@ -674,7 +675,7 @@ mod tests {
 
     #[test]
     fn unsupported_models_fall_back() {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let config = ModelConfig::Cnn {
             conv: vec![ConvLayerConfig {
                 filters: 4,

@@ -99,7 +99,7 @@ mod tests {
     /// The hand-computed activations equal burn's conv → ReLU on the model's first block.
     #[test]
     fn activations_equal_burn_first_convolution() -> Result<(), Box<dyn std::error::Error>> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         device.seed(5);
         let input = InputShape { channels: 4, length: 40, outputs: 1 };
         let model = ModelConfig::primer().init(input, &device)?;
@@ -122,7 +122,7 @@ mod tests {
 
     #[test]
     fn short_sequences_have_no_windows() -> Result<(), Box<dyn std::error::Error>> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let model = ModelConfig::primer().init(InputShape { channels: 4, length: 40, outputs: 1 }, &device)?;
         let layer = model.first_layer().ok_or("first layer")?;
         assert!(layer.activations(&[0.0; 8], 2).is_empty());

@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn forward_shapes_and_parameter_count() -> Result<(), ModelError> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let adjacency = ring(10, &device)?;
         let config = GcnConfig { hidden: vec![8, 6], dropout: 0.5 };
         for (identity, features) in [(true, 0), (false, 3), (true, 3)] {
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn identity_features_equal_an_explicit_identity_matrix() -> Result<(), ModelError> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let adjacency = ring(5, &device)?;
         let config = GcnConfig { hidden: vec![4], dropout: 0.0 };
         let implicit = config.init(GraphShape { nodes: 5, identity: true, features: 0, outputs: 2 }, &device)?;

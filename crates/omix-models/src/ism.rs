@@ -326,7 +326,7 @@ mod tests {
 
     /// Local-update ISM equals a full forward pass per mutant.
     fn check(config: ModelConfig, length: usize, outputs: usize) -> Result<(), Box<dyn std::error::Error>> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         device.seed(9);
         let model = config.init(InputShape { channels: 4, length, outputs }, &device)?.valid();
         let plan = IsmPlan::new(&model, length).ok_or("plan")?;
@@ -395,7 +395,7 @@ mod tests {
 
     #[test]
     fn deeper_cnns_have_no_plan() -> Result<(), Box<dyn std::error::Error>> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let model = ModelConfig::Basset { padding: Padding::Same }
             .init(InputShape { channels: 4, length: 100, outputs: 2 }, &device)
             .map(|m| m.valid());

@@ -139,3 +139,13 @@ impl Model {
         }
     }
 }
+
+/// burn's flex backend draws weights and dropout masks from one process-wide generator, so a
+/// test that seeds it must not have another test drawing at the same time: every test that
+/// builds or runs a model takes its device from here and holds the lock until it ends.
+#[cfg(test)]
+pub(crate) fn test_device() -> (Device, std::sync::MutexGuard<'static, ()>) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    (Device::flex(), guard)
+}

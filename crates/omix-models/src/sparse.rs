@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn product_equals_dense_matmul() -> Result<(), ModelError> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let (rows, cols, values, shape) = example();
         let x: Vec<f64> = (0..12).map(|i| (i as f64 * 0.37).sin()).collect();
         let values32: Vec<f32> = values.iter().map(|&v| v as f32).collect();
@@ -180,7 +180,8 @@ mod tests {
 
     #[test]
     fn gradient_matches_central_finite_differences() -> Result<(), ModelError> {
-        let device = Device::flex().autodiff();
+        let (device, _lock) = crate::test_device();
+        let device = device.autodiff();
         let plain = Device::flex();
         let (rows, cols, values, shape) = example();
         let x: Vec<f64> = (0..12).map(|i| (i as f64 * 0.61).cos()).collect();
@@ -225,7 +226,7 @@ mod tests {
 
     #[test]
     fn bad_coordinates_are_errors() {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         assert!(SparseMatrix::from_coo(&[0, 1], &[0], &[1.0, 1.0], [2, 2], &device).is_err());
         assert!(SparseMatrix::from_coo(&[0, 2], &[0, 1], &[1.0, 1.0], [2, 2], &device).is_err());
         assert!(SparseMatrix::from_coo(&[0, 1], &[0, 1], &[1.0, 1.0], [2, 2], &device).is_ok());

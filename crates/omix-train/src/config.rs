@@ -327,6 +327,14 @@ impl ExperimentConfig {
     }
 }
 
+fn default_loader_workers() -> usize {
+    1
+}
+
+fn default_loader_depth() -> usize {
+    4
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,12 +380,4 @@ mod tests {
         let config = TrainConfig { batch_size: 0, ..TrainConfig::default() };
         assert!(config.check().is_err());
     }
-}
-
-fn default_loader_workers() -> usize {
-    1
-}
-
-fn default_loader_depth() -> usize {
-    4
 }

@@ -149,7 +149,7 @@ pub fn measure(
     let mut plan = EpochPlan::new(&indices, train.batch_size, train.reverse_complement_augment, &mut rng);
     plan.batches.truncate(loader_batches.max(train_steps + 1));
     plan.strands.truncate(plan.batches.len());
-    let build = |chunk: &[usize], strands: Option<&[bool]>| {
+    let build = &|chunk: &[usize], strands: Option<&[bool]>| {
         let input_batch = pipeline.batch(dataset, chunk, strands);
         let targets =
             if objective.reconstructs() { input_batch.to_dense_rows().0 } else { dataset.target_matrix(chunk) };
@@ -166,7 +166,7 @@ pub fn measure(
     loader_plan.strands.truncate(loader_plan.batches.len());
     let mut checksum = 0usize;
     let started = Instant::now();
-    for_each_batch(&loader_plan, settings, &build, |_, _, batch| {
+    for_each_batch(&loader_plan, settings, build, |_, _, batch| {
         checksum += batch.input.len();
         Ok::<(), crate::TrainError>(())
     })?;
@@ -190,7 +190,7 @@ pub fn measure(
     step_plan.strands.truncate(step_plan.batches.len());
     let mut started = Instant::now();
     let mut steps = 0usize;
-    for_each_batch(&step_plan, settings, &build, |k, _, batch| {
+    for_each_batch(&step_plan, settings, build, |k, _, batch| {
         let Some(current) = model.take() else { return Ok(()) };
         let (next, loss) =
             crate::training_step(current, &mut optim, fast.as_ref(), batch, objective, train.learning_rate, &device);

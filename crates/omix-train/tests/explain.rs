@@ -12,6 +12,13 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 /// A trained run, its data set and where the motif was planted in each sequence.
 type Trained = (RunDir, Dataset, Vec<Option<usize>>);
 
+/// burn's flex backend seeds one process-wide generator: tests that train hold this lock.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Train the primer CNN on 600 simulated sequences (the motif planted in half); returns the run
 /// folder, the data set and the motif starts.
 fn trained_primer(dir: &std::path::Path) -> Result<Trained, Box<dyn std::error::Error>> {
@@ -41,6 +48,7 @@ fn trained_primer(dir: &std::path::Path) -> Result<Trained, Box<dyn std::error::
 
 #[test]
 fn attributions_of_a_trained_cnn() -> TestResult {
+    let _serial = serial();
     let dir = tempfile::tempdir()?;
     let (run, dataset, starts) = trained_primer(dir.path())?;
     let device = Device::flex();
@@ -157,5 +165,36 @@ fn attributions_of_a_trained_cnn() -> TestResult {
         (0..=word.len().saturating_sub(6)).any(|i| motif.contains(&word[i..i + 6]))
     });
     assert!(found, "no filter consensus shares a 6-mer with {motif}");
+    Ok(())
+}
+
+#[test]
+fn strand_averaged_sequence_predictions_equal_on_both_strands() -> TestResult {
+    let _serial = serial();
+    let dir = tempfile::tempdir()?;
+    let (run, dataset, _) = trained_primer(dir.path())?;
+    let device = Device::flex();
+    let mut predictor = omix_train::predictor::SequencePredictor::new(&run, &device)?;
+    let sequences: Vec<Vec<u8>> = dataset.examples.iter().take(20).map(|e| e.sequence.clone()).collect();
+    let reverse: Vec<Vec<u8>> =
+        sequences.iter().map(|s| omix_encode::reverse_complement(s, omix_encode::Alphabet::Dna)).collect();
+    // Without averaging the strands generally differ; with it they agree.
+    predictor.set_average_strands(false);
+    let (forward, backward) = (predictor.predict(&sequences)?, predictor.predict(&reverse)?);
+    assert!(forward.iter().zip(&backward).any(|(a, b)| (a - b).abs() > 1e-4), "the strands already agree without averaging");
+    predictor.set_average_strands(true);
+    let (forward, backward) = (predictor.predict(&sequences)?, predictor.predict(&reverse)?);
+    for (a, b) in forward.iter().zip(&backward) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+    // And they equal `predict_scores` on the same examples with averaging.
+    let pipeline = run.input_pipeline(&dataset)?;
+    let (model, _) = run.load_model(&device)?;
+    let indices: Vec<usize> = (0..20).collect();
+    let objective = run.objective()?;
+    let scores = omix_train::predict_scores(&model, &pipeline, &dataset, &indices, 8, &device, true, objective);
+    for (a, b) in forward.iter().zip(&scores) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
     Ok(())
 }
