@@ -539,14 +539,19 @@ fn predict(args: PredictArgs) -> Result<()> {
     let dataset = Dataset::load_for_model(&source, &schema, false)?;
     let pipeline = run.input_pipeline(&dataset)?;
     let objective = run.objective()?;
-    let indices: Vec<usize> = (0..dataset.examples.len()).collect();
+    // A shard is a contiguous block of the records; only shard 1 writes the header, so the
+    // shards' outputs concatenated in order equal the unsharded output.
+    let shard = args.shard.unwrap_or(omix_variants::Shard::ALL);
+    let range = shard.range(dataset.examples.len() as u64);
+    let indices: Vec<usize> = (range.start as usize..range.end as usize).collect();
     let threshold = config.train.threshold;
     let average_strands = config.train.reverse_complement_average;
     let batch = args.batch_size.max(1);
     let stream = |out: &mut dyn Write| -> std::io::Result<()> {
         for (number, chunk) in indices.chunks(batch).enumerate() {
             let scores = predict_scores(&model, &pipeline, &dataset, chunk, batch, &device, average_strands, objective);
-            write_predictions(out, &dataset, chunk, &scores, threshold, number == 0, objective.reconstructs())?;
+            let header = number == 0 && shard.index == 1;
+            write_predictions(out, &dataset, chunk, &scores, threshold, header, objective.reconstructs())?;
         }
         out.flush()
     };

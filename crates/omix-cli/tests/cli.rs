@@ -321,6 +321,17 @@ fn fasta_per_class_run_then_evaluate_and_predict() -> TestResult {
     assert_eq!(evaluation["support"], 40, "{evaluation}");
 
     omix_ok(dir.path(), &["predict", arg(&run)?, "--input", "new.fa", "-o", "predictions.tsv"])?;
+    // Shards of the records concatenate to the whole output.
+    let mut parts = Vec::new();
+    for i in 1..=3 {
+        let part = path(&format!("part{i}.tsv"));
+        omix_ok(
+            dir.path(),
+            &["predict", arg(&run)?, "--input", "new.fa", "--shard", &format!("{i}/3"), "-o", arg(&part)?],
+        )?;
+        parts.push(part);
+    }
+    assert_eq!(concatenated(&parts)?, std::fs::read_to_string(path("predictions.tsv"))?);
     let lines = tsv_lines(&path("predictions.tsv"))?;
     assert_eq!(lines[0], "id\tprobability_pos\tpredicted");
     assert_eq!(lines.len(), 41, "one row per record plus the header");

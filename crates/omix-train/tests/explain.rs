@@ -181,7 +181,10 @@ fn strand_averaged_sequence_predictions_equal_on_both_strands() -> TestResult {
     // Without averaging the strands generally differ; with it they agree.
     predictor.set_average_strands(false);
     let (forward, backward) = (predictor.predict(&sequences)?, predictor.predict(&reverse)?);
-    assert!(forward.iter().zip(&backward).any(|(a, b)| (a - b).abs() > 1e-4), "the strands already agree without averaging");
+    assert!(
+        forward.iter().zip(&backward).any(|(a, b)| (a - b).abs() > 1e-4),
+        "the strands already agree without averaging"
+    );
     predictor.set_average_strands(true);
     let (forward, backward) = (predictor.predict(&sequences)?, predictor.predict(&reverse)?);
     for (a, b) in forward.iter().zip(&backward) {
