@@ -169,7 +169,7 @@ pub(crate) fn read_genome(
             ));
         }
     };
-    split.check_against(&reference, &config.reference)?;
+    split.check_against(&reference, Path::new("[data.genome] validation_chromosomes / test_chromosomes"))?;
 
     // Intervals -> windows, with their label source.
     let sources: Vec<(String, PathBuf)> = if config.tasks.is_empty() {
