@@ -38,6 +38,7 @@ pub(super) fn body(run: &Run) -> String {
                 out.push_str(&note("<code>data_report.json</code> lists no splits."));
             }
             out.push_str(&duplicates(report, run.input_kind().as_deref() == Some("sequence")));
+            out.push_str(&genome(raw));
         }
         _ => out.push_str(&super::missing("data_report.json", "split sizes, class balance and the duplicate check")),
     }
@@ -100,6 +101,43 @@ fn facts(run: &Run, raw: &serde_json::Value) -> String {
     }
     out.push_str("</dl>\n");
     out
+}
+
+/// Windows on a reference genome (`data_report.json` → `genome`): intervals, padding at contig
+/// ends, GC-matched background and the chromosome hold-out.
+fn genome(raw: &serde_json::Value) -> String {
+    let Some(genome) = raw.get("genome").and_then(serde_json::Value::as_object) else { return String::new() };
+    let number = |key: &str| genome.get(key).and_then(serde_json::Value::as_f64);
+    let names = |key: &str| {
+        genome
+            .get(key)
+            .and_then(serde_json::Value::as_array)
+            .map(|list| list.iter().filter_map(serde_json::Value::as_str).map(escape).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    };
+    let mut rows: Vec<Vec<String>> = vec![
+        vec!["reference".into(), escape(genome.get("reference").and_then(serde_json::Value::as_str).unwrap_or(""))],
+        vec!["intervals read".into(), count(number("intervals"))],
+        vec!["windows padded with N at a contig end".into(), count(number("padded"))],
+        vec!["windows dropped at a contig end".into(), count(number("dropped"))],
+        vec![
+            "GC-matched background windows".into(),
+            format!("{} of {} asked for", count(number("background_found")), count(number("background_requested"))),
+        ],
+    ];
+    if let (Some(positive), Some(background)) = (number("gc_positive"), number("gc_background")) {
+        rows.push(vec![
+            "mean GC: positives / background".into(),
+            format!("{} / {}", fixed(positive, 3), fixed(background, 3)),
+        ]);
+    }
+    rows.push(vec!["validation chromosomes".into(), names("validation_chromosomes")]);
+    rows.push(vec!["test chromosomes".into(), names("test_chromosomes")]);
+    rows.push(vec!["windows overlapping across splits".into(), count(number("cross_split_overlaps"))]);
+    format!(
+        "<h3>Reference genome</h3>\n<p class=\"hint\">Examples are windows on the reference, split by chromosome so that no window of one split overlaps another split's.</p>\n{}",
+        table("compact", &["".into(), "".into()], &rows, &[false, false])
+    )
 }
 
 /// The per-class (or per-task) counts of every split, one row per class.
