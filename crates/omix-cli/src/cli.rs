@@ -26,7 +26,7 @@ pub enum Command {
     /// Metrics of a trained run on any labelled data.
     #[command(after_help = EVALUATE_EXAMPLES)]
     Evaluate(EvaluateArgs),
-    /// Predictions of a trained run, streamed as TSV.
+    /// Predictions of a trained run, streamed as TSV, or as bedGraph along a reference genome.
     #[command(after_help = PREDICT_EXAMPLES)]
     Predict(PredictArgs),
     /// Score genetic variants (VCF) with a trained sequence model: reference vs alternative
@@ -43,10 +43,12 @@ pub enum Command {
     /// Write the self-contained HTML report of a run folder (RUN_DIR/report.html).
     #[command(after_help = "Example:\n  omix report runs/gabpa        # then open runs/gabpa/report.html")]
     Report(ReportArgs),
-    /// Simulate the primer's motif data set, train the primer CNN and report test metrics.
+    /// Simulate the primer's motif data set, train the primer CNN, report test metrics, explain
+    /// what it learned and write the HTML report.
     #[command(after_help = "Example:\n  omix quickstart --out runs/quickstart")]
     Quickstart(QuickstartArgs),
-    /// Throughput of one-hot encoding and primer-CNN training (sequences/s).
+    /// Throughput of one-hot encoding and primer-CNN training (sequences/s); with --loader, the
+    /// training data loader against a config's training steps.
     #[command(
         after_help = "Example:\n  omix bench --threads 2\n  (bench/pytorch_primer.py measures PyTorch on the same model)"
     )]
