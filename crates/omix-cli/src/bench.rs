@@ -646,9 +646,12 @@ fn available_cpus() -> usize {
 /// `omix bench --loader CONFIG`: the loader's batches/s beside the model's training steps/s.
 fn bench_loader(path: &Path, args: &BenchArgs) -> Result<()> {
     let config = crate::commands::load_config(path)?;
+    let started = Instant::now();
     let dataset = omix_data::Dataset::load(&config.data, config.seed)?;
     eprintln!(
-        "omix bench --loader: {} training examples, model {}, batch {}, {} loader thread(s)",
+        "omix bench --loader: data set of {} examples built in {:.2}s (windows fetched, background drawn); {} training examples, model {}, batch {}, {} loader thread(s)",
+        dataset.examples.len(),
+        started.elapsed().as_secs_f64(),
         dataset.indices(omix_data::Split::Train).len(),
         config.model.name(),
         config.train.batch_size,

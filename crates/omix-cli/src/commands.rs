@@ -314,11 +314,7 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
             .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into()))
     });
     prepare_run_dir(&out, args.resume, args.force)?;
-    let options = TrainOptions {
-        resume: args.resume,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        stop_after: args.stop_after,
-    };
+    let options = train_options(args);
     let started = Instant::now();
     let summary = run_graph_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
     if !summary.finished {
@@ -327,10 +323,7 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
     }
     print_summary(&summary, 20);
     if !args.no_report {
-        match omix_report::write_report(&out) {
-            Ok(path) => eprintln!("report: {}", path.display()),
-            Err(error) => eprintln!("report not written: {error}"),
-        }
+        report_or_warn(&out);
     }
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",
@@ -340,6 +333,15 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Resume, progress and stop settings from the flags.
+fn train_options(args: &TrainArgs) -> TrainOptions {
+    TrainOptions {
+        resume: args.resume,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        stop_after: args.stop_after,
+    }
 }
 
 /// Metrics per split (and per task), then the baseline and its verdict, on stdout.
@@ -392,11 +394,7 @@ fn train(args: TrainArgs) -> Result<()> {
         }
     }
     prepare_run_dir(&out, args.resume, args.force)?;
-    let options = TrainOptions {
-        resume: args.resume,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        stop_after: args.stop_after,
-    };
+    let options = train_options(&args);
     let started = Instant::now();
     let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
     if !summary.finished {
@@ -618,10 +616,7 @@ fn quickstart(args: QuickstartArgs) -> Result<()> {
     let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
     print_summary(&summary, 10);
     explain_quickstart(&RunDir::new(&out), &config, &simulated.motif_starts)?;
-    match omix_report::write_report(&out) {
-        Ok(path) => eprintln!("report: {}", path.display()),
-        Err(error) => eprintln!("report not written: {error}"),
-    }
+    report_or_warn(&out);
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s in all)",
         out.display(),
@@ -730,26 +725,24 @@ fn explain(args: ExplainArgs) -> Result<()> {
             .collect()
     };
     let (database, database_label) = motif_database(&args.motif_db)?;
-    let settings = omix_train::interpret::InterpretSettings {
-        options: omix_train::explain::ExplainOptions {
-            methods,
-            output: output_index(&schema, args.output.as_deref())?,
-            ig_steps: args.ig_steps.max(1),
-            ig_baseline: match args.ig_baseline {
-                BaselineChoice::Zeros => omix_train::explain::IgBaseline::Zeros,
-                BaselineChoice::Shuffled => omix_train::explain::IgBaseline::Shuffled,
-                BaselineChoice::Uniform => omix_train::explain::IgBaseline::Uniform,
-            },
-            batch_size: args.batch_size.max(1),
-            seed: args.seed,
+    let options = omix_train::explain::ExplainOptions {
+        methods,
+        output: output_index(&schema, args.output.as_deref())?,
+        ig_steps: args.ig_steps.max(1),
+        ig_baseline: match args.ig_baseline {
+            BaselineChoice::Zeros => omix_train::explain::IgBaseline::Zeros,
+            BaselineChoice::Shuffled => omix_train::explain::IgBaseline::Shuffled,
+            BaselineChoice::Uniform => omix_train::explain::IgBaseline::Uniform,
         },
+        batch_size: args.batch_size.max(1),
+        seed: args.seed,
+    };
+    let settings = omix_train::interpret::InterpretSettings {
         threshold: args.threshold,
-        database,
-        database_label,
         top_tracks: args.top,
-        matches_per_filter: 5,
-        min_sites: 10,
         naive_ism: args.naive_ism,
+        progress: std::io::stderr().is_terminal(),
+        ..omix_train::interpret::InterpretSettings::new(options, database, database_label)
     };
     let out = args.out.clone().unwrap_or_else(|| run.path("explain"));
     eprintln!(
@@ -790,19 +783,11 @@ fn explain_and_report(run: &RunDir) {
         let mut indices = dataset.indices(omix_data::Split::Test);
         indices.truncate(AUTO_EXPLAIN_SEQUENCES);
         let (database, database_label) = motif_database(&[])?;
-        let settings = omix_train::interpret::InterpretSettings {
-            options: omix_train::explain::ExplainOptions {
-                methods: vec![omix_train::explain::Method::GradientXInput],
-                ..Default::default()
-            },
-            threshold: 0.5,
-            database,
-            database_label,
-            top_tracks: 6,
-            matches_per_filter: 5,
-            min_sites: 10,
-            naive_ism: 0,
+        let options = omix_train::explain::ExplainOptions {
+            methods: vec![omix_train::explain::Method::GradientXInput],
+            ..Default::default()
         };
+        let settings = omix_train::interpret::InterpretSettings::new(options, database, database_label);
         eprintln!("explaining {} test sequences (gradient x input, filter motifs against JASPAR)", indices.len());
         omix_train::interpret::interpret(run, &dataset, &indices, &settings, &run.path("explain"), &mut log_line)?;
         Ok(())
@@ -810,7 +795,12 @@ fn explain_and_report(run: &RunDir) {
     if let Err(error) = explained {
         eprintln!("explain skipped: {error:#}");
     }
-    match omix_report::write_report(run.root()) {
+    report_or_warn(run.root());
+}
+
+/// Write `report.html`; a failure is reported but does not undo the run before it.
+fn report_or_warn(run: &Path) {
+    match omix_report::write_report(run) {
         Ok(path) => eprintln!("report: {}", path.display()),
         Err(error) => eprintln!("report not written: {error}"),
     }
@@ -841,16 +831,8 @@ fn explain_quickstart(run: &RunDir, config: &ExperimentConfig, starts: &[Option<
     database.motifs.push(planted_motif());
     let label =
         format!("JASPAR 2024 CORE vertebrates non-redundant + the planted motif ({} motifs)", database.motifs.len());
-    let settings = omix_train::interpret::InterpretSettings {
-        options: omix_train::explain::ExplainOptions { methods: Method::ALL.to_vec(), ..Default::default() },
-        threshold: 0.5,
-        database: database.clone(),
-        database_label: label,
-        top_tracks: 6,
-        matches_per_filter: 5,
-        min_sites: 10,
-        naive_ism: 0,
-    };
+    let options = omix_train::explain::ExplainOptions { methods: Method::ALL.to_vec(), ..Default::default() };
+    let settings = omix_train::interpret::InterpretSettings::new(options, database.clone(), label);
     eprintln!("explaining the {} test sequences (all methods)", test.len());
     let outcome =
         omix_train::interpret::interpret(run, &dataset, &test, &settings, &run.path("explain"), &mut log_line)?;

@@ -337,7 +337,10 @@ pub fn predict_track(
     let paths: Vec<PathBuf> = if names.len() == 1 {
         vec![out.to_path_buf()]
     } else {
-        names.iter().map(|name| with_suffix(out, &format!(".{}.bedgraph", file_safe(name)))).collect()
+        names
+            .iter()
+            .map(|name| with_suffix(out, &format!(".{}.bedgraph", omix_train::interpret::file_safe(name))))
+            .collect()
     };
     let partials: Vec<PathBuf> = paths.iter().map(|p| with_suffix(p, ".partial")).collect();
     let mut writers = Vec::with_capacity(paths.len());
@@ -393,8 +396,4 @@ pub fn predict_track(
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn file_safe(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }

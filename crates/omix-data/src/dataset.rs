@@ -92,6 +92,15 @@ impl Schema {
         }
     }
 
+    /// The name of each model output: the positive class of a binary task (its one logit), else
+    /// the class, task or target names.
+    pub fn output_names(&self) -> Vec<String> {
+        match self.task {
+            Task::Binary => vec![self.class_names.get(1).cloned().unwrap_or_else(|| "1".into())],
+            _ => self.class_names.clone(),
+        }
+    }
+
     /// Input channels: one-hot channels of a sequence, or the number of matrix features.
     pub fn channels(&self) -> usize {
         match &self.input {

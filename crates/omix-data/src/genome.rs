@@ -205,7 +205,9 @@ pub(crate) fn read_genome(
     let mut background: Vec<Window> = Vec::new();
     if config.background > 0 {
         let exclude: Vec<Window> = task_intervals.iter().flatten().cloned().chain(positives.iter().cloned()).collect();
+        // Means over all splits, weighted by the windows each split contributed.
         let mut gc_positive = (0.0, 0usize);
+        let mut gc_background = (0.0, 0usize);
         for name in [SplitName::Train, SplitName::Validation, SplitName::Test] {
             let contigs: Vec<String> = reference
                 .contigs()
@@ -240,21 +242,15 @@ pub(crate) fn read_genome(
                     drawn.draws
                 ));
             }
+            if drawn.gc_background_mean.is_finite() {
+                gc_background.0 += drawn.gc_background_mean * drawn.windows.len() as f64;
+                gc_background.1 += drawn.windows.len();
+            }
             background.extend(drawn.windows);
         }
         report.background_found = background.len();
         report.gc_positive = gc_positive.0 / gc_positive.1.max(1) as f64;
-        report.gc_background = if background.is_empty() {
-            f64::NAN
-        } else {
-            background
-                .iter()
-                .filter_map(|w| {
-                    reference.fetch(&w.chrom, w.start, w.end).ok().and_then(|s| omix_genome::gc_fraction(&s))
-                })
-                .sum::<f64>()
-                / background.len() as f64
-        };
+        report.gc_background = if gc_background.1 == 0 { f64::NAN } else { gc_background.0 / gc_background.1 as f64 };
     }
 
     // Records: sequences fetched, labels, splits by chromosome.

@@ -56,15 +56,9 @@ fn check_common(latent: usize, hidden: &[usize], noise: f64, dropout: f64) -> Re
     if latent == 0 {
         return invalid("latent".into(), "0".into(), "the latent space needs at least one dimension");
     }
-    if let Some(position) = hidden.iter().position(|&units| units == 0) {
-        return invalid(format!("hidden[{position}]"), "0".into(), "a layer needs at least one unit");
-    }
-    for (name, value) in [("noise", noise), ("dropout", dropout)] {
-        if !(0.0..1.0).contains(&value) {
-            return invalid(name.into(), value.to_string(), "a probability in [0, 1) is required");
-        }
-    }
-    Ok(())
+    crate::config::check_units("hidden", hidden)?;
+    crate::config::check_probability("noise", noise)?;
+    crate::config::check_probability("dropout", dropout)
 }
 
 fn mlp_parameters(mut features: usize, layers: impl IntoIterator<Item = usize>) -> usize {

@@ -383,20 +383,8 @@ impl CnnSpec {
                 reason: "channels, length and outputs must be positive",
             });
         }
-        if !(0.0..1.0).contains(&self.dense_dropout) {
-            return Err(ModelError::InvalidSetting {
-                field: "dense_dropout".into(),
-                value: self.dense_dropout.to_string(),
-                reason: "a probability in [0, 1) is required",
-            });
-        }
-        if let Some(position) = self.dense.iter().position(|&units| units == 0) {
-            return Err(ModelError::InvalidSetting {
-                field: format!("dense[{position}]"),
-                value: "0".into(),
-                reason: "a dense layer needs at least one unit",
-            });
-        }
+        check_probability("dense_dropout", self.dense_dropout)?;
+        check_units("dense", &self.dense)?;
         let lengths = self.lengths(input)?;
         let (channels, length) = match (self.conv.last(), lengths.last()) {
             (Some(layer), Some(&length)) => (layer.filters, length),
@@ -462,6 +450,30 @@ fn check_layer(index: usize, layer: &ConvLayerConfig) -> Result<(), ModelError> 
         return Err(invalid("dropout", layer.dropout.to_string(), "a probability in [0, 1) is required"));
     }
     Ok(())
+}
+
+/// A dropout or noise setting must be a probability in [0, 1).
+pub(crate) fn check_probability(field: &str, value: f64) -> Result<(), ModelError> {
+    if (0.0..1.0).contains(&value) {
+        return Ok(());
+    }
+    Err(ModelError::InvalidSetting {
+        field: field.into(),
+        value: value.to_string(),
+        reason: "a probability in [0, 1) is required",
+    })
+}
+
+/// Every layer in `units` (the `field` list) needs at least one unit.
+pub(crate) fn check_units(field: &str, units: &[usize]) -> Result<(), ModelError> {
+    match units.iter().position(|&n| n == 0) {
+        None => Ok(()),
+        Some(position) => Err(ModelError::InvalidSetting {
+            field: format!("{field}[{position}]"),
+            value: "0".into(),
+            reason: "a layer needs at least one unit",
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -44,15 +44,9 @@ impl DenseConfig {
         if input.channels * input.length == 0 || input.outputs == 0 {
             return invalid("input".into(), format!("{input:?}"), "features and outputs must be positive");
         }
-        for (name, value) in [("dropout", self.dropout), ("input_dropout", self.input_dropout)] {
-            if !(0.0..1.0).contains(&value) {
-                return invalid(name.into(), value.to_string(), "a probability in [0, 1) is required");
-            }
-        }
-        if let Some(position) = self.hidden.iter().position(|&units| units == 0) {
-            return invalid(format!("hidden[{position}]"), "0".into(), "a layer needs at least one unit");
-        }
-        Ok(())
+        crate::config::check_probability("dropout", self.dropout)?;
+        crate::config::check_probability("input_dropout", self.input_dropout)?;
+        crate::config::check_units("hidden", &self.hidden)
     }
 
     /// Trainable parameters: one weight matrix and bias per layer.

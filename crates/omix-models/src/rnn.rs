@@ -245,27 +245,9 @@ impl RnnConfig {
                 reason: "at least one recurrent layer is required",
             });
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(ModelError::InvalidSetting {
-                field: "dropout".into(),
-                value: self.dropout.to_string(),
-                reason: "a probability in [0, 1) is required",
-            });
-        }
-        if !(0.0..1.0).contains(&self.dense_dropout) {
-            return Err(ModelError::InvalidSetting {
-                field: "dense_dropout".into(),
-                value: self.dense_dropout.to_string(),
-                reason: "a probability in [0, 1) is required",
-            });
-        }
-        if let Some(position) = self.dense.iter().position(|&units| units == 0) {
-            return Err(ModelError::InvalidSetting {
-                field: format!("dense[{position}]"),
-                value: "0".into(),
-                reason: "a dense layer needs at least one unit",
-            });
-        }
+        crate::config::check_probability("dropout", self.dropout)?;
+        crate::config::check_probability("dense_dropout", self.dense_dropout)?;
+        crate::config::check_units("dense", &self.dense)?;
         let length = conv_lengths(&self.conv, input.length)?.last().copied().unwrap_or(input.length);
         let channels = self.conv.last().map_or(input.channels, |layer| layer.filters);
         let features = self.directions() * self.hidden;

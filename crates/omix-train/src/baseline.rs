@@ -252,7 +252,7 @@ pub fn fit_baseline(
             for task in 0..outputs {
                 let x: Vec<f64> = sample.iter().map(|&i| scores[i * outputs + task]).collect();
                 let y: Vec<f64> = sample.iter().map(|&i| truth[i * outputs + task]).collect();
-                total += pearson_correlation(&x, &y)?;
+                total += omix_metrics::pearson(&x, &y)?;
             }
             Some(total / outputs as f64)
         };
@@ -365,18 +365,6 @@ fn argmax(row: &[f64]) -> usize {
 
 fn mean_at(values: &[f64], sample: &[usize]) -> f64 {
     sample.iter().map(|&i| values[i]).sum::<f64>() / sample.len().max(1) as f64
-}
-
-fn pearson_correlation(x: &[f64], y: &[f64]) -> Option<f64> {
-    let n = x.len() as f64;
-    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx).powi(2);
-        syy += (b - my).powi(2);
-    }
-    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
 pub(crate) fn compare(

@@ -49,6 +49,27 @@ pub struct InterpretSettings {
     pub min_sites: usize,
     /// Time the naive ISM loop (one forward pass per mutant) on this many sequences.
     pub naive_ism: usize,
+    /// Show a progress bar over the sequences (on a terminal).
+    pub progress: bool,
+}
+
+impl InterpretSettings {
+    /// These options against a database, with the usual rest: sites above 0.5 × the maximum
+    /// activation, 6 attribution tracks, 5 matches per filter, filters with at least 10 sites
+    /// compared, no naive-ISM timing.
+    pub fn new(options: ExplainOptions, database: MotifSet, database_label: String) -> Self {
+        Self {
+            options,
+            threshold: 0.5,
+            database,
+            database_label,
+            top_tracks: 6,
+            matches_per_filter: 5,
+            min_sites: 10,
+            naive_ism: 0,
+            progress: false,
+        }
+    }
 }
 
 /// What one explain run found, beside the files it wrote.
@@ -62,6 +83,25 @@ pub struct InterpretOutcome {
     pub seconds: Vec<(String, f64)>,
     /// Sequences per second of batched ISM, and of the naive loop when timed.
     pub ism_rate: Option<(f64, Option<f64>)>,
+}
+
+/// Sequences per progress-bar step of the gradient methods.
+const PROGRESS_CHUNK: usize = 256;
+
+/// A bar over `len` sequences on a terminal, hidden otherwise.
+fn progress_bar(show: bool, len: usize, what: &str) -> indicatif::ProgressBar {
+    if !show || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} [{{bar:30}}] {{pos}}/{{len}} sequences ({{elapsed}}<{{eta}})"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
 }
 
 /// Bits below which a filter column counts as flank when the motif is compared.
@@ -82,10 +122,7 @@ pub fn interpret(
     let schema = &dataset.schema;
     let (channels, length) = explainer.shape();
     let letters = String::from_utf8_lossy(schema.alphabet.symbols()).into_owned();
-    let output_name = match schema.task {
-        omix_data::Task::Binary => schema.class_names.get(1).cloned().unwrap_or_else(|| "1".into()),
-        _ => schema.class_names.get(settings.options.output).cloned().unwrap_or_default(),
-    };
+    let output_name = schema.output_names().get(settings.options.output).cloned().unwrap_or_default();
     std::fs::create_dir_all(out.join("logos"))
         .map_err(|error| TrainError::Run { path: out.to_path_buf(), message: format!("cannot create: {error}") })?;
 
@@ -96,7 +133,12 @@ pub fn interpret(
         settings.options.methods.iter().copied().filter(|m| *m != Method::Ism).collect();
     let started = Instant::now();
     let base = ExplainOptions { methods: gradient_methods.clone(), ..settings.options.clone() };
-    attributions.extend(explainer.explain(&pipeline, dataset, indices, &base)?);
+    let bar = progress_bar(settings.progress, indices.len(), "gradients");
+    for chunk in indices.chunks(PROGRESS_CHUNK) {
+        attributions.extend(explainer.explain(&pipeline, dataset, chunk, &base)?);
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
     if !gradient_methods.is_empty() {
         seconds.push((
             gradient_methods.iter().map(|m| m.name()).collect::<Vec<_>>().join("+"),
@@ -107,17 +149,23 @@ pub fn interpret(
     if settings.options.methods.contains(&Method::Ism) {
         let started = Instant::now();
         let output = settings.options.output;
+        let bar = progress_bar(settings.progress, attributions.len(), "mutagenesis");
         match explainer.ism_plan() {
             Some(plan) => {
                 use rayon::prelude::*;
-                attributions.par_iter_mut().for_each(|a| a.ism = Some(plan.ism(&a.input, output).1));
+                attributions.par_iter_mut().for_each(|a| {
+                    a.ism = Some(plan.ism(&a.input, output).1);
+                    bar.inc(1);
+                });
             }
             None => {
                 for a in &mut attributions {
                     a.ism = Some(explainer.ism_batched(&a.input, output, settings.options.batch_size.max(1) * 4));
+                    bar.inc(1);
                 }
             }
         }
+        bar.finish_and_clear();
         let elapsed = started.elapsed().as_secs_f64();
         seconds.push(("ism".into(), elapsed));
         let batched = attributions.len() as f64 / elapsed.max(1e-9);
@@ -564,7 +612,7 @@ fn write_text(path: &Path, text: &str) -> Result<(), TrainError> {
     Ok(())
 }
 
-/// An id usable as a file name.
-fn file_safe(id: &str) -> String {
+/// An id usable as a file name (letters, digits, `-`, `_`, `.`; anything else becomes `_`).
+pub fn file_safe(id: &str) -> String {
     id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }

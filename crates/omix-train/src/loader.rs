@@ -56,20 +56,23 @@ pub struct LoaderSettings {
     pub depth: usize,
 }
 
-/// Build every batch of `plan` with `build` (on worker threads) and hand them, in plan order,
-/// to `consume`; `consume` returning an error stops the epoch (workers stop too).
-pub fn for_each_batch<T, E, B, C>(plan: &EpochPlan, settings: LoaderSettings, build: B, mut consume: C) -> Result<(), E>
+/// Build every batch of `plan` with `build` (on worker threads) and give `body` an iterator over
+/// them in plan order, as `(batch index, batch)`. When `body` returns — having read every batch
+/// or stopped early — the workers stop too.
+pub fn with_batches<T, B, R>(
+    plan: &EpochPlan,
+    settings: LoaderSettings,
+    build: B,
+    body: impl FnOnce(&mut dyn Iterator<Item = (usize, T)>) -> R,
+) -> R
 where
     T: Send,
     B: Fn(&[usize], Option<&[bool]>) -> T + Sync,
-    C: FnMut(usize, &[usize], T) -> Result<(), E>,
 {
     if settings.workers == 0 {
-        for (k, chunk) in plan.batches.iter().enumerate() {
-            let batch = build(chunk, plan.strands[k].as_deref());
-            consume(k, chunk, batch)?;
-        }
-        return Ok(());
+        let mut batches =
+            plan.batches.iter().enumerate().map(|(k, chunk)| (k, build(chunk, plan.strands[k].as_deref())));
+        return body(&mut batches);
     }
     let workers = settings.workers.min(plan.len().max(1));
     std::thread::scope(|scope| {
@@ -87,13 +90,26 @@ where
                 }
             });
         }
-        for (k, chunk) in plan.batches.iter().enumerate() {
-            // A worker only ends early when the trainer has stopped, so a batch is always coming.
-            let Ok(batch) = receivers[k % workers].recv() else { break };
-            if let Err(error) = consume(k, chunk, batch) {
-                drop(receivers);
-                return Err(error);
-            }
+        // A worker only ends early when the trainer has stopped, so a batch is always coming.
+        let mut batches =
+            (0..plan.len()).map_while(move |k| receivers[k % workers].recv().ok().map(|batch| (k, batch)));
+        let result = body(&mut batches);
+        drop(batches); // closes the channels: workers still building stop at their next send
+        result
+    })
+}
+
+/// [`with_batches`] with a callback per batch, `consume(index, examples, batch)`; an error from
+/// it stops the epoch (and the workers).
+pub fn for_each_batch<T, E, B, C>(plan: &EpochPlan, settings: LoaderSettings, build: B, mut consume: C) -> Result<(), E>
+where
+    T: Send,
+    B: Fn(&[usize], Option<&[bool]>) -> T + Sync,
+    C: FnMut(usize, &[usize], T) -> Result<(), E>,
+{
+    with_batches(plan, settings, build, |batches| {
+        for (k, batch) in batches {
+            consume(k, &plan.batches[k], batch)?;
         }
         Ok(())
     })
@@ -150,15 +166,7 @@ pub fn measure(
     plan.batches.truncate(loader_batches.max(train_steps + 1));
     plan.strands.truncate(plan.batches.len());
     let build = &|chunk: &[usize], strands: Option<&[bool]>| {
-        let input_batch = pipeline.batch(dataset, chunk, strands);
-        let targets =
-            if objective.reconstructs() { input_batch.to_dense_rows().0 } else { dataset.target_matrix(chunk) };
-        crate::Batch {
-            input: input_batch,
-            targets,
-            weights: dataset.sample_weights(chunk, &class_weights),
-            outputs: input.outputs,
-        }
+        crate::Batch::build(&pipeline, dataset, chunk, strands, &class_weights, objective, input.outputs)
     };
     let settings = LoaderSettings { workers: train.loader_workers, depth: train.loader_depth };
     let mut loader_plan = plan.clone();
@@ -177,11 +185,11 @@ pub fn measure(
 
     let device = Device::flex().autodiff();
     device.seed(config.seed);
-    let mut model = Some(config.model.init(input, &device)?);
+    let model = config.model.init(input, &device)?;
     let mut optim = crate::optimizer(train);
     let fast = match train.engine {
         crate::Engine::Auto if pipeline.is_one_hot() && !objective.reconstructs() => {
-            model.as_ref().and_then(|m| omix_models::FastPlan::new(m, input.channels, input.length))
+            omix_models::FastPlan::new(&model, input.channels, input.length)
         }
         _ => None,
     };
@@ -190,18 +198,20 @@ pub fn measure(
     step_plan.strands.truncate(step_plan.batches.len());
     let mut started = Instant::now();
     let mut steps = 0usize;
-    for_each_batch(&step_plan, settings, build, |k, _, batch| {
-        let Some(current) = model.take() else { return Ok(()) };
-        let (next, loss) =
-            crate::training_step(current, &mut optim, fast.as_ref(), batch, objective, train.learning_rate, &device);
-        model = Some(next);
-        if !loss.is_finite() {
-            return Err(crate::TrainError::Diverged { epoch: 1, batch: k + 1, loss });
-        }
-        if k == 0 {
-            started = Instant::now(); // the first step warms up
-        } else {
-            steps += 1;
+    with_batches(&step_plan, settings, build, |batches| {
+        let mut model = model;
+        for (k, batch) in batches {
+            let (next, loss) =
+                crate::training_step(model, &mut optim, fast.as_ref(), batch, objective, train.learning_rate, &device);
+            model = next;
+            if !loss.is_finite() {
+                return Err(crate::TrainError::Diverged { epoch: 1, batch: k + 1, loss });
+            }
+            if k == 0 {
+                started = Instant::now(); // the first step warms up
+            } else {
+                steps += 1;
+            }
         }
         Ok(())
     })?;

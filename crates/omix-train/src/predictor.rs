@@ -75,10 +75,7 @@ impl SequencePredictor {
 
     /// Output names (class, task or target names; binary: the positive class).
     pub fn output_names(&self) -> Vec<String> {
-        match self.schema.task {
-            omix_data::Task::Binary => vec![self.schema.class_names.get(1).cloned().unwrap_or_else(|| "1".into())],
-            _ => self.schema.class_names.clone(),
-        }
+        self.schema.output_names()
     }
 
     /// Number of values per sequence.

@@ -21,7 +21,7 @@ use crate::TrainError;
 use crate::config::{Engine, ExperimentConfig, Monitor, OptimizerKind, RegressionLoss, TrainConfig};
 use crate::evaluate::{compute_metrics, mean_loss, predict_scores};
 use crate::inputs::{BatchInput, InputPipeline};
-use crate::loader::{EpochPlan, LoaderSettings, for_each_batch};
+use crate::loader::{EpochPlan, LoaderSettings, with_batches};
 use crate::run::{RunDir, files, load_weights, save_weights, weights_from_bytes, weights_to_bytes};
 
 /// One line of the training log.
@@ -202,6 +202,24 @@ pub struct Batch {
     pub weights: Vec<f32>,
     /// Number of outputs.
     pub outputs: usize,
+}
+
+impl Batch {
+    /// The batch of `chunk`: inputs through the pipeline (reverse-complemented where `strands`
+    /// says so), targets (the inputs themselves for an autoencoder) and sample weights.
+    pub fn build(
+        pipeline: &InputPipeline,
+        dataset: &Dataset,
+        chunk: &[usize],
+        strands: Option<&[bool]>,
+        class_weights: &[f32],
+        objective: Objective,
+        outputs: usize,
+    ) -> Batch {
+        let input = pipeline.batch(dataset, chunk, strands);
+        let targets = if objective.reconstructs() { input.to_dense_rows().0 } else { dataset.target_matrix(chunk) };
+        Batch { input, targets, weights: dataset.sample_weights(chunk, class_weights), outputs }
+    }
 }
 
 /// One optimiser step on a batch; returns the updated model and the batch loss.
@@ -399,36 +417,38 @@ pub fn train(
         let mut seen = 0usize;
         // Batches are built on loader threads while the model trains (bounded look-ahead).
         let build = |chunk: &[usize], strands: Option<&[bool]>| {
-            let batch_input = pipeline.batch(dataset, chunk, strands);
-            let targets = if reconstructs { batch_input.to_dense_rows().0 } else { dataset.target_matrix(chunk) };
-            Batch {
-                input: batch_input,
-                targets,
-                weights: dataset.sample_weights(chunk, &class_weights),
-                outputs: input.outputs,
-            }
+            Batch::build(pipeline, dataset, chunk, strands, &class_weights, objective, input.outputs)
         };
-        let mut current = Some(model);
         let settings = LoaderSettings { workers: train_config.loader_workers, depth: train_config.loader_depth };
-        let result = for_each_batch(&plan, settings, build, |batch_index, chunk, batch| {
-            let Some(model) = current.take() else { return Ok(()) };
-            let (next, loss_value) =
-                training_step(model, &mut optim, fast.as_ref(), batch, objective, state.learning_rate, &train_device);
-            current = Some(next);
-            if !loss_value.is_finite() {
-                return Err(TrainError::Diverged { epoch, batch: batch_index + 1, loss: loss_value });
+        let (trained, result) = with_batches(&plan, settings, build, |batches| {
+            let mut model = model;
+            for (batch_index, batch) in batches {
+                let examples = plan.batches[batch_index].len();
+                let (next, loss_value) = training_step(
+                    model,
+                    &mut optim,
+                    fast.as_ref(),
+                    batch,
+                    objective,
+                    state.learning_rate,
+                    &train_device,
+                );
+                model = next;
+                if !loss_value.is_finite() {
+                    return (model, Err(TrainError::Diverged { epoch, batch: batch_index + 1, loss: loss_value }));
+                }
+                loss_sum += loss_value * examples as f64;
+                seen += examples;
+                bar.inc(1);
+                bar.set_message(format!("loss {:.4}{previous}", loss_sum / seen as f64));
             }
-            loss_sum += loss_value * chunk.len() as f64;
-            seen += chunk.len();
-            bar.inc(1);
-            bar.set_message(format!("loss {:.4}{previous}", loss_sum / seen as f64));
-            Ok(())
+            (model, Ok(()))
         });
+        model = trained;
         if let Err(error) = result {
             bar.finish_and_clear();
             return Err(error);
         }
-        model = current.ok_or_else(|| TrainError::Explain("internal: the model was lost during an epoch".into()))?;
         bar.finish_and_clear();
         let train_loss = loss_sum / seen.max(1) as f64;
 
