@@ -15,7 +15,7 @@ use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
 use omix_encode::{Alphabet, Ambiguity, Encoder};
 use omix_models::{FastPlan, InputShape, Model, ModelConfig};
-use omix_train::{Batch, BatchInput, Objective, training_step};
+use omix_train::{Batch, BatchInput, Engine, Objective, TrainingEngine};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -38,9 +38,9 @@ const LEARNING_RATE: f64 = 1e-3;
 const SETUP_HINT: &str =
     "bash bench/setup_pytorch.sh && target/release/omix --threads 2 bench --pytorch bench/.venv/bin/python";
 
-pub fn run(args: BenchArgs) -> Result<()> {
+pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
     if let Some(config) = &args.loader {
-        return bench_loader(config, &args);
+        return bench_loader(config, &args, device);
     }
     for (name, value) in [
         ("--encode-sequences", args.encode_sequences),
@@ -67,7 +67,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "omix bench: training the primer CNN, {} + {} batches of {}",
         args.warmup_batches, args.train_batches, args.batch_size
     );
-    let training = bench_training(&args)?;
+    let training = bench_training(&args, device)?;
 
     let pytorch = match &args.pytorch {
         Some(python) => {
@@ -294,10 +294,9 @@ fn random_one_hot_batch(rng: &mut ChaCha8Rng, batch: usize, encoder: &Encoder) -
 fn train_step(
     model: Model,
     optim: &mut ModuleOptimizer,
-    fast: Option<&FastPlan>,
+    engine: &TrainingEngine,
     (x, y): &(Vec<f32>, Vec<f32>),
     batch: usize,
-    device: &Device,
 ) -> Result<(Model, f64)> {
     let data = Batch {
         input: BatchInput::Dense { values: x.clone(), shape: [batch, CHANNELS, TRAIN_LENGTH] },
@@ -306,7 +305,7 @@ fn train_step(
         outputs: 1,
     };
     let objective = Objective::SigmoidCrossEntropy;
-    let (model, loss_value) = training_step(model, optim, fast, data, objective, LEARNING_RATE, device);
+    let (model, loss_value) = engine.step(model, optim, data, objective, LEARNING_RATE);
     ensure!(loss_value.is_finite(), "training diverged: loss {loss_value}");
     Ok((model, loss_value))
 }
@@ -335,9 +334,9 @@ fn check_losses(losses: &[f64], pool: usize, who: &str) -> Result<()> {
 
 /// Primer CNN (4×50 input, 1 output), Adam lr 1e-3, binary cross-entropy, as
 /// crates/omix-train/src/trainer.rs trains it; then forward-only inference in batches of 256.
-fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
+fn bench_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
     let batch = args.batch_size;
-    let device = Device::flex();
+    let device = device.clone().without_autodiff();
     let train_device = device.clone().autodiff();
     train_device.seed(args.seed);
     let input = InputShape { channels: CHANNELS, length: TRAIN_LENGTH, outputs: 1 };
@@ -345,8 +344,16 @@ fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
     let mut model = ModelConfig::Primer.init(input, &train_device)?;
     let mut optim: ModuleOptimizer = AdamConfig::new().with_epsilon(1e-8).init();
     // The trainer's default engine: the hand-written fast path, unless --burn-autodiff.
-    let fast = if args.burn_autodiff { None } else { FastPlan::new(&model, CHANNELS, TRAIN_LENGTH) };
-    eprintln!("omix bench: training engine {}", if fast.is_some() { "omix fast path" } else { "burn autodiff" });
+    let engine = TrainingEngine::choose(
+        if args.burn_autodiff { Engine::Burn } else { Engine::Auto },
+        &model,
+        true,
+        Objective::SigmoidCrossEntropy,
+        CHANNELS,
+        TRAIN_LENGTH,
+        &train_device,
+    );
+    eprintln!("omix bench: training engine {}", engine.describe());
 
     let encoder = Encoder::new(Alphabet::Dna, Ambiguity::Zero);
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed.wrapping_add(1));
@@ -359,7 +366,7 @@ fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
 
     let mut losses = Vec::with_capacity(args.warmup_batches + args.rounds * args.train_batches);
     for k in 0..args.warmup_batches {
-        let (next, loss) = train_step(model, &mut optim, fast.as_ref(), &pool[k % POOL_BATCHES], batch, &train_device)?;
+        let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], batch)?;
         model = next;
         losses.push(loss);
     }
@@ -370,7 +377,7 @@ fn bench_training(args: &BenchArgs) -> Result<TrainResult> {
         for _ in 0..args.train_batches {
             let k = losses.len();
             let (next, loss) =
-                train_step(model, &mut optim, fast.as_ref(), &pool[k % POOL_BATCHES], batch, &train_device)?;
+                train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], batch)?;
             model = next;
             losses.push(loss);
         }
@@ -644,7 +651,7 @@ fn available_cpus() -> usize {
 }
 
 /// `omix bench --loader CONFIG`: the loader's batches/s beside the model's training steps/s.
-fn bench_loader(path: &Path, args: &BenchArgs) -> Result<()> {
+fn bench_loader(path: &Path, args: &BenchArgs, device: &Device) -> Result<()> {
     let config = crate::commands::load_config(path)?;
     let started = Instant::now();
     let dataset = omix_data::Dataset::load(&config.data, config.seed)?;
@@ -657,7 +664,7 @@ fn bench_loader(path: &Path, args: &BenchArgs) -> Result<()> {
         config.train.batch_size,
         config.train.loader_workers
     );
-    let m = omix_train::loader::measure(&config, &dataset, args.loader_batches, args.loader_steps)?;
+    let m = omix_train::loader::measure(&config, &dataset, args.loader_batches, args.loader_steps, device)?;
     println!("| what | batches | batches/s | sequences/s |");
     println!("|---|---|---|---|");
     println!(
@@ -742,7 +749,7 @@ mod tests {
     #[test]
     fn training_bench_runs_and_learns() -> Result<()> {
         let args = small_args();
-        let result = bench_training(&args)?;
+        let result = bench_training(&args, &Device::flex())?;
         assert_eq!(result.losses.len(), args.warmup_batches + args.rounds * args.train_batches);
         assert_eq!((result.train_rounds.len(), result.infer_rounds.len()), (2, 2));
         assert_eq!(result.parameters, 6209);

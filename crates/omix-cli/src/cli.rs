@@ -12,9 +12,19 @@ pub struct Cli {
     /// Worker threads for the CPU backend (default: all cores).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
+    /// Where models train and predict.
+    #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Cpu)]
+    pub device: DeviceChoice,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Compute devices this build of omix can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeviceChoice {
+    /// The CPU (burn's flex backend with omix's hand-written kernels).
+    Cpu,
 }
 
 /// Subcommands.

@@ -1,6 +1,6 @@
 //! What each subcommand does.
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -14,34 +14,33 @@ use omix_encode::{Alphabet, LengthPolicy};
 use omix_features::KmerConfig;
 use omix_io::write_atomically;
 use omix_models::{Cell, ConvLayerConfig, DenseConfig, GlobalPool, ModelConfig, Padding, Readout, RnnConfig};
+use omix_explain::{ExplainOptions, IgBaseline, InterpretSettings, Method, interpret};
+use omix_run::{RunDir, files, write_predictions};
 use omix_train::graph::{GraphExperimentConfig, run_graph_experiment};
-use omix_train::run::{files, write_predictions};
 use omix_train::{
-    ExperimentConfig, FeatureConfig, RunDir, TrainOptions, compute_metrics, predict_scores, run_experiment,
+    ExperimentConfig, FeatureConfig, TrainOptions, TrainedRun, compute_metrics, predict_scores, run_experiment,
 };
+
+use crate::progress::Terminal;
 
 use crate::cli::{
     BaselineChoice, Cli, Command, EmbedArgs, EvaluateArgs, ExplainArgs, FormatChoice, InputArgs, MethodChoice,
     ModelChoice, PredictArgs, QuickstartArgs, ReportArgs, TrainArgs,
 };
 
-/// Dispatch a parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
+/// Dispatch a parsed command line; `device` is where models train and predict.
+pub fn run(cli: Cli, device: &Device) -> Result<()> {
     match cli.command {
-        Command::Train(args) => train(*args),
-        Command::Evaluate(args) => evaluate(args),
-        Command::Predict(args) => predict(args),
-        Command::ScoreVariants(args) => crate::genome_cmds::score_variants(args),
-        Command::Embed(args) => embed(args),
-        Command::Explain(args) => explain(*args),
+        Command::Train(args) => train(*args, device),
+        Command::Evaluate(args) => evaluate(args, device),
+        Command::Predict(args) => predict(args, device),
+        Command::ScoreVariants(args) => crate::genome_cmds::score_variants(args, device),
+        Command::Embed(args) => embed(args, device),
+        Command::Explain(args) => explain(*args, device),
         Command::Report(args) => report(args),
-        Command::Quickstart(args) => quickstart(args),
-        Command::Bench(args) => crate::bench::run(args),
+        Command::Quickstart(args) => quickstart(args, device),
+        Command::Bench(args) => crate::bench::run(args, device),
     }
-}
-
-fn log_line(line: &str) {
-    eprintln!("{line}");
 }
 
 /// The flag form of a source.
@@ -289,7 +288,7 @@ fn is_graph_config(path: &Path) -> Result<bool> {
 }
 
 /// `omix train CONFIG` for a `[graph]` experiment: a GCN on a graph's nodes.
-fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
+fn train_graph(path: &Path, args: &TrainArgs, device: &Device) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
     let mut config = GraphExperimentConfig::from_toml(&text).map_err(|e| toml_error(path, &text, &e))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -316,7 +315,8 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
     prepare_run_dir(&out, args.resume, args.force)?;
     let options = train_options(args);
     let started = Instant::now();
-    let summary = run_graph_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
+    let summary =
+        run_graph_experiment(&config, &RunDir::new(&out), device, options, &mut Terminal::new(args.quiet))?;
     if !summary.finished {
         eprintln!("stopped after {} epochs as asked", summary.epochs);
         return Ok(());
@@ -337,11 +337,7 @@ fn train_graph(path: &Path, args: &TrainArgs) -> Result<()> {
 
 /// Resume, progress and stop settings from the flags.
 fn train_options(args: &TrainArgs) -> TrainOptions {
-    TrainOptions {
-        resume: args.resume,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        stop_after: args.stop_after,
-    }
+    TrainOptions { resume: args.resume, stop_after: args.stop_after }
 }
 
 /// Metrics per split (and per task), then the baseline and its verdict, on stdout.
@@ -358,11 +354,11 @@ fn print_summary(summary: &omix_train::ExperimentSummary, width: usize) {
     }
 }
 
-fn train(args: TrainArgs) -> Result<()> {
+fn train(args: TrainArgs, device: &Device) -> Result<()> {
     if let Some(path) = &args.config
         && is_graph_config(path)?
     {
-        return train_graph(path, &args);
+        return train_graph(path, &args, device);
     }
     let mut config = match &args.config {
         Some(path) => load_config(path)?,
@@ -396,14 +392,14 @@ fn train(args: TrainArgs) -> Result<()> {
     prepare_run_dir(&out, args.resume, args.force)?;
     let options = train_options(&args);
     let started = Instant::now();
-    let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
+    let summary = run_experiment(&config, &RunDir::new(&out), device, options, &mut Terminal::new(args.quiet))?;
     if !summary.finished {
         eprintln!("stopped after {} epochs as asked; continue with --resume", summary.epochs);
         return Ok(());
     }
     print_summary(&summary, 10);
     if !args.no_report {
-        explain_and_report(&RunDir::new(&out));
+        explain_and_report(&RunDir::new(&out), device);
     }
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",
@@ -415,10 +411,9 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn evaluate(args: EvaluateArgs) -> Result<()> {
+fn evaluate(args: EvaluateArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
-    let device = Device::flex();
-    let (model, schema) = run.load_model(&device)?;
+    let (model, schema) = run.load_model(device)?;
     let source = source_for_run(&args.input, &schema)?;
     let config = run.config()?;
     let dataset = Dataset::load_for_model(&source, &schema, true)?;
@@ -426,7 +421,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     let objective = run.objective()?;
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
     let average_strands = config.train.reverse_complement_average;
-    let scores = predict_scores(&model, &pipeline, &dataset, &indices, 256, &device, average_strands, objective);
+    let scores = predict_scores(&model, &pipeline, &dataset, &indices, 256, device, average_strands, objective)?;
     let metrics = compute_metrics(&dataset, &indices, &scores, config.train.threshold, objective)?;
     println!("{} examples: {}", indices.len(), metrics.summary());
     for line in metrics.per_task_lines() {
@@ -440,10 +435,9 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     Ok(())
 }
 
-fn embed(args: EmbedArgs) -> Result<()> {
+fn embed(args: EmbedArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
-    let device = Device::flex();
-    let (model, schema) = run.load_model(&device)?;
+    let (model, schema) = run.load_model(device)?;
     let config = run.config()?;
     if !config.model.is_autoencoder() {
         bail!(
@@ -457,7 +451,7 @@ fn embed(args: EmbedArgs) -> Result<()> {
     let dataset = Dataset::load_for_model(&source, &schema, false)?;
     let pipeline = run.input_pipeline(&dataset)?;
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
-    let (latent, width) = omix_train::embed(&model, &pipeline, &dataset, &indices, 256, &device)?;
+    let (latent, width) = omix_train::embed(&model, &pipeline, &dataset, &indices, 256, device)?;
     write_atomically(&args.output, |out| {
         write!(out, "id")?;
         for dimension in 1..=width {
@@ -509,7 +503,7 @@ fn label_indices(dataset: &Dataset, labelled: bool) -> Option<Vec<usize>> {
         .collect()
 }
 
-fn predict(args: PredictArgs) -> Result<()> {
+fn predict(args: PredictArgs, device: &Device) -> Result<()> {
     if let Some(reference) = &args.reference {
         let windows = match (args.tile, &args.bed) {
             (Some(stride), regions) => crate::genome_cmds::TrackWindows::Tiles { regions: regions.clone(), stride },
@@ -527,11 +521,11 @@ fn predict(args: PredictArgs) -> Result<()> {
             args.shard,
             args.batch_size,
             args.quiet,
+            device,
         );
     }
     let run = RunDir::new(&args.run);
-    let device = Device::flex();
-    let (model, schema) = run.load_model(&device)?;
+    let (model, schema) = run.load_model(device)?;
     let config = run.config()?;
     let source = source_for_run(&args.input, &schema)?;
     let dataset = Dataset::load_for_model(&source, &schema, false)?;
@@ -547,7 +541,7 @@ fn predict(args: PredictArgs) -> Result<()> {
     let batch = args.batch_size.max(1);
     let stream = |out: &mut dyn Write| -> std::io::Result<()> {
         for (number, chunk) in indices.chunks(batch).enumerate() {
-            let scores = predict_scores(&model, &pipeline, &dataset, chunk, batch, &device, average_strands, objective);
+            let scores = predict_scores(&model, &pipeline, &dataset, chunk, batch, device, average_strands, objective).map_err(std::io::Error::other)?;
             let header = number == 0 && shard.index == 1;
             write_predictions(out, &dataset, chunk, &scores, threshold, header, objective.reconstructs())?;
         }
@@ -584,7 +578,7 @@ pub fn quickstart_config(data_dir: &Path, seed: u64) -> ExperimentConfig {
     }
 }
 
-fn quickstart(args: QuickstartArgs) -> Result<()> {
+fn quickstart(args: QuickstartArgs, device: &Device) -> Result<()> {
     let started = Instant::now();
     let out = args.out.unwrap_or_else(|| PathBuf::from("runs/quickstart"));
     prepare_run_dir(&out, false, true)?;
@@ -611,11 +605,10 @@ fn quickstart(args: QuickstartArgs) -> Result<()> {
     })?;
     let mut config = quickstart_config(&data_dir, args.seed);
     resolve_data(Path::new(""), &mut config.data);
-    let options =
-        TrainOptions { resume: false, progress: !args.quiet && std::io::stderr().is_terminal(), stop_after: None };
-    let summary = run_experiment(&config, &RunDir::new(&out), options, &mut log_line)?;
+    let options = TrainOptions::default();
+    let summary = run_experiment(&config, &RunDir::new(&out), device, options, &mut Terminal::new(args.quiet))?;
     print_summary(&summary, 10);
-    explain_quickstart(&RunDir::new(&out), &config, &simulated.motif_starts)?;
+    explain_quickstart(&RunDir::new(&out), &config, &simulated.motif_starts, device)?;
     report_or_warn(&out);
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s in all)",
@@ -701,7 +694,7 @@ fn explain_inputs(run: &RunDir, input: &InputArgs, schema: &Schema) -> Result<(D
     Ok((dataset, indices))
 }
 
-fn explain(args: ExplainArgs) -> Result<()> {
+fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
     let schema = run.schema()?;
     let (dataset, mut indices) = explain_inputs(&run, &args.input, &schema)?;
@@ -711,38 +704,37 @@ fn explain(args: ExplainArgs) -> Result<()> {
     if indices.is_empty() {
         bail!("no sequences to explain");
     }
-    let methods: Vec<omix_train::explain::Method> = if args.methods.is_empty() {
-        omix_train::explain::Method::ALL.to_vec()
+    let methods: Vec<Method> = if args.methods.is_empty() {
+        Method::ALL.to_vec()
     } else {
         args.methods
             .iter()
             .map(|m| match m {
-                MethodChoice::Saliency => omix_train::explain::Method::Saliency,
-                MethodChoice::GradientXInput => omix_train::explain::Method::GradientXInput,
-                MethodChoice::IntegratedGradients => omix_train::explain::Method::IntegratedGradients,
-                MethodChoice::Ism => omix_train::explain::Method::Ism,
+                MethodChoice::Saliency => Method::Saliency,
+                MethodChoice::GradientXInput => Method::GradientXInput,
+                MethodChoice::IntegratedGradients => Method::IntegratedGradients,
+                MethodChoice::Ism => Method::Ism,
             })
             .collect()
     };
     let (database, database_label) = motif_database(&args.motif_db)?;
-    let options = omix_train::explain::ExplainOptions {
+    let options = ExplainOptions {
         methods,
         output: output_index(&schema, args.output.as_deref())?,
         ig_steps: args.ig_steps.max(1),
         ig_baseline: match args.ig_baseline {
-            BaselineChoice::Zeros => omix_train::explain::IgBaseline::Zeros,
-            BaselineChoice::Shuffled => omix_train::explain::IgBaseline::Shuffled,
-            BaselineChoice::Uniform => omix_train::explain::IgBaseline::Uniform,
+            BaselineChoice::Zeros => IgBaseline::Zeros,
+            BaselineChoice::Shuffled => IgBaseline::Shuffled,
+            BaselineChoice::Uniform => IgBaseline::Uniform,
         },
         batch_size: args.batch_size.max(1),
         seed: args.seed,
     };
-    let settings = omix_train::interpret::InterpretSettings {
+    let settings = InterpretSettings {
         threshold: args.threshold,
         top_tracks: args.top,
         naive_ism: args.naive_ism,
-        progress: std::io::stderr().is_terminal(),
-        ..omix_train::interpret::InterpretSettings::new(options, database, database_label)
+        ..InterpretSettings::new(options, database, database_label)
     };
     let out = args.out.clone().unwrap_or_else(|| run.path("explain"));
     eprintln!(
@@ -751,7 +743,7 @@ fn explain(args: ExplainArgs) -> Result<()> {
         settings.options.methods.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")
     );
     let started = Instant::now();
-    omix_train::interpret::interpret(&run, &dataset, &indices, &settings, &out, &mut log_line)?;
+    interpret(&run, &dataset, &indices, &settings, &out, device, &mut Terminal::new(false))?;
     eprintln!("explanations written to {} ({:.1}s)", out.display(), started.elapsed().as_secs_f64());
     if !args.no_report && args.out.is_none() {
         let path = omix_report::write_report(run.root())?;
@@ -769,7 +761,7 @@ fn report(args: ReportArgs) -> Result<()> {
 /// After training: explain the test sequences (gradient × input, filter motifs against JASPAR)
 /// when the model reads one-hot sequences, then write the HTML report. Failures here do not undo
 /// the training; they are reported and the report is written without that part.
-fn explain_and_report(run: &RunDir) {
+fn explain_and_report(run: &RunDir, device: &Device) {
     let explained = (|| -> Result<()> {
         let schema = run.schema()?;
         if !schema.is_sequence() {
@@ -783,13 +775,13 @@ fn explain_and_report(run: &RunDir) {
         let mut indices = dataset.indices(omix_data::Split::Test);
         indices.truncate(AUTO_EXPLAIN_SEQUENCES);
         let (database, database_label) = motif_database(&[])?;
-        let options = omix_train::explain::ExplainOptions {
-            methods: vec![omix_train::explain::Method::GradientXInput],
+        let options = ExplainOptions {
+            methods: vec![Method::GradientXInput],
             ..Default::default()
         };
-        let settings = omix_train::interpret::InterpretSettings::new(options, database, database_label);
+        let settings = InterpretSettings::new(options, database, database_label);
         eprintln!("explaining {} test sequences (gradient x input, filter motifs against JASPAR)", indices.len());
-        omix_train::interpret::interpret(run, &dataset, &indices, &settings, &run.path("explain"), &mut log_line)?;
+        interpret(run, &dataset, &indices, &settings, &run.path(files::EXPLAIN_DIR), device, &mut Terminal::new(false))?;
         Ok(())
     })();
     if let Err(error) = explained {
@@ -823,19 +815,18 @@ fn planted_motif() -> omix_features::Motif {
 /// Explain the quickstart model on its test split (every method), and check it against the truth:
 /// where gradient × input peaks in the positives, and how well the best filter matches the
 /// planted motif (Tomtom-style E-value against JASPAR 2024 plus the planted motif).
-fn explain_quickstart(run: &RunDir, config: &ExperimentConfig, starts: &[Option<usize>]) -> Result<()> {
-    use omix_train::explain::Method;
+fn explain_quickstart(run: &RunDir, config: &ExperimentConfig, starts: &[Option<usize>], device: &Device) -> Result<()> {
     let dataset = Dataset::load(&config.data, config.seed)?;
     let test = dataset.indices(omix_data::Split::Test);
     let (mut database, _) = motif_database(&[])?;
     database.motifs.push(planted_motif());
     let label =
         format!("JASPAR 2024 CORE vertebrates non-redundant + the planted motif ({} motifs)", database.motifs.len());
-    let options = omix_train::explain::ExplainOptions { methods: Method::ALL.to_vec(), ..Default::default() };
-    let settings = omix_train::interpret::InterpretSettings::new(options, database.clone(), label);
+    let options = ExplainOptions { methods: Method::ALL.to_vec(), ..Default::default() };
+    let settings = InterpretSettings::new(options, database.clone(), label);
     eprintln!("explaining the {} test sequences (all methods)", test.len());
     let outcome =
-        omix_train::interpret::interpret(run, &dataset, &test, &settings, &run.path("explain"), &mut log_line)?;
+        interpret(run, &dataset, &test, &settings, &run.path(files::EXPLAIN_DIR), device, &mut Terminal::new(false))?;
     // Lines of sequences.txt are the simulated sequences in order.
     let start_of = |index: usize| starts.get(dataset.examples[index].line as usize - 1).copied().flatten();
     let (mut positives, mut inside) = (0, 0);

@@ -2,15 +2,14 @@
 //! sharded) and `predict --reference` (BED windows or tiles → bedGraph).
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, IsTerminal};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
-use indicatif::{ProgressBar, ProgressStyle};
 use omix_genome::{BedGraphWriter, Reference, Window, check_contigs, read_bed, tiles};
-use omix_train::RunDir;
+use omix_run::{Observer, RunDir};
 use omix_train::predictor::SequencePredictor;
 use omix_variants::{
     Progress, ScoreRecord, SequenceSource, Shard, SkipReason, TsvScoreWriter, Variant, VcfReader, VcfScoreWriter,
@@ -18,6 +17,7 @@ use omix_variants::{
 };
 
 use crate::cli::{MismatchChoice, ScoreVariantsArgs};
+use crate::progress::Terminal;
 
 /// The reference genome as a sequence source for variant windows.
 struct GenomeSource<'a>(&'a Reference);
@@ -32,21 +32,6 @@ impl SequenceSource for GenomeSource<'_> {
     }
 }
 
-fn progress_bar(len: u64, quiet: bool, what: &str) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{what} [{{bar:30}}] {{pos}}/{{len}}  {{per_sec}}  ({{elapsed}}<{{eta}})"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
-}
-
 /// `PREFIX.suffix`.
 fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     let mut name = prefix.as_os_str().to_os_string();
@@ -56,8 +41,8 @@ fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
 
 /// `omix score-variants`. On an error before the first checkpoint the partial outputs are
 /// removed (nothing in them could be resumed); after it they stay for the next run to resume.
-pub fn score_variants(args: ScoreVariantsArgs) -> Result<()> {
-    let result = score_variants_resumable(&args);
+pub fn score_variants(args: ScoreVariantsArgs, device: &Device) -> Result<()> {
+    let result = score_variants_resumable(&args, device);
     if result.is_err() && !with_suffix(&args.out, ".progress.json").exists() {
         for suffix in [".tsv.partial", ".vcf.partial"] {
             let _ = std::fs::remove_file(with_suffix(&args.out, suffix));
@@ -66,11 +51,10 @@ pub fn score_variants(args: ScoreVariantsArgs) -> Result<()> {
     result
 }
 
-fn score_variants_resumable(args: &ScoreVariantsArgs) -> Result<()> {
+fn score_variants_resumable(args: &ScoreVariantsArgs, device: &Device) -> Result<()> {
     let started = Instant::now();
     let run = RunDir::new(&args.run);
-    let device = Device::flex();
-    let mut predictor = SequencePredictor::new(&run, &device)?;
+    let mut predictor = SequencePredictor::new(&run, device)?;
     if args.no_strand_average {
         predictor.set_average_strands(false);
     }
@@ -161,8 +145,9 @@ fn score_variants_resumable(args: &ScoreVariantsArgs) -> Result<()> {
     };
     reader.skip_records(range.start + progress.records_done)?;
     let shard_records = range.end - range.start;
-    let bar = progress_bar(shard_records, args.quiet, "variants");
-    bar.set_position(progress.records_done);
+    let mut bar = Terminal::new(args.quiet);
+    bar.start("variants", shard_records);
+    bar.advance(progress.records_done, "");
 
     let batch_records = args.batch_size.max(1) as u64;
     let mut pending: Vec<Variant> = Vec::new();
@@ -231,14 +216,14 @@ fn score_variants_resumable(args: &ScoreVariantsArgs) -> Result<()> {
         progress.tsv_lines = tsv.lines();
         progress.vcf_lines = vcf.lines();
         progress.save(&progress_path)?;
-        bar.set_position(progress.records_done);
+        bar.advance(progress.records_done, "");
         if args.stop_after.is_some_and(|n| progress.records_done - session_start >= n) {
-            bar.finish_and_clear();
+            bar.finish();
             eprintln!("stopped after {} records as asked; run the same command again to resume", progress.records_done);
             return Ok(());
         }
     }
-    bar.finish_and_clear();
+    bar.finish();
     let tsv_out = tsv.finish()?;
     let vcf_out = vcf.finish()?;
     sync(tsv_out, &tsv_partial)?;
@@ -304,10 +289,10 @@ pub fn predict_track(
     shard: Option<Shard>,
     batch_size: usize,
     quiet: bool,
+    device: &Device,
 ) -> Result<()> {
     let started = Instant::now();
-    let device = Device::flex();
-    let predictor = SequencePredictor::new(&RunDir::new(run), &device)?;
+    let predictor = SequencePredictor::new(&RunDir::new(run), device)?;
     let length = predictor.length() as u64;
     let names = predictor.output_names();
     let reference = Reference::open(reference_path, &mut |line| eprintln!("{line}"))?;
@@ -339,7 +324,7 @@ pub fn predict_track(
     } else {
         names
             .iter()
-            .map(|name| with_suffix(out, &format!(".{}.bedgraph", omix_train::interpret::file_safe(name))))
+            .map(|name| with_suffix(out, &format!(".{}.bedgraph", omix_explain::file_safe(name))))
             .collect()
     };
     let partials: Vec<PathBuf> = paths.iter().map(|p| with_suffix(p, ".partial")).collect();
@@ -354,9 +339,11 @@ pub fn predict_track(
             BedGraphWriter::without_header(file)
         });
     }
-    let bar = progress_bar(range.end - range.start, quiet, "windows");
+    let mut bar = Terminal::new(quiet);
+    bar.start("windows", range.end - range.start);
+    let mut done = 0u64;
     let mut batch: Vec<Window> = Vec::with_capacity(batch_size);
-    let flush = |batch: &mut Vec<Window>, writers: &mut Vec<BedGraphWriter<BufWriter<File>>>| -> Result<()> {
+    let mut flush = |batch: &mut Vec<Window>, writers: &mut Vec<BedGraphWriter<BufWriter<File>>>| -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -372,7 +359,8 @@ pub fn predict_track(
                 writer.write(&window.chrom, start, end, scores[k * names.len() + o])?;
             }
         }
-        bar.inc(batch.len() as u64);
+        done += batch.len() as u64;
+        bar.advance(done, "");
         batch.clear();
         Ok(())
     };
@@ -383,7 +371,7 @@ pub fn predict_track(
         }
     }
     flush(&mut batch, &mut writers)?;
-    bar.finish_and_clear();
+    bar.finish();
     for ((writer, partial), path) in writers.into_iter().zip(&partials).zip(&paths) {
         let out = writer.finish()?;
         sync(out, partial)?;

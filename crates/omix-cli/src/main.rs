@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod commands;
 mod genome_cmds;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -18,7 +19,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    match commands::run(cli) {
+    // The binary chooses the device once and passes it down; library code never names a backend.
+    let device = match cli.device {
+        cli::DeviceChoice::Cpu => burn::prelude::Device::flex(),
+    };
+    match commands::run(cli, &device) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // A closed pipe (`omix predict ... | head`) is not an error.

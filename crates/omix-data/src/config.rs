@@ -127,6 +127,19 @@ pub enum Task {
     Unsupervised,
 }
 
+impl Task {
+    /// The task as written in files and messages (`binary`, `multiclass`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Binary => "binary",
+            Task::Multiclass => "multiclass",
+            Task::Multilabel => "multilabel",
+            Task::Regression => "regression",
+            Task::Unsupervised => "unsupervised",
+        }
+    }
+}
+
 /// What the labels mean: inferred classes, or numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

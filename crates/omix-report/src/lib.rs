@@ -22,24 +22,22 @@
 //! # Ok::<(), omix_report::ReportError>(())
 //! ```
 
-mod error;
-pub mod explain;
 mod html;
 mod plot;
 mod predictions;
-mod run;
 mod section;
 
 use std::path::{Path, PathBuf};
 
-pub use error::ReportError;
+/// Why a report could not be made: the run folder's reading errors, each naming the file at fault.
+pub type ReportError = omix_run::RunError;
 
 /// The file name of the report inside the run folder.
-pub const REPORT_FILE: &str = "report.html";
+pub const REPORT_FILE: &str = omix_run::files::REPORT;
 
 /// Renders the report of the run folder `run_dir` as one self-contained HTML page.
 pub fn render_report(run_dir: &Path) -> Result<String, ReportError> {
-    let run = run::Run::load(run_dir)?;
+    let run = omix_run::view::RunView::load(run_dir)?;
     let sections = section::all(&run)?;
     let title = format!("omix run report: {}", run.name);
     let mut subtitle = run.task().describe();

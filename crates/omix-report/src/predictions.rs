@@ -1,7 +1,7 @@
 //! Reading `test_predictions.tsv` into the label/score vectors the plots need.
 
 use crate::ReportError;
-use crate::run::{Run, Table, Task};
+use omix_run::view::{RunView as Run, Table, Task};
 
 /// One ranking problem: a class one-vs-rest, a task, or the positive class of a binary task.
 #[derive(Debug)]

@@ -11,7 +11,7 @@ mod training;
 
 use crate::ReportError;
 use crate::html::{Section, escape};
-use crate::run::Run;
+use omix_run::view::RunView as Run;
 
 /// Every section, in the order they appear.
 pub(crate) fn all(run: &Run) -> Result<Vec<Section>, ReportError> {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::TrainError;
 use crate::evaluate::{Metrics, compute_metrics};
 use crate::inputs::{BatchInput, FeatureConfig, InputPipeline};
-use crate::trainer::Objective;
+use crate::objective::Objective;
 
 /// Bootstrap resamples of the comparison.
 pub const RESAMPLES: usize = 2000;

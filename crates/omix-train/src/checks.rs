@@ -2,26 +2,7 @@
 
 use omix_data::{Dataset, Split, Task};
 use omix_models::{InputShape, ModelConfig};
-use serde::{Deserialize, Serialize};
-
-/// One finding of the pre-training checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Check {
-    /// Stable identifier (e.g. `wide_first_layer`).
-    pub id: String,
-    /// `warning` or `info`.
-    pub severity: String,
-    /// What was seen.
-    pub message: String,
-    /// Why it matters.
-    pub reason: String,
-}
-
-impl Check {
-    fn warning(id: &str, message: String, reason: &str) -> Self {
-        Self { id: id.into(), severity: "warning".into(), message, reason: reason.into() }
-    }
-}
+use omix_run::Check;
 
 /// Thresholds of the checks (the field's rules of thumb).
 pub const MAX_MOTIF_WIDTH: usize = 20;

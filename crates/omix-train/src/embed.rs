@@ -33,7 +33,7 @@ pub fn embed(
             });
         };
         width = encoded.dims()[1];
-        let values: Vec<f32> = encoded.into_data().try_into_vec().unwrap_or_default();
+        let values: Vec<f32> = crate::evaluate::read_back(encoded)?;
         latent.extend(values);
     }
     Ok((latent, width))

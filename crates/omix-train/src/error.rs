@@ -36,9 +36,12 @@ pub enum TrainError {
         /// What is wrong.
         message: String,
     },
-    /// A run or input that cannot be explained (attributions, filter motifs).
-    #[error("explain: {0}")]
-    Explain(String),
+    /// A run folder that cannot be read or written.
+    #[error(transparent)]
+    RunFolder(#[from] omix_run::RunError),
+    /// The compute backend failed (e.g. reading results back from the device).
+    #[error("backend: {0}")]
+    Backend(String),
     /// The loss became NaN or infinite.
     #[error(
         "training diverged at epoch {epoch}, batch {batch}: the loss is {loss}; lower the learning rate or set clip_grad_norm in [train]"

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
 use crate::inputs::{BatchInput, InputPipeline};
-use crate::trainer::Objective;
+use crate::objective::{Objective, reconstruction_error};
 
 /// How well an autoencoder reconstructs its input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,53 +189,21 @@ pub fn predict_scores(
     device: &Device,
     average_strands: bool,
     objective: Objective,
-) -> Vec<f64> {
-    let forward = predict_strand(model, pipeline, dataset, indices, batch_size, device, false, objective);
+) -> Result<Vec<f64>, TrainError> {
+    let forward = predict_strand(model, pipeline, dataset, indices, batch_size, device, false, objective)?;
     if !average_strands || dataset.schema.channels() != 4 || !dataset.schema.is_sequence() || objective.reconstructs() {
-        return forward;
+        return Ok(forward);
     }
-    let reverse = predict_strand(model, pipeline, dataset, indices, batch_size, device, true, objective);
-    forward.iter().zip(&reverse).map(|(f, r)| 0.5 * (f + r)).collect()
+    let reverse = predict_strand(model, pipeline, dataset, indices, batch_size, device, true, objective)?;
+    Ok(forward.iter().zip(&reverse).map(|(f, r)| 0.5 * (f + r)).collect())
 }
 
-/// Turn one row of outputs into predictions.
-pub(crate) fn transform(row: &[f32], objective: Objective, out: &mut Vec<f64>) {
-    match objective {
-        Objective::SoftmaxCrossEntropy => {
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let exps: Vec<f64> = row.iter().map(|z| f64::from(z - max).exp()).collect();
-            let sum: f64 = exps.iter().sum();
-            out.extend(exps.iter().map(|e| e / sum));
-        }
-        Objective::SigmoidCrossEntropy => out.extend(row.iter().map(|z| 1.0 / (1.0 + (-f64::from(*z)).exp()))),
-        Objective::Poisson => out.extend(row.iter().map(|z| f64::from(*z).exp())),
-        Objective::SquaredError | Objective::ReconstructSquaredError | Objective::OneHotCrossEntropy { .. } => {
-            out.extend(row.iter().map(|z| f64::from(*z)));
-        }
-    }
-}
-
-/// Reconstruction error of one example: mean squared error, or mean per-position cross-entropy.
-fn reconstruction_error(output: &[f32], input: &[f32], objective: Objective) -> f64 {
-    match objective {
-        Objective::OneHotCrossEntropy { channels } => {
-            let length = output.len() / channels.max(1);
-            let mut total = 0.0;
-            for position in 0..length {
-                let logit = |c: usize| f64::from(output[c * length + position]);
-                let max = (0..channels).map(logit).fold(f64::NEG_INFINITY, f64::max);
-                let log_sum = (0..channels).map(|c| (logit(c) - max).exp()).sum::<f64>().ln() + max;
-                for c in 0..channels {
-                    total -= f64::from(input[c * length + position]) * (logit(c) - log_sum);
-                }
-            }
-            total / length.max(1) as f64
-        }
-        _ => {
-            let sum: f64 = output.iter().zip(input).map(|(z, x)| (f64::from(*z) - f64::from(*x)).powi(2)).sum();
-            sum / output.len().max(1) as f64
-        }
-    }
+/// A tensor's values read back to the host; a backend failure is an error, never an empty vector.
+pub fn read_back<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
+    tensor
+        .into_data()
+        .try_into_vec()
+        .map_err(|error| TrainError::Backend(format!("cannot read model outputs back from the device: {error:?}")))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -248,7 +216,7 @@ fn predict_strand(
     device: &Device,
     reverse: bool,
     objective: Objective,
-) -> Vec<f64> {
+) -> Result<Vec<f64>, TrainError> {
     let (channels, length) = pipeline.shape();
     let outputs = if objective.reconstructs() { 1 } else { dataset.schema.outputs() };
     let mut scores = Vec::with_capacity(indices.len() * outputs);
@@ -264,7 +232,7 @@ fn predict_strand(
         };
         let logits = match logits {
             Some(logits) => logits,
-            None => model.forward_input(input.to_model_input(device)).into_data().try_into_vec().unwrap_or_default(),
+            None => read_back(model.forward_input(input.to_model_input(device)))?,
         };
         let width = logits.len() / chunk.len().max(1);
         if objective.reconstructs() {
@@ -274,11 +242,11 @@ fn predict_strand(
             }
         } else {
             for row in logits.chunks(width.max(1)) {
-                transform(row, objective, &mut scores);
+                objective.predictions(row, &mut scores);
             }
         }
     }
-    scores
+    Ok(scores)
 }
 
 /// Metrics of predictions against the examples' targets.
@@ -342,26 +310,5 @@ pub fn mean_loss(dataset: &Dataset, indices: &[usize], scores: &[f64], objective
     if objective.reconstructs() {
         return scores.iter().sum::<f64>() / scores.len().max(1) as f64;
     }
-    let outputs = dataset.schema.outputs().max(1);
-    let targets = dataset.target_matrix(indices);
-    let eps = 1e-7;
-    let mut total = 0.0;
-    for (row, target) in scores.chunks(outputs).zip(targets.chunks(outputs)) {
-        let mut sum = 0.0;
-        for (&p, &t) in row.iter().zip(target) {
-            let t = f64::from(t);
-            sum += match objective {
-                Objective::SoftmaxCrossEntropy if t > 0.5 => -p.clamp(eps, 1.0).ln(),
-                Objective::SoftmaxCrossEntropy => 0.0,
-                Objective::SigmoidCrossEntropy => {
-                    let p = p.clamp(eps, 1.0 - eps);
-                    -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
-                }
-                Objective::Poisson => p - t * p.max(f64::MIN_POSITIVE).ln(),
-                _ => (p - t).powi(2),
-            };
-        }
-        total += if objective == Objective::SoftmaxCrossEntropy { sum } else { sum / outputs as f64 };
-    }
-    total / indices.len().max(1) as f64
+    objective.mean_loss(scores, &dataset.target_matrix(indices), dataset.schema.outputs())
 }

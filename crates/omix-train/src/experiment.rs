@@ -8,12 +8,15 @@ use omix_data::{Dataset, Split, Task};
 use omix_io::write_atomically;
 use serde::Serialize;
 
+use omix_run::{Check, Observer, RunDir, files, write_manifest, write_predictions};
+
 use crate::baseline::{BaselineReport, fit_baseline};
-use crate::checks::{Check, biology_checks};
+use crate::checks::biology_checks;
 use crate::evaluate::{Metrics, compute_metrics, predict_scores};
 use crate::inputs::{InputPipeline, MOTIF_COPY};
-use crate::run::{RunDir, StoredPipeline, files, save_weights, write_predictions};
-use crate::trainer::{Objective, TrainOptions, train};
+use crate::objective::Objective;
+use crate::run::{StoredPipeline, save_weights};
+use crate::trainer::{TrainOptions, train};
 use crate::{ExperimentConfig, TrainError};
 
 /// What an experiment produced.
@@ -49,12 +52,13 @@ struct MetricsFile<'a> {
     class_names: &'a [String],
 }
 
-/// Run an experiment into a run folder (created if needed).
+/// Run an experiment into a run folder (created if needed), training on `device`.
 pub fn run_experiment(
     config: &ExperimentConfig,
     run: &RunDir,
+    device: &Device,
     options: TrainOptions,
-    log: &mut dyn FnMut(&str),
+    observer: &mut dyn Observer,
 ) -> Result<ExperimentSummary, TrainError> {
     config.check()?;
     let dataset = Dataset::load(&config.data, config.seed)?;
@@ -83,12 +87,10 @@ pub fn run_experiment(
     config.model.check(input)?;
     let objective = Objective::new(schema.task, &config.model, config.train.loss, input.channels);
     run.create()?;
-    let config_text = toml::to_string_pretty(config)
-        .map_err(|e| TrainError::Run { path: run.path(files::CONFIG), message: e.to_string() })?;
-    run.write_text(files::CONFIG, &config_text)?;
+    run.write_toml(files::CONFIG, config)?;
     run.write_json(files::SCHEMA, schema)?;
     run.write_json(files::DATA_REPORT, &dataset.report)?;
-    run.write_manifest(&dataset)?;
+    write_manifest(run, &dataset)?;
     run.write_json(files::FEATURES, &StoredPipeline { state: pipeline.state().clone(), input_shape: input })?;
     if let Some(motifs) = pipeline.motif_file() {
         let copy = run.path(MOTIF_COPY);
@@ -98,23 +100,23 @@ pub fn run_experiment(
     }
 
     let report = &dataset.report;
-    log(&format!(
-        "data: {} records read, {} examples ({} shuffled negatives, {} length-adjusted), task {:?}, classes {:?}, length {}",
+    observer.message(&format!(
+        "data: {} records read, {} examples ({} shuffled negatives, {} length-adjusted), task {}, classes {}, length {}",
         report.records_read,
         dataset.examples.len(),
         report.shuffled_negatives,
         report.length_adjusted,
-        schema.task,
-        schema.class_names,
+        schema.task.name(),
+        schema.class_names.join(", "),
         schema.length
     ));
     for summary in &report.splits {
         let counts: Vec<String> =
             schema.class_names.iter().zip(&summary.per_class).map(|(name, n)| format!("{name}={n}")).collect();
-        log(&format!("  {:<10} {:>7} examples  {}", summary.split.name(), summary.examples, counts.join(" ")));
+        observer.message(&format!("  {:<10} {:>7} examples  {}", summary.split.name(), summary.examples, counts.join(" ")));
     }
     let duplicates = &report.duplicates;
-    log(&format!(
+    observer.message(&format!(
         "  duplicates: {} exact and {} reverse-complement cross-split, {} within splits{}",
         duplicates.exact_across_splits,
         duplicates.reverse_complement_across_splits,
@@ -123,9 +125,9 @@ pub fn run_experiment(
     ));
     if let Some(genome) = &report.genome {
         for note in &genome.notes {
-            log(&format!("  {note}"));
+            observer.message(&format!("  {note}"));
         }
-        log(&format!(
+        observer.message(&format!(
             "  genome: {} intervals on {}; {} windows padded with N, {} dropped at contig ends; {} of {} GC-matched background windows (GC {:.3} positives, {:.3} background)",
             genome.intervals,
             genome.reference,
@@ -136,7 +138,7 @@ pub fn run_experiment(
             genome.gc_positive,
             genome.gc_background
         ));
-        log(&format!(
+        observer.message(&format!(
             "  chromosome hold-out: validation {}, test {}; overlapping windows across splits: {}",
             genome.validation_chromosomes.join(","),
             genome.test_chromosomes.join(","),
@@ -144,16 +146,16 @@ pub fn run_experiment(
         ));
     }
     let parameters = config.model.parameter_count(input)?;
-    log(&format!("inputs: {}", pipeline.describe()));
-    log(&format!("model: {} ({} trainable parameters)", config.model.name(), parameters));
+    observer.message(&format!("inputs: {}", pipeline.describe()));
+    observer.message(&format!("model: {} ({} trainable parameters)", config.model.name(), parameters));
     let checks = biology_checks(&dataset, &config.model, input);
     for check in &checks {
-        log(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
+        observer.message(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
     }
     run.write_json(files::CHECKS, &checks)?;
 
     let started = Instant::now();
-    let result = train(config, &dataset, &pipeline, run, options, log)?;
+    let result = train(config, &dataset, &pipeline, run, device, options, observer)?;
     let training_seconds = started.elapsed().as_secs_f64();
     let mut metrics = BTreeMap::new();
     if !result.finished {
@@ -168,7 +170,7 @@ pub fn run_experiment(
         });
     }
     save_weights(&result.model, &run.path(files::WEIGHTS))?;
-    let device = Device::flex();
+    let device = device.clone().without_autodiff();
     let mut test_scores: Vec<f64> = Vec::new();
     // Autoencoders also report the training split's reconstruction error (no labels are involved).
     let splits: &[Split] = if objective.reconstructs() {
@@ -187,7 +189,7 @@ pub fn run_experiment(
             &device,
             config.train.reverse_complement_average,
             objective,
-        );
+        )?;
         metrics.insert(
             split.name().to_string(),
             compute_metrics(&dataset, &indices, &scores, config.train.threshold, objective)?,
@@ -225,7 +227,7 @@ pub fn run_experiment(
             config.train.threshold,
             config.seed,
         )?;
-        log(&format!(
+        observer.message(&format!(
             "baseline: {}{} ({:.1}s)\n  test: {}\n  {}",
             report.model,
             report
@@ -256,7 +258,7 @@ pub fn run_experiment(
             let score =
                 crate::score_embedding(&pipeline, &dataset, &indices, &latent, width, &labels, 10, 5, config.seed)?;
             for line in score.lines() {
-                log(&line);
+                observer.message(&line);
             }
             Some(score)
         }

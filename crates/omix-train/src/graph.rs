@@ -4,8 +4,9 @@
 //! with `kind = "gcn"`, `[train]`). Every epoch is one optimiser step on the whole graph: the
 //! network runs on all nodes (unlabelled ones propagate too) and the loss is taken on the
 //! training nodes only (sigmoid BCE for multi-label, softmax cross-entropy for multi-class).
-//! `batch_size`, `engine` and checkpoints/resume do not apply (a full-batch epoch takes a
-//! fraction of a second); everything else in `[train]` means what it means for sequences.
+//! `batch_size` and `engine` do not apply; everything else in `[train]` means what it means for
+//! sequences, and the epochs run in the same loop ([`crate::fit`]: early stopping,
+//! reduce-on-plateau, checkpoints and `--resume`).
 //!
 //! # Reported decision rule
 //!
@@ -21,21 +22,25 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::activation::{log_softmax, relu, sigmoid, softmax, softplus};
+use burn::tensor::activation::{sigmoid, softmax};
 use omix_data::graph::{Graph, GraphConfig, GraphError};
 use omix_data::{Split, Task};
 use omix_io::{IoError, write_atomically};
 use omix_metrics::{multiclass_metrics, multilabel_metrics};
 use omix_models::{Gcn, GcnConfig, GraphShape, SparseMatrix};
+use omix_run::{Check, EpochRecord, Observer, RunDir, files};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{BaselineReport, compare};
 use crate::config::Monitor;
-use crate::run::{RunDir, files, weights_to_bytes};
-use crate::trainer::{improved, optimizer};
-use crate::{Check, ExperimentSummary, Metrics, TrainConfig, TrainError, TrainOptions};
+use crate::evaluate::read_back;
+use crate::fit::{Trainee, Validation, fit};
+use crate::objective::{Objective, batch_loss};
+use crate::run::weights_to_bytes;
+use crate::trainer::optimizer;
+use crate::{ExperimentSummary, Metrics, TrainConfig, TrainError, TrainOptions};
 
 /// The `[model]` table of a graph experiment (`kind = "gcn"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,31 +109,6 @@ pub fn graph_error(error: GraphError) -> TrainError {
         GraphError::Io(error) => TrainError::Io(error),
         other => TrainError::Graph(other),
     }
-}
-
-/// One line of the graph training log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GraphEpochRecord {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// Learning rate used.
-    pub learning_rate: f64,
-    /// Loss on the training nodes (with dropout).
-    pub train_loss: f64,
-    /// Loss on the validation nodes (no dropout).
-    pub validation_loss: f64,
-    /// Validation macro-F1 under the reported decision rule.
-    pub validation_macro_f1: f64,
-    /// Validation micro-F1 under the reported decision rule.
-    pub validation_micro_f1: f64,
-    /// Validation macro-AUROC.
-    pub validation_auroc: Option<f64>,
-    /// The monitored value.
-    pub monitored: f64,
-    /// Whether this epoch is the best so far.
-    pub best: bool,
-    /// Wall time of the epoch in seconds.
-    pub seconds: f64,
 }
 
 /// Metrics of one split under the reported decision rule, and at the fixed threshold.
@@ -218,84 +198,14 @@ impl GraphTensors {
     }
 }
 
-/// Mean loss over nodes: binary cross-entropy on logits averaged over labels (multi-label) or
-/// softmax cross-entropy (multi-class), as sequence training computes it.
-///
-/// # Shapes
-/// - logits, targets: `[nodes, classes]`
-/// - output: `[1]`
-pub fn node_loss(logits: Tensor<2>, targets: Tensor<2>, task: Task) -> Tensor<1> {
-    let per_node: Tensor<2> = match task {
-        Task::Multiclass => (log_softmax(logits, 1) * targets).sum_dim(1).neg(), // [B, 1]
-        _ => {
-            // max(z, 0) - z*y + log(1 + exp(-|z|)): stable BCE with logits.
-            let stable = softplus(logits.clone().abs().neg(), 1.0);
-            (relu(logits.clone()) - logits * targets + stable).mean_dim(1) // [B, 1]
-        }
-    };
-    per_node.mean()
-}
-
 /// Probabilities `[nodes, classes]` of every node (sigmoid or softmax), row-major.
-fn predict(model: &Gcn, tensors: &GraphTensors, task: Task) -> Vec<f64> {
+fn predict(model: &Gcn, tensors: &GraphTensors, task: Task) -> Result<Vec<f64>, TrainError> {
     let logits = model.forward(tensors.features.clone(), &tensors.adjacency);
     let probabilities = match task {
         Task::Multiclass => softmax(logits, 1),
         _ => sigmoid(logits),
     };
-    let values: Vec<f32> = probabilities.into_data().try_into_vec().unwrap_or_default();
-    values.into_iter().map(f64::from).collect()
-}
-
-/// Mean loss of probabilities on some nodes (the training loss, without dropout).
-fn mean_loss(task: Task, labels: &[f32], scores: &[f64], nodes: &[usize], classes: usize) -> f64 {
-    let eps = 1e-7;
-    let mut total = 0.0;
-    for &node in nodes {
-        let row = &scores[node * classes..(node + 1) * classes];
-        let target = &labels[node * classes..(node + 1) * classes];
-        match task {
-            Task::Multiclass => {
-                for (&p, &t) in row.iter().zip(target) {
-                    if t > 0.5 {
-                        total -= p.clamp(eps, 1.0).ln();
-                    }
-                }
-            }
-            _ => {
-                let mut sum = 0.0;
-                for (&p, &t) in row.iter().zip(target) {
-                    let p = p.clamp(eps, 1.0 - eps);
-                    sum -= f64::from(t) * p.ln() + (1.0 - f64::from(t)) * (1.0 - p).ln();
-                }
-                total += sum / classes as f64;
-            }
-        }
-    }
-    total / nodes.len().max(1) as f64
-}
-
-fn write_log(run: &RunDir, history: &[GraphEpochRecord]) -> Result<(), TrainError> {
-    let show = |v: Option<f64>| v.map_or_else(|| "NA".to_string(), |v| format!("{v:.6}"));
-    let mut text = String::from(
-        "epoch\tlearning_rate\ttrain_loss\tvalidation_loss\tvalidation_macro_f1\tvalidation_micro_f1\tvalidation_auroc\tmonitored\tbest\tseconds\n",
-    );
-    for r in history {
-        text.push_str(&format!(
-            "{}\t{:e}\t{:.6}\t{:.6}\t{:.6}\t{:.6}\t{}\t{:.6}\t{}\t{:.3}\n",
-            r.epoch,
-            r.learning_rate,
-            r.train_loss,
-            r.validation_loss,
-            r.validation_macro_f1,
-            r.validation_micro_f1,
-            show(r.validation_auroc),
-            r.monitored,
-            u8::from(r.best),
-            r.seconds
-        ));
-    }
-    run.write_text(files::LOG, &text)
+    Ok(read_back(probabilities)?.into_iter().map(f64::from).collect())
 }
 
 fn write_manifest(run: &RunDir, graph: &Graph) -> Result<(), TrainError> {
@@ -364,9 +274,73 @@ pub struct GraphRun {
     /// The trained model (validation mode).
     pub model: Option<Gcn>,
     /// One record per epoch.
-    pub history: Vec<GraphEpochRecord>,
+    pub history: Vec<EpochRecord>,
     /// Training accuracy (multi-class) or top-k micro-F1 (multi-label) of the final model.
     pub train_score: f64,
+}
+
+/// The validation columns of a graph run's training log.
+const LOG_COLUMNS: [&str; 3] = ["validation_macro_f1", "validation_micro_f1", "validation_auroc"];
+
+/// A node-classification experiment as the shared loop trains it: every epoch is one full-batch
+/// optimiser step, the loss taken on the training nodes only.
+struct GraphTrainee<'a> {
+    graph: &'a Graph,
+    threshold: f64,
+    on_train: GraphTensors,
+    on_eval: GraphTensors,
+    index: Tensor<1, Int>,
+    targets: Tensor<2>,
+    weights: Tensor<1>,
+    validation_nodes: Vec<usize>,
+}
+
+impl Trainee for GraphTrainee<'_> {
+    type Module = Gcn;
+
+    fn log_columns(&self) -> &'static [&'static str] {
+        &LOG_COLUMNS
+    }
+
+    fn train_epoch(
+        &mut self,
+        model: Gcn,
+        optim: &mut ModuleOptimizer,
+        epoch: usize,
+        learning_rate: f64,
+        _status: &str,
+        _observer: &mut dyn Observer,
+    ) -> (Gcn, Result<f64, TrainError>) {
+        let logits = model.forward(self.on_train.features.clone(), &self.on_train.adjacency); // [N, C]
+        let objective = Objective::for_classes(self.graph.task);
+        let loss =
+            batch_loss(logits.select(0, self.index.clone()), self.targets.clone(), self.weights.clone(), objective);
+        let train_loss = f64::from(loss.clone().into_scalar::<f32>());
+        if !train_loss.is_finite() {
+            return (model, Err(TrainError::Diverged { epoch, batch: 1, loss: train_loss }));
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        (optim.step(learning_rate, model, grads), Ok(train_loss))
+    }
+
+    fn validate(&mut self, model: &Gcn) -> Result<Validation, TrainError> {
+        let graph = self.graph;
+        let classes = graph.class_count();
+        let scores = predict(&model.valid(), &self.on_eval, graph.task)?;
+        let nodes = &self.validation_nodes;
+        let predictions: Vec<f64> =
+            nodes.iter().flat_map(|&n| scores[n * classes..(n + 1) * classes].iter().copied()).collect();
+        let targets: Vec<f32> = nodes.iter().flat_map(|&n| graph.label_row(n).iter().copied()).collect();
+        let loss = Objective::for_classes(graph.task).mean_loss(&predictions, &targets, classes);
+        let metrics = node_metrics(graph.task, &graph.labels, &scores, nodes, &graph.class_names, self.threshold)?;
+        let (macro_f1, micro_f1) = f1_pair(&metrics.reported);
+        Ok(Validation {
+            loss,
+            columns: vec![Some(macro_f1), Some(micro_f1), metrics.reported.get("auroc")],
+            note: format!("macro-F1 {macro_f1:.4}  micro-F1 {micro_f1:.4}"),
+            metrics: metrics.reported,
+        })
+    }
 }
 
 /// Run a node-classification experiment into a run folder (created if needed).
@@ -376,18 +350,20 @@ pub struct GraphRun {
 pub fn run_graph_experiment(
     config: &GraphExperimentConfig,
     run: &RunDir,
+    device: &Device,
     options: TrainOptions,
-    log: &mut dyn FnMut(&str),
+    observer: &mut dyn Observer,
 ) -> Result<ExperimentSummary, TrainError> {
-    Ok(train_graph(config, run, options, log)?.summary)
+    Ok(train_graph(config, run, device, options, observer)?.summary)
 }
 
 /// [`run_graph_experiment`], also returning the model and the per-epoch log.
 pub fn train_graph(
     config: &GraphExperimentConfig,
     run: &RunDir,
+    device: &Device,
     options: TrainOptions,
-    log: &mut dyn FnMut(&str),
+    observer: &mut dyn Observer,
 ) -> Result<GraphRun, TrainError> {
     config.check()?;
     let train_config = &config.train;
@@ -413,16 +389,13 @@ pub fn train_graph(
     let gcn = config.gcn();
     gcn.check(shape)?;
 
-    // No checkpoint folder: full-batch graph training does not checkpoint.
-    std::fs::create_dir_all(run.root()).map_err(|source| IoError::Write { path: run.root().to_path_buf(), source })?;
-    let config_text = toml::to_string_pretty(config)
-        .map_err(|e| TrainError::Run { path: run.path(files::CONFIG), message: e.to_string() })?;
-    run.write_text(files::CONFIG, &config_text)?;
+    run.create()?;
+    run.write_toml(files::CONFIG, config)?;
     run.write_json(files::DATA_REPORT, &graph.report)?;
     write_manifest(run, &graph)?;
 
     let report = &graph.report;
-    log(&format!(
+    observer.message(&format!(
         "graph: {} nodes, {} edges ({} edge lines, {} merged, {} self-loops ignored), {} isolated; {} labelled ({} with several labels), task {:?}, {} classes",
         report.nodes,
         report.edges,
@@ -436,15 +409,15 @@ pub fn train_graph(
         classes
     ));
     for split in &report.splits {
-        log(&format!("  {:<10} {:>6} nodes", split.split.name(), split.nodes));
+        observer.message(&format!("  {:<10} {:>6} nodes", split.split.name(), split.nodes));
     }
-    log(&format!(
+    observer.message(&format!(
         "features: {}{} dense columns",
         if graph.features.identity { "identity (implicit one-hot node ids) + " } else { "" },
         graph.features.columns.len()
     ));
     let parameters = gcn.parameter_count(shape);
-    log(&format!(
+    observer.message(&format!(
         "model: gcn, {} graph convolutions, hidden {:?} ({parameters} trainable parameters)",
         gcn.depth(),
         gcn.hidden
@@ -454,138 +427,50 @@ pub fn train_graph(
     let test_nodes = graph.indices(Split::Test);
     let mut checks = Vec::new();
     if parameters > 100 * train_nodes.len() {
-        checks.push(Check {
-            id: "many_parameters".into(),
-            severity: "info".into(),
-            message: format!("{parameters} parameters for {} training nodes", train_nodes.len()),
-            reason: "a model far larger than its training set needs dropout, weight decay and early stopping on the validation nodes".into(),
-        });
+        checks.push(Check::info(
+            "many_parameters",
+            format!("{parameters} parameters for {} training nodes", train_nodes.len()),
+            "a model far larger than its training set needs dropout, weight decay and early stopping on the validation nodes",
+        ));
     }
     for check in &checks {
-        log(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
+        observer.message(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
     }
     run.write_json(files::CHECKS, &checks)?;
-    if options.resume {
-        log("graph training is full-batch and quick: --resume starts again from the first epoch");
-    }
-
-    let device = Device::flex();
+    let device = device.clone().without_autodiff();
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
-    let mut model = gcn.init(shape, &train_device)?;
-    let mut optim = optimizer(train_config);
+    let model = gcn.init(shape, &train_device)?;
     let on_train = GraphTensors::new(&graph, &train_device)?;
-    let on_eval = GraphTensors::new(&graph, &device)?;
     let index = Tensor::<1, Int>::from_data(
         TensorData::new(train_nodes.iter().map(|&i| i as i64).collect::<Vec<_>>(), [train_nodes.len()]),
         &train_device,
     );
     let target_values: Vec<f32> = train_nodes.iter().flat_map(|&n| graph.label_row(n).iter().copied()).collect();
     let targets = Tensor::<2>::from_data(TensorData::new(target_values, [train_nodes.len(), classes]), &train_device);
-
+    let weights = Tensor::<1>::ones([train_nodes.len()], &train_device);
+    let mut trainee = GraphTrainee {
+        graph: &graph,
+        threshold: train_config.threshold,
+        on_train,
+        on_eval: GraphTensors::new(&graph, &device)?,
+        index,
+        targets,
+        weights,
+        validation_nodes: validation_nodes.clone(),
+    };
     let started = Instant::now();
-    let mut learning_rate = train_config.learning_rate;
-    let mut best_value: Option<f64> = None;
-    let mut best_epoch = 0;
-    let mut best_model: Option<Gcn> = None;
-    let mut without_improvement = 0;
-    let mut plateau_best: Option<f64> = None;
-    let mut plateau_wait = 0;
-    let mut history = Vec::new();
-    let mut finished = true;
-    let mut epoch = 0;
-    while epoch < train_config.epochs {
-        if options.stop_after.is_some_and(|limit| epoch >= limit) {
-            finished = false;
-            break;
-        }
-        epoch += 1;
-        let epoch_started = Instant::now();
-        // Per-epoch seeds: dropout masks depend only on the seed and the epoch.
-        train_device.seed(config.seed.wrapping_add(1_000_003 * epoch as u64));
-        let logits = model.forward(on_train.features.clone(), &on_train.adjacency); // [N, C]
-        let loss = node_loss(logits.select(0, index.clone()), targets.clone(), graph.task);
-        let train_loss = f64::from(loss.clone().into_scalar::<f32>());
-        if !train_loss.is_finite() {
-            return Err(TrainError::Diverged { epoch, batch: 1, loss: train_loss });
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(learning_rate, model, grads);
-
-        let valid_model = model.valid();
-        let scores = predict(&valid_model, &on_eval, graph.task);
-        let validation_loss = mean_loss(graph.task, &graph.labels, &scores, &validation_nodes, classes);
-        let metrics = node_metrics(
-            graph.task,
-            &graph.labels,
-            &scores,
-            &validation_nodes,
-            &graph.class_names,
-            train_config.threshold,
-        )?;
-        let value = match train_config.monitor {
-            Monitor::Loss => validation_loss,
-            other => metrics.reported.get(other.name()).unwrap_or(f64::NAN),
-        };
-        let is_best = improved(train_config.monitor, value, best_value, train_config.min_delta);
-        if is_best {
-            best_value = Some(value);
-            best_epoch = epoch;
-            without_improvement = 0;
-            best_model = Some(valid_model);
-        } else {
-            without_improvement += 1;
-        }
-        let (macro_f1, micro_f1) = f1_pair(&metrics.reported);
-        let record = GraphEpochRecord {
-            epoch,
-            learning_rate,
-            train_loss,
-            validation_loss,
-            validation_macro_f1: macro_f1,
-            validation_micro_f1: micro_f1,
-            validation_auroc: metrics.reported.get("auroc"),
-            monitored: value,
-            best: is_best,
-            seconds: epoch_started.elapsed().as_secs_f64(),
-        };
-        log(&format!(
-            "epoch {epoch:>4}/{}  train loss {train_loss:.4}  validation loss {validation_loss:.4}  macro-F1 {macro_f1:.4}  micro-F1 {micro_f1:.4}  {} {value:.4}{}  ({:.2}s)",
-            train_config.epochs,
-            train_config.monitor.name(),
-            if is_best { " *" } else { "" },
-            record.seconds
-        ));
-        history.push(record);
-        if let Some(plateau) = &train_config.reduce_on_plateau {
-            if improved(train_config.monitor, value, plateau_best, train_config.min_delta) {
-                plateau_best = Some(value);
-                plateau_wait = 0;
-            } else {
-                plateau_wait += 1;
-                if plateau_wait >= plateau.patience && learning_rate > plateau.min_learning_rate {
-                    learning_rate = (learning_rate * plateau.factor).max(plateau.min_learning_rate);
-                    plateau_wait = 0;
-                    log(&format!("  learning rate reduced to {learning_rate:e}"));
-                }
-            }
-        }
-        if train_config.patience > 0 && without_improvement >= train_config.patience {
-            log(&format!(
-                "  early stop: no improvement of validation {} for {} epochs (best: epoch {best_epoch})",
-                train_config.monitor.name(),
-                train_config.patience
-            ));
-            break;
-        }
-    }
-    write_log(run, &history)?;
+    let fitted =
+        fit(&mut trainee, model, optimizer(train_config), train_config, config.seed, &train_device, run, options, observer)?;
+    let on_eval = trainee.on_eval;
+    let history = fitted.history;
+    let finished = fitted.finished;
     let training_seconds = started.elapsed().as_secs_f64();
     if !finished {
         let summary = ExperimentSummary {
             metrics: BTreeMap::new(),
             checks,
-            best_epoch,
+            best_epoch: fitted.best_epoch,
             epochs: history.len(),
             training_seconds,
             finished: false,
@@ -593,34 +478,25 @@ pub fn train_graph(
         };
         return Ok(GraphRun { summary, model: None, history, train_score: f64::NAN });
     }
-    let (model, kept_epoch) = match (train_config.restore_best, best_model) {
-        (true, Some(best)) => {
-            log(&format!(
-                "restoring the weights of epoch {best_epoch} (best validation {})",
-                train_config.monitor.name()
-            ));
-            (best, best_epoch)
-        }
-        _ => (model.valid(), epoch),
-    };
+    let (model, kept_epoch) = (fitted.model, fitted.best_epoch);
     let bytes = weights_to_bytes(&model)?;
     write_atomically(&run.path(files::WEIGHTS), |out| out.write_all(&bytes))?;
 
-    let scores = predict(&model, &on_eval, graph.task);
+    let scores = predict(&model, &on_eval, graph.task)?;
     let mut metrics = BTreeMap::new();
     for (split, nodes) in [(Split::Validation, &validation_nodes), (Split::Test, &test_nodes)] {
         let result =
             node_metrics(graph.task, &graph.labels, &scores, nodes, &graph.class_names, train_config.threshold)?;
-        log(&format!("{} ({} nodes): {}", split.name(), nodes.len(), result.reported.summary()));
+        observer.message(&format!("{} ({} nodes): {}", split.name(), nodes.len(), result.reported.summary()));
         if let Some(threshold) = result.threshold {
-            log(&format!("  at threshold {}: {}", train_config.threshold, threshold.summary()));
+            observer.message(&format!("  at threshold {}: {}", train_config.threshold, threshold.summary()));
             metrics.insert(format!("{}_threshold", split.name()), threshold);
         }
         metrics.insert(split.name().to_string(), result.reported);
     }
     let baseline = if train_config.baseline {
         let report = neighbour_vote_baseline(&graph, &train_nodes, &test_nodes, &scores, config.seed)?;
-        log(&format!("baseline: {}\n  test: {}\n  {}", report.model, report.test.summary(), report.comparison.verdict));
+        observer.message(&format!("baseline: {}\n  test: {}\n  {}", report.model, report.test.summary(), report.comparison.verdict));
         Some(report)
     } else {
         None

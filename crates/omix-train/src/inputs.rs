@@ -72,7 +72,7 @@ pub struct PipelineState {
 }
 
 /// File name of the motif copy kept in the run folder.
-pub const MOTIF_COPY: &str = "motifs.meme";
+pub const MOTIF_COPY: &str = omix_run::files::MOTIF_COPY;
 
 /// A batch of model inputs, row-major, before it becomes a tensor.
 #[derive(Debug, Clone)]

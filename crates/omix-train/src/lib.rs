@@ -1,16 +1,21 @@
-//! Training, evaluation and run folders for omix.
+//! Training and evaluation for omix.
 //!
-//! [`run_experiment`] takes an [`ExperimentConfig`] (the TOML file) and a run folder, loads and
-//! splits the data, prints the biology-aware checks, trains with early stopping and
-//! checkpoints, and writes the metrics, predictions and weights.
+//! [`run_experiment`] takes an [`ExperimentConfig`] (the TOML file), a run folder and the device
+//! the binary chose, loads and splits the data, reports the biology-aware checks, trains in the
+//! shared loop ([`fit`]: early stopping, reduce-on-plateau, checkpoints and resume) with the
+//! [`TrainingEngine`] the model allows, and writes the metrics, predictions and weights through
+//! `omix-run`. Messages and progress go to an [`Observer`](omix_run::Observer); the library never
+//! draws.
 //!
 //! ```no_run
+//! use burn::prelude::*;
 //! use omix_train::{ExperimentConfig, RunDir, TrainOptions, run_experiment};
 //!
 //! let config = ExperimentConfig::from_toml(
 //!     "[data]\ninput = \"sequences.txt\"\nlabels = \"labels.txt\"\n[model]\nkind = \"primer\"",
 //! )?;
-//! let summary = run_experiment(&config, &RunDir::new("runs/primer"), TrainOptions::default(), &mut |line| {
+//! let device = Device::flex();
+//! let summary = run_experiment(&config, &RunDir::new("runs/primer"), &device, TrainOptions::default(), &mut |line: &str| {
 //!     eprintln!("{line}")
 //! })?;
 //! println!("{}", summary.metrics["test"].summary());
@@ -26,26 +31,28 @@ pub mod baseline;
 mod checks;
 mod config;
 mod embed;
+mod engine;
 mod error;
 mod evaluate;
 mod experiment;
-pub mod explain;
+pub mod fit;
 pub mod graph;
 pub mod inputs;
-pub mod interpret;
 pub mod loader;
+mod objective;
 pub mod predictor;
 pub mod run;
 mod trainer;
 
-pub use checks::{Check, biology_checks};
+pub use checks::biology_checks;
 pub use config::{Engine, ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, RegressionLoss, TrainConfig};
 pub use embed::{EmbeddingScore, embed, score_embedding};
+pub use engine::TrainingEngine;
 pub use error::TrainError;
-pub use evaluate::{Metrics, ReconstructionMetrics, compute_metrics, mean_loss, predict_scores};
+pub use evaluate::{Metrics, ReconstructionMetrics, compute_metrics, mean_loss, predict_scores, read_back};
 pub use experiment::{ExperimentSummary, run_experiment};
 pub use inputs::{BatchInput, FeatureConfig, InputPipeline};
-pub use run::RunDir;
-pub use trainer::{
-    Batch, EpochRecord, Objective, TrainOptions, TrainResult, batch_loss, optimizer, train, training_step,
-};
+pub use objective::{Objective, batch_loss, reconstruction_error};
+pub use omix_run::{Check, EpochRecord, RunDir};
+pub use run::TrainedRun;
+pub use trainer::{Batch, TrainOptions, TrainResult, optimizer, train};

@@ -149,8 +149,8 @@ pub fn measure(
     dataset: &omix_data::Dataset,
     loader_batches: usize,
     train_steps: usize,
+    device: &burn::prelude::Device,
 ) -> Result<LoaderMeasurement, crate::TrainError> {
-    use burn::prelude::*;
     use rand::SeedableRng;
     use std::time::Instant;
 
@@ -183,16 +183,19 @@ pub fn measure(
         return Err(crate::TrainError::Config { field: "data", message: "no training examples to load".into() });
     }
 
-    let device = Device::flex().autodiff();
+    let device = device.clone().without_autodiff().autodiff();
     device.seed(config.seed);
     let model = config.model.init(input, &device)?;
     let mut optim = crate::optimizer(train);
-    let fast = match train.engine {
-        crate::Engine::Auto if pipeline.is_one_hot() && !objective.reconstructs() => {
-            omix_models::FastPlan::new(&model, input.channels, input.length)
-        }
-        _ => None,
-    };
+    let engine = crate::TrainingEngine::choose(
+        train.engine,
+        &model,
+        pipeline.is_one_hot(),
+        objective,
+        input.channels,
+        input.length,
+        &device,
+    );
     let mut step_plan = plan;
     step_plan.batches.truncate(train_steps + 1);
     step_plan.strands.truncate(step_plan.batches.len());
@@ -201,8 +204,7 @@ pub fn measure(
     with_batches(&step_plan, settings, build, |batches| {
         let mut model = model;
         for (k, batch) in batches {
-            let (next, loss) =
-                crate::training_step(model, &mut optim, fast.as_ref(), batch, objective, train.learning_rate, &device);
+            let (next, loss) = engine.step(model, &mut optim, batch, objective, train.learning_rate);
             model = next;
             if !loss.is_finite() {
                 return Err(crate::TrainError::Diverged { epoch: 1, batch: k + 1, loss });

@@ -13,7 +13,8 @@ use omix_models::{FastPlan, Model};
 
 use crate::Objective;
 use crate::error::TrainError;
-use crate::run::RunDir;
+use crate::run::TrainedRun;
+use omix_run::RunDir;
 
 /// A run's model, ready to score sequences.
 pub struct SequencePredictor {
@@ -122,13 +123,13 @@ impl SequencePredictor {
             None => {
                 let x =
                     Tensor::<3>::from_data(TensorData::new(values, [sequences.len(), channels, length]), &self.device);
-                self.model.forward(x).into_data().try_into_vec().unwrap_or_default()
+                crate::evaluate::read_back(self.model.forward(x))?
             }
         };
         let width = logits.len() / sequences.len().max(1);
         let mut out = Vec::with_capacity(logits.len());
         for row in logits.chunks(width.max(1)) {
-            crate::evaluate::transform(row, self.objective, &mut out);
+            self.objective.predictions(row, &mut out);
         }
         Ok(out)
     }

@@ -6,7 +6,7 @@ use omix_motif::{LogoOptions, attribution_logo_svg};
 
 use crate::ReportError;
 use crate::html::{escape, fixed, inline_svg, note, table};
-use crate::run::Run;
+use omix_run::view::RunView as Run;
 
 use super::motifs::{not_sequence, run_explain};
 

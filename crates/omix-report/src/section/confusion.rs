@@ -6,7 +6,7 @@ use crate::ReportError;
 use crate::html::{escape, note};
 use crate::plot::{confusion_svg, figure};
 use crate::predictions::label_column;
-use crate::run::{Run, Task};
+use omix_run::view::{RunView as Run, Task};
 
 /// At most this many per-task matrices for multi-label runs.
 const MAX_TASKS: usize = 12;

@@ -7,7 +7,7 @@ use crate::ReportError;
 use crate::html::{count, escape, fixed, metric, note};
 use crate::plot::{Chart, Series, Style, colour, figure};
 use crate::predictions::{Ranked, ranked, regressed};
-use crate::run::{Run, Task};
+use omix_run::view::{RunView as Run, Task};
 
 /// At most this many curves per plot; more would be unreadable.
 const MAX_CURVES: usize = 10;
@@ -164,7 +164,7 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
 }
 
 /// Predicted against observed values, one plot per target.
-fn scatter(run: &Run, table: &crate::run::Table) -> Result<String, ReportError> {
+fn scatter(run: &Run, table: &omix_run::view::Table) -> Result<String, ReportError> {
     let targets = regressed(run, table)?;
     if targets.is_empty() {
         return Ok(note("<code>test_predictions.tsv</code> has no <code>prediction_*</code> columns."));

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::html::{count, escape, fixed, note, percent, table};
-use crate::run::{Run, Task};
+use omix_run::view::{RunView as Run, Task};
 
 /// The data body.
 pub(super) fn body(run: &Run) -> String {
@@ -141,7 +141,7 @@ fn genome(raw: &serde_json::Value) -> String {
 }
 
 /// The per-class (or per-task) counts of every split, one row per class.
-fn balance(run: &Run, task: &Task, splits: &[crate::run::SplitCount]) -> String {
+fn balance(run: &Run, task: &Task, splits: &[omix_run::view::SplitCount]) -> String {
     let (title, hint) = match task {
         Task::Regression => return String::new(),
         Task::Multilabel => (
@@ -187,7 +187,7 @@ fn balance(run: &Run, task: &Task, splits: &[crate::run::SplitCount]) -> String 
 }
 
 /// The duplicate / leakage check.
-fn duplicates(report: &crate::run::DataReport, sequences: bool) -> String {
+fn duplicates(report: &omix_run::view::DataReport, sequences: bool) -> String {
     let mut out = String::from("<h3>Duplicates and leakage</h3>\n");
     let Some(duplicates) = &report.duplicates else {
         out.push_str(&note("This run's data report has no duplicate check (not done for this kind of input)."));

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::ReportError;
 use crate::html::{count, escape, metric, note, table};
 use crate::predictions::label_column;
-use crate::run::{Run, Scores, Task};
+use omix_run::view::{RunView as Run, Scores, Task};
 
 /// The per-class body.
 pub(super) fn body(run: &Run) -> Result<String, ReportError> {

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::html::{count, escape, metric, probability, table};
-use crate::run::{Run, Scores, Task};
+use omix_run::view::{RunView as Run, Scores, Task};
 
 /// A named metric and how to read it from a split's scores.
 pub(super) type Headline = (&'static str, fn(&Scores) -> Option<f64>);

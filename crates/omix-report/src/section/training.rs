@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::ReportError;
 use crate::html::{escape, fixed, metric, metric_name, metric_unit, note};
 use crate::plot::{Chart, Marker, Series, Style, colour, figure};
-use crate::run::{Run, Table, Task};
+use omix_run::view::{RunView as Run, Table, Task};
 
 /// The x-axis label of every per-epoch plot.
 const EPOCH_AXIS: &str = "epoch (passes over the training set)";

@@ -23,11 +23,12 @@ use omix_data::Dataset;
 use omix_features::{Motif, MotifSet, write_meme};
 use omix_io::write_atomically;
 use omix_motif::{CompareOptions, Comparer, LogoOptions, MotifMatch};
-use omix_report::explain::{AttributionTrack, ExplainSummary, FilterMatch, FilterMotif, MethodAgreement};
 
-use crate::error::TrainError;
-use crate::explain::{ExplainOptions, Explainer, Method, SequenceAttribution, filter_sites};
-use crate::run::{RunDir, label_text};
+use crate::ExplainError;
+use crate::attribution::{ExplainOptions, Explainer, Method, SequenceAttribution, filter_sites};
+use omix_run::explain::{AttributionTrack, ExplainSummary, FilterMatch, FilterMotif, MethodAgreement};
+use omix_run::{Observer, RunDir, files, label_text};
+use omix_train::TrainedRun;
 
 /// Settings of one `explain` run.
 #[derive(Debug, Clone)]
@@ -49,8 +50,6 @@ pub struct InterpretSettings {
     pub min_sites: usize,
     /// Time the naive ISM loop (one forward pass per mutant) on this many sequences.
     pub naive_ism: usize,
-    /// Show a progress bar over the sequences (on a terminal).
-    pub progress: bool,
 }
 
 impl InterpretSettings {
@@ -67,7 +66,6 @@ impl InterpretSettings {
             matches_per_filter: 5,
             min_sites: 10,
             naive_ism: 0,
-            progress: false,
         }
     }
 }
@@ -85,24 +83,11 @@ pub struct InterpretOutcome {
     pub ism_rate: Option<(f64, Option<f64>)>,
 }
 
-/// Sequences per progress-bar step of the gradient methods.
+/// Sequences per progress step of the gradient methods.
 const PROGRESS_CHUNK: usize = 256;
 
-/// A bar over `len` sequences on a terminal, hidden otherwise.
-fn progress_bar(show: bool, len: usize, what: &str) -> indicatif::ProgressBar {
-    if !show || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{what} [{{bar:30}}] {{pos}}/{{len}} sequences ({{elapsed}}<{{eta}})"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
-}
+/// Sequences per progress step of parallel ISM.
+const ISM_PROGRESS_BLOCK: usize = 64;
 
 /// Bits below which a filter column counts as flank when the motif is compared.
 const TRIM_BITS: f64 = 0.3;
@@ -114,17 +99,17 @@ pub fn interpret(
     indices: &[usize],
     settings: &InterpretSettings,
     out: &Path,
-    log: &mut dyn FnMut(&str),
-) -> Result<InterpretOutcome, TrainError> {
-    let device = Device::flex();
-    let explainer = Explainer::new(run, &device)?;
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<InterpretOutcome, ExplainError> {
+    let explainer = Explainer::new(run, device)?;
     let pipeline = run.input_pipeline(dataset)?;
     let schema = &dataset.schema;
     let (channels, length) = explainer.shape();
     let letters = String::from_utf8_lossy(schema.alphabet.symbols()).into_owned();
     let output_name = schema.output_names().get(settings.options.output).cloned().unwrap_or_default();
     std::fs::create_dir_all(out.join("logos"))
-        .map_err(|error| TrainError::Run { path: out.to_path_buf(), message: format!("cannot create: {error}") })?;
+        .map_err(|error| ExplainError::Write { path: out.to_path_buf(), message: format!("cannot create: {error}") })?;
 
     // Attributions, one method at a time so each is timed.
     let mut seconds = Vec::new();
@@ -133,12 +118,20 @@ pub fn interpret(
         settings.options.methods.iter().copied().filter(|m| *m != Method::Ism).collect();
     let started = Instant::now();
     let base = ExplainOptions { methods: gradient_methods.clone(), ..settings.options.clone() };
-    let bar = progress_bar(settings.progress, indices.len(), "gradients");
+    observer.start("gradients (sequences)", indices.len() as u64);
     for chunk in indices.chunks(PROGRESS_CHUNK) {
-        attributions.extend(explainer.explain(&pipeline, dataset, chunk, &base)?);
-        bar.inc(chunk.len() as u64);
+        let explained = explainer.explain(&pipeline, dataset, chunk, &base);
+        let explained = match explained {
+            Ok(explained) => explained,
+            Err(error) => {
+                observer.finish();
+                return Err(error);
+            }
+        };
+        attributions.extend(explained);
+        observer.advance(attributions.len() as u64, "");
     }
-    bar.finish_and_clear();
+    observer.finish();
     if !gradient_methods.is_empty() {
         seconds.push((
             gradient_methods.iter().map(|m| m.name()).collect::<Vec<_>>().join("+"),
@@ -149,27 +142,31 @@ pub fn interpret(
     if settings.options.methods.contains(&Method::Ism) {
         let started = Instant::now();
         let output = settings.options.output;
-        let bar = progress_bar(settings.progress, attributions.len(), "mutagenesis");
+        observer.start("mutagenesis (sequences)", attributions.len() as u64);
+        let mut done = 0u64;
         match explainer.ism_plan() {
             Some(plan) => {
                 use rayon::prelude::*;
-                attributions.par_iter_mut().for_each(|a| {
-                    a.ism = Some(plan.ism(&a.input, output).1);
-                    bar.inc(1);
-                });
+                // Parallel within a block of sequences; progress is reported between blocks.
+                for block in attributions.chunks_mut(ISM_PROGRESS_BLOCK) {
+                    block.par_iter_mut().for_each(|a| a.ism = Some(plan.ism(&a.input, output).1));
+                    done += block.len() as u64;
+                    observer.advance(done, "");
+                }
             }
             None => {
                 for a in &mut attributions {
                     a.ism = Some(explainer.ism_batched(&a.input, output, settings.options.batch_size.max(1) * 4));
-                    bar.inc(1);
+                    done += 1;
+                    observer.advance(done, "");
                 }
             }
         }
-        bar.finish_and_clear();
+        observer.finish();
         let elapsed = started.elapsed().as_secs_f64();
         seconds.push(("ism".into(), elapsed));
         let batched = attributions.len() as f64 / elapsed.max(1e-9);
-        log(&format!(
+        observer.message(&format!(
             "in-silico mutagenesis ({}): {} sequences x {} substitutions in {:.2}s ({:.0} sequences/s, {:.0} mutants/s)",
             if explainer.ism_plan().is_some() {
                 "local updates of the first convolution"
@@ -195,7 +192,7 @@ pub fn interpret(
                 }
             }
             let rate = count as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            log(&format!(
+            observer.message(&format!(
                 "  naive loop (one burn forward pass per mutant) on {count} sequences: {rate:.1} sequences/s; omix's ISM is {:.0}x faster; largest difference {largest:.2e}",
                 batched / rate
             ));
@@ -239,7 +236,7 @@ pub fn interpret(
         } else {
             0.5 * (values[values.len() / 2 - 1] + values[values.len() / 2])
         };
-        log(&format!(
+        observer.message(&format!(
             "per-position importance, {} vs {}: Spearman mean {mean:.3}, median {median:.3} over {} sequences",
             first.name(),
             second.name(),
@@ -261,7 +258,7 @@ pub fn interpret(
             let inputs: Vec<f32> = attributions.iter().flat_map(|a| a.input.iter().copied()).collect();
             let sites = filter_sites(&layer, &inputs, length, settings.threshold);
             let filters = filter_motifs(&sites, settings, &letters, out)?;
-            log(&format!(
+            observer.message(&format!(
                 "filters: {} first-layer filters of width {}, {} with at least {} sites, compared with {} in {:.1}s",
                 layer.filters,
                 layer.width,
@@ -272,7 +269,7 @@ pub fn interpret(
             ));
             for filter in filters.iter().take(5) {
                 if let Some(best) = filter.matches.first() {
-                    log(&format!(
+                    observer.message(&format!(
                         "  filter {:>3} ({} sites, {:.1} bits): {} {} E = {:.2e}",
                         filter.index,
                         filter.sites,
@@ -286,7 +283,7 @@ pub fn interpret(
             filters
         }
         None => {
-            log("filters: the model has no first convolution over the sequence, so no filter motifs");
+            observer.message("filters: the model has no first convolution over the sequence, so no filter motifs");
             Vec::new()
         }
     };
@@ -342,21 +339,21 @@ pub fn interpret(
         agreement,
     };
     let json = serde_json::to_string_pretty(&summary)
-        .map_err(|error| TrainError::Explain(format!("cannot serialise explain.json: {error}")))?;
-    write_text(&out.join("explain.json"), &json)?;
+        .map_err(|error| ExplainError::Invalid(format!("cannot serialise explain.json: {error}")))?;
+    write_text(&out.join(files::EXPLAIN_SUMMARY), &json)?;
     Ok(InterpretOutcome { summary, attributions, seconds, ism_rate })
 }
 
 /// Each filter's motif, its matches in the database, its logos; ranked best match first.
 fn filter_motifs(
-    sites: &[crate::explain::FilterSites],
+    sites: &[crate::attribution::FilterSites],
     settings: &InterpretSettings,
     letters: &str,
     out: &Path,
-) -> Result<Vec<FilterMotif>, TrainError> {
+) -> Result<Vec<FilterMotif>, ExplainError> {
     let background = vec![1.0 / letters.len().max(1) as f64; letters.len()];
     let comparer = Comparer::new(&settings.database, CompareOptions::default())
-        .map_err(|error| TrainError::Explain(format!("motif database: {error}")))?;
+        .map_err(|error| ExplainError::Invalid(format!("motif database: {error}")))?;
     let mut motifs = Vec::new();
     let mut filters = Vec::new();
     for filter in sites {
@@ -373,7 +370,7 @@ fn filter_motifs(
             let leading = leading_trim(&probabilities, &background);
             let mut found = comparer
                 .compare(&trimmed)
-                .map_err(|error| TrainError::Explain(format!("comparing filter {}: {error}", filter.index)))?;
+                .map_err(|error| ExplainError::Invalid(format!("comparing filter {}: {error}", filter.index)))?;
             found.truncate(settings.matches_per_filter);
             // Offsets relative to the untrimmed filter.
             for m in &mut found {
@@ -433,7 +430,7 @@ fn filter_motifs(
     }
     let mut meme = Vec::new();
     write_meme(&motifs, &background, &mut meme)
-        .map_err(|error| TrainError::Explain(format!("cannot write filters.meme: {error}")))?;
+        .map_err(|error| ExplainError::Invalid(format!("cannot write filters.meme: {error}")))?;
     write_atomically(&out.join("filters.meme"), |w| w.write_all(&meme))?;
 
     // Best first: filters with a significant match by E-value, then the rest by information.
@@ -530,7 +527,7 @@ fn write_attributions(
     methods: &[Method],
     letters: &str,
     channels: usize,
-) -> Result<(), TrainError> {
+) -> Result<(), ExplainError> {
     let letters: Vec<char> = letters.chars().collect();
     let methods: Vec<Method> = Method::ALL.into_iter().filter(|m| methods.contains(m)).collect();
     write_atomically(&out.join("attributions.tsv"), |w| {
@@ -607,7 +604,7 @@ fn write_attributions(
     Ok(())
 }
 
-fn write_text(path: &Path, text: &str) -> Result<(), TrainError> {
+fn write_text(path: &Path, text: &str) -> Result<(), ExplainError> {
     write_atomically(path, |w| w.write_all(text.as_bytes()))?;
     Ok(())
 }

@@ -30,9 +30,10 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::TrainError;
-use crate::inputs::{BatchInput, InputPipeline};
-use crate::run::RunDir;
+use omix_run::RunDir;
+use omix_train::{BatchInput, InputPipeline, TrainedRun};
+
+use crate::ExplainError;
 
 /// An attribution method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -197,23 +198,23 @@ pub struct Explainer {
 
 impl Explainer {
     /// Load a run folder's model for one-hot input `[channels, length]`.
-    pub fn new(run: &RunDir, device: &Device) -> Result<Self, TrainError> {
+    pub fn new(run: &RunDir, device: &Device) -> Result<Self, ExplainError> {
         let (model, schema) = run.load_model(device)?;
         let gradient_device = device.clone().autodiff();
         let gradient_model = run.load_frozen_model(&gradient_device)?;
         if !schema.is_sequence() {
-            return Err(TrainError::Explain(
+            return Err(ExplainError::Invalid(
                 "attributions and filter motifs need a model over one-hot sequences; this run's model reads matrix rows"
                     .into(),
             ));
         }
         if model.reconstruction().is_some() {
-            return Err(TrainError::Explain(
+            return Err(ExplainError::Invalid(
                 "attributions explain a supervised model's outputs; this run is an autoencoder".into(),
             ));
         }
         if matches!(model, Model::Dense(_)) {
-            return Err(TrainError::Explain(
+            return Err(ExplainError::Invalid(
                 "attributions need a model that reads the one-hot sequence; this run's dense network reads engineered features (k-mer or PWM scores)".into(),
             ));
         }
@@ -269,7 +270,7 @@ impl Explainer {
     /// # Shapes
     /// - `inputs`: `[n, channels, length]`
     /// - output: (`[n]`, `[n, channels, length]`)
-    pub fn gradients(&self, inputs: &[f32], output: usize) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
+    pub fn gradients(&self, inputs: &[f32], output: usize) -> Result<(Vec<f32>, Vec<f32>), ExplainError> {
         let block = self.channels * self.length;
         let n = inputs.len() / block.max(1);
         if n == 0 {
@@ -283,7 +284,7 @@ impl Explainer {
         let logits = self.gradient_model.forward(x.clone()).narrow(1, output, 1); // [n, 1]
         let values: Vec<f32> = logits.clone().into_data().try_into_vec().map_err(data_error)?;
         let grads = logits.sum().backward();
-        let gradient = x.grad(&grads).ok_or_else(|| TrainError::Explain("no gradient reached the input".into()))?;
+        let gradient = x.grad(&grads).ok_or_else(|| ExplainError::Invalid("no gradient reached the input".into()))?;
         let gradient: Vec<f32> = gradient.into_data().try_into_vec().map_err(data_error)?;
         Ok((values, gradient))
     }
@@ -378,9 +379,9 @@ impl Explainer {
         dataset: &Dataset,
         indices: &[usize],
         options: &ExplainOptions,
-    ) -> Result<Vec<SequenceAttribution>, TrainError> {
+    ) -> Result<Vec<SequenceAttribution>, ExplainError> {
         if options.output >= self.outputs.max(1) {
-            return Err(TrainError::Explain(format!(
+            return Err(ExplainError::Invalid(format!(
                 "output {} does not exist; the model has {} output(s)",
                 options.output, self.outputs
             )));
@@ -390,7 +391,7 @@ impl Explainer {
         let mut results = Vec::with_capacity(indices.len());
         for chunk in indices.chunks(options.batch_size.max(1)) {
             let BatchInput::Dense { values, .. } = pipeline.batch(dataset, chunk, None) else {
-                return Err(TrainError::Explain("the model's inputs are not one-hot sequences".into()));
+                return Err(ExplainError::Invalid("the model's inputs are not one-hot sequences".into()));
             };
             let (logits, gradient) = if wants(Method::Saliency) || wants(Method::GradientXInput) {
                 let (l, g) = self.gradients(&values, options.output)?;
@@ -432,7 +433,7 @@ impl Explainer {
         sequence: &[u8],
         options: &ExplainOptions,
         index: usize,
-    ) -> Result<Vec<f32>, TrainError> {
+    ) -> Result<Vec<f32>, ExplainError> {
         let (channels, length) = (self.channels, self.length);
         let block = channels * length;
         let baseline: Vec<f32> = match options.ig_baseline {
@@ -470,8 +471,8 @@ impl Explainer {
     }
 }
 
-fn data_error(error: impl std::fmt::Debug) -> TrainError {
-    TrainError::Explain(format!("reading a tensor back failed: {error:?}"))
+fn data_error(error: impl std::fmt::Debug) -> ExplainError {
+    ExplainError::Invalid(format!("reading a tensor back failed: {error:?}"))
 }
 
 /// The sites of one first-layer filter.

@@ -1,4 +1,6 @@
-//! Reading an omix run folder: every file is optional, but a file that is present must parse.
+//! Reading any omix run folder, old or new, as the report does: every file is optional, but a
+//! file that is present must parse. Fields are lenient (`Option`) so that runs of every model
+//! family and of earlier versions read alike.
 
 use std::fs;
 use std::io;
@@ -7,12 +9,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::ReportError;
+use crate::RunError;
 use crate::explain::ExplainSummary;
+use crate::files;
 
 /// The files of one run folder, each `None` when absent.
 #[derive(Debug)]
-pub(crate) struct Run {
+pub struct RunView {
     /// The folder.
     pub dir: PathBuf,
     /// The folder's last path component, shown in the title.
@@ -43,7 +46,7 @@ pub(crate) struct Run {
 
 /// What kind of model output the run has, which decides the plots.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Task {
+pub enum Task {
     /// Two classes, one probability.
     Binary,
     /// One of several classes.
@@ -76,7 +79,7 @@ impl Task {
 /// `schema.json`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct Schema {
+pub struct Schema {
     pub task: Option<String>,
     pub input: Option<SchemaInput>,
     pub class_names: Option<Vec<String>>,
@@ -89,7 +92,7 @@ pub(crate) struct Schema {
 /// The `input` object of `schema.json`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct SchemaInput {
+pub struct SchemaInput {
     pub kind: Option<String>,
     pub features: Option<Vec<String>>,
 }
@@ -97,7 +100,7 @@ pub(crate) struct SchemaInput {
 /// `data_report.json` (sequence, matrix and graph variants share the `splits` list).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct DataReport {
+pub struct DataReport {
     pub duplicates: Option<Duplicates>,
     pub splits: Option<Vec<SplitCount>>,
     pub task: Option<String>,
@@ -106,7 +109,7 @@ pub(crate) struct DataReport {
 /// The duplicate / leakage check.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct Duplicates {
+pub struct Duplicates {
     pub exact_across_splits: Option<f64>,
     pub reverse_complement_across_splits: Option<f64>,
     pub within_splits: Option<f64>,
@@ -117,7 +120,7 @@ pub(crate) struct Duplicates {
 /// One duplicated sequence found in two splits.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct DuplicateExample {
+pub struct DuplicateExample {
     pub id: String,
     pub split: String,
     pub found_in: String,
@@ -127,7 +130,7 @@ pub(crate) struct DuplicateExample {
 /// Sizes of one split.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct SplitCount {
+pub struct SplitCount {
     pub split: String,
     pub examples: Option<f64>,
     pub nodes: Option<f64>,
@@ -144,7 +147,7 @@ impl SplitCount {
 /// One biology-aware warning of `checks.json`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct Check {
+pub struct Check {
     pub id: Option<String>,
     pub severity: Option<String>,
     pub message: String,
@@ -155,7 +158,7 @@ pub(crate) struct Check {
 /// `metrics.json`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct Metrics {
+pub struct Metrics {
     pub test: Option<Scores>,
     pub validation: Option<Scores>,
     pub train: Option<Scores>,
@@ -172,7 +175,7 @@ pub(crate) struct Metrics {
 /// regression and reconstruction shapes, absent fields `None`.
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default)]
-pub(crate) struct Scores {
+pub struct Scores {
     pub accuracy: Option<f64>,
     pub balanced_accuracy: Option<f64>,
     pub precision: Option<f64>,
@@ -226,7 +229,7 @@ impl Scores {
 /// One class of a multi-class result.
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default)]
-pub(crate) struct ClassScores {
+pub struct ClassScores {
     pub class: String,
     pub precision: Option<f64>,
     pub recall: Option<f64>,
@@ -241,7 +244,7 @@ pub(crate) struct ClassScores {
 /// The `baseline` entry of `metrics.json`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct Baseline {
+pub struct Baseline {
     pub model: Option<String>,
     pub test: Option<Scores>,
     pub comparison: Option<Comparison>,
@@ -250,7 +253,7 @@ pub(crate) struct Baseline {
 /// The paired-bootstrap comparison of model and baseline.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct Comparison {
+pub struct Comparison {
     pub metric: Option<String>,
     pub higher_is_better: Option<bool>,
     pub model: Option<f64>,
@@ -268,7 +271,7 @@ pub(crate) struct Comparison {
 /// The `embedding` entry: k-NN accuracy of the latent space against PCA.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct Embedding {
+pub struct Embedding {
     pub k: Option<f64>,
     pub folds: Option<f64>,
     pub examples: Option<f64>,
@@ -279,7 +282,7 @@ pub(crate) struct Embedding {
 
 /// A tab-separated table with a header line, kept as text.
 #[derive(Debug)]
-pub(crate) struct Table {
+pub struct Table {
     /// The file, for errors.
     pub path: PathBuf,
     /// Column names.
@@ -290,17 +293,17 @@ pub(crate) struct Table {
 
 impl Table {
     /// Parses `text`; every row must have as many fields as the header.
-    pub fn parse(path: &Path, text: &str) -> Result<Table, ReportError> {
+    pub fn parse(path: &Path, text: &str) -> Result<Table, RunError> {
         let mut lines = text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty());
         let Some((_, header)) = lines.next() else {
-            return Err(ReportError::malformed(path, None, "the file is empty (expected a header line)"));
+            return Err(RunError::malformed(path, None, "the file is empty (expected a header line)"));
         };
         let header: Vec<String> = header.split('\t').map(|field| field.trim().to_string()).collect();
         let mut rows = Vec::new();
         for (index, line) in lines {
             let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
             if fields.len() != header.len() {
-                return Err(ReportError::malformed(
+                return Err(RunError::malformed(
                     path,
                     Some(index + 1),
                     format!("expected {} tab-separated fields as in the header, found {}", header.len(), fields.len()),
@@ -322,57 +325,57 @@ impl Table {
     }
 
     /// Column `column` as numbers; empty, `NA` and `NaN` fields are `None`.
-    pub fn numbers(&self, column: usize) -> Result<Vec<Option<f64>>, ReportError> {
+    pub fn numbers(&self, column: usize) -> Result<Vec<Option<f64>>, RunError> {
         self.rows.iter().map(|(line, fields)| self.number_at(*line, fields, column)).collect()
     }
 
     /// Field `column` of a row as a number.
-    pub fn number_at(&self, line: usize, fields: &[String], column: usize) -> Result<Option<f64>, ReportError> {
+    pub fn number_at(&self, line: usize, fields: &[String], column: usize) -> Result<Option<f64>, RunError> {
         let name = self.header.get(column).map_or("?", String::as_str);
         let Some(text) = fields.get(column).map(|field| field.trim()) else {
-            return Err(ReportError::malformed(&self.path, Some(line), format!("column `{name}` is missing")));
+            return Err(RunError::malformed(&self.path, Some(line), format!("column `{name}` is missing")));
         };
         if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("nan") {
             return Ok(None);
         }
         text.parse::<f64>().map(Some).map_err(|_| {
-            ReportError::malformed(&self.path, Some(line), format!("column `{name}`: `{text}` is not a number"))
+            RunError::malformed(&self.path, Some(line), format!("column `{name}`: `{text}` is not a number"))
         })
     }
 }
 
 /// Reads a file that may be absent.
-fn read_optional(path: &Path) -> Result<Option<String>, ReportError> {
+fn read_optional(path: &Path) -> Result<Option<String>, RunError> {
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ReportError::Read { path: path.to_path_buf(), source }),
+        Err(source) => Err(RunError::Read { path: path.to_path_buf(), source }),
     }
 }
 
 /// Reads and parses a JSON file that may be absent.
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, ReportError> {
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, RunError> {
     let Some(text) = read_optional(path)? else {
         return Ok(None);
     };
-    serde_json::from_str(&text).map(Some).map_err(|source| ReportError::Json { path: path.to_path_buf(), source })
+    serde_json::from_str(&text).map(Some).map_err(|source| RunError::Json { path: path.to_path_buf(), source })
 }
 
 /// Counts the examples per split of `split_manifest.tsv` without keeping its rows.
-fn manifest_counts(path: &Path, text: &str) -> Result<Vec<(String, usize)>, ReportError> {
+fn manifest_counts(path: &Path, text: &str) -> Result<Vec<(String, usize)>, RunError> {
     let mut lines = text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty());
     let Some((_, header)) = lines.next() else {
-        return Err(ReportError::malformed(path, None, "the file is empty (expected a header line)"));
+        return Err(RunError::malformed(path, None, "the file is empty (expected a header line)"));
     };
     let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
     let Some(split) = columns.iter().position(|&column| column == "split") else {
-        return Err(ReportError::malformed(path, Some(1), "the header has no `split` column"));
+        return Err(RunError::malformed(path, Some(1), "the header has no `split` column"));
     };
     let mut counts: Vec<(String, usize)> = Vec::new();
     for (index, line) in lines {
         let fields = line.split('\t').count();
         let Some(name) = line.split('\t').nth(split).filter(|_| fields == columns.len()) else {
-            return Err(ReportError::malformed(
+            return Err(RunError::malformed(
                 path,
                 Some(index + 1),
                 format!("expected {} tab-separated fields as in the header, found {fields}", columns.len()),
@@ -386,11 +389,11 @@ fn manifest_counts(path: &Path, text: &str) -> Result<Vec<(String, usize)>, Repo
     Ok(counts)
 }
 
-impl Run {
+impl RunView {
     /// Reads every file of the run folder `dir` that exists.
-    pub fn load(dir: &Path) -> Result<Run, ReportError> {
+    pub fn load(dir: &Path) -> Result<RunView, RunError> {
         if !dir.is_dir() {
-            return Err(ReportError::NotADirectory { path: dir.to_path_buf() });
+            return Err(RunError::NotADirectory { path: dir.to_path_buf() });
         }
         let name = dir
             .canonicalize()
@@ -398,54 +401,54 @@ impl Run {
             .and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned()))
             .or_else(|| dir.file_name().map(|name| name.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "run".into());
-        let config_path = dir.join("config.toml");
+        let config_path = dir.join(files::CONFIG);
         let config_text = read_optional(&config_path)?;
         let config = match &config_text {
             Some(text) => Some(
                 text.parse::<toml::Table>()
-                    .map_err(|source| ReportError::Toml { path: config_path.clone(), source })?,
+                    .map_err(|source| RunError::Toml { path: config_path.clone(), source })?,
             ),
             None => None,
         };
-        let data_report_path = dir.join("data_report.json");
+        let data_report_path = dir.join(files::DATA_REPORT);
         let data_report_raw: Option<serde_json::Value> = read_json(&data_report_path)?;
         let data_report = match &data_report_raw {
             Some(value) => Some(
                 DataReport::deserialize(value)
-                    .map_err(|source| ReportError::Json { path: data_report_path.clone(), source })?,
+                    .map_err(|source| RunError::Json { path: data_report_path.clone(), source })?,
             ),
             None => None,
         };
-        let log = match read_optional(&dir.join("training_log.tsv"))? {
-            Some(text) => Some(Table::parse(&dir.join("training_log.tsv"), &text)?),
+        let log = match read_optional(&dir.join(files::LOG))? {
+            Some(text) => Some(Table::parse(&dir.join(files::LOG), &text)?),
             None => None,
         };
-        let predictions = match read_optional(&dir.join("test_predictions.tsv"))? {
-            Some(text) => Some(Table::parse(&dir.join("test_predictions.tsv"), &text)?),
+        let predictions = match read_optional(&dir.join(files::TEST_PREDICTIONS))? {
+            Some(text) => Some(Table::parse(&dir.join(files::TEST_PREDICTIONS), &text)?),
             None => None,
         };
-        let manifest_path = dir.join("split_manifest.tsv");
+        let manifest_path = dir.join(files::MANIFEST);
         let manifest = match read_optional(&manifest_path)? {
             Some(text) => Some(manifest_counts(&manifest_path, &text)?),
             None => None,
         };
-        let metrics: Option<Metrics> = read_json(&dir.join("metrics.json"))?;
+        let metrics: Option<Metrics> = read_json(&dir.join(files::METRICS))?;
         if config_text.is_none() && metrics.is_none() && log.is_none() {
-            return Err(ReportError::NotARunFolder { path: dir.to_path_buf() });
+            return Err(RunError::NotARunFolder { path: dir.to_path_buf() });
         }
-        let explain_path = dir.join("explain").join("explain.json");
+        let explain_path = dir.join(files::EXPLAIN_DIR).join(files::EXPLAIN_SUMMARY);
         let explain: Option<ExplainSummary> = read_json(&explain_path)?;
         if let Some(explain) = &explain {
             validate_explain(&explain_path, explain)?;
         }
-        Ok(Run {
+        Ok(RunView {
             name,
             config_text,
             config,
-            schema: read_json(&dir.join("schema.json"))?,
+            schema: read_json(&dir.join(files::SCHEMA))?,
             data_report,
             data_report_raw,
-            checks: read_json(&dir.join("checks.json"))?,
+            checks: read_json(&dir.join(files::CHECKS))?,
             log,
             metrics,
             predictions,
@@ -551,15 +554,15 @@ impl Run {
 
 /// Checks that every matrix of `explain.json` has one column per alphabet letter, so that the
 /// logo code gets consistent input; errors name the file.
-fn validate_explain(path: &Path, explain: &ExplainSummary) -> Result<(), ReportError> {
+fn validate_explain(path: &Path, explain: &ExplainSummary) -> Result<(), RunError> {
     let letters = explain.alphabet.chars().count();
     if letters == 0 {
-        return Err(ReportError::malformed(path, None, "the alphabet is empty"));
+        return Err(RunError::malformed(path, None, "the alphabet is empty"));
     }
-    let check = |what: String, rows: &[Vec<f64>]| -> Result<(), ReportError> {
+    let check = |what: String, rows: &[Vec<f64>]| -> Result<(), RunError> {
         for (position, row) in rows.iter().enumerate() {
             if row.len() != letters {
-                return Err(ReportError::malformed(
+                return Err(RunError::malformed(
                     path,
                     None,
                     format!(
@@ -571,7 +574,7 @@ fn validate_explain(path: &Path, explain: &ExplainSummary) -> Result<(), ReportE
                 ));
             }
             if row.iter().any(|v| !v.is_finite() || *v < 0.0) {
-                return Err(ReportError::malformed(
+                return Err(RunError::malformed(
                     path,
                     None,
                     format!("{what}, position {}: probabilities must be finite and non-negative", position + 1),
@@ -585,14 +588,14 @@ fn validate_explain(path: &Path, explain: &ExplainSummary) -> Result<(), ReportE
         for matched in &filter.matches {
             check(format!("filter {} match {}", filter.index, matched.target_id), &matched.target_probabilities)?;
             if matched.target_probabilities.is_empty() {
-                return Err(ReportError::malformed(
+                return Err(RunError::malformed(
                     path,
                     None,
                     format!("filter {} match {}: no target probabilities", filter.index, matched.target_id),
                 ));
             }
             if matched.strand != "+" && matched.strand != "-" {
-                return Err(ReportError::malformed(
+                return Err(RunError::malformed(
                     path,
                     None,
                     format!(
@@ -605,7 +608,7 @@ fn validate_explain(path: &Path, explain: &ExplainSummary) -> Result<(), ReportE
     }
     for track in &explain.tracks {
         if let Some((position, row)) = track.scores.iter().enumerate().find(|(_, row)| row.len() != letters) {
-            return Err(ReportError::malformed(
+            return Err(RunError::malformed(
                 path,
                 None,
                 format!(

@@ -1,13 +1,13 @@
-//! The error type of the crate.
+//! What can go wrong reading or writing a run folder.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-/// Why a report could not be made; every variant names the file (or folder) at fault.
+/// Why a run folder could not be read or written; every variant names the file (or folder) at fault.
 #[derive(Debug, Error)]
-pub enum ReportError {
+pub enum RunError {
     /// The run folder does not exist or is not a directory.
     #[error("{} is not a run folder: it is not a directory", path.display())]
     NotADirectory {
@@ -58,27 +58,38 @@ pub enum ReportError {
         /// What is wrong.
         message: String,
     },
-    /// Writing `report.html` failed.
+    /// A file every complete run folder has could not be read.
+    #[error("{}: cannot read it ({source}); is {} a complete omix run folder?", path.display(), folder.display())]
+    Incomplete {
+        /// The file.
+        path: PathBuf,
+        /// The run folder.
+        folder: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// Writing a file of the run folder failed.
     #[error(transparent)]
     Write(#[from] omix_io::IoError),
 }
 
-impl ReportError {
+impl RunError {
     /// The file or folder the error is about.
     pub fn path(&self) -> &Path {
         match self {
-            ReportError::NotADirectory { path }
-            | ReportError::NotARunFolder { path }
-            | ReportError::Read { path, .. }
-            | ReportError::Json { path, .. }
-            | ReportError::Toml { path, .. }
-            | ReportError::Malformed { path, .. } => path,
-            ReportError::Write(error) => error.path(),
+            RunError::NotADirectory { path }
+            | RunError::NotARunFolder { path }
+            | RunError::Read { path, .. }
+            | RunError::Json { path, .. }
+            | RunError::Toml { path, .. }
+            | RunError::Malformed { path, .. }
+            | RunError::Incomplete { path, .. } => path,
+            RunError::Write(error) => error.path(),
         }
     }
 
-    /// A [`ReportError::Malformed`] for `path`.
-    pub(crate) fn malformed(path: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
-        ReportError::Malformed { path: path.to_path_buf(), line, message: message.into() }
+    /// A [`RunError::Malformed`] for `path`.
+    pub fn malformed(path: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
+        RunError::Malformed { path: path.to_path_buf(), line, message: message.into() }
     }
 }

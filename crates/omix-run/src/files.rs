@@ -1,0 +1,34 @@
+//! The names of the files in a run folder: the one place they are spelled.
+
+/// The resolved experiment config.
+pub const CONFIG: &str = "config.toml";
+/// Data schema (alphabet, length, classes) the model expects.
+pub const SCHEMA: &str = "schema.json";
+/// Record → split assignment.
+pub const MANIFEST: &str = "split_manifest.tsv";
+/// Data report (counts, duplicates).
+pub const DATA_REPORT: &str = "data_report.json";
+/// Biology-aware checks.
+pub const CHECKS: &str = "checks.json";
+/// Per-epoch log.
+pub const LOG: &str = "training_log.tsv";
+/// Final weights (burnpack).
+pub const WEIGHTS: &str = "model.bpk";
+/// Metrics per split.
+pub const METRICS: &str = "metrics.json";
+/// Test-set predictions.
+pub const TEST_PREDICTIONS: &str = "test_predictions.tsv";
+/// Checkpoint folder.
+pub const CHECKPOINT: &str = "checkpoint";
+/// The checkpoint's state (inside [`CHECKPOINT`]).
+pub const CHECKPOINT_STATE: &str = "state.json";
+/// The input pipeline (feature settings, standardisation statistics, model input shape).
+pub const FEATURES: &str = "features.json";
+/// The copy of the motif file that PWM features were computed from.
+pub const MOTIF_COPY: &str = "motifs.meme";
+/// The folder `omix explain` writes into.
+pub const EXPLAIN_DIR: &str = "explain";
+/// The explain summary the report reads (inside [`EXPLAIN_DIR`]).
+pub const EXPLAIN_SUMMARY: &str = "explain.json";
+/// The HTML report.
+pub const REPORT: &str = "report.html";

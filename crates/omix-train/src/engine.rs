@@ -1,0 +1,117 @@
+//! How a training step's loss and gradients are computed: the seam where engines plug in.
+//!
+//! [`TrainingEngine::choose`] looks at the model, its inputs, the objective, the `[train] engine`
+//! setting and the device, in this one place, and picks burn's autodiff or omix's hand-written
+//! CNN kernel ([`FastPlan`]); a GPU device is burn's autodiff on that device. Either way the
+//! step returns burn `GradientsParams` to burn's optimiser, so optimiser state, records and
+//! checkpoints do not depend on the engine.
+
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use omix_models::{FastPlan, Model};
+
+use crate::config::Engine;
+use crate::inputs::BatchInput;
+use crate::objective::{Objective, batch_loss};
+use crate::trainer::Batch;
+
+/// The engine that computes training steps.
+#[derive(Debug)]
+pub enum TrainingEngine {
+    /// burn's autodiff on `device` (an autodiff device).
+    Burn {
+        /// The autodiff device the model lives on.
+        device: Device,
+    },
+    /// omix's hand-written CNN forward/backward on the CPU; batches it cannot take (none, for
+    /// the models it accepts) fall back to burn's autodiff on `device`.
+    FastCnn {
+        /// The network, as the kernel runs it.
+        plan: FastPlan,
+        /// The autodiff device the model lives on.
+        device: Device,
+    },
+}
+
+impl TrainingEngine {
+    /// The engine for a model: the hand-written kernel when `engine` allows it, the device is
+    /// the CPU, the inputs are one-hot, the objective is a classification loss and the model is
+    /// a CNN the kernel supports; burn's autodiff otherwise.
+    pub fn choose(
+        engine: Engine,
+        model: &Model,
+        one_hot: bool,
+        objective: Objective,
+        channels: usize,
+        length: usize,
+        device: &Device,
+    ) -> Self {
+        let fast = match engine {
+            Engine::Auto if one_hot && objective.fast_loss().is_some() && is_cpu(device) => {
+                FastPlan::new(model, channels, length)
+            }
+            _ => None,
+        };
+        match fast {
+            Some(plan) => TrainingEngine::FastCnn { plan, device: device.clone() },
+            None => TrainingEngine::Burn { device: device.clone() },
+        }
+    }
+
+    /// One line for the log.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            TrainingEngine::Burn { .. } => "burn autodiff",
+            TrainingEngine::FastCnn { .. } => "omix fast path (hand-written CNN forward/backward)",
+        }
+    }
+
+    /// The hand-written plan, when this engine uses one.
+    pub fn fast_plan(&self) -> Option<&FastPlan> {
+        match self {
+            TrainingEngine::FastCnn { plan, .. } => Some(plan),
+            TrainingEngine::Burn { .. } => None,
+        }
+    }
+
+    /// One optimiser step on a batch; returns the updated model and the batch loss (the model
+    /// unchanged when the loss is not finite).
+    pub fn step(
+        &self,
+        model: Model,
+        optim: &mut ModuleOptimizer,
+        batch: Batch,
+        objective: Objective,
+        learning_rate: f64,
+    ) -> (Model, f64) {
+        let device = match self {
+            TrainingEngine::Burn { device } | TrainingEngine::FastCnn { device, .. } => device,
+        };
+        if let (Some(plan), Some(loss), BatchInput::Dense { values, .. }) =
+            (self.fast_plan(), objective.fast_loss(), &batch.input)
+        {
+            let plain = device.clone().without_autodiff();
+            if let Some((value, grads)) =
+                plan.loss_and_gradients(&model, values, &batch.targets, &batch.weights, loss, &plain)
+            {
+                return (optim.step(learning_rate, model, grads), value);
+            }
+        }
+        let size = batch.input.len();
+        let x = batch.input.to_model_input(device);
+        let y = Tensor::<2>::from_data(TensorData::new(batch.targets, [size, batch.outputs]), device);
+        let w = Tensor::<1>::from_data(TensorData::new(batch.weights, [size]), device);
+        let loss = batch_loss(model.forward_input(x), y, w, objective);
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        if !value.is_finite() {
+            return (model, value);
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        (optim.step(learning_rate, model, grads), value)
+    }
+}
+
+/// Whether a device computes on this machine's CPU (the hand-written kernels' home).
+fn is_cpu(device: &Device) -> bool {
+    device.clone().without_autodiff() == Device::flex()
+}
