@@ -38,6 +38,13 @@ pub trait Trainee {
     /// The burn module being trained (on an autodiff device).
     type Module: Module;
 
+    /// Called once the model holds the weights training starts from (after a resume has loaded
+    /// its checkpoint), before the first epoch: the place to build what depends on the
+    /// parameters, such as the [`TrainingEngine`](crate::TrainingEngine).
+    fn prepare(&mut self, model: &Self::Module, observer: &mut dyn Observer) {
+        let _ = (model, observer);
+    }
+
     /// Names of the validation columns of `training_log.tsv` (after `validation_loss`).
     fn log_columns(&self) -> &'static [&'static str];
 
@@ -168,6 +175,7 @@ pub fn fit<T: Trainee>(
         }
         observer.message(&format!("resuming after epoch {} (best so far: epoch {})", state.epoch, state.best_epoch));
     }
+    trainee.prepare(&model, observer);
     let columns = trainee.log_columns();
     let monitor = config.monitor;
     let mut epochs_this_call = 0;

@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::TrainError;
-use crate::config::{ExperimentConfig, OptimizerKind, TrainConfig};
+use crate::config::{Engine, ExperimentConfig, OptimizerKind, TrainConfig};
 use crate::engine::TrainingEngine;
 use crate::evaluate::{compute_metrics, mean_loss, predict_scores};
 use crate::fit::{Fitted, Trainee, Validation, fit};
@@ -101,7 +101,9 @@ struct SequenceTrainee<'a> {
     seed: u64,
     dataset: &'a Dataset,
     pipeline: &'a InputPipeline,
-    engine: TrainingEngine,
+    engine_setting: Engine,
+    engine: Option<TrainingEngine>,
+    train_device: Device,
     objective: Objective,
     outputs: usize,
     class_weights: Vec<f32>,
@@ -112,6 +114,21 @@ struct SequenceTrainee<'a> {
 
 impl Trainee for SequenceTrainee<'_> {
     type Module = Model;
+
+    fn prepare(&mut self, model: &Model, observer: &mut dyn Observer) {
+        let (channels, length) = self.pipeline.shape();
+        let engine = TrainingEngine::choose(
+            self.engine_setting,
+            model,
+            self.pipeline.is_one_hot(),
+            self.objective,
+            channels,
+            length,
+            &self.train_device,
+        );
+        observer.message(&format!("training engine: {}", engine.describe()));
+        self.engine = Some(engine);
+    }
 
     fn log_columns(&self) -> &'static [&'static str] {
         &LOG_COLUMNS
@@ -139,7 +156,10 @@ impl Trainee for SequenceTrainee<'_> {
             Batch::build(pipeline, dataset, chunk, strands, class_weights, objective, outputs)
         };
         let settings = LoaderSettings { workers: config.loader_workers, depth: config.loader_depth };
-        let engine = &self.engine;
+        let Some(engine) = &self.engine else {
+            observer.finish();
+            return (model, Err(TrainError::Config { field: "engine", message: "training started before prepare".into() }));
+        };
         let (model, result) = with_batches(&plan, settings, build, |batches| {
             let mut model = model;
             for (done, (batch_index, batch)) in batches.enumerate() {
@@ -206,22 +226,14 @@ pub fn train(
             schema.class_names.iter().zip(&class_weights).map(|(name, weight)| format!("{name} {weight}")).collect();
         observer.message(&format!("class weights: {}", weights.join(", ")));
     }
-    let engine = TrainingEngine::choose(
-        train_config.engine,
-        &model,
-        pipeline.is_one_hot(),
-        objective,
-        input.channels,
-        input.length,
-        &train_device,
-    );
-    observer.message(&format!("training engine: {}", engine.describe()));
     let mut trainee = SequenceTrainee {
         config: train_config,
         seed: config.seed,
         dataset,
         pipeline,
-        engine,
+        engine_setting: train_config.engine,
+        engine: None,
+        train_device: train_device.clone(),
         objective,
         outputs: input.outputs,
         class_weights,

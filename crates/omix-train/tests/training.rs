@@ -73,7 +73,7 @@ fn primer_cnn_overfits_32_examples() -> TestResult {
     let run = RunDir::new(dir.path().join("run"));
     run.create()?;
     let pipeline = InputPipeline::fit(None, &dataset)?;
-    let result = train(&config, &dataset, &pipeline, &run, TrainOptions::default(), &mut |_| {})?;
+    let result = train(&config, &dataset, &pipeline, &run, &Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
     let last = result.history.last().ok_or("no epochs")?;
     assert!(last.train_loss < 0.05, "training loss {} after {} epochs", last.train_loss, result.history.len());
     Ok(())
@@ -97,12 +97,12 @@ fn strand_averaged_predictions_are_strand_symmetric() -> TestResult {
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
     let pipeline = InputPipeline::fit(None, &dataset)?;
     let sigmoid = Objective::SigmoidCrossEntropy;
-    let forward = predict_scores(&model, &pipeline, &dataset, &indices, 7, &device, true, sigmoid);
-    let backward = predict_scores(&model, &pipeline, &reversed, &indices, 7, &device, true, sigmoid);
+    let forward = predict_scores(&model, &pipeline, &dataset, &indices, 7, &device, true, sigmoid)?;
+    let backward = predict_scores(&model, &pipeline, &reversed, &indices, 7, &device, true, sigmoid)?;
     for (f, b) in forward.iter().zip(&backward) {
         assert!((f - b).abs() < 1e-6, "{f} vs {b}");
     }
-    let single = predict_scores(&model, &pipeline, &dataset, &indices, 7, &device, false, sigmoid);
+    let single = predict_scores(&model, &pipeline, &dataset, &indices, 7, &device, false, sigmoid)?;
     assert!(forward.iter().zip(&single).any(|(a, b)| (a - b).abs() > 1e-6), "averaging changes something");
     Ok(())
 }
@@ -135,7 +135,7 @@ fn overfit(
     let pipeline = InputPipeline::fit(config.features.as_ref(), &dataset)?;
     let run = RunDir::new(dir.path().join("run"));
     run.create()?;
-    let result = train(&config, &dataset, &pipeline, &run, TrainOptions::default(), &mut |_| {})?;
+    let result = train(&config, &dataset, &pipeline, &run, &Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
     Ok(result.history.last().ok_or("no epochs")?.train_loss)
 }
 

@@ -5,8 +5,8 @@ use burn::prelude::*;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
 use omix_data::{DataConfig, Dataset, Split};
 use omix_models::ModelConfig;
-use omix_train::explain::{ExplainOptions, Explainer, IgBaseline, Method, filter_sites};
-use omix_train::{ExperimentConfig, RunDir, TrainConfig, TrainOptions, run_experiment};
+use omix_explain::{ExplainOptions, Explainer, IgBaseline, Method, filter_sites};
+use omix_train::{ExperimentConfig, RunDir, TrainConfig, TrainOptions, TrainedRun, run_experiment};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 /// A trained run, its data set and where the motif was planted in each sequence.
@@ -41,7 +41,7 @@ fn trained_primer(dir: &std::path::Path) -> Result<Trained, Box<dyn std::error::
         train: TrainConfig { epochs: 25, patience: 0, batch_size: 32, baseline: false, ..TrainConfig::default() },
     };
     let run = RunDir::new(dir.join("run"));
-    run_experiment(&config, &run, TrainOptions::default(), &mut |_| {})?;
+    run_experiment(&config, &run, &burn::prelude::Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
     let dataset = Dataset::load(&config.data, config.seed)?;
     Ok((run, dataset, simulated.motif_starts))
 }
@@ -195,7 +195,7 @@ fn strand_averaged_sequence_predictions_equal_on_both_strands() -> TestResult {
     let (model, _) = run.load_model(&device)?;
     let indices: Vec<usize> = (0..20).collect();
     let objective = run.objective()?;
-    let scores = omix_train::predict_scores(&model, &pipeline, &dataset, &indices, 8, &device, true, objective);
+    let scores = omix_train::predict_scores(&model, &pipeline, &dataset, &indices, 8, &device, true, objective)?;
     for (a, b) in forward.iter().zip(&scores) {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
     }
