@@ -376,8 +376,7 @@ fn bench_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
         let started = Instant::now();
         for _ in 0..args.train_batches {
             let k = losses.len();
-            let (next, loss) =
-                train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], batch)?;
+            let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], batch)?;
             model = next;
             losses.push(loss);
         }
@@ -652,7 +651,9 @@ fn available_cpus() -> usize {
 
 /// `omix bench --loader CONFIG`: the loader's batches/s beside the model's training steps/s.
 fn bench_loader(path: &Path, args: &BenchArgs, device: &Device) -> Result<()> {
-    let config = crate::commands::load_config(path)?;
+    let omix_train::Experiment::Sequence(config) = omix_train::Experiment::load(path)? else {
+        bail!("{}: --loader measures sequence experiments ([data]), not graphs", path.display());
+    };
     let started = Instant::now();
     let dataset = omix_data::Dataset::load(&config.data, config.seed)?;
     eprintln!(

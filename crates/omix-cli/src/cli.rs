@@ -239,6 +239,28 @@ pub struct InputArgs {
     /// Layout of --input (default: detected; a run trained on a matrix reads a matrix).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<FormatChoice>,
+    /// Sequences of another length than the model's (or --length): refuse them, or centre-crop/pad.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub length_policy: Option<LengthPolicyChoice>,
+}
+
+/// What to do with sequences of another length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LengthPolicyChoice {
+    /// Stop with an error naming the record.
+    Refuse,
+    /// Crop the centre, or pad both ends with N.
+    Center,
+}
+
+impl LengthPolicyChoice {
+    /// The data layer's policy.
+    pub fn policy(self) -> omix_encode::LengthPolicy {
+        match self {
+            LengthPolicyChoice::Refuse => omix_encode::LengthPolicy::Refuse,
+            LengthPolicyChoice::Center => omix_encode::LengthPolicy::CenterCropPad,
+        }
+    }
 }
 
 /// Input layouts from flags.
@@ -259,7 +281,8 @@ pub enum FormatChoice {
 pub enum ModelChoice {
     /// The primer CNN (Conv1d 32×12, MaxPool 4, Dense 16).
     Primer,
-    /// A configurable CNN (defaults: 2 conv blocks, global max pool, dense 32).
+    /// A configurable CNN (flag defaults: one conv block of 64 filters of width 15, global max
+    /// pool, dense 32; a config file can stack more blocks).
     Cnn,
     /// DeepBind (16 filters × 24, global max pool, dense 32).
     Deepbind,
@@ -315,9 +338,6 @@ pub struct TrainArgs {
     /// Model input length (sequences of other lengths: see --length-policy).
     #[arg(long, value_name = "N")]
     pub length: Option<usize>,
-    /// Sequences of another length: refuse, or centre-crop/pad.
-    #[arg(long, value_parser = ["refuse", "center"])]
-    pub length_policy: Option<String>,
     /// Dinucleotide-shuffled negatives per positive (for positive-only data).
     #[arg(long, value_name = "N")]
     pub shuffled_negatives: Option<usize>,

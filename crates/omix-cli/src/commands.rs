@@ -7,25 +7,21 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
-use omix_data::{
-    ClassFile, ClassWeight, DataConfig, Dataset, DuplicatePolicy, Format, NamedWeight, Schema, SourceConfig,
-};
-use omix_encode::{Alphabet, LengthPolicy};
-use omix_features::KmerConfig;
+use omix_data::{ClassFile, DataConfig, Dataset, Format, Schema, SourceConfig};
+use omix_encode::Alphabet;
+use omix_explain::{ExplainOptions, IgBaseline, InterpretSettings, Method, interpret};
 use omix_io::write_atomically;
 use omix_models::{Cell, ConvLayerConfig, DenseConfig, GlobalPool, ModelConfig, Padding, Readout, RnnConfig};
-use omix_explain::{ExplainOptions, IgBaseline, InterpretSettings, Method, interpret};
 use omix_run::{RunDir, files, write_predictions};
+use omix_train::Experiment;
 use omix_train::graph::{GraphExperimentConfig, run_graph_experiment};
-use omix_train::{
-    ExperimentConfig, FeatureConfig, TrainOptions, TrainedRun, compute_metrics, predict_scores, run_experiment,
-};
+use omix_train::{ExperimentConfig, TrainOptions, TrainedRun, compute_metrics, predict_scores, run_experiment};
 
 use crate::progress::Terminal;
 
 use crate::cli::{
-    BaselineChoice, Cli, Command, EmbedArgs, EvaluateArgs, ExplainArgs, FormatChoice, InputArgs, MethodChoice,
-    ModelChoice, PredictArgs, QuickstartArgs, ReportArgs, TrainArgs,
+    BaselineChoice, Cli, Command, EmbedArgs, EvaluateArgs, ExplainArgs, FormatChoice, InputArgs, LengthPolicyChoice,
+    MethodChoice, ModelChoice, PredictArgs, QuickstartArgs, ReportArgs, TrainArgs,
 };
 
 /// Dispatch a parsed command line; `device` is where models train and predict.
@@ -88,7 +84,19 @@ fn source_for_run(args: &InputArgs, schema: &Schema) -> Result<SourceConfig> {
     Ok(source)
 }
 
-/// The default `cnn` of the flag interface: two convolution blocks, global max pooling.
+/// The examples of `--input` for a trained run, fitted to the model's input length under
+/// `--length-policy` (default: the run's own policy).
+fn load_for_run(args: &InputArgs, schema: &Schema, require_labels: bool) -> Result<Dataset> {
+    let source = source_for_run(args, schema)?;
+    let mut schema = schema.clone();
+    if let Some(policy) = args.length_policy {
+        schema.length_policy = policy.policy();
+    }
+    Ok(Dataset::load_for_model(&source, &schema, require_labels)?)
+}
+
+/// The default `cnn` of the flag interface: one convolution block (64 filters of width 15),
+/// global max pooling, a dense layer of 32.
 fn default_cnn() -> ModelConfig {
     ModelConfig::Cnn {
         conv: vec![ConvLayerConfig {
@@ -106,155 +114,46 @@ fn default_cnn() -> ModelConfig {
     }
 }
 
-/// Make a path absolute (relative to `base`, itself made absolute against the working
-/// directory), so that the run folder's config.toml works from anywhere.
-fn resolve(base: &Path, path: &mut PathBuf) {
-    if path.is_relative() {
-        let joined = base.join(&*path);
-        *path = std::path::absolute(&joined).unwrap_or(joined);
-    }
-}
-
-fn resolve_source(base: &Path, source: &mut SourceConfig) {
-    for path in [&mut source.input, &mut source.labels].into_iter().flatten() {
-        resolve(base, path);
-    }
-    for class in &mut source.classes {
-        resolve(base, &mut class.path);
-    }
-}
-
-fn resolve_data(base: &Path, data: &mut DataConfig) {
-    for path in [&mut data.input, &mut data.labels].into_iter().flatten() {
-        resolve(base, path);
-    }
-    for class in &mut data.classes {
-        resolve(base, &mut class.path);
-    }
-    if let Some(test) = &mut data.test {
-        resolve_source(base, test);
-    }
-    if let Some(genome) = &mut data.genome {
-        genome.resolve_paths(base);
-    }
-}
-
-/// A TOML error as one line, `file:line:column: message`.
-fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::Error {
-    let message = error.message().trim();
-    match error.span() {
-        Some(span) => {
-            let before = &text.as_bytes()[..span.start.min(text.len())];
-            let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-            let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-            let column = 1 + String::from_utf8_lossy(&before[line_start..]).chars().count();
-            anyhow::anyhow!("{}:{line}:{column}: {message}", path.display())
-        }
-        None => anyhow::anyhow!("{}: {message}", path.display()),
-    }
-}
-
-pub(crate) fn load_config(path: &Path) -> Result<ExperimentConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
-    let mut config = ExperimentConfig::from_toml(&text).map_err(|e| toml_error(path, &text, &e))?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    resolve_data(&base, &mut config.data);
-    if let Some(FeatureConfig::Pwm(pwm)) = &mut config.features {
-        resolve(&base, &mut pwm.motifs);
-    }
-    Ok(config)
-}
-
-fn apply_flags(config: &mut ExperimentConfig, args: &TrainArgs) -> Result<()> {
-    let data = &mut config.data;
-    if args.input.input.is_some() || !args.input.classes.is_empty() {
-        let source = source_from_args(&args.input)?;
-        data.input = source.input;
-        data.labels = source.labels;
-        data.classes = source.classes;
-        if source.format != Format::Auto {
-            data.format = source.format;
-        }
-    }
-    if let Some(column) = &args.input.seq_column {
-        data.seq_column = Some(column.clone());
-    }
-    if let Some(column) = &args.input.label_column {
-        data.label_column = Some(column.clone());
-    }
-    if let Some(column) = &args.input.id_column {
-        data.id_column = Some(column.clone());
-    }
-    if let Some(column) = &args.split_column {
-        data.split_column = Some(column.clone());
-    }
-    if let Some(test) = &args.test_input {
-        data.test = Some(SourceConfig {
-            input: Some(test.clone()),
-            labels: args.test_labels.clone(),
-            seq_column: data.seq_column.clone(),
-            label_column: data.label_column.clone(),
-            id_column: data.id_column.clone(),
-            ..SourceConfig::default()
-        });
-    }
-    if let Some(alphabet) = &args.alphabet {
-        data.alphabet = match alphabet.as_str() {
+/// The flags of `omix train` as typed overrides of the experiment (what they mean is the
+/// library's [`omix_train::Overrides`]).
+fn overrides(args: &TrainArgs) -> Result<omix_train::Overrides> {
+    let given_source = args.input.input.is_some() || !args.input.classes.is_empty();
+    let recurrent = |cell| ModelConfig::Rnn(RnnConfig { cell, readout: Readout::Max, ..RnnConfig::default() });
+    Ok(omix_train::Overrides {
+        source: if given_source { Some(source_from_args(&args.input)?) } else { None },
+        seq_column: args.input.seq_column.clone(),
+        label_column: args.input.label_column.clone(),
+        id_column: args.input.id_column.clone(),
+        split_column: args.split_column.clone(),
+        test: args.test_input.clone().map(|input| (input, args.test_labels.clone())),
+        alphabet: args.alphabet.as_deref().map(|alphabet| match alphabet {
             "rna" => Alphabet::Rna,
             "protein" => Alphabet::Protein,
             _ => Alphabet::Dna,
-        };
-    }
-    if let Some(length) = args.length {
-        data.length = Some(length);
-    }
-    if let Some(policy) = &args.length_policy {
-        data.length_policy = if policy == "center" { LengthPolicy::CenterCropPad } else { LengthPolicy::Refuse };
-    }
-    if let Some(n) = args.shuffled_negatives {
-        data.shuffled_negatives = n;
-    }
-    if args.drop_duplicates {
-        data.duplicates = DuplicatePolicy::Drop;
-    }
-    if args.balanced {
-        data.class_weight = ClassWeight::Named(NamedWeight::Balanced);
-    }
-    let recurrent = |cell| ModelConfig::Rnn(RnnConfig { cell, readout: Readout::Max, ..RnnConfig::default() });
-    match args.model {
-        Some(ModelChoice::Primer) => config.model = ModelConfig::Primer,
-        Some(ModelChoice::Cnn) => config.model = default_cnn(),
-        Some(ModelChoice::Deepbind) => config.model = ModelConfig::Deepbind { padding: Padding::Same },
-        Some(ModelChoice::Deepsea) => config.model = ModelConfig::Deepsea { padding: Padding::Valid },
-        Some(ModelChoice::Basset) => config.model = ModelConfig::Basset { padding: Padding::Valid },
-        Some(ModelChoice::DeepcpgDna) => config.model = ModelConfig::DeepcpgDna { padding: Padding::Valid },
-        Some(ModelChoice::Danq) => config.model = ModelConfig::Danq,
-        Some(ModelChoice::Lstm) => config.model = recurrent(Cell::Lstm),
-        Some(ModelChoice::Gru) => config.model = recurrent(Cell::Gru),
-        Some(ModelChoice::Dense) => {
-            config.model = ModelConfig::Dense(DenseConfig::default());
-            if config.features.is_none() && data.format != Format::Matrix {
-                config.features = Some(FeatureConfig::Kmer(KmerConfig::default()));
-            }
-        }
-        None => {}
-    }
-    if args.no_baseline {
-        config.train.baseline = false;
-    }
-    if let Some(seed) = args.seed {
-        config.seed = seed;
-    }
-    if let Some(epochs) = args.epochs {
-        config.train.epochs = epochs;
-    }
-    if let Some(batch) = args.batch_size {
-        config.train.batch_size = batch;
-    }
-    if let Some(lr) = args.learning_rate {
-        config.train.learning_rate = lr;
-    }
-    Ok(())
+        }),
+        length: args.length,
+        length_policy: args.input.length_policy.map(LengthPolicyChoice::policy),
+        shuffled_negatives: args.shuffled_negatives,
+        drop_duplicates: args.drop_duplicates,
+        balanced: args.balanced,
+        model: args.model.map(|choice| match choice {
+            ModelChoice::Primer => ModelConfig::Primer,
+            ModelChoice::Cnn => default_cnn(),
+            ModelChoice::Deepbind => ModelConfig::Deepbind { padding: Padding::Same },
+            ModelChoice::Deepsea => ModelConfig::Deepsea { padding: Padding::Valid },
+            ModelChoice::Basset => ModelConfig::Basset { padding: Padding::Valid },
+            ModelChoice::DeepcpgDna => ModelConfig::DeepcpgDna { padding: Padding::Valid },
+            ModelChoice::Danq => ModelConfig::Danq,
+            ModelChoice::Lstm => recurrent(Cell::Lstm),
+            ModelChoice::Gru => recurrent(Cell::Gru),
+            ModelChoice::Dense => ModelConfig::Dense(DenseConfig::default()),
+        }),
+        no_baseline: args.no_baseline,
+        seed: args.seed,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.learning_rate,
+    })
 }
 
 /// Prepare the run folder: refuse to mix runs unless resuming or forced.
@@ -280,50 +179,26 @@ fn prepare_run_dir(out: &Path, resume: bool, force: bool) -> Result<()> {
     bail!("{} exists and is not an omix run folder; choose another --out", out.display());
 }
 
-/// Whether a config file describes a node-classification experiment (it has a `[graph]` table).
-fn is_graph_config(path: &Path) -> Result<bool> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
-    let value: toml::Table = text.parse().map_err(|e| toml_error(path, &text, &e))?;
-    Ok(value.contains_key("graph"))
-}
-
 /// `omix train CONFIG` for a `[graph]` experiment: a GCN on a graph's nodes.
-fn train_graph(path: &Path, args: &TrainArgs, device: &Device) -> Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config {}", path.display()))?;
-    let mut config = GraphExperimentConfig::from_toml(&text).map_err(|e| toml_error(path, &text, &e))?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    config.graph.resolve_paths(&base);
-    if let Some(seed) = args.seed {
-        config.seed = seed;
-    }
-    if let Some(epochs) = args.epochs {
-        config.train.epochs = epochs;
-    }
-    if let Some(lr) = args.learning_rate {
-        config.train.learning_rate = lr;
-    }
-    if args.no_baseline {
-        config.train.baseline = false;
-    }
-    if args.input.input.is_some() || args.model.is_some() || args.batch_size.is_some() {
-        bail!("--input, --model and --batch-size do not apply to a [graph] experiment; edit {}", path.display());
-    }
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs")
-            .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into()))
-    });
-    prepare_run_dir(&out, args.resume, args.force)?;
+fn train_graph(
+    mut config: GraphExperimentConfig,
+    overrides: &omix_train::Overrides,
+    out: &Path,
+    args: &TrainArgs,
+    device: &Device,
+) -> Result<()> {
+    overrides.apply_graph(&mut config)?;
+    prepare_run_dir(out, args.resume, args.force)?;
     let options = train_options(args);
     let started = Instant::now();
-    let summary =
-        run_graph_experiment(&config, &RunDir::new(&out), device, options, &mut Terminal::new(args.quiet))?;
+    let summary = run_graph_experiment(&config, &RunDir::new(out), device, options, &mut Terminal::new(args.quiet))?;
     if !summary.finished {
-        eprintln!("stopped after {} epochs as asked", summary.epochs);
+        eprintln!("stopped after {} epochs as asked; continue with --resume", summary.epochs);
         return Ok(());
     }
     print_summary(&summary, 20);
     if !args.no_report {
-        report_or_warn(&out);
+        report_or_warn(out);
     }
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",
@@ -355,39 +230,40 @@ fn print_summary(summary: &omix_train::ExperimentSummary, width: usize) {
 }
 
 fn train(args: TrainArgs, device: &Device) -> Result<()> {
-    if let Some(path) = &args.config
-        && is_graph_config(path)?
-    {
-        return train_graph(path, &args, device);
-    }
-    let mut config = match &args.config {
-        Some(path) => load_config(path)?,
-        None => {
-            source_from_args(&args.input)?;
-            ExperimentConfig {
-                seed: 42,
-                data: DataConfig::default(),
-                features: None,
-                model: ModelConfig::Primer,
-                train: Default::default(),
-            }
+    let overrides = overrides(&args)?;
+    let experiment = match &args.config {
+        Some(path) => Experiment::load(path)?,
+        None if overrides.source.is_none() => {
+            bail!(
+                "no input: give a config file, or --input FILE (with --labels for one sequence per line, or a label column) or --class NAME=FILE"
+            )
         }
+        None => Experiment::Sequence(omix_train::plan::flags_only_experiment()),
     };
-    apply_flags(&mut config, &args)?;
-    // Flag paths are relative to the working directory; store them absolute.
-    resolve_data(Path::new(""), &mut config.data);
     let out = match (&args.out, &args.config) {
         (Some(out), _) => out.clone(),
         (None, Some(path)) => PathBuf::from("runs")
             .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into())),
         (None, None) => PathBuf::from("runs/omix"),
     };
-    if args.resume {
-        let run = RunDir::new(&out);
-        if out.join(files::CONFIG).exists() {
-            config = run.config()?;
-            eprintln!("resuming {} with its saved config", out.display());
-        }
+    let resuming = args.resume && out.join(files::CONFIG).exists();
+    if resuming && !overrides.given().is_empty() {
+        bail!(
+            "--resume continues {} with the config saved in it, so {} would be ignored; drop them to resume, or train a new run (another --out, or --force to replace this one)",
+            out.display(),
+            overrides.given().join(", ")
+        );
+    }
+    let mut config = match experiment {
+        Experiment::Graph(config) => return train_graph(config, &overrides, &out, &args, device),
+        Experiment::Sequence(config) => config,
+    };
+    overrides.apply(&mut config);
+    // Flag paths are relative to the working directory; store them absolute.
+    config.data.resolve_paths(Path::new(""));
+    if resuming {
+        config = RunDir::new(&out).config()?;
+        eprintln!("resuming {} with its saved config", out.display());
     }
     prepare_run_dir(&out, args.resume, args.force)?;
     let options = train_options(&args);
@@ -414,9 +290,8 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
 fn evaluate(args: EvaluateArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
     let (model, schema) = run.load_model(device)?;
-    let source = source_for_run(&args.input, &schema)?;
     let config = run.config()?;
-    let dataset = Dataset::load_for_model(&source, &schema, true)?;
+    let dataset = load_for_run(&args.input, &schema, true)?;
     let pipeline = run.input_pipeline(&dataset)?;
     let objective = run.objective()?;
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
@@ -446,9 +321,8 @@ fn embed(args: EmbedArgs, device: &Device) -> Result<()> {
             config.model.name()
         );
     }
-    let source = source_for_run(&args.input, &schema)?;
     // Labels are optional here: they are only used to score the embedding.
-    let dataset = Dataset::load_for_model(&source, &schema, false)?;
+    let dataset = load_for_run(&args.input, &schema, false)?;
     let pipeline = run.input_pipeline(&dataset)?;
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
     let (latent, width) = omix_train::embed(&model, &pipeline, &dataset, &indices, 256, device)?;
@@ -527,8 +401,7 @@ fn predict(args: PredictArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
     let (model, schema) = run.load_model(device)?;
     let config = run.config()?;
-    let source = source_for_run(&args.input, &schema)?;
-    let dataset = Dataset::load_for_model(&source, &schema, false)?;
+    let dataset = load_for_run(&args.input, &schema, false)?;
     let pipeline = run.input_pipeline(&dataset)?;
     let objective = run.objective()?;
     // A shard is a contiguous block of the records; only shard 1 writes the header, so the
@@ -541,7 +414,8 @@ fn predict(args: PredictArgs, device: &Device) -> Result<()> {
     let batch = args.batch_size.max(1);
     let stream = |out: &mut dyn Write| -> std::io::Result<()> {
         for (number, chunk) in indices.chunks(batch).enumerate() {
-            let scores = predict_scores(&model, &pipeline, &dataset, chunk, batch, device, average_strands, objective).map_err(std::io::Error::other)?;
+            let scores = predict_scores(&model, &pipeline, &dataset, chunk, batch, device, average_strands, objective)
+                .map_err(std::io::Error::other)?;
             let header = number == 0 && shard.index == 1;
             write_predictions(out, &dataset, chunk, &scores, threshold, header, objective.reconstructs())?;
         }
@@ -604,7 +478,7 @@ fn quickstart(args: QuickstartArgs, device: &Device) -> Result<()> {
         Ok(())
     })?;
     let mut config = quickstart_config(&data_dir, args.seed);
-    resolve_data(Path::new(""), &mut config.data);
+    config.data.resolve_paths(Path::new(""));
     let options = TrainOptions::default();
     let summary = run_experiment(&config, &RunDir::new(&out), device, options, &mut Terminal::new(args.quiet))?;
     print_summary(&summary, 10);
@@ -681,8 +555,7 @@ fn motif_database(paths: &[PathBuf]) -> Result<(omix_features::MotifSet, String)
 /// The examples to explain: `--input`, or the run's test split.
 fn explain_inputs(run: &RunDir, input: &InputArgs, schema: &Schema) -> Result<(Dataset, Vec<usize>)> {
     if input.input.is_some() || !input.classes.is_empty() {
-        let source = source_for_run(input, schema)?;
-        let dataset = Dataset::load_for_model(&source, schema, false)?;
+        let dataset = load_for_run(input, schema, false)?;
         let indices = (0..dataset.examples.len()).collect();
         return Ok((dataset, indices));
     }
@@ -775,13 +648,18 @@ fn explain_and_report(run: &RunDir, device: &Device) {
         let mut indices = dataset.indices(omix_data::Split::Test);
         indices.truncate(AUTO_EXPLAIN_SEQUENCES);
         let (database, database_label) = motif_database(&[])?;
-        let options = ExplainOptions {
-            methods: vec![Method::GradientXInput],
-            ..Default::default()
-        };
+        let options = ExplainOptions { methods: vec![Method::GradientXInput], ..Default::default() };
         let settings = InterpretSettings::new(options, database, database_label);
         eprintln!("explaining {} test sequences (gradient x input, filter motifs against JASPAR)", indices.len());
-        interpret(run, &dataset, &indices, &settings, &run.path(files::EXPLAIN_DIR), device, &mut Terminal::new(false))?;
+        interpret(
+            run,
+            &dataset,
+            &indices,
+            &settings,
+            &run.path(files::EXPLAIN_DIR),
+            device,
+            &mut Terminal::new(false),
+        )?;
         Ok(())
     })();
     if let Err(error) = explained {
@@ -815,7 +693,12 @@ fn planted_motif() -> omix_features::Motif {
 /// Explain the quickstart model on its test split (every method), and check it against the truth:
 /// where gradient × input peaks in the positives, and how well the best filter matches the
 /// planted motif (Tomtom-style E-value against JASPAR 2024 plus the planted motif).
-fn explain_quickstart(run: &RunDir, config: &ExperimentConfig, starts: &[Option<usize>], device: &Device) -> Result<()> {
+fn explain_quickstart(
+    run: &RunDir,
+    config: &ExperimentConfig,
+    starts: &[Option<usize>],
+    device: &Device,
+) -> Result<()> {
     let dataset = Dataset::load(&config.data, config.seed)?;
     let test = dataset.indices(omix_data::Split::Test);
     let (mut database, _) = motif_database(&[])?;

@@ -322,10 +322,7 @@ pub fn predict_track(
     let paths: Vec<PathBuf> = if names.len() == 1 {
         vec![out.to_path_buf()]
     } else {
-        names
-            .iter()
-            .map(|name| with_suffix(out, &format!(".{}.bedgraph", omix_explain::file_safe(name))))
-            .collect()
+        names.iter().map(|name| with_suffix(out, &format!(".{}.bedgraph", omix_explain::file_safe(name)))).collect()
     };
     let partials: Vec<PathBuf> = paths.iter().map(|p| with_suffix(p, ".partial")).collect();
     let mut writers = Vec::with_capacity(paths.len());

@@ -1,6 +1,6 @@
 //! The `[data]` table of an experiment config.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use omix_encode::{Alphabet, Ambiguity, LengthPolicy};
 use serde::{Deserialize, Serialize};
@@ -297,7 +297,45 @@ impl Default for DataConfig {
     }
 }
 
+/// Make `path` absolute: a relative path is taken relative to `base` (itself taken against the
+/// working directory), so that a run folder's resolved config works from anywhere.
+pub fn resolve_path(base: &Path, path: &mut PathBuf) {
+    if path.is_relative() {
+        let joined = base.join(&*path);
+        *path = std::path::absolute(&joined).unwrap_or(joined);
+    }
+}
+
+impl SourceConfig {
+    /// Make the source's file paths absolute, relative ones taken against `base`.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        for path in [&mut self.input, &mut self.labels].into_iter().flatten() {
+            resolve_path(base, path);
+        }
+        for class in &mut self.classes {
+            resolve_path(base, &mut class.path);
+        }
+    }
+}
+
 impl DataConfig {
+    /// Make every file path of the table absolute, relative ones taken against `base` (the
+    /// config file's folder, or the working directory for flags).
+    pub fn resolve_paths(&mut self, base: &Path) {
+        for path in [&mut self.input, &mut self.labels].into_iter().flatten() {
+            resolve_path(base, path);
+        }
+        for class in &mut self.classes {
+            resolve_path(base, &mut class.path);
+        }
+        if let Some(test) = &mut self.test {
+            test.resolve_paths(base);
+        }
+        if let Some(genome) = &mut self.genome {
+            genome.resolve_paths(base);
+        }
+    }
+
     /// The training source described by the top-level fields.
     pub fn source(&self) -> SourceConfig {
         SourceConfig {

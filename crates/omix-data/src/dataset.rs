@@ -340,7 +340,8 @@ impl Dataset {
         let mut examples = Vec::with_capacity(records.len());
         for record in records {
             let split = record.split;
-            let example = make_example(record, &schema, &files, &length_reason, &mut report, true)?;
+            let example =
+                make_example(record, &schema, &files, (&length_reason, TRAIN_LENGTH_HINT), &mut report, true)?;
             examples.push((example, split));
         }
 
@@ -497,10 +498,11 @@ impl Dataset {
             });
         }
         let mut report = DataReport { records_read: raw.records.len(), ..DataReport::default() };
-        let reason = "the trained model's input length".to_string();
+        let reason = "the trained model's input length";
         let mut examples = Vec::with_capacity(raw.records.len());
         for record in raw.records {
-            let mut example = make_example(record, schema, &files, &reason, &mut report, require_labels)?;
+            let mut example =
+                make_example(record, schema, &files, (reason, MODEL_LENGTH_HINT), &mut report, require_labels)?;
             example.split = Split::Test;
             examples.push(example);
         }
@@ -667,11 +669,18 @@ impl Dataset {
     }
 }
 
+/// How to fit sequences of other lengths when training.
+const TRAIN_LENGTH_HINT: &str =
+    "set `length` and `length_policy = \"center\"` in [data] (or --length N --length-policy center) to centre-crop/pad";
+
+/// How to fit sequences of other lengths to a trained model.
+const MODEL_LENGTH_HINT: &str = "give --length-policy center to centre-crop/pad them to the model's length";
+
 fn make_example(
     record: RawRecord,
     schema: &Schema,
     files: &[PathBuf],
-    length_reason: &str,
+    (length_reason, length_hint): (&str, &'static str),
     report: &mut DataReport,
     require_labels: bool,
 ) -> Result<Example, DataError> {
@@ -715,6 +724,7 @@ fn make_example(
             found: 0,
             expected: schema.length,
             reason: "an empty sequence cannot be encoded".into(),
+            hint: "remove the record or give it a sequence",
         });
     }
     let sequence = match fit_length(&record.sequence, schema.length, schema.length_policy, schema.alphabet) {
@@ -732,6 +742,7 @@ fn make_example(
                 found: record.sequence.len(),
                 expected: schema.length,
                 reason: length_reason.to_string(),
+                hint: length_hint,
             });
         }
     };

@@ -38,8 +38,8 @@ pub enum DataError {
     },
     /// A sequence whose length differs from the configured or first-seen length.
     #[error(
-        "{}:{line}: record {record:?} is {found} long but sequences must be {expected} long ({reason}); set `length` and `length_policy = \"center\"` in [data] (or --length N --length-policy center) to centre-crop/pad"
-        , path.display()
+        "{}:{line}: record {record:?} is {found} long but sequences must be {expected} long ({reason}); {hint}",
+        path.display()
     )]
     LengthMismatch {
         /// The file.
@@ -54,6 +54,8 @@ pub enum DataError {
         expected: usize,
         /// Where the expected length comes from.
         reason: String,
+        /// How to make such sequences fit, in the words of the command at hand.
+        hint: &'static str,
     },
     /// Sequence and label files of different sizes.
     #[error(

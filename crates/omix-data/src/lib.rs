@@ -36,6 +36,7 @@ mod split;
 
 pub use config::{
     ClassFile, ClassWeight, DataConfig, DuplicatePolicy, Format, NamedWeight, SourceConfig, Task, TaskSetting,
+    resolve_path,
 };
 pub use dataset::{DataReport, Dataset, Example, InputKind, Schema, SplitSummary, Target};
 pub use error::DataError;

@@ -11,7 +11,9 @@ use crate::error::EncodeError;
 pub enum LengthPolicy {
     /// Reject it with [`EncodeError::LengthMismatch`].
     Refuse,
-    /// Crop the centre, or pad both sides with the alphabet's padding symbol.
+    /// Crop the centre, or pad both sides with the alphabet's padding symbol: `"center"` in
+    /// configs (`"centercroppad"`, the name earlier versions wrote, is read too).
+    #[serde(rename = "center", alias = "centercroppad")]
     CenterCropPad,
 }
 

@@ -34,9 +34,7 @@ pub mod interpret;
 
 use std::path::PathBuf;
 
-pub use attribution::{
-    ExplainOptions, Explainer, FilterSites, IgBaseline, Method, SequenceAttribution, filter_sites,
-};
+pub use attribution::{ExplainOptions, Explainer, FilterSites, IgBaseline, Method, SequenceAttribution, filter_sites};
 pub use interpret::{InterpretOutcome, InterpretSettings, file_safe, interpret};
 
 /// What can go wrong explaining a model.

@@ -4,8 +4,8 @@
 use burn::prelude::*;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
 use omix_data::{DataConfig, Dataset, Split};
-use omix_models::ModelConfig;
 use omix_explain::{ExplainOptions, Explainer, IgBaseline, Method, filter_sites};
+use omix_models::ModelConfig;
 use omix_train::{ExperimentConfig, RunDir, TrainConfig, TrainOptions, TrainedRun, run_experiment};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -49,8 +49,8 @@ impl RunDir {
 
     /// Write a value as pretty JSON (with a final newline) atomically.
     pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<(), RunError> {
-        let text = serde_json::to_string_pretty(value)
-            .map_err(|source| RunError::Json { path: self.path(name), source })?;
+        let text =
+            serde_json::to_string_pretty(value).map_err(|source| RunError::Json { path: self.path(name), source })?;
         self.write_text(name, &(text + "\n"))
     }
 
@@ -64,7 +64,11 @@ impl RunDir {
     /// Read a file that must exist as text.
     pub fn read_text(&self, name: &str) -> Result<String, RunError> {
         let path = self.path(name);
-        std::fs::read_to_string(&path).map_err(|source| RunError::Incomplete { path, folder: self.root.clone(), source })
+        std::fs::read_to_string(&path).map_err(|source| RunError::Incomplete {
+            path,
+            folder: self.root.clone(),
+            source,
+        })
     }
 
     /// Read and parse a JSON file that must exist.

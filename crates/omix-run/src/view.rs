@@ -405,8 +405,7 @@ impl RunView {
         let config_text = read_optional(&config_path)?;
         let config = match &config_text {
             Some(text) => Some(
-                text.parse::<toml::Table>()
-                    .map_err(|source| RunError::Toml { path: config_path.clone(), source })?,
+                text.parse::<toml::Table>().map_err(|source| RunError::Toml { path: config_path.clone(), source })?,
             ),
             None => None,
         };

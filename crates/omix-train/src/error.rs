@@ -28,6 +28,14 @@ pub enum TrainError {
         /// What is wrong.
         message: String,
     },
+    /// An experiment file that does not parse: `file:line:column` and what is wrong.
+    #[error("{location}: {message}")]
+    ConfigFile {
+        /// `file:line:column`.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A run folder file is missing or unreadable.
     #[error("{}: {message}", path.display())]
     Run {

@@ -113,7 +113,12 @@ pub fn run_experiment(
     for summary in &report.splits {
         let counts: Vec<String> =
             schema.class_names.iter().zip(&summary.per_class).map(|(name, n)| format!("{name}={n}")).collect();
-        observer.message(&format!("  {:<10} {:>7} examples  {}", summary.split.name(), summary.examples, counts.join(" ")));
+        observer.message(&format!(
+            "  {:<10} {:>7} examples  {}",
+            summary.split.name(),
+            summary.examples,
+            counts.join(" ")
+        ));
     }
     let duplicates = &report.duplicates;
     observer.message(&format!(

@@ -460,8 +460,17 @@ pub fn train_graph(
         validation_nodes: validation_nodes.clone(),
     };
     let started = Instant::now();
-    let fitted =
-        fit(&mut trainee, model, optimizer(train_config), train_config, config.seed, &train_device, run, options, observer)?;
+    let fitted = fit(
+        &mut trainee,
+        model,
+        optimizer(train_config),
+        train_config,
+        config.seed,
+        &train_device,
+        run,
+        options,
+        observer,
+    )?;
     let on_eval = trainee.on_eval;
     let history = fitted.history;
     let finished = fitted.finished;
@@ -496,7 +505,12 @@ pub fn train_graph(
     }
     let baseline = if train_config.baseline {
         let report = neighbour_vote_baseline(&graph, &train_nodes, &test_nodes, &scores, config.seed)?;
-        observer.message(&format!("baseline: {}\n  test: {}\n  {}", report.model, report.test.summary(), report.comparison.verdict));
+        observer.message(&format!(
+            "baseline: {}\n  test: {}\n  {}",
+            report.model,
+            report.test.summary(),
+            report.comparison.verdict
+        ));
         Some(report)
     } else {
         None

@@ -158,7 +158,10 @@ impl Trainee for SequenceTrainee<'_> {
         let settings = LoaderSettings { workers: config.loader_workers, depth: config.loader_depth };
         let Some(engine) = &self.engine else {
             observer.finish();
-            return (model, Err(TrainError::Config { field: "engine", message: "training started before prepare".into() }));
+            return (
+                model,
+                Err(TrainError::Config { field: "engine", message: "training started before prepare".into() }),
+            );
         };
         let (model, result) = with_batches(&plan, settings, build, |batches| {
             let mut model = model;

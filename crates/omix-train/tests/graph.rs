@@ -67,7 +67,8 @@ fn gcn_can_overfit_a_small_graph() -> TestResult {
         },
     };
     let run = RunDir::new(dir.path().join("run"));
-    let result = train_graph(&config, &run, &burn::prelude::Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
+    let result =
+        train_graph(&config, &run, &burn::prelude::Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
     assert_eq!(result.train_score, 1.0, "training accuracy after {} epochs", result.history.len());
     assert!(result.history.last().is_some_and(|r| r.train_loss < 0.05));
     for name in
@@ -111,7 +112,13 @@ fn multi_label_runs_are_deterministic_and_report_both_rules() -> TestResult {
     let mut metrics = Vec::new();
     for name in ["first", "second"] {
         let run = RunDir::new(dir.path().join(name));
-        let summary = run_graph_experiment(&config, &run, &burn::prelude::Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
+        let summary = run_graph_experiment(
+            &config,
+            &run,
+            &burn::prelude::Device::flex(),
+            TrainOptions::default(),
+            &mut |_: &str| {},
+        )?;
         assert!(summary.finished);
         for key in ["validation", "test", "validation_threshold", "test_threshold"] {
             assert!(summary.metrics.contains_key(key), "no {key} metrics");
@@ -167,7 +174,13 @@ fn ppi_example() -> TestResult {
     let dir = tempfile::tempdir()?;
     let run = RunDir::new(std::env::var("OMIX_PPI_RUN").map_or_else(|_| dir.path().join("ppi"), Into::into));
     let started = std::time::Instant::now();
-    let summary = run_graph_experiment(&config, &run, &burn::prelude::Device::flex(), TrainOptions::default(), &mut |line: &str| eprintln!("{line}"))?;
+    let summary = run_graph_experiment(
+        &config,
+        &run,
+        &burn::prelude::Device::flex(),
+        TrainOptions::default(),
+        &mut |line: &str| eprintln!("{line}"),
+    )?;
     for (split, metrics) in &summary.metrics {
         println!("{split}: {}", metrics.summary());
     }

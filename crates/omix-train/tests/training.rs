@@ -73,7 +73,8 @@ fn primer_cnn_overfits_32_examples() -> TestResult {
     let run = RunDir::new(dir.path().join("run"));
     run.create()?;
     let pipeline = InputPipeline::fit(None, &dataset)?;
-    let result = train(&config, &dataset, &pipeline, &run, &Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
+    let result =
+        train(&config, &dataset, &pipeline, &run, &Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
     let last = result.history.last().ok_or("no epochs")?;
     assert!(last.train_loss < 0.05, "training loss {} after {} epochs", last.train_loss, result.history.len());
     Ok(())
@@ -135,7 +136,8 @@ fn overfit(
     let pipeline = InputPipeline::fit(config.features.as_ref(), &dataset)?;
     let run = RunDir::new(dir.path().join("run"));
     run.create()?;
-    let result = train(&config, &dataset, &pipeline, &run, &Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
+    let result =
+        train(&config, &dataset, &pipeline, &run, &Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
     Ok(result.history.last().ok_or("no epochs")?.train_loss)
 }
 

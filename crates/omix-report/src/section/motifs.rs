@@ -6,8 +6,8 @@ use omix_features::Motif;
 use omix_motif::{LogoOptions, MotifMatch, Strand, aligned_logos_svg, logo_svg};
 
 use crate::ReportError;
-use omix_run::explain::{ExplainSummary, FilterMatch, FilterMotif};
 use crate::html::{count, escape, fixed, inline_svg, metric, note, probability, table};
+use omix_run::explain::{ExplainSummary, FilterMatch, FilterMotif};
 use omix_run::view::RunView as Run;
 
 /// At most this many filters are drawn as logos (all are in the table).
