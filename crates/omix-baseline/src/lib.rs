@@ -55,7 +55,9 @@
 #![warn(missing_docs)]
 
 mod bootstrap;
+mod comparison;
 mod eigen;
+mod embedding;
 mod error;
 mod knn;
 mod lbfgs;
@@ -64,6 +66,8 @@ mod pca;
 mod ridge;
 
 pub use bootstrap::{BootstrapInterval, paired_bootstrap};
+pub use comparison::{CONFIDENCE, Comparison, RESAMPLES, compare};
+pub use embedding::{EmbeddingScore, score_embedding};
 pub use error::BaselineError;
 pub use knn::{KnnReport, Metric, knn_accuracy_with_folds, knn_cv_accuracy, stratified_folds};
 pub use logistic::{

@@ -95,7 +95,7 @@ const EMBED_EXAMPLES: &str = "Examples:
 
 const EXPLAIN_EXAMPLES: &str = "Examples:
   omix explain runs/gabpa                       # the run's test sequences, all methods
-  omix explain runs/gabpa --input GABPA_B.seq.gz --method gradient_x_input --method ism -o gabpa_explain
+  omix explain runs/gabpa --input GABPA_B.seq.gz --method gradient-x-input --method ism -o gabpa_explain
   omix explain runs/splice --output EI --ig-baseline shuffled --ig-steps 50
   omix explain runs/rbp --motif-db my_rbp_motifs.meme
   omix explain runs/tf --motif-db jaspar --motif-db extra.meme
@@ -109,9 +109,12 @@ into omix: Rauluseviciute et al., JASPAR 2024, Nucleic Acids Research 52:D174 (2
 pub enum MethodChoice {
     /// Gradient of the output w.r.t. the one-hot input.
     Saliency,
-    /// Gradient times input (the gradient at the observed bases).
+    /// Gradient times input (the gradient at the observed bases); `gradient_x_input`, as output
+    /// files name it, is accepted too.
+    #[value(alias = "gradient_x_input")]
     GradientXInput,
-    /// Integrated gradients from a baseline.
+    /// Integrated gradients from a baseline (`integrated_gradients` accepted too).
+    #[value(alias = "integrated_gradients")]
     IntegratedGradients,
     /// In-silico mutagenesis: every single-base substitution.
     Ism,

@@ -511,6 +511,64 @@ impl Dataset {
         Ok(dataset)
     }
 
+    /// What was loaded, for people: records, examples, splits per class, duplicates and, for
+    /// genome windows, the intervals and chromosome hold-out.
+    pub fn summary_lines(&self) -> Vec<String> {
+        let report = &self.report;
+        let mut lines = Vec::new();
+        lines.push(format!(
+            "data: {} records read, {} examples ({} shuffled negatives, {} length-adjusted), task {}, classes {}, length {}",
+            report.records_read,
+            self.examples.len(),
+            report.shuffled_negatives,
+            report.length_adjusted,
+            self.schema.task.name(),
+            self.schema.class_names.join(", "),
+            self.schema.length
+        ));
+        for summary in &report.splits {
+            let counts: Vec<String> =
+                self.schema.class_names.iter().zip(&summary.per_class).map(|(name, n)| format!("{name}={n}")).collect();
+            lines.push(format!(
+                "  {:<10} {:>7} examples  {}",
+                summary.split.name(),
+                summary.examples,
+                counts.join(" ")
+            ));
+        }
+        let duplicates = &report.duplicates;
+        lines.push(format!(
+            "  duplicates: {} exact and {} reverse-complement cross-split, {} within splits{}",
+            duplicates.exact_across_splits,
+            duplicates.reverse_complement_across_splits,
+            duplicates.within_splits,
+            if duplicates.dropped { format!(" ({} dropped)", report.dropped_duplicates) } else { String::new() }
+        ));
+        if let Some(genome) = &report.genome {
+            for note in &genome.notes {
+                lines.push(format!("  {note}"));
+            }
+            lines.push(format!(
+                "  genome: {} intervals on {}; {} windows padded with N, {} dropped at contig ends; {} of {} GC-matched background windows (GC {:.3} positives, {:.3} background)",
+                genome.intervals,
+                genome.reference,
+                genome.padded,
+                genome.dropped,
+                genome.background_found,
+                genome.background_requested,
+                genome.gc_positive,
+                genome.gc_background
+            ));
+            lines.push(format!(
+                "  chromosome hold-out: validation {}, test {}; overlapping windows across splits: {}",
+                genome.validation_chromosomes.join(","),
+                genome.test_chromosomes.join(","),
+                genome.cross_split_overlaps
+            ));
+        }
+        lines
+    }
+
     /// Class counts of one split.
     pub fn summary(&self, split: Split) -> SplitSummary {
         let mut per_class = vec![0; self.schema.class_names.len()];

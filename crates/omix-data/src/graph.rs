@@ -428,6 +428,34 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// What was loaded, for people: nodes, edges, labels, splits and features.
+    pub fn summary_lines(&self) -> Vec<String> {
+        let report = &self.report;
+        let mut lines = Vec::new();
+        lines.push(format!(
+            "graph: {} nodes, {} edges ({} edge lines, {} merged, {} self-loops ignored), {} isolated; {} labelled ({} with several labels), task {}, {} classes",
+            report.nodes,
+            report.edges,
+            report.edge_lines,
+            report.merged_edge_lines,
+            report.self_loops_ignored,
+            report.isolated_nodes,
+            report.labelled_nodes,
+            report.multi_label_nodes,
+            self.task.name(),
+            self.class_count()
+        ));
+        for split in &report.splits {
+            lines.push(format!("  {:<10} {:>6} nodes", split.split.name(), split.nodes));
+        }
+        lines.push(format!(
+            "features: {}{} dense columns",
+            if self.features.identity { "identity (implicit one-hot node ids) + " } else { "" },
+            self.features.columns.len()
+        ));
+        lines
+    }
+
     /// Read, validate, featurise and split a graph.
     pub fn load(config: &GraphConfig, seed: u64) -> Result<Graph, GraphError> {
         config.check()?;

@@ -31,6 +31,7 @@ mod error;
 pub mod genome;
 pub mod graph;
 mod load;
+pub mod loader;
 pub mod simulate;
 mod split;
 

@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+mod any;
 mod binary;
 mod error;
 mod multiclass;
@@ -35,9 +36,10 @@ mod multilabel;
 mod ranking;
 mod regression;
 
+pub use any::{Metrics, ReconstructionMetrics};
 pub use binary::{BinaryMetrics, binary_metrics};
 pub use error::MetricsError;
 pub use multiclass::{ClassMetrics, MulticlassMetrics, multiclass_metrics};
-pub use multilabel::{MultilabelMetrics, multilabel_metrics};
+pub use multilabel::{MultilabelMetrics, multilabel_metrics, top_k_decisions};
 pub use ranking::{average_precision, precision_recall_curve, roc_auc, roc_curve};
 pub use regression::{RegressionMetrics, RegressionTaskMetrics, pearson, regression_metrics, spearman};

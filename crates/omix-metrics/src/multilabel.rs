@@ -121,9 +121,37 @@ pub(crate) fn median(values: &[f64]) -> Option<f64> {
     }
 }
 
+/// For each row, mark its `k` highest scores, `k` being the number of true labels in the row
+/// (ties go to the lower class index).
+///
+/// `labels` and `scores` are row-major `[rows, classes]`.
+pub fn top_k_decisions(labels: &[bool], scores: &[f64], classes: usize) -> Vec<bool> {
+    let mut decisions = vec![false; labels.len()];
+    let mut order: Vec<usize> = Vec::with_capacity(classes);
+    for (row, (truth, score)) in labels.chunks(classes.max(1)).zip(scores.chunks(classes.max(1))).enumerate() {
+        let k = truth.iter().filter(|&&t| t).count();
+        order.clear();
+        order.extend(0..score.len());
+        order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
+        for &class in order.iter().take(k) {
+            decisions[row * classes + class] = true;
+        }
+    }
+    decisions
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn top_k_picks_as_many_labels_as_are_true() {
+        let labels = [true, false, true, false, /* row 2 */ false, false, false, true];
+        let scores = [0.9, 0.8, 0.1, 0.7, /* row 2 */ 0.2, 0.6, 0.6, 0.1];
+        let decisions = top_k_decisions(&labels, &scores, 4);
+        // Row 1: k = 2 → classes 0 and 1. Row 2: k = 1 → class 1 (tie with 2 goes to the lower index).
+        assert_eq!(decisions, [true, true, false, false, false, true, false, false]);
+    }
 
     fn names(k: usize) -> Vec<String> {
         (0..k).map(|i| format!("task{i}")).collect()

@@ -24,11 +24,16 @@ mod error;
 pub mod explain;
 pub mod files;
 mod folder;
+mod metrics;
 mod progress;
 mod records;
 pub mod view;
 
 pub use error::RunError;
 pub use folder::RunDir;
+pub use metrics::{BaselineReport, MetricsFile};
 pub use progress::{Observer, Silent};
-pub use records::{Check, EpochRecord, label_text, write_log, write_manifest, write_predictions};
+pub use records::{
+    Check, EpochRecord, label_text, write_log, write_manifest, write_node_manifest, write_node_predictions,
+    write_predictions,
+};

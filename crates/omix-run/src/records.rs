@@ -2,8 +2,11 @@
 //! predictions.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use omix_data::{Dataset, Target, Task};
+use omix_data::graph::Graph;
+use omix_data::{Dataset, Split, Target, Task};
+use omix_metrics::top_k_decisions;
 use serde::{Deserialize, Serialize};
 
 use crate::{RunDir, RunError, files};
@@ -215,4 +218,53 @@ pub fn write_predictions(
         writeln!(out, "\t{predicted}")?;
     }
     Ok(())
+}
+
+/// Write a graph run's split manifest: one line per node (unlabelled nodes too).
+pub fn write_node_manifest(run: &RunDir, graph: &Graph) -> Result<(), RunError> {
+    omix_io::write_atomically(&run.path(files::MANIFEST), |out| {
+        writeln!(out, "node\tsplit\tlabels")?;
+        for (node, name) in graph.nodes.iter().enumerate() {
+            let split = graph.splits[node].map_or("unlabelled", Split::name);
+            writeln!(out, "{name}\t{split}\t{}", graph.label_text(node))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Write the predictions of a graph run's `nodes`: probabilities per class and the decisions
+/// (top-k for multi-label graphs, argmax otherwise); `scores` are `[all nodes, classes]`.
+pub fn write_node_predictions(path: &Path, graph: &Graph, nodes: &[usize], scores: &[f64]) -> Result<(), RunError> {
+    let classes = graph.class_count();
+    let written = omix_io::write_atomically(path, |out| {
+        write!(out, "node\tlabels")?;
+        for name in &graph.class_names {
+            write!(out, "\tprobability_{name}")?;
+        }
+        writeln!(out, "\tpredicted")?;
+        for &node in nodes {
+            let row = &scores[node * classes..(node + 1) * classes];
+            write!(out, "{}\t{}", graph.nodes[node], graph.label_text(node))?;
+            for value in row {
+                write!(out, "\t{value:.6}")?;
+            }
+            let truth: Vec<bool> = graph.label_row(node).iter().map(|&v| v > 0.5).collect();
+            let predicted: Vec<&str> = match graph.task {
+                Task::Multilabel => top_k_decisions(&truth, row, classes)
+                    .iter()
+                    .zip(&graph.class_names)
+                    .filter(|(d, _)| **d)
+                    .map(|(_, n)| n.as_str())
+                    .collect(),
+                _ => {
+                    let best = (0..classes).fold(0, |best, c| if row[c] > row[best] { c } else { best });
+                    vec![graph.class_names[best].as_str()]
+                }
+            };
+            writeln!(out, "\t{}", predicted.join(","))?;
+        }
+        Ok(())
+    });
+    Ok(written?)
 }

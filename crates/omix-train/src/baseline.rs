@@ -14,64 +14,16 @@
 //! (autoencoders, lower is better); the model "beats" the baseline when the 95% bootstrap
 //! interval of the difference lies entirely on the model's side of zero.
 
-use omix_baseline::{
-    DEFAULT_C_GRID, Design, Examples, LogisticConfig, Pca, Ridge, Targets, fit_with_validation, paired_bootstrap,
-};
+pub use omix_baseline::{CONFIDENCE, Comparison, RESAMPLES};
+use omix_baseline::{DEFAULT_C_GRID, Design, Examples, LogisticConfig, Pca, Ridge, Targets, fit_with_validation};
 use omix_data::{Dataset, Split, Target, Task};
 use omix_features::{KmerConfig, KmerFeaturizer, KmerNormalize};
-use serde::{Deserialize, Serialize};
+pub use omix_run::BaselineReport;
 
 use crate::TrainError;
-use crate::evaluate::{Metrics, compute_metrics};
+use crate::evaluate::compute_metrics;
 use crate::inputs::{BatchInput, FeatureConfig, InputPipeline};
 use crate::objective::Objective;
-
-/// Bootstrap resamples of the comparison.
-pub const RESAMPLES: usize = 2000;
-/// Confidence of the bootstrap interval.
-pub const CONFIDENCE: f64 = 0.95;
-
-/// The baseline, its test metrics and how the model compares with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BaselineReport {
-    /// What the baseline is.
-    pub model: String,
-    /// The regularisation chosen on the validation split (C for logistic, λ for ridge).
-    pub regularization: Option<f64>,
-    /// Test-set metrics of the baseline.
-    pub test: Metrics,
-    /// The paired comparison on the test set.
-    pub comparison: Comparison,
-}
-
-/// Model versus baseline on the test set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Comparison {
-    /// The statistic compared.
-    pub metric: String,
-    /// Whether larger values of it are better.
-    pub higher_is_better: bool,
-    /// The model's value.
-    pub model: f64,
-    /// The baseline's value.
-    pub baseline: f64,
-    /// Model minus baseline.
-    pub difference: f64,
-    /// Lower end of the bootstrap interval of the difference.
-    pub lower: f64,
-    /// Upper end.
-    pub upper: f64,
-    /// Confidence of the interval.
-    pub confidence: f64,
-    /// Resamples in which the statistic was defined.
-    pub resamples_used: usize,
-    /// Two-sided bootstrap p-value of "no difference".
-    pub p_value: f64,
-    /// The interval excludes zero on the model's side.
-    pub model_beats_baseline: bool,
-    /// One sentence for people.
-    pub verdict: String,
-}
 
 fn error(message: impl std::fmt::Display) -> TrainError {
     TrainError::Config { field: "baseline", message: message.to_string() }
@@ -367,6 +319,7 @@ fn mean_at(values: &[f64], sample: &[usize]) -> f64 {
     sample.iter().map(|&i| values[i]).sum::<f64>() / sample.len().max(1) as f64
 }
 
+/// [`omix_baseline::compare`] with its error as a [`TrainError`].
 pub(crate) fn compare(
     metric: &str,
     higher_is_better: bool,
@@ -374,40 +327,5 @@ pub(crate) fn compare(
     seed: u64,
     statistic: impl Fn(&[usize]) -> Option<(f64, f64)> + Sync,
 ) -> Result<Comparison, TrainError> {
-    let interval = paired_bootstrap(n, RESAMPLES, seed, CONFIDENCE, statistic).map_err(error)?;
-    let beats = if higher_is_better { interval.lower > 0.0 } else { interval.upper < 0.0 };
-    let worse = if higher_is_better { interval.upper < 0.0 } else { interval.lower > 0.0 };
-    let verdict = if beats {
-        format!(
-            "the model beats the baseline: its {metric} is {} by {:.4} (95% CI {:.4} to {:.4})",
-            if higher_is_better { "higher" } else { "lower" },
-            interval.difference.abs(),
-            interval.lower,
-            interval.upper
-        )
-    } else if worse {
-        format!(
-            "the baseline is better: the model's {metric} differs by {:.4} (95% CI {:.4} to {:.4}); prefer the simpler model",
-            interval.difference, interval.lower, interval.upper
-        )
-    } else {
-        format!(
-            "no significant difference in {metric} ({:+.4}, 95% CI {:.4} to {:.4}); the simpler model does as well",
-            interval.difference, interval.lower, interval.upper
-        )
-    };
-    Ok(Comparison {
-        metric: metric.to_string(),
-        higher_is_better,
-        model: interval.estimate_a,
-        baseline: interval.estimate_b,
-        difference: interval.difference,
-        lower: interval.lower,
-        upper: interval.upper,
-        confidence: CONFIDENCE,
-        resamples_used: interval.resamples_used,
-        p_value: interval.p_value,
-        model_beats_baseline: beats,
-        verdict,
-    })
+    omix_baseline::compare(metric, higher_is_better, n, seed, statistic).map_err(error)
 }

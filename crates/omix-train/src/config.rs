@@ -184,9 +184,11 @@ pub struct TrainConfig {
     /// Gradient engine: "auto" (hand-written fast path for plain CNNs, else burn) or "burn".
     #[serde(default)]
     pub engine: Engine,
-    /// Loss of a regression task.
-    #[serde(default)]
-    pub loss: RegressionLoss,
+    /// Loss of a regression task (classifiers and autoencoders have theirs from the task and
+    /// model: cross-entropy or reconstruction error). The resolved config of a regression run
+    /// writes it out; other runs leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<RegressionLoss>,
     /// Also fit a simple baseline on the same split and test whether the model beats it.
     #[serde(default = "yes")]
     pub baseline: bool,
@@ -236,7 +238,7 @@ impl Default for TrainConfig {
             loader_workers: default_loader_workers(),
             loader_depth: default_loader_depth(),
             engine: Engine::Auto,
-            loss: RegressionLoss::Mse,
+            loss: None,
             baseline: true,
         }
     }

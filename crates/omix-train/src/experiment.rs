@@ -6,9 +6,8 @@ use std::time::Instant;
 use burn::prelude::*;
 use omix_data::{Dataset, Split, Task};
 use omix_io::write_atomically;
-use serde::Serialize;
 
-use omix_run::{Check, Observer, RunDir, files, write_manifest, write_predictions};
+use omix_run::{Check, MetricsFile, Observer, RunDir, files, write_manifest, write_predictions};
 
 use crate::baseline::{BaselineReport, fit_baseline};
 use crate::checks::biology_checks;
@@ -36,20 +35,6 @@ pub struct ExperimentSummary {
     pub finished: bool,
     /// The baseline and the comparison with it (None with `baseline = false`).
     pub baseline: Option<BaselineReport>,
-}
-
-#[derive(Serialize)]
-struct MetricsFile<'a> {
-    #[serde(flatten)]
-    splits: &'a BTreeMap<String, Metrics>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline: Option<&'a BaselineReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    embedding: Option<&'a crate::EmbeddingScore>,
-    best_epoch: usize,
-    epochs_run: usize,
-    task: omix_data::Task,
-    class_names: &'a [String],
 }
 
 /// Run an experiment into a run folder (created if needed), training on `device`.
@@ -86,8 +71,33 @@ pub fn run_experiment(
     let input = pipeline.input_shape(schema, &config.model);
     config.model.check(input)?;
     let objective = Objective::new(schema.task, &config.model, config.train.loss, input.channels);
+    if config.train.loss.is_some() && objective.reconstructs() {
+        return Err(TrainError::Config {
+            field: "loss",
+            message: format!(
+                "{} is an autoencoder, trained on its reconstruction error ({}); remove `loss`, which sets a regression loss",
+                config.model.name(),
+                objective.name()
+            ),
+        });
+    }
+    if config.train.loss.is_some() && schema.task != Task::Regression {
+        return Err(TrainError::Config {
+            field: "loss",
+            message: format!(
+                "the task is {} classification, trained with {}; `loss` sets the loss of a regression task (mse or poisson), so remove it",
+                schema.task.name(),
+                objective.name()
+            ),
+        });
+    }
     run.create()?;
-    run.write_toml(files::CONFIG, config)?;
+    // The resolved config writes every default out, a regression run's loss included.
+    let mut resolved = config.clone();
+    if schema.task == Task::Regression && !objective.reconstructs() {
+        resolved.train.loss = Some(config.train.loss.unwrap_or_default());
+    }
+    run.write_toml(files::CONFIG, &resolved)?;
     run.write_json(files::SCHEMA, schema)?;
     run.write_json(files::DATA_REPORT, &dataset.report)?;
     write_manifest(run, &dataset)?;
@@ -99,56 +109,8 @@ pub fn run_experiment(
         write_atomically(&copy, |out| out.write_all(&bytes))?;
     }
 
-    let report = &dataset.report;
-    observer.message(&format!(
-        "data: {} records read, {} examples ({} shuffled negatives, {} length-adjusted), task {}, classes {}, length {}",
-        report.records_read,
-        dataset.examples.len(),
-        report.shuffled_negatives,
-        report.length_adjusted,
-        schema.task.name(),
-        schema.class_names.join(", "),
-        schema.length
-    ));
-    for summary in &report.splits {
-        let counts: Vec<String> =
-            schema.class_names.iter().zip(&summary.per_class).map(|(name, n)| format!("{name}={n}")).collect();
-        observer.message(&format!(
-            "  {:<10} {:>7} examples  {}",
-            summary.split.name(),
-            summary.examples,
-            counts.join(" ")
-        ));
-    }
-    let duplicates = &report.duplicates;
-    observer.message(&format!(
-        "  duplicates: {} exact and {} reverse-complement cross-split, {} within splits{}",
-        duplicates.exact_across_splits,
-        duplicates.reverse_complement_across_splits,
-        duplicates.within_splits,
-        if duplicates.dropped { format!(" ({} dropped)", report.dropped_duplicates) } else { String::new() }
-    ));
-    if let Some(genome) = &report.genome {
-        for note in &genome.notes {
-            observer.message(&format!("  {note}"));
-        }
-        observer.message(&format!(
-            "  genome: {} intervals on {}; {} windows padded with N, {} dropped at contig ends; {} of {} GC-matched background windows (GC {:.3} positives, {:.3} background)",
-            genome.intervals,
-            genome.reference,
-            genome.padded,
-            genome.dropped,
-            genome.background_found,
-            genome.background_requested,
-            genome.gc_positive,
-            genome.gc_background
-        ));
-        observer.message(&format!(
-            "  chromosome hold-out: validation {}, test {}; overlapping windows across splits: {}",
-            genome.validation_chromosomes.join(","),
-            genome.test_chromosomes.join(","),
-            genome.cross_split_overlaps
-        ));
+    for line in dataset.summary_lines() {
+        observer.message(&line);
     }
     let parameters = config.model.parameter_count(input)?;
     observer.message(&format!("inputs: {}", pipeline.describe()));
@@ -272,6 +234,7 @@ pub fn run_experiment(
     run.write_json(
         files::METRICS,
         &MetricsFile {
+            decision_rule: None,
             embedding: embedding.as_ref(),
             baseline: baseline.as_ref(),
             splits: &metrics,

@@ -19,7 +19,6 @@
 //! threshold` (0.5). The monitored `f1` is the macro-F1 of the reported rule.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Instant;
 
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -27,10 +26,11 @@ use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, softmax};
 use omix_data::graph::{Graph, GraphConfig, GraphError};
 use omix_data::{Split, Task};
-use omix_io::{IoError, write_atomically};
+use omix_io::write_atomically;
+pub use omix_metrics::top_k_decisions;
 use omix_metrics::{multiclass_metrics, multilabel_metrics};
 use omix_models::{Gcn, GcnConfig, GraphShape, SparseMatrix};
-use omix_run::{Check, EpochRecord, Observer, RunDir, files};
+use omix_run::{Check, EpochRecord, MetricsFile, Observer, RunDir, files, write_node_manifest, write_node_predictions};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{BaselineReport, compare};
@@ -120,25 +120,6 @@ pub struct NodeMetrics {
     pub threshold: Option<Metrics>,
 }
 
-/// For each row, mark its `k` highest scores, `k` being the number of true labels in the row
-/// (ties go to the lower class index).
-///
-/// `labels` and `scores` are row-major `[rows, classes]`.
-pub fn top_k_decisions(labels: &[bool], scores: &[f64], classes: usize) -> Vec<bool> {
-    let mut decisions = vec![false; labels.len()];
-    let mut order: Vec<usize> = Vec::with_capacity(classes);
-    for (row, (truth, score)) in labels.chunks(classes.max(1)).zip(scores.chunks(classes.max(1))).enumerate() {
-        let k = truth.iter().filter(|&&t| t).count();
-        order.clear();
-        order.extend(0..score.len());
-        order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
-        for &class in order.iter().take(k) {
-            decisions[row * classes + class] = true;
-        }
-    }
-    decisions
-}
-
 /// Metrics of the given nodes; `labels` and `scores` are `[all nodes, classes]`.
 pub fn node_metrics(
     task: Task,
@@ -206,64 +187,6 @@ fn predict(model: &Gcn, tensors: &GraphTensors, task: Task) -> Result<Vec<f64>, 
         _ => sigmoid(logits),
     };
     Ok(read_back(probabilities)?.into_iter().map(f64::from).collect())
-}
-
-fn write_manifest(run: &RunDir, graph: &Graph) -> Result<(), TrainError> {
-    write_atomically(&run.path(files::MANIFEST), |out| {
-        writeln!(out, "node\tsplit\tlabels")?;
-        for (node, name) in graph.nodes.iter().enumerate() {
-            let split = graph.splits[node].map_or("unlabelled", Split::name);
-            writeln!(out, "{name}\t{split}\t{}", graph.label_text(node))?;
-        }
-        Ok(())
-    })?;
-    Ok(())
-}
-
-fn write_predictions(path: &Path, graph: &Graph, nodes: &[usize], scores: &[f64]) -> Result<(), IoError> {
-    let classes = graph.class_count();
-    write_atomically(path, |out| {
-        write!(out, "node\tlabels")?;
-        for name in &graph.class_names {
-            write!(out, "\tprobability_{name}")?;
-        }
-        writeln!(out, "\tpredicted")?;
-        for &node in nodes {
-            let row = &scores[node * classes..(node + 1) * classes];
-            write!(out, "{}\t{}", graph.nodes[node], graph.label_text(node))?;
-            for value in row {
-                write!(out, "\t{value:.6}")?;
-            }
-            let truth: Vec<bool> = graph.label_row(node).iter().map(|&v| v > 0.5).collect();
-            let predicted: Vec<&str> = match graph.task {
-                Task::Multilabel => top_k_decisions(&truth, row, classes)
-                    .iter()
-                    .zip(&graph.class_names)
-                    .filter(|(d, _)| **d)
-                    .map(|(_, n)| n.as_str())
-                    .collect(),
-                _ => {
-                    let best = (0..classes).fold(0, |best, c| if row[c] > row[best] { c } else { best });
-                    vec![graph.class_names[best].as_str()]
-                }
-            };
-            writeln!(out, "\t{}", predicted.join(","))?;
-        }
-        Ok(())
-    })
-}
-
-#[derive(Serialize)]
-struct MetricsFile<'a> {
-    #[serde(flatten)]
-    splits: &'a BTreeMap<String, Metrics>,
-    decision_rule: &'static str,
-    best_epoch: usize,
-    epochs_run: usize,
-    task: Task,
-    class_names: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline: Option<&'a BaselineReport>,
 }
 
 /// What a graph experiment produced besides the summary: the trained model and the log.
@@ -392,30 +315,11 @@ pub fn train_graph(
     run.create()?;
     run.write_toml(files::CONFIG, config)?;
     run.write_json(files::DATA_REPORT, &graph.report)?;
-    write_manifest(run, &graph)?;
+    write_node_manifest(run, &graph)?;
 
-    let report = &graph.report;
-    observer.message(&format!(
-        "graph: {} nodes, {} edges ({} edge lines, {} merged, {} self-loops ignored), {} isolated; {} labelled ({} with several labels), task {:?}, {} classes",
-        report.nodes,
-        report.edges,
-        report.edge_lines,
-        report.merged_edge_lines,
-        report.self_loops_ignored,
-        report.isolated_nodes,
-        report.labelled_nodes,
-        report.multi_label_nodes,
-        graph.task,
-        classes
-    ));
-    for split in &report.splits {
-        observer.message(&format!("  {:<10} {:>6} nodes", split.split.name(), split.nodes));
+    for line in graph.summary_lines() {
+        observer.message(&line);
     }
-    observer.message(&format!(
-        "features: {}{} dense columns",
-        if graph.features.identity { "identity (implicit one-hot node ids) + " } else { "" },
-        graph.features.columns.len()
-    ));
     let parameters = gcn.parameter_count(shape);
     observer.message(&format!(
         "model: gcn, {} graph convolutions, hidden {:?} ({parameters} trainable parameters)",
@@ -515,12 +419,13 @@ pub fn train_graph(
     } else {
         None
     };
-    write_predictions(&run.path(files::TEST_PREDICTIONS), &graph, &test_nodes, &scores)?;
+    write_node_predictions(&run.path(files::TEST_PREDICTIONS), &graph, &test_nodes, &scores)?;
     run.write_json(
         files::METRICS,
         &MetricsFile {
             splits: &metrics,
-            decision_rule: if graph.task == Task::Multilabel { "top_k" } else { "argmax" },
+            decision_rule: Some(if graph.task == Task::Multilabel { "top_k" } else { "argmax" }),
+            embedding: None,
             best_epoch: kept_epoch,
             epochs_run: history.len(),
             task: graph.task,
@@ -629,15 +534,6 @@ fn f1_pair(metrics: &Metrics) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn top_k_picks_as_many_labels_as_are_true() {
-        let labels = [true, false, true, false, /* row 2 */ false, false, false, true];
-        let scores = [0.9, 0.8, 0.1, 0.7, /* row 2 */ 0.2, 0.6, 0.6, 0.1];
-        let decisions = top_k_decisions(&labels, &scores, 4);
-        // Row 1: k = 2 → classes 0 and 1. Row 2: k = 1 → class 1 (tie with 2 goes to the lower index).
-        assert_eq!(decisions, [true, true, false, false, false, true, false, false]);
-    }
 
     #[test]
     fn top_k_f1_by_hand() -> Result<(), TrainError> {

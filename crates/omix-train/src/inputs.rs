@@ -314,9 +314,12 @@ impl InputPipeline {
             Stage::Kmer(featurizer) => {
                 let config = featurizer.config();
                 format!(
-                    "{}-mer {:?} ({} features{}{}, sparse)",
+                    "{}-mer {} ({} features{}{}, sparse)",
                     config.k,
-                    config.normalize,
+                    match config.normalize {
+                        omix_features::KmerNormalize::Counts => "counts",
+                        omix_features::KmerNormalize::Frequency => "frequencies",
+                    },
                     self.channels,
                     if config.canonical { ", reverse-complement canonical" } else { "" },
                     if config.gap > 0 { format!(", gap {}", config.gap) } else { String::new() }

@@ -32,12 +32,13 @@ pub enum Objective {
 
 impl Objective {
     /// The objective of a task and model family.
-    pub fn new(task: Task, model: &ModelConfig, loss: RegressionLoss, channels: usize) -> Self {
+    /// `loss` is `[train] loss`, which only regression tasks take (MSE when unset).
+    pub fn new(task: Task, model: &ModelConfig, loss: Option<RegressionLoss>, channels: usize) -> Self {
         match (model, task) {
             (ModelConfig::Autoencoder(_), _) => Objective::ReconstructSquaredError,
             (ModelConfig::ConvAutoencoder(_), _) => Objective::OneHotCrossEntropy { channels },
             (_, Task::Multiclass) => Objective::SoftmaxCrossEntropy,
-            (_, Task::Regression) if loss == RegressionLoss::Poisson => Objective::Poisson,
+            (_, Task::Regression) if loss == Some(RegressionLoss::Poisson) => Objective::Poisson,
             (_, Task::Regression | Task::Unsupervised) => Objective::SquaredError,
             (_, Task::Binary | Task::Multilabel) => Objective::SigmoidCrossEntropy,
         }

@@ -1,0 +1,48 @@
+//! `metrics.json`: the metrics of each reported split, the baseline beside the model, and the
+//! facts of the training that produced them.
+
+use std::collections::BTreeMap;
+
+use omix_baseline::{Comparison, EmbeddingScore};
+use omix_data::Task;
+use omix_metrics::Metrics;
+use serde::{Deserialize, Serialize};
+
+/// The baseline, its test metrics and how the model compares with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineReport {
+    /// What the baseline is.
+    pub model: String,
+    /// The regularisation chosen on the validation split (C for logistic, λ for ridge).
+    pub regularization: Option<f64>,
+    /// Test-set metrics of the baseline.
+    pub test: Metrics,
+    /// The paired comparison on the test set.
+    pub comparison: Comparison,
+}
+
+/// What `metrics.json` holds (written by every experiment kind, keys in this order).
+#[derive(Debug, Serialize)]
+pub struct MetricsFile<'a> {
+    /// Metrics per reported split (`validation`, `test`; graphs also `*_threshold`).
+    #[serde(flatten)]
+    pub splits: &'a BTreeMap<String, Metrics>,
+    /// How decisions were made from scores when it is not the usual rule (graphs: `top_k` or
+    /// `argmax`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_rule: Option<&'static str>,
+    /// The baseline and the comparison with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<&'a BaselineReport>,
+    /// An autoencoder's latent space scored against PCA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<&'a EmbeddingScore>,
+    /// The epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Epochs run.
+    pub epochs_run: usize,
+    /// The task.
+    pub task: Task,
+    /// Class or task names.
+    pub class_names: &'a [String],
+}
