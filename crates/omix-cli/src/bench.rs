@@ -651,7 +651,7 @@ fn available_cpus() -> usize {
 
 /// `omix bench --loader CONFIG`: the loader's batches/s beside the model's training steps/s.
 fn bench_loader(path: &Path, args: &BenchArgs, device: &Device) -> Result<()> {
-    let omix_train::Experiment::Sequence(config) = omix_train::Experiment::load(path)? else {
+    let omix_config::Experiment::Sequence(config) = omix_config::Experiment::load(path)? else {
         bail!("{}: --loader measures sequence experiments ([data]), not graphs", path.display());
     };
     let started = Instant::now();

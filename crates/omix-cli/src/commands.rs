@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
+use omix_config::Experiment;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
 use omix_data::{ClassFile, DataConfig, Dataset, Format, Schema, SourceConfig};
 use omix_encode::Alphabet;
@@ -13,7 +14,6 @@ use omix_explain::{ExplainOptions, IgBaseline, InterpretSettings, Method, interp
 use omix_io::write_atomically;
 use omix_models::{Cell, ConvLayerConfig, DenseConfig, GlobalPool, ModelConfig, Padding, Readout, RnnConfig};
 use omix_run::{RunDir, files, write_predictions};
-use omix_train::Experiment;
 use omix_train::graph::{GraphExperimentConfig, run_graph_experiment};
 use omix_train::{ExperimentConfig, TrainOptions, TrainedRun, compute_metrics, predict_scores, run_experiment};
 
@@ -115,11 +115,11 @@ fn default_cnn() -> ModelConfig {
 }
 
 /// The flags of `omix train` as typed overrides of the experiment (what they mean is the
-/// library's [`omix_train::Overrides`]).
-fn overrides(args: &TrainArgs) -> Result<omix_train::Overrides> {
+/// library's [`omix_config::Overrides`]).
+fn overrides(args: &TrainArgs) -> Result<omix_config::Overrides> {
     let given_source = args.input.input.is_some() || !args.input.classes.is_empty();
     let recurrent = |cell| ModelConfig::Rnn(RnnConfig { cell, readout: Readout::Max, ..RnnConfig::default() });
-    Ok(omix_train::Overrides {
+    Ok(omix_config::Overrides {
         source: if given_source { Some(source_from_args(&args.input)?) } else { None },
         seq_column: args.input.seq_column.clone(),
         label_column: args.input.label_column.clone(),
@@ -182,7 +182,7 @@ fn prepare_run_dir(out: &Path, resume: bool, force: bool) -> Result<()> {
 /// `omix train CONFIG` for a `[graph]` experiment: a GCN on a graph's nodes.
 fn train_graph(
     mut config: GraphExperimentConfig,
-    overrides: &omix_train::Overrides,
+    overrides: &omix_config::Overrides,
     out: &Path,
     args: &TrainArgs,
     device: &Device,
@@ -238,7 +238,7 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
                 "no input: give a config file, or --input FILE (with --labels for one sequence per line, or a label column) or --class NAME=FILE"
             )
         }
-        None => Experiment::Sequence(omix_train::plan::flags_only_experiment()),
+        None => Experiment::Sequence(omix_config::flags_only_experiment()),
     };
     let out = match (&args.out, &args.config) {
         (Some(out), _) => out.clone(),

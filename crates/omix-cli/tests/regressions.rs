@@ -87,7 +87,8 @@ fn center_length_policy_trains_from_toml_and_predicts_with_the_flag() -> TestRes
         .map(|line| format!("{}\n", &line[..44]))
         .collect();
     std::fs::write(dir.path().join("uniform.txt"), uniform)?;
-    ok(dir.path(), &["train", "refuse.toml", "--input", "uniform.txt", "--out", "refuse", "--quiet", "--no-report"])?;
+    let args = ["train", "refuse.toml", "--input", "uniform.txt", "--labels", "labels.txt", "--out", "refuse"];
+    ok(dir.path(), &[&args[..], &["--quiet", "--no-report"]].concat())?;
     let stderr = fails(dir.path(), &["predict", "refuse", "--input", "sequences.txt"])?;
     assert!(stderr.contains("--length-policy center"), "{stderr}");
     assert!(!stderr.contains("--length N"), "predict has no --length flag, so the hint must not name it: {stderr}");

@@ -10,10 +10,10 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use omix_models::{FastPlan, Model};
 
-use crate::config::Engine;
 use crate::inputs::BatchInput;
 use crate::objective::{Objective, batch_loss};
 use crate::trainer::Batch;
+use omix_config::Engine;
 
 /// The engine that computes training steps.
 #[derive(Debug)]

@@ -21,21 +21,16 @@ pub enum TrainError {
     #[error("metrics: {0}")]
     Metrics(#[from] omix_metrics::MetricsError),
     /// A setting that cannot work (`[train]` unless the field names another table).
-    #[error("{}: {message}", table_field(field))]
+    #[error("{}: {message}", omix_config::table_field(field))]
     Config {
         /// The setting.
         field: &'static str,
         /// What is wrong.
         message: String,
     },
-    /// An experiment file that does not parse: `file:line:column` and what is wrong.
-    #[error("{location}: {message}")]
-    ConfigFile {
-        /// `file:line:column`.
-        location: String,
-        /// What is wrong.
-        message: String,
-    },
+    /// An experiment file that cannot be read or parsed, or a setting that cannot work.
+    #[error(transparent)]
+    Experiment(#[from] omix_config::ConfigError),
     /// A run folder file is missing or unreadable.
     #[error("{}: {message}", path.display())]
     Run {
@@ -62,20 +57,4 @@ pub enum TrainError {
         /// The loss.
         loss: f64,
     },
-}
-
-/// A config field with its table: `[features] motifs`, `[model]`, `[train] learning_rate`.
-fn table_field(field: &str) -> String {
-    for table in ["features", "model", "data", "graph"] {
-        if field == table {
-            return format!("[{table}]");
-        }
-        if let Some(rest) = field.strip_prefix(table).and_then(|rest| rest.strip_prefix('.')) {
-            return format!("[{table}] {rest}");
-        }
-    }
-    if field == "baseline" {
-        return "baseline".into();
-    }
-    format!("[train] {field}")
 }

@@ -15,10 +15,10 @@ use omix_run::{EpochRecord, Observer, RunDir, files, write_log};
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
-use crate::config::{Monitor, TrainConfig};
 use crate::evaluate::Metrics;
 use crate::run::{load_weights, save_weights, weights_from_bytes, weights_to_bytes};
 use crate::trainer::TrainOptions;
+use omix_config::{Monitor, TrainConfig};
 
 /// The validation of one epoch.
 #[derive(Debug, Clone)]

@@ -24,84 +24,23 @@ use std::time::Instant;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, softmax};
-use omix_data::graph::{Graph, GraphConfig, GraphError};
+use omix_data::graph::{Graph, GraphError};
 use omix_data::{Split, Task};
 use omix_io::write_atomically;
 pub use omix_metrics::top_k_decisions;
 use omix_metrics::{multiclass_metrics, multilabel_metrics};
-use omix_models::{Gcn, GcnConfig, GraphShape, SparseMatrix};
+use omix_models::{Gcn, GraphShape, SparseMatrix};
 use omix_run::{Check, EpochRecord, MetricsFile, Observer, RunDir, files, write_node_manifest, write_node_predictions};
-use serde::{Deserialize, Serialize};
 
 use crate::baseline::{BaselineReport, compare};
-use crate::config::Monitor;
 use crate::evaluate::read_back;
 use crate::fit::{Trainee, Validation, fit};
 use crate::objective::{Objective, batch_loss};
 use crate::run::weights_to_bytes;
 use crate::trainer::optimizer;
-use crate::{ExperimentSummary, Metrics, TrainConfig, TrainError, TrainOptions};
-
-/// The `[model]` table of a graph experiment (`kind = "gcn"`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum GraphModel {
-    /// Graph convolutional network (Kipf & Welling 2017).
-    Gcn(GcnConfig),
-}
-
-impl Default for GraphModel {
-    fn default() -> Self {
-        GraphModel::Gcn(GcnConfig::default())
-    }
-}
-
-/// A node-classification experiment: what the TOML file holds and the run folder keeps.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GraphExperimentConfig {
-    /// Seed for the split, weight initialisation and dropout.
-    #[serde(default = "default_seed")]
-    pub seed: u64,
-    /// The graph, labels and features.
-    pub graph: GraphConfig,
-    /// The model.
-    #[serde(default)]
-    pub model: GraphModel,
-    /// The training settings.
-    #[serde(default)]
-    pub train: TrainConfig,
-}
-
-fn default_seed() -> u64 {
-    42
-}
-
-impl GraphExperimentConfig {
-    /// Parse TOML text.
-    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
-    }
-
-    /// Validate every table (the model's shape is checked once the graph is read).
-    pub fn check(&self) -> Result<(), TrainError> {
-        self.graph.check().map_err(graph_error)?;
-        self.train.check()?;
-        if self.train.reverse_complement_augment || self.train.reverse_complement_average {
-            return Err(TrainError::Config {
-                field: "reverse_complement_augment",
-                message: "reverse complements apply to sequences, not graph nodes".into(),
-            });
-        }
-        Ok(())
-    }
-
-    fn gcn(&self) -> &GcnConfig {
-        match &self.model {
-            GraphModel::Gcn(config) => config,
-        }
-    }
-}
+use crate::{ExperimentSummary, Metrics, TrainError, TrainOptions};
+use omix_config::Monitor;
+pub use omix_config::{GraphExperimentConfig, GraphModel};
 
 /// A [`GraphError`] as a [`TrainError`] (its `file:line: what` message kept as is).
 pub fn graph_error(error: GraphError) -> TrainError {
@@ -560,28 +499,6 @@ mod tests {
         // Only the chosen nodes count.
         let subset = node_metrics(Task::Multilabel, &labels, &scores, &[1], &names, 0.5)?;
         assert_eq!(subset.reported.get("f1"), Some(1.0 / 3.0));
-        Ok(())
-    }
-
-    #[test]
-    fn gcn_model_table_parses() -> Result<(), toml::de::Error> {
-        let config = GraphExperimentConfig::from_toml(
-            "seed = 3\n[graph]\nedges = \"e.txt\"\nlabels = \"l.txt\"\nfeatures = [\"identity\", \"degree\"]\n[model]\nkind = \"gcn\"\nhidden = [32]\n[train]\nepochs = 5\n",
-        )?;
-        assert_eq!(config.gcn().hidden, [32]);
-        assert_eq!(config.graph.features.len(), 2);
-        let again = GraphExperimentConfig::from_toml(&toml::to_string_pretty(&config).unwrap_or_default())?;
-        assert_eq!(again, config);
-        assert!(
-            GraphExperimentConfig::from_toml(
-                "[graph]\nedges = \"e\"\nlabels = \"l\"\n[model]\nkind = \"gcn\"\nhiden = [3]"
-            )
-            .is_err()
-        );
-        assert!(
-            GraphExperimentConfig::from_toml("[graph]\nedges = \"e\"\nlabels = \"l\"\n[model]\nkind = \"cnn\"")
-                .is_err()
-        );
         Ok(())
     }
 }

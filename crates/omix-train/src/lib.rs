@@ -29,7 +29,6 @@
 
 pub mod baseline;
 mod checks;
-mod config;
 mod embed;
 mod engine;
 mod error;
@@ -40,21 +39,22 @@ pub mod graph;
 pub mod inputs;
 pub mod loader;
 mod objective;
-pub mod plan;
 pub mod predictor;
 pub mod run;
 mod trainer;
 
 pub use checks::biology_checks;
-pub use config::{Engine, ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, RegressionLoss, TrainConfig};
 pub use embed::{EmbeddingScore, embed, score_embedding};
 pub use engine::TrainingEngine;
 pub use error::TrainError;
 pub use evaluate::{Metrics, ReconstructionMetrics, compute_metrics, mean_loss, predict_scores, read_back};
 pub use experiment::{ExperimentSummary, run_experiment};
-pub use inputs::{BatchInput, FeatureConfig, InputPipeline};
+pub use inputs::{BatchInput, InputPipeline};
 pub use objective::{Objective, batch_loss, reconstruction_error};
+pub use omix_config::{
+    Engine, Experiment, ExperimentConfig, FeatureConfig, Monitor, OptimizerKind, Overrides, PlateauConfig,
+    RegressionLoss, TrainConfig,
+};
 pub use omix_run::{Check, EpochRecord, RunDir};
-pub use plan::{Experiment, Overrides};
 pub use run::TrainedRun;
 pub use trainer::{Batch, TrainOptions, TrainResult, optimizer, train};

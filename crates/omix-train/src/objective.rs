@@ -8,7 +8,7 @@ use burn::tensor::activation::{log_softmax, relu, softplus};
 use omix_data::Task;
 use omix_models::{FastLoss, ModelConfig};
 
-use crate::config::RegressionLoss;
+use omix_config::RegressionLoss;
 
 /// What a model is trained to minimise, from the task and the model family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

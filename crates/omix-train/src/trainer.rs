@@ -14,13 +14,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::TrainError;
-use crate::config::{Engine, ExperimentConfig, OptimizerKind, TrainConfig};
 use crate::engine::TrainingEngine;
 use crate::evaluate::{compute_metrics, mean_loss, predict_scores};
 use crate::fit::{Fitted, Trainee, Validation, fit};
 use crate::inputs::{BatchInput, InputPipeline};
 use crate::loader::{EpochPlan, LoaderSettings, with_batches};
 use crate::objective::Objective;
+use omix_config::{Engine, ExperimentConfig, OptimizerKind, TrainConfig};
 
 /// Options of one training call.
 #[derive(Debug, Clone, Copy, Default)]

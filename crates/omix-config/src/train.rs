@@ -1,12 +1,13 @@
-//! The experiment config: `[data]`, `[model]` and `[train]` tables plus a seed.
+//! The experiment file of sequence and matrix models: a seed, `[data]`, `[features]`, `[model]`
+//! and `[train]`, with the `[train]` table's types.
 
 use omix_data::DataConfig;
 
-use crate::inputs::FeatureConfig;
+use crate::FeatureConfig;
 use omix_models::ModelConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
+use crate::ConfigError;
 
 /// Optimisers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -246,8 +247,8 @@ impl Default for TrainConfig {
 
 impl TrainConfig {
     /// Check the settings, one error per rule.
-    pub fn check(&self) -> Result<(), TrainError> {
-        let invalid = |field: &'static str, message: String| Err(TrainError::Config { field, message });
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |field: &'static str, message: String| Err(ConfigError::Invalid { field, message });
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return invalid("learning_rate", format!("{} must be a positive number", self.learning_rate));
         }
@@ -314,13 +315,13 @@ impl ExperimentConfig {
     }
 
     /// Validate every table.
-    pub fn check(&self) -> Result<(), TrainError> {
+    pub fn check(&self) -> Result<(), ConfigError> {
         self.data.check()?;
         self.train.check()?;
         if (self.train.reverse_complement_augment || self.train.reverse_complement_average)
             && self.data.alphabet == omix_encode::Alphabet::Protein
         {
-            return Err(TrainError::Config {
+            return Err(ConfigError::Invalid {
                 field: "reverse_complement_augment",
                 message: "reverse complements exist for DNA/RNA, not protein".into(),
             });
@@ -368,7 +369,7 @@ mod tests {
     #[test]
     fn bad_learning_rate_is_rejected() {
         let config = TrainConfig { learning_rate: -1.0, ..TrainConfig::default() };
-        assert!(matches!(config.check(), Err(TrainError::Config { field: "learning_rate", .. })));
+        assert!(matches!(config.check(), Err(ConfigError::Invalid { field: "learning_rate", .. })));
     }
 
     #[test]

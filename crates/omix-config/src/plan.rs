@@ -10,9 +10,7 @@ use omix_encode::{Alphabet, LengthPolicy};
 use omix_features::KmerConfig;
 use omix_models::ModelConfig;
 
-use crate::graph::GraphExperimentConfig;
-use crate::inputs::FeatureConfig;
-use crate::{ExperimentConfig, TrainError};
+use crate::{ConfigError, ExperimentConfig, FeatureConfig, GraphExperimentConfig};
 
 /// An experiment file: a sequence/matrix experiment (`[data]`) or a graph one (`[graph]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,11 +25,9 @@ pub enum Experiment {
 impl Experiment {
     /// Read and parse an experiment file once, with relative paths made absolute against the
     /// file's folder. Errors name the file, line and column.
-    pub fn load(path: &Path) -> Result<Self, TrainError> {
-        let text = std::fs::read_to_string(path).map_err(|error| TrainError::Run {
-            path: path.to_path_buf(),
-            message: format!("cannot read the config: {error}"),
-        })?;
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         let table: toml::Table = text.parse().map_err(|error| toml_error(path, &text, &error))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if table.contains_key("graph") {
@@ -57,7 +53,7 @@ impl ExperimentConfig {
 }
 
 /// A TOML error as one `file:line:column: message` error.
-fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> TrainError {
+fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
     let message = error.message().trim().to_string();
     let location = match error.span() {
         Some(span) => {
@@ -69,7 +65,7 @@ fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> TrainError {
         }
         None => path.display().to_string(),
     };
-    TrainError::ConfigFile { location, message }
+    ConfigError::File { location, message }
 }
 
 /// Settings given on the command line, each `None` (or false) when not given; applied over the
@@ -218,11 +214,11 @@ impl Overrides {
 
     /// Apply the overrides to a graph experiment; flags that mean nothing for graphs are an
     /// error naming them.
-    pub fn apply_graph(&self, config: &mut GraphExperimentConfig) -> Result<(), TrainError> {
+    pub fn apply_graph(&self, config: &mut GraphExperimentConfig) -> Result<(), ConfigError> {
         let allowed = ["--seed", "--epochs", "--learning-rate", "--no-baseline"];
         let refused: Vec<&str> = self.given().into_iter().filter(|flag| !allowed.contains(flag)).collect();
         if !refused.is_empty() {
-            return Err(TrainError::Config {
+            return Err(ConfigError::Invalid {
                 field: "graph",
                 message: format!(
                     "{} do(es) not apply to a [graph] experiment; set what you need in the config file",
