@@ -43,6 +43,7 @@ mod bedgraph;
 mod contigs;
 mod error;
 mod reference;
+mod source;
 mod split;
 mod window;
 
@@ -52,5 +53,6 @@ pub use bedgraph::BedGraphWriter;
 pub use contigs::check_contigs;
 pub use error::{ContigMismatch, GenomeError};
 pub use reference::{Contig, MAX_PADDING, Reference, default_index_cache};
+pub use source::{InMemorySource, SequenceSource};
 pub use split::{ChromosomeSplit, SplitName, cross_split_overlaps};
 pub use window::{IntervalIndex, OutOfBounds, Window, WindowCounts, apply_bounds, tiles};

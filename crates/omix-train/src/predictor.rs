@@ -25,6 +25,7 @@ pub struct SequencePredictor {
     encoder: Encoder,
     device: Device,
     average_strands: bool,
+    run: std::path::PathBuf,
 }
 
 impl SequencePredictor {
@@ -56,6 +57,7 @@ impl SequencePredictor {
             schema,
             device: device.clone(),
             average_strands: config.train.reverse_complement_average,
+            run: run.root().to_path_buf(),
         })
     }
 
@@ -132,5 +134,28 @@ impl SequencePredictor {
             self.objective.predictions(row, &mut out);
         }
         Ok(out)
+    }
+}
+
+/// Variant scoring reads a run's model through this.
+impl omix_variants::WindowScorer for SequencePredictor {
+    fn window_length(&self) -> usize {
+        self.length()
+    }
+
+    fn output_names(&self) -> Vec<String> {
+        SequencePredictor::output_names(self)
+    }
+
+    fn score(&self, windows: &[Vec<u8>]) -> Result<Vec<f64>, String> {
+        self.predict(windows).map_err(|error| error.to_string())
+    }
+
+    fn averages_strands(&self) -> bool {
+        SequencePredictor::averages_strands(self)
+    }
+
+    fn identity(&self) -> String {
+        format!("run={} strands={}", self.run.display(), self.averages_strands())
     }
 }

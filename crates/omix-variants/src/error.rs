@@ -84,6 +84,37 @@ pub enum VariantError {
         /// What was wrong.
         message: String,
     },
+    /// A progress file left by a scoring run with other inputs, model, shard or settings.
+    #[error(
+        "{} belongs to a different scoring run (other inputs, model, shard or settings); delete it and {}.partial / {}.partial to start over",
+        path.display(),
+        tsv.display(),
+        vcf.display()
+    )]
+    ForeignProgress {
+        /// The progress file.
+        path: PathBuf,
+        /// The TSV output.
+        tsv: PathBuf,
+        /// The VCF output.
+        vcf: PathBuf,
+    },
+    /// A REF allele that disagrees with the reference genome, under `OnMismatch::Error`.
+    #[error("{}:{line}: {message}", path.display())]
+    ReferenceMismatch {
+        /// The VCF.
+        path: PathBuf,
+        /// The 1-based line of the record.
+        line: u64,
+        /// The variant, what differs, and what to do.
+        message: String,
+    },
+    /// The reference genome (contig names, fetching).
+    #[error(transparent)]
+    Genome(#[from] omix_genome::GenomeError),
+    /// The model could not score the windows.
+    #[error("scoring failed: {0}")]
+    Scoring(String),
 }
 
 impl VariantError {
@@ -94,7 +125,10 @@ impl VariantError {
             VariantError::Read { path, .. }
             | VariantError::InvalidUtf8 { path, .. }
             | VariantError::Malformed { path, .. }
-            | VariantError::Progress { path, .. } => Some(path),
+            | VariantError::Progress { path, .. }
+            | VariantError::ForeignProgress { path, .. }
+            | VariantError::ReferenceMismatch { path, .. } => Some(path),
+            VariantError::Genome(_) | VariantError::Scoring(_) => None,
             VariantError::Shard { .. }
             | VariantError::ScoreShape { .. }
             | VariantError::DuplicateInfoKey { .. }
@@ -108,7 +142,9 @@ impl VariantError {
             VariantError::Io(e) => e.line(),
             VariantError::Read { line, .. }
             | VariantError::InvalidUtf8 { line, .. }
-            | VariantError::Malformed { line, .. } => Some(*line),
+            | VariantError::Malformed { line, .. }
+            | VariantError::ReferenceMismatch { line, .. } => Some(*line),
+            VariantError::ForeignProgress { .. } | VariantError::Genome(_) | VariantError::Scoring(_) => None,
             VariantError::Shard { .. }
             | VariantError::ScoreShape { .. }
             | VariantError::DuplicateInfoKey { .. }

@@ -52,17 +52,18 @@
 //! ```
 
 mod error;
+mod job;
 mod output;
 mod resume;
 mod shard;
-mod source;
 mod vcf;
 mod window;
 
 pub use error::VariantError;
+pub use job::{OnMismatch, ScoringJob, ScoringOutcome, WindowScorer, with_suffix};
+pub use omix_genome::{InMemorySource, SequenceSource};
 pub use output::{DEFAULT_INFO_PREFIX, ScoreRecord, TsvScoreWriter, VcfScoreWriter, log_odds_ratio, sanitise_info_key};
 pub use resume::{Progress, truncate_to_lines};
 pub use shard::Shard;
-pub use source::{InMemorySource, SequenceSource};
 pub use vcf::{VCF_COLUMNS, Variant, VcfHeader, VcfReader, count_records};
 pub use window::{SkipReason, VariantWindows, check_reference, variant_windows};

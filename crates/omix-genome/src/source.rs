@@ -1,4 +1,6 @@
-//! Where reference sequence comes from.
+//! Where reference sequence comes from: the trait that variant windows and other consumers read
+//! bases through, implemented by the indexed [`Reference`](crate::Reference) and by contigs held
+//! in memory.
 
 use std::collections::HashMap;
 
@@ -65,6 +67,16 @@ pub(crate) fn padded_slice(bases: &[u8], start: i64, end: i64) -> Vec<u8> {
     }
     out.resize(length, b'N');
     out
+}
+
+impl SequenceSource for crate::Reference {
+    fn fetch(&self, contig: &str, start: i64, end: i64) -> Result<Vec<u8>, String> {
+        crate::Reference::fetch(self, contig, start, end).map_err(|error| error.to_string())
+    }
+
+    fn contig_length(&self, contig: &str) -> Option<u64> {
+        crate::Reference::contig_length(self, contig)
+    }
 }
 
 #[cfg(test)]
