@@ -387,16 +387,15 @@ fn predict(args: PredictArgs, device: &Device) -> Result<()> {
             }
         };
         let output = args.output.as_deref().context("--reference needs -o OUT.bedgraph")?;
-        return crate::genome_cmds::predict_track(
-            &args.run,
+        let track = crate::genome_cmds::Track {
+            run: &args.run,
             reference,
             windows,
-            output,
-            args.shard,
-            args.batch_size,
-            args.quiet,
-            device,
-        );
+            out: output,
+            shard: args.shard,
+            batch_size: args.batch_size,
+        };
+        return crate::genome_cmds::predict_track(&track, &mut Terminal::new(args.quiet), device);
     }
     let run = RunDir::new(&args.run);
     let (model, schema) = run.load_model(device)?;

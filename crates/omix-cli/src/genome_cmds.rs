@@ -77,17 +77,26 @@ pub enum TrackWindows {
     Tiles { regions: Option<PathBuf>, stride: u64 },
 }
 
+/// What `omix predict --reference` predicts: windows of a run's model along a genome.
+pub struct Track<'a> {
+    /// The run folder.
+    pub run: &'a Path,
+    /// The reference genome.
+    pub reference: &'a Path,
+    /// Which windows.
+    pub windows: TrackWindows,
+    /// The bedGraph (one per output: `OUT.<name>.bedgraph` when the model has several).
+    pub out: &'a Path,
+    /// Only part of the windows.
+    pub shard: Option<Shard>,
+    /// Windows per batch.
+    pub batch_size: usize,
+}
+
 /// `omix predict RUN --reference FA (--bed BED | --tile STRIDE)`: one bedGraph per output.
-pub fn predict_track(
-    run: &Path,
-    reference_path: &Path,
-    windows: TrackWindows,
-    out: &Path,
-    shard: Option<Shard>,
-    batch_size: usize,
-    quiet: bool,
-    device: &Device,
-) -> Result<()> {
+pub fn predict_track(track: &Track<'_>, observer: &mut dyn Observer, device: &Device) -> Result<()> {
+    let Track { run, reference: reference_path, windows, out, shard, batch_size } = track;
+    let (shard, batch_size) = (*shard, *batch_size);
     let started = Instant::now();
     let predictor = SequencePredictor::new(&RunDir::new(run), device)?;
     let length = predictor.length() as u64;
@@ -133,7 +142,7 @@ pub fn predict_track(
             BedGraphWriter::without_header(file)
         });
     }
-    let mut bar = Terminal::new(quiet);
+    let bar = observer;
     bar.start("windows", range.end - range.start);
     let mut done = 0u64;
     let mut batch: Vec<Window> = Vec::with_capacity(batch_size);

@@ -245,11 +245,11 @@ impl Explainer {
     }
 
     /// The chosen output (logit) for a batch of inputs `[n, channels, length]`.
-    pub fn logits(&self, inputs: &[f32], output: usize) -> Vec<f32> {
+    pub fn logits(&self, inputs: &[f32], output: usize) -> Result<Vec<f32>, ExplainError> {
         let block = self.channels * self.length;
         let n = inputs.len() / block.max(1);
         if n == 0 {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let all = match self.fast.as_ref().and_then(|plan| plan.logits(&self.model, inputs)) {
             Some(all) => all,
@@ -258,11 +258,11 @@ impl Explainer {
                     TensorData::new(inputs.to_vec(), [n, self.channels, self.length]),
                     &self.device,
                 );
-                self.model.forward(x).into_data().try_into_vec().unwrap_or_default()
+                self.model.forward(x).into_data().try_into_vec().map_err(data_error)?
             }
         };
         let width = all.len() / n;
-        (0..n).map(|i| all.get(i * width + output).copied().unwrap_or(f32::NAN)).collect()
+        Ok((0..n).map(|i| all.get(i * width + output).copied().unwrap_or(f32::NAN)).collect())
     }
 
     /// Logits of the chosen output and their gradients w.r.t. a batch of inputs.
@@ -299,18 +299,18 @@ impl Explainer {
     /// output for each (position, base), 0 at observed bases and at positions without a base.
     /// Single-block CNNs use local updates ([`IsmPlan`]); other models score the mutants in
     /// batches of full forward passes.
-    pub fn ism(&self, input: &[f32], output: usize, batch_size: usize) -> Vec<f32> {
+    pub fn ism(&self, input: &[f32], output: usize, batch_size: usize) -> Result<Vec<f32>, ExplainError> {
         if let Some(plan) = &self.ism_plan {
-            return plan.ism(input, output).1;
+            return Ok(plan.ism(input, output).1);
         }
         self.ism_batched(input, output, batch_size)
     }
 
     /// ISM by batched full forward passes (every model).
-    pub fn ism_batched(&self, input: &[f32], output: usize, batch_size: usize) -> Vec<f32> {
+    pub fn ism_batched(&self, input: &[f32], output: usize, batch_size: usize) -> Result<Vec<f32>, ExplainError> {
         let (channels, length) = (self.channels, self.length);
         let block = channels * length;
-        let reference = self.logits(input, output).first().copied().unwrap_or(f32::NAN);
+        let reference = self.logits(input, output)?.first().copied().unwrap_or(f32::NAN);
         // (position, channel) of every substitution.
         let mut mutants = Vec::with_capacity(length * (channels - 1));
         for position in 0..length {
@@ -335,23 +335,23 @@ impl Explainer {
                 }
                 buffer[start + channel * length + position] = 1.0;
             }
-            let logits = self.logits(&buffer, output);
+            let logits = self.logits(&buffer, output)?;
             for (&(position, channel), logit) in chunk.iter().zip(logits) {
                 effects[channel * length + position] = logit - reference;
             }
         }
-        effects
+        Ok(effects)
     }
 
     /// ISM the slow way, for comparison: one forward pass of one mutant at a time through burn.
-    pub fn ism_naive(&self, input: &[f32], output: usize) -> Vec<f32> {
+    pub fn ism_naive(&self, input: &[f32], output: usize) -> Result<Vec<f32>, ExplainError> {
         let (channels, length) = (self.channels, self.length);
-        let forward = |values: Vec<f32>| -> f32 {
+        let forward = |values: Vec<f32>| -> Result<f32, ExplainError> {
             let x = Tensor::<3>::from_data(TensorData::new(values, [1, channels, length]), &self.device);
-            let all: Vec<f32> = self.model.forward(x).into_data().try_into_vec().unwrap_or_default();
-            all.get(output).copied().unwrap_or(f32::NAN)
+            let all: Vec<f32> = self.model.forward(x).into_data().try_into_vec().map_err(data_error)?;
+            Ok(all.get(output).copied().unwrap_or(f32::NAN))
         };
-        let reference = forward(input.to_vec());
+        let reference = forward(input.to_vec())?;
         let mut effects = vec![0.0f32; channels * length];
         for position in 0..length {
             if (0..channels).all(|c| input[c * length + position] == 0.0) {
@@ -366,10 +366,10 @@ impl Explainer {
                     mutant[c * length + position] = 0.0;
                 }
                 mutant[channel * length + position] = 1.0;
-                effects[channel * length + position] = forward(mutant) - reference;
+                effects[channel * length + position] = forward(mutant)? - reference;
             }
         }
-        effects
+        Ok(effects)
     }
 
     /// Attributions of the given examples.
@@ -397,7 +397,7 @@ impl Explainer {
                 let (l, g) = self.gradients(&values, options.output)?;
                 (l, Some(g))
             } else {
-                (self.logits(&values, options.output), None)
+                (self.logits(&values, options.output)?, None)
             };
             for (k, &index) in chunk.iter().enumerate() {
                 let input = values[k * block..(k + 1) * block].to_vec();
@@ -411,7 +411,11 @@ impl Explainer {
                 } else {
                     None
                 };
-                let ism = wants(Method::Ism).then(|| self.ism(&input, options.output, options.batch_size.max(1) * 4));
+                let ism = if wants(Method::Ism) {
+                    Some(self.ism(&input, options.output, options.batch_size.max(1) * 4)?)
+                } else {
+                    None
+                };
                 results.push(SequenceAttribution {
                     index,
                     logit: logits[k],

@@ -156,7 +156,13 @@ pub fn interpret(
             }
             None => {
                 for a in &mut attributions {
-                    a.ism = Some(explainer.ism_batched(&a.input, output, settings.options.batch_size.max(1) * 4));
+                    match explainer.ism_batched(&a.input, output, settings.options.batch_size.max(1) * 4) {
+                        Ok(effects) => a.ism = Some(effects),
+                        Err(error) => {
+                            observer.finish();
+                            return Err(error);
+                        }
+                    }
                     done += 1;
                     observer.advance(done, "");
                 }
@@ -184,7 +190,7 @@ pub fn interpret(
             let started = Instant::now();
             let mut largest = 0.0f32;
             for attribution in &attributions[..count] {
-                let slow = explainer.ism_naive(&attribution.input, settings.options.output);
+                let slow = explainer.ism_naive(&attribution.input, settings.options.output)?;
                 if let Some(fast) = &attribution.ism {
                     for (a, b) in fast.iter().zip(&slow) {
                         largest = largest.max((a - b).abs());

@@ -80,7 +80,7 @@ fn attributions_of_a_trained_cnn() -> TestResult {
         let mut minus = first.input.clone();
         minus[k] -= step;
         let both = [plus, minus].concat();
-        let logits = explainer.logits(&both, 0);
+        let logits = explainer.logits(&both, 0)?;
         let numeric = (logits[0] - logits[1]) / (2.0 * step);
         assert!(
             (numeric - saliency[k]).abs() < 2e-2 * (1.0 + saliency[k].abs()),
@@ -95,7 +95,7 @@ fn attributions_of_a_trained_cnn() -> TestResult {
     for attribution in attributions.iter().take(5) {
         let integrated = attribution.integrated_gradients.as_ref().ok_or("integrated gradients")?;
         let total: f32 = integrated.iter().sum();
-        let zero = explainer.logits(&vec![0.0; block], 0)[0];
+        let zero = explainer.logits(&vec![0.0; block], 0)?[0];
         let expected = attribution.logit - zero;
         assert!(
             (total - expected).abs() < 0.05 * expected.abs().max(1.0),
@@ -105,7 +105,7 @@ fn attributions_of_a_trained_cnn() -> TestResult {
 
     // 3. Batched ISM equals one forward pass per mutant.
     let ism = first.ism.as_ref().ok_or("ism")?;
-    let naive = explainer.ism_naive(&first.input, 0);
+    let naive = explainer.ism_naive(&first.input, 0)?;
     for (a, b) in ism.iter().zip(&naive) {
         assert!((a - b).abs() < 1e-3, "batched {a} vs naive {b}");
     }

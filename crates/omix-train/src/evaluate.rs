@@ -34,7 +34,31 @@ pub fn predict_scores(
         return Ok(forward);
     }
     let reverse = predict_strand(model, pipeline, dataset, indices, batch_size, device, true, objective)?;
-    Ok(forward.iter().zip(&reverse).map(|(f, r)| 0.5 * (f + r)).collect())
+    Ok(strand_mean(&forward, &reverse))
+}
+
+/// The mean of forward-strand and reverse-complement predictions, element by element.
+pub(crate) fn strand_mean(forward: &[f64], reverse: &[f64]) -> Vec<f64> {
+    forward.iter().zip(reverse).map(|(f, r)| 0.5 * (f + r)).collect()
+}
+
+/// Raw outputs `[n, outputs]` of a dense batch `[n, channels, length]` (feature vectors:
+/// `[n, features, 1]`): omix's hand-written forward pass where `fast` accepts the model, else
+/// burn on `device`. Prediction, evaluation and genome scoring all go through here.
+pub(crate) fn forward_dense(
+    model: &Model,
+    fast: Option<&FastPlan>,
+    values: &[f32],
+    shape: [usize; 3],
+    device: &Device,
+) -> Result<Vec<f32>, TrainError> {
+    if shape[0] == 0 {
+        return Ok(Vec::new());
+    }
+    if let Some(logits) = fast.and_then(|plan| plan.logits(model, values)) {
+        return Ok(logits);
+    }
+    read_back(model.forward(Tensor::<3>::from_data(TensorData::new(values.to_vec(), shape), device)))
 }
 
 /// A tensor's values read back to the host; a backend failure is an error, never an empty vector.
@@ -65,13 +89,9 @@ fn predict_strand(
         if pipeline.is_one_hot() && !objective.reconstructs() { FastPlan::new(model, channels, length) } else { None };
     for chunk in indices.chunks(batch_size.max(1)) {
         let input = pipeline.batch(dataset, chunk, reverse.then_some(&flags[..chunk.len()]));
-        let logits = match (&fast, &input) {
-            (Some(plan), BatchInput::Dense { values, .. }) => plan.logits(model, values),
-            _ => None,
-        };
-        let logits = match logits {
-            Some(logits) => logits,
-            None => read_back(model.forward_input(input.to_model_input(device)))?,
+        let logits = match &input {
+            BatchInput::Dense { values, shape } => forward_dense(model, fast.as_ref(), values, *shape, device)?,
+            sparse => read_back(model.forward_input(sparse.to_model_input(device)))?,
         };
         let width = logits.len() / chunk.len().max(1);
         if objective.reconstructs() {

@@ -6,7 +6,6 @@
 //! the same output transform as `predict` (sigmoid / softmax / exp for Poisson).
 
 use burn::prelude::*;
-use burn::tensor::TensorData;
 use omix_data::Schema;
 use omix_encode::{Encoder, reverse_complement};
 use omix_models::{FastPlan, Model};
@@ -94,7 +93,7 @@ impl SequencePredictor {
             return Ok(forward);
         }
         let reverse = self.predict_strand(sequences, true)?;
-        Ok(forward.iter().zip(&reverse).map(|(f, r)| 0.5 * (f + r)).collect())
+        Ok(crate::evaluate::strand_mean(&forward, &reverse))
     }
 
     fn predict_strand(&self, sequences: &[Vec<u8>], reverse: bool) -> Result<Vec<f64>, TrainError> {
@@ -119,15 +118,8 @@ impl SequencePredictor {
                 message: format!("sequence {k}: {error}"),
             })?;
         }
-        let logits = match self.fast.as_ref().and_then(|plan| plan.logits(&self.model, &values)) {
-            Some(logits) => logits,
-            None if sequences.is_empty() => Vec::new(),
-            None => {
-                let x =
-                    Tensor::<3>::from_data(TensorData::new(values, [sequences.len(), channels, length]), &self.device);
-                crate::evaluate::read_back(self.model.forward(x))?
-            }
-        };
+        let shape = [sequences.len(), channels, length];
+        let logits = crate::evaluate::forward_dense(&self.model, self.fast.as_ref(), &values, shape, &self.device)?;
         let width = logits.len() / sequences.len().max(1);
         let mut out = Vec::with_capacity(logits.len());
         for row in logits.chunks(width.max(1)) {
