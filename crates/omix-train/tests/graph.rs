@@ -152,6 +152,43 @@ fn stop_after_leaves_no_metrics() -> TestResult {
     Ok(())
 }
 
+/// Graph training runs in the shared loop, so a stopped run resumes from its checkpoint and ends
+/// exactly where an uninterrupted one does (dropout and early stopping included).
+#[test]
+fn graph_runs_resume_like_uninterrupted_ones() -> TestResult {
+    let _serial = serial();
+    let dir = tempfile::tempdir()?;
+    let config = GraphExperimentConfig {
+        seed: 5,
+        graph: two_communities(dir.path(), 12, true, 0)?,
+        model: GraphModel::Gcn(GcnConfig { hidden: vec![16], dropout: 0.3 }),
+        train: TrainConfig {
+            learning_rate: 0.02,
+            epochs: 12,
+            patience: 4,
+            reduce_on_plateau: Some(omix_train::PlateauConfig { factor: 0.5, patience: 2, min_learning_rate: 1e-5 }),
+            ..TrainConfig::default()
+        },
+    };
+    let device = burn::prelude::Device::flex();
+    let whole = RunDir::new(dir.path().join("whole"));
+    run_graph_experiment(&config, &whole, &device, TrainOptions::default(), &mut |_: &str| {})?;
+    let parts = RunDir::new(dir.path().join("parts"));
+    let first = TrainOptions { stop_after: Some(3), ..TrainOptions::default() };
+    assert!(!run_graph_experiment(&config, &parts, &device, first, &mut |_: &str| {})?.finished);
+    assert!(parts.path("checkpoint/state.json").exists(), "graph runs checkpoint in the shared loop");
+    let mut lines = Vec::new();
+    let resume = TrainOptions { resume: true, ..TrainOptions::default() };
+    run_graph_experiment(&config, &parts, &device, resume, &mut |line: &str| lines.push(line.to_string()))?;
+    assert!(lines.iter().any(|line| line.starts_with("resuming after epoch 3")), "{lines:?}");
+    let read = |run: &RunDir, name: &str| std::fs::read_to_string(run.path(name));
+    assert_eq!(read(&parts, "metrics.json")?, read(&whole, "metrics.json")?);
+    assert_eq!(read(&parts, "test_predictions.tsv")?, read(&whole, "test_predictions.tsv")?);
+    let log = read(&parts, "training_log.tsv")?;
+    assert!(log.starts_with("epoch\tlearning_rate\ttrain_loss\tvalidation_loss\tvalidation_macro_f1"), "{log}");
+    Ok(())
+}
+
 /// The PPI example (`examples/ppi_gcn.toml`), when the shared data is there:
 /// `cargo test --release -p omix-train --test graph -- --ignored --nocapture`.
 #[test]
