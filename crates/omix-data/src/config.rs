@@ -306,15 +306,20 @@ pub fn resolve_path(base: &Path, path: &mut PathBuf) {
     }
 }
 
+/// Make the paths of a source's files (input, labels, one file per class) absolute.
+fn resolve_files(base: &Path, input: &mut Option<PathBuf>, labels: &mut Option<PathBuf>, classes: &mut [ClassFile]) {
+    for path in [input, labels].into_iter().flatten() {
+        resolve_path(base, path);
+    }
+    for class in classes {
+        resolve_path(base, &mut class.path);
+    }
+}
+
 impl SourceConfig {
     /// Make the source's file paths absolute, relative ones taken against `base`.
     pub fn resolve_paths(&mut self, base: &Path) {
-        for path in [&mut self.input, &mut self.labels].into_iter().flatten() {
-            resolve_path(base, path);
-        }
-        for class in &mut self.classes {
-            resolve_path(base, &mut class.path);
-        }
+        resolve_files(base, &mut self.input, &mut self.labels, &mut self.classes);
     }
 }
 
@@ -322,12 +327,7 @@ impl DataConfig {
     /// Make every file path of the table absolute, relative ones taken against `base` (the
     /// config file's folder, or the working directory for flags).
     pub fn resolve_paths(&mut self, base: &Path) {
-        for path in [&mut self.input, &mut self.labels].into_iter().flatten() {
-            resolve_path(base, path);
-        }
-        for class in &mut self.classes {
-            resolve_path(base, &mut class.path);
-        }
+        resolve_files(base, &mut self.input, &mut self.labels, &mut self.classes);
         if let Some(test) = &mut self.test {
             test.resolve_paths(base);
         }

@@ -39,12 +39,12 @@ pub fn embed(
     Ok((latent, width))
 }
 
-/// Cross-validated k-nearest-neighbour class accuracy of `latent` (`[examples, dimensions]`)
-/// and of a PCA with as many components, fitted on all `indices` of the model's inputs
-/// (standardised as the model sees them). `labels` are class indices of `indices`.
 pub use omix_baseline::EmbeddingScore;
 
-/// [`omix_baseline::score_embedding`] on the model's inputs of `indices`.
+/// Cross-validated k-nearest-neighbour class accuracy of `latent` (`[examples, dimensions]`)
+/// and of a PCA with as many components, fitted on all `indices` of the model's inputs
+/// (standardised as the model sees them); `labels` are class indices of `indices`
+/// ([`omix_baseline::score_embedding`] on the model's inputs).
 #[allow(clippy::too_many_arguments)]
 pub fn score_embedding(
     pipeline: &InputPipeline,

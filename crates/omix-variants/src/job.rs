@@ -207,11 +207,23 @@ impl ScoringJob {
         observer.start("variants", shard_records);
         observer.advance(progress.records_done, "");
 
+        let resumed_from = resumed.map(|done| done.records_done);
+        let (tsv_out_path, vcf_out_path) = (tsv_path.clone(), vcf_path.clone());
+        let mut scored_variants = 0u64;
+        let session_start = progress.records_done;
+        let outcome = |progress: &Progress, finished: bool, scored_variants: u64| ScoringOutcome {
+            records: shard_records,
+            records_this_call: progress.records_done - session_start,
+            variants_scored: scored_variants,
+            skipped: progress.skipped.clone(),
+            resumed_from,
+            finished,
+            tsv: tsv_out_path.clone(),
+            vcf_out: vcf_out_path.clone(),
+        };
         let batch_records = self.batch_records.max(1);
         let mut pending: Vec<Variant> = Vec::new();
         let mut next: Option<Variant> = None;
-        let mut scored_variants = 0u64;
-        let session_start = progress.records_done;
         loop {
             // Gather whole records up to the batch size (a multi-allelic record stays in one batch).
             pending.clear();
@@ -282,16 +294,7 @@ impl ScoringJob {
             progress.save(&progress_path)?;
             observer.advance(progress.records_done, "");
             if self.stop_after.is_some_and(|n| progress.records_done - session_start >= n) {
-                return Ok(ScoringOutcome {
-                    records: shard_records,
-                    records_this_call: progress.records_done - session_start,
-                    variants_scored: scored_variants,
-                    skipped: progress.skipped,
-                    resumed_from: resumed.map(|done| done.records_done),
-                    finished: false,
-                    tsv: tsv_path,
-                    vcf_out: vcf_path,
-                });
+                return Ok(outcome(&progress, false, scored_variants));
             }
         }
         observer.finish();
@@ -313,16 +316,7 @@ impl ScoringJob {
             out.write_all(serde_json::to_string_pretty(&summary)?.as_bytes())
         })?;
         let _ = std::fs::remove_file(&progress_path);
-        Ok(ScoringOutcome {
-            records: shard_records,
-            records_this_call: progress.records_done - session_start,
-            variants_scored: scored_variants,
-            skipped: progress.skipped,
-            resumed_from: resumed.map(|done| done.records_done),
-            finished: true,
-            tsv: tsv_path,
-            vcf_out: vcf_path,
-        })
+        Ok(outcome(&progress, true, scored_variants))
     }
 }
 
