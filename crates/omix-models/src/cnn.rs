@@ -49,10 +49,6 @@ impl ConvBlock {
         crate::FirstLayer::from_conv(&self.conv, self.norm())
     }
 
-    pub(crate) fn has_norm(&self) -> bool {
-        self.norm.is_some()
-    }
-
     pub(crate) fn dropout_probability(&self) -> f64 {
         self.dropout.prob
     }
@@ -86,8 +82,9 @@ pub struct SequenceCnn {
     dense: Vec<Linear>,
     dense_dropout: Dropout,
     output: Linear,
-    /// 0 = flatten, 1 = global max, 2 = global mean, 3 = max and mean concatenated.
-    global_pool: usize,
+    /// How the last block's output is reduced before the dense layers (a setting, not a weight).
+    #[module(skip)]
+    global_pool: GlobalPool,
 }
 
 impl SequenceCnn {
@@ -109,12 +106,7 @@ impl SequenceCnn {
             dense,
             dense_dropout: DropoutConfig::new(spec.dense_dropout).init(),
             output: LinearConfig::new(features, input.outputs).init(device),
-            global_pool: match spec.global_pool {
-                GlobalPool::None => 0,
-                GlobalPool::Max => 1,
-                GlobalPool::Mean => 2,
-                GlobalPool::MaxMean => 3,
-            },
+            global_pool: spec.global_pool,
         })
     }
 
@@ -129,10 +121,10 @@ impl SequenceCnn {
             x = block.forward(x); // [B, F_i, L_i]
         }
         let mut x: Tensor<2> = match self.global_pool {
-            1 => x.max_dim(2).squeeze_dim(2),                                              // [B, F]
-            2 => x.mean_dim(2).squeeze_dim(2),                                             // [B, F]
-            3 => Tensor::cat(vec![x.clone().max_dim(2), x.mean_dim(2)], 1).squeeze_dim(2), // [B, 2F]
-            _ => x.flatten(1, 2),                                                          // [B, F * L]
+            GlobalPool::None => x.flatten(1, 2),              // [B, F * L]
+            GlobalPool::Max => x.max_dim(2).squeeze_dim(2),   // [B, F]
+            GlobalPool::Mean => x.mean_dim(2).squeeze_dim(2), // [B, F]
+            GlobalPool::MaxMean => Tensor::cat(vec![x.clone().max_dim(2), x.mean_dim(2)], 1).squeeze_dim(2), // [B, 2F]
         };
         for layer in &self.dense {
             x = self.dense_dropout.forward(relu(layer.forward(x))); // [B, units]
@@ -152,8 +144,14 @@ impl SequenceCnn {
         &self.output
     }
 
-    pub(crate) fn global_pool_code(&self) -> usize {
+    /// How the last block's output is reduced before the dense layers.
+    pub(crate) fn global_pool(&self) -> GlobalPool {
         self.global_pool
+    }
+
+    /// Channels the first convolution reads (`None` without convolution blocks).
+    pub(crate) fn input_channels(&self) -> Option<usize> {
+        self.blocks.first().map(|block| block.conv.weight.dims()[1])
     }
 
     pub(crate) fn dense_dropout_probability(&self) -> f64 {

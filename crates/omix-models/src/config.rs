@@ -9,7 +9,8 @@ use crate::cnn::SequenceCnn;
 use crate::dense::{DenseConfig, DenseNet};
 use crate::rnn::{RnnConfig, SequenceRnn};
 
-/// Errors in a model config, found before any weight is allocated.
+/// Errors in a model config (found before any weight is allocated), or in copying a model's
+/// weights to host memory.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
     /// A layer shrinks the sequence to nothing.
@@ -20,6 +21,13 @@ pub enum ModelError {
     /// A numeric setting is out of its range.
     #[error("model: {field} = {value} is invalid: {reason}")]
     InvalidSetting { field: String, value: String, reason: &'static str },
+    /// A weight could not be copied from its device to host memory.
+    #[error("model: could not read the {tensor} back from the device: {reason}")]
+    ReadBack { tensor: String, reason: String },
+    /// A model's layers do not fit the input, or use something the host-side description has
+    /// no field for.
+    #[error("model: {layer} {reason}")]
+    HostLayout { layer: String, reason: String },
 }
 
 /// What the model sees and must produce, taken from the data.
@@ -58,6 +66,17 @@ pub enum GlobalPool {
     /// Both maximum and mean per filter, concatenated (DeepBind's pooling).
     #[serde(rename = "max_mean")]
     MaxMean,
+}
+
+impl GlobalPool {
+    /// Number of features the reduction leaves from `filters × positions`.
+    pub fn features(self, filters: usize, positions: usize) -> usize {
+        match self {
+            GlobalPool::None => filters * positions,
+            GlobalPool::Max | GlobalPool::Mean => filters,
+            GlobalPool::MaxMean => 2 * filters,
+        }
+    }
 }
 
 /// One convolution block: Conv1d → (batch-norm) → ReLU → (max-pool) → (dropout).
@@ -390,11 +409,7 @@ impl CnnSpec {
             (Some(layer), Some(&length)) => (layer.filters, length),
             _ => (input.channels, input.length),
         };
-        Ok(match self.global_pool {
-            GlobalPool::None => channels * length,
-            GlobalPool::Max | GlobalPool::Mean => channels,
-            GlobalPool::MaxMean => 2 * channels,
-        })
+        Ok(self.global_pool.features(channels, length))
     }
 }
 

@@ -2,20 +2,21 @@
 //!
 //! burn's flex backend runs each convolution as one small matrix product per sequence and pays
 //! an allocation per op; at genomics sizes (a few filters over ~100 positions) that overhead
-//! dominates. For CNNs without batch-norm, dropout or dilation this module computes the loss and
-//! every parameter gradient directly, one sequence per task on rayon's pool, and hands the
-//! gradients back as burn [`GradientsParams`] so that burn's optimisers, records and checkpoints
-//! are unchanged. Results equal burn's autodiff (tested to 1e-4); unsupported models return
-//! `None` from [`FastPlan::new`] and train through burn.
+//! dominates. For CNNs without batch-norm, dropout or dilation, read out by flattening or a
+//! global maximum, this module computes the loss and every parameter gradient directly, one
+//! sequence per task on rayon's pool, and hands the gradients back as burn [`GradientsParams`]
+//! so that burn's optimisers, records and checkpoints are unchanged. Results equal burn's
+//! autodiff (tested to 1e-4); unsupported models return `None` from [`FastPlan::new`] and train
+//! through burn. The kernel runs on the shared host-side description of the network
+//! ([`HostCnn`]), copied from the model at every call.
 
-use burn::module::ParamId;
-use burn::nn::PaddingConfig1d;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rayon::prelude::*;
 
 use crate::Model;
-use crate::cnn::SequenceCnn;
+use crate::config::GlobalPool;
+use crate::host::HostCnn;
 
 /// The loss a fast step computes (the same as `omix_train::batch_loss`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,42 +27,41 @@ pub enum FastLoss {
     SoftmaxCrossEntropy,
 }
 
-#[derive(Debug, Clone)]
-struct ConvSpec {
-    filters: usize,
-    channels: usize,
-    width: usize,
-    left: usize,
-    input_length: usize,
-    positions: usize,
-    pool: usize,
-    pooled: usize,
-    weight: ParamId,
-    bias: Option<ParamId>,
-}
-
-#[derive(Debug, Clone)]
-struct DenseSpec {
-    inputs: usize,
-    outputs: usize,
-    relu: bool,
-    weight: ParamId,
-    bias: Option<ParamId>,
-}
-
-/// The shapes and parameter ids of a model the fast path can run.
+/// A model the fast path can run, on inputs `[channels, length]`.
+///
+/// The plan holds no weights: every call copies the model's current weights into the shared
+/// host-side description ([`HostCnn`]), since training changes them at every step, and checks
+/// again that the kernel implements that network.
 #[derive(Debug, Clone)]
 pub struct FastPlan {
-    convs: Vec<ConvSpec>,
-    global_pool: usize,
-    dense: Vec<DenseSpec>,
     channels: usize,
     length: usize,
 }
 
-/// Parameter values: convolution weights transposed to `[channels][width][filters]` (filters
-/// contiguous, so every inner loop runs over filters), dense weights in burn's `[inputs][outputs]`.
-struct Weights {
+/// How the kernel reduces the last block's output: the global pooling it implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readout {
+    /// Flatten `[filters, positions]` channel-major, as burn does.
+    Flatten,
+    /// One maximum per filter.
+    Max,
+}
+
+/// The network as the kernel runs it: the host description of the model at the time of the
+/// call, with every convolution's weights transposed to `[channels][width][filters]` (filters
+/// contiguous, so every inner loop runs over filters). Dense weights stay in the description's
+/// `[inputs][outputs]`.
+struct Network {
+    host: HostCnn,
+    readout: Readout,
+    /// Per block, weights `[channels][width][filters]`.
+    conv_weights: Vec<Vec<f32>>,
+}
+
+/// Gradients in the kernel's layouts: per block (weights `[channels][width][filters]`, bias
+/// `[filters]`), per dense layer (weights `[inputs][outputs]`, bias `[outputs]`); a layer
+/// without a bias has an empty bias gradient.
+struct Gradients {
     conv: Vec<(Vec<f32>, Vec<f32>)>,
     dense: Vec<(Vec<f32>, Vec<f32>)>,
 }
@@ -85,147 +85,61 @@ fn transpose_conv(weights: &[f32], filters: usize, channels: usize, width: usize
     out
 }
 
-impl ConvSpec {
-    /// The input position that output `position` reads through tap `k`, if inside the input
-    /// (positions in the zero padding have none).
-    fn input_position(&self, position: usize, k: usize) -> Option<usize> {
-        (position + k).checked_sub(self.left).filter(|&i| i < self.input_length)
-    }
-}
-
-fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
-    tensor.into_data().convert::<f32>().try_into_vec().unwrap_or_default()
-}
-
 impl FastPlan {
     /// A plan for `model` on inputs `[channels, length]`, or `None` when the model uses
-    /// something the fast path does not implement (batch-norm, dropout, dilation, mean pooling).
+    /// something the fast path does not implement (batch-norm, dropout, dilation, mean pooling)
+    /// or its weights cannot be read back.
     pub fn new(model: &Model, channels: usize, length: usize) -> Option<Self> {
+        let plan = Self { channels, length };
+        plan.network(model).map(|_| plan)
+    }
+
+    /// The readout the kernel uses for `host`, or `None` when the kernel does not implement
+    /// the network.
+    fn readout(host: &HostCnn) -> Option<Readout> {
+        let plain_blocks = host
+            .blocks
+            .iter()
+            .all(|block| block.conv.dilation == 1 && block.conv.batch_norm.is_none() && block.dropout == 0.0);
+        if !plain_blocks || host.dense_dropout > 0.0 {
+            return None;
+        }
+        match host.global_pool {
+            GlobalPool::None => Some(Readout::Flatten),
+            GlobalPool::Max => Some(Readout::Max),
+            GlobalPool::Mean | GlobalPool::MaxMean => None,
+        }
+    }
+
+    /// `model`'s current weights as the kernel runs them, `None` when `model` is not a CNN the
+    /// kernel implements on this plan's inputs or a weight cannot be read back.
+    fn network(&self, model: &Model) -> Option<Network> {
         let Model::Cnn(cnn) = model else {
             return None;
         };
-        Self::for_cnn(cnn, channels, length)
-    }
-
-    fn for_cnn(cnn: &SequenceCnn, channels: usize, length: usize) -> Option<Self> {
-        if cnn.global_pool_code() > 1 || cnn.dense_dropout_probability() > 0.0 {
-            return None;
-        }
-        let mut convs = Vec::new();
-        let (mut channels_in, mut length_in) = (channels, length);
-        for block in cnn.blocks() {
-            let conv = block.conv();
-            if conv.dilation != 1
-                || conv.stride != 1
-                || conv.groups != 1
-                || block.has_norm()
-                || block.dropout_probability() > 0.0
-            {
-                return None;
-            }
-            let [filters, block_channels, width] = conv.weight.dims();
-            if block_channels != channels_in {
-                return None;
-            }
-            let (left, right) = match conv.padding {
-                PaddingConfig1d::Valid => (0, 0),
-                PaddingConfig1d::Same => ((width - 1) / 2, width - 1 - (width - 1) / 2),
-                PaddingConfig1d::Explicit(left, right) => (left, right),
-            };
-            let positions = (length_in + left + right).checked_sub(width)? + 1;
-            let pool = block.pool_size();
-            let pooled = positions / pool;
-            convs.push(ConvSpec {
-                filters,
-                channels: channels_in,
-                width,
-                left,
-                input_length: length_in,
-                positions,
-                pool,
-                pooled,
-                weight: conv.weight.id,
-                bias: conv.bias.as_ref().map(|b| b.id),
-            });
-            channels_in = filters;
-            length_in = pooled;
-        }
-        let mut dense = Vec::new();
-        let layers = cnn.dense_layers();
-        for (index, layer) in layers.iter().chain(std::iter::once(cnn.output_layer())).enumerate() {
-            let [inputs, outputs] = layer.weight.dims();
-            dense.push(DenseSpec {
-                inputs,
-                outputs,
-                relu: index < layers.len(),
-                weight: layer.weight.id,
-                bias: layer.bias.as_ref().map(|b| b.id),
-            });
-        }
-        let features = match cnn.global_pool_code() {
-            1 => channels_in,
-            _ => channels_in * length_in,
-        };
-        if dense.first().map(|d| d.inputs) != Some(features) {
-            return None;
-        }
-        Some(Self { convs, global_pool: cnn.global_pool_code(), dense, channels, length })
-    }
-
-    fn weights(&self, model: &Model) -> Option<Weights> {
-        let Model::Cnn(cnn) = model else {
-            return None;
-        };
-        let bias = |b: &Option<burn::module::Param<Tensor<1>>>| b.as_ref().map(|b| values(b.val())).unwrap_or_default();
-        Some(Weights {
-            conv: cnn
-                .blocks()
-                .iter()
-                .zip(&self.convs)
-                .map(|(block, spec)| {
-                    let weights = values(block.conv().weight.val());
-                    (transpose_conv(&weights, spec.filters, spec.channels, spec.width, true), bias(&block.conv().bias))
-                })
-                .collect(),
-            dense: cnn
-                .dense_layers()
-                .iter()
-                .chain(std::iter::once(cnn.output_layer()))
-                .map(|layer| (values(layer.weight.val()), bias(&layer.bias)))
-                .collect(),
-        })
-    }
-
-    fn zero_gradients(&self) -> Weights {
-        Weights {
-            conv: self
-                .convs
-                .iter()
-                .map(|c| {
-                    (
-                        vec![0.0; c.filters * c.channels * c.width],
-                        vec![0.0; if c.bias.is_some() { c.filters } else { 0 }],
-                    )
-                })
-                .collect(),
-            dense: self
-                .dense
-                .iter()
-                .map(|d| (vec![0.0; d.inputs * d.outputs], vec![0.0; if d.bias.is_some() { d.outputs } else { 0 }]))
-                .collect(),
-        }
+        let host = HostCnn::from_cnn(cnn, self.channels, self.length).ok()?;
+        let readout = Self::readout(&host)?;
+        let conv_weights = host
+            .blocks
+            .iter()
+            .map(|block| {
+                let conv = &block.conv;
+                transpose_conv(&conv.weights, conv.filters, conv.channels, conv.width, true)
+            })
+            .collect();
+        Some(Network { host, readout, conv_weights })
     }
 
     /// Logits `[batch, outputs]` of a batch `[batch, channels, length]` (inference).
     ///
     /// `None` when `model` is not the CNN the plan was made for.
     pub fn logits(&self, model: &Model, inputs: &[f32]) -> Option<Vec<f32>> {
-        let parameters = self.weights(model)?;
+        let network = self.network(model)?;
         let block = self.channels * self.length;
         Some(
             inputs
                 .par_chunks(block.max(1))
-                .map_init(Scratch::default, |scratch, input| self.forward_example(&parameters, input, scratch))
+                .map_init(Scratch::default, |scratch, input| network.forward_example(input, scratch))
                 .flatten_iter()
                 .collect(),
         )
@@ -244,22 +158,21 @@ impl FastPlan {
         loss: FastLoss,
         device: &Device,
     ) -> Option<(f64, GradientsParams)> {
-        let parameters = self.weights(model)?;
+        let network = self.network(model)?;
         let batch = weights.len();
-        let outputs = self.dense.last().map_or(1, |d| d.outputs);
+        let outputs = network.host.outputs();
         let block = self.channels * self.length;
         let chunk = batch.div_ceil(rayon::current_num_threads().max(1)).max(1);
         let (total, gradients) = (0..batch)
             .into_par_iter()
             .chunks(chunk)
             .map(|examples| {
-                let mut gradients = self.zero_gradients();
+                let mut gradients = network.zero_gradients();
                 let mut total = 0.0;
                 let mut scratch = Scratch::default();
                 for n in examples {
-                    let logits = self.forward_example(&parameters, &inputs[n * block..(n + 1) * block], &mut scratch);
-                    total += self.backward_example(
-                        &parameters,
+                    let logits = network.forward_example(&inputs[n * block..(n + 1) * block], &mut scratch);
+                    total += network.backward_example(
                         logits,
                         &targets[n * outputs..(n + 1) * outputs],
                         f64::from(weights[n]) / batch as f64,
@@ -283,60 +196,90 @@ impl FastPlan {
                 }
                 (ta + tb, ga)
             })
-            .unwrap_or_else(|| (0.0, self.zero_gradients()));
+            .unwrap_or_else(|| (0.0, network.zero_gradients()));
         let mut params = GradientsParams::new();
-        for (spec, (w, b)) in self.convs.iter().zip(gradients.conv) {
-            let w = transpose_conv(&w, spec.filters, spec.channels, spec.width, false);
+        for (block, (w, b)) in network.host.blocks.iter().zip(gradients.conv) {
+            let conv = &block.conv;
+            let w = transpose_conv(&w, conv.filters, conv.channels, conv.width, false);
             params.register(
-                spec.weight,
-                Tensor::<3>::from_data(TensorData::new(w, [spec.filters, spec.channels, spec.width]), device),
+                conv.weight_id,
+                Tensor::<3>::from_data(TensorData::new(w, [conv.filters, conv.channels, conv.width]), device),
             );
-            if let Some(id) = spec.bias {
-                params.register(id, Tensor::<1>::from_data(TensorData::new(b, [spec.filters]), device));
+            if let Some(id) = conv.bias_id {
+                params.register(id, Tensor::<1>::from_data(TensorData::new(b, [conv.filters]), device));
             }
         }
-        for (spec, (w, b)) in self.dense.iter().zip(gradients.dense) {
-            params
-                .register(spec.weight, Tensor::<2>::from_data(TensorData::new(w, [spec.inputs, spec.outputs]), device));
-            if let Some(id) = spec.bias {
-                params.register(id, Tensor::<1>::from_data(TensorData::new(b, [spec.outputs]), device));
+        for (layer, (w, b)) in network.host.dense.iter().zip(gradients.dense) {
+            params.register(
+                layer.weight_id,
+                Tensor::<2>::from_data(TensorData::new(w, [layer.inputs, layer.outputs]), device),
+            );
+            if let Some(id) = layer.bias_id {
+                params.register(id, Tensor::<1>::from_data(TensorData::new(b, [layer.outputs]), device));
             }
         }
         Some((total, params))
     }
+}
+
+impl Network {
+    fn zero_gradients(&self) -> Gradients {
+        Gradients {
+            conv: self
+                .host
+                .blocks
+                .iter()
+                .map(|block| {
+                    let c = &block.conv;
+                    (
+                        vec![0.0; c.filters * c.channels * c.width],
+                        vec![0.0; if c.bias.is_some() { c.filters } else { 0 }],
+                    )
+                })
+                .collect(),
+            dense: self
+                .host
+                .dense
+                .iter()
+                .map(|d| (vec![0.0; d.inputs * d.outputs], vec![0.0; if d.bias.is_some() { d.outputs } else { 0 }]))
+                .collect(),
+        }
+    }
 
     /// Logits of one example; keeps what the backward pass needs in `s`.
-    fn forward_example(&self, p: &Weights, input: &[f32], s: &mut Scratch) -> Vec<f32> {
+    fn forward_example(&self, input: &[f32], s: &mut Scratch) -> Vec<f32> {
+        let (channels, length) = (self.host.channels, self.host.length);
         // The input arrives channel-major [C, L]; store it position-major [L, C].
-        let mut first = vec![0.0f32; self.channels * self.length];
-        for c in 0..self.channels {
-            for i in 0..self.length {
-                first[i * self.channels + c] = input[c * self.length + i];
+        let mut first = vec![0.0f32; channels * length];
+        for c in 0..channels {
+            for i in 0..length {
+                first[i * channels + c] = input[c * length + i];
             }
         }
         s.activations.clear();
         s.activations.push(first);
         s.argmax.clear();
         s.pre_activations.clear();
-        for (index, spec) in self.convs.iter().enumerate() {
-            let (wt, b) = &p.conv[index];
+        for (index, block) in self.host.blocks.iter().enumerate() {
+            let conv = &block.conv;
+            let wt = &self.conv_weights[index];
             let a = &s.activations[index];
-            let filters = spec.filters;
-            let mut z = vec![0.0f32; spec.positions * filters];
-            for position in 0..spec.positions {
+            let filters = conv.filters;
+            let mut z = vec![0.0f32; block.positions * filters];
+            for position in 0..block.positions {
                 let row = &mut z[position * filters..(position + 1) * filters];
-                if !b.is_empty() {
+                if let Some(b) = &conv.bias {
                     row.copy_from_slice(b);
                 }
-                for k in 0..spec.width {
+                for k in 0..conv.width {
                     // Output position p reads input position p + k - left (zero outside).
-                    let Some(i) = spec.input_position(position, k) else { continue };
-                    for c in 0..spec.channels {
-                        let value = a[i * spec.channels + c];
+                    let Some(i) = block.input_position(position, k) else { continue };
+                    for c in 0..conv.channels {
+                        let value = a[i * conv.channels + c];
                         if value == 0.0 {
                             continue;
                         }
-                        let start = (c * spec.width + k) * filters;
+                        let start = (c * conv.width + k) * filters;
                         for (out, w) in row.iter_mut().zip(&wt[start..start + filters]) {
                             *out += value * w;
                         }
@@ -344,13 +287,13 @@ impl FastPlan {
                 }
             }
             // ReLU then non-overlapping max pooling (the first maximum wins, as in burn).
-            let mut pooled = vec![0.0f32; spec.pooled * filters];
-            let mut argmax = vec![0usize; spec.pooled * filters];
-            for q in 0..spec.pooled {
+            let mut pooled = vec![0.0f32; block.pooled * filters];
+            let mut argmax = vec![0usize; block.pooled * filters];
+            for q in 0..block.pooled {
                 for f in 0..filters {
-                    let mut best = q * spec.pool;
+                    let mut best = q * block.pool;
                     let mut best_value = z[best * filters + f].max(0.0);
-                    for position in q * spec.pool + 1..(q + 1) * spec.pool {
+                    for position in q * block.pool + 1..(q + 1) * block.pool {
                         let value = z[position * filters + f].max(0.0);
                         if value > best_value {
                             best = position;
@@ -367,37 +310,45 @@ impl FastPlan {
         }
         // Features entering the dense layers, in burn's order: flatten [F, P'] channel-major,
         // or one maximum per filter.
-        let (filters, length) = self.convs.last().map_or((self.channels, self.length), |c| (c.filters, c.pooled));
-        let last = s.activations.last().map(Vec::as_slice).unwrap_or_default();
-        let mut features = vec![0.0f32; if self.global_pool == 1 { filters } else { filters * length }];
+        let (filters, length) = self.host.last_shape();
+        let last = &s.activations[self.host.blocks.len()];
         s.global_argmax.clear();
-        if self.global_pool == 1 {
-            for f in 0..filters {
-                let mut best = 0;
-                for q in 1..length {
-                    if last[q * filters + f] > last[best * filters + f] {
-                        best = q;
+        let mut features = match self.readout {
+            Readout::Max => {
+                let mut features = vec![0.0f32; filters];
+                for f in 0..filters {
+                    let mut best = 0;
+                    for q in 1..length {
+                        if last[q * filters + f] > last[best * filters + f] {
+                            best = q;
+                        }
+                    }
+                    features[f] = last[best * filters + f];
+                    s.global_argmax.push(best);
+                }
+                features
+            }
+            Readout::Flatten => {
+                let mut features = vec![0.0f32; filters * length];
+                for q in 0..length {
+                    for f in 0..filters {
+                        features[f * length + q] = last[q * filters + f];
                     }
                 }
-                features[f] = last[best * filters + f];
-                s.global_argmax.push(best);
+                features
             }
-        } else {
-            for q in 0..length {
-                for f in 0..filters {
-                    features[f * length + q] = last[q * filters + f];
-                }
-            }
-        }
+        };
         s.dense_inputs.clear();
-        for (index, spec) in self.dense.iter().enumerate() {
-            let (w, b) = &p.dense[index];
-            let mut out = if b.is_empty() { vec![0.0f32; spec.outputs] } else { b.clone() };
+        for spec in &self.host.dense {
+            let mut out = match &spec.bias {
+                Some(b) => b.clone(),
+                None => vec![0.0f32; spec.outputs],
+            };
             for (i, x) in features.iter().enumerate() {
                 if *x == 0.0 {
                     continue;
                 }
-                let row = &w[i * spec.outputs..(i + 1) * spec.outputs];
+                let row = &spec.weights[i * spec.outputs..(i + 1) * spec.outputs];
                 for (o, wv) in out.iter_mut().zip(row) {
                     *o += x * wv;
                 }
@@ -411,19 +362,17 @@ impl FastPlan {
         features
     }
 
-    /// Loss of one example and its gradients, after [`FastPlan::forward_example`].
-    #[allow(clippy::too_many_arguments)]
+    /// Loss of one example and its gradients, after [`Network::forward_example`].
     fn backward_example(
         &self,
-        p: &Weights,
         logits: Vec<f32>,
         target: &[f32],
         scale: f64,
         loss: FastLoss,
-        g: &mut Weights,
+        g: &mut Gradients,
         s: &mut Scratch,
     ) -> f64 {
-        let (filters, length) = self.convs.last().map_or((self.channels, self.length), |c| (c.filters, c.pooled));
+        let (filters, length) = self.host.last_shape();
         let outputs = logits.len();
         let mut delta = vec![0.0f32; outputs];
         let mut value = 0.0f64;
@@ -450,9 +399,9 @@ impl FastPlan {
             }
         }
         // Backward through the dense layers.
-        for index in (0..self.dense.len()).rev() {
-            let spec = &self.dense[index];
-            let (w, _) = &p.dense[index];
+        for index in (0..self.host.dense.len()).rev() {
+            let spec = &self.host.dense[index];
+            let w = &spec.weights;
             let x = &s.dense_inputs[index];
             let (gw, gb) = &mut g.dense[index];
             if !gb.is_empty() {
@@ -469,7 +418,7 @@ impl FastPlan {
                 }
                 back[i] = sum;
             }
-            if index > 0 && self.dense[index - 1].relu {
+            if index > 0 && self.host.dense[index - 1].relu {
                 // ReLU of the previous dense layer: its output is this layer's input.
                 back.iter_mut().zip(x).for_each(|(d, v)| {
                     if *v <= 0.0 {
@@ -481,35 +430,40 @@ impl FastPlan {
         }
         // Back into the last block's pooled output, position-major [P', F].
         let mut pooled_delta = vec![0.0f32; length * filters];
-        if self.global_pool == 1 {
-            for (f, &q) in s.global_argmax.iter().enumerate() {
-                pooled_delta[q * filters + f] += delta[f];
+        match self.readout {
+            Readout::Max => {
+                for (f, &q) in s.global_argmax.iter().enumerate() {
+                    pooled_delta[q * filters + f] += delta[f];
+                }
             }
-        } else {
-            for q in 0..length {
-                for f in 0..filters {
-                    pooled_delta[q * filters + f] = delta[f * length + q];
+            Readout::Flatten => {
+                for q in 0..length {
+                    for f in 0..filters {
+                        pooled_delta[q * filters + f] = delta[f * length + q];
+                    }
                 }
             }
         }
-        for index in (0..self.convs.len()).rev() {
-            let spec = &self.convs[index];
-            let filters = spec.filters;
+        for index in (0..self.host.blocks.len()).rev() {
+            let block = &self.host.blocks[index];
+            let conv = &block.conv;
+            let filters = conv.filters;
             let z = &s.pre_activations[index];
             // Through pooling and ReLU: the gradient goes to the argmax, if it was positive.
-            let mut dz = vec![0.0f32; spec.positions * filters];
+            let mut dz = vec![0.0f32; block.positions * filters];
             for (slot, &position) in s.argmax[index].iter().enumerate() {
                 let f = slot % filters;
                 if z[position * filters + f] > 0.0 {
                     dz[position * filters + f] += pooled_delta[slot];
                 }
             }
-            let (wt, _) = &p.conv[index];
+            let wt = &self.conv_weights[index];
             let (gwt, gb) = &mut g.conv[index];
             let a = &s.activations[index];
             let need_input_gradient = index > 0;
-            let mut da = if need_input_gradient { vec![0.0f32; spec.input_length * spec.channels] } else { Vec::new() };
-            for position in 0..spec.positions {
+            let mut da =
+                if need_input_gradient { vec![0.0f32; block.input_length * conv.channels] } else { Vec::new() };
+            for position in 0..block.positions {
                 let row = &dz[position * filters..(position + 1) * filters];
                 if row.iter().all(|d| *d == 0.0) {
                     continue;
@@ -517,11 +471,11 @@ impl FastPlan {
                 if !gb.is_empty() {
                     gb.iter_mut().zip(row).for_each(|(a, d)| *a += d);
                 }
-                for k in 0..spec.width {
-                    let Some(i) = spec.input_position(position, k) else { continue };
-                    for c in 0..spec.channels {
-                        let start = (c * spec.width + k) * filters;
-                        let value = a[i * spec.channels + c];
+                for k in 0..conv.width {
+                    let Some(i) = block.input_position(position, k) else { continue };
+                    for c in 0..conv.channels {
+                        let start = (c * conv.width + k) * filters;
+                        let value = a[i * conv.channels + c];
                         if value != 0.0 {
                             for (gw, d) in gwt[start..start + filters].iter_mut().zip(row) {
                                 *gw += value * d;
@@ -529,7 +483,7 @@ impl FastPlan {
                         }
                         if need_input_gradient {
                             let tap = &wt[start..start + filters];
-                            da[i * spec.channels + c] += tap.iter().zip(row).map(|(w, d)| w * d).sum::<f32>();
+                            da[i * conv.channels + c] += tap.iter().zip(row).map(|(w, d)| w * d).sum::<f32>();
                         }
                     }
                 }
@@ -552,8 +506,13 @@ struct Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ConvLayerConfig, GlobalPool, InputShape, ModelConfig, Padding};
+    use crate::{ConvLayerConfig, InputShape, ModelConfig, Padding};
+    use burn::module::ParamId;
     use burn::tensor::activation::{log_softmax, relu, softplus};
+
+    fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+        tensor.try_into_vec_as::<f32>().expect("read back")
+    }
 
     fn burn_loss(logits: Tensor<2>, targets: Tensor<2>, weights: Tensor<1>, loss: FastLoss) -> Tensor<1> {
         let per_example: Tensor<1> = match loss {
@@ -671,6 +630,27 @@ mod tests {
         };
         check(config.clone(), InputShape { channels: 4, length: 30, outputs: 3 }, FastLoss::SoftmaxCrossEntropy);
         check(config, InputShape { channels: 4, length: 30, outputs: 2 }, FastLoss::SigmoidCrossEntropy);
+    }
+
+    /// The kernel's first convolution and [`crate::FirstLayer`] are the same numbers of one
+    /// host description: weights (transposed back from filters-last) and bias.
+    #[test]
+    fn first_convolution_equals_first_layer() -> Result<(), Box<dyn std::error::Error>> {
+        let (device, _lock) = crate::test_device();
+        device.seed(6);
+        let model = ModelConfig::Primer.init(InputShape { channels: 4, length: 50, outputs: 1 }, &device)?;
+        let plan = FastPlan::new(&model, 4, 50).ok_or("supported")?;
+        let network = plan.network(&model).ok_or("plan fits")?;
+        let first = model.first_layer().ok_or("a first layer")?;
+        let conv = &network.host.blocks[0].conv;
+        assert_eq!(
+            transpose_conv(&network.conv_weights[0], conv.filters, conv.channels, conv.width, false),
+            first.weights
+        );
+        assert_eq!(first, crate::FirstLayer::from_host(conv.clone()));
+        assert_eq!(conv.bias.as_deref(), Some(&first.bias[..]));
+        assert_eq!((first.scale, first.shift), (vec![1.0; 32], vec![0.0; 32]));
+        Ok(())
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! The first convolution of a sequence model as plain numbers, for turning filters into motifs.
 //!
 //! A first-layer filter scans the one-hot input directly, so the windows that activate it most
-//! are its learned motif (DeepBind, Basset). [`FirstLayer`] copies the filter weights, biases and
-//! — when the block has batch-norm — the folded per-filter affine transform out of burn, and
-//! scores windows on the CPU without a tensor round-trip.
+//! are its learned motif (DeepBind, Basset). [`FirstLayer`] is the first convolution of the
+//! shared host-side description ([`crate::host::HostConv`]: weights, bias and the folded
+//! batch-norm), with absent parts filled in (zero bias, identity batch-norm), and scores windows
+//! on the CPU without a tensor round-trip.
 
 use burn::nn::BatchNorm;
 use burn::nn::conv::Conv1d;
+
+use crate::host::{HostConv, Layer};
 
 /// The first convolution: `activation[f, p] = relu(scale[f] · (bias[f] + Σ_c Σ_j w[f, c, j] ·
 /// x[c, p + j·dilation]) + shift[f])`, for every window `p` that lies wholly inside the sequence.
@@ -31,27 +34,29 @@ pub struct FirstLayer {
 }
 
 impl FirstLayer {
+    /// The first convolution `conv` (with the batch-norm after it), or `None` when its weights
+    /// cannot be read back or it is not a stride-1, single-group convolution.
     pub(crate) fn from_conv(conv: &Conv1d, norm: Option<&BatchNorm>) -> Option<Self> {
-        let [filters, channels, width] = conv.weight.val().dims();
-        let weights: Vec<f32> = conv.weight.val().into_data().try_into_vec().ok()?;
-        let bias = match &conv.bias {
-            Some(bias) => bias.val().into_data().try_into_vec().ok()?,
-            None => vec![0.0; filters],
-        };
-        let (scale, shift) = match norm {
-            Some(norm) => {
-                let gamma: Vec<f32> = norm.gamma.val().into_data().try_into_vec().ok()?;
-                let beta: Vec<f32> = norm.beta.val().into_data().try_into_vec().ok()?;
-                let mean: Vec<f32> = norm.running_mean.value().into_data().try_into_vec().ok()?;
-                let var: Vec<f32> = norm.running_var.value().into_data().try_into_vec().ok()?;
-                let scale: Vec<f32> =
-                    gamma.iter().zip(&var).map(|(g, v)| g / (v + norm.epsilon as f32).sqrt()).collect();
-                let shift = beta.iter().zip(&mean).zip(&scale).map(|((b, m), s)| b - m * s).collect();
-                (scale, shift)
-            }
+        HostConv::from_conv(conv, norm, Layer::Convolution(1)).ok().map(Self::from_host)
+    }
+
+    /// A described convolution, absent bias as zeros and absent batch-norm as the identity.
+    pub(crate) fn from_host(conv: HostConv) -> Self {
+        let filters = conv.filters;
+        let (scale, shift) = match conv.batch_norm {
+            Some(norm) => (norm.scale, norm.shift),
             None => (vec![1.0; filters], vec![0.0; filters]),
         };
-        Some(Self { filters, channels, width, dilation: conv.dilation, weights, bias, scale, shift })
+        Self {
+            filters,
+            channels: conv.channels,
+            width: conv.width,
+            dilation: conv.dilation,
+            weights: conv.weights,
+            bias: conv.bias.unwrap_or_else(|| vec![0.0; filters]),
+            scale,
+            shift,
+        }
     }
 
     /// Positions one filter spans: `(width − 1) · dilation + 1`.

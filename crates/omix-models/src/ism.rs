@@ -13,42 +13,26 @@
 //! Models: `SequenceCnn` with exactly one conv block (stride 1, dilation 1; batch-norm folded;
 //! any max-pool), then flatten / global max / global mean / max+mean, then dense layers — which
 //! covers DeepBind, the primer CNN and single-layer `cnn` configs. Other models return `None`
-//! and are mutated by batched full forward passes.
+//! and are mutated by batched full forward passes. The plan is built from the shared host-side
+//! description ([`crate::host::HostCnn`]).
 
-use burn::nn::PaddingConfig1d;
-use burn::prelude::*;
-
+use crate::config::GlobalPool;
 use crate::first_layer::FirstLayer;
+use crate::host::{HostBlock, HostCnn, HostDense};
 use crate::{Model, SequenceCnn};
-
-/// A dense layer: weights `[inputs][outputs]` (burn's layout), bias, ReLU after it or not.
-#[derive(Debug, Clone)]
-struct DenseLayer {
-    weights: Vec<f32>,
-    bias: Vec<f32>,
-    inputs: usize,
-    outputs: usize,
-    relu: bool,
-}
 
 /// Everything needed to score all substitutions of a sequence by local updates.
 #[derive(Debug, Clone)]
 pub struct IsmPlan {
+    /// The convolution block with its lengths.
+    block: HostBlock,
+    /// The block's convolution as first-layer scanning scores it (zero bias and identity
+    /// batch-norm filled in), so that pre-activations and activations match [`FirstLayer`].
     layer: FirstLayer,
-    left: usize,
-    length: usize,
-    /// Output positions of the convolution.
-    positions: usize,
-    pool: usize,
-    /// Cells after max-pooling.
-    pooled: usize,
-    /// 0 flatten, 1 global max, 2 global mean, 3 max and mean.
-    global: usize,
-    dense: Vec<DenseLayer>,
-}
-
-fn values<const D: usize>(tensor: Tensor<D>) -> Option<Vec<f32>> {
-    tensor.into_data().convert::<f32>().try_into_vec().ok()
+    /// How the block's output is reduced.
+    global_pool: GlobalPool,
+    /// Hidden dense layers, then the output layer.
+    dense: Vec<HostDense>,
 }
 
 impl IsmPlan {
@@ -60,56 +44,22 @@ impl IsmPlan {
     }
 
     fn for_cnn(cnn: &SequenceCnn, length: usize) -> Option<Self> {
-        let [block] = cnn.blocks() else { return None };
-        let conv = block.conv();
-        if conv.stride != 1 || conv.dilation != 1 || conv.groups != 1 {
+        if cnn.blocks().len() != 1 {
+            return None; // before copying any weight: deeper CNNs are large
+        }
+        let host = HostCnn::from_cnn(cnn, cnn.input_channels()?, length).ok()?;
+        let HostCnn { blocks, global_pool, dense, .. } = host;
+        let [block] = <[HostBlock; 1]>::try_from(blocks).ok()?;
+        if block.conv.dilation != 1 {
             return None;
         }
-        let layer = block.first_layer()?;
-        let width = layer.width;
-        let (left, right) = match conv.padding {
-            PaddingConfig1d::Valid => (0, 0),
-            PaddingConfig1d::Same => ((width - 1) / 2, width - 1 - (width - 1) / 2),
-            PaddingConfig1d::Explicit(left, right) => (left, right),
-        };
-        let positions = (length + left + right).checked_sub(width)? + 1;
-        let pool = block.pool_size().max(1);
-        let pooled = positions / pool;
-        let global = cnn.global_pool_code();
-        let mut dense = Vec::new();
-        let hidden = cnn.dense_layers();
-        for (index, linear) in hidden.iter().chain(std::iter::once(cnn.output_layer())).enumerate() {
-            let [inputs, outputs] = linear.weight.dims();
-            dense.push(DenseLayer {
-                weights: values(linear.weight.val())?,
-                bias: match &linear.bias {
-                    Some(bias) => values(bias.val())?,
-                    None => vec![0.0; outputs],
-                },
-                inputs,
-                outputs,
-                relu: index < hidden.len(),
-            });
-        }
-        let features = match global {
-            0 => layer.filters * pooled,
-            3 => 2 * layer.filters,
-            _ => layer.filters,
-        };
-        if dense.first().map(|d| d.inputs) != Some(features) {
-            return None;
-        }
-        Some(Self { layer, left, length, positions, pool, pooled, global, dense })
+        let layer = FirstLayer::from_host(block.conv.clone());
+        Some(Self { block, layer, global_pool, dense })
     }
 
     /// The channel of the base at `position`, `None` for N / padding (an all-zero column).
     fn base(&self, input: &[f32], position: usize) -> Option<usize> {
-        (0..self.layer.channels).find(|&c| input[c * self.length + position] > 0.5)
-    }
-
-    /// Tap `k` of output position `q` reads input position `q + k − left`, if inside.
-    fn input_position(&self, q: usize, k: usize) -> Option<usize> {
-        (q + k).checked_sub(self.left).filter(|&i| i < self.length)
+        (0..self.layer.channels).find(|&c| input[c * self.block.input_length + position] > 0.5)
     }
 
     fn weight(&self, filter: usize, channel: usize, tap: usize) -> f32 {
@@ -118,15 +68,15 @@ impl IsmPlan {
 
     /// Pre-activations `[filters][positions]` (bias included, before batch-norm and ReLU).
     fn pre_activations(&self, input: &[f32]) -> Vec<f32> {
-        let (filters, positions) = (self.layer.filters, self.positions);
+        let (filters, positions) = (self.layer.filters, self.block.positions);
         let mut out = vec![0.0f32; filters * positions];
         for f in 0..filters {
             for q in 0..positions {
                 let mut sum = self.layer.bias[f];
                 for k in 0..self.layer.width {
-                    if let Some(i) = self.input_position(q, k) {
+                    if let Some(i) = self.block.input_position(q, k) {
                         for c in 0..self.layer.channels {
-                            sum += self.weight(f, c, k) * input[c * self.length + i];
+                            sum += self.weight(f, c, k) * input[c * self.block.input_length + i];
                         }
                     }
                 }
@@ -147,7 +97,7 @@ impl IsmPlan {
             x.iter_mut().for_each(|v| *v = v.max(0.0));
         }
         for layer in &self.dense[1..] {
-            let mut y = layer.bias.clone();
+            let mut y = layer.bias_or_zeros();
             for (i, &xi) in x.iter().enumerate() {
                 if xi != 0.0 {
                     let row = &layer.weights[i * layer.outputs..(i + 1) * layer.outputs];
@@ -166,22 +116,22 @@ impl IsmPlan {
 
     /// Pooled features `[filters × pooled]` (flatten) or `[filters]` / `[2 × filters]`.
     fn features(&self, activations: &[f32]) -> Vec<f32> {
-        let (filters, positions) = (self.layer.filters, self.positions);
+        let (filters, positions) = (self.layer.filters, self.block.positions);
         let row = |f: usize| &activations[f * positions..(f + 1) * positions];
-        match self.global {
-            0 => (0..filters)
+        match self.global_pool {
+            GlobalPool::None => (0..filters)
                 .flat_map(|f| {
-                    (0..self.pooled).map(move |cell| {
-                        row(f)[cell * self.pool..(cell + 1) * self.pool]
+                    (0..self.block.pooled).map(move |cell| {
+                        row(f)[cell * self.block.pool..(cell + 1) * self.block.pool]
                             .iter()
                             .copied()
                             .fold(f32::NEG_INFINITY, f32::max)
                     })
                 })
                 .collect(),
-            1 => (0..filters).map(|f| row(f).iter().copied().fold(f32::NEG_INFINITY, f32::max)).collect(),
-            2 => (0..filters).map(|f| row(f).iter().sum::<f32>() / positions as f32).collect(),
-            _ => (0..filters)
+            GlobalPool::Max => (0..filters).map(|f| row(f).iter().copied().fold(f32::NEG_INFINITY, f32::max)).collect(),
+            GlobalPool::Mean => (0..filters).map(|f| row(f).iter().sum::<f32>() / positions as f32).collect(),
+            GlobalPool::MaxMean => (0..filters)
                 .map(|f| row(f).iter().copied().fold(f32::NEG_INFINITY, f32::max))
                 .chain((0..filters).map(|f| row(f).iter().sum::<f32>() / positions as f32))
                 .collect(),
@@ -196,12 +146,14 @@ impl IsmPlan {
     ///   positions without a base)
     pub fn ism(&self, input: &[f32], output: usize) -> (f32, Vec<f32>) {
         let (filters, positions, channels, width) =
-            (self.layer.filters, self.positions, self.layer.channels, self.layer.width);
+            (self.layer.filters, self.block.positions, self.layer.channels, self.layer.width);
+        let (length, left, pool, pooled) =
+            (self.block.input_length, self.block.conv.left, self.block.pool, self.block.pooled);
         let pre = self.pre_activations(input);
         let activations: Vec<f32> = (0..filters * positions).map(|i| self.activate(i / positions, pre[i])).collect();
         let features = self.features(&activations);
         let first = &self.dense[0];
-        let mut hidden = first.bias.clone();
+        let mut hidden = first.bias_or_zeros();
         for (i, &x) in features.iter().enumerate() {
             let row = &first.weights[i * first.outputs..(i + 1) * first.outputs];
             for (h, w) in hidden.iter_mut().zip(row) {
@@ -222,18 +174,18 @@ impl IsmPlan {
             }
         }
 
-        let mut effects = vec![0.0f32; channels * self.length];
+        let mut effects = vec![0.0f32; channels * length];
         let mut patched = vec![0.0f32; width];
         let mut changes: Vec<(usize, f32)> = Vec::with_capacity(2 * filters * width);
         let mut updated = hidden.clone();
-        for p in 0..self.length {
+        for p in 0..length {
             let old = self.base(input, p);
-            if old.is_none() && (0..channels).all(|c| input[c * self.length + p] == 0.0) {
+            if old.is_none() && (0..channels).all(|c| input[c * length + p] == 0.0) {
                 continue;
             }
             // Output positions whose window covers p: q + k − left = p for some tap k.
-            let q_first = (p + self.left).saturating_sub(width - 1);
-            let q_last = (p + self.left).min(positions - 1);
+            let q_first = (p + left).saturating_sub(width - 1);
+            let q_last = (p + left).min(positions - 1);
             if q_first > q_last {
                 continue;
             }
@@ -245,7 +197,7 @@ impl IsmPlan {
                 for f in 0..filters {
                     let span = q_last - q_first + 1;
                     for (slot, q) in patched[..span].iter_mut().zip(q_first..=q_last) {
-                        let k = p + self.left - q;
+                        let k = p + left - q;
                         let mut delta = self.weight(f, new, k);
                         if let Some(old) = old {
                             delta -= self.weight(f, old, k);
@@ -254,27 +206,27 @@ impl IsmPlan {
                     }
                     let patched = &patched[..span];
                     let row = &activations[f * positions..(f + 1) * positions];
-                    match self.global {
-                        0 => {
-                            let first_cell = q_first / self.pool;
-                            let last_cell = (q_last / self.pool).min(self.pooled.saturating_sub(1));
+                    match self.global_pool {
+                        GlobalPool::None => {
+                            let first_cell = q_first / pool;
+                            let last_cell = (q_last / pool).min(pooled.saturating_sub(1));
                             for cell in first_cell..=last_cell {
-                                if cell >= self.pooled {
+                                if cell >= pooled {
                                     break;
                                 }
                                 let mut max = f32::NEG_INFINITY;
-                                for q in cell * self.pool..(cell + 1) * self.pool {
+                                for q in cell * pool..(cell + 1) * pool {
                                     let a = if (q_first..=q_last).contains(&q) { patched[q - q_first] } else { row[q] };
                                     max = max.max(a);
                                 }
-                                let index = f * self.pooled + cell;
+                                let index = f * pooled + cell;
                                 if max != features[index] {
                                     changes.push((index, max - features[index]));
                                 }
                             }
                         }
-                        global => {
-                            if global != 2 {
+                        GlobalPool::Max | GlobalPool::Mean | GlobalPool::MaxMean => {
+                            if matches!(self.global_pool, GlobalPool::Max | GlobalPool::MaxMean) {
                                 let outside =
                                     prefix[f * (positions + 1) + q_first].max(suffix[f * (positions + 1) + q_last + 1]);
                                 let max = patched.iter().copied().fold(outside, f32::max);
@@ -282,10 +234,11 @@ impl IsmPlan {
                                     changes.push((f, max - features[f]));
                                 }
                             }
-                            if global != 1 {
+                            if matches!(self.global_pool, GlobalPool::Mean | GlobalPool::MaxMean) {
                                 let delta: f32 =
                                     patched.iter().zip(&row[q_first..=q_last]).map(|(a, b)| a - b).sum::<f32>();
-                                let index = if global == 3 { filters + f } else { f };
+                                // Mean features follow the maxima in max-and-mean pooling.
+                                let index = if self.global_pool == GlobalPool::MaxMean { filters + f } else { f };
                                 if delta != 0.0 {
                                     changes.push((index, delta / positions as f32));
                                 }
@@ -300,7 +253,7 @@ impl IsmPlan {
                         *h += delta * w;
                     }
                 }
-                effects[new * self.length + p] = self.head(&updated, output) - reference;
+                effects[new * length + p] = self.head(&updated, output) - reference;
             }
         }
         (reference, effects)
@@ -310,7 +263,8 @@ impl IsmPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ConvLayerConfig, GlobalPool, InputShape, ModelConfig, Padding};
+    use crate::{ConvLayerConfig, InputShape, ModelConfig, Padding};
+    use burn::prelude::*;
     use burn::tensor::TensorData;
 
     fn one_hot(length: usize, seed: usize) -> Vec<f32> {

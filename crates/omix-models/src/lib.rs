@@ -23,6 +23,7 @@ mod dense;
 mod fast;
 mod first_layer;
 mod gcn;
+mod host;
 mod ism;
 mod rnn;
 mod sparse;
