@@ -149,9 +149,29 @@ impl SequenceCnn {
         self.global_pool
     }
 
-    /// Channels the first convolution reads (`None` without convolution blocks).
+    /// Channels the first convolution reads (`None` without convolution blocks). Reads the
+    /// shape only, so a lazily initialised weight keeps no value (see
+    /// [`SequenceCnn::initialize_weights`]).
     pub(crate) fn input_channels(&self) -> Option<usize> {
-        self.blocks.first().map(|block| block.conv.weight.dims()[1])
+        self.blocks.first().map(|block| block.conv.weight.lazy_shape().dims::<3>()[1])
+    }
+
+    /// Give every layer's weights their values now, in layer order (convolutions first to last,
+    /// hidden dense layers, output layer), leaving the biases as they are.
+    ///
+    /// burn initialises a parameter lazily: its value is drawn from the device's random stream
+    /// when it is first read, so when the reads happen decides a fresh model's initial numbers.
+    /// [`crate::FastPlan::new`] calls this: the hand-written kernel has always drawn a fresh
+    /// model's weights when its plan is made and the biases when the first step copies the
+    /// model, after the training loop has reseeded the device for the first epoch. Parameters
+    /// that already have a value (a trained or loaded model) are left as they are.
+    pub(crate) fn initialize_weights(&self) {
+        for block in &self.blocks {
+            let _ = block.conv.weight.val();
+        }
+        for layer in self.dense.iter().chain(std::iter::once(&self.output)) {
+            let _ = layer.weight.val();
+        }
     }
 
     pub(crate) fn dense_dropout_probability(&self) -> f64 {

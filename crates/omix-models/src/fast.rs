@@ -88,23 +88,45 @@ fn transpose_conv(weights: &[f32], filters: usize, channels: usize, width: usize
 impl FastPlan {
     /// A plan for `model` on inputs `[channels, length]`, or `None` when the model uses
     /// something the fast path does not implement (batch-norm, dropout, dilation, mean pooling)
-    /// or its weights cannot be read back.
+    /// or its layers do not fit that input.
+    ///
+    /// The decision reads settings and shapes only ([`HostCnn::check`]). For a model the kernel
+    /// implements, the plan then gives a fresh model's weights their values, and leaves its
+    /// biases to the first call that copies the model ([`FastPlan::loss_and_gradients`],
+    /// [`FastPlan::logits`]); see [`crate::cnn::SequenceCnn::initialize_weights`]. burn draws a
+    /// lazily initialised parameter when it is first read and omix's training loop reseeds the
+    /// device before the first epoch, so this split decides the initial numbers of a run
+    /// trained on the fast path: it is the one the kernel has always made, and runs reproduce
+    /// only if it stays. A model that trains through burn instead is left untouched, for its
+    /// first forward pass to initialise. A weight that cannot be read back makes every call
+    /// return `None`.
     pub fn new(model: &Model, channels: usize, length: usize) -> Option<Self> {
-        let plan = Self { channels, length };
-        plan.network(model).map(|_| plan)
+        let Model::Cnn(cnn) = model else {
+            return None;
+        };
+        let plain_blocks = cnn
+            .blocks()
+            .iter()
+            .all(|block| Self::plain_block(block.conv().dilation, block.norm().is_some(), block.dropout_probability()));
+        Self::readout(plain_blocks, cnn.dense_dropout_probability(), cnn.global_pool())?;
+        HostCnn::check(cnn, channels, length).ok()?;
+        cnn.initialize_weights();
+        Some(Self { channels, length })
     }
 
-    /// The readout the kernel uses for `host`, or `None` when the kernel does not implement
-    /// the network.
-    fn readout(host: &HostCnn) -> Option<Readout> {
-        let plain_blocks = host
-            .blocks
-            .iter()
-            .all(|block| block.conv.dilation == 1 && block.conv.batch_norm.is_none() && block.dropout == 0.0);
-        if !plain_blocks || host.dense_dropout > 0.0 {
+    /// Whether the kernel implements a convolution block with these settings: no dilation,
+    /// batch-norm or dropout.
+    fn plain_block(dilation: usize, batch_norm: bool, dropout: f64) -> bool {
+        dilation == 1 && !batch_norm && dropout == 0.0
+    }
+
+    /// The readout the kernel uses for a network whose blocks are all plain (or not), with
+    /// this dense dropout and global reduction; `None` when the kernel does not implement it.
+    fn readout(plain_blocks: bool, dense_dropout: f64, global_pool: GlobalPool) -> Option<Readout> {
+        if !plain_blocks || dense_dropout > 0.0 {
             return None;
         }
-        match host.global_pool {
+        match global_pool {
             GlobalPool::None => Some(Readout::Flatten),
             GlobalPool::Max => Some(Readout::Max),
             GlobalPool::Mean | GlobalPool::MaxMean => None,
@@ -118,7 +140,11 @@ impl FastPlan {
             return None;
         };
         let host = HostCnn::from_cnn(cnn, self.channels, self.length).ok()?;
-        let readout = Self::readout(&host)?;
+        let plain_blocks = host
+            .blocks
+            .iter()
+            .all(|block| Self::plain_block(block.conv.dilation, block.conv.batch_norm.is_some(), block.dropout));
+        let readout = Self::readout(plain_blocks, host.dense_dropout, host.global_pool)?;
         let conv_weights = host
             .blocks
             .iter()
@@ -514,6 +540,68 @@ mod tests {
         tensor.try_into_vec_as::<f32>().expect("read back")
     }
 
+    /// Every float parameter of a model: its id, whether it has a value yet, and the value (only
+    /// when `read`, since reading gives a lazily initialised parameter its value).
+    struct Parameters {
+        read: bool,
+        seen: Vec<(ParamId, bool, Vec<f32>)>,
+    }
+
+    impl burn::module::ModuleVisitor for Parameters {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+            let initialized = param.is_initialized();
+            let value = if self.read { values(param.val()) } else { Vec::new() };
+            self.seen.push((param.id, initialized, value));
+        }
+    }
+
+    fn parameters(model: &Model, read: bool) -> Vec<(ParamId, bool, Vec<f32>)> {
+        let mut visitor = Parameters { read, seen: Vec::new() };
+        model.visit(&mut visitor);
+        visitor.seen
+    }
+
+    /// Checks that `grads` holds one gradient, of its parameter's shape, under the id of every
+    /// float parameter of the model, and nothing else.
+    struct GradientsCover<'a> {
+        grads: &'a GradientsParams,
+        count: usize,
+    }
+
+    impl burn::module::ModuleVisitor for GradientsCover<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+            let gradient = self.grads.get::<D>(param.id).unwrap_or_else(|| panic!("no gradient for {}", param.id));
+            assert_eq!(gradient.shape(), param.lazy_shape(), "gradient of {}", param.id);
+            self.count += 1;
+        }
+    }
+
+    fn assert_one_gradient_per_parameter(model: &Model, grads: &GradientsParams) {
+        let mut cover = GradientsCover { grads, count: 0 };
+        model.visit(&mut cover);
+        assert_eq!(grads.len(), cover.count, "gradients under ids the model does not have");
+    }
+
+    fn parameter_ids(model: &Model) -> Vec<ParamId> {
+        parameters(model, false).into_iter().map(|(id, _, _)| id).collect()
+    }
+
+    /// `count` random one-hot sequences `[count, 4, length]` and 0/1 targets `[count, 1]`.
+    fn one_hot_batch(count: usize, length: usize, state: &mut u64) -> (Vec<f32>, Vec<f32>) {
+        let mut next = || {
+            *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (*state >> 40) as usize
+        };
+        let mut x = vec![0.0f32; count * 4 * length];
+        for n in 0..count {
+            for p in 0..length {
+                x[(n * 4 + next() % 4) * length + p] = 1.0;
+            }
+        }
+        let y = (0..count).map(|_| (next() % 2) as f32).collect();
+        (x, y)
+    }
+
     fn burn_loss(logits: Tensor<2>, targets: Tensor<2>, weights: Tensor<1>, loss: FastLoss) -> Tensor<1> {
         let per_example: Tensor<1> = match loss {
             FastLoss::SoftmaxCrossEntropy => (log_softmax(logits, 1) * targets).sum_dim(1).squeeze_dim(1).neg(),
@@ -555,6 +643,7 @@ mod tests {
         let w: Vec<f32> = (0..batch).map(|n| 0.5 + n as f32 * 0.25).collect();
         let plain = Device::flex();
         let (fast_loss, mut fast) = plan.loss_and_gradients(&model, &x, &y, &w, loss, &plain).expect("plan fits");
+        assert_one_gradient_per_parameter(&model, &fast);
 
         let xt = Tensor::<3>::from_data(TensorData::new(x, [batch, input.channels, input.length]), &device);
         let yt = Tensor::<2>::from_data(TensorData::new(y, [batch, input.outputs]), &device);
@@ -577,6 +666,12 @@ mod tests {
                 ids.push((b.id, 1));
             }
         }
+        let mut expected: Vec<ParamId> = ids.iter().map(|(id, _)| *id).collect();
+        let mut parameters = parameter_ids(&model);
+        expected.sort_by_key(|id| id.val());
+        parameters.sort_by_key(|id| id.val());
+        assert_eq!(expected, parameters, "the kernel's layers are all of the model's parameters");
+        assert_eq!(fast.len(), parameters.len(), "one gradient per parameter");
         for (id, rank) in ids {
             let (ours, theirs): (Vec<f32>, Vec<f32>) = match rank {
                 3 => (values(fast.remove::<3>(id).expect("fast grad")), values(grads.remove::<3>(id).expect("grad"))),
@@ -588,6 +683,7 @@ mod tests {
                 assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "gradient {a} vs {b}");
             }
         }
+        assert!(fast.is_empty(), "no gradient under an id the model does not have");
     }
 
     #[test]
@@ -673,5 +769,117 @@ mod tests {
         let input = InputShape { channels: 4, length: 20, outputs: 1 };
         let model = config.init(input, &device).expect("model");
         assert!(FastPlan::new(&model, 4, 20).is_none());
+    }
+
+    /// burn draws a lazily initialised parameter when it is first read, and the training loop
+    /// reseeds the device between making the plan and the first step. The plan draws a fresh
+    /// model's weights (layer order) and the first step its biases (layer order), as the kernel
+    /// always has; quickstart's numbers depend on it. Reading biases in `new` (as the first
+    /// shared host description did) changed every fast-path training run.
+    #[test]
+    fn new_draws_the_weights_and_the_first_step_the_biases() -> Result<(), Box<dyn std::error::Error>> {
+        let (plain, _lock) = crate::test_device();
+        let device = plain.clone().autodiff();
+        let input = InputShape { channels: 4, length: 50, outputs: 1 };
+        device.seed(21);
+        let model = ModelConfig::Primer.init(input, &device)?;
+        assert!(parameters(&model, false).iter().all(|(_, initialized, _)| !initialized), "burn initialises lazily");
+        let plan = FastPlan::new(&model, 4, 50).ok_or("supported")?;
+        let Model::Cnn(cnn) = &model else { return Err("a CNN".into()) };
+        let linears: Vec<&burn::nn::Linear> = cnn.dense_layers().iter().chain([cnn.output_layer()]).collect();
+        let weights: Vec<ParamId> = cnn
+            .blocks()
+            .iter()
+            .map(|block| block.conv().weight.id)
+            .chain(linears.iter().map(|layer| layer.weight.id))
+            .collect();
+        for (id, initialized, _) in parameters(&model, false) {
+            assert_eq!(initialized, weights.contains(&id), "{id}: only the weights are drawn by new");
+        }
+        device.seed(22);
+        let (x, y) = one_hot_batch(4, 50, &mut 3);
+        plan.loss_and_gradients(&model, &x, &y, &[1.0; 4], FastLoss::SigmoidCrossEntropy, &plain).ok_or("fits")?;
+        let ours = parameters(&model, true);
+        assert!(ours.iter().all(|(_, initialized, _)| *initialized));
+
+        // The same draws by hand: the weights from the first seed, the biases from the second.
+        device.seed(21);
+        let reference = ModelConfig::Primer.init(input, &device)?;
+        let Model::Cnn(cnn) = &reference else { return Err("a CNN".into()) };
+        let linears: Vec<&burn::nn::Linear> = cnn.dense_layers().iter().chain([cnn.output_layer()]).collect();
+        for block in cnn.blocks() {
+            let _ = block.conv().weight.val();
+        }
+        for layer in &linears {
+            let _ = layer.weight.val();
+        }
+        device.seed(22);
+        for block in cnn.blocks() {
+            let _ = block.conv().bias.as_ref().map(|bias| bias.val());
+        }
+        for layer in &linears {
+            let _ = layer.bias.as_ref().map(|bias| bias.val());
+        }
+        let theirs = parameters(&reference, true);
+        assert_eq!(ours.len(), theirs.len());
+        for ((_, _, a), (_, _, b)) in ours.iter().zip(&theirs) {
+            assert_eq!(a, b);
+        }
+
+        // A model the kernel does not take is left for burn's first forward pass to draw.
+        let config = ModelConfig::Cnn {
+            conv: vec![ConvLayerConfig {
+                filters: 4,
+                width: 3,
+                dilation: 1,
+                pool: 1,
+                batch_norm: true,
+                dropout: 0.0,
+                padding: Padding::Valid,
+            }],
+            global_pool: GlobalPool::Max,
+            dense: vec![],
+            dense_dropout: 0.0,
+        };
+        let model = config.init(InputShape { channels: 4, length: 20, outputs: 1 }, &device)?;
+        assert!(FastPlan::new(&model, 4, 20).is_none());
+        let Model::Cnn(cnn) = &model else { return Err("a CNN".into()) };
+        let conv = cnn.blocks()[0].conv();
+        let output = cnn.output_layer();
+        let drawn = [conv.weight.is_initialized(), output.weight.is_initialized()];
+        let bias = |bias: &Option<burn::module::Param<Tensor<1>>>| bias.as_ref().is_some_and(|b| b.is_initialized());
+        assert_eq!((drawn, bias(&conv.bias), bias(&output.bias)), ([false, false], false, false));
+        Ok(())
+    }
+
+    /// Three Adam steps of the primer CNN on the fast path, seeded as the training loop seeds
+    /// (model, then the first epoch), give the losses omix has always given (fdafe1c, before the
+    /// shared host description): a change to when or how weights are drawn, copied or handed
+    /// back as gradients shows here.
+    #[test]
+    fn primer_adam_steps_give_the_pinned_losses() -> Result<(), Box<dyn std::error::Error>> {
+        let (plain, _lock) = crate::test_device();
+        let device = plain.clone().autodiff();
+        device.seed(21);
+        let mut model = ModelConfig::Primer.init(InputShape { channels: 4, length: 50, outputs: 1 }, &device)?;
+        let plan = FastPlan::new(&model, 4, 50).ok_or("supported")?;
+        device.seed(22);
+        let mut optim = burn::optim::AdamConfig::new().with_epsilon(1e-8).init();
+        let mut state = 5;
+        let mut losses = Vec::new();
+        for _ in 0..3 {
+            let (x, y) = one_hot_batch(16, 50, &mut state);
+            let (loss, grads) = plan
+                .loss_and_gradients(&model, &x, &y, &[1.0; 16], FastLoss::SigmoidCrossEntropy, &plain)
+                .ok_or("fits")?;
+            assert_one_gradient_per_parameter(&model, &grads);
+            losses.push(loss);
+            model = optim.step(1e-3, model, grads);
+        }
+        let pinned = [0.719556182229, 0.696169654885, 0.692616337771];
+        for (loss, pinned) in losses.iter().zip(pinned) {
+            assert!((loss - pinned).abs() < 1e-9, "loss {loss:.12}, pinned {pinned:.12}");
+        }
+        Ok(())
     }
 }

@@ -6,7 +6,9 @@
 //! They all build from the types here, so a weight is read back from its device in one place
 //! ([`HostConv::from_conv`], [`HostDense::from_linear`], [`HostCnn::from_cnn`]), a failed read
 //! is an error rather than an empty vector, and each consumer only decides which of the
-//! described layers it implements.
+//! described layers it implements. Checking that a network fits an input ([`HostCnn::check`])
+//! reads shapes only: burn draws a fresh model's parameters lazily, when they are first read,
+//! so reading values decides when they are drawn (see [`crate::FastPlan::new`]).
 //!
 //! Layouts (row-major, as burn stores them):
 //! - convolution weights `[filters][channels][width]`, bias `[filters]`;
@@ -81,6 +83,56 @@ impl FoldedBatchNorm {
     }
 }
 
+/// A convolution's shape and padding, from its settings and the shape of its weights alone.
+///
+/// Reading a shape does not give a lazily initialised weight its value (burn draws a fresh
+/// parameter's value from the device's random stream on its first read), so checking that a
+/// network fits its input leaves a fresh model as it is; see [`HostCnn::check`].
+#[derive(Debug, Clone, Copy)]
+struct ConvShape {
+    filters: usize,
+    channels: usize,
+    width: usize,
+    dilation: usize,
+    left: usize,
+    right: usize,
+}
+
+impl ConvShape {
+    /// The shape of `conv`; stride 1 and one group, as every omix model builds them (others are
+    /// refused rather than described).
+    fn of(conv: &Conv1d, layer: Layer) -> Result<Self, ModelError> {
+        if conv.stride != 1 || conv.groups != 1 {
+            return Err(layout(
+                layer,
+                format!(
+                    "has stride {} and {} groups; only stride 1 with one group is described",
+                    conv.stride, conv.groups
+                ),
+            ));
+        }
+        let [filters, channels, width] = conv.weight.lazy_shape().dims::<3>();
+        // burn's "same" padding for stride 1 pads `width − 1` positions, the odd one at the end.
+        let (left, right) = match conv.padding {
+            PaddingConfig1d::Valid => (0, 0),
+            PaddingConfig1d::Same => ((width - 1) / 2, width - 1 - (width - 1) / 2),
+            PaddingConfig1d::Explicit(left, right) => (left, right),
+        };
+        Ok(Self { filters, channels, width, dilation: conv.dilation, left, right })
+    }
+
+    /// Positions one filter spans: `(width − 1) · dilation + 1`.
+    fn span(&self) -> usize {
+        (self.width.max(1) - 1) * self.dilation + 1
+    }
+
+    /// Output positions from an input of `input_length` positions (`None` when a filter does
+    /// not fit even once).
+    fn positions(&self, input_length: usize) -> Option<usize> {
+        (input_length + self.left + self.right).checked_sub(self.span()).map(|free| free + 1)
+    }
+}
+
 /// A convolution (with its batch-norm, if any) as numbers. Stride 1 and one group, as every
 /// omix model builds them; others are refused rather than described.
 #[derive(Debug, Clone)]
@@ -94,10 +146,9 @@ pub(crate) struct HostConv {
     /// Spacing between taps.
     pub dilation: usize,
     /// Zero padding before the first input position: output `q` reads input
-    /// `q + k · dilation − left` through tap `k`.
+    /// `q + k · dilation − left` through tap `k` (the padding after the last input position
+    /// shows in the block's number of output positions, [`HostBlock::positions`]).
     pub left: usize,
-    /// Zero padding after the last input position.
-    pub right: usize,
     /// Weights `[filters][channels][width]`.
     pub weights: Vec<f32>,
     /// Bias `[filters]`, when the convolution has one.
@@ -111,48 +162,21 @@ pub(crate) struct HostConv {
 }
 
 impl HostConv {
-    /// Copy `conv` (and the batch-norm after it) out of burn.
+    /// Copy `conv` (and the batch-norm after it) out of burn: its weights, then its bias.
     pub fn from_conv(conv: &Conv1d, norm: Option<&BatchNorm>, layer: Layer) -> Result<Self, ModelError> {
-        if conv.stride != 1 || conv.groups != 1 {
-            return Err(layout(
-                layer,
-                format!(
-                    "has stride {} and {} groups; only stride 1 with one group is described",
-                    conv.stride, conv.groups
-                ),
-            ));
-        }
-        let [filters, channels, width] = conv.weight.dims();
-        // burn's "same" padding for stride 1 pads `width − 1` positions, the odd one at the end.
-        let (left, right) = match conv.padding {
-            PaddingConfig1d::Valid => (0, 0),
-            PaddingConfig1d::Same => ((width - 1) / 2, width - 1 - (width - 1) / 2),
-            PaddingConfig1d::Explicit(left, right) => (left, right),
-        };
+        let ConvShape { filters, channels, width, dilation, left, .. } = ConvShape::of(conv, layer)?;
         Ok(Self {
             filters,
             channels,
             width,
-            dilation: conv.dilation,
+            dilation,
             left,
-            right,
             weights: read(conv.weight.val(), layer, "weights")?,
             bias: conv.bias.as_ref().map(|bias| read(bias.val(), layer, "bias")).transpose()?,
             batch_norm: norm.map(|norm| FoldedBatchNorm::from_norm(norm, layer)).transpose()?,
             weight_id: conv.weight.id,
             bias_id: conv.bias.as_ref().map(|bias| bias.id),
         })
-    }
-
-    /// Positions one filter spans: `(width − 1) · dilation + 1`.
-    pub fn span(&self) -> usize {
-        (self.width.max(1) - 1) * self.dilation + 1
-    }
-
-    /// Output positions from an input of `input_length` positions (`None` when a filter does
-    /// not fit even once).
-    pub fn positions(&self, input_length: usize) -> Option<usize> {
-        (input_length + self.left + self.right).checked_sub(self.span()).map(|free| free + 1)
     }
 }
 
@@ -182,6 +206,15 @@ impl HostBlock {
     }
 }
 
+/// The lengths one block sees: positions entering it, after its convolution and after its
+/// max-pool of size `pool`.
+struct BlockLengths {
+    input_length: usize,
+    positions: usize,
+    pool: usize,
+    pooled: usize,
+}
+
 /// A dense (linear) layer as numbers.
 #[derive(Debug, Clone)]
 pub(crate) struct HostDense {
@@ -204,7 +237,7 @@ pub(crate) struct HostDense {
 impl HostDense {
     /// Copy `linear` out of burn.
     pub fn from_linear(linear: &Linear, relu: bool, layer: Layer) -> Result<Self, ModelError> {
-        let [inputs, outputs] = linear.weight.dims();
+        let [inputs, outputs] = linear.weight.lazy_shape().dims::<2>();
         let bias = linear.bias.as_ref();
         Ok(Self {
             inputs,
@@ -243,13 +276,53 @@ pub(crate) struct HostCnn {
 
 impl HostCnn {
     /// Copy `cnn` out of burn for inputs `[channels, length]`, checking that its layers fit
-    /// together on that input.
+    /// together on that input ([`HostCnn::check`]). Values are read layer by layer, first to
+    /// last, each layer's weights before its bias.
     pub fn from_cnn(cnn: &SequenceCnn, channels: usize, length: usize) -> Result<Self, ModelError> {
-        let mut blocks = Vec::with_capacity(cnn.blocks().len());
+        let lengths = Self::lengths(cnn, channels, length)?;
+        let mut blocks = Vec::with_capacity(lengths.len());
+        for (index, (block, lengths)) in cnn.blocks().iter().zip(lengths).enumerate() {
+            blocks.push(HostBlock {
+                conv: HostConv::from_conv(block.conv(), block.norm(), Layer::Convolution(index + 1))?,
+                pool: lengths.pool,
+                dropout: block.dropout_probability(),
+                input_length: lengths.input_length,
+                positions: lengths.positions,
+                pooled: lengths.pooled,
+            });
+        }
+        let hidden = cnn.dense_layers();
+        let mut dense = Vec::with_capacity(hidden.len() + 1);
+        for (index, linear) in hidden.iter().enumerate() {
+            dense.push(HostDense::from_linear(linear, true, Layer::Dense(index + 1))?);
+        }
+        dense.push(HostDense::from_linear(cnn.output_layer(), false, Layer::Output)?);
+        Ok(Self {
+            blocks,
+            global_pool: cnn.global_pool(),
+            dense,
+            dense_dropout: cnn.dense_dropout_probability(),
+            channels,
+            length,
+        })
+    }
+
+    /// Check that `cnn`'s layers fit together on inputs `[channels, length]` (the errors of
+    /// [`HostCnn::from_cnn`] but a failed read), from its settings and the shapes of its
+    /// weights: no parameter is read, so a fresh model's lazily initialised parameters stay
+    /// without a value.
+    pub fn check(cnn: &SequenceCnn, channels: usize, length: usize) -> Result<(), ModelError> {
+        Self::lengths(cnn, channels, length).map(drop)
+    }
+
+    /// The lengths every block sees on inputs `[channels, length]`, after checking that the
+    /// layers fit together (reads shapes only, see [`HostCnn::check`]).
+    fn lengths(cnn: &SequenceCnn, channels: usize, length: usize) -> Result<Vec<BlockLengths>, ModelError> {
+        let mut lengths = Vec::with_capacity(cnn.blocks().len());
         let (mut channels_in, mut length_in) = (channels, length);
         for (index, block) in cnn.blocks().iter().enumerate() {
             let layer = Layer::Convolution(index + 1);
-            let conv = HostConv::from_conv(block.conv(), block.norm(), layer)?;
+            let conv = ConvShape::of(block.conv(), layer)?;
             if conv.channels != channels_in {
                 return Err(layout(layer, format!("reads {} channels, its input has {channels_in}", conv.channels)));
             }
@@ -261,33 +334,21 @@ impl HostCnn {
             if pooled == 0 {
                 return Err(layout(layer, format!("leaves {positions} positions, fewer than its pool of {pool}")));
             }
+            lengths.push(BlockLengths { input_length: length_in, positions, pool, pooled });
             channels_in = conv.filters;
-            blocks.push(HostBlock {
-                conv,
-                pool,
-                dropout: block.dropout_probability(),
-                input_length: length_in,
-                positions,
-                pooled,
-            });
             length_in = pooled;
         }
         let hidden = cnn.dense_layers();
-        let mut dense = Vec::with_capacity(hidden.len() + 1);
-        for (index, linear) in hidden.iter().enumerate() {
-            dense.push(HostDense::from_linear(linear, true, Layer::Dense(index + 1))?);
-        }
-        dense.push(HostDense::from_linear(cnn.output_layer(), false, Layer::Output)?);
-        let global_pool = cnn.global_pool();
-        let mut features = global_pool.features(channels_in, length_in);
-        for (index, layer) in dense.iter().enumerate() {
-            if layer.inputs != features {
+        let mut features = cnn.global_pool().features(channels_in, length_in);
+        for (index, linear) in hidden.iter().chain(std::iter::once(cnn.output_layer())).enumerate() {
+            let [inputs, outputs] = linear.weight.lazy_shape().dims::<2>();
+            if inputs != features {
                 let name = if index < hidden.len() { Layer::Dense(index + 1) } else { Layer::Output };
-                return Err(layout(name, format!("reads {} features, its input has {features}", layer.inputs)));
+                return Err(layout(name, format!("reads {inputs} features, its input has {features}")));
             }
-            features = layer.outputs;
+            features = outputs;
         }
-        Ok(Self { blocks, global_pool, dense, dense_dropout: cnn.dense_dropout_probability(), channels, length })
+        Ok(lengths)
     }
 
     /// Channels and positions leaving the last block (the input's without blocks).
