@@ -512,7 +512,7 @@ fn output_index(schema: &Schema, choice: Option<&str>) -> Result<usize> {
 
 /// The motif database: MEME files (`jaspar` for the built-in one) combined, or the built-in
 /// JASPAR 2024 alone.
-fn motif_database(paths: &[PathBuf]) -> Result<(omix_features::MotifSet, String)> {
+fn motif_database(paths: &[PathBuf]) -> Result<(omix_motif::MotifSet, String)> {
     let jaspar = || {
         let set = omix_motif::jaspar2024();
         let label = format!("JASPAR 2024 CORE vertebrates non-redundant ({} motifs)", set.motifs.len());
@@ -521,13 +521,13 @@ fn motif_database(paths: &[PathBuf]) -> Result<(omix_features::MotifSet, String)
     if paths.is_empty() {
         return Ok(jaspar());
     }
-    let mut combined: Option<omix_features::MotifSet> = None;
+    let mut combined: Option<omix_motif::MotifSet> = None;
     let mut labels = Vec::new();
     for path in paths {
         let (set, label) = if path.as_os_str() == "jaspar" {
             jaspar()
         } else {
-            let set = omix_features::read_meme(path)?;
+            let set = omix_motif::read_meme(path)?;
             let label = format!("{} ({} motifs)", path.display(), set.motifs.len());
             (set, label)
         };
@@ -679,12 +679,12 @@ fn report_or_warn(run: &Path) {
 const AUTO_EXPLAIN_SEQUENCES: usize = 2000;
 
 /// The planted motif as a MEME motif (a little smoothing, as a database entry would have).
-fn planted_motif() -> omix_features::Motif {
+fn planted_motif() -> omix_motif::Motif {
     let rows = PRIMER_MOTIF
         .iter()
         .map(|&base| b"ACGT".iter().map(|&letter| if letter == base { 0.97 } else { 0.01 }).collect())
         .collect();
-    let mut motif = omix_features::Motif::new("planted", rows);
+    let mut motif = omix_motif::Motif::new("planted", rows);
     motif.name = Some(String::from_utf8_lossy(PRIMER_MOTIF).into_owned());
     motif
 }
@@ -729,7 +729,7 @@ fn explain_quickstart(
     let background = [0.25; 4];
     let mut best: Option<(usize, omix_motif::MotifMatch)> = None;
     for filter in outcome.summary.filters.iter().filter(|f| f.sites >= settings.min_sites) {
-        let motif = omix_features::Motif::new(format!("filter{}", filter.index), filter.probabilities.clone());
+        let motif = omix_motif::Motif::new(format!("filter{}", filter.index), filter.probabilities.clone());
         let trimmed = omix_motif::trim_motif(&motif, &background, 0.3);
         let planted = comparer.compare(&trimmed)?.into_iter().find(|m| m.target_id == "planted");
         if let Some(m) = planted

@@ -20,9 +20,9 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use omix_data::Dataset;
-use omix_features::{Motif, MotifSet, write_meme};
 use omix_io::write_atomically;
 use omix_motif::{CompareOptions, Comparer, LogoOptions, MotifMatch};
+use omix_motif::{Motif, MotifSet, write_meme};
 
 use crate::ExplainError;
 use crate::attribution::{ExplainOptions, Explainer, Method, SequenceAttribution, filter_sites};

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use omix_encode::Alphabet;
-use omix_features::{KmerConfig, KmerFeaturizer, KmerNormalize, PwmScanner, read_meme};
+use omix_features::{KmerConfig, KmerFeaturizer, KmerNormalize, PwmScanner};
+use omix_motif::read_meme;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;

@@ -1,8 +1,5 @@
 //! The error type of omix-features.
 
-use std::io;
-use std::path::PathBuf;
-
 use omix_encode::Alphabet;
 
 /// Everything that can go wrong building or computing engineered features.
@@ -48,86 +45,6 @@ pub enum FeatureError {
         /// The requested k.
         k: usize,
     },
-    /// The MEME file could not be opened or read.
-    #[error(transparent)]
-    Io(#[from] omix_io::IoError),
-    /// A MEME file that breaks the format.
-    #[error("{}, line {line}: {message}", path.display())]
-    Meme {
-        /// The file.
-        path: PathBuf,
-        /// The 1-based line.
-        line: u64,
-        /// What was wrong.
-        message: String,
-    },
-    /// A motif row whose probabilities do not sum to 1.
-    #[error("{}, line {line}: row of motif '{motif}' sums to {sum} (probabilities must sum to 1 within {tolerance})", path.display())]
-    MemeRowSum {
-        /// The file.
-        path: PathBuf,
-        /// The 1-based line.
-        line: u64,
-        /// The motif id.
-        motif: String,
-        /// The row sum.
-        sum: f64,
-        /// The tolerance allowed.
-        tolerance: f64,
-    },
-    /// A motif row with the wrong number of columns.
-    #[error("{}, line {line}: row of motif '{motif}' has {found} values but alength= {expected}", path.display())]
-    MemeColumns {
-        /// The file.
-        path: PathBuf,
-        /// The 1-based line.
-        line: u64,
-        /// The motif id.
-        motif: String,
-        /// The alphabet length.
-        expected: usize,
-        /// The values found.
-        found: usize,
-    },
-    /// A motif whose number of rows differs from its declared width.
-    #[error("{}, line {line}: motif '{motif}' declares w= {declared} but has {found} rows", path.display())]
-    MemeWidth {
-        /// The file.
-        path: PathBuf,
-        /// The 1-based line where the difference shows.
-        line: u64,
-        /// The motif id.
-        motif: String,
-        /// The declared width.
-        declared: usize,
-        /// The rows found.
-        found: usize,
-    },
-    /// The same motif id appears twice.
-    #[error("{}, line {line}: duplicate motif id '{motif}' (first seen on line {first_line})", path.display())]
-    DuplicateMotif {
-        /// The file.
-        path: PathBuf,
-        /// The 1-based line.
-        line: u64,
-        /// The motif id.
-        motif: String,
-        /// The 1-based line of its first appearance.
-        first_line: u64,
-    },
-    /// A MEME file without motifs.
-    #[error("{}: the file holds no motifs (no 'MOTIF' line)", path.display())]
-    NoMotifs {
-        /// The file.
-        path: PathBuf,
-    },
-    /// Writing motifs failed.
-    #[error("cannot write motifs: {source}")]
-    Write {
-        /// The underlying error.
-        #[from]
-        source: io::Error,
-    },
     /// Motifs whose alphabet does not fit the operation.
     #[error("motif '{motif}' has {alength} letters per row, but {expected} are needed")]
     MotifAlphabet {
@@ -137,12 +54,6 @@ pub enum FeatureError {
         alength: usize,
         /// The letters per row needed.
         expected: usize,
-    },
-    /// A motif id that MEME cannot hold (empty, or more than one word).
-    #[error("motif id '{motif}' must be one non-empty word to be written as MEME")]
-    InvalidMotifId {
-        /// The motif id.
-        motif: String,
     },
     /// A motif with no rows.
     #[error("motif '{motif}' has no rows")]

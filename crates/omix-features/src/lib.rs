@@ -1,11 +1,13 @@
-//! Engineered features for omix's dense networks and baselines: sparse k-mer spectra, MEME
-//! motifs and PWM scans, and per-column standardisation fitted on the training rows only.
+//! Engineered features for omix's dense networks and baselines: sparse k-mer spectra, PWM scans
+//! of motifs (read with [`omix_motif::read_meme`]), and per-column standardisation fitted on the
+//! training rows only.
 //!
 //! ```
 //! use omix_encode::Alphabet;
 //! use omix_features::{
-//!     KmerConfig, KmerFeaturizer, KmerNormalize, PwmScanner, SparseRow, Standardizer, read_meme,
+//!     KmerConfig, KmerFeaturizer, KmerNormalize, PwmScanner, SparseRow, Standardizer,
 //! };
+//! use omix_motif::read_meme;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Canonical 2-mers: 10 features (AA/TT, AC/GT, ...), counted on both strands at once.
@@ -47,7 +49,6 @@
 
 mod error;
 mod kmer;
-mod meme;
 mod pwm;
 mod standardize;
 
@@ -55,6 +56,5 @@ pub use error::FeatureError;
 pub use kmer::{
     KmerConfig, KmerFeaturizer, KmerNormalize, MAX_GAP, MAX_K_NUCLEOTIDE, MAX_K_PROTEIN, SparseBatch, SparseRow,
 };
-pub use meme::{Motif, MotifSet, ROW_SUM_TOLERANCE, read_meme, read_meme_from, write_meme};
 pub use pwm::PwmScanner;
 pub use standardize::Standardizer;

@@ -2,7 +2,9 @@
 
 use rayon::prelude::*;
 
-use crate::{FeatureError, Motif};
+use omix_motif::Motif;
+
+use crate::FeatureError;
 
 /// How far the background may sum from 1 before it is rejected (it is then rescaled to 1).
 const BACKGROUND_TOLERANCE: f64 = 0.02;

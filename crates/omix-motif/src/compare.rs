@@ -49,7 +49,7 @@
 
 use std::fmt;
 
-use omix_features::{Motif, MotifSet};
+use crate::{Motif, MotifSet};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 

@@ -1,16 +1,14 @@
 //! The built-in motif database: JASPAR 2024 CORE vertebrates, non-redundant (879 profiles).
 //!
 //! The MEME file ships gzip-compressed inside the binary (`include_bytes!`, about 120 kB) and
-//! is parsed once, on first use, with [`omix_features::read_meme_from`].
+//! is parsed once, on first use, with [`read_meme_from`].
 
 use std::io::BufReader;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use crate::{MotifError, MotifSet, read_meme_from};
 use flate2::read::GzDecoder;
-use omix_features::{MotifSet, read_meme_from};
-
-use crate::MotifError;
 
 /// Attribution to show wherever JASPAR 2024 motifs or matches against them are reported.
 pub const JASPAR2024_CITATION: &str = "JASPAR 2024 CORE vertebrates non-redundant, 879 profiles; \
@@ -35,7 +33,7 @@ fn parse_jaspar2024() -> Result<MotifSet, MotifError> {
 /// The JASPAR 2024 database, parsed on first use and kept for the life of the process.
 ///
 /// 879 motifs, alphabet `ACGT`, uniform background; ids such as `MA0062.4` with the factor
-/// name (`GABPA`) as [`Motif::name`](omix_features::Motif) and probability rows summing to 1.
+/// name (`GABPA`) as [`Motif::name`](crate::Motif::name) and probability rows summing to 1.
 /// Errors only when the embedded file is corrupt (which a unit test rules out).
 pub fn try_jaspar2024() -> Result<&'static MotifSet, MotifError> {
     match JASPAR2024.get_or_init(|| parse_jaspar2024().map_err(|e| e.to_string())) {

@@ -1,10 +1,116 @@
 //! The error type of omix-motif.
 
-use omix_features::FeatureError;
+use std::io;
+use std::path::PathBuf;
 
-/// Everything that can go wrong comparing motifs or reading the built-in database.
+/// Everything that can go wrong reading or writing MEME files, comparing motifs or reading the
+/// built-in database.
 #[derive(Debug, thiserror::Error)]
 pub enum MotifError {
+    /// The MEME file could not be opened or read.
+    #[error(transparent)]
+    Io(#[from] omix_io::IoError),
+    /// A MEME file that breaks the format.
+    #[error("{}, line {line}: {message}", path.display())]
+    Meme {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// What was wrong.
+        message: String,
+    },
+    /// A motif row whose probabilities do not sum to 1.
+    #[error("{}, line {line}: row of motif '{motif}' sums to {sum} (probabilities must sum to 1 within {tolerance})", path.display())]
+    MemeRowSum {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The motif id.
+        motif: String,
+        /// The row sum.
+        sum: f64,
+        /// The tolerance allowed.
+        tolerance: f64,
+    },
+    /// A motif row with the wrong number of columns.
+    #[error("{}, line {line}: row of motif '{motif}' has {found} values but alength= {expected}", path.display())]
+    MemeColumns {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The motif id.
+        motif: String,
+        /// The alphabet length.
+        expected: usize,
+        /// The values found.
+        found: usize,
+    },
+    /// A motif whose number of rows differs from its declared width.
+    #[error("{}, line {line}: motif '{motif}' declares w= {declared} but has {found} rows", path.display())]
+    MemeWidth {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line where the difference shows.
+        line: u64,
+        /// The motif id.
+        motif: String,
+        /// The declared width.
+        declared: usize,
+        /// The rows found.
+        found: usize,
+    },
+    /// The same motif id appears twice.
+    #[error("{}, line {line}: duplicate motif id '{motif}' (first seen on line {first_line})", path.display())]
+    DuplicateMotif {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The motif id.
+        motif: String,
+        /// The 1-based line of its first appearance.
+        first_line: u64,
+    },
+    /// A MEME file without motifs.
+    #[error("{}: the file holds no motifs (no 'MOTIF' line)", path.display())]
+    NoMotifs {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Writing motifs failed.
+    #[error("cannot write motifs: {source}")]
+    Write {
+        /// The underlying error.
+        #[from]
+        source: io::Error,
+    },
+    /// A motif id that MEME cannot hold (empty, or more than one word).
+    #[error("motif id '{motif}' must be one non-empty word to be written as MEME")]
+    InvalidMotifId {
+        /// The motif id.
+        motif: String,
+    },
+    /// Motifs whose alphabet does not fit the operation.
+    #[error("motif '{motif}' has {alength} letters per row, but {expected} are needed")]
+    MotifAlphabet {
+        /// The motif id.
+        motif: String,
+        /// Its letters per row.
+        alength: usize,
+        /// The letters per row needed.
+        expected: usize,
+    },
+    /// Background letter frequencies that cannot be written.
+    #[error("invalid background frequencies {values:?}: {reason}")]
+    InvalidBackground {
+        /// The frequencies.
+        values: Vec<f64>,
+        /// What was wrong.
+        reason: String,
+    },
     /// The embedded motif database could not be read (a corrupt build).
     #[error("the embedded motif database {database} could not be read: {source}")]
     Database {
@@ -12,7 +118,7 @@ pub enum MotifError {
         database: &'static str,
         /// What went wrong (boxed: the reader's error is large).
         #[source]
-        source: Box<FeatureError>,
+        source: Box<MotifError>,
     },
     /// A database without motifs.
     #[error("the motif database has no motifs")]

@@ -1,9 +1,9 @@
-//! Motif analysis for omix: position frequency matrices, comparison of motifs with a motif
-//! database by Tomtom's method (JASPAR 2024 built in), and SVG sequence logos.
+//! Motif analysis for omix: the motif type and its MEME reader and writer, position frequency
+//! matrices, comparison of motifs with a motif database by Tomtom's method (JASPAR 2024 built
+//! in), and SVG sequence logos.
 //!
 //! ```
-//! use omix_motif::{CompareOptions, Comparer, LogoOptions, frequency_matrix, jaspar2024, logo_svg};
-//! use omix_features::Motif;
+//! use omix_motif::{CompareOptions, Comparer, LogoOptions, Motif, frequency_matrix, jaspar2024, logo_svg};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // A motif from site counts (here 20 sites of CCGGAAGT, an ETS site).
@@ -28,6 +28,8 @@
 //! # }
 //! ```
 //!
+//! - [`Motif`] and [`MotifSet`]: position probability matrices with their names, read and
+//!   written in the MEME minimal format by [`read_meme`] and [`write_meme`].
 //! - [`pfm`]: counts to probabilities ([`frequency_matrix`]), information content, trimming
 //!   and reverse complements.
 //! - [`compare`]: [`Comparer`] implements Tomtom (Gupta et al., Genome Biology 2007): per-column
@@ -48,11 +50,12 @@ pub mod compare;
 mod database;
 mod error;
 pub mod logo;
+mod meme;
 pub mod pfm;
 
 pub use compare::{CompareOptions, Comparer, MotifMatch, SCORE_BINS, Similarity, Strand};
 pub use database::{JASPAR2024_CITATION, jaspar2024, try_jaspar2024};
 pub use error::MotifError;
 pub use logo::{LogoOptions, aligned_logos_svg, attribution_logo_svg, logo_svg};
-pub use omix_features::{Motif, MotifSet};
+pub use meme::{Motif, MotifSet, ROW_SUM_TOLERANCE, read_meme, read_meme_from, write_meme};
 pub use pfm::{frequency_matrix, information_content, reverse_complement_motif, total_information, trim_motif};

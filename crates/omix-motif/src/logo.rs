@@ -19,7 +19,7 @@
 
 use std::fmt::Write as _;
 
-use omix_features::Motif;
+use crate::Motif;
 
 use crate::compare::{MotifMatch, Strand};
 use crate::pfm::{column_information, reverse_complement_motif, usable_background};

@@ -6,7 +6,7 @@
 //! column against the background, in bits: `Σ_j p_j log2(p_j / bg_j)`, 2 bits at most for DNA
 //! on a uniform background.
 
-use omix_features::Motif;
+use crate::Motif;
 
 /// Probabilities from counts: `(count + pseudocount / alphabet) / (row total + pseudocount)`.
 ///

@@ -8,8 +8,9 @@ use std::path::Path;
 
 use burn::prelude::*;
 use omix_data::{Dataset, Split};
-use omix_features::{KmerFeaturizer, MotifSet, PwmScanner, Standardizer, read_meme};
+use omix_features::{KmerFeaturizer, PwmScanner, Standardizer};
 use omix_models::{ModelInput, SparseInput};
+use omix_motif::{MotifSet, read_meme};
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;

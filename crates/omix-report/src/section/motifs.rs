@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use omix_features::Motif;
+use omix_motif::Motif;
 use omix_motif::{LogoOptions, MotifMatch, Strand, aligned_logos_svg, logo_svg};
 
 use crate::ReportError;

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use crate::FeatureError;
+use crate::MotifError;
 
 /// The DNA letters, in MEME's (and omix's channel) order.
 const DNA_LETTERS: &str = "ACGT";
@@ -95,18 +95,18 @@ pub struct MotifSet {
 /// line: a row not summing to 1 within [`ROW_SUM_TOLERANCE`], a row with the wrong number of
 /// values, a row count that differs from `w=`, a duplicate motif id, a file without motifs,
 /// or any line that is none of these.
-pub fn read_meme(path: &Path) -> Result<MotifSet, FeatureError> {
+pub fn read_meme(path: &Path) -> Result<MotifSet, MotifError> {
     let reader = omix_io::open(path)?;
     read_meme_from(reader, path)
 }
 
 /// Read MEME minimal format from `reader`; `path` names the source in errors.
-pub fn read_meme_from(reader: impl BufRead, path: &Path) -> Result<MotifSet, FeatureError> {
+pub fn read_meme_from(reader: impl BufRead, path: &Path) -> Result<MotifSet, MotifError> {
     let mut parser = Parser::new(path);
     for (index, line) in reader.lines().enumerate() {
         let number = index as u64 + 1;
         let line = line.map_err(|source| {
-            FeatureError::Io(omix_io::IoError::Read { path: path.to_path_buf(), line: number, source })
+            MotifError::Io(omix_io::IoError::Read { path: path.to_path_buf(), line: number, source })
         })?;
         parser.line(number, &line)?;
     }
@@ -118,12 +118,12 @@ pub fn read_meme_from(reader: impl BufRead, path: &Path) -> Result<MotifSet, Fea
 /// The alphabet is DNA (`ACGT`) for 4 background values and protein for 20. `nsites=` and
 /// `E=` are written when the motif has them, `URL` likewise. Probabilities are written with
 /// six decimals.
-pub fn write_meme(motifs: &[Motif], background: &[f64], out: &mut impl Write) -> Result<(), FeatureError> {
+pub fn write_meme(motifs: &[Motif], background: &[f64], out: &mut impl Write) -> Result<(), MotifError> {
     let letters = match background.len() {
         4 => DNA_LETTERS,
         20 => PROTEIN_LETTERS,
         _ => {
-            return Err(FeatureError::InvalidBackground {
+            return Err(MotifError::InvalidBackground {
                 values: background.to_vec(),
                 reason: "need 4 (DNA) or 20 (protein) frequencies".to_owned(),
             });
@@ -131,14 +131,14 @@ pub fn write_meme(motifs: &[Motif], background: &[f64], out: &mut impl Write) ->
     };
     for motif in motifs {
         if motif.probabilities.iter().any(|row| row.len() != letters.len()) {
-            return Err(FeatureError::MotifAlphabet {
+            return Err(MotifError::MotifAlphabet {
                 motif: motif.id.clone(),
                 alength: motif.probabilities.iter().map(Vec::len).find(|&l| l != letters.len()).unwrap_or(0),
                 expected: letters.len(),
             });
         }
         if motif.id.is_empty() || motif.id.contains(char::is_whitespace) {
-            return Err(FeatureError::InvalidMotifId { motif: motif.id.clone() });
+            return Err(MotifError::InvalidMotifId { motif: motif.id.clone() });
         }
     }
     writeln!(out, "MEME version 4\n")?;
@@ -229,15 +229,15 @@ impl Parser {
         }
     }
 
-    fn error(&self, line: u64, message: impl Into<String>) -> FeatureError {
-        FeatureError::Meme { path: self.path.clone(), line, message: message.into() }
+    fn error(&self, line: u64, message: impl Into<String>) -> MotifError {
+        MotifError::Meme { path: self.path.clone(), line, message: message.into() }
     }
 
     fn current_id(&self) -> String {
         self.motifs.last().map(|m| m.id.clone()).unwrap_or_default()
     }
 
-    fn line(&mut self, number: u64, raw: &str) -> Result<(), FeatureError> {
+    fn line(&mut self, number: u64, raw: &str) -> Result<(), MotifError> {
         let line = raw.trim_start_matches('\u{feff}').trim();
         if self.matrix.is_some() && self.matrix_row(number, line)? {
             return Ok(());
@@ -293,7 +293,7 @@ impl Parser {
     }
 
     /// Read background pairs from `line`; `false` when the line is not (or no longer) part of them.
-    fn background_pairs(&mut self, number: u64, line: &str) -> Result<bool, FeatureError> {
+    fn background_pairs(&mut self, number: u64, line: &str) -> Result<bool, MotifError> {
         let tokens: Vec<&str> = line.split_whitespace().collect();
         if tokens.is_empty() {
             // A blank line ends the frequencies once some were read.
@@ -319,7 +319,7 @@ impl Parser {
         Ok(true)
     }
 
-    fn start_motif(&mut self, number: u64, rest: &str) -> Result<(), FeatureError> {
+    fn start_motif(&mut self, number: u64, rest: &str) -> Result<(), MotifError> {
         self.reading_background = false;
         self.close_motif()?;
         let mut words = rest.split_whitespace();
@@ -327,7 +327,7 @@ impl Parser {
             return Err(self.error(number, "MOTIF line without an id"));
         };
         if let Some(&first_line) = self.ids.get(id) {
-            return Err(FeatureError::DuplicateMotif {
+            return Err(MotifError::DuplicateMotif {
                 path: self.path.clone(),
                 line: number,
                 motif: id.to_owned(),
@@ -345,7 +345,7 @@ impl Parser {
         Ok(())
     }
 
-    fn start_matrix(&mut self, number: u64, rest: &str, skip: bool) -> Result<(), FeatureError> {
+    fn start_matrix(&mut self, number: u64, rest: &str, skip: bool) -> Result<(), MotifError> {
         if self.motifs.is_empty() {
             return Err(self.error(number, "a matrix before any MOTIF line"));
         }
@@ -371,7 +371,7 @@ impl Parser {
             }
             index += 1;
         }
-        let count = |key: &str| -> Result<Option<usize>, FeatureError> {
+        let count = |key: &str| -> Result<Option<usize>, MotifError> {
             values
                 .get(key)
                 .map(|v| {
@@ -379,7 +379,7 @@ impl Parser {
                 })
                 .transpose()
         };
-        let real = |key: &str| -> Result<Option<f64>, FeatureError> {
+        let real = |key: &str| -> Result<Option<f64>, MotifError> {
             values
                 .get(key)
                 .map(|v| {
@@ -417,7 +417,7 @@ impl Parser {
     }
 
     /// Read one row of the open matrix from `line`; `false` when the matrix ended before it.
-    fn matrix_row(&mut self, number: u64, line: &str) -> Result<bool, FeatureError> {
+    fn matrix_row(&mut self, number: u64, line: &str) -> Result<bool, MotifError> {
         let Some(matrix) = self.matrix.as_mut() else { return Ok(false) };
         let numbers: Option<Vec<f64>> = line.split_whitespace().map(|t| t.parse::<f64>().ok()).collect();
         let numbers = numbers.filter(|n| !n.is_empty());
@@ -426,7 +426,7 @@ impl Parser {
             let (declared, rows, skip) = (matrix.declared, matrix.rows, matrix.skip);
             self.matrix = None;
             if let Some(declared) = declared.filter(|&d| d != rows) {
-                return Err(FeatureError::MemeWidth {
+                return Err(MotifError::MemeWidth {
                     path: self.path.clone(),
                     line: number,
                     motif: self.current_id(),
@@ -452,7 +452,7 @@ impl Parser {
         let motif = self.current_id();
         let expected = expected.unwrap_or(row.len());
         if row.len() != expected {
-            return Err(FeatureError::MemeColumns {
+            return Err(MotifError::MemeColumns {
                 path: self.path.clone(),
                 line: number,
                 motif,
@@ -465,7 +465,7 @@ impl Parser {
         }
         let sum: f64 = row.iter().sum();
         if (sum - 1.0).abs() > ROW_SUM_TOLERANCE {
-            return Err(FeatureError::MemeRowSum {
+            return Err(MotifError::MemeRowSum {
                 path: self.path.clone(),
                 line: number,
                 motif,
@@ -476,7 +476,7 @@ impl Parser {
         if let Some(first) = self.motifs.last().and_then(|m| m.probabilities.first())
             && first.len() != row.len()
         {
-            return Err(FeatureError::MemeColumns {
+            return Err(MotifError::MemeColumns {
                 path: self.path.clone(),
                 line: number,
                 motif,
@@ -491,7 +491,7 @@ impl Parser {
     }
 
     /// Check that the current motif got its matrix (before the next one, or at the end).
-    fn close_motif(&self) -> Result<(), FeatureError> {
+    fn close_motif(&self) -> Result<(), MotifError> {
         if !self.has_matrix {
             let id = self.current_id();
             return Err(self.error(self.motif_line, format!("motif '{id}' has no letter-probability matrix")));
@@ -499,7 +499,7 @@ impl Parser {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<MotifSet, FeatureError> {
+    fn finish(mut self) -> Result<MotifSet, MotifError> {
         let end = u64::MAX;
         if self.matrix.is_some() {
             // End of file: close the matrix as a blank line would.
@@ -510,7 +510,7 @@ impl Parser {
             return Err(self.error(1, "not a MEME file: no 'MEME version' line"));
         }
         if self.motifs.is_empty() {
-            return Err(FeatureError::NoMotifs { path: self.path });
+            return Err(MotifError::NoMotifs { path: self.path });
         }
         let alength = self.motifs[0].alphabet_length();
         let letters = match self.letters.take() {
@@ -525,7 +525,7 @@ impl Parser {
         };
         for motif in &self.motifs {
             if motif.alphabet_length() != letters.len() {
-                return Err(FeatureError::MotifAlphabet {
+                return Err(MotifError::MotifAlphabet {
                     motif: motif.id.clone(),
                     alength: motif.alphabet_length(),
                     expected: letters.len(),
@@ -575,7 +575,7 @@ mod tests {
 
     const FIXTURE: &str = include_str!("../tests/data/tiny.meme");
 
-    fn parse(text: &str) -> Result<MotifSet, FeatureError> {
+    fn parse(text: &str) -> Result<MotifSet, MotifError> {
         read_meme_from(text.as_bytes(), Path::new("test.meme"))
     }
 
@@ -627,7 +627,7 @@ mod tests {
     }
 
     /// The fixture with `from` replaced by `to` must fail, naming `line` in the message.
-    fn broken(from: &str, to: &str, line: u64) -> Result<FeatureError, Box<dyn std::error::Error>> {
+    fn broken(from: &str, to: &str, line: u64) -> Result<MotifError, Box<dyn std::error::Error>> {
         assert!(FIXTURE.contains(from), "{from}");
         let text = FIXTURE.replacen(from, to, 1);
         let Err(e) = parse(&text) else {
@@ -642,15 +642,15 @@ mod tests {
     #[test]
     fn errors_name_file_and_line() -> TestResult {
         let e = broken("0.950000 0.000000 0.050000 0.000000", "0.950000 0.100000 0.050000 0.000000", 13)?;
-        assert!(matches!(e, FeatureError::MemeRowSum { line: 13, .. }), "{e}");
+        assert!(matches!(e, MotifError::MemeRowSum { line: 13, .. }), "{e}");
         let e = broken("0.950000 0.000000 0.050000 0.000000", "0.950000 0.050000", 13)?;
-        assert!(matches!(e, FeatureError::MemeColumns { expected: 4, found: 2, .. }), "{e}");
+        assert!(matches!(e, MotifError::MemeColumns { expected: 4, found: 2, .. }), "{e}");
         let e = broken("w= 6", "w= 7", 18)?;
-        assert!(matches!(e, FeatureError::MemeWidth { declared: 7, found: 6, .. }), "{e}");
+        assert!(matches!(e, MotifError::MemeWidth { declared: 7, found: 6, .. }), "{e}");
         let e = broken("w= 6", "w= 5", 17)?;
         assert!(e.to_string().contains("outside a matrix"), "{e}");
         let e = broken("MOTIF motif2", "MOTIF MA0004.1", 21)?;
-        assert!(matches!(e, FeatureError::DuplicateMotif { first_line: 10, .. }), "{e}");
+        assert!(matches!(e, MotifError::DuplicateMotif { first_line: 10, .. }), "{e}");
         broken("MEME version 4", "MEMO version 4", 1)?;
         broken("ALPHABET= ACGT", "ALPHABET= XYZ", 3)?;
         broken("strands: + -", "strands: x", 5)?;
@@ -665,8 +665,8 @@ mod tests {
 
     #[test]
     fn other_errors() -> TestResult {
-        assert!(matches!(parse("MEME version 4\n\nALPHABET= ACGT\n"), Err(FeatureError::NoMotifs { .. })));
-        assert!(matches!(parse(""), Err(FeatureError::Meme { .. })));
+        assert!(matches!(parse("MEME version 4\n\nALPHABET= ACGT\n"), Err(MotifError::NoMotifs { .. })));
+        assert!(matches!(parse(""), Err(MotifError::Meme { .. })));
         let no_alphabet = "MEME version 4\nMOTIF a\nletter-probability matrix:\n0.5 0.5\n";
         assert!(parse(no_alphabet).is_err());
         let dir = tempfile::tempdir()?;
