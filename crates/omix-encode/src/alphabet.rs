@@ -35,6 +35,21 @@ impl Alphabet {
         }
     }
 
+    /// Byte → channel of each unambiguous symbol (either case; `T` and `U` are one channel for
+    /// DNA and RNA alike), [`NOT_A_SYMBOL`] for every other byte (ambiguity codes such as `N`
+    /// included): a 256-entry table, so that a sequence is read with one load per base.
+    ///
+    /// ```
+    /// use omix_encode::{Alphabet, NOT_A_SYMBOL};
+    ///
+    /// let codes = Alphabet::Dna.codes();
+    /// assert_eq!([b'A', b'c', b'G', b't', b'U'].map(|b| codes[usize::from(b)]), [0, 1, 2, 3, 3]);
+    /// assert_eq!(codes[usize::from(b'N')], NOT_A_SYMBOL);
+    /// ```
+    pub fn codes(self) -> &'static [u8; 256] {
+        &self.table().code
+    }
+
     /// The lookup table shared by every encoder of this alphabet.
     pub(crate) fn table(self) -> &'static SymbolTable {
         match self {
@@ -60,6 +75,8 @@ const PROTEIN_SYMBOLS: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
 
 /// Table entry of a byte that the alphabet rejects.
 pub(crate) const INVALID: u8 = 0xff;
+/// The [`Alphabet::codes`] entry of a byte that is not an unambiguous symbol of the alphabet.
+pub const NOT_A_SYMBOL: u8 = INVALID;
 /// Table entry of an ambiguity code (see [`SymbolTable::mask`]).
 pub(crate) const AMBIGUOUS: u8 = 0xfe;
 
@@ -67,6 +84,8 @@ pub(crate) const AMBIGUOUS: u8 = 0xfe;
 pub(crate) struct SymbolTable {
     /// Channel index of an unambiguous symbol, [`AMBIGUOUS`] or [`INVALID`].
     pub(crate) index: [u8; 256],
+    /// Channel index of an unambiguous symbol, [`NOT_A_SYMBOL`] otherwise ([`Alphabet::codes`]).
+    pub(crate) code: [u8; 256],
     /// Bit mask of the channels a symbol allows (0 for invalid bytes).
     pub(crate) mask: [u32; 256],
     /// 1 / number of allowed channels (0 for invalid bytes).
@@ -76,7 +95,7 @@ pub(crate) struct SymbolTable {
 impl SymbolTable {
     /// Build the table from `(upper-case symbol, channel mask)` pairs; lower case is added.
     const fn build(entries: &[(u8, u32)]) -> Self {
-        let mut table = Self { index: [INVALID; 256], mask: [0; 256], weight: [0.0; 256] };
+        let mut table = Self { index: [INVALID; 256], code: [NOT_A_SYMBOL; 256], mask: [0; 256], weight: [0.0; 256] };
         let mut k = 0;
         while k < entries.len() {
             let (symbol, mask) = entries[k];
@@ -87,6 +106,7 @@ impl SymbolTable {
             while c < cases.len() {
                 let b = cases[c] as usize;
                 table.index[b] = index;
+                table.code[b] = if index == AMBIGUOUS { NOT_A_SYMBOL } else { index };
                 table.mask[b] = mask;
                 table.weight[b] = weight;
                 c += 1;
@@ -171,6 +191,23 @@ mod tests {
             assert_eq!(table.mask[pad].count_ones() as usize, alphabet.size());
         }
         assert_eq!((Alphabet::Dna.size(), Alphabet::Protein.size()), (4, 20));
+    }
+
+    #[test]
+    fn codes_are_the_unambiguous_channels() {
+        for alphabet in ALL {
+            let table = alphabet.table();
+            for byte in 0..=255u8 {
+                let b = usize::from(byte);
+                let expected = if table.index[b] == AMBIGUOUS { NOT_A_SYMBOL } else { table.index[b] };
+                assert_eq!(alphabet.codes()[b], expected, "{alphabet:?} {byte}");
+            }
+            let letters = alphabet.codes().iter().filter(|&&c| c != NOT_A_SYMBOL).count();
+            // Both cases of each symbol, and U/u beside T/t for DNA and RNA.
+            assert_eq!(letters, 2 * alphabet.size() + if alphabet == Alphabet::Protein { 0 } else { 2 });
+        }
+        assert_eq!(Alphabet::Rna.codes()[usize::from(b'T')], 3);
+        assert_eq!(Alphabet::Protein.codes()[usize::from(b'X')], NOT_A_SYMBOL);
     }
 
     #[test]

@@ -44,10 +44,10 @@ mod length;
 mod shuffle;
 mod stats;
 
-pub use alphabet::{Alphabet, Ambiguity};
+pub use alphabet::{Alphabet, Ambiguity, NOT_A_SYMBOL};
 pub use complement::{reverse_complement, reverse_complement_one_hot};
 pub use encoder::Encoder;
 pub use error::EncodeError;
 pub use length::{LengthPolicy, fit_length};
 pub use shuffle::dinucleotide_shuffle;
-pub use stats::{canonical_upper, gc_fraction};
+pub use stats::{GcCount, canonical_upper, gc_fraction};

@@ -1,31 +1,40 @@
 //! Simple sequence statistics and canonical forms.
 
-/// Class of a byte for [`gc_fraction`]: 0 ignored, 1 A/T/U, 2 G/C.
-static GC_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let at = *b"ATUatu";
-    let gc = *b"GCgc";
-    let mut i = 0;
-    while i < at.len() {
-        table[at[i] as usize] = 1;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < gc.len() {
-        table[gc[i] as usize] = 2;
-        i += 1;
-    }
-    table
-};
+use crate::Alphabet;
 
-/// Fraction of G/C among A/C/G/T/U (case-insensitive; N and other bytes ignored; 0 if none).
-pub fn gc_fraction(sequence: &[u8]) -> f64 {
-    let mut counts = [0usize; 3];
-    for &b in sequence {
-        counts[usize::from(GC_CLASS[usize::from(b)])] += 1;
+/// The G/C and A/T counts of a sequence, from which [`gc_fraction`] is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GcCount {
+    /// G and C bases, either case.
+    pub gc: usize,
+    /// A, T and U bases, either case.
+    pub at: usize,
+}
+
+impl GcCount {
+    /// Count the G/C and A/T/U bases of `sequence` (either case); `N`, the other IUPAC codes
+    /// and any other byte are not counted.
+    pub fn of(sequence: &[u8]) -> Self {
+        // Per DNA channel (A, C, G, T/U) and one slot for everything else.
+        let codes = Alphabet::Dna.codes();
+        let mut counts = [0usize; 5];
+        for &b in sequence {
+            counts[usize::from(codes[usize::from(b)].min(4))] += 1;
+        }
+        GcCount { gc: counts[1] + counts[2], at: counts[0] + counts[3] }
     }
-    let total = counts[1] + counts[2];
-    if total == 0 { 0.0 } else { counts[2] as f64 / total as f64 }
+
+    /// G + C over A + C + G + T; `None` when no base was counted.
+    pub fn fraction(self) -> Option<f64> {
+        let total = self.gc + self.at;
+        (total > 0).then(|| self.gc as f64 / total as f64)
+    }
+}
+
+/// Fraction of G/C among A/C/G/T/U (either case; `N` and other bytes ignored); `None` when the
+/// sequence holds none of these bases.
+pub fn gc_fraction(sequence: &[u8]) -> Option<f64> {
+    GcCount::of(sequence).fraction()
 }
 
 /// Upper-case copy with U mapped to T, for duplicate detection across case and DNA/RNA.
@@ -44,12 +53,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gc_fraction_ignores_n() {
-        assert_eq!(gc_fraction(b"GCAT"), 0.5);
-        assert_eq!(gc_fraction(b"gcNNNNau"), 0.5);
-        assert_eq!(gc_fraction(b"GGGC"), 1.0);
-        assert_eq!(gc_fraction(b"NNNN"), 0.0);
-        assert_eq!(gc_fraction(b""), 0.0);
+    fn gc_fraction_ignores_n_and_case() {
+        assert_eq!(gc_fraction(b"GCAT"), Some(0.5));
+        assert_eq!(gc_fraction(b"gcNNNNau"), Some(0.5));
+        assert_eq!(gc_fraction(b"gcNNNNat"), Some(0.5));
+        assert_eq!(gc_fraction(b"GGGC"), Some(1.0));
+        assert_eq!(gc_fraction(b"NNNN"), None);
+        assert_eq!(gc_fraction(b""), None);
+        assert_eq!(GcCount::of(b"ACGTUNRacgtun-\xff"), GcCount { gc: 4, at: 6 });
     }
 
     #[test]

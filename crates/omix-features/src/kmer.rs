@@ -1,6 +1,6 @@
 //! Sparse k-mer count features: contiguous or gapped, optionally reverse-complement canonical.
 
-use omix_encode::Alphabet;
+use omix_encode::{Alphabet, NOT_A_SYMBOL};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +16,7 @@ pub const MAX_GAP: usize = 16;
 /// Batches at least this large are featurised in parallel.
 const PARALLEL_MIN: usize = 256;
 /// Marks a byte that is not a letter of the alphabet in the code tables.
-const INVALID: u8 = u8::MAX;
+const INVALID: u8 = NOT_A_SYMBOL;
 
 /// How k-mer counts are scaled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -179,8 +179,8 @@ impl SparseBatch {
 pub struct KmerFeaturizer {
     config: KmerConfig,
     alphabet: Alphabet,
-    /// Byte → letter code (`0..base`), or [`INVALID`].
-    codes: [u8; 256],
+    /// Byte → letter code (`0..base`), or [`INVALID`] ([`Alphabet::codes`]).
+    codes: &'static [u8; 256],
     /// For canonical k-mers: k-letter code → dense feature index.
     dense: Option<Vec<u32>>,
     /// For canonical k-mers: dense feature index → representative k-letter code.
@@ -192,17 +192,7 @@ impl KmerFeaturizer {
     /// A featuriser for `alphabet`, after checking `config` ([`KmerConfig::check`]).
     pub fn new(config: KmerConfig, alphabet: Alphabet) -> Result<Self, FeatureError> {
         config.check(alphabet)?;
-        let mut codes = [INVALID; 256];
-        for (code, &symbol) in alphabet.symbols().iter().enumerate() {
-            codes[usize::from(symbol)] = code as u8;
-            codes[usize::from(symbol.to_ascii_lowercase())] = code as u8;
-        }
-        if alphabet.size() == 4 {
-            // T and U are one letter in DNA and RNA alike.
-            for symbol in [b'T', b't', b'U', b'u'] {
-                codes[usize::from(symbol)] = 3;
-            }
-        }
+        let codes = alphabet.codes();
         let full = alphabet.size().pow(config.k as u32);
         let (dense, representatives, dimension) = if config.canonical {
             let mut dense = vec![0u32; full];

@@ -1,8 +1,8 @@
 //! Position weight matrix (PWM) scans: per motif, the best and the summed log-odds score on both strands.
 
-use rayon::prelude::*;
-
+use omix_encode::Alphabet;
 use omix_motif::Motif;
+use rayon::prelude::*;
 
 use crate::FeatureError;
 
@@ -11,26 +11,11 @@ const BACKGROUND_TOLERANCE: f64 = 0.02;
 /// Columns per matrix row: A, C, G, T, a neutral column (score 0) for anything else, and
 /// padding so that a code masked with `COLUMNS - 1` indexes a row without a bounds check.
 const COLUMNS: usize = 8;
-/// The code of a byte that is not A, C, G, T or U.
+/// The column of a byte that is not A, C, G, T or U (DNA codes past the four letters are
+/// clamped to it).
 const OTHER: u8 = 4;
 /// Sequences per parallel task in [`PwmScanner::scan_batch`].
 const BATCH_CHUNK: usize = 16;
-
-/// Byte → column: A=0, C=1, G=2, T/U=3 (either case), anything else [`OTHER`].
-const BASE_CODES: [u8; 256] = {
-    let mut table = [OTHER; 256];
-    table[b'A' as usize] = 0;
-    table[b'a' as usize] = 0;
-    table[b'C' as usize] = 1;
-    table[b'c' as usize] = 1;
-    table[b'G' as usize] = 2;
-    table[b'g' as usize] = 2;
-    table[b'T' as usize] = 3;
-    table[b't' as usize] = 3;
-    table[b'U' as usize] = 3;
-    table[b'u' as usize] = 3;
-    table
-};
 
 /// One motif prepared for scanning.
 #[derive(Debug, Clone)]
@@ -147,7 +132,8 @@ impl PwmScanner {
     fn scan_with(&self, sequence: &[u8], out: &mut [f32], scratch: &mut Scratch) {
         assert_eq!(out.len(), self.dimension(), "PwmScanner::scan: output length must equal dimension()");
         scratch.codes.clear();
-        scratch.codes.extend(sequence.iter().map(|&b| BASE_CODES[usize::from(b)]));
+        let letters = Alphabet::Dna.codes();
+        scratch.codes.extend(sequence.iter().map(|&b| letters[usize::from(b)].min(OTHER)));
         let codes = &scratch.codes[..];
         for (motif, pair) in self.motifs.iter().zip(out.chunks_exact_mut(2)) {
             if codes.len() < motif.width {

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use omix_encode::{GcCount, gc_fraction};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -12,40 +13,6 @@ pub const GC_BINS: usize = 20;
 
 /// Draws allowed per requested background window before giving up.
 pub const DRAWS_PER_WINDOW: usize = 200;
-
-/// Per byte: 1 for G/C, 2 for A/T (either case), 0 otherwise (N and other IUPAC codes).
-const BASE_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
-    table[b'G' as usize] = 1;
-    table[b'C' as usize] = 1;
-    table[b'g' as usize] = 1;
-    table[b'c' as usize] = 1;
-    table[b'A' as usize] = 2;
-    table[b'T' as usize] = 2;
-    table[b'a' as usize] = 2;
-    table[b't' as usize] = 2;
-    table
-};
-
-/// The counts of G/C and of A/T bases in a sequence.
-fn base_counts(sequence: &[u8]) -> (usize, usize) {
-    let (mut gc, mut at) = (0, 0);
-    for &base in sequence {
-        match BASE_CLASS[usize::from(base)] {
-            1 => gc += 1,
-            2 => at += 1,
-            _ => {}
-        }
-    }
-    (gc, at)
-}
-
-/// The GC fraction of a sequence: (G + C) / (A + C + G + T), either case, ignoring `N` and other codes;
-/// `None` when it holds no A, C, G or T.
-pub fn gc_fraction(sequence: &[u8]) -> Option<f64> {
-    let (gc, at) = base_counts(sequence);
-    (gc + at > 0).then(|| gc as f64 / (gc + at) as f64)
-}
 
 /// The GC bin (0..[`GC_BINS`]) of a GC fraction.
 fn gc_bin(gc: f64) -> usize {
@@ -80,7 +47,7 @@ impl Background {
 /// The positives' GC fractions are put in [`GC_BINS`] bins; each positive asks for `per_positive` windows of
 /// its own length in its bin. Windows are drawn uniformly (seeded ChaCha8) from the contigs named in
 /// `contigs`, wholly inside a contig, never overlapping a window of `exclude` (pass the positives there too)
-/// nor repeating one already drawn, with at most `max_n_fraction` of their bases other than A, C, G, T; a draw
+/// nor repeating one already drawn, with at most `max_n_fraction` of their bases other than A, C, G, T (or U); a draw
 /// is kept when its GC bin still needs windows of its length. Drawing stops when all are found or after
 /// [`DRAWS_PER_WINDOW`] × requested draws: then what was found is returned and [`Background::shortfall`] says
 /// how many are missing. The same inputs and `seed` give the same windows.
@@ -166,7 +133,7 @@ pub fn gc_matched_background(
             continue;
         }
         let sequence = reference.fetch(&window.chrom, window.start, window.end)?;
-        let (gc, at) = base_counts(&sequence);
+        let GcCount { gc, at } = GcCount::of(&sequence);
         let other = sequence.len() - gc - at;
         if gc + at == 0 || other as f64 > max_n_fraction * sequence.len() as f64 {
             continue;
@@ -194,15 +161,6 @@ pub fn gc_matched_background(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gc_fraction_ignores_n_and_case() {
-        assert_eq!(gc_fraction(b"GCAT"), Some(0.5));
-        assert_eq!(gc_fraction(b"gcNNNNat"), Some(0.5));
-        assert_eq!(gc_fraction(b"GGGC"), Some(1.0));
-        assert_eq!(gc_fraction(b"NNNN"), None);
-        assert_eq!(gc_fraction(b""), None);
-    }
 
     #[test]
     fn gc_bins_cover_zero_to_one() {

@@ -47,7 +47,7 @@ mod source;
 mod split;
 mod window;
 
-pub use background::{Background, DRAWS_PER_WINDOW, GC_BINS, gc_fraction, gc_matched_background};
+pub use background::{Background, DRAWS_PER_WINDOW, GC_BINS, gc_matched_background};
 pub use bed::{BedRecord, read_bed};
 pub use bedgraph::BedGraphWriter;
 pub use contigs::check_contigs;

@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
+use omix_encode::gc_fraction;
 use omix_genome::{
     BedRecord, ChromosomeSplit, GenomeError, OutOfBounds, Reference, SplitName, Window, WindowCounts, apply_bounds,
-    gc_fraction, gc_matched_background, tiles,
+    gc_matched_background, tiles,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
