@@ -367,14 +367,7 @@ fn label_indices(dataset: &Dataset, labelled: bool) -> Option<Vec<usize>> {
     if !labelled {
         return None;
     }
-    dataset
-        .examples
-        .iter()
-        .map(|example| match example.target {
-            omix_data::Target::Class(class) => Some(class),
-            _ => None,
-        })
-        .collect()
+    dataset.examples.iter().map(|example| example.target.class()).collect()
 }
 
 fn predict(args: PredictArgs, device: &Device) -> Result<()> {

@@ -27,6 +27,23 @@ pub enum Target {
     Unlabelled,
 }
 
+impl Target {
+    /// The class index of a [`Target::Class`]; `None` for any other target.
+    ///
+    /// ```
+    /// use omix_data::Target;
+    ///
+    /// assert_eq!(Target::Class(2).class(), Some(2));
+    /// assert_eq!(Target::Tasks(vec![true]).class(), None);
+    /// ```
+    pub fn class(&self) -> Option<usize> {
+        match self {
+            Target::Class(class) => Some(*class),
+            _ => None,
+        }
+    }
+}
+
 /// One example, ready to encode.
 #[derive(Debug, Clone)]
 pub struct Example {
@@ -363,10 +380,7 @@ impl Dataset {
         }
         let strata: Vec<usize> = examples
             .iter()
-            .map(|(example, _)| match (&example.target, config.stratify) {
-                (Target::Class(class), true) => *class,
-                _ => 0,
-            })
+            .map(|(example, _)| if config.stratify { example.target.class().unwrap_or(0) } else { 0 })
             .collect();
         assign(&mut assigned, &strata, fractions, &mut rng);
         let mut examples: Vec<Example> = examples
@@ -643,7 +657,7 @@ impl Dataset {
         }
         let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); self.schema.class_names.len()];
         for &index in &train {
-            if let Target::Class(class) = self.examples[index].target {
+            if let Some(class) = self.examples[index].target.class() {
                 by_class[class].push(index);
             }
         }

@@ -142,13 +142,7 @@ pub fn compute_metrics(
             Ok(Metrics::Binary(binary_metrics(&labels, scores, threshold)?))
         }
         Task::Multiclass => {
-            let labels: Vec<usize> = indices
-                .iter()
-                .map(|&i| match dataset.examples[i].target {
-                    Target::Class(class) => class,
-                    _ => 0,
-                })
-                .collect();
+            let labels: Vec<usize> = indices.iter().map(|&i| dataset.examples[i].target.class().unwrap_or(0)).collect();
             Ok(Metrics::Multiclass(multiclass_metrics(&labels, scores, &schema.class_names)?))
         }
         Task::Multilabel => {

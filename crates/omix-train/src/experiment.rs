@@ -213,14 +213,8 @@ pub fn run_experiment(
     let embedding = match schema.task {
         Task::Binary | Task::Multiclass if objective.reconstructs() && config.train.baseline => {
             let indices: Vec<usize> = (0..dataset.examples.len()).collect();
-            let labels: Vec<usize> = dataset
-                .examples
-                .iter()
-                .map(|example| match example.target {
-                    omix_data::Target::Class(class) => class,
-                    _ => 0,
-                })
-                .collect();
+            let labels: Vec<usize> =
+                dataset.examples.iter().map(|example| example.target.class().unwrap_or(0)).collect();
             let (latent, width) = crate::embed(&result.model, &pipeline, &dataset, &indices, 256, &device)?;
             let score =
                 crate::score_embedding(&pipeline, &dataset, &indices, &latent, width, &labels, 10, 5, config.seed)?;
