@@ -10,11 +10,12 @@
 //! `O(filters × width + changed features × hidden)` instead of
 //! `O(filters × width × channels × length + features × hidden)`.
 //!
-//! Models: `SequenceCnn` with exactly one conv block (stride 1, dilation 1; batch-norm folded;
-//! any max-pool), then flatten / global max / global mean / max+mean, then dense layers — which
-//! covers DeepBind, the primer CNN and single-layer `cnn` configs. Other models return `None`
-//! and are mutated by batched full forward passes. The plan is built from the shared host-side
-//! description ([`crate::host::HostCnn`]).
+//! Models: `SequenceCnn` with exactly one conv block (stride 1, dilation 1; batch-norm folded),
+//! then flatten (after any max-pool) or global max / global mean / max+mean (without a max-pool),
+//! then dense layers — which covers DeepBind, the primer CNN and single-layer `cnn` configs.
+//! Other models, and a max-pool followed by global pooling (which the local update would skip),
+//! return `None` and are mutated by batched full forward passes. The plan is built from the
+//! shared host-side description ([`crate::host::HostCnn`]).
 
 use crate::config::GlobalPool;
 use crate::first_layer::FirstLayer;
@@ -37,7 +38,7 @@ pub struct IsmPlan {
 
 impl IsmPlan {
     /// A plan for `model` on inputs `[channels, length]`, or `None` when the model is not a
-    /// single-block CNN.
+    /// single-block CNN, or pools its block (pool > 1) before a global pooling.
     pub fn new(model: &Model, length: usize) -> Option<Self> {
         let Model::Cnn(cnn) = model else { return None };
         Self::for_cnn(cnn, length)
@@ -50,7 +51,9 @@ impl IsmPlan {
         let host = HostCnn::from_cnn(cnn, cnn.input_channels()?, length).ok()?;
         let HostCnn { blocks, global_pool, dense, .. } = host;
         let [block] = <[HostBlock; 1]>::try_from(blocks).ok()?;
-        if block.conv.dilation != 1 {
+        // The global reductions below read the block's activations directly, so they only hold
+        // when no max-pool comes first.
+        if block.conv.dilation != 1 || (block.pool > 1 && global_pool != GlobalPool::None) {
             return None;
         }
         let layer = FirstLayer::from_host(block.conv.clone());
@@ -343,6 +346,43 @@ mod tests {
                 dense_dropout: 0.0,
             };
             check(config, 40, 3)?;
+        }
+        Ok(())
+    }
+
+    fn single_layer(pool: usize, global_pool: GlobalPool) -> ModelConfig {
+        ModelConfig::Cnn {
+            conv: vec![ConvLayerConfig {
+                filters: 6,
+                width: 5,
+                dilation: 1,
+                pool,
+                batch_norm: false,
+                dropout: 0.0,
+                padding: Padding::Valid,
+            }],
+            global_pool,
+            dense: vec![4],
+            dense_dropout: 0.0,
+        }
+    }
+
+    /// A max-pool before a global pooling is refused (the local update would pool the unpooled
+    /// activations); the same pool before flatten, and global pooling without a pool, are taken
+    /// and equal per-mutant forward passes (31 bases: 27 positions, a partial last pool cell).
+    #[test]
+    fn max_pool_before_global_pooling_has_no_plan() -> Result<(), Box<dyn std::error::Error>> {
+        {
+            let (device, _lock) = crate::test_device();
+            let input = InputShape { channels: 4, length: 31, outputs: 2 };
+            for global_pool in [GlobalPool::Max, GlobalPool::Mean, GlobalPool::MaxMean] {
+                let model = single_layer(4, global_pool).init(input, &device)?.valid();
+                assert!(IsmPlan::new(&model, 31).is_none(), "{global_pool:?}");
+            }
+        }
+        check(single_layer(4, GlobalPool::None), 31, 2)?;
+        for global_pool in [GlobalPool::Max, GlobalPool::Mean, GlobalPool::MaxMean] {
+            check(single_layer(1, global_pool), 31, 2)?;
         }
         Ok(())
     }
