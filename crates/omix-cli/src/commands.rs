@@ -275,7 +275,7 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
     }
     print_summary(&summary, 10);
     if !args.no_report {
-        explain_and_report(&RunDir::new(&out), device);
+        explain_and_report(&RunDir::new(&out), device, &mut Terminal::new(args.quiet));
     }
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s)",
@@ -474,7 +474,7 @@ fn quickstart(args: QuickstartArgs, device: &Device) -> Result<()> {
     let options = TrainOptions::default();
     let summary = run_experiment(&config, &RunDir::new(&out), device, options, &mut Terminal::new(args.quiet))?;
     print_summary(&summary, 10);
-    explain_quickstart(&RunDir::new(&out), &config, &simulated.motif_starts, device)?;
+    explain_quickstart(&RunDir::new(&out), &config, &simulated.motif_starts, device, &mut Terminal::new(args.quiet))?;
     report_or_warn(&out);
     eprintln!(
         "run folder: {} (best epoch {} of {}; {:.1}s in all)",
@@ -626,7 +626,7 @@ fn report(args: ReportArgs) -> Result<()> {
 /// After training: explain the test sequences (gradient × input, filter motifs against JASPAR)
 /// when the model reads one-hot sequences, then write the HTML report. Failures here do not undo
 /// the training; they are reported and the report is written without that part.
-fn explain_and_report(run: &RunDir, device: &Device) {
+fn explain_and_report(run: &RunDir, device: &Device, observer: &mut Terminal) {
     let explained = (|| -> Result<()> {
         let schema = run.schema()?;
         if !schema.is_sequence() {
@@ -643,15 +643,7 @@ fn explain_and_report(run: &RunDir, device: &Device) {
         let options = ExplainOptions { methods: vec![Method::GradientXInput], ..Default::default() };
         let settings = InterpretSettings::new(options, database, database_label);
         eprintln!("explaining {} test sequences (gradient x input, filter motifs against JASPAR)", indices.len());
-        interpret(
-            run,
-            &dataset,
-            &indices,
-            &settings,
-            &run.path(files::EXPLAIN_DIR),
-            device,
-            &mut Terminal::new(false),
-        )?;
+        interpret(run, &dataset, &indices, &settings, &run.path(files::EXPLAIN_DIR), device, observer)?;
         Ok(())
     })();
     if let Err(error) = explained {
@@ -690,6 +682,7 @@ fn explain_quickstart(
     config: &ExperimentConfig,
     starts: &[Option<usize>],
     device: &Device,
+    observer: &mut Terminal,
 ) -> Result<()> {
     let dataset = Dataset::load(&config.data, config.seed)?;
     let test = dataset.indices(omix_data::Split::Test);
@@ -700,8 +693,7 @@ fn explain_quickstart(
     let options = ExplainOptions { methods: Method::ALL.to_vec(), ..Default::default() };
     let settings = InterpretSettings::new(options, database.clone(), label);
     eprintln!("explaining the {} test sequences (all methods)", test.len());
-    let outcome =
-        interpret(run, &dataset, &test, &settings, &run.path(files::EXPLAIN_DIR), device, &mut Terminal::new(false))?;
+    let outcome = interpret(run, &dataset, &test, &settings, &run.path(files::EXPLAIN_DIR), device, observer)?;
     // Lines of sequences.txt are the simulated sequences in order.
     let start_of = |index: usize| starts.get(dataset.examples[index].line as usize - 1).copied().flatten();
     let (mut positives, mut inside) = (0, 0);
