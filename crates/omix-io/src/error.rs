@@ -138,6 +138,16 @@ pub enum IoError {
         /// The underlying error.
         source: io::Error,
     },
+    /// An output path names one of the inputs (the same file, under any name).
+    #[error("refusing to write {}: it is the input {} ({what}); choose another output path", path.display(), input.display())]
+    OutputIsInput {
+        /// The output as given.
+        path: PathBuf,
+        /// The input it would overwrite, as given.
+        input: PathBuf,
+        /// What the input is ("the VCF", "the run's weights").
+        what: String,
+    },
 }
 
 impl IoError {
@@ -157,7 +167,8 @@ impl IoError {
             | IoError::MissingColumn { path, .. }
             | IoError::Malformed { path, .. }
             | IoError::InvalidValue { path, .. }
-            | IoError::Write { path, .. } => path,
+            | IoError::Write { path, .. }
+            | IoError::OutputIsInput { path, .. } => path,
         }
     }
 
@@ -177,7 +188,8 @@ impl IoError {
             | IoError::NoRecords { .. }
             | IoError::DuplicateColumn { .. }
             | IoError::MissingColumn { .. }
-            | IoError::Write { .. } => None,
+            | IoError::Write { .. }
+            | IoError::OutputIsInput { .. } => None,
         }
     }
 }

@@ -43,4 +43,4 @@ pub use matrix::{Matrix, MatrixOptions, read_matrix};
 pub use reader::open;
 pub use records::{LabelRecord, Location, SequenceRecord};
 pub use table::{Table, TableRow, read_label_table};
-pub use write::write_atomically;
+pub use write::{refuse_output_over_inputs, write_atomically};

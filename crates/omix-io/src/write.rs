@@ -47,6 +47,40 @@ where
     Ok(())
 }
 
+/// Refuse an output path that is one of the inputs: the same file by identity (device and inode
+/// on Unix, so hard links, symlinks and `./x` vs `x` are caught), or, where the output does not
+/// exist yet, the same canonical path. `inputs` pairs each input path with what it is, for the
+/// message. Inputs that cannot be inspected (missing, `-` for stdin) are skipped.
+pub fn refuse_output_over_inputs(output: &Path, inputs: &[(&Path, &str)]) -> Result<(), IoError> {
+    let Ok(output_meta) = std::fs::metadata(output) else {
+        return Ok(()); // Nothing there yet: writing it cannot overwrite an existing input.
+    };
+    for (input, what) in inputs {
+        let Ok(input_meta) = std::fs::metadata(input) else { continue };
+        if same_file(&output_meta, &input_meta)
+            || matches!((output.canonicalize(), input.canonicalize()), (Ok(a), Ok(b)) if a == b)
+        {
+            return Err(IoError::OutputIsInput {
+                path: output.to_path_buf(),
+                input: input.to_path_buf(),
+                what: (*what).to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +144,29 @@ mod tests {
         };
         assert!(matches!(e, IoError::Write { .. }), "{e}");
         assert_eq!(e.path(), path);
+        Ok(())
+    }
+
+    #[test]
+    fn an_output_that_is_an_input_is_refused_under_any_name() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let input = dir.path().join("in.vcf");
+        std::fs::write(&input, b"data")?;
+        let dotted = dir.path().join(".").join("in.vcf");
+        let error = refuse_output_over_inputs(&dotted, &[(&input, "the VCF")]).err().ok_or("accepted")?;
+        assert!(error.to_string().contains("it is the input"), "{error}");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.vcf");
+            std::fs::hard_link(&input, &link)?;
+            assert!(refuse_output_over_inputs(&link, &[(&input, "the VCF")]).is_err());
+            let symlink = dir.path().join("sym.vcf");
+            std::os::unix::fs::symlink(&input, &symlink)?;
+            assert!(refuse_output_over_inputs(&symlink, &[(&input, "the VCF")]).is_err());
+        }
+        refuse_output_over_inputs(&dir.path().join("new.tsv"), &[(&input, "the VCF")])?;
+        std::fs::write(dir.path().join("other.tsv"), b"x")?;
+        refuse_output_over_inputs(&dir.path().join("other.tsv"), &[(&input, "the VCF")])?;
         Ok(())
     }
 }
