@@ -13,7 +13,7 @@ use omix_encode::Alphabet;
 use omix_explain::{ExplainOptions, IgBaseline, InterpretSettings, Method, interpret};
 use omix_io::write_atomically;
 use omix_models::{Cell, ConvLayerConfig, DenseConfig, GlobalPool, ModelConfig, Padding, Readout, RnnConfig};
-use omix_run::{RunDir, files, write_predictions};
+use omix_run::{Preparation, RunDir, files, write_predictions};
 use omix_train::graph::{GraphExperimentConfig, run_graph_experiment};
 use omix_train::{ExperimentConfig, TrainOptions, TrainedRun, compute_metrics, predict_scores, run_experiment};
 
@@ -156,27 +156,25 @@ fn overrides(args: &TrainArgs) -> Result<omix_config::Overrides> {
     })
 }
 
-/// Prepare the run folder: refuse to mix runs unless resuming or forced.
+/// Prepare the run folder: refuse to mix runs unless resuming or forced, and never touch a folder
+/// omix did not make.
 fn prepare_run_dir(out: &Path, resume: bool, force: bool) -> Result<()> {
-    if !out.exists() || resume {
-        return Ok(());
-    }
-    let is_run = out.join(files::CONFIG).exists();
-    let is_empty = out.read_dir().map(|mut d| d.next().is_none()).unwrap_or(false);
-    if is_empty {
-        return Ok(());
-    }
-    if force && is_run {
-        std::fs::remove_dir_all(out).with_context(|| format!("cannot replace the run folder {}", out.display()))?;
-        return Ok(());
-    }
-    if is_run {
-        bail!(
-            "the run folder {} already exists; pass --resume to continue it, --force to replace it, or --out for another",
-            out.display()
+    let how = match (resume, force) {
+        (true, _) => Preparation::Resume,
+        (false, true) => Preparation::Replace,
+        (false, false) => Preparation::New,
+    };
+    let prepared = RunDir::new(out).prepare(how)?;
+    if !prepared.kept.is_empty() {
+        eprintln!(
+            "--force removed the {} entries omix had written in {} and kept {} it did not write: {}",
+            prepared.removed,
+            out.display(),
+            prepared.kept.len(),
+            prepared.kept.join(", ")
         );
     }
-    bail!("{} exists and is not an omix run folder; choose another --out", out.display());
+    Ok(())
 }
 
 /// `omix train CONFIG` for a `[graph]` experiment: a GCN on a graph's nodes.
@@ -246,7 +244,7 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
             .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into())),
         (None, None) => PathBuf::from("runs/omix"),
     };
-    let resuming = args.resume && out.join(files::CONFIG).exists();
+    let resuming = args.resume && RunDir::new(&out).is_marked() && out.join(files::CONFIG).exists();
     if resuming && !overrides.given().is_empty() {
         bail!(
             "--resume continues {} with the config saved in it, so {} would be ignored; drop them to resume, or train a new run (another --out, or --force to replace this one)",
@@ -448,7 +446,10 @@ fn quickstart(args: QuickstartArgs, device: &Device) -> Result<()> {
     let started = Instant::now();
     let out = args.out.unwrap_or_else(|| PathBuf::from("runs/quickstart"));
     prepare_run_dir(&out, false, true)?;
-    let data_dir = out.join("data");
+    let run = RunDir::new(&out);
+    run.create()?;
+    run.claim(files::QUICKSTART_DATA)?;
+    let data_dir = run.path(files::QUICKSTART_DATA);
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let simulated = plant_motif(2000, 50, PRIMER_MOTIF, args.seed);
     eprintln!(

@@ -54,8 +54,23 @@ pub fn read_fasta(path: &Path) -> Result<Vec<SequenceRecord>, IoError> {
 /// Ids must be unique when they key labels in another file; a per-class FASTA whose records
 /// are never looked up by id (public data sets sometimes list one site twice) may repeat them.
 pub fn read_fasta_with(path: &Path, unique_ids: bool) -> Result<Vec<SequenceRecord>, IoError> {
-    let mut lines = Lines::open(path)?;
     let mut records = Vec::new();
+    for_each_fasta_record(path, unique_ids, |record| {
+        records.push(record);
+        Ok::<_, IoError>(())
+    })?;
+    Ok(records)
+}
+
+/// Stream the records of [`read_fasta_with`] one at a time, holding one record (and, when
+/// `unique_ids` is set, the ids seen so far) in memory; an error from `each` stops the reading
+/// and is returned.
+pub fn for_each_fasta_record<E: From<IoError>>(
+    path: &Path,
+    unique_ids: bool,
+    mut each: impl FnMut(SequenceRecord) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut lines = Lines::open(path)?;
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut current: Option<Open> = None;
     let mut any_content = false;
@@ -75,7 +90,8 @@ pub fn read_fasta_with(path: &Path, unique_ids: bool) -> Result<Vec<SequenceReco
                         path: path.to_path_buf(),
                         line: number,
                         message: "header with an empty id ('>' must be followed by the record id)".to_owned(),
-                    });
+                    }
+                    .into());
                 };
                 if let Some(&first_line) = seen.get(id).filter(|_| unique_ids) {
                     return Err(IoError::DuplicateId {
@@ -83,11 +99,14 @@ pub fn read_fasta_with(path: &Path, unique_ids: bool) -> Result<Vec<SequenceReco
                         id: id.to_owned(),
                         first_line,
                         line: number,
-                    });
+                    }
+                    .into());
                 }
-                seen.insert(id.to_owned(), number);
+                if unique_ids {
+                    seen.insert(id.to_owned(), number);
+                }
                 if let Some(done) = current.take() {
-                    records.push(done.finish(path)?);
+                    each(done.finish(path)?)?;
                 }
                 current = Some(Open {
                     id: id.to_owned(),
@@ -104,7 +123,8 @@ pub fn read_fasta_with(path: &Path, unique_ids: bool) -> Result<Vec<SequenceReco
                         path: path.to_path_buf(),
                         line: number,
                         message: "sequence data before the first '>' header".to_owned(),
-                    });
+                    }
+                    .into());
                 };
                 if record.sequence_lines == 0 {
                     record.first_line = number;
@@ -116,19 +136,20 @@ pub fn read_fasta_with(path: &Path, unique_ids: bool) -> Result<Vec<SequenceReco
         }
     }
     match current {
-        Some(done) => records.push(done.finish(path)?),
+        Some(done) => each(done.finish(path)?)?,
         None if any_content => {
             return Err(IoError::Fasta {
                 path: path.to_path_buf(),
                 line: lines.line(),
                 message: "no '>' record found (the file holds only comments)".to_owned(),
-            });
+            }
+            .into());
         }
         None => {
-            return Err(IoError::Empty { path: path.to_path_buf() });
+            return Err(IoError::Empty { path: path.to_path_buf() }.into());
         }
     }
-    Ok(records)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -37,8 +37,8 @@ mod table;
 mod write;
 
 pub use error::IoError;
-pub use fasta::{read_fasta, read_fasta_with};
-pub use lines::{read_label_lines, read_sequence_lines};
+pub use fasta::{for_each_fasta_record, read_fasta, read_fasta_with};
+pub use lines::{for_each_sequence_line, read_label_lines, read_sequence_lines};
 pub use matrix::{Matrix, MatrixOptions, read_matrix};
 pub use reader::open;
 pub use records::{LabelRecord, Location, SequenceRecord};

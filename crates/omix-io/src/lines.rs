@@ -9,7 +9,10 @@ use crate::{IoError, LabelRecord, Location, SequenceRecord};
 ///
 /// Blank lines are an error naming the first of them, unless only blank lines follow.
 /// A file without any non-blank line is [`IoError::Empty`].
-fn for_each_line(path: &Path, mut each: impl FnMut(u64, usize, &[u8]) -> Result<(), IoError>) -> Result<(), IoError> {
+fn for_each_line<E: From<IoError>>(
+    path: &Path,
+    mut each: impl FnMut(u64, usize, &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
     let mut lines = Lines::open(path)?;
     let mut blank: Option<u64> = None;
     let mut any = false;
@@ -20,13 +23,13 @@ fn for_each_line(path: &Path, mut each: impl FnMut(u64, usize, &[u8]) -> Result<
             continue;
         }
         if let Some(line) = blank {
-            return Err(IoError::BlankLine { path: path.to_path_buf(), line });
+            return Err(IoError::BlankLine { path: path.to_path_buf(), line }.into());
         }
         let leading = raw.len() - raw.trim_ascii_start().len();
         each(number, leading, trimmed)?;
         any = true;
     }
-    if any { Ok(()) } else { Err(IoError::Empty { path: path.to_path_buf() }) }
+    if any { Ok(()) } else { Err(IoError::Empty { path: path.to_path_buf() }.into()) }
 }
 
 /// Read one sequence per line (the primer format); ids are `line{N}`, surrounding whitespace is trimmed.
@@ -35,15 +38,26 @@ fn for_each_line(path: &Path, mut each: impl FnMut(u64, usize, &[u8]) -> Result<
 /// A header-like first line is not special-cased. An empty file is [`IoError::Empty`].
 pub fn read_sequence_lines(path: &Path) -> Result<Vec<SequenceRecord>, IoError> {
     let mut records = Vec::new();
+    for_each_sequence_line(path, |record| {
+        records.push(record);
+        Ok::<_, IoError>(())
+    })?;
+    Ok(records)
+}
+
+/// Stream the records of [`read_sequence_lines`] one at a time, holding only one in memory; an
+/// error from `each` stops the reading and is returned.
+pub fn for_each_sequence_line<E: From<IoError>>(
+    path: &Path,
+    mut each: impl FnMut(SequenceRecord) -> Result<(), E>,
+) -> Result<(), E> {
     for_each_line(path, |line, leading, text| {
-        records.push(SequenceRecord {
+        each(SequenceRecord {
             id: format!("line{line}"),
             sequence: text.to_vec(),
             location: Location { line, column: leading as u64 + 1, line_width: 0 },
-        });
-        Ok(())
-    })?;
-    Ok(records)
+        })
+    })
 }
 
 /// Read one label per line with the same rules as [`read_sequence_lines`]; ids are `line{N}`.
@@ -52,7 +66,7 @@ pub fn read_label_lines(path: &Path) -> Result<Vec<LabelRecord>, IoError> {
     for_each_line(path, |line, _, text| {
         let label = std::str::from_utf8(text).map_err(|_| IoError::InvalidUtf8 { path: path.to_path_buf(), line })?;
         records.push(LabelRecord { id: format!("line{line}"), label: label.to_owned(), line });
-        Ok(())
+        Ok::<_, IoError>(())
     })?;
     Ok(records)
 }

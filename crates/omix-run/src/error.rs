@@ -68,6 +68,37 @@ pub enum RunError {
         /// The underlying error.
         source: io::Error,
     },
+    /// A folder that omix did not make a run folder (it lacks the marker) and that is not empty:
+    /// omix writes nothing into it and deletes nothing from it.
+    #[error(
+        "{} is not empty and is not an omix run folder (it has no {}, which omix writes in every run folder it makes){}; omix will not write into it or delete anything from it: choose another output folder",
+        path.display(),
+        crate::files::MARKER,
+        if *looks_like_run { ", though it looks like one made by an older omix or copied by hand: move it aside to rerun" } else { "" }
+    )]
+    Unmarked {
+        /// The folder.
+        path: PathBuf,
+        /// Whether it holds a `config.toml` (a run folder of an omix without markers, or a copy).
+        looks_like_run: bool,
+    },
+    /// A run folder exists where a new run was asked for.
+    #[error(
+        "the run folder {} already exists; pass --resume to continue it, --force to replace it, or choose another output folder",
+        path.display()
+    )]
+    Exists {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// Removing a file omix wrote failed.
+    #[error("cannot remove {}: {source}", path.display())]
+    Remove {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
     /// Writing a file of the run folder failed.
     #[error(transparent)]
     Write(#[from] omix_io::IoError),
@@ -83,7 +114,10 @@ impl RunError {
             | RunError::Json { path, .. }
             | RunError::Toml { path, .. }
             | RunError::Malformed { path, .. }
-            | RunError::Incomplete { path, .. } => path,
+            | RunError::Incomplete { path, .. }
+            | RunError::Unmarked { path, .. }
+            | RunError::Exists { path }
+            | RunError::Remove { path, .. } => path,
             RunError::Write(error) => error.path(),
         }
     }

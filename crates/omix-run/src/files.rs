@@ -1,5 +1,9 @@
 //! The names of the files in a run folder: the one place they are spelled.
 
+/// The marker every run folder carries: omix wrote this folder, and these are the entries it owns.
+/// `--force` and `--resume` act only on folders that have it.
+pub const MARKER: &str = "omix-run.json";
+
 /// The resolved experiment config.
 pub const CONFIG: &str = "config.toml";
 /// Data schema (alphabet, length, classes) the model expects.
@@ -32,3 +36,24 @@ pub const EXPLAIN_DIR: &str = "explain";
 pub const EXPLAIN_SUMMARY: &str = "explain.json";
 /// The HTML report.
 pub const REPORT: &str = "report.html";
+/// The simulated data `omix quickstart` writes into its run folder.
+pub const QUICKSTART_DATA: &str = "data";
+
+/// Every entry omix writes at the top of a run folder (files and folders), besides [`MARKER`]: what
+/// a new run folder's marker lists as owned.
+pub const OWNED: &[&str] = &[
+    CONFIG,
+    SCHEMA,
+    MANIFEST,
+    DATA_REPORT,
+    CHECKS,
+    LOG,
+    WEIGHTS,
+    METRICS,
+    TEST_PREDICTIONS,
+    CHECKPOINT,
+    FEATURES,
+    MOTIF_COPY,
+    EXPLAIN_DIR,
+    REPORT,
+];

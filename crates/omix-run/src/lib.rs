@@ -30,7 +30,7 @@ mod records;
 pub mod view;
 
 pub use error::RunError;
-pub use folder::RunDir;
+pub use folder::{Preparation, Prepared, RunDir};
 pub use metrics::{BaselineReport, MetricsFile};
 pub use progress::{Observer, Silent};
 pub use records::{
