@@ -391,38 +391,95 @@ fn predict(args: PredictArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
     let (model, schema) = run.load_model(device)?;
     let config = run.config()?;
-    let dataset = load_for_run(&args.input, &schema, false)?;
-    let pipeline = run.input_pipeline(&dataset)?;
+    let source = source_for_run(&args.input, &schema)?;
+    if let Some(output) = &args.output {
+        refuse_overwriting(output, &source, &run)?;
+    }
+    let mut schema = schema.clone();
+    if let Some(policy) = args.input.length_policy {
+        schema.length_policy = policy.policy();
+    }
+    let empty = Dataset { schema: schema.clone(), examples: Vec::new(), files: Vec::new(), report: Default::default() };
+    let pipeline = run.input_pipeline(&empty)?;
     let objective = run.objective()?;
-    // A shard is a contiguous block of the records; only shard 1 writes the header, so the
-    // shards' outputs concatenated in order equal the unsharded output.
-    let shard = args.shard.unwrap_or(omix_variants::Shard::ALL);
-    let range = shard.range(dataset.examples.len() as u64);
-    let indices: Vec<usize> = (range.start as usize..range.end as usize).collect();
     let threshold = config.train.threshold;
     let average_strands = config.train.reverse_complement_average;
     let batch = args.batch_size.max(1);
-    let stream = |out: &mut dyn Write| -> std::io::Result<()> {
-        for (number, chunk) in indices.chunks(batch).enumerate() {
-            let scores = predict_scores(&model, &pipeline, &dataset, chunk, batch, device, average_strands, objective)
-                .map_err(std::io::Error::other)?;
-            let header = number == 0 && shard.index == 1;
-            write_predictions(out, &dataset, chunk, &scores, threshold, header, objective.reconstructs())?;
+    // A shard is a contiguous block of the records; only shard 1 writes the header, so the
+    // shards' outputs concatenated in order equal the unsharded output.
+    let shard = args.shard.unwrap_or(omix_variants::Shard::ALL);
+    let predict_batch = |out: &mut dyn Write, dataset: &Dataset, indices: &[usize], header: bool| -> Result<()> {
+        let scores = predict_scores(&model, &pipeline, dataset, indices, batch, device, average_strands, objective)?;
+        write_predictions(out, dataset, indices, &scores, threshold, header, objective.reconstructs())?;
+        Ok(())
+    };
+    let write_all = |out: &mut dyn Write| -> Result<usize> {
+        if !Dataset::streams(&source)? {
+            // Tables and matrices are read whole.
+            let dataset = Dataset::load_for_model(&source, &schema, false)?;
+            let range = shard.range(dataset.examples.len() as u64);
+            let indices: Vec<usize> = (range.start as usize..range.end as usize).collect();
+            for (number, chunk) in indices.chunks(batch).enumerate() {
+                predict_batch(out, &dataset, chunk, number == 0 && shard.index == 1)?;
+            }
+            out.flush()?;
+            return Ok(indices.len());
         }
-        out.flush()
+        // One sequence file: streamed a batch at a time (a first counting pass places a shard).
+        let range = match args.shard {
+            None => 0..u64::MAX,
+            Some(_) => {
+                shard.range(Dataset::stream_for_model(&source, &schema, 1024, |_| Ok::<_, anyhow::Error>(()))? as u64)
+            }
+        };
+        let (mut position, mut written) = (0u64, 0usize);
+        Dataset::stream_for_model(&source, &schema, batch, |dataset| -> Result<()> {
+            let first = position;
+            position += dataset.examples.len() as u64;
+            let indices: Vec<usize> =
+                (0..dataset.examples.len()).filter(|index| range.contains(&(first + *index as u64))).collect();
+            if !indices.is_empty() {
+                predict_batch(out, &dataset, &indices, written == 0 && shard.index == 1)?;
+                written += indices.len();
+            }
+            Ok(())
+        })?;
+        if written == 0 && shard.index == 1 {
+            predict_batch(out, &empty, &[], true)?;
+        }
+        out.flush()?;
+        Ok(written)
     };
     match &args.output {
         Some(path) => {
-            write_atomically(path, |out| stream(out))?;
-            eprintln!("{} predictions written to {}", indices.len(), path.display());
+            let mut written = 0;
+            write_atomically(path, |out| {
+                written = write_all(out).map_err(std::io::Error::other)?;
+                Ok(())
+            })?;
+            eprintln!("{written} predictions written to {}", path.display());
         }
         None => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            stream(&mut out)?;
+            write_all(&mut out)?;
         }
     }
     Ok(())
+}
+
+/// Refuse an output path that is one of the command's inputs: a sequence, label or class file,
+/// or a file of the run folder.
+fn refuse_overwriting(output: &Path, source: &SourceConfig, run: &RunDir) -> Result<()> {
+    let mut inputs: Vec<(PathBuf, &str)> = Vec::new();
+    inputs.extend(source.input.iter().map(|path| (path.clone(), "the input")));
+    inputs.extend(source.labels.iter().map(|path| (path.clone(), "the labels")));
+    inputs.extend(source.classes.iter().map(|class| (class.path.clone(), "a class file")));
+    for name in [files::WEIGHTS, files::CONFIG, files::SCHEMA, files::FEATURES, files::MOTIF_COPY, files::MARKER] {
+        inputs.push((run.path(name), "a file of the run folder"));
+    }
+    let inputs: Vec<(&Path, &str)> = inputs.iter().map(|(path, what)| (path.as_path(), *what)).collect();
+    Ok(omix_io::refuse_output_over_inputs(output, &inputs)?)
 }
 
 /// The quickstart experiment: the primer's simulated motif data and CNN.

@@ -746,9 +746,9 @@ const TRAIN_LENGTH_HINT: &str =
     "set `length` and `length_policy = \"center\"` in [data] (or --length N --length-policy center) to centre-crop/pad";
 
 /// How to fit sequences of other lengths to a trained model.
-const MODEL_LENGTH_HINT: &str = "give --length-policy center to centre-crop/pad them to the model's length";
+pub(crate) const MODEL_LENGTH_HINT: &str = "give --length-policy center to centre-crop/pad them to the model's length";
 
-fn make_example(
+pub(crate) fn make_example(
     record: RawRecord,
     schema: &Schema,
     files: &[PathBuf],

@@ -34,6 +34,7 @@ mod load;
 pub mod loader;
 pub mod simulate;
 mod split;
+mod stream;
 
 pub use config::{
     ClassFile, ClassWeight, DataConfig, DuplicatePolicy, Format, NamedWeight, SourceConfig, Task, TaskSetting,

@@ -327,10 +327,8 @@ mod tests {
         std::fs::write(dir.path().join("victim.txt"), "x")?;
         let run = RunDir::new(dir.path().join("run"));
         run.create()?;
-        let marker = format!(
-            r#"{{"format": "omix-run", "version": 1, "written_by": "omix", "owned": ["../victim.txt", "..", "/etc", "config.toml"]}}"#
-        );
-        run.write_text(files::MARKER, &marker)?;
+        let marker = r#"{"format": "omix-run", "version": 1, "written_by": "omix", "owned": ["../victim.txt", "..", "/etc", "config.toml"]}"#;
+        run.write_text(files::MARKER, marker)?;
         run.write_text(files::CONFIG, "x")?;
         run.prepare(Preparation::Replace)?;
         assert!(dir.path().join("victim.txt").exists());

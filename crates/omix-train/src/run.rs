@@ -89,7 +89,7 @@ impl TrainedRun for RunDir {
     fn load_model(&self, device: &Device) -> Result<(Model, Schema), TrainError> {
         let config = self.config()?;
         let schema = self.schema()?;
-        let input = self.pipeline()?.input_shape;
+        let input = checked_input_shape(self, &config, &schema)?;
         let model = config.model.init(input, device)?;
         let model = load_weights(model, &self.path(files::WEIGHTS))?;
         Ok((model.valid(), schema))
@@ -97,10 +97,38 @@ impl TrainedRun for RunDir {
 
     fn load_frozen_model(&self, device: &Device) -> Result<Model, TrainError> {
         let config = self.config()?;
-        let input = self.pipeline()?.input_shape;
+        let input = checked_input_shape(self, &config, &self.schema()?)?;
         let model = config.model.init(input, device)?;
         Ok(load_weights(model, &self.path(files::WEIGHTS))?.freeze())
     }
+}
+
+/// The stored model input shape, checked against the one the schema and config call for: a run
+/// folder assembled from two runs (or edited by hand) is refused here, before the weights meet
+/// data of another shape. The weights themselves are checked against this shape on loading.
+fn checked_input_shape(run: &RunDir, config: &ExperimentConfig, schema: &Schema) -> Result<InputShape, TrainError> {
+    let stored = run.pipeline()?;
+    let empty = Dataset { schema: schema.clone(), examples: Vec::new(), files: Vec::new(), report: Default::default() };
+    let expected = InputPipeline::restore(stored.state.clone(), &empty, run.root())?.input_shape(schema, &config.model);
+    if expected != stored.input_shape {
+        let describe = |shape: &InputShape| {
+            format!("[{} channels × {} positions] → {} outputs", shape.channels, shape.length, shape.outputs)
+        };
+        return Err(TrainError::Run {
+            path: run.path(files::FEATURES),
+            message: format!(
+                "the model was built for inputs {} but {} ({} task, classes {:?}, {} alphabet, length {}) calls for {}; the run folder's files come from different runs or were edited, so it cannot be used (retrain it)",
+                describe(&stored.input_shape),
+                files::SCHEMA,
+                schema.task.name(),
+                schema.class_names,
+                format!("{:?}", schema.alphabet).to_lowercase(),
+                schema.length,
+                describe(&expected)
+            ),
+        });
+    }
+    Ok(stored.input_shape)
 }
 
 /// Serialise weights to bytes (burnpack).
