@@ -206,3 +206,27 @@ fn predict_streams_and_shards_concatenate_to_the_whole() -> TestResult {
     assert!(!dir.path().join("out.tsv").exists());
     Ok(())
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write_data(dir.path())?;
+    // The primer (omix's own CNN kernels, gradients summed over fixed-size chunks) and an LSTM
+    // (burn's kernels). The folders differ only in timings and in burn's random parameter ids.
+    for model in ["primer", "lstm"] {
+        let mut results = Vec::new();
+        for threads in ["1", "2", "3"] {
+            let out = format!("run-{model}-{threads}");
+            let mut args = vec!["--threads", threads];
+            args.extend(train_args(&out, &["--model", model, "--batch-size", "30"]));
+            ok(dir.path(), &args)?;
+            let read = |name: &str| std::fs::read_to_string(dir.path().join(&out).join(name));
+            results.push((read("metrics.json")?, read("test_predictions.tsv")?));
+        }
+        assert!(
+            results.windows(2).all(|pair| pair[0] == pair[1]),
+            "{model}: results differ between 1, 2 and 3 threads"
+        );
+    }
+    Ok(())
+}

@@ -14,6 +14,9 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rayon::prelude::*;
 
+/// Examples per partial gradient sum in [`FastPlan::loss_and_gradients`].
+const GRADIENT_CHUNK: usize = 4;
+
 use crate::Model;
 use crate::config::GlobalPool;
 use crate::host::HostCnn;
@@ -188,10 +191,11 @@ impl FastPlan {
         let batch = weights.len();
         let outputs = network.host.outputs();
         let block = self.channels * self.length;
-        let chunk = batch.div_ceil(rayon::current_num_threads().max(1)).max(1);
+        // Fixed-size chunks (not one per thread): the partial sums, and so the numbers, are the
+        // same whatever the thread count.
         let (total, gradients) = (0..batch)
             .into_par_iter()
-            .chunks(chunk)
+            .chunks(GRADIENT_CHUNK)
             .map(|examples| {
                 let mut gradients = network.zero_gradients();
                 let mut total = 0.0;
