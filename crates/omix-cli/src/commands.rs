@@ -301,6 +301,7 @@ fn evaluate(args: EvaluateArgs, device: &Device) -> Result<()> {
         println!("  {line}");
     }
     if let Some(output) = &args.output {
+        refuse_overwriting(output, &source_for_run(&args.input, &schema)?, &run)?;
         let text = serde_json::to_string_pretty(&metrics)?;
         write_atomically(output, |out| out.write_all(text.as_bytes()))?;
         eprintln!("metrics written to {}", output.display());
@@ -319,6 +320,7 @@ fn embed(args: EmbedArgs, device: &Device) -> Result<()> {
             config.model.name()
         );
     }
+    refuse_overwriting(&args.output, &source_for_run(&args.input, &schema)?, &run)?;
     // Labels are optional here: they are only used to score the embedding.
     let dataset = load_for_run(&args.input, &schema, false)?;
     let pipeline = run.input_pipeline(&dataset)?;

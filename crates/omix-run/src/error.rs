@@ -14,6 +14,12 @@ pub enum RunError {
         /// The path given as the run folder.
         path: PathBuf,
     },
+    /// The run folder does not exist.
+    #[error("{} does not exist: give the folder `omix train` wrote (its --out)", path.display())]
+    Missing {
+        /// The path given as the run folder.
+        path: PathBuf,
+    },
     /// The folder holds none of the files an omix run writes.
     #[error(
         "{} is not an omix run folder: it holds none of config.toml, metrics.json, training_log.tsv",
@@ -109,6 +115,7 @@ impl RunError {
     pub fn path(&self) -> &Path {
         match self {
             RunError::NotADirectory { path }
+            | RunError::Missing { path }
             | RunError::NotARunFolder { path }
             | RunError::Read { path, .. }
             | RunError::Json { path, .. }

@@ -177,10 +177,13 @@ impl RunDir {
     /// Read a file that must exist as text.
     pub fn read_text(&self, name: &str) -> Result<String, RunError> {
         let path = self.path(name);
-        std::fs::read_to_string(&path).map_err(|source| RunError::Incomplete {
-            path,
-            folder: self.root.clone(),
-            source,
+        std::fs::read_to_string(&path).map_err(|source| {
+            // Say what is wrong with the folder itself before blaming one of its files.
+            match std::fs::metadata(&self.root) {
+                Err(_) => RunError::Missing { path: self.root.clone() },
+                Ok(meta) if !meta.is_dir() => RunError::NotADirectory { path: self.root.clone() },
+                Ok(_) => RunError::Incomplete { path, folder: self.root.clone(), source },
+            }
         })
     }
 
