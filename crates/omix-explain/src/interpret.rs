@@ -102,6 +102,7 @@ pub fn interpret(
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<InterpretOutcome, ExplainError> {
+    check_output_folder(out)?;
     let explainer = Explainer::new(run, device)?;
     let pipeline = run.input_pipeline(dataset)?;
     let schema = &dataset.schema;
@@ -608,6 +609,27 @@ fn write_attributions(
         Ok(())
     })?;
     Ok(())
+}
+
+/// `out` must be new, empty, or an earlier explain output (it holds the explain summary):
+/// explain replaces its own files and nobody else's.
+fn check_output_folder(out: &Path) -> Result<(), ExplainError> {
+    let refuse = |message: String| Err(ExplainError::Write { path: out.to_path_buf(), message });
+    match std::fs::symlink_metadata(out) {
+        Err(_) => Ok(()),
+        Ok(meta) if !meta.is_dir() => refuse("it exists and is not a folder; choose another output folder".into()),
+        Ok(_) => {
+            let empty = std::fs::read_dir(out).map(|mut entries| entries.next().is_none()).unwrap_or(false);
+            if empty || out.join(files::EXPLAIN_SUMMARY).is_file() {
+                Ok(())
+            } else {
+                refuse(format!(
+                    "the folder is not empty and holds no {} of an earlier explain, so it is not omix's to write into; choose a new or empty output folder",
+                    files::EXPLAIN_SUMMARY
+                ))
+            }
+        }
+    }
 }
 
 fn write_text(path: &Path, text: &str) -> Result<(), ExplainError> {
