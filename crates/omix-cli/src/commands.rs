@@ -229,8 +229,17 @@ fn print_summary(summary: &omix_train::ExperimentSummary, width: usize) {
 
 fn train(args: TrainArgs, device: &Device) -> Result<()> {
     let overrides = overrides(&args)?;
+    let out = match (&args.out, &args.config) {
+        (Some(out), _) => out.clone(),
+        (None, Some(path)) => PathBuf::from("runs")
+            .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into())),
+        (None, None) => PathBuf::from("runs/omix"),
+    };
+    let saved = RunDir::new(&out).is_marked() && out.join(files::CONFIG).exists();
     let experiment = match &args.config {
         Some(path) => Experiment::load(path)?,
+        // `omix train --resume --out RUN`: the run's own config.
+        None if args.resume && saved && overrides.source.is_none() => Experiment::load(&out.join(files::CONFIG))?,
         None if overrides.source.is_none() => {
             bail!(
                 "no input: give a config file, or --input FILE (with --labels for one sequence per line, or a label column) or --class NAME=FILE"
@@ -238,13 +247,7 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
         }
         None => Experiment::Sequence(omix_config::flags_only_experiment()),
     };
-    let out = match (&args.out, &args.config) {
-        (Some(out), _) => out.clone(),
-        (None, Some(path)) => PathBuf::from("runs")
-            .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into())),
-        (None, None) => PathBuf::from("runs/omix"),
-    };
-    let resuming = args.resume && RunDir::new(&out).is_marked() && out.join(files::CONFIG).exists();
+    let resuming = args.resume && saved;
     if resuming && !overrides.given().is_empty() {
         bail!(
             "--resume continues {} with the config saved in it, so {} would be ignored; drop them to resume, or train a new run (another --out, or --force to replace this one)",

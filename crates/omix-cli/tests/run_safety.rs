@@ -230,3 +230,25 @@ fn results_do_not_depend_on_the_thread_count() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn resume_refuses_data_that_changed_since_the_kill() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write_data(dir.path())?;
+    let mut args: Vec<&str> = TRAIN.iter().copied().filter(|arg| *arg != "--epochs" && *arg != "1").collect();
+    args.extend(["run", "--epochs", "3", "--stop-after", "1"]);
+    ok(dir.path(), &args)?;
+    let labels = std::fs::read_to_string(dir.path().join("labels.txt"))?;
+    // One label flipped: same number of records, same classes.
+    let flipped = labels.replacen("1\n", "0\n", 1);
+    std::fs::write(dir.path().join("labels.txt"), &flipped)?;
+    let checkpoint = snapshot(&dir.path().join("run"))?;
+    let stderr = fails(dir.path(), &["train", "--resume", "--out", "run", "--quiet", "--no-report"])?;
+    assert!(stderr.contains("the training data changed since this run started"), "{stderr}");
+    assert_eq!(snapshot(&dir.path().join("run"))?, checkpoint, "a refused resume changed the run folder");
+    // With the data restored, the run resumes and finishes.
+    std::fs::write(dir.path().join("labels.txt"), &labels)?;
+    let (_, stderr) = ok(dir.path(), &["train", "--resume", "--out", "run", "--quiet", "--no-report"])?;
+    assert!(stderr.contains("run folder"), "{stderr}");
+    Ok(())
+}

@@ -29,6 +29,7 @@
 
 mod error;
 mod fasta;
+mod hash;
 mod lines;
 mod matrix;
 mod reader;
@@ -38,6 +39,7 @@ mod write;
 
 pub use error::IoError;
 pub use fasta::{for_each_fasta_record, read_fasta, read_fasta_with};
+pub use hash::{ContentHash, hash_file};
 pub use lines::{for_each_sequence_line, read_label_lines, read_sequence_lines};
 pub use matrix::{Matrix, MatrixOptions, read_matrix};
 pub use reader::open;

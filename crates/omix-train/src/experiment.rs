@@ -91,6 +91,9 @@ pub fn run_experiment(
             ),
         });
     }
+    if options.resume {
+        crate::fit::refuse_changed_data(run, crate::trainer::data_fingerprint(&dataset))?;
+    }
     run.create()?;
     // The resolved config writes every default out, a regression run's loss included.
     let mut resolved = config.clone();

@@ -6,7 +6,7 @@
 //! validated — is a [`Trainee`]; how each step's gradients are computed is the
 //! [`TrainingEngine`](crate::TrainingEngine) the trainee holds.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::optim::ModuleOptimizer;
@@ -44,6 +44,10 @@ pub trait Trainee {
     fn prepare(&mut self, model: &Self::Module, observer: &mut dyn Observer) {
         let _ = (model, observer);
     }
+
+    /// A hash of everything the epochs see (records, inputs, targets, splits): a checkpoint
+    /// records it, and resuming on data that hashes differently is refused.
+    fn data_fingerprint(&self) -> u64;
 
     /// Names of the validation columns of `training_log.tsv` (after `validation_loss`).
     fn log_columns(&self) -> &'static [&'static str];
@@ -95,6 +99,10 @@ struct CheckpointState {
     model_file: String,
     optimizer_file: String,
     best_file: Option<String>,
+    /// [`Trainee::data_fingerprint`] of the data the run started on, as 16 hex digits
+    /// (absent in checkpoints of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data_fingerprint: Option<String>,
 }
 
 impl CheckpointState {
@@ -112,7 +120,32 @@ impl CheckpointState {
             model_file: String::new(),
             optimizer_file: String::new(),
             best_file: None,
+            data_fingerprint: None,
         }
+    }
+}
+
+/// Refuse to resume a run on data other than it started on: `fingerprint` (a
+/// [`Trainee::data_fingerprint`]) must match the checkpoint's. Runs call this before writing
+/// anything, and [`fit`] again before loading the checkpoint.
+pub fn refuse_changed_data(run: &RunDir, fingerprint: u64) -> Result<(), TrainError> {
+    let state_path = run.path(files::CHECKPOINT).join(files::CHECKPOINT_STATE);
+    let Ok(text) = std::fs::read_to_string(&state_path) else { return Ok(()) };
+    let state: CheckpointState = serde_json::from_str(&text)
+        .map_err(|e| TrainError::Run { path: state_path.clone(), message: format!("corrupt checkpoint state: {e}") })?;
+    check_resumed_data(&state_path, &state, fingerprint)
+}
+
+fn check_resumed_data(state_path: &Path, state: &CheckpointState, fingerprint: u64) -> Result<(), TrainError> {
+    let now = format!("{fingerprint:016x}");
+    match &state.data_fingerprint {
+        Some(then) if *then != now => Err(TrainError::Run {
+            path: state_path.to_path_buf(),
+            message: format!(
+                "the training data changed since this run started (its records, sequences, labels or splits hash to {now}, the checkpoint's to {then}); resuming would mix two data sets in one model: restore the data, or start over with --force"
+            ),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -162,6 +195,7 @@ pub fn fit<T: Trainee>(
             path: state_path.clone(),
             message: format!("corrupt checkpoint state: {e}"),
         })?;
+        check_resumed_data(&state_path, &state, trainee.data_fingerprint())?;
         model = load_weights(model, &checkpoint_dir.join(&state.model_file))?;
         let optimizer_path = checkpoint_dir.join(&state.optimizer_file);
         optim = optim.load(&optimizer_path).map_err(|e| TrainError::Run {
@@ -175,6 +209,7 @@ pub fn fit<T: Trainee>(
         }
         observer.message(&format!("resuming after epoch {} (best so far: epoch {})", state.epoch, state.best_epoch));
     }
+    state.data_fingerprint = Some(format!("{:016x}", trainee.data_fingerprint()));
     trainee.prepare(&model, observer);
     let columns = trainee.log_columns();
     let monitor = config.monitor;

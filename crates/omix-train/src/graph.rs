@@ -157,8 +157,33 @@ struct GraphTrainee<'a> {
     validation_nodes: Vec<usize>,
 }
 
+/// A hash of the graph as training sees it: nodes, edges, features, labels and splits.
+fn graph_fingerprint(graph: &Graph) -> u64 {
+    let mut hash = omix_io::ContentHash::new();
+    for node in &graph.nodes {
+        hash.update(node.as_bytes());
+        hash.update(&[0]);
+    }
+    let adjacency = &graph.adjacency;
+    for (row, col) in adjacency.rows.iter().zip(&adjacency.cols) {
+        hash.update(&(*row as u64).to_le_bytes());
+        hash.update(&(*col as u64).to_le_bytes());
+    }
+    for value in adjacency.values.iter().chain(&graph.features.values).chain(&graph.labels) {
+        hash.update(&value.to_le_bytes());
+    }
+    for split in &graph.splits {
+        hash.update(split.map_or("-", |split| split.name()).as_bytes());
+    }
+    hash.value()
+}
+
 impl Trainee for GraphTrainee<'_> {
     type Module = Gcn;
+
+    fn data_fingerprint(&self) -> u64 {
+        graph_fingerprint(self.graph)
+    }
 
     fn log_columns(&self) -> &'static [&'static str] {
         &LOG_COLUMNS
@@ -251,6 +276,9 @@ pub fn train_graph(
     let gcn = config.gcn();
     gcn.check(shape)?;
 
+    if options.resume {
+        crate::fit::refuse_changed_data(run, graph_fingerprint(&graph))?;
+    }
     run.create()?;
     run.write_toml(files::CONFIG, config)?;
     run.write_json(files::DATA_REPORT, &graph.report)?;

@@ -7,7 +7,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
-use omix_data::{ClassWeight, Dataset, Split};
+use omix_data::{ClassWeight, Dataset, Split, Target};
 use omix_models::Model;
 use omix_run::{Observer, RunDir};
 use rand::SeedableRng;
@@ -112,8 +112,33 @@ struct SequenceTrainee<'a> {
     device: Device,
 }
 
+/// A hash of a data set's examples as training sees them: ids, sequences or feature values,
+/// targets and splits (see [`Trainee::data_fingerprint`]).
+pub fn data_fingerprint(dataset: &Dataset) -> u64 {
+    let mut hash = omix_io::ContentHash::new();
+    for example in &dataset.examples {
+        hash.update(example.id.as_bytes());
+        hash.update(&[0]);
+        hash.update(&example.sequence);
+        hash.update(&[0]);
+        example.values.iter().for_each(|value| hash.update(&value.to_le_bytes()));
+        match &example.target {
+            Target::Class(class) => hash.update(&(*class as u64).to_le_bytes()),
+            Target::Tasks(tasks) => tasks.iter().for_each(|task| hash.update(&[u8::from(*task)])),
+            Target::Values(values) => values.iter().for_each(|value| hash.update(&value.to_le_bytes())),
+            Target::Unlabelled => hash.update(b"?"),
+        }
+        hash.update(example.split.name().as_bytes());
+    }
+    hash.value()
+}
+
 impl Trainee for SequenceTrainee<'_> {
     type Module = Model;
+
+    fn data_fingerprint(&self) -> u64 {
+        data_fingerprint(self.dataset)
+    }
 
     fn prepare(&mut self, model: &Model, observer: &mut dyn Observer) {
         let (channels, length) = self.pipeline.shape();
