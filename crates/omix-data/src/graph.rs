@@ -116,6 +116,22 @@ pub enum GraphError {
         /// The only label.
         class: String,
     },
+    /// A label that only one node carries: nearly always a typo or two lines run together.
+    #[error(
+        "{}:{line}: label {class:?} of node {node:?} is on no other node; a class needs at least two labelled nodes \
+         (a typo, or two lines run together?)",
+        path.display()
+    )]
+    LoneClass {
+        /// The label file.
+        path: PathBuf,
+        /// 1-based line of the node carrying the label.
+        line: u64,
+        /// The node id.
+        node: String,
+        /// The label.
+        class: String,
+    },
     /// A feature table without a row for some node.
     #[error("{}: node {node:?} of the graph has no row; every node needs features", path.display())]
     MissingFeatures {
@@ -155,6 +171,7 @@ impl GraphError {
             | GraphError::NoEdges { path }
             | GraphError::NoLabels { path }
             | GraphError::SingleClass { path, .. }
+            | GraphError::LoneClass { path, .. }
             | GraphError::MissingFeatures { path, .. } => Some(path),
             GraphError::Config { .. } | GraphError::EmptySplit { .. } => None,
         }
@@ -666,6 +683,8 @@ struct Labels {
 fn read_labels(path: &Path, edges: &Path, index: &HashMap<&str, usize>) -> Result<Labels, GraphError> {
     let mut first_line: HashMap<usize, u64> = HashMap::new();
     let mut node_labels: Vec<(usize, Vec<String>)> = Vec::new();
+    // The line and name of each entry of `node_labels`, for errors.
+    let mut origins: Vec<(u64, String)> = Vec::new();
     for_each_line(path, |line, text| {
         let mut fields = text.split_whitespace();
         let name = fields.next().unwrap_or_default();
@@ -691,6 +710,7 @@ fn read_labels(path: &Path, edges: &Path, index: &HashMap<&str, usize>) -> Resul
             }
         }
         node_labels.push((node, labels));
+        origins.push((line, name.to_string()));
         Ok(())
     })?;
     let mut class_names: Vec<String> = node_labels.iter().flat_map(|(_, l)| l.iter().cloned()).collect();
@@ -701,6 +721,22 @@ fn read_labels(path: &Path, edges: &Path, index: &HashMap<&str, usize>) -> Resul
     }
     if class_names.len() == 1 {
         return Err(GraphError::SingleClass { path: path.to_path_buf(), class: class_names[0].clone() });
+    }
+    // A class on one node can be neither learned and evaluated nor stratified, and is nearly always
+    // a stray value or two lines run together (`n8 zn9 x`): refuse it rather than add a class.
+    let mut carriers: HashMap<&str, usize> = HashMap::new();
+    for label in node_labels.iter().flat_map(|(_, labels)| labels) {
+        *carriers.entry(label.as_str()).or_default() += 1;
+    }
+    for ((_, labels), (line, node)) in node_labels.iter().zip(&origins) {
+        if let Some(class) = labels.iter().find(|label| carriers.get(label.as_str()) == Some(&1)) {
+            return Err(GraphError::LoneClass {
+                path: path.to_path_buf(),
+                line: *line,
+                node: node.clone(),
+                class: class.clone(),
+            });
+        }
     }
     if class_names.iter().all(|name| name.parse::<i64>().is_ok()) {
         class_names.sort_by_key(|name| name.parse::<i64>().unwrap_or_default());

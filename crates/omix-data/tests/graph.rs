@@ -75,7 +75,7 @@ fn path_graph_normalisation_matches_hand_computation() -> TestResult {
     // 0 - 1 - 2. A + I degrees: 2, 3, 2.
     // D^-1/2 (A + I) D^-1/2 = [[1/2, 1/√6, 0], [1/√6, 1/3, 1/√6], [0, 1/√6, 1/2]].
     let dir = tempfile::tempdir()?;
-    let config = config(dir.path(), "0 1\n1 2\n", "0 a\n1 b\n2 a\n")?;
+    let config = config(dir.path(), "0 1\n1 2\n", "0 a b\n1 b\n2 a\n")?;
     let graph = Graph::load(&config, 1)?;
     let r6 = 1.0 / 6.0f64.sqrt();
     let expected = [[0.5, r6, 0.0], [r6, 1.0 / 3.0, r6], [0.0, r6, 0.5]];
@@ -136,7 +136,7 @@ fn features_parse_from_toml_as_a_name_or_a_list() -> TestResult {
 /// Every invalid input gives an error naming the file and line.
 #[test]
 fn invalid_inputs_name_file_and_line() -> TestResult {
-    let cases: [(&str, &str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str, &str); 11] = [
         ("a b\nb c x\n", "a 1\nb 2\nc 1\n", "graph.edgelist:2:", "not a positive finite number"),
         ("a b\nb c 1 2\n", "a 1\nb 2\nc 1\n", "graph.edgelist:2:", "found 4 fields"),
         ("a b\n# c\nlonely\n", "a 1\nb 2\n", "graph.edgelist:3:", "found 1 fields"),
@@ -145,6 +145,9 @@ fn invalid_inputs_name_file_and_line() -> TestResult {
         ("a b\nb c\n", "a 1\nb 2\na 2\n", "labels.txt:3:", "already has a line (line 1)"),
         ("a b\nb c\n", "a\nb\n", "labels.txt", "no node has a label"),
         ("a b\nb c\n", "a 1\nb 1\nc 1\n", "labels.txt", "single label \"1\""),
+        // A stray label, and two lines run together ("b 2c 1"), each put a class on one node.
+        ("a b\nb c\nc d\n", "a 1\nb 2\nc 1 2\nd 7\n", "labels.txt:4:", "label \"7\" of node \"d\" is on no other node"),
+        ("a b\nb c\nc d\n", "a 1\nb 2c 1\nd 2\n", "labels.txt:2:", "label \"2c\" of node \"b\" is on no other node"),
         ("# nothing\n\n", "a 1\n", "graph.edgelist", "no edges"),
     ];
     for (edges, labels, place, what) in cases {
@@ -162,7 +165,7 @@ fn invalid_inputs_name_file_and_line() -> TestResult {
 #[test]
 fn invalid_feature_tables_and_settings_are_errors() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let mut config = config(dir.path(), "a b\nb c\n", "a 1\nb 2\nc 1\n")?;
+    let mut config = config(dir.path(), "a b\nb c\n", "a 1 2\nb 2\nc 1\n")?;
     config.labelled_fraction = 0.34;
     let bad_value = write(dir.path(), "bad.tsv", "node\tf\na\t1\nb\tx\nc\t3\n")?;
     config.features = vec![NodeFeatures::File(bad_value)];
