@@ -44,17 +44,23 @@ const HANG_LIMIT: Duration = Duration::from_secs(5);
 /// Remove an entry when the branch fixing it is merged (and the whole list once all are):
 /// - `label-drift` (sequence datasets): a stray label (`7`, `0.0`, `x`, ...) adds a class; the
 ///   labels/config branch.
+/// - `duplicate-id` (sequence and matrix datasets): a table whose id column repeats an id is
+///   read twice, and a label table with two rows for one sample is joined to one of them; the
+///   labels/config branch (duplicate ids with tables).
 /// - `error-line-out-of-range` (MEME): a file that ends inside a motif names line
 ///   18446744073709551615; the labels/config branch (MEME line numbers).
-/// - `vcf-columns`, `vcf-empty`, `vcf-no-records` (VCF): a data line with fewer or more columns
-///   than the `#CHROM` line (truncated or run-together records), and a file with no records
-///   (0 bytes, CR-only line ends, or cut inside the header); the genome branch.
+/// - `vcf-columns`, `vcf-empty`, `vcf-no-records`, `vcf-cr-line-ends` (VCF): a data line with
+///   fewer or more columns than the `#CHROM` line (truncated or run-together records); a file
+///   with no records: 0 bytes or cut before the `#CHROM` line, cut right after the header, or
+///   with CR-only line ends (read as one `##` line); the genome branch.
 const KNOWN_OPEN: &[(&str, &str)] = &[
     ("dataset:", "label-drift"),
+    ("dataset:", "duplicate-id"),
     ("omix_motif::read_meme", "error-line-out-of-range"),
     ("omix_variants::VcfReader", "vcf-columns"),
     ("omix_variants::VcfReader", "vcf-empty"),
     ("omix_variants::VcfReader", "vcf-no-records"),
+    ("omix_variants::VcfReader", "vcf-cr-line-ends"),
 ];
 
 /// Whether a failure is in a class [`KNOWN_OPEN`] gates.
@@ -81,6 +87,8 @@ struct Summary {
     rows: Vec<(u64, String)>,
     /// Values the reader should never have let through (found while summarising).
     problems: Vec<String>,
+    /// The first record id that two records share, if any.
+    repeated_id: Option<String>,
 }
 
 /// A broken invariant, with its class (what kind of failure it is).
@@ -383,11 +391,29 @@ fn same_labels(context: &Context, class: &'static str) -> Vec<Finding> {
 
 fn dataset_summary(config: &DataConfig) -> Result<Summary, String> {
     let dataset = Dataset::load(config, 7).map_err(|e| e.to_string())?;
+    let mut ids = BTreeSet::new();
+    let repeated_id = dataset.examples.iter().map(|e| &e.id).find(|id| !ids.insert(*id)).cloned();
     Ok(Summary {
         records: dataset.report.records_read,
         labels: dataset.schema.class_names.iter().cloned().collect(),
+        repeated_id,
         ..Summary::default()
     })
+}
+
+/// Invariant of datasets whose records are keyed by id: no two records share one (a
+/// duplicated row must be refused, not read twice or joined to one of two labels).
+fn no_repeated_id(context: &Context) -> Vec<Finding> {
+    match &context.mutant.repeated_id {
+        Some(id) => vec![finding("duplicate-id", format!("accepted two records with the id {id:?}"))],
+        None => Vec::new(),
+    }
+}
+
+/// Invariant of a dataset from two files of which one is mutated: the seed's record count and
+/// label set, and no repeated id.
+fn paired_check(context: &Context) -> Vec<Finding> {
+    [same_records(context), same_labels(context, "label-drift"), no_repeated_id(context)].concat()
 }
 
 /// `omix train --input seqs.txt --labels labels.txt`: one sequence per line, one label per line.
@@ -407,7 +433,7 @@ fn lines_pair() -> Harness {
                 ..DataConfig::default()
             })
         },
-        check: |context| [same_records(context), same_labels(context, "label-drift")].concat(),
+        check: paired_check,
         precise_errors: false,
     }
 }
@@ -427,7 +453,7 @@ fn fasta_with_label_table() -> Harness {
                 ..DataConfig::default()
             })
         },
-        check: |context| [same_records(context), same_labels(context, "label-drift")].concat(),
+        check: paired_check,
         precise_errors: false,
     }
 }
@@ -473,7 +499,7 @@ fn class_files() -> Harness {
 /// must equal the data lines (unless a quote is left open, when a CSV field may span lines)
 /// and the label set must stay the seed's (a stray label is refused).
 fn table_check(context: &Context) -> Vec<Finding> {
-    let mut findings = same_labels(context, "label-drift");
+    let mut findings = [same_labels(context, "label-drift"), no_repeated_id(context)].concat();
     let bytes = &context.files[context.mutated];
     if !has_open_quote(bytes) {
         findings.extend(count_check("record-count", "data rows", bytes, context.mutant.records, table_rows));
@@ -501,6 +527,92 @@ fn csv_table() -> Harness {
         files: vec![("table.csv", seed_csv_table())],
         read: table_read,
         check: table_check,
+        precise_errors: false,
+    }
+}
+
+/// Expression-like values for sample `index`, feature `feature`.
+fn value(index: usize, feature: usize) -> f64 {
+    ((index * 7 + feature * 3) % 11) as f64 * 0.25 - 1.0
+}
+
+fn seed_sample_matrix() -> Vec<u8> {
+    let mut text = String::from("sample\tg1\tg2\tg3\n");
+    for i in 0..SEQUENCES.len() {
+        text += &format!("s{i}\t{}\t{}\t{}\n", value(i, 0), value(i, 1), value(i, 2));
+    }
+    text.into_bytes()
+}
+
+fn seed_sample_labels() -> Vec<u8> {
+    let mut text = String::from("sample\tlabel\n");
+    for i in (0..SEQUENCES.len()).rev() {
+        text += &format!("s{i}\t{}\n", label_of(i));
+    }
+    text.into_bytes()
+}
+
+fn seed_plain_matrix() -> Vec<u8> {
+    let mut text = String::from("g1,g2,g3\n");
+    for i in 0..SEQUENCES.len() {
+        text += &format!("{},{},{}\n", value(i, 0), value(i, 1), value(i, 2));
+    }
+    text.into_bytes()
+}
+
+fn seed_row_labels() -> Vec<u8> {
+    let mut text = String::from("label\n");
+    for i in 0..SEQUENCES.len() {
+        text += &format!("{}\n", label_of(i));
+    }
+    text.into_bytes()
+}
+
+fn matrix_dataset(paths: &[PathBuf]) -> Result<Summary, String> {
+    dataset_summary(&DataConfig {
+        format: Format::Matrix,
+        input: Some(paths[0].clone()),
+        labels: Some(paths[1].clone()),
+        ..DataConfig::default()
+    })
+}
+
+/// `omix train --format matrix --input matrix.tsv --labels labels.tsv`: labels keyed by sample id.
+///
+/// Invariant: as for the other pairs (the id join makes every change of one file visible);
+/// and a label table that gives one sample two rows is refused.
+fn matrix_by_id() -> Harness {
+    Harness {
+        name: "dataset: matrix + label table by sample id",
+        files: vec![("matrix.tsv", seed_sample_matrix()), ("labels.tsv", seed_sample_labels())],
+        read: matrix_dataset,
+        check: |context| {
+            let mut findings = paired_check(context);
+            let lines = text_lines(&context.files[1]);
+            let mut ids = BTreeSet::new();
+            let rows = lines.iter().map(|l| l.trim_ascii()).filter(|l| !l.is_empty()).skip(1);
+            let first_fields = rows.map(|row| row.split(|&b| b == b'\t').next().unwrap_or_default().trim_ascii());
+            if let Some(id) = first_fields.into_iter().find(|id| !ids.insert(*id)) {
+                findings.push(finding(
+                    "duplicate-id",
+                    format!("accepted a label table with two rows for {:?}", id.escape_ascii().to_string()),
+                ));
+            }
+            findings
+        },
+        precise_errors: false,
+    }
+}
+
+/// `omix train --format matrix --input matrix.csv --labels labels.csv`: no ids, labels in row order.
+///
+/// Invariant: as for sequence and label lines.
+fn matrix_by_row() -> Harness {
+    Harness {
+        name: "dataset: matrix + labels in row order",
+        files: vec![("matrix.csv", seed_plain_matrix()), ("labels.csv", seed_row_labels())],
+        read: matrix_dataset,
+        check: paired_check,
         precise_errors: false,
     }
 }
@@ -797,6 +909,9 @@ fn vcf() -> Harness {
             if context.mutant.records == 0 {
                 if lines.iter().any(|l| l.starts_with(b"#CHROM")) {
                     findings.push(finding("vcf-no-records", "accepted a VCF whose header has no record after it"));
+                } else if bytes.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') {
+                    findings
+                        .push(finding("vcf-cr-line-ends", "accepted a VCF with CR-only line ends as one header line"));
                 } else {
                     findings.push(finding("vcf-empty", "accepted a file without a VCF header or record"));
                 }
@@ -883,6 +998,8 @@ fn harnesses() -> Vec<MakeHarness> {
         class_files,
         tsv_table,
         csv_table,
+        matrix_by_id,
+        matrix_by_row,
         fasta,
         sequence_lines,
         label_lines,
