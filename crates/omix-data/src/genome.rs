@@ -24,7 +24,7 @@
 use std::path::{Path, PathBuf};
 
 use omix_genome::{
-    ChromosomeSplit, IntervalIndex, OutOfBounds, Reference, SplitName, Window, apply_bounds, check_contigs,
+    ChromosomeSplit, IntervalIndex, OutOfBounds, Reference, SplitName, Window, apply_bounds, check_intervals,
     cross_split_overlaps, gc_matched_background, read_bed,
 };
 use omix_io::Location;
@@ -182,7 +182,7 @@ pub(crate) fn read_genome(
     let mut task_intervals: Vec<Vec<Window>> = Vec::new();
     for (source, (_, path)) in sources.iter().enumerate() {
         let records = read_bed(path)?;
-        check_contigs(path, records.iter().map(|r| r.chrom.as_str()), &reference)?;
+        check_intervals(path, &records, &reference)?;
         report.intervals += records.len();
         let file = files.len();
         files.push(path.clone());

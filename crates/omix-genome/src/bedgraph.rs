@@ -20,6 +20,8 @@ use std::io::{self, Write};
 pub struct BedGraphWriter<W: Write> {
     out: W,
     line: u64,
+    /// What errors call the output: its file name once [`BedGraphWriter::for_file`] gave it.
+    label: String,
 }
 
 /// A header value with the characters that would break the `key="value"` syntax replaced.
@@ -32,12 +34,18 @@ impl<W: Write> BedGraphWriter<W> {
     /// Start a track called `name`, writing its header line to `out`.
     pub fn new(mut out: W, name: &str, description: &str) -> io::Result<BedGraphWriter<W>> {
         writeln!(out, "track type=bedGraph name={} description={}", quoted(name), quoted(description))?;
-        Ok(BedGraphWriter { out, line: 1 })
+        Ok(BedGraphWriter { out, line: 1, label: "bedGraph output".to_owned() })
+    }
+
+    /// Name the file being written, for error messages.
+    pub fn for_file(mut self, path: &std::path::Path) -> BedGraphWriter<W> {
+        self.label = path.display().to_string();
+        self
     }
 
     /// Continue a track whose header is written elsewhere (later shards of a sharded run).
     pub fn without_header(out: W) -> BedGraphWriter<W> {
-        BedGraphWriter { out, line: 1 }
+        BedGraphWriter { out, line: 1, label: "bedGraph output".to_owned() }
     }
 
     /// Write one interval [`start`, `end`) (0-based, half-open) with its value.
@@ -46,16 +54,20 @@ impl<W: Write> BedGraphWriter<W> {
     /// finite (bedGraph has no NaN).
     pub fn write(&mut self, chrom: &str, start: u64, end: u64, value: f64) -> io::Result<()> {
         let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidInput, message);
-        let line = self.line + 1;
+        let (line, label) = (self.line + 1, &self.label);
         if start >= end {
-            return Err(invalid(format!("bedGraph line {line}: start {start} is not before end {end}")));
+            return Err(invalid(format!(
+                "{label}, line {line}: column 2 (start) {start} of {chrom} is not before column 3 (end) {end}"
+            )));
         }
         if chrom.is_empty() || chrom.contains(char::is_whitespace) {
-            return Err(invalid(format!("bedGraph line {line}: contig name '{chrom}' is empty or holds whitespace")));
+            return Err(invalid(format!(
+                "{label}, line {line}: column 1 (chrom) '{chrom}' is empty or holds whitespace"
+            )));
         }
         if !value.is_finite() {
             return Err(invalid(format!(
-                "bedGraph line {line}: the value {value} of {chrom}:{start}-{end} is not finite"
+                "{label}, line {line}: column 4 (value) {value} of {chrom}:{start}-{end} is not finite"
             )));
         }
         // Plain decimals, but exponents for tiny or huge values (Display would write hundreds of digits).
@@ -81,13 +93,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn errors_name_the_file() -> Result<(), Box<dyn std::error::Error>> {
+        let mut writer =
+            BedGraphWriter::new(Vec::new(), "t", "d")?.for_file(std::path::Path::new("out/track.bedgraph"));
+        let Err(e) = writer.write("chr1", 50_000, 30_000, 1.0) else {
+            return Err("start after end must be refused".into());
+        };
+        assert!(e.to_string().starts_with("out/track.bedgraph, line 2: column 2 (start) 50000"), "{e}");
+        Ok(())
+    }
+
+    #[test]
     fn format_and_errors() -> Result<(), Box<dyn std::error::Error>> {
         let mut writer = BedGraphWriter::new(Vec::new(), "my \"track\"", "scores, 1 kb")?;
         writer.write("chr1", 0, 1000, 1.5)?;
         writer.write("chr2", 10, 20, -3.0)?;
         writer.write("chr2", 20, 30, 1e-7)?;
         writer.write("chr2", 30, 40, 0.0)?;
-        assert!(writer.write("chr2", 40, 40, 1.0).is_err());
+        let Err(e) = writer.write("chr2", 40, 40, 1.0) else {
+            return Err("an empty interval must be refused".into());
+        };
+        assert!(e.to_string().contains("bedGraph output, line 6: column 2 (start) 40"), "{e}");
         assert!(writer.write("chr 2", 40, 50, 1.0).is_err());
         let Err(e) = writer.write("chr2", 40, 50, f64::NAN) else {
             return Err("NaN must be refused".into());

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::error::ContigMismatch;
-use crate::{GenomeError, Reference};
+use crate::{BedRecord, GenomeError, Reference};
 
 /// How many names an error lists.
 const LISTED: usize = 10;
@@ -38,6 +38,28 @@ pub fn check_contigs<'a>(
         reference_total: reference.contigs().len(),
         hint: renaming_hint(&missing, reference),
     })))
+}
+
+/// Every interval of the BED file `source` must lie on a reference contig ([`check_contigs`]) and end at or
+/// before the contig's end: an interval past it would only read `N` (its error names the file, line and the
+/// contig's length).
+pub fn check_intervals(source: &Path, records: &[BedRecord], reference: &Reference) -> Result<(), GenomeError> {
+    check_contigs(source, records.iter().map(|r| r.chrom.as_str()), reference)?;
+    for record in records {
+        let length = reference.contig_length(&record.chrom).unwrap_or(0);
+        if record.end > length {
+            return Err(GenomeError::OutsideContig {
+                path: source.to_path_buf(),
+                line: record.line,
+                chrom: record.chrom.clone(),
+                start: record.start,
+                end: record.end,
+                length,
+                reference: reference.path().to_path_buf(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A way of renaming contigs that could explain a mismatch.

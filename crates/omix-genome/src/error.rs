@@ -49,7 +49,11 @@ pub enum GenomeError {
         path: PathBuf,
     },
     /// An existing index file (.fai or .gzi) cannot be read or does not match its FASTA file.
-    #[error("{}: {message} (delete the index to have it rebuilt)", path.display())]
+    #[error(
+        "{}: {message}; the index does not match its FASTA file (rebuild it with `samtools faidx`, or move it \
+         away and omix will index the FASTA itself)",
+        path.display()
+    )]
     BadIndex {
         /// The index file.
         path: PathBuf,
@@ -106,7 +110,7 @@ pub enum GenomeError {
     /// The bytes read for an interval do not match what the index says is there (a stale or foreign index).
     #[error(
         "{}: the bases of {name}:[{start}, {end}) do not match the index ({message}); \
-         the FASTA file changed after it was indexed? (delete its .fai to have it rebuilt)",
+         the FASTA file changed after it was indexed? (rebuild its .fai with `samtools faidx`)",
         path.display()
     )]
     IndexMismatch {
@@ -135,6 +139,28 @@ pub enum GenomeError {
         column: u64,
         /// What was wrong (naming the 1-based field and its meaning).
         message: String,
+    },
+    /// A BED interval that does not lie inside its contig (another genome build?).
+    #[error(
+        "{}:{line}: interval {chrom}:{start}-{end} ends past the end of contig '{chrom}', which has {length} bases \
+         in the reference {} (a BED file for another genome build?)",
+        path.display(), reference.display()
+    )]
+    OutsideContig {
+        /// The BED file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: u64,
+        /// The contig.
+        chrom: String,
+        /// The interval's 0-based start.
+        start: u64,
+        /// The interval's 0-based exclusive end.
+        end: u64,
+        /// The contig's length.
+        length: u64,
+        /// The reference FASTA file.
+        reference: PathBuf,
     },
     /// A BED file with no intervals.
     #[error("{}: no intervals (only header, comment or blank lines)", path.display())]

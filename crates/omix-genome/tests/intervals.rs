@@ -252,3 +252,25 @@ fn tiles_over_regions_and_whole_contigs() -> TestResult {
     assert_eq!(tiles(&reference, None, 100, 0).count(), 0);
     Ok(())
 }
+
+#[test]
+fn intervals_past_a_contig_end_are_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let fasta = dir.path().join("g.fa");
+    std::fs::write(&fasta, ">chr1\nACGTACGTAC\n>chr2\nACGT\n")?;
+    let reference =
+        omix_genome::Reference::open_with_index_cache(&fasta, &dir.path().join("cache"), &mut |_: &str| {})?;
+    let bed = dir.path().join("peaks.bed");
+    std::fs::write(&bed, "chr1\t0\t10\nchr2\t2\t4\n")?;
+    omix_genome::check_intervals(&bed, &omix_genome::read_bed(&bed)?, &reference)?;
+    std::fs::write(&bed, "chr1\t0\t10\n# c\nchr2\t2\t5\n")?;
+    let Err(e) = omix_genome::check_intervals(&bed, &omix_genome::read_bed(&bed)?, &reference) else {
+        return Err("an interval past the contig end must be refused".into());
+    };
+    let text = e.to_string();
+    assert!(
+        text.contains("peaks.bed:3: interval chr2:2-5 ends past the end of contig 'chr2', which has 4 bases"),
+        "{text}"
+    );
+    Ok(())
+}

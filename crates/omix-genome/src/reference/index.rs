@@ -11,6 +11,7 @@ use noodles_bgzf as bgzf;
 use noodles_fasta::fai;
 
 use crate::GenomeError;
+use crate::hash::ContentHash;
 
 /// How a FASTA file is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,9 @@ pub(crate) enum Compression {
     /// Block gzip (bgzip), readable at random positions through a `.gzi` index.
     Bgzf,
 }
+
+/// The UTF-8 byte order mark, which some editors put at the start of a text file.
+pub(crate) const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// The two bytes every gzip (and bgzip) file starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -49,14 +53,18 @@ pub(crate) fn detect(path: &Path) -> Result<Compression, GenomeError> {
     }
 }
 
-/// Where an index lives: next to its FASTA file, or in a cache folder when that folder is read-only.
+/// Where an index may be: next to its FASTA file (the user's, only ever read), or in omix's cache.
 #[derive(Debug, Clone)]
 pub(crate) struct Places {
-    /// `<fasta>.<ext>`.
+    /// `<fasta>.<ext>`: read when it exists and is not older than the FASTA, never written.
     pub(crate) beside: PathBuf,
-    /// `<cache root>/<hash of the FASTA's absolute path>/<fasta file name>.<ext>`.
+    /// `<cache root>/<key>/<fasta file name>.<ext>`, where the key hashes the FASTA's absolute path, size,
+    /// modification time and first and last 64 KiB, so that a changed FASTA never finds a stale entry.
     pub(crate) cache: PathBuf,
 }
+
+/// How many bytes at each end of a FASTA file go into its cache key.
+const KEY_BLOCK: u64 = 1 << 16;
 
 impl Places {
     /// The places of the `ext` index of `fasta`, caching under `cache_root`.
@@ -64,23 +72,37 @@ impl Places {
         let mut beside = fasta.as_os_str().to_owned();
         beside.push(".");
         beside.push(ext);
-        let absolute = std::fs::canonicalize(fasta).unwrap_or_else(|_| fasta.to_path_buf());
-        let hash = fnv1a(absolute.as_os_str().as_encoded_bytes());
         let mut name = fasta.file_name().map(|n| n.to_owned()).unwrap_or_else(|| "reference".into());
         name.push(".");
         name.push(ext);
-        Places { beside: PathBuf::from(beside), cache: cache_root.join(format!("{hash:016x}")).join(name) }
+        let key = cache_key(fasta);
+        Places { beside: PathBuf::from(beside), cache: cache_root.join(format!("{key:016x}")).join(name) }
     }
 }
 
-/// 64-bit FNV-1a: a stable hash (unlike `DefaultHasher`) so that cached indexes are found again.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+/// The cache key of a FASTA file: its absolute path, size, modification time and first and last
+/// [`KEY_BLOCK`] bytes (whatever of these can be had).
+fn cache_key(fasta: &Path) -> u64 {
+    let mut hash = ContentHash::new();
+    let absolute = std::fs::canonicalize(fasta).unwrap_or_else(|_| fasta.to_path_buf());
+    hash.update(absolute.as_os_str().as_encoded_bytes());
+    if let Ok(metadata) = std::fs::metadata(fasta) {
+        hash.update(&metadata.len().to_le_bytes());
+        if let Ok(since) = metadata.modified().map(|m| m.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default()) {
+            hash.update(&since.as_nanos().to_le_bytes());
+        }
+        if let Ok(mut file) = File::open(fasta) {
+            let mut block = Vec::new();
+            let _ = (&mut file).take(KEY_BLOCK).read_to_end(&mut block);
+            hash.update(&block);
+            block.clear();
+            if metadata.len() > KEY_BLOCK && file.seek(SeekFrom::End(-(KEY_BLOCK as i64))).is_ok() {
+                let _ = file.take(KEY_BLOCK).read_to_end(&mut block);
+                hash.update(&block);
+            }
+        }
     }
-    hash
+    hash.value()
 }
 
 /// The modification time of a file, when it can be had.
@@ -97,18 +119,6 @@ fn fresh(index: &Path, fasta: &Path) -> Option<bool> {
         (Some(index_time), Some(fasta_time)) => index_time >= fasta_time,
         _ => true,
     })
-}
-
-/// Whether files may be written into the folder holding `path` (its permission bits say so).
-///
-/// The bits are honoured even where the process could ignore them (root), so that a data folder
-/// marked read-only is never written into.
-fn folder_writable(path: &Path) -> bool {
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    std::fs::metadata(folder).map(|m| !m.permissions().readonly()).unwrap_or(false)
 }
 
 /// What an index kind needs: how to read, build and write it.
@@ -173,61 +183,119 @@ impl IndexKind for Gzi {
     }
 }
 
-/// Load the index of `fasta` (next to it, else in the cache), or build and save it, saying so in `log`.
-///
-/// Returns the index and where it is (or would be) kept.
+/// Where a loaded index came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The user's index next to the FASTA: an inconsistency is their file's, and an error.
+    Beside,
+    /// omix's cache: an inconsistent entry is rebuilt.
+    Cache,
+    /// Built from the FASTA just now.
+    Built,
+}
+
+/// An index and where it came from.
+pub(crate) struct Loaded<K> {
+    /// The index.
+    pub(crate) index: K,
+    /// Its file (for a built index, the cache entry it was saved to, or would have been).
+    pub(crate) path: PathBuf,
+    /// Where it came from.
+    pub(crate) origin: Origin,
+}
+
+/// Load the index of `fasta`: the user's next to it when it is not older than the FASTA, else omix's cached
+/// one, else build it from the FASTA (in memory, saved to the cache). Nothing is ever written next to the
+/// FASTA; building says so in `log`, with the `samtools faidx` command that would save the scan next time.
 pub(crate) fn load_or_build<K: IndexKind>(
     fasta: &Path,
     compression: Compression,
     cache_root: &Path,
     log: &mut dyn FnMut(&str),
-) -> Result<(K, PathBuf), GenomeError> {
+) -> Result<Loaded<K>, GenomeError> {
     let places = Places::new(fasta, K::EXTENSION, cache_root);
-    let mut stale = None;
-    match fresh(&places.beside, fasta) {
-        Some(true) => return Ok((K::read(&places.beside)?, places.beside)),
-        Some(false) => stale = Some(places.beside.clone()),
-        None => {}
-    }
-    match fresh(&places.cache, fasta) {
-        Some(true) => return Ok((K::read(&places.cache)?, places.cache)),
-        Some(false) => stale = stale.or(Some(places.cache.clone())),
-        None => {}
-    }
-    let index = K::build(fasta, compression)?;
-    let why = match &stale {
-        Some(old) => format!(" (the existing {} is older than the FASTA file)", old.display()),
-        None => String::new(),
+    let stale = match fresh(&places.beside, fasta) {
+        Some(true) => {
+            return Ok(Loaded { index: K::read(&places.beside)?, path: places.beside, origin: Origin::Beside });
+        }
+        Some(false) => Some(places.beside.clone()),
+        None => None,
     };
-    let mut beside_error = None;
-    if folder_writable(&places.beside) {
-        match omix_io::write_atomically(&places.beside, |out| index.write(out)) {
-            Ok(()) => {
-                log(&format!("created {} {} for {}{why}", K::WHAT, places.beside.display(), fasta.display()));
-                return Ok((index, places.beside));
-            }
-            Err(e) => beside_error = Some(e.to_string()),
+    if places.cache.is_file() {
+        // A cache entry that cannot be read is rebuilt: it is omix's own file.
+        if let Ok(index) = K::read(&places.cache) {
+            return Ok(Loaded { index, path: places.cache, origin: Origin::Cache });
         }
     }
-    let reason = beside_error.as_deref().unwrap_or("its folder is read-only");
+    build_and_cache(fasta, compression, &places, stale.as_deref(), log)
+}
+
+/// Build the index of `fasta` and save it to its cache entry (replacing a bad one), saying so in `log`.
+pub(crate) fn build_and_cache<K: IndexKind>(
+    fasta: &Path,
+    compression: Compression,
+    places: &Places,
+    stale: Option<&Path>,
+    log: &mut dyn FnMut(&str),
+) -> Result<Loaded<K>, GenomeError> {
+    let index = K::build(fasta, compression)?;
+    let why = match stale {
+        Some(old) => format!("{} is older than the FASTA, so it was not used", old.display()),
+        None => format!("no {} next to it", file_name(&places.beside)),
+    };
     let saved = places
         .cache
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
-        .map_err(|e| e.to_string())
-        .and_then(|()| omix_io::write_atomically(&places.cache, |out| index.write(out)).map_err(|e| e.to_string()));
-    match saved {
-        Ok(()) => {
-            log(&format!("created {} {} for {} ({reason}){why}", K::WHAT, places.cache.display(), fasta.display()))
-        }
+        .and_then(|()| omix_io::write_atomically(&places.cache, |out| index.write(out)).map_err(io::Error::other));
+    let kept = match saved {
+        Ok(()) => format!("cached in {}", places.cache.display()),
         // The index is in memory; failing to save it only costs rebuilding it next time.
-        Err(e) => log(&format!(
-            "built the {} of {} but could not save it ({reason}; {e}); it will be rebuilt next time{why}",
-            K::WHAT,
-            fasta.display()
-        )),
+        Err(e) => format!("not cached: {e}"),
+    };
+    log(&format!(
+        "note: built the {} of {} in memory ({why}; {kept}); `samtools faidx {}` would save this scan",
+        K::WHAT,
+        fasta.display(),
+        fasta.display()
+    ));
+    Ok(Loaded { index, path: places.cache.clone(), origin: Origin::Built })
+}
+
+/// The file name of `path`, for messages.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Check a `.gzi` against its bgzip file (`size` bytes): offsets increasing, each block start inside the
+/// file and at a gzip header. `Err` says what is wrong.
+pub(crate) fn check_gzi(path: &Path, gzi: &bgzf::gzi::Index, size: u64) -> Result<(), String> {
+    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut last = (0u64, 0u64);
+    for (entry, &(compressed, uncompressed)) in gzi.as_ref().iter().enumerate() {
+        let entry = entry + 1;
+        if compressed <= last.0 || uncompressed <= last.1 {
+            return Err(format!("entry {entry}: its offsets ({compressed}, {uncompressed}) do not increase"));
+        }
+        if compressed >= size {
+            return Err(format!(
+                "entry {entry}: block offset {compressed} lies past the end of the file ({size} bytes)"
+            ));
+        }
+        let mut magic = [0u8; 2];
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_exact_at(&file, &mut magic, compressed);
+        #[cfg(not(unix))]
+        let read = {
+            let mut file = &file;
+            file.seek(SeekFrom::Start(compressed)).and_then(|_| file.read_exact(&mut magic))
+        };
+        if read.is_err() || magic != GZIP_MAGIC {
+            return Err(format!("entry {entry}: byte {compressed} is not the start of a bgzip block"));
+        }
+        last = (compressed, uncompressed);
     }
-    Ok((index, places.cache))
+    Ok(())
 }
 
 /// A FASTA record being indexed.
@@ -284,6 +352,8 @@ fn index_fasta<R: BufRead>(fasta: &Path, mut reader: R) -> Result<Fai, GenomeErr
         offset += width;
         let content = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
         let content = content.strip_suffix(b"\r").unwrap_or(content);
+        // A UTF-8 byte order mark before the first header; the offsets still count its bytes.
+        let content = if line == 1 { content.strip_prefix(UTF8_BOM).unwrap_or(content) } else { content };
         if let Some(header) = content.strip_prefix(b">") {
             if let Some(record) = current.take() {
                 records.push(record.finish(fasta)?);
@@ -474,12 +544,6 @@ mod tests {
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
     #[test]
-    fn fnv_is_stable() {
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-    }
-
-    #[test]
     fn places_beside_and_in_cache() {
         let places = Places::new(Path::new("/data/hg38.fa"), "fai", Path::new("/cache"));
         assert_eq!(places.beside, Path::new("/data/hg38.fa.fai"));
@@ -529,6 +593,32 @@ mod tests {
             summary,
             vec![("a".to_owned(), 6, 9, 4, 5), ("b".to_owned(), 3, 23, 2, 4), ("c".to_owned(), 5, 33, 5, 5),]
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_counted_in_offsets() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("bom.fa");
+        std::fs::write(&path, b"\xef\xbb\xbf>a\nACGT\nAC\n>b\nGG\n")?;
+        let Fai(index) = Fai::build(&path, Compression::None)?;
+        let offsets: Vec<(String, u64, u64)> =
+            index.as_ref().iter().map(|r| (r.name().to_string(), r.length(), r.position())).collect();
+        assert_eq!(offsets, vec![("a".to_owned(), 6, 6), ("b".to_owned(), 2, 17)]);
+        Ok(())
+    }
+
+    #[test]
+    fn the_cache_key_follows_the_content() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("g.fa");
+        std::fs::write(&path, b">a\nACGT\n")?;
+        let before = Places::new(&path, "fai", dir.path()).cache;
+        let time = std::fs::metadata(&path)?.modified()?;
+        // Same size, same modification time, other bytes: another key.
+        std::fs::write(&path, b">a\nACGG\n")?;
+        File::options().write(true).open(&path)?.set_modified(time)?;
+        assert_ne!(Places::new(&path, "fai", dir.path()).cache, before);
         Ok(())
     }
 
