@@ -84,20 +84,24 @@ pub enum VariantError {
         /// What was wrong.
         message: String,
     },
-    /// A progress file left by a scoring run with other inputs, model, shard or settings.
+    /// A progress file left by a scoring run with another model, VCF, reference or settings.
     #[error(
-        "{} belongs to a different scoring run (other inputs, model, shard or settings); delete it and {}.partial / {}.partial to start over",
+        "cannot resume: {changed} changed since the partial output was started ({}); it was left untouched. \
+         To start over, delete {}, {} and {}, or choose another -o",
         path.display(),
         tsv.display(),
-        vcf.display()
+        vcf.display(),
+        path.display()
     )]
     ForeignProgress {
         /// The progress file.
         path: PathBuf,
-        /// The TSV output.
+        /// The partial TSV output.
         tsv: PathBuf,
-        /// The VCF output.
+        /// The partial VCF output.
         vcf: PathBuf,
+        /// What changed, in words ("the model (...), the VCF (...)").
+        changed: String,
     },
     /// A REF allele that disagrees with the reference genome, under `OnMismatch::Error`.
     #[error("{}:{line}: {message}", path.display())]

@@ -9,6 +9,10 @@
 //! resumes from there (the partial files are cut back to the checkpoint); at the end the partial
 //! files are synced and renamed and `PREFIX.summary.json` is written. Only shard 1 writes
 //! headers, so shard outputs concatenated in order equal the unsharded output.
+//!
+//! A resume is refused, leaving the partial outputs untouched, unless the model files' bytes, the
+//! VCF's bytes, the reference (its contigs and size) and the settings are those the partial output
+//! was started with; the error says which changed.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -34,7 +38,8 @@ pub trait WindowScorer {
     fn score(&self, windows: &[Vec<u8>]) -> Result<Vec<f64>, String>;
     /// Whether both strands are averaged (recorded in the summary).
     fn averages_strands(&self) -> bool;
-    /// What identifies the model and its settings, for the resume fingerprint.
+    /// What identifies the model and its settings, for messages (the resume fingerprint hashes
+    /// the model's files instead, see [`ScoringJob::model_files`]).
     fn identity(&self) -> String;
 }
 
@@ -64,6 +69,47 @@ pub struct ScoringJob {
     pub on_mismatch: OnMismatch,
     /// Stop after this many records in this call (tests of resume).
     pub stop_after: Option<u64>,
+    /// The files whose bytes make the model (weights, config, schema, ...): hashed into the resume
+    /// fingerprint, so that a model retrained in the same folder never continues another's output.
+    pub model_files: Vec<PathBuf>,
+}
+
+/// The parts of a resume fingerprint, by what they identify: `model`, `VCF`, `reference`, `settings`.
+fn fingerprint_parts(
+    job: &ScoringJob,
+    reference: &Reference,
+    scorer: &dyn WindowScorer,
+    total: u64,
+) -> Result<BTreeMap<String, String>, VariantError> {
+    let hash = |path: &Path| -> Result<String, VariantError> {
+        let (size, hash) = omix_genome::hash_file(path)
+            .map_err(|source| VariantError::Io(IoError::Open { path: path.to_path_buf(), source }))?;
+        Ok(format!("{size}:{hash:016x}"))
+    };
+    let mut model = Vec::with_capacity(job.model_files.len());
+    for path in &job.model_files {
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        model.push(format!("{name}={}", hash(path)?));
+    }
+    let mut contigs = omix_genome::ContentHash::new();
+    for contig in reference.contigs() {
+        contigs.update(contig.name.as_bytes());
+        contigs.update(&contig.length.to_le_bytes());
+    }
+    let size = std::fs::metadata(reference.path()).map(|m| m.len()).unwrap_or(0);
+    let settings = format!(
+        "shard={} window={} mismatch={:?} strands={}",
+        job.shard,
+        scorer.window_length(),
+        job.on_mismatch,
+        scorer.averages_strands()
+    );
+    Ok(BTreeMap::from([
+        ("model".to_owned(), model.join(" ")),
+        ("VCF".to_owned(), format!("{} records={total}", hash(&job.vcf)?)),
+        ("reference".to_owned(), format!("{size}:{:016x}", contigs.value())),
+        ("settings".to_owned(), settings),
+    ]))
 }
 
 /// What a job did.
@@ -102,6 +148,36 @@ impl ScoringJob {
     /// The progress file of this job's outputs.
     pub fn progress_path(&self) -> PathBuf {
         with_suffix(&self.out, ".progress.json")
+    }
+
+    /// The error for a batch the scorer refused, naming the first variant whose windows it refuses
+    /// alone (the batch is scored again one variant at a time to find it).
+    fn scoring_error(
+        &self,
+        scorer: &dyn WindowScorer,
+        scored: &[&Variant],
+        windows: &[Vec<u8>],
+        message: String,
+    ) -> VariantError {
+        for (k, variant) in scored.iter().enumerate() {
+            for (window, which) in [(&windows[2 * k], "reference"), (&windows[2 * k + 1], "alternative")] {
+                if let Err(message) = scorer.score(std::slice::from_ref(window)) {
+                    return VariantError::Malformed {
+                        path: self.vcf.clone(),
+                        line: variant.line,
+                        message: format!(
+                            "{}:{} {}>{}: the model cannot score the {which} window '{}': {message}",
+                            variant.chrom,
+                            variant.pos,
+                            variant.reference,
+                            variant.alternative,
+                            String::from_utf8_lossy(window)
+                        ),
+                    };
+                }
+            }
+        }
+        VariantError::Scoring(format!("{message} (scoring records of {})", self.vcf.display()))
     }
 
     /// Run (or resume) the job. On an error before the first checkpoint the partial outputs
@@ -148,24 +224,35 @@ impl ScoringJob {
         if let Some(parent) = self.out.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| write_error(parent, source))?;
         }
-        let fingerprint = format!(
-            "{} vcf={} reference={} shard={shard} records={total} length={length} mismatch={:?}",
-            scorer.identity(),
-            self.vcf.display(),
-            self.reference.display(),
-            self.on_mismatch
-        );
+        let inputs = fingerprint_parts(self, reference, scorer, total)?;
         let resumed = match Progress::try_load(&progress_path)? {
-            Some(progress) if progress.fingerprint == fingerprint && tsv_partial.exists() && vcf_partial.exists() => {
+            Some(progress) => {
+                let mut changed: Vec<String> = inputs
+                    .iter()
+                    .filter(|(what, now)| progress.inputs.get(*what) != Some(*now))
+                    .map(|(what, _)| match what.as_str() {
+                        "model" => "the model (its weights, config or schema files)".to_owned(),
+                        "VCF" => format!("the VCF ({})", self.vcf.display()),
+                        "reference" => format!("the reference ({})", self.reference.display()),
+                        _ => "the settings (shard, window, --on-mismatch or strand averaging)".to_owned(),
+                    })
+                    .collect();
+                if changed.is_empty() && !(tsv_partial.exists() && vcf_partial.exists()) {
+                    changed.push("the partial outputs (one is missing)".to_owned());
+                }
+                if !changed.is_empty() {
+                    return Err(VariantError::ForeignProgress {
+                        path: progress_path,
+                        tsv: tsv_partial,
+                        vcf: vcf_partial,
+                        changed: changed.join(", "),
+                    });
+                }
                 Some(progress)
-            }
-            Some(_) => {
-                return Err(VariantError::ForeignProgress { path: progress_path, tsv: tsv_path, vcf: vcf_path });
             }
             None => None,
         };
-        let mut progress =
-            resumed.clone().unwrap_or(Progress { fingerprint: fingerprint.clone(), ..Progress::default() });
+        let mut progress = resumed.clone().unwrap_or(Progress { inputs, ..Progress::default() });
 
         let mut reader = VcfReader::open(&self.vcf)?;
         let header_owner = shard.index == 1;
@@ -255,14 +342,21 @@ impl ScoringJob {
                         windows.push(w.alternative);
                         scored.push(variant);
                     }
-                    Err(reason @ SkipReason::ReferenceMismatch { .. }) if self.on_mismatch == OnMismatch::Error => {
+                    Err(reason @ (SkipReason::ReferenceMismatch { .. } | SkipReason::OutsideContig { .. }))
+                        if self.on_mismatch == OnMismatch::Error =>
+                    {
+                        let what = match reason {
+                            SkipReason::OutsideContig { contig_length } => format!(
+                                "column 2 (POS) {}: REF '{}' is not inside contig '{}', which has {contig_length} bases",
+                                variant.pos, variant.reference, variant.chrom
+                            ),
+                            _ => format!("{}:{} column 4 (REF): {reason}", variant.chrom, variant.pos),
+                        };
                         return Err(VariantError::ReferenceMismatch {
                             path: self.vcf.clone(),
                             line: variant.line,
                             message: format!(
-                                "{}:{} {reason}; the VCF and the reference ({}) disagree — wrong genome build? Use --on-mismatch skip to score the rest and count these",
-                                variant.chrom,
-                                variant.pos,
+                                "{what}; the VCF and the reference ({}) disagree — wrong genome build? Use --on-mismatch skip to score the rest and count these",
                                 self.reference.display()
                             ),
                         });
@@ -270,7 +364,10 @@ impl ScoringJob {
                     Err(reason) => progress.count_skip(&reason),
                 }
             }
-            let scores = scorer.score(&windows).map_err(VariantError::Scoring)?;
+            let scores = match scorer.score(&windows) {
+                Ok(scores) => scores,
+                Err(message) => return Err(self.scoring_error(scorer, &scored, &windows, message)),
+            };
             let outputs = tasks.len();
             for (k, variant) in scored.iter().enumerate() {
                 let reference_scores = &scores[2 * k * outputs..(2 * k + 1) * outputs];
@@ -298,6 +395,7 @@ impl ScoringJob {
             }
         }
         observer.finish();
+        report_skips(&progress, observer);
         sync(tsv.finish()?, &tsv_partial)?;
         sync(vcf.finish()?, &vcf_partial)?;
         std::fs::rename(&tsv_partial, &tsv_path).map_err(|source| write_error(&tsv_path, source))?;
@@ -320,8 +418,165 @@ impl ScoringJob {
     }
 }
 
+/// Say prominently how many variants were skipped because the VCF and the reference disagree.
+fn report_skips(progress: &Progress, observer: &mut dyn Observer) {
+    let count = |key: &str| progress.skipped.get(key).copied().unwrap_or(0);
+    let (mismatches, outside) = (count("reference_mismatch"), count("outside_contig"));
+    if mismatches + outside > 0 {
+        observer.message(&format!(
+            "warning: skipped {mismatches} variant(s) whose REF disagrees with the reference and {outside} outside \
+             their contig (--on-mismatch skip); many of these suggest the VCF was made on another genome build"
+        ));
+    }
+}
+
 /// Flush a writer's buffer and sync its file to disk.
 fn sync(out: BufWriter<File>, path: &Path) -> Result<(), VariantError> {
     let file = out.into_inner().map_err(|error| write_error(path, error.into_error()))?;
     file.sync_all().map_err(|source| write_error(path, source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vcf::tests::TestResult;
+
+    /// The GC fraction of each window; refuses windows holding `R`.
+    struct Gc;
+
+    impl WindowScorer for Gc {
+        fn window_length(&self) -> usize {
+            6
+        }
+        fn output_names(&self) -> Vec<String> {
+            vec!["gc".to_owned()]
+        }
+        fn score(&self, windows: &[Vec<u8>]) -> Result<Vec<f64>, String> {
+            windows
+                .iter()
+                .enumerate()
+                .map(|(k, w)| {
+                    if w.contains(&b'R') {
+                        return Err(format!("sequence {k}: invalid symbol 'R'"));
+                    }
+                    Ok(w.iter().filter(|b| matches!(b, b'G' | b'C')).count() as f64 / 6.0)
+                })
+                .collect()
+        }
+        fn averages_strands(&self) -> bool {
+            false
+        }
+        fn identity(&self) -> String {
+            "gc".to_owned()
+        }
+    }
+
+    /// Silent.
+    struct Quiet;
+
+    impl Observer for Quiet {
+        fn message(&mut self, _line: &str) {}
+    }
+
+    const HEADER: &str = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+
+    /// A reference `g.fa` (chr1: 20 bases), a model file and a job over `calls.vcf` with `body`.
+    fn setup(dir: &Path, body: &str) -> Result<(Reference, ScoringJob), Box<dyn std::error::Error>> {
+        std::fs::write(dir.join("g.fa"), ">chr1\nACGTACGTAC\nGTACGTACGT\n")?;
+        std::fs::write(dir.join("calls.vcf"), format!("{HEADER}{body}"))?;
+        std::fs::write(dir.join("model.bpk"), "weights 1")?;
+        let reference = Reference::open_with_index_cache(&dir.join("g.fa"), &dir.join("cache"), &mut |_: &str| {})?;
+        let job = ScoringJob {
+            vcf: dir.join("calls.vcf"),
+            reference: dir.join("g.fa"),
+            out: dir.join("out"),
+            shard: Shard::ALL,
+            batch_records: 1,
+            on_mismatch: OnMismatch::Error,
+            stop_after: None,
+            model_files: vec![dir.join("model.bpk")],
+        };
+        Ok((reference, job))
+    }
+
+    const CALLS: &str = "chr1\t2\t.\tC\tG\t.\t.\t.\nchr1\t3\t.\tG\tA\t.\t.\t.\nchr1\t4\t.\tT\tC\t.\t.\t.\n\
+                         chr1\t5\t.\tA\tG\t.\t.\t.\n";
+
+    #[test]
+    fn a_resume_with_other_inputs_is_refused_and_touches_nothing() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (reference, mut job) = setup(dir.path(), CALLS)?;
+        job.stop_after = Some(2);
+        assert!(!job.run(&reference, &Gc, &mut Quiet)?.finished);
+        job.stop_after = None;
+        let partial = dir.path().join("out.tsv.partial");
+        let before = std::fs::read(&partial)?;
+        let refused = |job: &ScoringJob| -> Result<String, Box<dyn std::error::Error>> {
+            match job.run(&reference, &Gc, &mut Quiet) {
+                Ok(_) => Err("the resume must be refused".into()),
+                Err(e) => Ok(e.to_string()),
+            }
+        };
+        // Another VCF with as many records.
+        std::fs::write(dir.path().join("calls.vcf"), format!("{HEADER}{}", CALLS.replace("\tA\tG\t", "\tA\tT\t")))?;
+        let message = refused(&job)?;
+        assert!(message.contains("the VCF") && !message.contains("the model"), "{message}");
+        assert!(message.contains("out.tsv.partial") && message.contains("another -o"), "{message}");
+        std::fs::write(dir.path().join("calls.vcf"), format!("{HEADER}{CALLS}"))?;
+        // The model retrained into the same file.
+        std::fs::write(dir.path().join("model.bpk"), "weights 2")?;
+        let message = refused(&job)?;
+        assert!(message.contains("the model") && !message.contains("the VCF"), "{message}");
+        assert_eq!(std::fs::read(&partial)?, before, "the partial output must be left untouched");
+        // Back to the inputs it was started with: it resumes and finishes.
+        std::fs::write(dir.path().join("model.bpk"), "weights 1")?;
+        let outcome = job.run(&reference, &Gc, &mut Quiet)?;
+        assert!(outcome.finished && outcome.resumed_from == Some(2));
+        Ok(())
+    }
+
+    #[test]
+    fn outside_contig_and_ref_n_are_errors_under_the_error_policy() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        for (body, expected) in [
+            (
+                "chr1\t21\t.\tA\tC\t.\t.\t.\n",
+                "calls.vcf:3: column 2 (POS) 21: REF 'A' is not inside contig 'chr1', which has 20 bases",
+            ),
+            ("chr1\t19\t.\tCGT\tC\t.\t.\t.\n", "calls.vcf:3: column 2 (POS) 19: REF 'CGT'"),
+            (
+                "chr1\t2\t.\tN\tG\t.\t.\t.\n",
+                "calls.vcf:3: chr1:2 column 4 (REF): REF 'N' does not match the genome's 'C'",
+            ),
+        ] {
+            let (reference, mut job) = setup(dir.path(), body)?;
+            let Err(e) = job.run(&reference, &Gc, &mut Quiet) else {
+                return Err(format!("{body:?} must be refused").into());
+            };
+            assert!(e.to_string().contains(expected), "{e}\n  expected: {expected}");
+            // Skipped and counted under the skip policy.
+            job.on_mismatch = OnMismatch::Skip;
+            let outcome = job.run(&reference, &Gc, &mut Quiet)?;
+            assert_eq!(outcome.skipped.values().sum::<u64>(), 1, "{body:?}");
+            for suffix in [".tsv", ".vcf", ".summary.json"] {
+                std::fs::remove_file(with_suffix(&job.out, suffix))?;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_window_the_model_refuses_names_the_record() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (reference, job) = setup(dir.path(), "chr1\t2\t.\tC\tG\t.\t.\t.\nchr1\t3\t.\tG\tR\t.\t.\t.\n")?;
+        let Err(e) = job.run(&reference, &Gc, &mut Quiet) else {
+            return Err("an unscorable window must be an error".into());
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("calls.vcf, line 4: chr1:3 G>R: the model cannot score the alternative window"),
+            "{text}"
+        );
+        Ok(())
+    }
 }

@@ -55,10 +55,14 @@ pub struct Progress {
     pub vcf_lines: u64,
     /// Variants skipped so far, by [`SkipReason::key`](crate::SkipReason::key).
     pub skipped: BTreeMap<String, u64>,
-    /// Free text identifying the run (input, shard, model, window), checked before resuming
-    /// so that one run's progress is never applied to another's outputs.
-    #[serde(default)]
+    /// Free text identifying the run, from older versions (no longer checked; see `inputs`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub fingerprint: String,
+    /// What the partial outputs were made from, by part (`model`, `VCF`, `reference`,
+    /// `settings`): content hashes, checked before resuming so that one run's progress is never
+    /// applied to another's outputs. A file without them (an older version) is never resumed.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
 }
 
 impl Progress {

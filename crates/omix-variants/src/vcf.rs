@@ -12,8 +12,18 @@ const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 /// The eight fixed VCF columns, in order.
 pub const VCF_COLUMNS: [&str; 8] = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"];
 
-/// The fewest columns a data line may have (CHROM POS ID REF ALT); QUAL FILTER INFO default to `.`.
-const MIN_COLUMNS: usize = 5;
+/// Whether `base` is a nucleotide code: A, C, G, T, N or an IUPAC ambiguity code, either case.
+fn is_nucleotide(base: u8) -> bool {
+    matches!(
+        base.to_ascii_uppercase(),
+        b'A' | b'C' | b'G' | b'T' | b'N' | b'R' | b'Y' | b'S' | b'W' | b'K' | b'M' | b'B' | b'D' | b'H' | b'V'
+    )
+}
+
+/// The first byte of `allele` that is not a nucleotide code, if any.
+fn bad_base(allele: &str) -> Option<char> {
+    allele.chars().find(|&c| !c.is_ascii() || !is_nucleotide(c as u8))
+}
 
 /// The header of a VCF: every line before the first data line that starts with `#`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -167,10 +177,12 @@ impl LineSource {
 /// A streaming VCF reader (plain, gzip or bgzip): reads the header on open, then yields one
 /// [`Variant`] per ALT allele of each data record.
 ///
-/// Blank lines are skipped. Only CHROM POS ID REF ALT are interpreted; lines with five to
-/// seven columns are accepted with QUAL FILTER INFO taken as `.`. A malformed line gives an
-/// error naming the file and line; iteration may go on past it. A read (decompression) error
-/// ends the iteration.
+/// The header must end with the `#CHROM` line naming the eight fixed columns (and `FORMAT` and
+/// the samples, if any); a file without it (an empty file included) is an error on open. Every
+/// data line must have as many tab-separated columns as that line: fewer (a cut line) or more
+/// (two records run together by a lost line end) is an error. Blank lines are skipped. Only
+/// CHROM POS ID REF ALT are interpreted. A malformed line gives an error naming the file, line
+/// and field; iteration may go on past it. A read (decompression) error ends the iteration.
 pub struct VcfReader {
     lines: LineSource,
     header: VcfHeader,
@@ -184,6 +196,10 @@ pub struct VcfReader {
     queue: VecDeque<Variant>,
     contigs_seen: Vec<String>,
     contig_set: HashSet<String>,
+    /// The column names of the `#CHROM` line (without the `#`).
+    columns: Vec<String>,
+    /// The 1-based line of the `#CHROM` line.
+    column_line: u64,
 }
 
 impl VcfReader {
@@ -192,20 +208,47 @@ impl VcfReader {
         let mut lines = LineSource::open(path)?;
         let mut header = VcfHeader::default();
         let mut pending = false;
+        let mut columns: Option<(Vec<String>, u64)> = None;
+        let malformed = |lines: &LineSource, message: String| VariantError::Malformed {
+            path: lines.path.clone(),
+            line: lines.line.max(1),
+            message,
+        };
         while lines.next_line()? {
             match classify(&lines.buf) {
                 LineKind::Blank => {}
                 LineKind::Header => {
                     let text = std::str::from_utf8(&lines.buf)
                         .map_err(|_| VariantError::InvalidUtf8 { path: lines.path.clone(), line: lines.line })?;
+                    if text.starts_with("#CHROM") {
+                        let names = column_names(text).map_err(|message| malformed(&lines, message))?;
+                        columns = Some((names, lines.line));
+                    }
                     header.lines.push(text.to_owned());
                 }
                 LineKind::Data => {
+                    if columns.is_none() {
+                        return Err(malformed(
+                            &lines,
+                            "a record before the '#CHROM POS ID REF ALT QUAL FILTER INFO' header line; a VCF starts \
+                             with its header (is the header missing?)"
+                                .to_owned(),
+                        ));
+                    }
                     pending = true;
                     break;
                 }
             }
         }
+        let Some((columns, column_line)) = columns else {
+            let message = if lines.line == 0 {
+                "the file is empty: a VCF starts with its '##fileformat' and '#CHROM' header lines".to_owned()
+            } else {
+                "no '#CHROM POS ID REF ALT QUAL FILTER INFO' header line (is the file cut short, or not a VCF?)"
+                    .to_owned()
+            };
+            return Err(malformed(&lines, message));
+        };
         Ok(VcfReader {
             lines,
             header,
@@ -215,6 +258,8 @@ impl VcfReader {
             queue: VecDeque::new(),
             contigs_seen: Vec::new(),
             contig_set: HashSet::new(),
+            columns,
+            column_line,
         })
     }
 
@@ -293,17 +338,31 @@ impl VcfReader {
     fn parse(&mut self, record: u64) -> Result<(), VariantError> {
         let line = self.lines.line;
         let mut fields: [&[u8]; 8] = [b"."; 8];
-        let mut count = 0;
-        // FORMAT and sample columns (the ninth piece on) are neither split nor checked.
+        // FORMAT and sample columns (the ninth piece on) are counted but not split.
         for (slot, field) in fields.iter_mut().zip(self.lines.buf.splitn(9, |&b| b == b'\t')) {
             *slot = field;
-            count += 1;
         }
-        if count < MIN_COLUMNS {
+        let count = self.lines.buf.iter().filter(|&&b| b == b'\t').count() + 1;
+        let expected = self.columns.len();
+        if count < expected {
             let hint =
                 if count == 1 && self.lines.buf.contains(&b' ') { " (is the file space-separated?)" } else { "" };
             return Err(self.malformed(format!(
-                "expected at least {MIN_COLUMNS} tab-separated columns (CHROM POS ID REF ALT), found {count}{hint}"
+                "{count} tab-separated columns where the #CHROM header line (line {}) has {expected}: column {} \
+                 ({}) is missing{hint}",
+                self.column_line,
+                count + 1,
+                self.columns[count]
+            )));
+        }
+        if count > expected {
+            let extra = self.lines.buf.split(|&b| b == b'\t').nth(expected).unwrap_or_default();
+            return Err(self.malformed(format!(
+                "{count} tab-separated columns where the #CHROM header line (line {}) has {expected}: column {} \
+                 holds '{}'; two records run together (a lost line end)?",
+                self.column_line,
+                expected + 1,
+                String::from_utf8_lossy(&extra[..extra.len().min(40)])
             )));
         }
         let mut text: [&str; 8] = ["."; 8];
@@ -313,23 +372,35 @@ impl VcfReader {
         }
         let [chrom, pos, id, reference, alternatives, ..] = text;
         if chrom.is_empty() {
-            return Err(self.malformed("empty CHROM".to_owned()));
+            return Err(self.malformed("column 1 (CHROM) is empty".to_owned()));
         }
         if pos.is_empty() || !pos.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(self.malformed(format!("POS '{pos}' is not a whole number")));
+            return Err(self.malformed(format!("column 2 (POS) '{pos}' is not a whole number")));
         }
-        let pos: u64 = pos.parse().map_err(|_| self.malformed(format!("POS '{pos}' is too large")))?;
-        if reference.is_empty() || !reference.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(self.malformed(format!("REF '{reference}' must be bases (letters such as A, C, G, T, N)")));
+        let pos: u64 = pos.parse().map_err(|_| self.malformed(format!("column 2 (POS) '{pos}' is too large")))?;
+        if pos == 0 {
+            return Err(self.malformed(
+                "column 2 (POS) is 0; positions are 1-based (0 only marks a telomere, which omix cannot score)"
+                    .to_owned(),
+            ));
+        }
+        if reference.is_empty() || reference == "." {
+            return Err(self.malformed(format!("column 4 (REF) '{reference}' must be bases (A, C, G, T, N)")));
+        }
+        if let Some(bad) = bad_base(reference) {
+            return Err(self.malformed(format!(
+                "column 4 (REF) '{reference}' holds '{bad}', which is not a base (A, C, G, T, N or an IUPAC code)"
+            )));
         }
         let alt_count = alternatives.split(',').count();
         for allele in alternatives.split(',') {
             if allele.is_empty() {
-                return Err(self.malformed(format!("ALT '{alternatives}' has an empty allele")));
+                return Err(self.malformed(format!("column 5 (ALT) '{alternatives}' has an empty allele")));
             }
-            if !is_symbolic(allele) && !allele.bytes().all(|b| b.is_ascii_alphabetic()) {
+            if let Some(bad) = bad_base(allele).filter(|_| !is_symbolic(allele)) {
                 return Err(self.malformed(format!(
-                    "ALT allele '{allele}' must be bases (letters such as A, C, G, T, N) or a symbolic allele"
+                    "column 5 (ALT) allele '{allele}' holds '{bad}', which is not a base (A, C, G, T, N or an IUPAC \
+                     code) nor part of a symbolic allele"
                 )));
             }
         }
@@ -380,6 +451,39 @@ impl Iterator for VcfReader {
     }
 }
 
+/// The column names of a `#CHROM` header line, checked: the eight fixed columns in order, then (if any)
+/// `FORMAT` and the sample names.
+fn column_names(text: &str) -> Result<Vec<String>, String> {
+    let names: Vec<String> = text.trim_start_matches('#').split('\t').map(str::to_owned).collect();
+    if names.len() == 1 && text.contains(' ') {
+        return Err("the #CHROM header line is not tab-separated".to_owned());
+    }
+    for (index, expected) in VCF_COLUMNS.iter().enumerate() {
+        match names.get(index) {
+            Some(found) if found == expected => {}
+            Some(found) => {
+                return Err(format!(
+                    "column {} of the #CHROM header line is '{found}' where a VCF has '{expected}'",
+                    index + 1
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "the #CHROM header line has {} columns; a VCF has at least the 8 {} (column {} '{expected}' is \
+                     missing)",
+                    names.len(),
+                    VCF_COLUMNS.join(" "),
+                    index + 1
+                ));
+            }
+        }
+    }
+    if let Some(ninth) = names.get(8).filter(|ninth| *ninth != "FORMAT") {
+        return Err(format!("column 9 of the #CHROM header line is '{ninth}' where a VCF with samples has 'FORMAT'"));
+    }
+    Ok(names)
+}
+
 /// The number of data records in a VCF (plain, gzip or bgzip): non-blank lines not starting
 /// with `#`, without parsing them. Record indices of [`VcfReader`] run over `0..count_records`.
 pub fn count_records(path: &Path) -> Result<u64, VariantError> {
@@ -409,7 +513,7 @@ pub(crate) mod tests {
         chr1\t5\t.\tA\tC,G\t.\t.\t.\tGT\t1/2\n\
         chr1\t7\tsv1\tG\t<DEL>\t.\t.\tSVTYPE=DEL\tGT\t0/1\n\
         \n\
-        chr2\t1\t.\tA\tT\n";
+        chr2\t1\t.\tA\tT\t.\t.\t.\tGT\t0/1\n";
 
     /// Write `content` to `name` in `dir`.
     pub(crate) fn write_file(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> std::io::Result<PathBuf> {
@@ -458,7 +562,7 @@ pub(crate) mod tests {
         assert!(variants[3].is_symbolic());
         assert_eq!(variants[3].record, 2);
 
-        // A five-column line after a blank line: QUAL FILTER INFO default to '.'.
+        // A line after a blank line.
         let short = &variants[4];
         assert_eq!((short.chrom.as_str(), short.line, short.record), ("chr2", 9, 3));
         assert_eq!(short.raw, ["chr2", "1", ".", "A", "T", ".", ".", "."]);
@@ -495,20 +599,29 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn headerless_and_empty_files() -> TestResult {
+    fn a_header_is_required() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let path = write_file(&dir, "bare.vcf", b"\xef\xbb\xbfchr1\t2\t.\tA\tT\r\n")?;
-        let reader = VcfReader::open(&path)?;
-        assert!(reader.header().lines.is_empty());
-        let variants: Vec<Variant> = reader.collect::<Result<_, _>>()?;
-        assert_eq!(variants.len(), 1);
-        assert_eq!(variants[0].chrom, "chr1");
-        assert_eq!(variants[0].alternative, "T");
-
-        let path = write_file(&dir, "empty.vcf", b"")?;
-        assert_eq!(read_all(&path)?.len(), 0);
-        assert_eq!(count_records(&path)?, 0);
-        let path = write_file(&dir, "header_only.vcf", b"##fileformat=VCFv4.2\n#CHROM\tPOS\n")?;
+        let cases: [(&[u8], &str); 6] = [
+            (b"", "bare.vcf, line 1: the file is empty"),
+            (b"\xef\xbb\xbfchr1\t2\t.\tA\tT\t.\t.\t.\r\n", "bare.vcf, line 1: a record before the '#CHROM"),
+            (b"##fileformat=VCFv4.2\n", "bare.vcf, line 1: no '#CHROM"),
+            (b"##fileformat=VCFv4.2\n#CHROM\tPOS\n", "bare.vcf, line 2: the #CHROM header line has 2 columns"),
+            (b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tS1\n", "column 9 of the #CHROM header line is 'S1'"),
+            (b"#CHROM POS ID REF ALT QUAL FILTER INFO\n", "not tab-separated"),
+        ];
+        for (content, expected) in cases {
+            let path = write_file(&dir, "bare.vcf", content)?;
+            let Err(e) = VcfReader::open(&path) else {
+                return Err(format!("{content:?} must be refused").into());
+            };
+            assert!(e.to_string().contains(expected), "{e}\n  expected: {expected}");
+        }
+        // A header and no records is a VCF with no variants; a byte order mark and CRLF are fine.
+        let path = write_file(
+            &dir,
+            "header_only.vcf",
+            b"\xef\xbb\xbf##fileformat=VCFv4.2\r\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\r\n",
+        )?;
         let reader = VcfReader::open(&path)?;
         assert_eq!(reader.header().lines.len(), 2);
         assert_eq!(reader.count(), 0);
@@ -516,22 +629,34 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn malformed_lines_name_file_and_line() -> TestResult {
+    fn malformed_lines_name_file_line_and_field() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let cases: [(&str, &str); 10] = [
-            ("chr1\tx5\t.\tA\tT", "POS 'x5'"),
-            ("chr1\t-5\t.\tA\tT", "POS '-5'"),
-            ("chr1\t\t.\tA\tT", "POS ''"),
-            ("chr1\t99999999999999999999999\t.\tA\tT", "too large"),
-            ("chr1 5 . A T", "space-separated"),
-            ("chr1\t5\t.\tA", "found 4"),
-            ("\t5\t.\tA\tT", "empty CHROM"),
-            ("chr1\t5\t.\t.\tT", "REF '.'"),
-            ("chr1\t5\t.\tA\tT,,G", "empty allele"),
-            ("chr1\t5\t.\tA\tT-G", "ALT allele 'T-G'"),
+        let cases: [(&str, &str); 14] = [
+            ("chr1\tx5\t.\tA\tT\t.\t.\t.", "column 2 (POS) 'x5'"),
+            ("chr1\t-5\t.\tA\tT\t.\t.\t.", "column 2 (POS) '-5'"),
+            ("chr1\t\t.\tA\tT\t.\t.\t.", "column 2 (POS) ''"),
+            ("chr1\t0\t.\tA\tT\t.\t.\t.", "column 2 (POS) is 0"),
+            ("chr1\t99999999999999999999999\t.\tA\tT\t.\t.\t.", "too large"),
+            ("chr1 5 . A T . . .", "space-separated"),
+            (
+                "chr1\t5\t.\tA",
+                "4 tab-separated columns where the #CHROM header line (line 2) has 8: column 5 (ALT) is missing",
+            ),
+            (
+                "chr1\t5\t.\tA\tT\t.\t.\t.chr1\t6\t.\tA\tT\t.\t.\t.",
+                "15 tab-separated columns where the #CHROM header line (line 2) has 8: column 9 holds '6'; two records run together",
+            ),
+            ("\t5\t.\tA\tT\t.\t.\t.", "column 1 (CHROM) is empty"),
+            ("chr1\t5\t.\t.\tT\t.\t.\t.", "column 4 (REF) '.'"),
+            ("chr1\t5\t.\tAZ\tT\t.\t.\t.", "column 4 (REF) 'AZ' holds 'Z'"),
+            ("chr1\t5\t.\tA\tT,,G\t.\t.\t.", "empty allele"),
+            ("chr1\t5\t.\tA\tT-G\t.\t.\t.", "column 5 (ALT) allele 'T-G' holds '-'"),
+            ("chr1\t5\t.\tA\tZ\t.\t.\t.", "column 5 (ALT) allele 'Z' holds 'Z'"),
         ];
         for (body, expected) in cases {
-            let content = format!("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\nchr1\t1\t.\tA\tC\n{body}\n");
+            let content = format!(
+                "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\t.\tA\tC\t.\t.\t.\n{body}\n"
+            );
             let path = write_file(&dir, "bad.vcf", content.as_bytes())?;
             let results: Vec<_> = VcfReader::open(&path)?.collect();
             assert_eq!(results.len(), 2, "{body}");
@@ -541,39 +666,51 @@ pub(crate) mod tests {
             };
             let text = e.to_string();
             assert!(text.contains("bad.vcf, line 4:"), "{text}");
-            assert!(text.contains(expected), "{text}");
+            assert!(text.contains(expected), "{text}\n  expected: {expected}");
             assert_eq!(e.line(), Some(4));
             assert!(matches!(e, VariantError::Malformed { .. }), "{e:?}");
         }
+        // With samples, a record must have them all.
+        let content =
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\nchr1\t1\t.\tA\tC\t.\t.\t.\tGT\t0/1\n";
+        let path = write_file(&dir, "samples.vcf", content.as_bytes())?;
+        let Some(Err(e)) = VcfReader::open(&path)?.next() else {
+            return Err("a missing sample column must be an error".into());
+        };
+        assert!(e.to_string().contains("column 11 (S2) is missing"), "{e}");
         Ok(())
     }
 
     #[test]
     fn header_after_data_and_bad_utf8_are_errors() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let path = write_file(&dir, "late.vcf", b"chr1\t1\t.\tA\tC\n##late\nchr1\t2\t.\tA\tC\n")?;
+        let header = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+        let content = format!("{header}chr1\t1\t.\tA\tC\t.\t.\t.\n##late\nchr1\t2\t.\tA\tC\t.\t.\t.\n");
+        let path = write_file(&dir, "late.vcf", content.as_bytes())?;
         let results: Vec<_> = VcfReader::open(&path)?.collect();
         assert_eq!(results.len(), 3);
         let Err(e) = &results[1] else {
             return Err("a late header line must be an error".into());
         };
-        assert!(e.to_string().contains("line 2: a header line"), "{e}");
+        assert!(e.to_string().contains("line 3: a header line"), "{e}");
         // Iteration goes on after a malformed line, with record indices matching count_records.
         let third = results[2].as_ref().map_err(|e| e.to_string())?;
-        assert_eq!((third.line, third.record), (3, 1));
+        assert_eq!((third.line, third.record), (4, 1));
 
-        let path = write_file(&dir, "utf8.vcf", b"chr1\t1\t\xff\tA\tC\n")?;
+        let mut content = header.as_bytes().to_vec();
+        content.extend_from_slice(b"chr1\t1\t\xff\tA\tC\t.\t.\t.\n");
+        let path = write_file(&dir, "utf8.vcf", &content)?;
         let results: Vec<_> = VcfReader::open(&path)?.collect();
-        assert!(matches!(results[0], Err(VariantError::InvalidUtf8 { line: 1, .. })), "{results:?}");
+        assert!(matches!(results[0], Err(VariantError::InvalidUtf8 { line: 2, .. })), "{results:?}");
         Ok(())
     }
 
     #[test]
     fn truncated_gzip_ends_with_a_read_error() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let mut text = String::from("##fileformat=VCFv4.2\n");
+        let mut text = String::from("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n");
         for i in 0..20_000 {
-            text.push_str(&format!("chr1\t{}\t.\tA\tC\n", i + 1));
+            text.push_str(&format!("chr1\t{}\t.\tA\tC\t.\t.\t.\n", i + 1));
         }
         let zipped = gzip(text.as_bytes())?;
         let path = write_file(&dir, "cut.vcf.gz", &zipped[..zipped.len() / 2])?;

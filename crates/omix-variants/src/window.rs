@@ -56,12 +56,17 @@ impl fmt::Display for SkipReason {
     }
 }
 
-/// True when REF bases `expected` match genome bases `found`: same length, and each pair
-/// equal ignoring case or with `N` on either side.
+/// True when REF bases `expected` match genome bases `found`: same length, and each pair equal
+/// ignoring case, or the genome's base unknown (`N` or another ambiguity code). A REF `N` over a
+/// genome A, C, G or T is a mismatch: the VCF claims not to know a base the genome has.
 fn bases_match(expected: &[u8], found: &[u8]) -> bool {
     expected.len() == found.len()
         && expected.iter().zip(found).all(|(&e, &g)| {
-            e.eq_ignore_ascii_case(&g) || e.eq_ignore_ascii_case(&b'N') || g.eq_ignore_ascii_case(&b'N')
+            e.eq_ignore_ascii_case(&g)
+                || matches!(
+                    g.to_ascii_uppercase(),
+                    b'N' | b'R' | b'Y' | b'S' | b'W' | b'K' | b'M' | b'B' | b'D' | b'H' | b'V'
+                )
         })
 }
 
@@ -76,9 +81,9 @@ fn reference_span(source: &dyn SequenceSource, v: &Variant) -> Result<u64, SkipR
 
 /// Check that the genome's bases at `[pos - 1, pos - 1 + len(REF))` equal the REF allele.
 ///
-/// The comparison ignores case, and an `N` on either side (the genome's or the REF's) matches
-/// any base: an unknown base is no evidence that the VCF was made on another assembly. A REF
-/// that is not wholly inside the contig is [`SkipReason::OutsideContig`]. The ALT is not looked
+/// The comparison ignores case, and a genome `N` matches any REF base (an unknown base is no
+/// evidence that the VCF was made on another assembly), but a REF `N` over a genome A, C, G or T
+/// is a mismatch. A REF that is not wholly inside the contig is [`SkipReason::OutsideContig`]. The ALT is not looked
 /// at (a symbolic ALT still has a checkable REF).
 pub fn check_reference(source: &dyn SequenceSource, v: &Variant) -> Result<(), SkipReason> {
     reference_span(source, v)?;
@@ -228,7 +233,13 @@ mod tests {
         // The genome is lower case here; N on either side matches anything.
         assert_eq!(check_reference(&source, &variant("chrD", 1, "ACGT", "A")), Ok(()));
         assert_eq!(check_reference(&source, &variant("chrD", 9, "GT", "A")), Ok(()));
-        assert_eq!(check_reference(&source, &variant("chrD", 1, "ANGT", "A")), Ok(()));
+        // A REF N over a real base is a mismatch; a REF base over the genome's N is not.
+        assert_eq!(
+            check_reference(&source, &variant("chrD", 1, "ANGT", "A")),
+            Err(SkipReason::ReferenceMismatch { expected: "ANGT".to_owned(), found: "ACGT".to_owned() })
+        );
+        assert_eq!(check_reference(&source, &variant("chrD", 9, "NN", "A")), Ok(()));
+        assert_eq!(check_reference(&source, &variant("chrD", 9, "AC", "A")), Ok(()));
         assert_eq!(
             check_reference(&source, &variant("chrD", 1, "T", "A")),
             Err(SkipReason::ReferenceMismatch { expected: "T".to_owned(), found: "A".to_owned() })
