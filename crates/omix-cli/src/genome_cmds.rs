@@ -6,19 +6,50 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use burn::prelude::*;
-use omix_genome::{BedGraphWriter, Reference, Window, check_contigs, read_bed, tiles};
-use omix_run::{Observer, RunDir};
+use omix_genome::{BedGraphWriter, Reference, Window, check_intervals, read_bed, tiles};
+use omix_run::{Observer, RunDir, files};
 use omix_train::predictor::SequencePredictor;
 use omix_variants::{OnMismatch, ScoringJob, Shard, with_suffix};
 
 use crate::cli::{MismatchChoice, ScoreVariantsArgs};
 use crate::progress::Terminal;
 
+/// The files a command reads: the named inputs, the reference's index files, and every file of the run
+/// folder (its top level and its checkpoint folder).
+fn inputs_of(named: &[(&Path, &'static str)], reference: &Path, run: &Path) -> Vec<(PathBuf, String)> {
+    let mut inputs: Vec<(PathBuf, String)> =
+        named.iter().map(|(path, what)| (path.to_path_buf(), (*what).to_string())).collect();
+    for extension in [".fai", ".gzi"] {
+        inputs.push((with_suffix(reference, extension), "the reference's index".to_string()));
+    }
+    for folder in [run.to_path_buf(), run.join(files::CHECKPOINT)] {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            inputs.push((entry.path(), format!("a file of the run folder {}", run.display())));
+        }
+    }
+    inputs
+}
+
+/// Refuse to write any of `outputs` over one of `inputs` (the same path however spelled, or a hard link).
+fn refuse_outputs_over_inputs(outputs: &[PathBuf], inputs: &[(PathBuf, String)]) -> Result<()> {
+    let inputs: Vec<(&Path, &str)> = inputs.iter().map(|(path, what)| (path.as_path(), what.as_str())).collect();
+    for output in outputs {
+        omix_io::refuse_output_over_inputs(output, &inputs)?;
+    }
+    Ok(())
+}
+
 /// `omix score-variants`: the library's resumable [`ScoringJob`] with the run's model.
 pub fn score_variants(args: ScoreVariantsArgs, device: &Device) -> Result<()> {
     let started = Instant::now();
+    let outputs: Vec<PathBuf> = ["", ".tsv", ".vcf", ".summary.json", ".progress.json", ".tsv.partial", ".vcf.partial"]
+        .iter()
+        .map(|suffix| with_suffix(&args.out, suffix))
+        .collect();
+    let inputs = inputs_of(&[(&args.vcf, "the VCF"), (&args.reference, "the reference")], &args.reference, &args.run);
+    refuse_outputs_over_inputs(&outputs, &inputs)?;
     let run = RunDir::new(&args.run);
     let mut predictor = SequencePredictor::new(&run, device)?;
     if args.no_strand_average {
@@ -36,6 +67,11 @@ pub fn score_variants(args: ScoreVariantsArgs, device: &Device) -> Result<()> {
             MismatchChoice::Skip => OnMismatch::Skip,
         },
         stop_after: args.stop_after,
+        model_files: [files::WEIGHTS, files::CONFIG, files::SCHEMA, files::FEATURES]
+            .iter()
+            .map(|name| run.path(name))
+            .filter(|path| path.is_file())
+            .collect(),
     };
     let outcome = job.run(&reference, &predictor, &mut Terminal::new(args.quiet))?;
     if !outcome.finished {
@@ -101,14 +137,28 @@ pub fn predict_track(track: &Track<'_>, observer: &mut dyn Observer, device: &De
     let predictor = SequencePredictor::new(&RunDir::new(run), device)?;
     let length = predictor.length() as u64;
     let names = predictor.output_names();
+    let paths: Vec<PathBuf> = if names.len() == 1 {
+        vec![out.to_path_buf()]
+    } else {
+        names.iter().map(|name| with_suffix(out, &format!(".{}.bedgraph", omix_explain::file_safe(name)))).collect()
+    };
+    let partials: Vec<PathBuf> = paths.iter().map(|p| with_suffix(p, ".partial")).collect();
+    let bed = match &windows {
+        TrackWindows::Bed(path) | TrackWindows::Tiles { regions: Some(path), .. } => Some(path.as_path()),
+        TrackWindows::Tiles { regions: None, .. } => None,
+    };
+    let mut named = vec![(*reference_path, "the reference")];
+    named.extend(bed.map(|path| (path, "the BED file")));
+    let inputs = inputs_of(&named, reference_path, run);
+    refuse_outputs_over_inputs(&[paths.as_slice(), partials.as_slice()].concat(), &inputs)?;
     let reference = Reference::open(reference_path, &mut |line| eprintln!("{line}"))?;
-    let regions = match &windows {
-        TrackWindows::Bed(path) | TrackWindows::Tiles { regions: Some(path), .. } => {
+    let regions = match bed {
+        Some(path) => {
             let records = read_bed(path)?;
-            check_contigs(path, records.iter().map(|r| r.chrom.as_str()), &reference)?;
+            check_intervals(path, &records, &reference)?;
             Some(records)
         }
-        TrackWindows::Tiles { regions: None, .. } => None,
+        None => None,
     };
     // A deterministic list of windows (counted first so shards are contiguous blocks).
     let make = || -> Box<dyn Iterator<Item = Window> + '_> {
@@ -125,22 +175,17 @@ pub fn predict_track(track: &Track<'_>, observer: &mut dyn Observer, device: &De
     let total = make().count() as u64;
     let shard = shard.unwrap_or(Shard::ALL);
     let range = shard.range(total);
-    let paths: Vec<PathBuf> = if names.len() == 1 {
-        vec![out.to_path_buf()]
-    } else {
-        names.iter().map(|name| with_suffix(out, &format!(".{}.bedgraph", omix_explain::file_safe(name)))).collect()
-    };
-    let partials: Vec<PathBuf> = paths.iter().map(|p| with_suffix(p, ".partial")).collect();
     let mut writers = Vec::with_capacity(paths.len());
     for (name, partial) in names.iter().zip(&partials) {
         let file =
             BufWriter::new(File::create(partial).with_context(|| format!("cannot create {}", partial.display()))?);
         let description = format!("omix predictions of {} ({} bp windows)", name, length);
-        writers.push(if shard.index == 1 {
+        let writer = if shard.index == 1 {
             BedGraphWriter::new(file, name, &description)?
         } else {
             BedGraphWriter::without_header(file)
-        });
+        };
+        writers.push(writer.for_file(partial));
     }
     let bar = observer;
     bar.start("windows", range.end - range.start);
@@ -150,9 +195,29 @@ pub fn predict_track(track: &Track<'_>, observer: &mut dyn Observer, device: &De
         if batch.is_empty() {
             return Ok(());
         }
-        let sequences =
-            batch.iter().map(|w| reference.fetch(&w.chrom, w.start, w.end)).collect::<Result<Vec<_>, _>>()?;
-        let scores = predictor.predict(&sequences)?;
+        let sequences = batch
+            .iter()
+            .map(|w| {
+                reference
+                    .fetch(&w.chrom, w.start, w.end)
+                    .with_context(|| format!("reading window {w} of {}", reference_path.display()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let scores = match predictor.predict(&sequences) {
+            Ok(scores) => scores,
+            Err(error) => {
+                // Name the window (and the reference) the model refuses: predict them one at a time.
+                for (window, sequence) in batch.iter().zip(&sequences) {
+                    if let Err(error) = predictor.predict(std::slice::from_ref(sequence)) {
+                        bail!(
+                            "{}: the model cannot score the bases of window {window}: {error}",
+                            reference_path.display()
+                        );
+                    }
+                }
+                return Err(error.into());
+            }
+        };
         for (k, window) in batch.iter().enumerate() {
             for (o, writer) in writers.iter_mut().enumerate() {
                 // bedGraph intervals are clipped to the contig (a padded window's score still

@@ -683,7 +683,7 @@ fn genome_windows_train_predict_tracks_and_score_variants() -> TestResult {
     let run = path("run");
     let (stdout, stderr) =
         omix_ok(dir.path(), &["train", "genome.toml", "--out", arg(&run)?, "--quiet", "--no-report"])?;
-    assert!(stderr.contains("created FASTA index"), "{stderr}");
+    assert!(stderr.contains("FASTA index") && stderr.contains("in memory"), "{stderr}");
     assert!(stderr.contains("chromosome hold-out: validation chrB, test chrC; overlapping windows across splits: 0"));
     let report = read_json(&run.join("data_report.json"))?;
     assert_eq!(report["genome"]["cross_split_overlaps"], 0, "{report}");

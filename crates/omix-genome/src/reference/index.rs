@@ -110,13 +110,17 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// How much older than its FASTA an index may be and still count as fresh: copying both (`cp` without `-p`)
+/// may write the index a moment before the FASTA. The checks of the index against the file catch the rest.
+const COPY_SLACK: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Whether the index at `index` exists and is not older than `fasta` (unknown times count as fresh).
 fn fresh(index: &Path, fasta: &Path) -> Option<bool> {
     if !index.is_file() {
         return None;
     }
     Some(match (modified(index), modified(fasta)) {
-        (Some(index_time), Some(fasta_time)) => index_time >= fasta_time,
+        (Some(index_time), Some(fasta_time)) => index_time + COPY_SLACK >= fasta_time,
         _ => true,
     })
 }
