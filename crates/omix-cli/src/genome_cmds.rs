@@ -224,7 +224,9 @@ pub fn predict_track(track: &Track<'_>, observer: &mut dyn Observer, device: &De
                 // belongs to its bases inside).
                 let start = window.start.max(0) as u64;
                 let end = (window.end.max(0) as u64).min(reference.contig_length(&window.chrom).unwrap_or(u64::MAX));
-                writer.write(&window.chrom, start, end, scores[k * names.len() + o])?;
+                writer
+                    .write(&window.chrom, start, end, scores[k * names.len() + o])
+                    .with_context(|| format!("writing {}", partials[o].display()))?;
             }
         }
         done += batch.len() as u64;

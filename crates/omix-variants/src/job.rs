@@ -144,6 +144,14 @@ fn write_error(path: &Path, source: std::io::Error) -> VariantError {
     VariantError::Io(IoError::Write { path: path.to_path_buf(), source })
 }
 
+/// A writer's error, naming the file written when it does not already.
+fn naming(error: VariantError, path: &Path) -> VariantError {
+    match error {
+        VariantError::Write { source } => write_error(path, source),
+        other => other,
+    }
+}
+
 impl ScoringJob {
     /// The progress file of this job's outputs.
     pub fn progress_path(&self) -> PathBuf {
@@ -378,13 +386,13 @@ impl ScoringJob {
                     reference: reference_scores,
                     alternative: alternative_scores,
                 };
-                tsv.write(&record)?;
-                vcf.write(&record)?;
+                tsv.write(&record).map_err(|e| naming(e, &tsv_partial))?;
+                vcf.write(&record).map_err(|e| naming(e, &vcf_partial))?;
             }
             scored_variants += scored.len() as u64;
             // Checkpoint: outputs on disk first, then the progress that points at them.
-            tsv.flush()?;
-            vcf.flush()?;
+            tsv.flush().map_err(|e| naming(e, &tsv_partial))?;
+            vcf.flush().map_err(|e| naming(e, &vcf_partial))?;
             progress.records_done += records_in_batch;
             progress.tsv_lines = tsv.lines();
             progress.vcf_lines = vcf.lines();
@@ -396,8 +404,8 @@ impl ScoringJob {
         }
         observer.finish();
         report_skips(&progress, observer);
-        sync(tsv.finish()?, &tsv_partial)?;
-        sync(vcf.finish()?, &vcf_partial)?;
+        sync(tsv.finish().map_err(|e| naming(e, &tsv_partial))?, &tsv_partial)?;
+        sync(vcf.finish().map_err(|e| naming(e, &vcf_partial))?, &vcf_partial)?;
         std::fs::rename(&tsv_partial, &tsv_path).map_err(|source| write_error(&tsv_path, source))?;
         std::fs::rename(&vcf_partial, &vcf_path).map_err(|source| write_error(&vcf_path, source))?;
         let summary = serde_json::json!({
