@@ -83,8 +83,13 @@ pub enum GenomeError {
         total: usize,
     },
     /// An interval whose end lies before its start.
-    #[error("invalid interval {name}:[{start}, {end}) (0-based, half-open): the end lies before the start")]
+    #[error(
+        "{}: invalid interval {name}:[{start}, {end}) (0-based, half-open): the end lies before the start",
+        reference.display()
+    )]
     InvalidInterval {
+        /// The reference FASTA file.
+        reference: PathBuf,
         /// The contig.
         name: String,
         /// The 0-based start.
@@ -94,10 +99,13 @@ pub enum GenomeError {
     },
     /// An interval much longer than its contig (or too long to hold in memory).
     #[error(
-        "interval {name}:[{start}, {end}) is too long to fetch ({length} bases; at most the contig's length \
-         plus 16 Mi bases of N padding)"
+        "{}: interval {name}:[{start}, {end}) is too long to fetch ({length} bases; at most the contig's length \
+         plus 16 Mi bases of N padding)",
+        reference.display()
     )]
     TooLong {
+        /// The reference FASTA file.
+        reference: PathBuf,
         /// The contig.
         name: String,
         /// The 0-based start.

@@ -339,10 +339,21 @@ impl Reference {
     pub fn fetch(&self, name: &str, start: i64, end: i64) -> Result<Vec<u8>, GenomeError> {
         let &index = self.inner.by_name.get(name).ok_or_else(|| self.unknown_contig(name))?;
         if end < start {
-            return Err(GenomeError::InvalidInterval { name: name.to_owned(), start, end });
+            return Err(GenomeError::InvalidInterval {
+                reference: self.inner.path.clone(),
+                name: name.to_owned(),
+                start,
+                end,
+            });
         }
         let total = (i128::from(end) - i128::from(start)) as u128;
-        let too_long = || GenomeError::TooLong { name: name.to_owned(), start, end, length: total as u64 };
+        let too_long = || GenomeError::TooLong {
+            reference: self.inner.path.clone(),
+            name: name.to_owned(),
+            start,
+            end,
+            length: total as u64,
+        };
         let contig_length = self.inner.contigs[index].length;
         // Padding beyond this is surely a mistake, and would only fill memory with N.
         if total > u128::from(contig_length) + MAX_PADDING as u128 {
