@@ -405,7 +405,7 @@ pub struct PredictArgs {
     /// Examples per batch.
     #[arg(long, default_value_t = 256)]
     pub batch_size: usize,
-    /// Predict along a reference genome (FASTA, plain or bgzip; a missing .fai is created).
+    /// Predict along a reference genome (FASTA, plain or bgzip; indexed in memory when it has no .fai).
     #[arg(long, value_name = "GENOME.fa", requires = "output")]
     pub reference: Option<PathBuf>,
     /// With --reference: one window of the model's length centred on each interval; with
@@ -443,7 +443,7 @@ pub struct ScoreVariantsArgs {
     /// Variants (VCF, plain or bgzip/gzip).
     #[arg(long, value_name = "FILE.vcf[.gz]")]
     pub vcf: PathBuf,
-    /// The reference genome the VCF refers to (FASTA, plain or bgzip; a missing .fai is created).
+    /// The reference genome the VCF refers to (FASTA, plain or bgzip; indexed in memory when it has no .fai).
     #[arg(long, value_name = "GENOME.fa")]
     pub reference: PathBuf,
     /// Output prefix: writes PREFIX.tsv, PREFIX.vcf and PREFIX.summary.json (PREFIX.progress.json
