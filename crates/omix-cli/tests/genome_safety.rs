@@ -280,13 +280,13 @@ fn outputs_over_inputs_are_refused() -> TestResult {
     for (out, input) in [("calls", "calls.vcf"), ("./calls", "calls.vcf"), ("linked", "calls.vcf")] {
         let stderr = score(out)?;
         assert!(
-            stderr.contains("refusing to write") && stderr.contains(&format!("it is the input {input}")),
+            stderr.contains("refusing to write") && stderr.contains(&format!("the same file as {input}")),
             "{out}: {stderr}"
         );
     }
     for out in ["genome.fa", "./genome.fa", "linked.fa"] {
         let stderr = score(out)?;
-        assert!(stderr.contains("refusing to write") && stderr.contains("(the reference)"), "{out}: {stderr}");
+        assert!(stderr.contains("refusing to write") && stderr.contains(", the reference"), "{out}: {stderr}");
     }
     for out in ["model/model.bpk", "./model/config.toml"] {
         let stderr = score(out)?;
@@ -296,7 +296,7 @@ fn outputs_over_inputs_are_refused() -> TestResult {
         fails(dir.path(), &["predict", "model", "--reference", "genome.fa", "--bed", "peaks.bed", "-o", out])
     };
     for out in ["genome.fa", "./genome.fa", "linked.fa"] {
-        assert!(track(out)?.contains("(the reference)"), "{out}");
+        assert!(track(out)?.contains(", the reference"), "{out}");
     }
     for out in ["peaks.bed", "./peaks.bed", "model/schema.json"] {
         assert!(track(out)?.contains("refusing to write"), "{out}");

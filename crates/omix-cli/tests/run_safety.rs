@@ -149,7 +149,10 @@ fn outputs_that_are_inputs_are_refused() -> TestResult {
     let before = snapshot(dir.path())?;
     for output in ["sequences.txt", "./sequences.txt", "linked.txt", "run/model.bpk", "run/config.toml"] {
         let stderr = fails(dir.path(), &["predict", "run", "--input", "sequences.txt", "-o", output])?;
-        assert!(stderr.contains("refusing to write") && stderr.contains("the same file"), "{output}: {stderr}");
+        assert!(
+            stderr.contains("refusing to write") && stderr.contains("that is the same file as"),
+            "{output}: {stderr}"
+        );
     }
     assert_eq!(snapshot(dir.path())?, before, "an input was changed");
     Ok(())

@@ -5,7 +5,6 @@
 //!   across threads; [`Reference::fetch`] pads with `N` past contig ends.
 //! - [`read_bed`], [`check_contigs`], [`check_intervals`]: BED3+ intervals with `file:line:column` errors,
 //!   contig-name checks with a `chr`-prefix hint, and intervals past a contig's end refused.
-//! - [`ContentHash`], [`hash_file`]: a stable hash of bytes and files, for cache keys and resume fingerprints.
 //! - [`Window`], [`apply_bounds`], [`tiles`], [`IntervalIndex`]: fixed-length windows, the out-of-bounds
 //!   policy, tiling and fast overlap look-ups.
 //! - [`gc_matched_background`]: seeded, GC-matched negative windows.
@@ -47,7 +46,6 @@ mod bed;
 mod bedgraph;
 mod contigs;
 mod error;
-mod hash;
 mod reference;
 mod source;
 mod split;
@@ -58,7 +56,6 @@ pub use bed::{BedRecord, read_bed};
 pub use bedgraph::BedGraphWriter;
 pub use contigs::{check_contigs, check_intervals};
 pub use error::{ContigMismatch, GenomeError};
-pub use hash::{ContentHash, hash_file};
 pub use reference::{Contig, MAX_PADDING, Reference, default_index_cache};
 pub use source::{InMemorySource, SequenceSource};
 pub use split::{ChromosomeSplit, SplitName, cross_split_overlaps};

@@ -139,7 +139,7 @@ pub enum IoError {
         source: io::Error,
     },
     /// An output path names one of the inputs (the same file, under any name).
-    #[error("refusing to write {}: it is {what} {} (the same file); choose another output path", path.display(), input.display())]
+    #[error("refusing to write {}: that is the same file as {}, {what}; choose another output path", path.display(), input.display())]
     OutputIsInput {
         /// The output as given.
         path: PathBuf,

@@ -82,7 +82,7 @@ fn fingerprint_parts(
     total: u64,
 ) -> Result<BTreeMap<String, String>, VariantError> {
     let hash = |path: &Path| -> Result<String, VariantError> {
-        let (size, hash) = omix_genome::hash_file(path)
+        let (size, hash) = omix_io::hash_file(path)
             .map_err(|source| VariantError::Io(IoError::Open { path: path.to_path_buf(), source }))?;
         Ok(format!("{size}:{hash:016x}"))
     };
@@ -91,7 +91,7 @@ fn fingerprint_parts(
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         model.push(format!("{name}={}", hash(path)?));
     }
-    let mut contigs = omix_genome::ContentHash::new();
+    let mut contigs = omix_io::ContentHash::new();
     for contig in reference.contigs() {
         contigs.update(contig.name.as_bytes());
         contigs.update(&contig.length.to_le_bytes());

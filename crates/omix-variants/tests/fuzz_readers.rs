@@ -53,15 +53,8 @@ const HANG_LIMIT: Duration = Duration::from_secs(5);
 ///   fewer or more columns than the `#CHROM` line (truncated or run-together records); a file
 ///   with no records: 0 bytes or cut before the `#CHROM` line, cut right after the header, or
 ///   with CR-only line ends (read as one `##` line); the genome branch.
-const KNOWN_OPEN: &[(&str, &str)] = &[
-    ("dataset:", "label-drift"),
-    ("dataset:", "duplicate-id"),
-    ("omix_motif::read_meme", "error-line-out-of-range"),
-    ("omix_variants::VcfReader", "vcf-columns"),
-    ("omix_variants::VcfReader", "vcf-empty"),
-    ("omix_variants::VcfReader", "vcf-no-records"),
-    ("omix_variants::VcfReader", "vcf-cr-line-ends"),
-];
+const KNOWN_OPEN: &[(&str, &str)] =
+    &[("dataset:", "label-drift"), ("dataset:", "duplicate-id"), ("omix_motif::read_meme", "error-line-out-of-range")];
 
 /// Whether a failure is in a class [`KNOWN_OPEN`] gates.
 fn known_open(failure: &Failure) -> bool {

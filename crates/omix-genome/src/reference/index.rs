@@ -11,7 +11,7 @@ use noodles_bgzf as bgzf;
 use noodles_fasta::fai;
 
 use crate::GenomeError;
-use crate::hash::ContentHash;
+use omix_io::ContentHash;
 
 /// How a FASTA file is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
