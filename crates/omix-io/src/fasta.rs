@@ -75,6 +75,7 @@ pub fn for_each_fasta_record<E: From<IoError>>(
     let mut current: Option<Open> = None;
     let mut any_content = false;
     while let Some((number, raw)) = lines.next_line()? {
+        crate::lines::refuse_cr_only_endings(path, number, raw)?;
         let text = raw.trim_ascii_end();
         if text.is_empty() {
             continue;
@@ -225,6 +226,9 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("line 1") && e.to_string().contains("line 5"));
+        let e = fasta_error(b">a\rACGT\r>b\rGGTT\r")?;
+        assert!(matches!(e, IoError::Malformed { line: 1, .. }), "{e}");
+        assert!(e.to_string().contains("lines end in '\\r' only"), "{e}");
         let e = fasta_error(b">a\xff\nAC\n")?;
         assert!(matches!(e, IoError::InvalidUtf8 { line: 1, .. }), "{e}");
         Ok(())

@@ -17,6 +17,7 @@ fn for_each_line<E: From<IoError>>(
     let mut blank: Option<u64> = None;
     let mut any = false;
     while let Some((number, raw)) = lines.next_line()? {
+        refuse_cr_only_endings(path, number, raw)?;
         let trimmed = raw.trim_ascii();
         if trimmed.is_empty() {
             blank.get_or_insert(number);
@@ -30,6 +31,23 @@ fn for_each_line<E: From<IoError>>(
         any = true;
     }
     if any { Ok(()) } else { Err(IoError::Empty { path: path.to_path_buf() }.into()) }
+}
+
+/// Refuse a line that still holds a carriage return once its line end is removed: the file ends
+/// its lines in `\r` alone (classic Mac OS), so that it would read as one long line, say one
+/// 600-character label instead of 20 labels.
+pub(crate) fn refuse_cr_only_endings(path: &Path, line: u64, raw: &[u8]) -> Result<(), IoError> {
+    let Some(at) = raw.iter().position(|&b| b == b'\r') else {
+        return Ok(());
+    };
+    if raw[at + 1..].trim_ascii().is_empty() {
+        return Ok(());
+    }
+    Err(IoError::Malformed {
+        path: path.to_path_buf(),
+        line,
+        message: "lines end in '\\r' only (classic Mac OS line endings), so the file would read as one long line; convert it to '\\n' line endings (e.g. `tr '\\r' '\\n' < FILE > FIXED`)".to_owned(),
+    })
 }
 
 /// Read one sequence per line (the primer format); ids are `line{N}`, surrounding whitespace is trimmed.
@@ -89,6 +107,22 @@ mod tests {
         assert_eq!(records[1].location, Location { line: 2, column: 3, line_width: 0 });
         assert_eq!(records[1].location.position(1), (2, 4));
         assert_eq!(records[2].sequence, b"N");
+        Ok(())
+    }
+
+    #[test]
+    fn carriage_return_only_endings_are_refused() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = write_file(&dir, "mac.txt", b"0\r1\r0\r1\r")?;
+        let Err(e) = read_label_lines(&path) else {
+            return Err("expected an error".into());
+        };
+        let text = e.to_string();
+        assert!(text.contains("mac.txt, line 1") && text.contains("lines end in '\\r' only"), "{text}");
+        assert!(read_sequence_lines(&path).is_err());
+        // Windows line ends and a lone trailing carriage return are fine.
+        let path = write_file(&dir, "crlf.txt", b"0\r\n1\r\n1\r")?;
+        assert_eq!(read_label_lines(&path)?.len(), 3);
         Ok(())
     }
 

@@ -58,6 +58,7 @@ fn read_table(path: &Path) -> Result<(Table, u64), IoError> {
         let Some((number, raw)) = lines.next_line()? else {
             return Err(IoError::Empty { path: path.to_path_buf() });
         };
+        crate::lines::refuse_cr_only_endings(path, number, raw)?;
         let trimmed = raw.trim_ascii();
         if trimmed.is_empty() || trimmed.starts_with(b"#") {
             continue;
@@ -364,6 +365,14 @@ mod tests {
         assert_eq!(table.column("note")?, 2);
         assert_eq!(table.field_column(&table.rows[0], 0), 1);
         assert_eq!(table.field_column(&table.rows[0], 2), 5);
+        Ok(())
+    }
+
+    #[test]
+    fn carriage_return_only_table_is_refused() -> TestResult {
+        let e = table_error(b"id,seq,label\ra,ACGT,1\rb,GGTT,0\r")?;
+        assert!(matches!(e, IoError::Malformed { line: 1, .. }), "{e}");
+        assert!(e.to_string().contains("lines end in '\\r' only"), "{e}");
         Ok(())
     }
 
