@@ -217,6 +217,8 @@ impl Dataset {
         let mut raw = match &config.genome {
             Some(genome) => {
                 let length = config.length.unwrap_or(0);
+                // One window must fit before any is read.
+                crate::memory::check_fits(1, length, config.alphabet.size(), 1, crate::memory::available_memory())?;
                 let (raw, report) =
                     crate::genome::read_genome(genome, length, &config.negative_label, seed, &mut files)?;
                 genome_report = Some(report);
@@ -287,6 +289,9 @@ impl Dataset {
                     labels.insert(text.trim().to_string());
                 }
             }
+            if config.class_names.is_none() {
+                crate::labels::check_inferred_classes(&records, &files)?;
+            }
             if config.shuffled_negatives > 0 {
                 labels.insert(config.negative_label.clone());
             }
@@ -329,6 +334,16 @@ impl Dataset {
                 LengthPolicy::Refuse => records.first().map(|r| r.sequence.len()).unwrap_or(0),
             },
         };
+        if matrix_columns.is_none() {
+            // Refuse a length that cannot fit before sequences are fitted to it.
+            crate::memory::check_fits(
+                records.len(),
+                length,
+                config.alphabet.size(),
+                1,
+                crate::memory::available_memory(),
+            )?;
+        }
         let schema = Schema {
             task,
             input: match matrix_columns {

@@ -197,6 +197,49 @@ pub enum DataError {
         /// Number of examples overall.
         total: usize,
     },
+    /// Inferred classes that look wrong: stray values among well-represented classes, one value
+    /// spelled two ways, sequences given as labels.
+    #[error("{location}: {message}")]
+    LabelDrift {
+        /// `file:line` of the first odd label.
+        location: String,
+        /// What is odd, what the other labels look like, and what to do.
+        message: String,
+    },
+    /// The same record id twice where ids key labels, splits or predictions.
+    #[error(
+        "{}:{line}: duplicate id {record:?} (first seen at {}:{first_line}); ids name examples in the split manifest and predictions, so each must be unique",
+        path.display(), first_path.display()
+    )]
+    DuplicateId {
+        /// The file of the second occurrence.
+        path: PathBuf,
+        /// Its 1-based line.
+        line: u64,
+        /// The id.
+        record: String,
+        /// The file of the first occurrence.
+        first_path: PathBuf,
+        /// Its 1-based line.
+        first_line: u64,
+    },
+    /// Sizes whose arrays cannot fit in memory, refused before allocating them.
+    #[error(
+        "[data] length = {length}: {examples} example(s) of {length} positions need at least {} ({}) but about {} of memory is available; use a shorter `length` (or --length)",
+        show_bytes(*needed), detail, show_bytes(*available)
+    )]
+    TooLarge {
+        /// The window length.
+        length: usize,
+        /// The number of examples.
+        examples: usize,
+        /// Bytes needed, at least.
+        needed: u128,
+        /// What the bytes are for.
+        detail: String,
+        /// Bytes available.
+        available: u128,
+    },
     /// A setting that cannot work.
     #[error("[data] {field}: {message}")]
     Config {
@@ -213,4 +256,16 @@ fn quote_all(names: &[String]) -> String {
         return "none".to_owned();
     }
     names.iter().map(|name| format!("'{name}'")).collect::<Vec<_>>().join(", ")
+}
+
+/// A byte count for people: `1.5 GB`.
+pub(crate) fn show_bytes(bytes: u128) -> String {
+    let units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} bytes") } else { format!("{value:.1} {}", units[unit]) }
 }

@@ -54,13 +54,31 @@ pub(crate) fn read_source(
 ) -> Result<RawSource, DataError> {
     if !source.classes.is_empty() {
         let mut records = Vec::new();
+        // FASTA ids name examples in the split manifest and the predictions, so they must be
+        // unique within and across the class files (`line{N}` ids of line files are not ids a
+        // user chose and are not checked).
+        let mut ids: HashMap<String, (usize, u64)> = HashMap::new();
         for class in &source.classes {
             let file = register(files, &class.path);
             let format = resolve_format(source.format, &class.path)?;
             let sequences = match format {
-                // Ids key nothing here, so repeated ids are allowed; repeated sequences are
-                // reported by the duplicate check.
-                Format::Fasta => read_fasta_with(&class.path, false)?,
+                Format::Fasta => {
+                    let sequences = read_fasta_with(&class.path, true)?;
+                    for record in &sequences {
+                        let line = record.location.line.saturating_sub(1);
+                        if let Some(&(first_file, first_line)) = ids.get(&record.id) {
+                            return Err(DataError::DuplicateId {
+                                path: class.path.clone(),
+                                line,
+                                record: record.id.clone(),
+                                first_path: files[first_file].clone(),
+                                first_line,
+                            });
+                        }
+                        ids.insert(record.id.clone(), (file, line));
+                    }
+                    sequences
+                }
                 Format::Lines => read_sequence_lines(&class.path)?,
                 Format::Table | Format::Auto | Format::Matrix => {
                     return Err(DataError::Config {
@@ -287,6 +305,24 @@ fn find_column(table: &Table, name: Option<&str>, role: &Role, required: bool) -
     Ok(found)
 }
 
+/// Refuse a table whose id column repeats an id, naming both lines.
+fn refuse_duplicate_ids(table: &Table, column: usize) -> Result<(), DataError> {
+    let mut seen: HashMap<&str, u64> = HashMap::with_capacity(table.rows.len());
+    for row in &table.rows {
+        if let Some(&first_line) = seen.get(row.fields[column].as_str()) {
+            return Err(DataError::DuplicateId {
+                path: table.path.clone(),
+                line: row.line,
+                record: row.fields[column].clone(),
+                first_path: table.path.clone(),
+                first_line,
+            });
+        }
+        seen.insert(row.fields[column].as_str(), row.line);
+    }
+    Ok(())
+}
+
 fn unlabelled(sequences: Vec<omix_io::SequenceRecord>, file: usize) -> RawSource {
     let records = sequences
         .into_iter()
@@ -326,6 +362,9 @@ fn read_table_source(
         }
         (None, tasks)
     };
+    if let Some(column) = id {
+        refuse_duplicate_ids(&table, column)?;
+    }
     let mut records = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let id_text = match id {
@@ -448,6 +487,7 @@ fn read_matrix_source(
         }
     } else {
         let id = find_column(&table, None, &SAMPLE_ID_COLUMN, true)?.unwrap_or_default();
+        refuse_duplicate_ids(&table, id)?;
         let mut by_id: HashMap<&str, (usize, bool)> = HashMap::with_capacity(table.rows.len());
         for (index, row) in table.rows.iter().enumerate() {
             by_id.insert(row.fields[id].as_str(), (index, false));
@@ -495,6 +535,39 @@ mod tests {
         let path = dir.path().join("fa");
         std::fs::write(&path, "ACGT\n")?;
         assert_eq!(resolve_format(Format::Auto, &path)?, Format::Lines);
+        Ok(())
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused_with_both_places() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let write = |name: &str, text: &str| -> std::io::Result<PathBuf> {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text)?;
+            Ok(path)
+        };
+        let pos = write("pos.fa", ">a\nACGT\n>b\nACGA\n")?;
+        let neg = write("neg.fa", ">c\nTTGA\n>a\nTTGC\n")?;
+        let within = write("within.fa", ">c\nTTGA\n>c\nTTGC\n")?;
+        let class = |label: &str, path: &PathBuf| crate::ClassFile { label: label.into(), path: path.clone() };
+        let source = SourceConfig { classes: vec![class("pos", &pos), class("neg", &neg)], ..SourceConfig::default() };
+        let Err(error) = read_source(&source, &mut Vec::new(), true) else {
+            return Err("duplicate ids across class files were accepted".into());
+        };
+        let text = error.to_string();
+        assert!(text.contains("neg.fa:3: duplicate id \"a\"") && text.contains("pos.fa:1)"), "{text}");
+        let source =
+            SourceConfig { classes: vec![class("pos", &pos), class("neg", &within)], ..SourceConfig::default() };
+        let Err(error) = read_source(&source, &mut Vec::new(), true) else {
+            return Err("duplicate ids within a class file were accepted".into());
+        };
+        assert!(error.to_string().contains("within.fa, line 3: duplicate id 'c'"), "{error}");
+        let table = write("t.tsv", "id\tseq\tlabel\nr1\tACGT\t1\nr2\tACGA\t0\nr1\tTTGA\t0\n")?;
+        let source = SourceConfig { input: Some(table), ..SourceConfig::default() };
+        let Err(error) = read_source(&source, &mut Vec::new(), true) else {
+            return Err("duplicate ids in a table were accepted".into());
+        };
+        assert!(error.to_string().contains("t.tsv:4: duplicate id \"r1\" (first seen at"), "{error}");
         Ok(())
     }
 
