@@ -51,6 +51,7 @@ impl GraphExperimentConfig {
     pub fn check(&self) -> Result<(), ConfigError> {
         self.graph.check()?;
         self.train.check()?;
+        self.train.check_monitor(false, "node classification")?;
         if self.train.reverse_complement_augment || self.train.reverse_complement_average {
             return Err(ConfigError::Invalid {
                 field: "reverse_complement_augment",

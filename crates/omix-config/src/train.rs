@@ -69,6 +69,16 @@ impl Monitor {
         !matches!(self, Monitor::Loss | Monitor::Mse)
     }
 
+    /// Whether the quantity is a regression metric (Pearson, Spearman, R², MSE).
+    pub fn is_regression(self) -> bool {
+        matches!(self, Monitor::Pearson | Monitor::Spearman | Monitor::R2 | Monitor::Mse)
+    }
+
+    /// Whether the quantity is a classification metric (accuracy, AUROC, ...).
+    pub fn is_classification(self) -> bool {
+        !matches!(self, Monitor::Loss) && !self.is_regression()
+    }
+
     /// Name as written in configs and logs.
     pub fn name(self) -> &'static str {
         match self {
@@ -270,15 +280,55 @@ impl TrainConfig {
         if self.clip_grad_norm.is_some() && self.clip_grad_value.is_some() {
             return invalid("clip_grad_norm", "set clip_grad_norm or clip_grad_value, not both".into());
         }
-        if let Some(clip) = self.clip_grad_norm.or(self.clip_grad_value)
-            && !(clip.is_finite() && clip > 0.0)
-        {
-            return invalid("clip_grad_norm", format!("{clip} must be a positive number"));
+        for (field, clip) in [("clip_grad_norm", self.clip_grad_norm), ("clip_grad_value", self.clip_grad_value)] {
+            if let Some(clip) = clip
+                && !(clip.is_finite() && clip > 0.0)
+            {
+                return invalid(field, format!("{clip} must be a positive number"));
+            }
         }
-        if let Some(plateau) = &self.reduce_on_plateau
-            && !(plateau.factor > 0.0 && plateau.factor < 1.0)
-        {
-            return invalid("reduce_on_plateau.factor", format!("{} must be in (0, 1)", plateau.factor));
+        if !(self.min_delta.is_finite() && self.min_delta >= 0.0) {
+            return invalid(
+                "min_delta",
+                format!(
+                    "{} must be a finite number >= 0 (the smallest change of `monitor` that counts as an improvement)",
+                    self.min_delta
+                ),
+            );
+        }
+        if let Some(plateau) = &self.reduce_on_plateau {
+            if !(plateau.factor > 0.0 && plateau.factor < 1.0) {
+                return invalid("reduce_on_plateau.factor", format!("{} must be in (0, 1)", plateau.factor));
+            }
+            if !(plateau.min_learning_rate.is_finite() && plateau.min_learning_rate >= 0.0) {
+                return invalid(
+                    "reduce_on_plateau.min_learning_rate",
+                    format!("{} must be a finite number >= 0", plateau.min_learning_rate),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Check that `monitor` is measured for the task: a regression metric means nothing for
+    /// classes (it would be NaN every epoch, so no epoch would ever count as the best), and a
+    /// classification metric nothing for real-valued targets.
+    pub fn check_monitor(&self, regression: bool, task: &str) -> Result<(), ConfigError> {
+        let monitor = self.monitor;
+        let wrong = if regression { monitor.is_classification() } else { monitor.is_regression() };
+        if wrong {
+            let (kind, choices) = if regression {
+                ("a classification", "loss, pearson, spearman, r2 or mse")
+            } else {
+                ("a regression", "loss, accuracy, balanced_accuracy, auroc, auprc, mcc or f1")
+            };
+            return Err(ConfigError::Invalid {
+                field: "monitor",
+                message: format!(
+                    "{:?} is {kind} metric, but the task is {task}, for which it is never computed (no epoch would count as the best); use {choices}",
+                    monitor.name()
+                ),
+            });
         }
         Ok(())
     }
@@ -318,6 +368,14 @@ impl ExperimentConfig {
     pub fn check(&self) -> Result<(), ConfigError> {
         self.data.check()?;
         self.train.check()?;
+        match self.data.task {
+            omix_data::TaskSetting::Auto => self.train.check_monitor(
+                false,
+                "classification (classes from the labels; set task = \"regression\" in [data] for real-valued targets)",
+            )?,
+            omix_data::TaskSetting::Regression => self.train.check_monitor(true, "regression")?,
+            omix_data::TaskSetting::Unsupervised => {}
+        }
         if (self.train.reverse_complement_augment || self.train.reverse_complement_average)
             && self.data.alphabet == omix_encode::Alphabet::Protein
         {
@@ -376,6 +434,39 @@ mod tests {
     fn both_clippings_are_rejected() {
         let config = TrainConfig { clip_grad_norm: Some(1.0), clip_grad_value: Some(1.0), ..TrainConfig::default() };
         assert!(config.check().is_err());
+    }
+
+    #[test]
+    fn clip_grad_value_errors_name_it() -> Result<(), Box<dyn std::error::Error>> {
+        let config = TrainConfig { clip_grad_value: Some(-1.0), ..TrainConfig::default() };
+        let error = config.check().err().ok_or("a negative clip_grad_value was accepted")?;
+        assert!(matches!(error, ConfigError::Invalid { field: "clip_grad_value", .. }), "{error}");
+        assert!(error.to_string().starts_with("[train] clip_grad_value: -1"), "{error}");
+        Ok(())
+    }
+
+    #[test]
+    fn min_delta_must_be_finite_and_not_negative() {
+        for value in [f64::NAN, f64::INFINITY, -0.1] {
+            let config = TrainConfig { min_delta: value, ..TrainConfig::default() };
+            assert!(matches!(config.check(), Err(ConfigError::Invalid { field: "min_delta", .. })), "{value}");
+        }
+        assert!(TrainConfig { min_delta: 0.01, ..TrainConfig::default() }.check().is_ok());
+    }
+
+    #[test]
+    fn monitor_must_fit_the_task() -> Result<(), Box<dyn std::error::Error>> {
+        let text = "[data]\ninput = \"x\"\n[train]\nmonitor = \"pearson\"\n";
+        let config = ExperimentConfig::from_toml(text)?;
+        let error = config.check().err().ok_or("pearson on a classification task was accepted")?;
+        assert!(error.to_string().contains("[train] monitor: \"pearson\" is a regression metric"), "{error}");
+        let config = ExperimentConfig::from_toml(&text.replace("x\"\n", "x\"\ntask = \"regression\"\n"))?;
+        config.check()?;
+        let config = ExperimentConfig::from_toml(
+            "[data]\ninput = \"x\"\ntask = \"regression\"\n[train]\nmonitor = \"auroc\"\n",
+        )?;
+        assert!(config.check().is_err());
+        Ok(())
     }
 
     #[test]

@@ -79,9 +79,14 @@ pub(crate) fn check_inferred_classes(records: &[RawRecord], files: &[PathBuf]) -
 
     // Sequences where labels belong: the sequence file given as the labels.
     let sequence_like: usize = seen.iter().filter(|(label, _)| looks_like_sequence(label)).map(|(_, s)| s.count).sum();
+    // The earliest of them in the file, not the first in sorted order.
+    let earliest = seen
+        .iter()
+        .filter(|(label, _)| looks_like_sequence(label))
+        .filter_map(|(label, s)| s.places.first().map(|place| (label, place)))
+        .min_by_key(|(_, place)| (place.0, place.1));
     if 2 * sequence_like >= total
-        && let Some((label, first)) = seen.iter().find(|(label, _)| looks_like_sequence(label))
-        && let Some(place) = first.places.first()
+        && let Some((label, place)) = earliest
     {
         let shown: String = label.chars().take(30).collect();
         return Err(DataError::LabelDrift {
@@ -126,9 +131,10 @@ pub(crate) fn check_inferred_classes(records: &[RawRecord], files: &[PathBuf]) -
     // Numbers with fractions: regression targets read as classes.
     let fractional = seen.keys().filter(|label| value_of(label).is_some_and(|v| v.fract() != 0.0)).count();
     if seen.len() > 10 && fractional > 0 && seen.keys().all(|label| value_of(label).is_some()) {
-        let (label, first) = seen.iter().find(|(label, _)| value_of(label).is_some_and(|v| v.fract() != 0.0)).ok_or(
-            DataError::Config { field: "task", message: "no fractional label found".into() },
-        )?;
+        let (label, first) = seen
+            .iter()
+            .find(|(label, _)| value_of(label).is_some_and(|v| v.fract() != 0.0))
+            .ok_or(DataError::Config { field: "task", message: "no fractional label found".into() })?;
         return Err(DataError::LabelDrift {
             location: at(&first.places[0]),
             message: format!(

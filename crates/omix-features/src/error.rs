@@ -74,6 +74,20 @@ pub enum FeatureError {
     /// A PWM scanner was asked to scan no motifs.
     #[error("no motifs to scan")]
     EmptyMotifList,
+    /// Motifs wider than every sequence: no window fits, so their features are constant.
+    #[error(
+        "{count} motif(s) are wider than the {length}-position input sequences, so they fit no window and their features would be constant (the first: '{motif}', {width} wide); remove them from the motif file or use a longer `length` in [data]"
+    )]
+    MotifWiderThanSequence {
+        /// The first such motif.
+        motif: String,
+        /// Its width.
+        width: usize,
+        /// How many motifs are too wide.
+        count: usize,
+        /// The sequence length.
+        length: usize,
+    },
     /// Background letter frequencies that cannot be used.
     #[error("invalid background frequencies {values:?}: {reason}")]
     InvalidBackground {

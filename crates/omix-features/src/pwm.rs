@@ -79,6 +79,21 @@ impl PwmScanner {
         Ok(PwmScanner { motifs: prepared, features })
     }
 
+    /// Refuse motifs wider than sequences of `length`: they fit no window, so their features
+    /// would be the same for every sequence.
+    pub fn check_length(&self, length: usize) -> Result<(), FeatureError> {
+        let wide: Vec<usize> = (0..self.motifs.len()).filter(|&m| self.motifs[m].width > length).collect();
+        match wide.first() {
+            None => Ok(()),
+            Some(&first) => Err(FeatureError::MotifWiderThanSequence {
+                motif: self.features[2 * first].trim_end_matches(":max").to_owned(),
+                width: self.motifs[first].width,
+                count: wide.len(),
+                length,
+            }),
+        }
+    }
+
     /// The number of features: two per motif.
     pub fn dimension(&self) -> usize {
         self.features.len()
@@ -418,6 +433,20 @@ mod tests {
         // One window on each strand, both scoring 0.
         assert_eq!(out[2], 0.0);
         assert!((out[3] - 1.0).abs() < 1e-6, "log2(2^0 + 2^0) = 1, got {}", out[3]);
+        Ok(())
+    }
+
+    #[test]
+    fn motifs_wider_than_the_sequences_are_refused() -> TestResult {
+        let good = motifs();
+        let scanner = PwmScanner::new(&good, &[0.25; 4], 0.1)?;
+        let widest = good.iter().map(|m| m.probabilities.len()).max().unwrap_or(0);
+        scanner.check_length(widest)?;
+        let Err(error) = scanner.check_length(widest - 1) else {
+            return Err("a motif wider than the sequences was accepted".into());
+        };
+        assert!(matches!(error, FeatureError::MotifWiderThanSequence { .. }), "{error}");
+        assert!(error.to_string().contains("constant"), "{error}");
         Ok(())
     }
 

@@ -114,7 +114,7 @@ fn one() -> usize {
 /// of outputs come from the data. `padding = "same"` adapts the named CNNs to inputs shorter
 /// than the ones they were published for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields, from = "ModelTable")]
 #[derive(Default)]
 pub enum ModelConfig {
     /// The CNN of Zou et al. 2019 ("A primer on deep learning in genomics", Nat Genet 51:12):
@@ -182,6 +182,68 @@ pub enum ModelConfig {
 
 fn same_padding() -> Padding {
     Padding::Same
+}
+
+/// The `[model]` table as read. Serde's internally tagged enums ignore every other key of a
+/// unit variant (`deny_unknown_fields` does not reach them), so `kind = "primer"` with
+/// `filters = 64` would train the primer and silently drop the setting; here the variants
+/// without settings are empty structs, which refuse any key.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum ModelTable {
+    Primer {},
+    Cnn {
+        conv: Vec<ConvLayerConfig>,
+        #[serde(default)]
+        global_pool: GlobalPool,
+        #[serde(default)]
+        dense: Vec<usize>,
+        #[serde(default)]
+        dense_dropout: f64,
+    },
+    Deepbind {
+        #[serde(default = "same_padding")]
+        padding: Padding,
+    },
+    Deepsea {
+        #[serde(default)]
+        padding: Padding,
+    },
+    Basset {
+        #[serde(default)]
+        padding: Padding,
+    },
+    #[serde(rename = "deepcpg_dna")]
+    DeepcpgDna {
+        #[serde(default)]
+        padding: Padding,
+    },
+    Rnn(RnnConfig),
+    Danq {},
+    Dense(DenseConfig),
+    Autoencoder(AutoencoderConfig),
+    #[serde(rename = "conv_autoencoder")]
+    ConvAutoencoder(ConvAutoencoderConfig),
+}
+
+impl From<ModelTable> for ModelConfig {
+    fn from(table: ModelTable) -> Self {
+        match table {
+            ModelTable::Primer {} => ModelConfig::Primer,
+            ModelTable::Cnn { conv, global_pool, dense, dense_dropout } => {
+                ModelConfig::Cnn { conv, global_pool, dense, dense_dropout }
+            }
+            ModelTable::Deepbind { padding } => ModelConfig::Deepbind { padding },
+            ModelTable::Deepsea { padding } => ModelConfig::Deepsea { padding },
+            ModelTable::Basset { padding } => ModelConfig::Basset { padding },
+            ModelTable::DeepcpgDna { padding } => ModelConfig::DeepcpgDna { padding },
+            ModelTable::Rnn(config) => ModelConfig::Rnn(config),
+            ModelTable::Danq {} => ModelConfig::Danq,
+            ModelTable::Dense(config) => ModelConfig::Dense(config),
+            ModelTable::Autoencoder(config) => ModelConfig::Autoencoder(config),
+            ModelTable::ConvAutoencoder(config) => ModelConfig::ConvAutoencoder(config),
+        }
+    }
 }
 
 /// What a model config resolves to: one of the model families.
@@ -527,6 +589,23 @@ mod tests {
             dense_dropout: 0.0,
         };
         assert!(matches!(config.check(PRIMER_INPUT), Err(ModelError::InvalidSetting { .. })));
+    }
+
+    #[test]
+    fn settings_under_models_without_settings_are_refused() -> Result<(), Box<dyn std::error::Error>> {
+        for kind in ["primer", "danq"] {
+            let plain: ModelConfig = toml::from_str(&format!("kind = \"{kind}\""))?;
+            assert_eq!(plain.name(), kind);
+            let Err(error) = toml::from_str::<ModelConfig>(&format!("kind = \"{kind}\"\nfilters = 64")) else {
+                return Err(format!("{kind} with filters = 64 was accepted").into());
+            };
+            assert!(error.to_string().contains("unknown field `filters`"), "{error}");
+        }
+        let Err(error) = toml::from_str::<ModelConfig>("kind = \"deepbind\"\npading = \"same\"") else {
+            return Err("a misspelt deepbind setting was accepted".into());
+        };
+        assert!(error.to_string().contains("unknown field `pading`"), "{error}");
+        Ok(())
     }
 
     #[test]

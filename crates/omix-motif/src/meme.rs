@@ -210,6 +210,8 @@ struct Parser {
     /// The line of the current motif's `MOTIF` line.
     motif_line: u64,
     matrix: Option<OpenMatrix>,
+    /// The number of the last line read (what an error at the end of the file names).
+    last_line: u64,
 }
 
 impl Parser {
@@ -226,6 +228,7 @@ impl Parser {
             has_matrix: true,
             motif_line: 0,
             matrix: None,
+            last_line: 0,
         }
     }
 
@@ -238,6 +241,7 @@ impl Parser {
     }
 
     fn line(&mut self, number: u64, raw: &str) -> Result<(), MotifError> {
+        self.last_line = number;
         let line = raw.trim_start_matches('\u{feff}').trim();
         if self.matrix.is_some() && self.matrix_row(number, line)? {
             return Ok(());
@@ -500,7 +504,8 @@ impl Parser {
     }
 
     fn finish(mut self) -> Result<MotifSet, MotifError> {
-        let end = u64::MAX;
+        // A matrix cut short by the end of the file is reported at the file's last line.
+        let end = self.last_line.max(1);
         if self.matrix.is_some() {
             // End of file: close the matrix as a blank line would.
             self.matrix_row(end, "")?;
@@ -637,6 +642,17 @@ mod tests {
         assert!(message.contains("test.meme"), "{message}");
         assert!(message.contains(&format!("line {line}")), "{message}");
         Ok(e)
+    }
+
+    #[test]
+    fn truncated_matrix_names_the_last_line() -> TestResult {
+        let text = "MEME version 4\n\nALPHABET= ACGT\n\nMOTIF m1\nletter-probability matrix: alength= 4 w= 4\n0.25 0.25 0.25 0.25\n0.25 0.25 0.25 0.25\n";
+        let Err(e) = read_meme_from(text.as_bytes(), Path::new("cut.meme")) else {
+            return Err("a truncated matrix was accepted".into());
+        };
+        let message = e.to_string();
+        assert!(message.contains("cut.meme, line 8: motif 'm1' declares w= 4 but has 2 rows"), "{message}");
+        Ok(())
     }
 
     #[test]

@@ -193,6 +193,7 @@ impl InputPipeline {
                 };
                 let motifs = read_meme(&path).map_err(|e| feature_error("features.motifs", e))?;
                 let scanner = pwm_scanner(&motifs, config.pseudocount)?;
+                scanner.check_length(schema.length).map_err(|e| feature_error("features.motifs", e))?;
                 let dimension = scanner.dimension();
                 (Stage::Pwm(Box::new(scanner)), dimension, 1)
             }
