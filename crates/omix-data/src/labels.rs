@@ -36,6 +36,11 @@ fn value_of(label: &str) -> Option<f64> {
     label.parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| v + 0.0)
 }
 
+/// Characters that do not show: control bytes, byte order marks, zero-width spaces and joiners.
+fn is_invisible(character: char) -> bool {
+    character.is_control() || matches!(character, '\u{feff}' | '\u{200b}'..='\u{200f}' | '\u{2060}' | '\u{00ad}')
+}
+
 /// Whether a label looks like a nucleotide sequence rather than a class name.
 fn looks_like_sequence(label: &str) -> bool {
     label.len() >= 8 && label.bytes().all(|b| b"ACGTUNacgtun".contains(&b))
@@ -99,6 +104,23 @@ pub(crate) fn check_inferred_classes(records: &[RawRecord], files: &[PathBuf]) -
         });
     }
 
+    // Invisible characters (a byte order mark or zero-width space pasted mid-file, control
+    // bytes): the label would look like another class but be a class of its own.
+    if let Some((label, first)) = seen.iter().find(|(label, _)| label.chars().any(is_invisible)) {
+        let place = &first.places[0];
+        let character = label.chars().find(|c| is_invisible(*c)).map_or(0, u32::from);
+        return Err(DataError::LabelDrift {
+            location: at(place),
+            message: format!(
+                "label {label:?} of record {:?} ({}x{}) holds the invisible character U+{character:04X}, so it would be a class of its own; the labels are {}. Remove the character",
+                place.2,
+                first.count,
+                also(&first.places),
+                others(&[])
+            ),
+        });
+    }
+
     // One value written two ways.
     let mut by_value: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
     for label in seen.keys() {
@@ -148,12 +170,22 @@ pub(crate) fn check_inferred_classes(records: &[RawRecord], files: &[PathBuf]) -
     if seen.len() >= 3 {
         let largest = seen.values().map(|s| s.count).max().unwrap_or(0);
         let all_numeric_but = |label: &str| seen.keys().filter(|other| **other != label).all(|o| value_of(o).is_some());
+        // Labels that are otherwise 0/1: any other value seen only once or twice (or in at most
+        // 2% of the records) is a corrupted label rather than a class.
+        let mut by_count: Vec<(&&str, &Seen)> = seen.iter().collect();
+        by_count.sort_by(|a, b| b.1.count.cmp(&a.1.count));
+        let mut top: Vec<Option<f64>> = by_count.iter().take(2).map(|(label, _)| value_of(label)).collect();
+        top.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        let binary = top == [Some(0.0), Some(1.0)];
         let strays: Vec<&str> = seen
             .iter()
             .filter(|(label, s)| {
-                let rare = s.count <= (total / 50).max(2) && s.count * 10 <= largest;
+                let few = s.count <= (total / 50).max(2);
+                // A class of one cannot be in training and evaluation both.
+                let rare = few && (s.count * 10 <= largest || (s.count == 1 && largest >= 5));
                 let text_among_numbers = value_of(label).is_none() && all_numeric_but(label) && s.count * 20 <= total;
-                rare || text_among_numbers
+                let beside_binary = binary && few && !matches!(value_of(label), Some(0.0) | Some(1.0));
+                rare || text_among_numbers || beside_binary
             })
             .map(|(label, _)| *label)
             .collect();
@@ -279,6 +311,27 @@ mod tests {
         let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
         let text = message(check(&labels))?;
         assert!(text.contains("task = \"regression\""), "{text}");
+        Ok(())
+    }
+
+    #[test]
+    fn small_files_with_stray_or_invisible_labels_are_refused() -> TestResult {
+        let files = vec![PathBuf::from("seqs.txt"), PathBuf::from("labels.txt")];
+        let mut labels: Vec<&str> = ["0", "1"].iter().cycle().take(18).copied().collect();
+        labels.extend(["7", "7"]);
+        let error = check_inferred_classes(&records(&labels), &files).err().ok_or("two 7s among 0/1 accepted")?;
+        assert!(error.to_string().contains("label \"7\"") && error.to_string().contains("stray"), "{error}");
+        let mut labels: Vec<&str> = ["0", "1"].iter().cycle().take(19).copied().collect();
+        labels.push("P");
+        assert!(check_inferred_classes(&records(&labels), &files).is_err(), "a lone P among 19 labels");
+        let mut labels: Vec<&str> = ["0", "1"].iter().cycle().take(19).copied().collect();
+        labels[9] = "\u{feff}0";
+        let error = check_inferred_classes(&records(&labels), &files).err().ok_or("a mid-file BOM accepted")?;
+        assert!(error.to_string().contains("U+FEFF") && error.to_string().contains("labels.txt:10"), "{error}");
+        // A real third class of 10% stays a class; so does a small real class in a larger file.
+        let mut labels: Vec<&str> = ["0", "1"].iter().cycle().take(90).copied().collect();
+        labels.extend(std::iter::repeat_n("2", 10));
+        check_inferred_classes(&records(&labels), &files)?;
         Ok(())
     }
 }

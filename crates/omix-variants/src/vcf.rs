@@ -310,6 +310,12 @@ impl VcfReader {
                 }
                 match self.lines.next_line() {
                     Ok(true) => {}
+                    Ok(false) if self.next_record == 0 => {
+                        // A header with nothing after it: a cut file, or a filter that kept
+                        // nothing; either way there is nothing to score.
+                        self.failed = true;
+                        return Err(self.malformed("the file has a header but no variant records".to_owned()));
+                    }
                     Ok(false) => return Ok(false),
                     Err(e) => {
                         self.failed = true;
@@ -616,15 +622,21 @@ pub(crate) mod tests {
             };
             assert!(e.to_string().contains(expected), "{e}\n  expected: {expected}");
         }
-        // A header and no records is a VCF with no variants; a byte order mark and CRLF are fine.
+        // A byte order mark and CRLF are fine; a header with no records after it (a cut file, or
+        // a filter that kept nothing) is refused when the records are read, as tables are.
         let path = write_file(
             &dir,
             "header_only.vcf",
             b"\xef\xbb\xbf##fileformat=VCFv4.2\r\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\r\n",
         )?;
-        let reader = VcfReader::open(&path)?;
+        let mut reader = VcfReader::open(&path)?;
         assert_eq!(reader.header().lines.len(), 2);
-        assert_eq!(reader.count(), 0);
+        let error = reader.next().ok_or("no error")?.err().ok_or("a header-only VCF was accepted")?;
+        assert!(
+            error.to_string().contains("header_only.vcf, line 2: the file has a header but no variant records"),
+            "{error}"
+        );
+        assert!(reader.next().is_none());
         Ok(())
     }
 
