@@ -91,6 +91,16 @@ pub fn run_experiment(
             ),
         });
     }
+    if pipeline.is_one_hot() {
+        // The data fitted at load time; now a batch of one-hot input must too.
+        omix_data::memory::check_fits(
+            dataset.examples.len(),
+            schema.length,
+            input.channels,
+            config.train.batch_size,
+            omix_data::memory::available_memory(),
+        )?;
+    }
     if options.resume {
         crate::fit::refuse_changed_data(run, crate::trainer::data_fingerprint(&dataset))?;
     }
