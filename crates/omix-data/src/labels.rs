@@ -173,7 +173,7 @@ pub(crate) fn check_inferred_classes(records: &[RawRecord], files: &[PathBuf]) -
         // Labels that are otherwise 0/1: any other value seen only once or twice (or in at most
         // 2% of the records) is a corrupted label rather than a class.
         let mut by_count: Vec<(&&str, &Seen)> = seen.iter().collect();
-        by_count.sort_by(|a, b| b.1.count.cmp(&a.1.count));
+        by_count.sort_by_key(|entry| std::cmp::Reverse(entry.1.count));
         let mut top: Vec<Option<f64>> = by_count.iter().take(2).map(|(label, _)| value_of(label)).collect();
         top.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
         let binary = top == [Some(0.0), Some(1.0)];
