@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Build the genome example from ../shared/data/genome (run from the repository root).
+"""Build the genome example from examples/data/genome (run from the repository root).
 
-Writes examples/genome/data/ (git-ignored):
+Writes examples/genome/data/ (shipped in the repository; this script remakes it byte for byte):
   genome.fa          chr1 and chr2 of janggu's sample genome and the lambda phage genome (contig
                      "lambda"), with an ETS-like motif (CCGGAAGT, random strand) planted every
                      ~250 bp: lambda is the training contig, chr1 validation, chr2 test
@@ -10,7 +10,7 @@ Writes examples/genome/data/ (git-ignored):
   variants.vcf       SNVs that break planted motifs, SNVs elsewhere, an insertion, a deletion,
                      a multi-allelic record and one record whose REF disagrees with the genome
 
-Usage: python3 examples/genome/make_example.py [--shared ../shared/data/genome] [--out examples/genome/data]
+Usage: python3 examples/genome/make_example.py [--source examples/data/genome] [--out examples/genome/data]
 """
 import argparse
 import os
@@ -38,15 +38,15 @@ def read_fasta(path):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", default="../shared/data/genome")
+    parser.add_argument("--source", default="examples/data/genome")
     parser.add_argument("--out", default="examples/genome/data")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     os.makedirs(args.out, exist_ok=True)
 
-    sample = dict(read_fasta(os.path.join(args.shared, "sample_genome.fa")))
-    lambda_ = read_fasta(os.path.join(args.shared, "lambda_virus.fa"))[0][1]
+    sample = dict(read_fasta(os.path.join(args.source, "sample_genome.fa")))
+    lambda_ = read_fasta(os.path.join(args.source, "lambda_virus.fa"))[0][1]
     contigs = [("chr1", sample["chr1"]), ("chr2", sample["chr2"]), ("lambda", lambda_)]
 
     planted, genome = [], []
@@ -69,7 +69,7 @@ def main():
     with open(os.path.join(args.out, "motif_sites.bed"), "w") as out:
         for name, start, _ in planted:
             out.write(f"{name}\t{start - 6}\t{start + 14}\tmotif\t0\t+\n")
-    with open(os.path.join(args.shared, "sample.bed")) as source, open(os.path.join(args.out, "sample.bed"), "w") as out:
+    with open(os.path.join(args.source, "sample.bed")) as source, open(os.path.join(args.out, "sample.bed"), "w") as out:
         out.write(source.read())
 
     sequences = dict(genome)
