@@ -37,6 +37,18 @@ fn train_fails(dir: &Path, args: &[&str]) -> Result<String, Box<dyn std::error::
     fails(dir, &all)
 }
 
+/// `omix train` on the given arguments (plus a run folder and one quiet epoch), expecting success.
+fn train_succeeds(dir: &Path, args: &[&str]) -> TestResult {
+    let mut all = vec!["train"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", "ok-run", "--force", "--quiet", "--epochs", "1", "--no-baseline", "--no-report"]);
+    let output = omix(dir, &all)?;
+    if !output.status.success() {
+        return Err(format!("omix {} failed:\n{}", all.join(" "), String::from_utf8_lossy(&output.stderr)).into());
+    }
+    Ok(())
+}
+
 /// `count` random 24-bp sequences, one per line, in `sequences.txt`.
 fn write_sequences(dir: &Path, count: usize) -> std::io::Result<Vec<String>> {
     let mut state = 11u64;
@@ -145,7 +157,13 @@ fn duplicate_ids_in_class_files_and_tables_are_refused() -> TestResult {
     let stderr = train_fails(dir.path(), &["--class", "pos=pos.fa", "--class", "neg=neg.fa"])?;
     assert!(stderr.contains("neg.fa:5: duplicate id \"b\" (first seen at") && stderr.contains("pos.fa:3)"), "{stderr}");
     let stderr = train_fails(dir.path(), &["--class", "pos=pos.fa", "--class", "neg=twice.fa"])?;
-    assert!(stderr.contains("twice.fa, line 5: duplicate id 'e' (first seen on line 1)"), "{stderr}");
+    assert!(
+        stderr.contains("twice.fa:5: duplicate id \"e\" (first seen at") && stderr.contains("twice.fa:1)"),
+        "{stderr}"
+    );
+    // The same record listed again (identical sequence) names one example: accepted.
+    std::fs::write(dir.path().join("again.fa"), format!("{}>e\n{}\n", fasta(&["e", "f", "h", "g"], 8), sequences[8]))?;
+    train_succeeds(dir.path(), &["--class", "pos=pos.fa", "--class", "neg=again.fa"])?;
     let rows: Vec<String> =
         (0..20).map(|i| format!("r{}\t{}\t{}", if i == 12 { 3 } else { i }, sequences[i], i % 2)).collect();
     std::fs::write(dir.path().join("table.tsv"), format!("id\tseq\tlabel\n{}\n", rows.join("\n")))?;

@@ -208,7 +208,7 @@ pub enum DataError {
     },
     /// The same record id twice where ids key labels, splits or predictions.
     #[error(
-        "{}:{line}: duplicate id {record:?} (first seen at {}:{first_line}); ids name examples in the split manifest and predictions, so each must be unique",
+        "{}:{line}: duplicate id {record:?} (first seen at {}:{first_line}); ids name examples in the split manifest and predictions, so one id may not name two different records",
         path.display(), first_path.display()
     )]
     DuplicateId {

@@ -46,6 +46,14 @@ pub(crate) struct RawSource {
     pub columns: Option<Vec<String>>,
 }
 
+/// A 64-bit hash of a sequence's bytes, to tell a repeated record from a different one.
+fn sequence_hash(sequence: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    sequence.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Read one source. `files` collects every path read; records refer to it by index.
 pub(crate) fn read_source(
     source: &SourceConfig,
@@ -54,28 +62,36 @@ pub(crate) fn read_source(
 ) -> Result<RawSource, DataError> {
     if !source.classes.is_empty() {
         let mut records = Vec::new();
-        // FASTA ids name examples in the split manifest and the predictions, so they must be
-        // unique within and across the class files (`line{N}` ids of line files are not ids a
-        // user chose and are not checked).
-        let mut ids: HashMap<String, (usize, u64)> = HashMap::new();
+        // FASTA ids name examples in the split manifest and the predictions: one id may not
+        // name two different sequences, within or across the class files. The same record listed
+        // again (public data sets list a site once per protein that binds it) is accepted; the
+        // duplicates report counts it. `line{N}` ids of line files are not ids a user chose and
+        // are not checked.
+        let mut ids: HashMap<String, (usize, u64, u64)> = HashMap::new();
         for class in &source.classes {
             let file = register(files, &class.path);
             let format = resolve_format(source.format, &class.path)?;
             let sequences = match format {
                 Format::Fasta => {
-                    let sequences = read_fasta_with(&class.path, true)?;
+                    let sequences = read_fasta_with(&class.path, false)?;
                     for record in &sequences {
                         let line = record.location.line.saturating_sub(1);
-                        if let Some(&(first_file, first_line)) = ids.get(&record.id) {
-                            return Err(DataError::DuplicateId {
-                                path: class.path.clone(),
-                                line,
-                                record: record.id.clone(),
-                                first_path: files[first_file].clone(),
-                                first_line,
-                            });
+                        let content = sequence_hash(&record.sequence);
+                        match ids.get(&record.id) {
+                            Some(&(_, _, first_content)) if first_content == content => {}
+                            Some(&(first_file, first_line, _)) => {
+                                return Err(DataError::DuplicateId {
+                                    path: class.path.clone(),
+                                    line,
+                                    record: record.id.clone(),
+                                    first_path: files[first_file].clone(),
+                                    first_line,
+                                });
+                            }
+                            None => {
+                                ids.insert(record.id.clone(), (file, line, content));
+                            }
                         }
-                        ids.insert(record.id.clone(), (file, line));
                     }
                     sequences
                 }
@@ -549,6 +565,8 @@ mod tests {
         let pos = write("pos.fa", ">a\nACGT\n>b\nACGA\n")?;
         let neg = write("neg.fa", ">c\nTTGA\n>a\nTTGC\n")?;
         let within = write("within.fa", ">c\nTTGA\n>c\nTTGC\n")?;
+        // The same record listed twice, within a file and across the files, is not ambiguous.
+        let again = write("again.fa", ">c\nTTGA\n>c\nTTGA\n>a\nACGT\n")?;
         let class = |label: &str, path: &PathBuf| crate::ClassFile { label: label.into(), path: path.clone() };
         let source = SourceConfig { classes: vec![class("pos", &pos), class("neg", &neg)], ..SourceConfig::default() };
         let Err(error) = read_source(&source, &mut Vec::new(), true) else {
@@ -561,7 +579,14 @@ mod tests {
         let Err(error) = read_source(&source, &mut Vec::new(), true) else {
             return Err("duplicate ids within a class file were accepted".into());
         };
-        assert!(error.to_string().contains("within.fa, line 3: duplicate id 'c'"), "{error}");
+        assert!(
+            error.to_string().contains("within.fa:3: duplicate id \"c\" (first seen at")
+                && error.to_string().contains("within.fa:1)"),
+            "{error}"
+        );
+        let source =
+            SourceConfig { classes: vec![class("pos", &pos), class("neg", &again)], ..SourceConfig::default() };
+        assert_eq!(read_source(&source, &mut Vec::new(), true)?.records.len(), 5, "repeated identical records");
         let table = write("t.tsv", "id\tseq\tlabel\nr1\tACGT\t1\nr2\tACGA\t0\nr1\tTTGA\t0\n")?;
         let source = SourceConfig { input: Some(table), ..SourceConfig::default() };
         let Err(error) = read_source(&source, &mut Vec::new(), true) else {
