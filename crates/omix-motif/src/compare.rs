@@ -69,14 +69,31 @@ pub enum Similarity {
     Euclidean,
 }
 
+/// Which query columns an alignment's score counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scoring {
+    /// Only the overlapping columns (Tomtom's `-incomplete-scores`); the p-value of the best
+    /// offset is corrected for the number of offsets tried.
+    #[default]
+    Incomplete,
+    /// Every query column: a column the target does not cover scores its null median
+    /// (Tomtom's default; memelite's only mode). The p-value is that of the best of all
+    /// alignments under the null, so no offset correction is needed. Every overlap counts
+    /// (`min_overlap` applies to [`Scoring::Incomplete`] only).
+    Complete,
+}
+
 /// Settings of a [`Comparer`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CompareOptions {
     /// The column similarity (default [`Similarity::Pearson`]).
     pub similarity: Similarity,
+    /// Which query columns an alignment's score counts (default [`Scoring::Incomplete`]).
+    pub scoring: Scoring,
     /// The fewest overlapping columns of an alignment (default 5), lowered to the width of
-    /// the query or target when that is narrower.
+    /// the query or target when that is narrower; [`Scoring::Incomplete`] only.
     pub min_overlap: usize,
     /// Whether database motifs are also tried reverse-complemented (default true; only for
     /// 4-letter nucleic-acid alphabets).
@@ -85,7 +102,12 @@ pub struct CompareOptions {
 
 impl Default for CompareOptions {
     fn default() -> Self {
-        CompareOptions { similarity: Similarity::Pearson, min_overlap: 5, both_strands: true }
+        CompareOptions {
+            similarity: Similarity::Pearson,
+            scoring: Scoring::Incomplete,
+            min_overlap: 5,
+            both_strands: true,
+        }
     }
 }
 
@@ -399,6 +421,10 @@ impl Comparer {
             .par_iter()
             .map(|q| self.columns.chunks_exact(alphabet).map(|t| column_score(q, t, similarity)).collect())
             .collect();
+        if self.options.scoring == Scoring::Complete {
+            let best = self.complete_alignments(&raw);
+            return Ok(self.matches(best));
+        }
         let (low, high) =
             raw.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &s| (lo.min(s), hi.max(s)));
         let scale = if high > low { SCORE_BINS as f64 / (high - low) } else { 0.0 };
@@ -441,6 +467,12 @@ impl Comparer {
                 winner
             })
             .collect();
+        Ok(self.matches(best))
+    }
+
+    /// One match per database motif from its best alignment (same order as the database),
+    /// with E- and q-values, sorted.
+    fn matches(&self, best: Vec<Alignment>) -> Vec<MotifMatch> {
         let p_values: Vec<f64> = best.iter().map(|alignment| alignment.p_value).collect();
         let q_values = benjamini_hochberg(&p_values);
         let database_size = self.targets.len() as f64;
@@ -470,13 +502,224 @@ impl Comparer {
                 .then(b.score.total_cmp(&a.score))
                 .then(a.target_index.cmp(&b.target_index))
         });
-        Ok(matches)
+        matches
+    }
+
+    /// The best alignment of every database motif under [`Scoring::Complete`] (see
+    /// [`CompleteNull`]), p-values corrected for the strands tried.
+    fn complete_alignments(&self, raw: &[Vec<f64>]) -> Vec<Alignment> {
+        let null = CompleteNull::new(raw);
+        let widest = self.targets.iter().map(|t| t.width).max().unwrap_or(0);
+        let mut maxima: Vec<Option<Vec<f64>>> = vec![None; widest + 1];
+        for target in &self.targets {
+            if maxima[target.width].is_none() {
+                maxima[target.width] = Some(null.log_cdf_of_best(target.width));
+            }
+        }
+        self.targets
+            .iter()
+            .map(|target| {
+                let log_cdf = maxima[target.width].as_deref().unwrap_or(&[]);
+                let mut winner = null.best_alignment(raw, target.forward, target.width, Strand::Forward, log_cdf);
+                let mut strands = 1;
+                if let Some(reverse) = target.reverse {
+                    strands = 2;
+                    let other = null.best_alignment(raw, reverse, target.width, Strand::Reverse, log_cdf);
+                    if other.beats(&winner) {
+                        winner = other;
+                    }
+                }
+                winner.p_value = correct_for_tries(winner.p_value, strands);
+                winner
+            })
+            .collect()
     }
 
     /// [`Comparer::compare`] for many queries, in parallel; results in query order.
     pub fn compare_all(&self, queries: &[Motif]) -> Result<Vec<Vec<MotifMatch>>, MotifError> {
         queries.par_iter().map(|query| self.compare(query)).collect()
     }
+}
+
+/// The null of [`Scoring::Complete`] for one query, as memelite's `tomtom` builds it (a faithful
+/// reimplementation of Tomtom's complete scores).
+///
+/// Each query column's scores against all database columns are centred on their median;
+/// all are rescaled together to integers with one integer scale: with `lo` the smallest
+/// centred score rounded down to an integer and `hi` the largest, `scale = ⌊100 / (hi − lo)⌋`
+/// and `x = ⌊(s − median − lo) × scale + ½⌋`, so a column's median maps to `zero = −lo × scale`.
+/// An alignment's complete score is the sum of `x` over the overlapping columns plus `zero`
+/// for every query column the target does not cover. The null of one alignment covering
+/// query columns `a..=b` is the convolution of those columns' histograms, shifted by
+/// `zero × (width − (b − a + 1))`; the null of the best alignment of a target of width `t` is
+/// the maximum over its `width + t − 1` alignments, taken as independent: the product of
+/// their distribution functions (kept as sums of logarithms, so tiny p-values stay exact).
+#[derive(Debug)]
+struct CompleteNull {
+    width: usize,
+    medians: Vec<f64>,
+    low: f64,
+    scale: f64,
+    zero: usize,
+    /// `cdf[start * width + end][s]`: `P(S ≤ s)` of the complete score of an alignment covering
+    /// query columns `start..=end`, `s` in `0..=width × SCORE_BINS`.
+    cdf: Vec<Vec<f64>>,
+}
+
+impl CompleteNull {
+    fn new(raw: &[Vec<f64>]) -> Self {
+        let width = raw.len();
+        let medians: Vec<f64> = raw.iter().map(|row| median(row)).collect();
+        let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+        for (row, median) in raw.iter().zip(&medians) {
+            for &s in row {
+                low = low.min(s - median);
+                high = high.max(s - median);
+            }
+        }
+        let low = low.floor();
+        let scale = if high > low { (SCORE_BINS as f64 / (high - low)).floor().max(1.0) } else { 1.0 };
+        let zero = (-low * scale).round() as usize;
+        let mut null = CompleteNull { width, medians, low, scale, zero, cdf: Vec::new() };
+        let histograms: Vec<Vec<f64>> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let mut histogram = vec![0.0; SCORE_BINS + 1];
+                for &s in row {
+                    histogram[null.bin(i, s)] += 1.0;
+                }
+                let total = row.len().max(1) as f64;
+                histogram.iter_mut().for_each(|h| *h /= total);
+                histogram
+            })
+            .collect();
+        let length = width * SCORE_BINS + 1;
+        let per_start: Vec<Vec<Vec<f64>>> = (0..width)
+            .into_par_iter()
+            .map(|start| {
+                let mut tables = Vec::with_capacity(width - start);
+                let mut pmf = vec![1.0];
+                for (covered, histogram) in histograms[start..].iter().enumerate() {
+                    let mut next = vec![0.0; pmf.len() + SCORE_BINS];
+                    for (value, &probability) in histogram.iter().enumerate().filter(|(_, p)| **p > 0.0) {
+                        for (slot, p) in next[value..value + pmf.len()].iter_mut().zip(&pmf) {
+                            *slot += p * probability;
+                        }
+                    }
+                    pmf = next;
+                    let shift = zero * (width - covered - 1);
+                    let mut cdf = vec![0.0; length];
+                    let mut running = 0.0;
+                    for (s, slot) in cdf.iter_mut().enumerate() {
+                        if s >= shift && s - shift < pmf.len() {
+                            running += pmf[s - shift];
+                        }
+                        *slot = running.min(1.0);
+                    }
+                    tables.push(cdf);
+                }
+                tables
+            })
+            .collect();
+        let mut cdf = vec![Vec::new(); width * width];
+        for (start, ranges) in per_start.into_iter().enumerate() {
+            for (length, table) in ranges.into_iter().enumerate() {
+                cdf[start * width + start + length] = table;
+            }
+        }
+        null.cdf = cdf;
+        null
+    }
+
+    /// The integer score of query column `i` against a database column scoring `s`.
+    fn bin(&self, i: usize, s: f64) -> usize {
+        ((s - self.medians[i] - self.low) * self.scale + 0.5).floor().clamp(0.0, SCORE_BINS as f64) as usize
+    }
+
+    /// `ln P(best complete score ≤ s)` for a target of width `target_width`, over `s`.
+    fn log_cdf_of_best(&self, target_width: usize) -> Vec<f64> {
+        let width = self.width;
+        let mut log_cdf = vec![0.0; width * SCORE_BINS + 1];
+        let mut add = |start: usize, end: usize, times: usize| {
+            for (slot, &c) in log_cdf.iter_mut().zip(&self.cdf[start * width + end]) {
+                *slot += times as f64 * c.ln();
+            }
+        };
+        // Target column j faces query column j + offset, offset in -(t - 1)..=(width - 1).
+        let mut full = 0;
+        for offset in (1 - target_width as isize)..(width as isize) {
+            let start = offset.max(0) as usize;
+            let end = ((offset + target_width as isize).min(width as isize) - 1) as usize;
+            if start == 0 && end == width - 1 {
+                full += 1;
+            } else {
+                add(start, end, 1);
+            }
+        }
+        if full > 0 {
+            add(0, width - 1, full);
+        }
+        log_cdf
+    }
+
+    /// The best alignment of one target strand: the highest complete score (ties to the
+    /// larger overlap, then the higher unscaled score), its p-value `P(best ≥ score)`.
+    fn best_alignment(
+        &self,
+        raw: &[Vec<f64>],
+        first_column: usize,
+        target_width: usize,
+        strand: Strand,
+        log_cdf: &[f64],
+    ) -> Alignment {
+        let width = self.width as isize;
+        let target = target_width as isize;
+        let mut best: Option<(usize, Alignment)> = None;
+        for offset in (1 - target)..width {
+            let start = offset.max(0);
+            let end = (offset + target).min(width);
+            let overlap = (end - start) as usize;
+            let mut score = 0.0;
+            let mut integer = self.zero * (self.width - overlap);
+            for i in start..end {
+                let s = raw[i as usize][first_column + (i - offset) as usize];
+                score += s - self.medians[i as usize];
+                integer += self.bin(i as usize, s);
+            }
+            let candidate = Alignment { strand, offset, overlap, score, p_value: 1.0 };
+            let better = match &best {
+                None => true,
+                Some((top, current)) => {
+                    integer > *top
+                        || (integer == *top
+                            && (overlap > current.overlap || (overlap == current.overlap && score > current.score)))
+                }
+            };
+            if better {
+                best = Some((integer, candidate));
+            }
+        }
+        let Some((integer, mut alignment)) = best else {
+            return Alignment { strand, offset: 0, overlap: 0, score: 0.0, p_value: 1.0 };
+        };
+        alignment.p_value = match integer.checked_sub(1).and_then(|s| log_cdf.get(s)) {
+            Some(&log) => (-log.exp_m1()).clamp(0.0, 1.0),
+            None => 1.0,
+        };
+        alignment
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2.0 }
 }
 
 /// The best offset of one target strand (columns `first_column..first_column + target_width`
@@ -571,6 +814,60 @@ mod tests {
             }
         }
         assert_eq!(null.p_value(0, 0, 0), 1.0);
+    }
+
+    #[test]
+    fn complete_null_matches_enumeration() {
+        // 3 query columns, 5 database columns, raw scores in [-1, 1].
+        let (width, columns) = (3usize, 5usize);
+        let mut state = 11;
+        let raw: Vec<Vec<f64>> = (0..width)
+            .map(|_| (0..columns).map(|_| (splitmix(&mut state) % 2001) as f64 / 1000.0 - 1.0).collect())
+            .collect();
+        let null = CompleteNull::new(&raw);
+        // The median of each column maps to `zero`.
+        for (i, row) in raw.iter().enumerate() {
+            assert_eq!(null.bin(i, null.medians[i]), null.zero);
+            assert!(row.iter().all(|&s| null.bin(i, s) <= SCORE_BINS));
+        }
+        for start in 0..width {
+            for end in start..width {
+                let length = end - start + 1;
+                let shift = null.zero * (width - length);
+                let mut counts = vec![0usize; width * SCORE_BINS + 1];
+                let total = columns.pow(length as u32);
+                for mut choice in 0..total {
+                    let mut sum = shift;
+                    for (i, row) in raw.iter().enumerate().take(end + 1).skip(start) {
+                        sum += null.bin(i, row[choice % columns]);
+                        choice /= columns;
+                    }
+                    counts[sum] += 1;
+                }
+                let cdf = &null.cdf[start * width + end];
+                let mut running = 0usize;
+                for (s, &count) in counts.iter().enumerate() {
+                    running += count;
+                    let expected = running as f64 / total as f64;
+                    assert!((cdf[s] - expected).abs() < 1e-12, "[{start}, {end}] s={s}: {} vs {expected}", cdf[s]);
+                }
+            }
+        }
+        // A target of width 2 has width + 1 = 4 alignments: columns 0, 0..=1, 1..=2 and 2.
+        let best = null.log_cdf_of_best(2);
+        let ranges = [(0, 0), (0, 1), (1, 2), (2, 2)];
+        for (s, &log) in best.iter().enumerate() {
+            let expected: f64 = ranges.iter().map(|&(a, b)| null.cdf[a * width + b][s].ln()).sum();
+            assert!((log.exp() - expected.exp()).abs() < 1e-12, "s={s}");
+        }
+        // A target wider than the query covers it whole in (t - width + 1) alignments.
+        let best = null.log_cdf_of_best(5);
+        for (s, &log) in best.iter().enumerate() {
+            let full = null.cdf[width - 1][s].powi(3);
+            let partial: f64 =
+                [(0, 0), (0, 1), (1, 2), (2, 2)].iter().map(|&(a, b)| null.cdf[a * width + b][s]).product();
+            assert!((log.exp() - full * partial).abs() < 1e-12, "s={s}");
+        }
     }
 
     #[test]

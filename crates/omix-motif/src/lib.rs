@@ -53,7 +53,7 @@ pub mod logo;
 mod meme;
 pub mod pfm;
 
-pub use compare::{CompareOptions, Comparer, MotifMatch, SCORE_BINS, Similarity, Strand};
+pub use compare::{CompareOptions, Comparer, MotifMatch, SCORE_BINS, Scoring, Similarity, Strand};
 pub use database::{JASPAR2024_CITATION, jaspar2024, try_jaspar2024};
 pub use error::MotifError;
 pub use logo::{LogoOptions, aligned_logos_svg, attribution_logo_svg, logo_svg};

@@ -1,8 +1,12 @@
 //! Comparing motifs with the built-in JASPAR 2024 database.
 
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::Path;
+
 use omix_motif::{
-    CompareOptions, Comparer, Motif, MotifError, MotifMatch, Similarity, Strand, frequency_matrix, jaspar2024,
-    reverse_complement_motif,
+    CompareOptions, Comparer, Motif, MotifError, MotifMatch, Scoring, Similarity, Strand, frequency_matrix, jaspar2024,
+    read_meme, reverse_complement_motif,
 };
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -226,5 +230,55 @@ fn bad_input_is_an_error() -> TestResult {
     assert!(matches!(Comparer::new(&no_motifs, CompareOptions::default()), Err(MotifError::EmptyDatabase)));
     let options = CompareOptions { min_overlap: 0, ..CompareOptions::default() };
     assert!(matches!(Comparer::new(&database, options), Err(MotifError::InvalidOption { .. })));
+    Ok(())
+}
+
+/// Complete scores with the Euclidean distance equal memelite's Tomtom (a faithful Tomtom
+/// reimplementation) on 10 first-layer filters of a GABPA DeepBind-style run against JASPAR:
+/// the fixture holds memelite 1.0's p-values for all 8,790 pairs
+/// (`bench/tomtom_parity.py tests/data/gabpa_filters.meme --write-fixture ...`).
+#[test]
+fn complete_euclidean_scores_match_memelite() -> TestResult {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut expected: HashMap<(String, String), f64> = HashMap::new();
+    for line in omix_io::open(&data.join("gabpa_filters_memelite.tsv.gz"))?.lines() {
+        let line = line?;
+        let fields: Vec<&str> = line.split('\t').collect();
+        if line.starts_with('#') || fields[0] == "query" {
+            continue;
+        }
+        expected.insert((fields[0].to_owned(), fields[1].to_owned()), fields[2].parse()?);
+    }
+    let queries = read_meme(&data.join("gabpa_filters.meme"))?;
+    let database = jaspar2024();
+    assert_eq!(expected.len(), queries.motifs.len() * database.motifs.len());
+    let options =
+        CompareOptions { scoring: Scoring::Complete, similarity: Similarity::Euclidean, ..CompareOptions::default() };
+    let comparer = Comparer::new(&database, options)?;
+    let mut differences = Vec::new();
+    for (query, matches) in queries.motifs.iter().zip(comparer.compare_all(&queries.motifs)?) {
+        check_statistics(&matches, database.motifs.len());
+        let theirs = |target: &str| expected.get(&(query.id.clone(), target.to_owned())).copied().unwrap_or(f64::NAN);
+        let best_theirs = database
+            .motifs
+            .iter()
+            .map(|m| (theirs(&m.id), m.id.clone()))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .ok_or("an empty database")?;
+        assert_eq!(matches[0].target_id, best_theirs.1, "{}: best match", query.id);
+        for m in &matches {
+            let p = theirs(&m.target_id);
+            assert!(p.is_finite(), "{} vs {} missing from the fixture", query.id, m.target_id);
+            if m.p_value < 1e-15 && p < 1e-15 {
+                continue; // below memelite's 1 - CDF precision
+            }
+            differences.push((m.p_value.max(1e-300).log10() - p.max(1e-300).log10()).abs());
+        }
+    }
+    differences.sort_by(f64::total_cmp);
+    let median = differences[differences.len() / 2];
+    let largest = differences[differences.len() - 1];
+    assert!(median < 0.01, "median |log10 p difference| {median}");
+    assert!(largest < 0.3, "largest |log10 p difference| {largest}");
     Ok(())
 }
