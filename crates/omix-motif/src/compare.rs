@@ -564,6 +564,8 @@ struct CompleteNull {
     /// `cdf[start * width + end][s]`: `P(S ≤ s)` of the complete score of an alignment covering
     /// query columns `start..=end`, `s` in `0..=width × SCORE_BINS`.
     cdf: Vec<Vec<f64>>,
+    /// The natural logarithms of `cdf`.
+    log_cdf: Vec<Vec<f64>>,
 }
 
 impl CompleteNull {
@@ -580,7 +582,7 @@ impl CompleteNull {
         let low = low.floor();
         let scale = if high > low { (SCORE_BINS as f64 / (high - low)).floor().max(1.0) } else { 1.0 };
         let zero = (-low * scale).round() as usize;
-        let mut null = CompleteNull { width, medians, low, scale, zero, cdf: Vec::new() };
+        let mut null = CompleteNull { width, medians, low, scale, zero, cdf: Vec::new(), log_cdf: Vec::new() };
         let histograms: Vec<Vec<f64>> = raw
             .iter()
             .enumerate()
@@ -628,6 +630,7 @@ impl CompleteNull {
                 cdf[start * width + start + length] = table;
             }
         }
+        null.log_cdf = cdf.iter().map(|table| table.iter().map(|c| c.ln()).collect()).collect();
         null.cdf = cdf;
         null
     }
@@ -642,8 +645,8 @@ impl CompleteNull {
         let width = self.width;
         let mut log_cdf = vec![0.0; width * SCORE_BINS + 1];
         let mut add = |start: usize, end: usize, times: usize| {
-            for (slot, &c) in log_cdf.iter_mut().zip(&self.cdf[start * width + end]) {
-                *slot += times as f64 * c.ln();
+            for (slot, &log) in log_cdf.iter_mut().zip(&self.log_cdf[start * width + end]) {
+                *slot += times as f64 * log;
             }
         };
         // Target column j faces query column j + offset, offset in -(t - 1)..=(width - 1).
@@ -716,10 +719,16 @@ fn median(values: &[f64]) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let middle = sorted.len() / 2;
-    if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2.0 }
+    let odd = values.len() % 2 == 1;
+    let mut values = values.to_vec();
+    let middle = values.len() / 2;
+    let (below, &mut upper, _) = values.select_nth_unstable_by(middle, f64::total_cmp);
+    if odd {
+        upper
+    } else {
+        let lower = below.iter().copied().max_by(f64::total_cmp).unwrap_or(upper);
+        (lower + upper) / 2.0
+    }
 }
 
 /// The best offset of one target strand (columns `first_column..first_column + target_width`
