@@ -120,6 +120,24 @@ pub enum MethodChoice {
     Ism,
 }
 
+/// Tomtom scoring modes on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoringChoice {
+    /// Every query column counts (Tomtom's default).
+    Complete,
+    /// Only the overlapping columns (Tomtom's -incomplete-scores).
+    Incomplete,
+}
+
+/// Motif column similarities on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DistanceChoice {
+    /// Pearson correlation of the two columns.
+    Pearson,
+    /// Minus the Euclidean distance between the two columns.
+    Euclidean,
+}
+
 /// Integrated-gradients baselines on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BaselineChoice {
@@ -161,6 +179,19 @@ pub struct ExplainArgs {
     /// --motif-db mine.meme`).
     #[arg(long = "motif-db", value_name = "FILE.meme")]
     pub motif_db: Vec<PathBuf>,
+    /// How an alignment of a filter with a database motif is scored: `complete` (Tomtom's
+    /// default: every filter column counts, uncovered ones at their null median) or
+    /// `incomplete` (only overlapping columns, at least 5).
+    #[arg(long = "motif-scoring", value_enum, default_value_t = ScoringChoice::Complete)]
+    pub motif_scoring: ScoringChoice,
+    /// The column similarity of motif comparison: Pearson correlation (Tomtom's default) or
+    /// Euclidean distance (memelite's).
+    #[arg(long = "motif-distance", value_enum, default_value_t = DistanceChoice::Pearson)]
+    pub motif_distance: DistanceChoice,
+    /// Name a database motif as a filter's match only up to this E-value (expected chance
+    /// matches); every match stays in explain/matches.tsv.
+    #[arg(long = "max-evalue", value_name = "E", default_value_t = 0.05)]
+    pub max_evalue: f64,
     /// A filter's sites: windows activating it above this fraction of its maximum.
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f32,

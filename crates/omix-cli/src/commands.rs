@@ -20,8 +20,8 @@ use omix_train::{ExperimentConfig, TrainOptions, TrainedRun, compute_metrics, pr
 use crate::progress::Terminal;
 
 use crate::cli::{
-    BaselineChoice, Cli, Command, EmbedArgs, EvaluateArgs, ExplainArgs, FormatChoice, InputArgs, LengthPolicyChoice,
-    MethodChoice, ModelChoice, PredictArgs, QuickstartArgs, ReportArgs, TrainArgs,
+    BaselineChoice, Cli, Command, DistanceChoice, EmbedArgs, EvaluateArgs, ExplainArgs, FormatChoice, InputArgs,
+    LengthPolicyChoice, MethodChoice, ModelChoice, PredictArgs, QuickstartArgs, ReportArgs, ScoringChoice, TrainArgs,
 };
 
 /// Dispatch a parsed command line; `device` is where models train and predict.
@@ -658,10 +658,25 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
         batch_size: args.batch_size.max(1),
         seed: args.seed,
     };
+    if !(args.max_evalue.is_finite() && args.max_evalue >= 0.0) {
+        bail!("--max-evalue {}: must be a number of at least 0", args.max_evalue);
+    }
     let settings = InterpretSettings {
         threshold: args.threshold,
         top_tracks: args.top,
         naive_ism: args.naive_ism,
+        compare: omix_motif::CompareOptions {
+            scoring: match args.motif_scoring {
+                ScoringChoice::Complete => omix_motif::Scoring::Complete,
+                ScoringChoice::Incomplete => omix_motif::Scoring::Incomplete,
+            },
+            similarity: match args.motif_distance {
+                DistanceChoice::Pearson => omix_motif::Similarity::Pearson,
+                DistanceChoice::Euclidean => omix_motif::Similarity::Euclidean,
+            },
+            ..omix_motif::CompareOptions::default()
+        },
+        max_e_value: args.max_evalue,
         ..InterpretSettings::new(options, database, database_label)
     };
     let out = args.out.clone().unwrap_or_else(|| run.path("explain"));

@@ -21,7 +21,7 @@ use std::time::Instant;
 use burn::prelude::*;
 use omix_data::Dataset;
 use omix_io::write_atomically;
-use omix_motif::{CompareOptions, Comparer, LogoOptions, MotifMatch};
+use omix_motif::{CompareOptions, Comparer, LogoOptions, MotifMatch, Scoring, Similarity};
 use omix_motif::{Motif, MotifSet, write_meme};
 
 use crate::ExplainError;
@@ -50,12 +50,19 @@ pub struct InterpretSettings {
     pub min_sites: usize,
     /// Time the naive ISM loop (one forward pass per mutant) on this many sequences.
     pub naive_ism: usize,
+    /// How filters are compared with the database (Tomtom's complete scores, Pearson, both
+    /// strands by default).
+    pub compare: CompareOptions,
+    /// The largest E-value presented as a match in messages and the report (`matches.tsv`
+    /// keeps every match).
+    pub max_e_value: f64,
 }
 
 impl InterpretSettings {
     /// These options against a database, with the usual rest: sites above 0.5 × the maximum
     /// activation, 6 attribution tracks, 5 matches per filter, filters with at least 10 sites
-    /// compared, no naive-ISM timing.
+    /// compared (Tomtom's complete scores, Pearson), matches shown up to E = 0.05, no naive-ISM
+    /// timing.
     pub fn new(options: ExplainOptions, database: MotifSet, database_label: String) -> Self {
         Self {
             options,
@@ -66,6 +73,8 @@ impl InterpretSettings {
             matches_per_filter: 5,
             min_sites: 10,
             naive_ism: 0,
+            compare: CompareOptions::default(),
+            max_e_value: omix_run::explain::DEFAULT_MAX_E_VALUE,
         }
     }
 }
@@ -274,16 +283,27 @@ pub fn interpret(
                 settings.database_label,
                 started.elapsed().as_secs_f64()
             ));
+            let significant =
+                filters.iter().filter(|f| f.matches.first().is_some_and(|m| m.e_value <= settings.max_e_value)).count();
+            observer.message(&format!(
+                "  {significant} filters match a database motif with E <= {} ({})",
+                settings.max_e_value,
+                comparison_label(&settings.compare)
+            ));
             for filter in filters.iter().take(5) {
                 if let Some(best) = filter.matches.first() {
+                    let name = best.target_name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+                    let found = if best.e_value <= settings.max_e_value {
+                        format!("{}{name} E = {:.2e}", best.target_id, best.e_value)
+                    } else {
+                        format!(
+                            "no match with E <= {} (closest {}{name}, E = {:.2e})",
+                            settings.max_e_value, best.target_id, best.e_value
+                        )
+                    };
                     observer.message(&format!(
-                        "  filter {:>3} ({} sites, {:.1} bits): {} {} E = {:.2e}",
-                        filter.index,
-                        filter.sites,
-                        filter.information_content,
-                        best.target_id,
-                        best.target_name.as_deref().unwrap_or(""),
-                        best.e_value
+                        "  filter {:>3} ({} sites, {:.1} bits): {found}",
+                        filter.index, filter.sites, filter.information_content
                     ));
                 }
             }
@@ -341,6 +361,8 @@ pub fn interpret(
         output: output_name,
         methods: settings.options.methods.iter().map(|m| m.name().to_string()).collect(),
         database: Some(settings.database_label.clone()),
+        comparison: Some(comparison_label(&settings.compare)),
+        max_e_value: Some(settings.max_e_value),
         filters,
         tracks,
         agreement,
@@ -351,6 +373,21 @@ pub fn interpret(
     Ok(InterpretOutcome { summary, attributions, seconds, ism_rate })
 }
 
+/// How `options` compare motifs, in words: "Tomtom complete scores, Pearson correlation, both
+/// strands".
+pub fn comparison_label(options: &CompareOptions) -> String {
+    let scoring = match options.scoring {
+        Scoring::Complete => "Tomtom complete scores".to_owned(),
+        Scoring::Incomplete => format!("Tomtom incomplete scores (overlap >= {})", options.min_overlap),
+    };
+    let distance = match options.similarity {
+        Similarity::Pearson => "Pearson correlation",
+        Similarity::Euclidean => "Euclidean distance",
+    };
+    let strands = if options.both_strands { "both strands" } else { "forward strand" };
+    format!("{scoring}, {distance}, {strands}")
+}
+
 /// Each filter's motif, its matches in the database, its logos; ranked best match first.
 fn filter_motifs(
     sites: &[crate::attribution::FilterSites],
@@ -359,7 +396,7 @@ fn filter_motifs(
     out: &Path,
 ) -> Result<Vec<FilterMotif>, ExplainError> {
     let background = vec![1.0 / letters.len().max(1) as f64; letters.len()];
-    let comparer = Comparer::new(&settings.database, CompareOptions::default())
+    let comparer = Comparer::new(&settings.database, settings.compare.clone())
         .map_err(|error| ExplainError::Invalid(format!("motif database: {error}")))?;
     let mut motifs = Vec::new();
     let mut filters = Vec::new();

@@ -1,9 +1,12 @@
 //! Motif-to-database comparison with Tomtom's statistics.
 //!
 //! This is the method of Tomtom (Gupta, Stamatoyannopoulos, Bailey & Noble, "Quantifying
-//! similarity between motifs", Genome Biology 2007, 8:R24), as implemented in the MEME suite
-//! (`tomtom.c`) with its `-incomplete-scores` setting: only the overlapping columns of an
-//! alignment count.
+//! similarity between motifs", Genome Biology 2007, 8:R24) in its two scoring modes:
+//! [`Scoring::Complete`] (Tomtom's default: every query column counts, those the target does not
+//! cover at their null median; built as memelite builds it, and equal to memelite's p-values —
+//! `tests/tomtom.rs`), and [`Scoring::Incomplete`] (`-incomplete-scores`: only the overlapping
+//! columns of an alignment count), described below. The complete mode is documented on
+//! [`CompleteNull`].
 //!
 //! # Column scores
 //!
@@ -12,7 +15,7 @@
 //! default; a column without variance, such as a uniform one, scores 0 against everything),
 //! or [`Similarity::Euclidean`], minus the Euclidean distance.
 //!
-//! # The null distribution
+//! # The null distribution (incomplete scores)
 //!
 //! For one query of width `w`, every query column `i` is scored against every column of every
 //! database motif, and of their reverse complements when both strands are searched: `N_c`
@@ -25,7 +28,7 @@
 //! `a`, adding one column at a time, and keeps the survival function `P(S ≥ s)` of every
 //! contiguous range (`w (w + 1) / 2` tables of at most `100 w + 1` entries).
 //!
-//! # Alignments and p-values
+//! # Alignments and p-values (incomplete scores)
 //!
 //! A target of width `t` is slid along the query at every offset where at least
 //! `min(min_overlap, w, t)` columns overlap: `w + t − 2 m + 1` offsets per strand. The score of
@@ -75,12 +78,12 @@ pub enum Similarity {
 pub enum Scoring {
     /// Only the overlapping columns (Tomtom's `-incomplete-scores`); the p-value of the best
     /// offset is corrected for the number of offsets tried.
-    #[default]
     Incomplete,
     /// Every query column: a column the target does not cover scores its null median
     /// (Tomtom's default; memelite's only mode). The p-value is that of the best of all
     /// alignments under the null, so no offset correction is needed. Every overlap counts
-    /// (`min_overlap` applies to [`Scoring::Incomplete`] only).
+    /// (`min_overlap` applies to [`Scoring::Incomplete`] only). The default, as in Tomtom.
+    #[default]
     Complete,
 }
 
@@ -90,7 +93,7 @@ pub enum Scoring {
 pub struct CompareOptions {
     /// The column similarity (default [`Similarity::Pearson`]).
     pub similarity: Similarity,
-    /// Which query columns an alignment's score counts (default [`Scoring::Incomplete`]).
+    /// Which query columns an alignment's score counts (default [`Scoring::Complete`]).
     pub scoring: Scoring,
     /// The fewest overlapping columns of an alignment (default 5), lowered to the width of
     /// the query or target when that is narrower; [`Scoring::Incomplete`] only.
@@ -104,7 +107,7 @@ impl Default for CompareOptions {
     fn default() -> Self {
         CompareOptions {
             similarity: Similarity::Pearson,
-            scoring: Scoring::Incomplete,
+            scoring: Scoring::Complete,
             min_overlap: 5,
             both_strands: true,
         }
@@ -146,7 +149,9 @@ pub struct MotifMatch {
     pub offset: isize,
     /// The number of aligned column pairs.
     pub overlap: usize,
-    /// The summed column similarity of the aligned pairs (unscaled).
+    /// The summed column similarity of the aligned pairs (unscaled); with
+    /// [`Scoring::Complete`], each centred on its query column's null median (so a column the
+    /// target does not cover adds 0).
     pub score: f64,
     /// The p-value, corrected for the number of alignments tried.
     pub p_value: f64,
@@ -922,7 +927,7 @@ mod tests {
                 Motif::new("flat", vec![vec![0.25; 4]; 3]),
             ],
         };
-        let options = CompareOptions { min_overlap: 2, ..CompareOptions::default() };
+        let options = CompareOptions { min_overlap: 2, scoring: Scoring::Incomplete, ..CompareOptions::default() };
         let comparer = Comparer::new(&database, options)?;
         let matches = comparer.compare(&Motif::new("aagg", one_hot("AAGG")))?;
         assert_eq!(matches.len(), 3);

@@ -196,11 +196,17 @@ fn truncated_and_padded_motifs_still_match() -> TestResult {
 fn euclidean_and_single_strand_options() -> TestResult {
     let database = jaspar2024();
     let query = gabpa()?;
-    let options = CompareOptions { similarity: Similarity::Euclidean, ..CompareOptions::default() };
+    let options =
+        CompareOptions { similarity: Similarity::Euclidean, scoring: Scoring::Incomplete, ..CompareOptions::default() };
     let matches = Comparer::new(&database, options)?.compare(&query)?;
     check_statistics(&matches, 879);
     assert_eq!(matches[0].target_id, query.id);
     assert!(matches[0].score.abs() < 1e-9, "identical columns are at distance 0");
+    // Complete scores are centred on each column's null median: a perfect match scores above 0.
+    let options = CompareOptions { similarity: Similarity::Euclidean, ..CompareOptions::default() };
+    let matches = Comparer::new(&database, options)?.compare(&query)?;
+    assert_eq!((matches[0].target_id.as_str(), matches[0].overlap), (query.id.as_str(), query.probabilities.len()));
+    assert!(matches[0].score > 0.0);
 
     let forward_only = CompareOptions { both_strands: false, ..CompareOptions::default() };
     let comparer = Comparer::new(&database, forward_only)?;

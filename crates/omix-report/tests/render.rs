@@ -130,7 +130,7 @@ fn binary_run_with_explain_has_every_part() -> TestResult {
         return Err("data section lacks warnings or split sizes".into());
     }
     let motifs = section(&html, "motifs")?;
-    for expected in ["GABPA", "MA0062.4", "ELK4", "SP1", "JASPAR 2024", "no significant database match", "3.2e-9"] {
+    for expected in ["GABPA", "MA0062.4", "ELK4", "SP1", "JASPAR 2024", "not compared (too few sites)", "3.2e-9"] {
         if !motifs.contains(expected) {
             return Err(format!("motifs section lacks {expected}").into());
         }
@@ -144,6 +144,37 @@ fn binary_run_with_explain_has_every_part() -> TestResult {
     }
     if !attributions.contains("in-silico mutagenesis") || !attributions.contains("0.712") {
         return Err("method agreement missing".into());
+    }
+    Ok(())
+}
+
+/// A best match above the E-value threshold is not presented as a match (issue 16: the report
+/// once called E = 15.6 a "best match").
+#[test]
+fn matches_above_the_e_value_threshold_are_not_named_as_matches() -> TestResult {
+    let (_temp, run) = copy_fixture("gabpa_small")?;
+    let path = run.join("explain").join("explain.json");
+    let mut explain: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path)?)?;
+    let filters = explain["filters"].as_array_mut().ok_or("filters")?;
+    let sp1 = filters.iter_mut().find(|f| f["matches"][0]["target_name"] == "SP1").ok_or("the SP1 filter")?;
+    sp1["matches"][0]["e_value"] = serde_json::json!(15.6);
+    fs::write(&path, serde_json::to_string(&explain)?)?;
+    let motifs = render_report(&run)?;
+    let motifs = section(&motifs, "motifs")?;
+    if !motifs.contains("no database match with E ≤ 0.05 (closest: SP1, E = 15.600)") {
+        return Err("a match with E = 15.6 was not set apart".into());
+    }
+    if motifs.contains("best match <strong>SP1") || !motifs.contains("none with E ≤ 0.05; closest") {
+        return Err("SP1 at E = 15.6 is still presented as the best match".into());
+    }
+    if !motifs.contains("best match <strong>GABPA") {
+        return Err("the significant GABPA match is missing".into());
+    }
+    // A file that states its own threshold is read with it.
+    explain["max_e_value"] = serde_json::json!(100.0);
+    fs::write(&path, serde_json::to_string(&explain)?)?;
+    if !section(&render_report(&run)?, "motifs")?.contains("best match <strong>SP1") {
+        return Err("the file's own threshold was ignored".into());
     }
     Ok(())
 }

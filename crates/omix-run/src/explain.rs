@@ -6,6 +6,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The E-value threshold of a match when a file does not say (0.05 expected chance matches per
+/// filter).
+pub const DEFAULT_MAX_E_VALUE: f64 = 0.05;
+
+impl ExplainSummary {
+    /// The largest E-value this summary presents as a match.
+    pub fn match_threshold(&self) -> f64 {
+        self.max_e_value.unwrap_or(DEFAULT_MAX_E_VALUE)
+    }
+}
+
 /// Everything `omix explain` found about one trained sequence model.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct ExplainSummary {
@@ -18,6 +29,15 @@ pub struct ExplainSummary {
     /// The motif database the filters were compared with, e.g.
     /// `"JASPAR 2024 CORE vertebrates non-redundant (879 motifs)"`.
     pub database: Option<String>,
+    /// How filters were compared with the database, e.g. `"Tomtom complete scores, Pearson
+    /// correlation, both strands"` (absent in files of older omix versions).
+    #[serde(default)]
+    pub comparison: Option<String>,
+    /// The largest E-value presented as a match in summaries and the report (matches above it
+    /// stay in `matches.tsv`); absent in older files, which are read with
+    /// [`DEFAULT_MAX_E_VALUE`].
+    #[serde(default)]
+    pub max_e_value: Option<f64>,
     /// The learned first-layer filters as motifs, best first.
     pub filters: Vec<FilterMotif>,
     /// Attribution tracks of the highest-scoring test sequences.

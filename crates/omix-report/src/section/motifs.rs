@@ -76,7 +76,8 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
         let query_label =
             format!("filter {} ({} sites, {} bits)", filter.index, filter.sites, fixed(filter.information_content, 1));
         let options = LogoOptions { column_width: 26.0, height: 96.0, title: None, axes: true };
-        let (svg, caption) = match filter.matches.first() {
+        let threshold = explain.match_threshold();
+        let (svg, caption) = match filter.matches.first().filter(|best| best.e_value <= threshold) {
             Some(best) => {
                 let (target, matched) = to_match(&path, best)?;
                 let target_label = match &best.target_name {
@@ -107,7 +108,16 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
             }
             None => (
                 logo_svg(&query, &explain.alphabet, &background, &LogoOptions { title: Some(query_label), ..options }),
-                format!("<strong>Filter {}</strong> — no significant database match", filter.index),
+                match filter.matches.first() {
+                    Some(closest) => format!(
+                        "<strong>Filter {}</strong> — no database match with E ≤ {} (closest: {}, E = {})",
+                        filter.index,
+                        threshold,
+                        escape(closest.target_name.as_deref().unwrap_or(&closest.target_id)),
+                        probability(closest.e_value)
+                    ),
+                    None => format!("<strong>Filter {}</strong> — not compared (too few sites)", filter.index),
+                },
             ),
         };
         let _ = writeln!(
@@ -147,6 +157,7 @@ fn filter_table(explain: &ExplainSummary) -> String {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    let threshold = explain.match_threshold();
     let rows: Vec<Vec<String>> = explain
         .filters
         .iter()
@@ -159,11 +170,16 @@ fn filter_table(explain: &ExplainSummary) -> String {
             ];
             match filter.matches.first() {
                 Some(best) => {
-                    row.push(match &best.target_name {
+                    let label = match &best.target_name {
                         Some(name) => {
                             format!("{} <span class=\"hint\">{}</span>", escape(name), escape(&best.target_id))
                         }
                         None => escape(&best.target_id),
+                    };
+                    row.push(if best.e_value <= threshold {
+                        label
+                    } else {
+                        format!("<span class=\"hint\">none with E ≤ {threshold}; closest</span> {label}")
                     });
                     row.push(escape(&best.strand));
                     row.push(format!("{}", best.offset));
@@ -189,10 +205,12 @@ fn filter_table(explain: &ExplainSummary) -> String {
         })
         .collect();
     let numeric = [true, true, true, true, false, false, true, true, true, true, true, false];
-    let mut out = String::from(
+    let comparison = explain.comparison.as_deref().map(|c| format!(" Compared by {}.", escape(c))).unwrap_or_default();
+    let mut out = format!(
         "<p class=\"hint\">Best first. IC: information content of the filter's motif; max act.: its largest \
          activation; offset: the filter column facing the match's first column; p, E, q: significance of the best \
-         match (q = false discovery rate).</p>\n",
+         match (q = false discovery rate). A match is named only with E ≤ {threshold}; the closest motif is shown \
+         otherwise, and every match is in <code>explain/matches.tsv</code>.{comparison}</p>\n",
     );
     out.push_str(&table("compact", &header, &rows, &numeric));
     out
