@@ -132,6 +132,12 @@ def main():
           f"90th percentile {quantile(all_differences, 0.9):.4f}, max {max(all_differences):.3f}")
     print(f"|log10 p difference|, each query's best match (memelite's): median {statistics.median(best_differences):.4f}, "
           f"90th percentile {quantile(best_differences, 0.9):.4f}, max {max(best_differences):.3f}")
+    for difference, query, target, ours, theirs, our_best in rows:
+        if target != our_best:
+            ours_at_ours = omix[(query, our_best)]
+            theirs_at_ours = p_values[[q for q, _ in queries].index(query)][target_ids.index(our_best)]
+            print(f"  best differs for {query}: memelite {target} (p {theirs:.3e}; omix {ours:.3e}), "
+                  f"omix {our_best} (p {ours_at_ours:.3e}; memelite {theirs_at_ours:.3e})")
     print("largest differences at the best match (query, memelite's best, p omix, p memelite, omix's best):")
     for difference, query, target, ours, theirs, our_best in sorted(rows, reverse=True)[:8]:
         print(f"  {query}\t{target}\t{ours:.3e}\t{theirs:.3e}\t{our_best}\t(|dlog10| {difference:.3f})")
