@@ -500,7 +500,7 @@ fn check_contigs_names_both_sides_and_hints() -> TestResult {
 
 /// Copy a shared data file into `dir` (the shared folder is read-only), or `None` when it is absent.
 fn shared_copy(dir: &Path, name: &str) -> std::io::Result<Option<PathBuf>> {
-    let source = Path::new("/work/shared/data/genome").join(name);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/genome").join(name);
     if !source.is_file() {
         eprintln!("skipping: {} is absent", source.display());
         return Ok(None);

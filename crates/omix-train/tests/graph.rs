@@ -192,7 +192,7 @@ fn graph_runs_resume_like_uninterrupted_ones() -> TestResult {
 /// The PPI example (`examples/ppi_gcn.toml`), when the shared data is there:
 /// `cargo test --release -p omix-train --test graph -- --ignored --nocapture`.
 #[test]
-#[ignore = "trains on /work/shared/data/ppi (a few minutes)"]
+#[ignore = "trains on the shared PPI data (`../shared/data/ppi` beside the repository; a few minutes)"]
 fn ppi_example() -> TestResult {
     let _serial = serial();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
