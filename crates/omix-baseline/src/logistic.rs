@@ -192,6 +192,17 @@ pub enum ModelKind {
     },
 }
 
+impl std::fmt::Display for ModelKind {
+    /// In words, for messages: "binary", "multinomial (3 classes)", "multi-label (5 tasks)".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ModelKind::Binary => write!(f, "binary"),
+            ModelKind::Multinomial { classes } => write!(f, "multinomial ({classes} classes)"),
+            ModelKind::Multilabel { tasks } => write!(f, "multi-label ({tasks} tasks)"),
+        }
+    }
+}
+
 impl ModelKind {
     /// Number of outputs (columns of `predict_proba`).
     pub fn outputs(&self) -> usize {
@@ -719,8 +730,8 @@ impl LogisticRegression {
         let rows = examples.check()?;
         if examples.targets.kind() != self.kind {
             return Err(BaselineError::TargetKindMismatch {
-                expected: format!("{:?}", self.kind),
-                got: format!("{:?}", examples.targets.kind()),
+                expected: self.kind.to_string(),
+                got: examples.targets.kind().to_string(),
             });
         }
         let logits = self.decision_function(&examples.design)?;
@@ -777,8 +788,8 @@ pub fn fit_with_validation(
     validation.check()?;
     if validation.targets.kind() != train.targets.kind() {
         return Err(BaselineError::TargetKindMismatch {
-            expected: format!("{:?}", train.targets.kind()),
-            got: format!("{:?}", validation.targets.kind()),
+            expected: train.targets.kind().to_string(),
+            got: validation.targets.kind().to_string(),
         });
     }
     let fits: Vec<(LogisticRegression, f64)> = grid
@@ -808,6 +819,16 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     type TestResult = Result<(), BaselineError>;
+
+    #[test]
+    fn kind_mismatches_are_described_in_words() {
+        let error = BaselineError::TargetKindMismatch {
+            expected: ModelKind::Multinomial { classes: 3 }.to_string(),
+            got: ModelKind::Binary.to_string(),
+        };
+        assert_eq!(error.to_string(), "targets are binary, but the model predicts multinomial (3 classes)");
+        assert_eq!(ModelKind::Multilabel { tasks: 5 }.to_string(), "multi-label (5 tasks)");
+    }
 
     /// A separable-ish dense problem: label = [x0 + 0.5 x1 + noise > 0].
     fn dense_problem(rows: usize, seed: u64) -> (Vec<f32>, Vec<bool>) {

@@ -126,7 +126,7 @@ fn declared_classes_are_strict_and_real_multiclass_tasks_train() -> TestResult {
     let config = "[data]\ninput = \"sequences.txt\"\nlabels = \"rare.txt\"\nclass_names = [\"0\", \"1\"]\n";
     std::fs::write(dir.path().join("strict.toml"), config)?;
     let stderr = train_fails(dir.path(), &["strict.toml"])?;
-    assert!(stderr.contains("rare.txt:9: label \"2\" of record \"line9\" is not one of the classes"), "{stderr}");
+    assert!(stderr.contains("rare.txt:9: label \"2\" of record \"line9\" is not one of the classes 0, 1;"), "{stderr}");
     Ok(())
 }
 

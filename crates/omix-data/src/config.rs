@@ -442,7 +442,10 @@ impl DataConfig {
         {
             return Err(DataError::Config {
                 field: "class_weight",
-                message: format!("{weights:?}: weights must be finite and non-negative"),
+                message: format!(
+                    "[{}]: weights must be finite and non-negative",
+                    weights.iter().map(f64::to_string).collect::<Vec<_>>().join(", ")
+                ),
             });
         }
         if let Some(names) = &self.class_names {
@@ -452,7 +455,7 @@ impl DataConfig {
             if sorted.len() != names.len() || names.len() < 2 {
                 return Err(DataError::Config {
                     field: "class_names",
-                    message: format!("{names:?}: at least two distinct names are needed"),
+                    message: format!("{}: at least two distinct names are needed", names.join(", ")),
                 });
             }
         }

@@ -245,8 +245,9 @@ impl Dataset {
                 return Err(DataError::Config {
                     field: "test",
                     message: format!(
-                        "the test set's label columns {:?} differ from the training data's {:?}",
-                        test_raw.task_names, task_names
+                        "the test set's label columns ({}) differ from the training data's ({})",
+                        test_raw.task_names.join(", "),
+                        task_names.join(", ")
                     ),
                 });
             }
@@ -318,7 +319,7 @@ impl Dataset {
             {
                 return Err(DataError::Config {
                     field: "positive_label",
-                    message: format!("{positive:?} is not one of the two classes {names:?}"),
+                    message: format!("{positive:?} is not one of the two classes ({})", names.join(", ")),
                 });
             }
             let task = if names.len() == 2 { Task::Binary } else { Task::Multiclass };
@@ -523,7 +524,11 @@ impl Dataset {
         {
             return Err(DataError::Config {
                 field: "label_columns",
-                message: format!("the model predicts {:?} but the data has {:?}", schema.class_names, raw.task_names),
+                message: format!(
+                    "the model predicts the tasks {} but the data has {}",
+                    schema.class_names.join(", "),
+                    raw.task_names.join(", ")
+                ),
             });
         }
         let mut report = DataReport { records_read: raw.records.len(), ..DataReport::default() };
@@ -637,10 +642,10 @@ impl Dataset {
                     return Err(DataError::Config {
                         field: "class_weight",
                         message: format!(
-                            "{} weights given for {} classes {:?}",
+                            "{} weights given for {} classes ({})",
                             weights.len(),
                             classes,
-                            self.schema.class_names
+                            self.schema.class_names.join(", ")
                         ),
                     });
                 }

@@ -85,7 +85,7 @@ pub enum DataError {
         value: String,
     },
     /// A label outside the configured classes.
-    #[error("{}:{line}: label {label:?} of record {record:?} is not one of the classes {known:?}; fix the label or list it in `class_names`", path.display())]
+    #[error("{}:{line}: label {label:?} of record {record:?} is not one of the classes {}; fix the label or list it in `class_names`", path.display(), known.join(", "))]
     UnknownLabel {
         /// The file.
         path: PathBuf,

@@ -12,6 +12,17 @@ pub enum Alphabet {
     Protein,
 }
 
+impl std::fmt::Display for Alphabet {
+    /// The name in messages: DNA, RNA or protein.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Dna => "DNA",
+            Self::Rna => "RNA",
+            Self::Protein => "protein",
+        })
+    }
+}
+
 impl Alphabet {
     /// Number of one-hot channels: 4 for DNA and RNA, 20 for protein.
     pub fn size(self) -> usize {
@@ -176,6 +187,11 @@ mod tests {
     use super::*;
 
     const ALL: [Alphabet; 3] = [Alphabet::Dna, Alphabet::Rna, Alphabet::Protein];
+
+    #[test]
+    fn messages_name_alphabets_in_words() {
+        assert_eq!(ALL.map(|alphabet| alphabet.to_string()), ["DNA", "RNA", "protein"]);
+    }
 
     #[test]
     fn sizes_and_symbols_agree() {

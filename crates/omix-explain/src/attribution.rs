@@ -246,12 +246,24 @@ impl Explainer {
 
     /// The chosen output (logit) for a batch of inputs `[n, channels, length]`.
     pub fn logits(&self, inputs: &[f32], output: usize) -> Result<Vec<f32>, ExplainError> {
+        let all = self.all_logits(inputs)?;
+        let n = inputs.len() / (self.channels * self.length).max(1);
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let width = all.len() / n;
+        Ok((0..n).map(|i| all.get(i * width + output).copied().unwrap_or(f32::NAN)).collect())
+    }
+
+    /// Every output (logit) for a batch of inputs `[n, channels, length]`: `[n, outputs]`,
+    /// row-major.
+    pub fn all_logits(&self, inputs: &[f32]) -> Result<Vec<f32>, ExplainError> {
         let block = self.channels * self.length;
         let n = inputs.len() / block.max(1);
         if n == 0 {
             return Ok(Vec::new());
         }
-        let all = match self.fast.as_ref().and_then(|plan| plan.logits(&self.model, inputs)) {
+        Ok(match self.fast.as_ref().and_then(|plan| plan.logits(&self.model, inputs)) {
             Some(all) => all,
             None => {
                 let x = Tensor::<3>::from_data(
@@ -260,9 +272,7 @@ impl Explainer {
                 );
                 self.model.forward(x).into_data().try_into_vec().map_err(data_error)?
             }
-        };
-        let width = all.len() / n;
-        Ok((0..n).map(|i| all.get(i * width + output).copied().unwrap_or(f32::NAN)).collect())
+        })
     }
 
     /// Logits of the chosen output and their gradients w.r.t. a batch of inputs.
@@ -475,8 +485,8 @@ impl Explainer {
     }
 }
 
-fn data_error(error: impl std::fmt::Debug) -> ExplainError {
-    ExplainError::Invalid(format!("reading a tensor back failed: {error:?}"))
+fn data_error(error: impl std::fmt::Display) -> ExplainError {
+    ExplainError::Invalid(format!("reading a tensor back failed: {error}"))
 }
 
 /// The sites of one first-layer filter.

@@ -6,7 +6,7 @@ use omix_encode::Alphabet;
 #[derive(Debug, thiserror::Error)]
 pub enum FeatureError {
     /// `k` is outside the range the alphabet allows.
-    #[error("k-mer length k = {k} is out of range for {alphabet:?} (1 to {max})")]
+    #[error("k-mer length k = {k} is out of range for {alphabet} (1 to {max})")]
     KmerLength {
         /// The requested k.
         k: usize,
@@ -17,7 +17,7 @@ pub enum FeatureError {
     },
     /// Canonical k-mers need a four-letter nucleotide alphabet.
     #[error(
-        "canonical k-mers (merging a k-mer with its reverse complement) need DNA or RNA, not {alphabet:?}; set canonical = false"
+        "canonical k-mers (merging a k-mer with its reverse complement) need DNA or RNA, not {alphabet}; set canonical = false"
     )]
     CanonicalNeedsNucleotides {
         /// The alphabet.
@@ -62,7 +62,10 @@ pub enum FeatureError {
         motif: String,
     },
     /// A motif row with a negative, non-finite or all-zero probability.
-    #[error("motif '{motif}', row {row}: invalid probabilities {values:?} (need finite values >= 0, not all 0)")]
+    #[error(
+        "motif '{motif}', row {row}: invalid probabilities {} (need finite values >= 0, not all 0)",
+        numbers(values)
+    )]
     InvalidProbability {
         /// The motif id.
         motif: String,
@@ -89,7 +92,7 @@ pub enum FeatureError {
         length: usize,
     },
     /// Background letter frequencies that cannot be used.
-    #[error("invalid background frequencies {values:?}: {reason}")]
+    #[error("invalid background frequencies {}: {reason}", numbers(values))]
     InvalidBackground {
         /// The frequencies.
         values: Vec<f64>,
@@ -145,4 +148,9 @@ pub enum FeatureError {
         /// What was wrong.
         reason: String,
     },
+}
+
+/// Numbers for a message, separated by spaces as in a motif row: `0.25 0.25 0.5 0`.
+fn numbers(values: &[f64]) -> String {
+    values.iter().map(f64::to_string).collect::<Vec<_>>().join(" ")
 }

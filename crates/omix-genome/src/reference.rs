@@ -444,7 +444,7 @@ fn contigs_and_layouts(
     let mut names = HashMap::with_capacity(records.len());
     for record in records {
         let name = std::str::from_utf8(record.name())
-            .map_err(|_| format!("the contig name {:?} is not valid UTF-8", record.name()))?
+            .map_err(|_| format!("the contig name '{}' is not valid UTF-8", String::from_utf8_lossy(record.name())))?
             .to_owned();
         let layout = Layout {
             offset: record.position(),

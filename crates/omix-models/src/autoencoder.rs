@@ -76,7 +76,7 @@ impl AutoencoderConfig {
         if input.channels * input.length == 0 {
             return Err(ModelError::InvalidSetting {
                 field: "input".into(),
-                value: format!("{input:?}"),
+                value: input.to_string(),
                 reason: "an autoencoder needs at least one input feature",
             });
         }

@@ -41,6 +41,13 @@ pub struct InputShape {
     pub outputs: usize,
 }
 
+impl std::fmt::Display for InputShape {
+    /// `[4 channels × 101 positions] → 1 outputs`, as messages show a shape.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{} channels × {} positions] → {} outputs", self.channels, self.length, self.outputs)
+    }
+}
+
 /// Convolution padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -460,7 +467,7 @@ impl CnnSpec {
         if input.channels == 0 || input.length == 0 || input.outputs == 0 {
             return Err(ModelError::InvalidSetting {
                 field: "input".into(),
-                value: format!("{input:?}"),
+                value: input.to_string(),
                 reason: "channels, length and outputs must be positive",
             });
         }
@@ -633,6 +640,15 @@ mod tests {
             Family::Cnn(spec) => spec.conv.iter().filter(|layer| layer.batch_norm).map(|layer| 2 * layer.filters).sum(),
             _ => 0,
         }
+    }
+
+    #[test]
+    fn an_empty_input_is_described_not_debug_printed() -> Result<(), String> {
+        let empty = InputShape { channels: 4, length: 0, outputs: 1 };
+        let error = ModelConfig::default().check(empty).err().ok_or("an empty input must be refused")?;
+        let text = error.to_string();
+        assert!(text.contains("[4 channels × 0 positions] → 1 outputs") && !text.contains("InputShape"), "{text}");
+        Ok(())
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl DenseConfig {
     pub fn check(&self, input: InputShape) -> Result<(), ModelError> {
         let invalid = |field: String, value: String, reason| Err(ModelError::InvalidSetting { field, value, reason });
         if input.channels * input.length == 0 || input.outputs == 0 {
-            return invalid("input".into(), format!("{input:?}"), "features and outputs must be positive");
+            return invalid("input".into(), input.to_string(), "features and outputs must be positive");
         }
         crate::config::check_probability("dropout", self.dropout)?;
         crate::config::check_probability("input_dropout", self.input_dropout)?;

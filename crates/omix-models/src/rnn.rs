@@ -227,7 +227,7 @@ impl RnnConfig {
         if input.channels == 0 || input.length == 0 || input.outputs == 0 {
             return Err(ModelError::InvalidSetting {
                 field: "input".into(),
-                value: format!("{input:?}"),
+                value: input.to_string(),
                 reason: "channels, length and outputs must be positive",
             });
         }

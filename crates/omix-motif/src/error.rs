@@ -104,7 +104,7 @@ pub enum MotifError {
         expected: usize,
     },
     /// Background letter frequencies that cannot be written.
-    #[error("invalid background frequencies {values:?}: {reason}")]
+    #[error("invalid background frequencies {}: {reason}", values.iter().map(f64::to_string).collect::<Vec<_>>().join(" "))]
     InvalidBackground {
         /// The frequencies.
         values: Vec<f64>,

@@ -554,7 +554,10 @@ impl Parser {
             if (sum - 1.0).abs() > ROW_SUM_TOLERANCE {
                 return Err(self.error(
                     self.background_line,
-                    format!("background frequencies {values:?} sum to {sum}, not 1 (within {ROW_SUM_TOLERANCE})"),
+                    format!(
+                        "background frequencies {} sum to {sum}, not 1 (within {ROW_SUM_TOLERANCE})",
+                        values.iter().map(f64::to_string).collect::<Vec<_>>().join(" ")
+                    ),
                 ));
             }
             values

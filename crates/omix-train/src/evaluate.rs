@@ -66,7 +66,7 @@ pub fn read_back<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainErr
     tensor
         .into_data()
         .try_into_vec()
-        .map_err(|error| TrainError::Backend(format!("cannot read model outputs back from the device: {error:?}")))
+        .map_err(|error| TrainError::Backend(format!("cannot read model outputs back from the device: {error}")))
 }
 
 #[allow(clippy::too_many_arguments)]

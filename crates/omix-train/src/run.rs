@@ -111,20 +111,17 @@ fn checked_input_shape(run: &RunDir, config: &ExperimentConfig, schema: &Schema)
     let empty = Dataset { schema: schema.clone(), examples: Vec::new(), files: Vec::new(), report: Default::default() };
     let expected = InputPipeline::restore(stored.state.clone(), &empty, run.root())?.input_shape(schema, &config.model);
     if expected != stored.input_shape {
-        let describe = |shape: &InputShape| {
-            format!("[{} channels × {} positions] → {} outputs", shape.channels, shape.length, shape.outputs)
-        };
         return Err(TrainError::Run {
             path: run.path(files::FEATURES),
             message: format!(
-                "the model was built for inputs {} but {} ({} task, classes {:?}, {} alphabet, length {}) calls for {}; the run folder's files come from different runs or were edited, so it cannot be used (retrain it)",
-                describe(&stored.input_shape),
+                "the model was built for inputs {} but {} ({} task, classes {}, {} alphabet, length {}) calls for {}; the run folder's files come from different runs or were edited, so it cannot be used (retrain it)",
+                stored.input_shape,
                 files::SCHEMA,
                 schema.task.name(),
-                schema.class_names,
-                format!("{:?}", schema.alphabet).to_lowercase(),
+                schema.class_names.join(", "),
+                schema.alphabet,
                 schema.length,
-                describe(&expected)
+                expected
             ),
         });
     }

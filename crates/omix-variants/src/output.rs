@@ -288,9 +288,9 @@ impl<W: Write> VcfScoreWriter<W> {
         record.check_shape()?;
         if record.tasks != self.tasks.as_slice() {
             return Err(record.shape_error(format!(
-                "tasks {:?}, not the writer's {:?}",
-                record.tasks.iter().take(5).collect::<Vec<_>>(),
-                self.tasks.iter().take(5).collect::<Vec<_>>()
+                "tasks {}, not the writer's {}",
+                record.tasks.iter().take(5).map(String::as_str).collect::<Vec<_>>().join(", "),
+                self.tasks.iter().take(5).map(String::as_str).collect::<Vec<_>>().join(", ")
             )));
         }
         let v = record.variant;
