@@ -119,13 +119,16 @@ fn resume_refuses_flags_it_would_ignore() -> TestResult {
 }
 
 #[test]
-fn classifier_configs_do_not_claim_a_regression_loss() -> TestResult {
+fn classifier_configs_name_their_loss_and_refuse_a_regression_loss() -> TestResult {
     let dir = tempfile::tempdir()?;
     write_uneven_data(dir.path(), 160)?;
     std::fs::write(dir.path().join("center.toml"), CENTER_CONFIG)?;
     let (_, stderr) = ok(dir.path(), &["train", "center.toml", "--out", "run", "--no-report"])?;
     let config = std::fs::read_to_string(dir.path().join("run/config.toml"))?;
-    assert!(!config.contains("loss ="), "a classifier's resolved config names no regression loss:\n{config}");
+    assert!(
+        config.contains("loss = \"binary_cross_entropy\""),
+        "a classifier's resolved config names the loss it trained with:\n{config}"
+    );
     // No Rust debug formatting in what users read.
     assert!(stderr.contains("task binary, classes 0, 1"), "{stderr}");
     assert!(!stderr.contains("Binary") && !stderr.contains("[\""), "{stderr}");

@@ -33,4 +33,4 @@ pub use error::{ConfigError, table_field};
 pub use features::{FeatureConfig, MatrixFeatureConfig, PwmFeatureConfig};
 pub use graph::{GraphExperimentConfig, GraphModel};
 pub use plan::{Experiment, Overrides, flags_only_experiment};
-pub use train::{Engine, ExperimentConfig, Monitor, OptimizerKind, PlateauConfig, RegressionLoss, TrainConfig};
+pub use train::{Engine, ExperimentConfig, Loss, Monitor, OptimizerKind, PlateauConfig, TrainConfig};

@@ -122,15 +122,44 @@ fn min_lr() -> f64 {
     1e-6
 }
 
-/// The training loss of a regression task.
+/// The `[train] loss`. A regression task chooses between `mse` (the default) and `poisson`;
+/// every other task has one loss, fixed by the task and model, which the resolved config writes
+/// out and which a config may repeat (any other is refused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RegressionLoss {
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
     /// Mean squared error; outputs are the predicted values.
     #[default]
     Mse,
     /// Poisson negative log-likelihood for counts; outputs are log-rates, predictions their exponential.
     Poisson,
+    /// Sigmoid cross-entropy per output (binary and multi-label classification).
+    BinaryCrossEntropy,
+    /// Softmax cross-entropy over the classes (multi-class classification).
+    CrossEntropy,
+    /// Mean squared reconstruction error (dense autoencoders).
+    ReconstructionMse,
+    /// Cross-entropy of the reconstructed one-hot channels (convolutional autoencoders).
+    ReconstructionCrossEntropy,
+}
+
+impl Loss {
+    /// The name in configs and messages, e.g. `binary_cross_entropy`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::Mse => "mse",
+            Loss::Poisson => "poisson",
+            Loss::BinaryCrossEntropy => "binary_cross_entropy",
+            Loss::CrossEntropy => "cross_entropy",
+            Loss::ReconstructionMse => "reconstruction_mse",
+            Loss::ReconstructionCrossEntropy => "reconstruction_cross_entropy",
+        }
+    }
+
+    /// Whether a regression task may be trained with it (`mse`, `poisson`).
+    pub fn is_regression(self) -> bool {
+        matches!(self, Loss::Mse | Loss::Poisson)
+    }
 }
 
 /// The `[train]` table.
@@ -195,11 +224,11 @@ pub struct TrainConfig {
     /// Gradient engine: "auto" (hand-written fast path for plain CNNs, else burn) or "burn".
     #[serde(default)]
     pub engine: Engine,
-    /// Loss of a regression task (classifiers and autoencoders have theirs from the task and
-    /// model: cross-entropy or reconstruction error). The resolved config of a regression run
-    /// writes it out; other runs leave it out.
+    /// The loss: a regression task's choice (`mse` when unset, or `poisson`); classifiers and
+    /// autoencoders have theirs from the task and model, and may only repeat it. The resolved
+    /// config of every run writes out the loss it trained with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub loss: Option<RegressionLoss>,
+    pub loss: Option<Loss>,
     /// Also fit a simple baseline on the same split and test whether the model beats it.
     #[serde(default = "yes")]
     pub baseline: bool,
@@ -325,7 +354,7 @@ impl TrainConfig {
             return Err(ConfigError::Invalid {
                 field: "monitor",
                 message: format!(
-                    "{:?} is {kind} metric, but the task is {task}, for which it is never computed (no epoch would count as the best); use {choices}",
+                    "\"{}\" is {kind} metric, but the task is {task}, for which it is never computed (no epoch would count as the best); use {choices}",
                     monitor.name()
                 ),
             });

@@ -118,6 +118,7 @@ pub fn interpret(
     let (channels, length) = explainer.shape();
     let letters = String::from_utf8_lossy(schema.alphabet.symbols()).into_owned();
     let output_name = schema.output_names().get(settings.options.output).cloned().unwrap_or_default();
+    let objective = run.objective()?;
     std::fs::create_dir_all(out.join("logos"))
         .map_err(|error| ExplainError::Write { path: out.to_path_buf(), message: format!("cannot create: {error}") })?;
 
@@ -342,12 +343,12 @@ pub fn interpret(
             tracks.push(AttributionTrack {
                 sequence_id: example.id.clone(),
                 label: label_text(dataset, &example.target),
-                // Binary and multi-label outputs are sigmoid probabilities; others stay logits.
-                score: match schema.task {
-                    omix_data::Task::Binary | omix_data::Task::Multilabel => {
-                        1.0 / (1.0 + (-f64::from(attribution.logit)).exp())
-                    }
-                    _ => f64::from(attribution.logit),
+                // The number test_predictions.tsv gives for this output: a probability (sigmoid,
+                // or softmax over the classes), or the predicted value of a regression.
+                score: {
+                    let mut predictions = Vec::new();
+                    objective.predictions(&explainer.all_logits(&attribution.input)?, &mut predictions);
+                    predictions.get(settings.options.output).copied().unwrap_or(f64::NAN)
                 },
                 sequence: String::from_utf8_lossy(&example.sequence).into_owned(),
                 method: method.name().into(),
@@ -365,6 +366,7 @@ pub fn interpret(
         max_e_value: Some(settings.max_e_value),
         filters,
         tracks,
+        score_name: Some(objective.prediction_name().to_string()),
         agreement,
     };
     let json = serde_json::to_string_pretty(&summary)

@@ -188,7 +188,7 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation
   background: var(--soft); padding: 1px 4px; border-radius: 3px; }
 pre.config { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px;
   font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace; font-size: 13.5px;
-  line-height: 1.45; overflow-x: auto; max-height: 640px; white-space: pre; }
+  line-height: 1.45; white-space: pre-wrap; overflow-wrap: anywhere; }
 .table-wrap { overflow-x: auto; margin: 8px 0 14px; }
 table { border-collapse: collapse; font-size: 15px; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 12px 5px 8px; text-align: left; vertical-align: top; }
@@ -230,11 +230,26 @@ figure.logo figcaption { max-width: none; color: var(--ink); font-size: 15px; }
 .barbox { display: inline-block; width: 64px; height: 10px; background: #edf1f6; vertical-align: middle; margin-left: 8px; border-radius: 2px; text-align: left; }
 .barbox .bar { display: block; height: 10px; background: #5b8fcc; border-radius: 2px; }
 footer { max-width: 1200px; margin: 0 auto; padding: 12px 32px 32px; color: var(--muted); font-size: 14px; }
+@media print {
+  @page { margin: 14mm 12mm; }
+  body { font-size: 11pt; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  header.report-header { padding: 12px 0 8px; }
+  main, footer { max-width: none; padding-left: 0; padding-right: 0; }
+  pre.config { font-size: 9pt; }
+  .table-wrap, figure.logo .scroll { overflow: visible; }
+  table { width: 100%; }
+  th { white-space: normal; }
+  td, dl.facts dd, figcaption { overflow-wrap: anywhere; }
+  svg.plot, figure.logo svg { max-width: 100%; height: auto; }
+  h2, h3 { break-after: avoid; }
+  figure, ul.checks li, tr { break-inside: avoid; }
+}
 "#;
 
 /// Measures every section and every SVG after layout, for the headless-browser check: writes
 /// `data-rendered-width`/`data-rendered-height` on each, `data-svg-count` on each section,
-/// `data-drawn-elements` on each SVG, then `data-checked="yes"` on the body.
+/// `data-drawn-elements` on each SVG, `data-clipped` (`yes`/`no`) on the configuration listing,
+/// then `data-checked="yes"` on the body.
 const MEASURE_SCRIPT: &str = r#"
 (function () {
   function measure() {
@@ -244,6 +259,11 @@ const MEASURE_SCRIPT: &str = r#"
       section.setAttribute('data-rendered-width', String(Math.round(box.width)));
       section.setAttribute('data-rendered-height', String(Math.round(box.height)));
       section.setAttribute('data-svg-count', String(section.querySelectorAll('svg').length));
+    });
+    // Text cut off: wider or taller than its box (a listing that scrolls hides it in print).
+    document.querySelectorAll('pre.config').forEach(function (pre) {
+      var clipped = pre.scrollWidth > pre.clientWidth + 1 || pre.scrollHeight > pre.clientHeight + 1;
+      pre.setAttribute('data-clipped', clipped ? 'yes' : 'no');
     });
     document.querySelectorAll('svg').forEach(function (svg) {
       var box = svg.getBoundingClientRect();

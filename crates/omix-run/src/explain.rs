@@ -42,6 +42,11 @@ pub struct ExplainSummary {
     pub filters: Vec<FilterMotif>,
     /// Attribution tracks of the highest-scoring test sequences.
     pub tracks: Vec<AttributionTrack>,
+    /// What each track's `score` is: `"probability"` (classifiers: the explained class's or
+    /// task's probability, as in `test_predictions.tsv`) or `"prediction"` (regression). Absent
+    /// from files of earlier versions, whose multi-class scores were logits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_name: Option<String>,
     /// How well pairs of methods agree on per-position importance.
     pub agreement: Vec<MethodAgreement>,
 }
@@ -95,7 +100,7 @@ pub struct AttributionTrack {
     pub sequence_id: String,
     /// The sequence's true label.
     pub label: String,
-    /// The model's score (probability or prediction) for the explained output.
+    /// The model's score for the explained output: what [`ExplainSummary::score_name`] says.
     pub score: f64,
     /// The sequence itself.
     pub sequence: String,

@@ -10,7 +10,7 @@ use omix_io::write_atomically;
 use omix_run::{Check, MetricsFile, Observer, RunDir, files, write_manifest, write_predictions};
 
 use crate::baseline::{BaselineReport, fit_baseline};
-use crate::checks::biology_checks;
+use crate::checks::{best_epoch_is_last, biology_checks, never_predicted, record_checks};
 use crate::evaluate::{Metrics, compute_metrics, predict_scores};
 use crate::inputs::{InputPipeline, MOTIF_COPY};
 use crate::objective::Objective;
@@ -71,26 +71,14 @@ pub fn run_experiment(
     let input = pipeline.input_shape(schema, &config.model);
     config.model.check(input)?;
     let objective = Objective::new(schema.task, &config.model, config.train.loss, input.channels);
-    if config.train.loss.is_some() && objective.reconstructs() {
-        return Err(TrainError::Config {
-            field: "loss",
-            message: format!(
-                "{} is an autoencoder, trained on its reconstruction error ({}); remove `loss`, which sets a regression loss",
-                config.model.name(),
-                objective.name()
-            ),
-        });
-    }
-    if config.train.loss.is_some() && schema.task != Task::Regression {
-        return Err(TrainError::Config {
-            field: "loss",
-            message: format!(
-                "the task is {} classification, trained with {}; `loss` sets the loss of a regression task (mse or poisson), so remove it",
-                schema.task.name(),
-                objective.name()
-            ),
-        });
-    }
+    let what = if objective.reconstructs() {
+        format!("{} is an autoencoder", config.model.name())
+    } else if schema.task == Task::Regression {
+        "the task is regression".to_string()
+    } else {
+        format!("the task is {} classification", schema.task.name())
+    };
+    objective.check_loss(config.train.loss, &what).map_err(|message| TrainError::Config { field: "loss", message })?;
     if pipeline.is_one_hot() {
         // The data fitted at load time; now a batch of one-hot input must too.
         omix_data::memory::check_fits(
@@ -105,11 +93,9 @@ pub fn run_experiment(
         crate::fit::refuse_changed_data(run, crate::trainer::data_fingerprint(&dataset))?;
     }
     run.create()?;
-    // The resolved config writes every default out, a regression run's loss included.
+    // The resolved config writes every default out, the loss trained with included.
     let mut resolved = config.clone();
-    if schema.task == Task::Regression && !objective.reconstructs() {
-        resolved.train.loss = Some(config.train.loss.unwrap_or_default());
-    }
+    resolved.train.loss = Some(objective.loss());
     run.write_toml(files::CONFIG, &resolved)?;
     run.write_json(files::SCHEMA, schema)?;
     run.write_json(files::DATA_REPORT, &dataset.report)?;
@@ -128,7 +114,7 @@ pub fn run_experiment(
     let parameters = config.model.parameter_count(input)?;
     observer.message(&format!("inputs: {}", pipeline.describe()));
     observer.message(&format!("model: {} ({} trainable parameters)", config.model.name(), parameters));
-    let checks = biology_checks(&dataset, &config.model, input);
+    let mut checks = biology_checks(&dataset, &config.model, input);
     for check in &checks {
         observer.message(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
     }
@@ -152,6 +138,8 @@ pub fn run_experiment(
     save_weights(&result.model, &run.path(files::WEIGHTS))?;
     let device = device.clone().without_autodiff();
     let mut test_scores: Vec<f64> = Vec::new();
+    let mut after_training: Vec<Check> =
+        best_epoch_is_last(&result.history, config.train.monitor.name()).into_iter().collect();
     // Autoencoders also report the training split's reconstruction error (no labels are involved).
     let splits: &[Split] = if objective.reconstructs() {
         &[Split::Train, Split::Validation, Split::Test]
@@ -174,6 +162,16 @@ pub fn run_experiment(
             split.name().to_string(),
             compute_metrics(&dataset, &indices, &scores, config.train.threshold, objective)?,
         );
+        if !objective.reconstructs() {
+            after_training.extend(never_predicted(
+                schema.task,
+                &schema.class_names,
+                &scores,
+                config.train.threshold,
+                split.name(),
+                "examples",
+            ));
+        }
         if split == Split::Test {
             write_atomically(&run.path(files::TEST_PREDICTIONS), |out| {
                 write_predictions(
@@ -189,6 +187,7 @@ pub fn run_experiment(
             test_scores = scores;
         }
     }
+    record_checks(run, &mut checks, after_training, observer)?;
     let baseline = if config.train.baseline {
         let latent = match &config.model {
             omix_models::ModelConfig::Autoencoder(ae) => Some(ae.latent),

@@ -254,6 +254,9 @@ pub fn fit<T: Trainee>(
             best: is_best,
             seconds: started.elapsed().as_secs_f64(),
         };
+        if epochs_this_call == 1 {
+            observer.message(&epoch_legend(monitor, config.restore_best));
+        }
         observer.message(&format!(
             "epoch {epoch:>3}/{}  train loss {train_loss:.4}  validation loss {:.4}  {}{} {value:.4}{}  ({:.1}s)",
             config.epochs,
@@ -312,6 +315,13 @@ pub fn fit<T: Trainee>(
         stopped_early: state.stopped_early,
         finished,
     })
+}
+
+/// The line before the first epoch line: what its `*` marks and which weights are kept.
+fn epoch_legend(monitor: Monitor, restore_best: bool) -> String {
+    let kept =
+        if restore_best { "its weights are kept" } else { "the last epoch's weights are kept (restore_best = false)" };
+    format!("* = best validation {} so far; {kept}", monitor.name())
 }
 
 /// Checkpoint after `epoch`: weights and optimiser under epoch-specific names, then the state

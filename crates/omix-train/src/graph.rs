@@ -33,6 +33,7 @@ use omix_models::{Gcn, GraphShape, SparseMatrix};
 use omix_run::{Check, EpochRecord, MetricsFile, Observer, RunDir, files, write_node_manifest, write_node_predictions};
 
 use crate::baseline::{BaselineReport, compare};
+use crate::checks::{best_epoch_is_last, never_predicted, record_checks};
 use crate::evaluate::read_back;
 use crate::fit::{Trainee, Validation, fit};
 use crate::objective::{Objective, batch_loss};
@@ -275,12 +276,19 @@ pub fn train_graph(
     };
     let gcn = config.gcn();
     gcn.check(shape)?;
+    let objective = Objective::for_classes(graph.task);
+    objective
+        .check_loss(train_config.loss, &format!("the task is {} node classification", graph.task.name()))
+        .map_err(|message| TrainError::Config { field: "loss", message })?;
 
     if options.resume {
         crate::fit::refuse_changed_data(run, graph_fingerprint(&graph))?;
     }
     run.create()?;
-    run.write_toml(files::CONFIG, config)?;
+    // The resolved config names the loss trained with.
+    let mut resolved = config.clone();
+    resolved.train.loss = Some(objective.loss());
+    run.write_toml(files::CONFIG, &resolved)?;
     run.write_json(files::DATA_REPORT, &graph.report)?;
     write_node_manifest(run, &graph)?;
 
@@ -289,14 +297,14 @@ pub fn train_graph(
     }
     let parameters = gcn.parameter_count(shape);
     observer.message(&format!(
-        "model: gcn, {} graph convolutions, hidden {:?} ({parameters} trainable parameters)",
+        "model: gcn, {} graph convolutions, hidden units {} ({parameters} trainable parameters)",
         gcn.depth(),
-        gcn.hidden
+        gcn.hidden.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
     ));
     let train_nodes = graph.indices(Split::Train);
     let validation_nodes = graph.indices(Split::Validation);
     let test_nodes = graph.indices(Split::Test);
-    let mut checks = Vec::new();
+    let mut checks: Vec<Check> = Vec::new();
     if parameters > 100 * train_nodes.len() {
         checks.push(Check::info(
             "many_parameters",
@@ -364,7 +372,21 @@ pub fn train_graph(
 
     let scores = predict(&model, &on_eval, graph.task)?;
     let mut metrics = BTreeMap::new();
+    let mut after_training: Vec<Check> =
+        best_epoch_is_last(&history, train_config.monitor.name()).into_iter().collect();
     for (split, nodes) in [(Split::Validation, &validation_nodes), (Split::Test, &test_nodes)] {
+        // Multi-label graphs report top-k decisions, which predict something for every node;
+        // the threshold's decisions are the ones that can leave a task out.
+        let rows: Vec<f64> =
+            nodes.iter().flat_map(|&n| scores[n * classes..(n + 1) * classes].iter().copied()).collect();
+        after_training.extend(never_predicted(
+            graph.task,
+            &graph.class_names,
+            &rows,
+            train_config.threshold,
+            split.name(),
+            "nodes",
+        ));
         let result =
             node_metrics(graph.task, &graph.labels, &scores, nodes, &graph.class_names, train_config.threshold)?;
         observer.message(&format!("{} ({} nodes): {}", split.name(), nodes.len(), result.reported.summary()));
@@ -374,6 +396,7 @@ pub fn train_graph(
         }
         metrics.insert(split.name().to_string(), result.reported);
     }
+    record_checks(run, &mut checks, after_training, observer)?;
     let baseline = if train_config.baseline {
         let report = neighbour_vote_baseline(&graph, &train_nodes, &test_nodes, &scores, config.seed)?;
         observer.message(&format!(

@@ -52,8 +52,8 @@ pub use experiment::{ExperimentSummary, run_experiment};
 pub use inputs::{BatchInput, InputPipeline};
 pub use objective::{Objective, batch_loss, reconstruction_error};
 pub use omix_config::{
-    Engine, Experiment, ExperimentConfig, FeatureConfig, Monitor, OptimizerKind, Overrides, PlateauConfig,
-    RegressionLoss, TrainConfig,
+    Engine, Experiment, ExperimentConfig, FeatureConfig, Loss, Monitor, OptimizerKind, Overrides, PlateauConfig,
+    TrainConfig,
 };
 pub use omix_run::{Check, EpochRecord, RunDir};
 pub use run::TrainedRun;

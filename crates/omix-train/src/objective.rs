@@ -8,7 +8,7 @@ use burn::tensor::activation::{log_softmax, relu, softplus};
 use omix_data::Task;
 use omix_models::{FastLoss, ModelConfig};
 
-use omix_config::RegressionLoss;
+use omix_config::Loss;
 
 /// What a model is trained to minimise, from the task and the model family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,13 +32,14 @@ pub enum Objective {
 
 impl Objective {
     /// The objective of a task and model family.
-    /// `loss` is `[train] loss`, which only regression tasks take (MSE when unset).
-    pub fn new(task: Task, model: &ModelConfig, loss: Option<RegressionLoss>, channels: usize) -> Self {
+    /// `loss` is `[train] loss`, which only regression tasks choose (MSE when unset); other
+    /// tasks' losses are fixed, and a config naming another is refused by [`Objective::check_loss`].
+    pub fn new(task: Task, model: &ModelConfig, loss: Option<Loss>, channels: usize) -> Self {
         match (model, task) {
             (ModelConfig::Autoencoder(_), _) => Objective::ReconstructSquaredError,
             (ModelConfig::ConvAutoencoder(_), _) => Objective::OneHotCrossEntropy { channels },
             (_, Task::Multiclass) => Objective::SoftmaxCrossEntropy,
-            (_, Task::Regression) if loss == Some(RegressionLoss::Poisson) => Objective::Poisson,
+            (_, Task::Regression) if loss == Some(Loss::Poisson) => Objective::Poisson,
             (_, Task::Regression | Task::Unsupervised) => Objective::SquaredError,
             (_, Task::Binary | Task::Multilabel) => Objective::SigmoidCrossEntropy,
         }
@@ -65,13 +66,46 @@ impl Objective {
 
     /// The name of the loss as written in configs and logs.
     pub fn name(self) -> &'static str {
+        self.loss().name()
+    }
+
+    /// The `[train] loss` value of this objective (what the resolved config writes).
+    pub fn loss(self) -> Loss {
         match self {
-            Objective::SigmoidCrossEntropy => "binary_cross_entropy",
-            Objective::SoftmaxCrossEntropy => "cross_entropy",
-            Objective::SquaredError => "mse",
-            Objective::ReconstructSquaredError => "reconstruction_mse",
-            Objective::Poisson => "poisson",
-            Objective::OneHotCrossEntropy { .. } => "reconstruction_cross_entropy",
+            Objective::SigmoidCrossEntropy => Loss::BinaryCrossEntropy,
+            Objective::SoftmaxCrossEntropy => Loss::CrossEntropy,
+            Objective::SquaredError => Loss::Mse,
+            Objective::ReconstructSquaredError => Loss::ReconstructionMse,
+            Objective::Poisson => Loss::Poisson,
+            Objective::OneHotCrossEntropy { .. } => Loss::ReconstructionCrossEntropy,
+        }
+    }
+
+    /// Refuses a `[train] loss` this objective does not train with: a regression task takes
+    /// `mse` or `poisson`; every other task only its own loss (written by resolved configs, so a
+    /// run folder's config.toml is accepted as it stands). `what` names the task and model,
+    /// e.g. "the task is binary classification".
+    pub fn check_loss(self, loss: Option<Loss>, what: &str) -> Result<(), String> {
+        let Some(loss) = loss else { return Ok(()) };
+        if loss == self.loss() {
+            return Ok(());
+        }
+        if matches!(self, Objective::SquaredError | Objective::Poisson) {
+            return Err(format!(
+                "{what}, but {} is not a regression loss; use mse (the default) or poisson",
+                loss.name()
+            ));
+        }
+        let note = if loss.is_regression() { ", and mse or poisson are for regression tasks" } else { "" };
+        Err(format!("{what}, trained with {}{note}; remove `loss` or set loss = \"{}\"", self.name(), self.name()))
+    }
+
+    /// What [`Objective::predictions`] gives: `"probability"` for classifiers, `"prediction"`
+    /// otherwise (regression values, Poisson rates, reconstructions).
+    pub fn prediction_name(self) -> &'static str {
+        match self {
+            Objective::SigmoidCrossEntropy | Objective::SoftmaxCrossEntropy => "probability",
+            _ => "prediction",
         }
     }
 

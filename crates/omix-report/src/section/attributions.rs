@@ -63,10 +63,11 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
             let svg = attribution_logo_svg(&track.scores, &explain.alphabet, &options);
             let _ = writeln!(
                 out,
-                "<figure class=\"logo track\"><figcaption><strong>{}</strong> · label <code>{}</code> · model score {} · {} · {} nt</figcaption>\
+                "<figure class=\"logo track\"><figcaption><strong>{}</strong> · label <code>{}</code> · {} {} · {} · {} nt</figcaption>\
                  <div class=\"scroll\">{}</div><details><summary class=\"hint\">sequence</summary><code>{}</code></details></figure>",
                 escape(&track.sequence_id),
                 escape(&track.label),
+                escape(explain.score_name.as_deref().unwrap_or("model score")),
                 fixed(track.score, 4),
                 escape(&method_name(&track.method)),
                 track.scores.len(),
