@@ -60,8 +60,11 @@ def tour_commands(readme):
 
 def adapt(command, quick, data_from):
     """The command as the tour runs it: one epoch in quick mode, a local copy for fetches."""
-    if quick:
-        command = re.sub(r"^omix train\b", "omix train --epochs 1", command)
+    if quick and command.startswith("omix train"):
+        if "--set train.epochs=" in command:
+            command = re.sub(r"--set train\.epochs=\S+", "--set train.epochs=1", command)
+        else:
+            command = re.sub(r"^omix train\b", "omix train --epochs 1", command)
     if data_from and command.startswith("python3 scripts/fetch-data.py"):
         code = command.split("#", 1)[0].rstrip()
         command = f"{code} --from {shlex.quote(data_from)}"

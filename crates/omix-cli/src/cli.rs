@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Deep learning for omics data: train, evaluate, predict and explain sequence models.
 #[derive(Debug, Parser)]
 #[command(name = "omix", version, propagate_version = true, arg_required_else_help = true)]
-#[command(after_help = "Start with `omix quickstart`, then `omix train --help`.")]
+#[command(
+    after_help = "Start with `omix quickstart`, then `omix init` for a config of your own and `omix train --help`."
+)]
 pub struct Cli {
     /// Worker threads for the CPU backend (default: all cores).
     #[arg(long, global = true, value_name = "N")]
@@ -33,6 +35,15 @@ pub enum Command {
     /// Train a model from a TOML experiment config or from flags.
     #[command(after_help = TRAIN_EXAMPLES)]
     Train(Box<TrainArgs>),
+    /// Check a config and its data without training: `omix train CONFIG --dry-run`.
+    #[command(after_help = "Example:\n  omix check examples/splice.toml --set train.batch_size=64")]
+    Check(Box<TrainArgs>),
+    /// Write a commented experiment config to start from (every key with its default).
+    #[command(after_help = INIT_EXAMPLES)]
+    Init(InitArgs),
+    /// Shell completions for omix: `omix completions bash > ~/.local/share/bash-completion/completions/omix`.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
     /// Metrics of a trained run on any labelled data.
     #[command(after_help = EVALUATE_EXAMPLES)]
     Evaluate(EvaluateArgs),
@@ -71,7 +82,42 @@ const TRAIN_EXAMPLES: &str = "Examples:
   omix train --input GABPA_AC.seq.gz --shuffled-negatives 1 --test-input GABPA_B.seq.gz \\
              --seq-column seq --label-column Bound --model cnn --out runs/gabpa
   omix train --class bound=pos.fa --class unbound=neg.fa --alphabet rna --out runs/rbp
-  omix train examples/primer.toml --resume          # continue a killed run";
+  omix train examples/primer.toml --resume          # continue a killed run
+  omix train examples/splice.toml --dry-run         # check config and data, estimate time; write nothing
+  omix train examples/splice.toml --set train.epochs=5 --set model.conv.0.filters=32";
+
+const INIT_EXAMPLES: &str = "Examples:
+  omix init                                    # list the templates
+  omix init classify-tsv -o my_experiment.toml
+  omix train my_experiment.toml --dry-run      # check it, then train it
+  omix init graph -o -                         # print to standard output";
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  omix completions bash > ~/.local/share/bash-completion/completions/omix
+  omix completions zsh > ~/.zfunc/_omix        # with fpath+=~/.zfunc before compinit
+  omix completions fish > ~/.config/fish/completions/omix.fish";
+
+/// `omix init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The template (without one: the list).
+    #[arg(value_name = "TEMPLATE")]
+    pub template: Option<String>,
+    /// The file to write (`-` for standard output).
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "omix.toml")]
+    pub out: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `omix completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
 
 const EVALUATE_EXAMPLES: &str = "Examples:
   omix evaluate runs/primer --input more_sequences.txt --labels more_labels.txt
@@ -403,6 +449,17 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Set any config key, as KEY=VALUE with a dotted key (repeat the flag): `--set
+    /// train.epochs=1 --set model.conv.0.filters=16`. VALUE is a TOML value (number, boolean,
+    /// [array], {inline table}, "string"; anything else is a string). Applied to the file before
+    /// it is read; relative paths are taken from the working directory. A flag that sets the same
+    /// key (--epochs and --set train.epochs) is refused; with --resume, refused.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub settings: Vec<String>,
+    /// Check the config and the data, show the model, the engine and an estimate of time and
+    /// memory (from a few real training steps), and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Stop after this many epochs (the checkpoint stays resumable; for testing resume).
     #[arg(long, hide = true)]
     pub stop_after: Option<usize>,

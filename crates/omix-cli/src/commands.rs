@@ -28,6 +28,14 @@ use crate::cli::{
 pub fn run(cli: Cli, device: &Device) -> Result<()> {
     match cli.command {
         Command::Train(args) => train(*args, device),
+        Command::Check(args) => train(TrainArgs { dry_run: true, ..*args }, device),
+        Command::Init(args) => crate::init::init(args),
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "omix", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Evaluate(args) => evaluate(args, device),
         Command::Predict(args) => predict(args, device),
         Command::ScoreVariants(args) => crate::genome_cmds::score_variants(args, device),
@@ -153,6 +161,11 @@ fn overrides(args: &TrainArgs) -> Result<omix_config::Overrides> {
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate: args.learning_rate,
+        settings: args
+            .settings
+            .iter()
+            .map(|setting| setting.parse::<omix_config::Setting>().map_err(anyhow::Error::from))
+            .collect::<Result<_>>()?,
     })
 }
 
@@ -235,9 +248,10 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
             .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into())),
         (None, None) => PathBuf::from("runs/omix"),
     };
+    overrides.refuse_conflicts()?;
     let saved = RunDir::new(&out).is_marked() && out.join(files::CONFIG).exists();
     let experiment = match &args.config {
-        Some(path) => Experiment::load(path)?,
+        Some(path) => Experiment::load_with(path, &overrides.settings)?,
         // `omix train --resume --out RUN`: the run's own config.
         None if args.resume && saved && overrides.source.is_none() => Experiment::load(&out.join(files::CONFIG))?,
         None if overrides.source.is_none() => {
@@ -256,12 +270,28 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
         );
     }
     let mut config = match experiment {
+        Experiment::Graph(mut config) if args.dry_run => {
+            overrides.apply_graph(&mut config)?;
+            let result =
+                omix_train::graph::dry_run_graph_experiment(&config, device, DRY_RUN_STEPS, &mut Terminal::new(true))?;
+            return dry_run(&result);
+        }
         Experiment::Graph(config) => return train_graph(config, &overrides, &out, &args, device),
+        Experiment::Sequence(config) if args.config.is_none() => {
+            // Flags only: the flags, then the settings, over the defaults.
+            let mut config = config;
+            overrides.apply(&mut config);
+            overrides.apply_settings(&config)?
+        }
         Experiment::Sequence(config) => config,
     };
     overrides.apply(&mut config);
     // Flag paths are relative to the working directory; store them absolute.
     config.data.resolve_paths(Path::new(""));
+    if args.dry_run {
+        let result = omix_train::dry_run_experiment(&config, device, DRY_RUN_STEPS, &mut Terminal::new(true))?;
+        return dry_run(&result);
+    }
     if resuming {
         config = RunDir::new(&out).config()?;
         eprintln!("resuming {} with its saved config", out.display());
@@ -286,6 +316,44 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Training steps `--dry-run` times (after one untimed warm-up step).
+const DRY_RUN_STEPS: usize = 3;
+
+/// `--dry-run`: what training would print before its first epoch, then the model, the engine and
+/// the estimates on stdout; nothing is written.
+fn dry_run(result: &omix_train::DryRun) -> Result<()> {
+    let estimate = &result.estimate;
+    println!("model layers:\n{}", result.layers.trim_end());
+    println!("trainable parameters: {}", result.parameters);
+    println!("training engine: {}", estimate.engine);
+    println!(
+        "time (estimate): about {} per epoch, at most {} for {} epochs (early stopping may end sooner); from {} timed training steps of {:.3}s each on this machine x {} steps per epoch, plus {:.2}s for one validation pass",
+        show_seconds(estimate.seconds_per_epoch()),
+        show_seconds(estimate.total_seconds()),
+        estimate.epochs,
+        estimate.steps_timed,
+        estimate.seconds_per_step,
+        estimate.steps_per_epoch,
+        estimate.validation_seconds
+    );
+    println!("memory (estimate): {}", result.memory.describe());
+    let warnings = result.checks.iter().filter(|check| check.severity == "warning").count();
+    println!(
+        "dry run: config and data are valid{}; nothing was written. Train with the same command without --dry-run.",
+        if warnings > 0 { format!(" ({warnings} warning(s) above)") } else { String::new() }
+    );
+    Ok(())
+}
+
+/// A duration for people: `42s`, `3.5 min`, `2.1 h`.
+fn show_seconds(seconds: f64) -> String {
+    match seconds {
+        s if s < 90.0 => format!("{s:.1}s"),
+        s if s < 5400.0 => format!("{:.1} min", s / 60.0),
+        s => format!("{:.1} h", s / 3600.0),
+    }
 }
 
 fn evaluate(args: EvaluateArgs, device: &Device) -> Result<()> {

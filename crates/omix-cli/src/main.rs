@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod commands;
 mod genome_cmds;
+mod init;
 mod progress;
 
 use std::process::ExitCode;

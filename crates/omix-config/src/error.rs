@@ -21,6 +21,14 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// A `--set KEY=VALUE` that cannot be applied or makes the config invalid.
+    #[error("--set {argument}: {message}")]
+    Set {
+        /// The argument as given.
+        argument: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A setting that cannot work (`[train]` unless the field names another table).
     #[error("{}: {message}", table_field(field))]
     Invalid {

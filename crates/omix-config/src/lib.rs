@@ -27,10 +27,11 @@ mod error;
 mod features;
 mod graph;
 pub mod plan;
+pub mod template;
 mod train;
 
 pub use error::{ConfigError, table_field};
 pub use features::{FeatureConfig, MatrixFeatureConfig, PwmFeatureConfig};
 pub use graph::{GraphExperimentConfig, GraphModel};
-pub use plan::{Experiment, Overrides, flags_only_experiment};
+pub use plan::{Experiment, Overrides, Setting, flags_only_experiment};
 pub use train::{Engine, ExperimentConfig, Loss, Monitor, OptimizerKind, PlateauConfig, TrainConfig};

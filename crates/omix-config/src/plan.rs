@@ -26,19 +26,227 @@ impl Experiment {
     /// Read and parse an experiment file once, with relative paths made absolute against the
     /// file's folder. Errors name the file, line and column.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::load_with(path, &[])
+    }
+
+    /// [`Experiment::load`] with `--set` settings applied to the parsed file before it is read
+    /// into the config types, so every key can be set and a wrong one gets the error a wrong
+    /// key in the file would, naming the `--set` argument. Relative paths given through `--set`
+    /// are taken against the working directory (as `--input` is); the file's own paths against
+    /// the file's folder.
+    pub fn load_with(path: &Path, settings: &[Setting]) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         let table: toml::Table = text.parse().map_err(|error| toml_error(path, &text, &error))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let file = FileText { path, text: &text };
         if table.contains_key("graph") {
-            let mut config =
-                GraphExperimentConfig::from_toml(&text).map_err(|error| toml_error(path, &text, &error))?;
-            config.graph.resolve_paths(&base);
-            return Ok(Experiment::Graph(config));
+            let resolve = |config: &mut GraphExperimentConfig, base: &Path| config.graph.resolve_paths(base);
+            return Ok(Experiment::Graph(read_with_settings(&file, table, settings, &base, resolve)?));
         }
-        let mut config = ExperimentConfig::from_toml(&text).map_err(|error| toml_error(path, &text, &error))?;
-        config.resolve_paths(&base);
-        Ok(Experiment::Sequence(config))
+        let resolve = |config: &mut ExperimentConfig, base: &Path| config.resolve_paths(base);
+        Ok(Experiment::Sequence(read_with_settings(&file, table, settings, &base, resolve)?))
+    }
+}
+
+/// An experiment file's path and text, for errors that point into it.
+struct FileText<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+/// The config a file's `table` holds once `settings` are applied, with its paths made absolute:
+/// those the file gives against `base`, those a setting gives against the working directory.
+fn read_with_settings<T>(
+    file: &FileText,
+    table: toml::Table,
+    settings: &[Setting],
+    base: &Path,
+    resolve: impl Fn(&mut T, &Path),
+) -> Result<T, ConfigError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Clone,
+{
+    let from_file = |error: toml::de::Error| toml_error(file.path, file.text, &error);
+    if settings.is_empty() {
+        let mut config: T = toml::from_str(file.text).map_err(from_file)?;
+        resolve(&mut config, base);
+        return Ok(config);
+    }
+    let mut merged = table.clone();
+    for setting in settings {
+        setting.apply(&mut merged)?;
+    }
+    let config = match toml::Value::Table(merged).try_into::<T>() {
+        Ok(config) => config,
+        Err(_) => {
+            // The file's own errors keep their line and column; otherwise the first setting
+            // that breaks the config is named.
+            toml::from_str::<T>(file.text).map_err(from_file)?;
+            let mut partial = table;
+            for setting in settings {
+                setting.apply(&mut partial)?;
+                if let Err(error) = toml::Value::Table(partial.clone()).try_into::<T>() {
+                    return Err(setting.error(&error));
+                }
+            }
+            return Err(ConfigError::Set {
+                argument: settings.iter().map(|s| s.argument.as_str()).collect::<Vec<_>>().join(" --set "),
+                message: "these settings together do not make a valid config".into(),
+            });
+        }
+    };
+    // Which values are paths is known only to the config types: resolve against both folders,
+    // and where a setting's value differs between the two, it holds a path (or paths) given on
+    // the command line, which takes the working directory's.
+    let mut against_file = config.clone();
+    resolve(&mut against_file, base);
+    let mut against_cwd = config;
+    resolve(&mut against_cwd, &std::env::current_dir().unwrap_or_default());
+    let (Ok(toml::Value::Table(mut file_table)), Ok(toml::Value::Table(cwd_table))) =
+        (toml::Value::try_from(&against_file), toml::Value::try_from(&against_cwd))
+    else {
+        return Ok(against_file);
+    };
+    let mut changed = false;
+    for setting in settings {
+        if let (Some(cwd_value), Some(file_value)) =
+            (lookup(&cwd_table, &setting.key), lookup_mut(&mut file_table, &setting.key))
+            && cwd_value != file_value
+        {
+            *file_value = cwd_value.clone();
+            changed = true;
+        }
+    }
+    if !changed {
+        return Ok(against_file);
+    }
+    Ok(toml::Value::Table(file_table).try_into::<T>().unwrap_or(against_file))
+}
+
+/// The value at a dotted key (array indexes as numbers), if there is one.
+fn lookup<'a>(table: &'a toml::Table, key: &[String]) -> Option<&'a toml::Value> {
+    let (first, rest) = key.split_first()?;
+    let mut value = table.get(first)?;
+    for part in rest {
+        value = match value {
+            toml::Value::Table(table) => table.get(part)?,
+            toml::Value::Array(array) => array.get(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// [`lookup`], mutably.
+fn lookup_mut<'a>(table: &'a mut toml::Table, key: &[String]) -> Option<&'a mut toml::Value> {
+    let (first, rest) = key.split_first()?;
+    let mut value = table.get_mut(first)?;
+    for part in rest {
+        value = match value {
+            toml::Value::Table(table) => table.get_mut(part)?,
+            toml::Value::Array(array) => array.get_mut(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// One `--set KEY=VALUE`: a dotted key into the experiment file (`train.epochs`,
+/// `model.conv.0.filters`: numbers index arrays of tables) and a TOML value (a number, boolean,
+/// array, inline table or quoted string; anything that does not parse as one is a string).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    /// The key, one part per table (array indexes as written).
+    pub key: Vec<String>,
+    /// The value.
+    pub value: toml::Value,
+    /// The argument as given, for messages.
+    pub argument: String,
+}
+
+impl std::str::FromStr for Setting {
+    type Err = ConfigError;
+
+    fn from_str(argument: &str) -> Result<Self, ConfigError> {
+        let invalid = |message: &str| ConfigError::Set { argument: argument.to_string(), message: message.to_string() };
+        let Some((key, value)) = argument.split_once('=') else {
+            return Err(invalid("expected KEY=VALUE, e.g. --set train.epochs=5"));
+        };
+        let key: Vec<String> = key.trim().split('.').map(|part| part.trim().to_string()).collect();
+        if key.iter().any(String::is_empty) {
+            return Err(invalid("the key has an empty part; write table.key, e.g. --set train.epochs=5"));
+        }
+        let value = value.trim();
+        let parsed = format!("value = {value}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut table| table.remove("value"))
+            .unwrap_or_else(|| toml::Value::String(value.to_string()));
+        Ok(Setting { key, value: parsed, argument: argument.to_string() })
+    }
+}
+
+impl Setting {
+    /// The dotted key as written (`model.conv.0.filters`).
+    pub fn key_name(&self) -> String {
+        self.key.join(".")
+    }
+
+    /// Write the value into a parsed experiment file: missing tables are created; an array
+    /// index must name an existing entry, or the one after the last to add an entry.
+    pub fn apply(&self, table: &mut toml::Table) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Set { argument: self.argument.clone(), message };
+        let mut slot: Option<&mut toml::Value> = None;
+        for (depth, part) in self.key.iter().enumerate() {
+            let last = depth + 1 == self.key.len();
+            let here = self.key[..depth].join(".");
+            let value = match slot.take() {
+                None => table.entry(part.clone()).or_insert_with(|| empty_container(last)),
+                Some(toml::Value::Table(inner)) => inner.entry(part.clone()).or_insert_with(|| empty_container(last)),
+                Some(toml::Value::Array(array)) => {
+                    let Ok(index) = part.parse::<usize>() else {
+                        return Err(invalid(format!(
+                            "{here} is an array; index it with a number ({here}.0.{})",
+                            self.key[depth..].join(".")
+                        )));
+                    };
+                    if index > array.len() {
+                        return Err(invalid(format!(
+                            "{here} has {} entries; index {index} is past the end (use 0 to {} to change one, {} to add one)",
+                            array.len(),
+                            array.len().saturating_sub(1),
+                            array.len()
+                        )));
+                    }
+                    if index == array.len() {
+                        array.push(empty_container(last));
+                    }
+                    &mut array[index]
+                }
+                Some(other) => {
+                    return Err(invalid(format!("{here} is a {}, not a table; set {here} itself", other.type_str())));
+                }
+            };
+            slot = Some(value);
+        }
+        if let Some(slot) = slot {
+            *slot = self.value.clone();
+        }
+        Ok(())
+    }
+
+    /// A config error caused by this setting.
+    fn error(&self, error: &toml::de::Error) -> ConfigError {
+        ConfigError::Set { argument: self.argument.clone(), message: error.message().trim().to_string() }
+    }
+}
+
+/// What a missing key part becomes: a table on the way, a placeholder at the end.
+fn empty_container(last: bool) -> toml::Value {
+    match last {
+        true => toml::Value::Boolean(false),
+        false => toml::Value::Table(toml::Table::new()),
     }
 }
 
@@ -108,36 +316,93 @@ pub struct Overrides {
     pub batch_size: Option<usize>,
     /// `--learning-rate`.
     pub learning_rate: Option<f64>,
+    /// `--set KEY=VALUE`, in order (a later one wins over an earlier one for the same key).
+    /// They are applied to the file before it is read ([`Experiment::load_with`]), the other
+    /// overrides after; a flag and a setting of the same key are refused
+    /// ([`Overrides::refuse_conflicts`]).
+    pub settings: Vec<Setting>,
 }
 
 impl Overrides {
-    /// The flags that were given, by name (`--epochs`, ...), for messages.
-    pub fn given(&self) -> Vec<&'static str> {
+    /// The flags that were given, by name (`--epochs`, ...), for messages; `--set` settings
+    /// are named with their argument.
+    pub fn given(&self) -> Vec<String> {
+        let mut given: Vec<String> = self.flag_keys().into_iter().map(|(flag, _)| flag.to_string()).collect();
+        given.extend(self.settings.iter().map(|setting| format!("--set {}", setting.argument)));
+        given
+    }
+
+    /// The flags that were given (not `--set`), each with the config keys it sets.
+    fn flag_keys(&self) -> Vec<(&'static str, &'static [&'static str])> {
         let mut given = Vec::new();
-        let mut note = |set: bool, name: &'static str| {
+        let mut note = |set: bool, name: &'static str, keys: &'static [&'static str]| {
             if set {
-                given.push(name);
+                given.push((name, keys));
             }
         };
-        note(self.source.is_some(), "--input/--class");
-        note(self.seq_column.is_some(), "--seq-column");
-        note(self.label_column.is_some(), "--label-column");
-        note(self.id_column.is_some(), "--id-column");
-        note(self.split_column.is_some(), "--split-column");
-        note(self.test.is_some(), "--test-input");
-        note(self.alphabet.is_some(), "--alphabet");
-        note(self.length.is_some(), "--length");
-        note(self.length_policy.is_some(), "--length-policy");
-        note(self.shuffled_negatives.is_some(), "--shuffled-negatives");
-        note(self.drop_duplicates, "--drop-duplicates");
-        note(self.balanced, "--balanced");
-        note(self.model.is_some(), "--model");
-        note(self.no_baseline, "--no-baseline");
-        note(self.seed.is_some(), "--seed");
-        note(self.epochs.is_some(), "--epochs");
-        note(self.batch_size.is_some(), "--batch-size");
-        note(self.learning_rate.is_some(), "--learning-rate");
+        note(self.source.is_some(), "--input/--class", &["data.input", "data.labels", "data.classes", "data.format"]);
+        note(self.seq_column.is_some(), "--seq-column", &["data.seq_column"]);
+        note(self.label_column.is_some(), "--label-column", &["data.label_column"]);
+        note(self.id_column.is_some(), "--id-column", &["data.id_column"]);
+        note(self.split_column.is_some(), "--split-column", &["data.split_column"]);
+        note(self.test.is_some(), "--test-input", &["data.test"]);
+        note(self.alphabet.is_some(), "--alphabet", &["data.alphabet"]);
+        note(self.length.is_some(), "--length", &["data.length"]);
+        note(self.length_policy.is_some(), "--length-policy", &["data.length_policy"]);
+        note(self.shuffled_negatives.is_some(), "--shuffled-negatives", &["data.shuffled_negatives"]);
+        note(self.drop_duplicates, "--drop-duplicates", &["data.duplicates"]);
+        note(self.balanced, "--balanced", &["data.class_weight"]);
+        note(self.model.is_some(), "--model", &["model", "features"]);
+        note(self.no_baseline, "--no-baseline", &["train.baseline"]);
+        note(self.seed.is_some(), "--seed", &["seed"]);
+        note(self.epochs.is_some(), "--epochs", &["train.epochs"]);
+        note(self.batch_size.is_some(), "--batch-size", &["train.batch_size"]);
+        note(self.learning_rate.is_some(), "--learning-rate", &["train.learning_rate"]);
         given
+    }
+
+    /// Refuse a flag and a `--set` that name the same key (or one inside the other, such as
+    /// `--model` and `--set model.conv.0.filters=16`): which one was meant is not for omix to
+    /// guess.
+    pub fn refuse_conflicts(&self) -> Result<(), ConfigError> {
+        for setting in &self.settings {
+            let key = setting.key_name();
+            for (flag, keys) in self.flag_keys() {
+                let overlaps = |other: &str| {
+                    key == other
+                        || key.strip_prefix(other).is_some_and(|rest| rest.starts_with('.'))
+                        || other.strip_prefix(key.as_str()).is_some_and(|rest| rest.starts_with('.'))
+                };
+                if let Some(other) = keys.iter().find(|other| overlaps(other)) {
+                    return Err(ConfigError::Set {
+                        argument: setting.argument.clone(),
+                        message: format!("{flag} also sets {other}; give one of the two"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply the `--set` settings to a config that has no file (a flags-only run): the config
+    /// written out as TOML, the settings applied, and read back, with the errors a file gets.
+    pub fn apply_settings(&self, config: &ExperimentConfig) -> Result<ExperimentConfig, ConfigError> {
+        if self.settings.is_empty() {
+            return Ok(config.clone());
+        }
+        let mut table = match toml::Value::try_from(config) {
+            Ok(toml::Value::Table(table)) => table,
+            _ => toml::Table::new(),
+        };
+        for setting in &self.settings {
+            setting.apply(&mut table)?;
+            if let Err(error) = toml::Value::Table(table.clone()).try_into::<ExperimentConfig>() {
+                return Err(setting.error(&error));
+            }
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|error: toml::de::Error| ConfigError::Set { argument: String::new(), message: error.to_string() })
     }
 
     /// Apply the overrides to a sequence or matrix experiment.
@@ -216,7 +481,8 @@ impl Overrides {
     /// error naming them.
     pub fn apply_graph(&self, config: &mut GraphExperimentConfig) -> Result<(), ConfigError> {
         let allowed = ["--seed", "--epochs", "--learning-rate", "--no-baseline"];
-        let refused: Vec<&str> = self.given().into_iter().filter(|flag| !allowed.contains(flag)).collect();
+        let refused: Vec<&str> =
+            self.flag_keys().into_iter().map(|(flag, _)| flag).filter(|flag| !allowed.contains(flag)).collect();
         if !refused.is_empty() {
             return Err(ConfigError::Invalid {
                 field: "graph",

@@ -20,6 +20,27 @@ pub fn available_memory() -> u128 {
         .unwrap_or(FALLBACK_AVAILABLE)
 }
 
+/// The peak resident memory of this process so far (Linux's `VmHWM`), if the system says.
+pub fn peak_resident_memory() -> Option<u128> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    text.lines().find_map(|line| {
+        let kilobytes: u128 = line.strip_prefix("VmHWM:")?.trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kilobytes * 1024)
+    })
+}
+
+/// Bytes for people: `52.0 GB`, `3.1 MB`.
+pub fn show_bytes(bytes: u128) -> String {
+    crate::error::show_bytes(bytes)
+}
+
+/// Bytes the trainable parameters take while training: the weights, their gradients and the
+/// optimiser's state per weight (`optimizer_slots`: 2 for Adam's moments, 1 for SGD's momentum),
+/// 4-byte floats each.
+pub fn parameter_bytes(parameters: usize, optimizer_slots: usize) -> u128 {
+    4 * parameters as u128 * (2 + optimizer_slots as u128)
+}
+
 /// The least memory `examples` sequences of `length` positions take while training: the fitted
 /// sequences (one byte a position) and one batch of `batch` one-hot examples of `channels`
 /// channels (4-byte floats), twice (the host buffer and the model's input tensor).

@@ -37,14 +37,18 @@ pub struct ExperimentSummary {
     pub baseline: Option<BaselineReport>,
 }
 
-/// Run an experiment into a run folder (created if needed), training on `device`.
-pub fn run_experiment(
-    config: &ExperimentConfig,
-    run: &RunDir,
-    device: &Device,
-    options: TrainOptions,
-    observer: &mut dyn Observer,
-) -> Result<ExperimentSummary, TrainError> {
+/// An experiment checked and its data loaded, before anything is written: what training and
+/// `--dry-run` share.
+pub(crate) struct Prepared {
+    pub dataset: Dataset,
+    pub pipeline: InputPipeline,
+    pub input: omix_models::InputShape,
+    pub objective: Objective,
+}
+
+/// Check the config, load the data and fit the inputs: every error a config or its data can
+/// raise before training, raised before anything is written.
+pub(crate) fn prepare(config: &ExperimentConfig) -> Result<Prepared, TrainError> {
     config.check()?;
     let dataset = Dataset::load(&config.data, config.seed)?;
     let schema = &dataset.schema;
@@ -89,8 +93,135 @@ pub fn run_experiment(
             omix_data::memory::available_memory(),
         )?;
     }
+    Ok(Prepared { dataset, pipeline, input, objective })
+}
+
+/// Tell the observer what was loaded, the inputs, the model and its size, and the checks (what
+/// training prints before its first epoch); the checks are returned.
+pub(crate) fn describe(
+    config: &ExperimentConfig,
+    prepared: &Prepared,
+    observer: &mut dyn Observer,
+) -> Result<Vec<Check>, TrainError> {
+    let Prepared { dataset, pipeline, input, .. } = prepared;
+    for line in dataset.summary_lines() {
+        observer.message(&line);
+    }
+    let parameters = config.model.parameter_count(*input)?;
+    observer.message(&format!("inputs: {}", pipeline.describe()));
+    observer.message(&format!("model: {} ({} trainable parameters)", config.model.name(), parameters));
+    let checks = biology_checks(dataset, &config.model, *input);
+    for check in &checks {
+        observer.message(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
+    }
+    Ok(checks)
+}
+
+/// What `omix train --dry-run` found: the model's size, the measured time and the memory.
+#[derive(Debug, Clone)]
+pub struct DryRun {
+    /// Trainable parameters.
+    pub parameters: usize,
+    /// The model's layers, one line each (burn's module tree).
+    pub layers: String,
+    /// Training time, measured on a few real steps.
+    pub estimate: crate::fit::Estimate,
+    /// Memory while training.
+    pub memory: MemoryEstimate,
+    /// Checks raised.
+    pub checks: Vec<Check>,
+}
+
+/// Memory while training: the data, the parameters with their gradients and optimiser state,
+/// and the peak this process reached while taking the sample steps (which holds both, and one
+/// batch's activations).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryEstimate {
+    /// The data held while training (the least: sequences and a batch of input, or the
+    /// matrix or graph values).
+    pub data_bytes: u128,
+    /// Parameters, gradients and optimiser state.
+    pub parameter_bytes: u128,
+    /// The process's peak resident memory after the sample steps (Linux only).
+    pub measured_peak_bytes: Option<u128>,
+}
+
+impl MemoryEstimate {
+    /// Memory for people.
+    pub fn describe(&self) -> String {
+        let show = omix_data::memory::show_bytes;
+        let mut text = format!(
+            "{} for the data, {} for the parameters, their gradients and the optimiser's state",
+            show(self.data_bytes),
+            show(self.parameter_bytes)
+        );
+        if let Some(peak) = self.measured_peak_bytes {
+            text.push_str(&format!(
+                "; this process peaked at {} while taking the sample steps (data, model and one batch's activations)",
+                show(peak)
+            ));
+        }
+        text
+    }
+}
+
+/// Optimiser state per weight, in floats.
+pub(crate) fn optimizer_slots(config: &crate::TrainConfig) -> usize {
+    match config.optimizer {
+        crate::OptimizerKind::Adam | crate::OptimizerKind::Adamw => 2,
+        crate::OptimizerKind::Sgd => usize::from(config.momentum > 0.0),
+    }
+}
+
+/// Everything [`run_experiment`] does before its first epoch, without writing anything: check
+/// the config, load the data, report the summary, the model and the checks, then time `steps`
+/// real training steps (their result dropped) and a validation pass to estimate the time, and
+/// size the memory.
+pub fn dry_run_experiment(
+    config: &ExperimentConfig,
+    device: &Device,
+    steps: usize,
+    observer: &mut dyn Observer,
+) -> Result<DryRun, TrainError> {
+    let prepared = prepare(config)?;
+    let checks = describe(config, &prepared, observer)?;
+    let Prepared { dataset, pipeline, input, .. } = &prepared;
+    let parameters = config.model.parameter_count(*input)?;
+    let layers = format!("{}", config.model.init(*input, &device.clone().without_autodiff())?);
+    let estimate = crate::trainer::estimate_training(config, dataset, pipeline, device, steps, observer)?;
+    let data_bytes = if pipeline.is_one_hot() {
+        omix_data::memory::least_bytes(
+            dataset.examples.len(),
+            dataset.schema.length,
+            input.channels,
+            config.train.batch_size,
+        )
+        .0
+    } else {
+        dataset.examples.iter().map(|example| (example.sequence.len() + 4 * example.values.len()) as u128).sum()
+    };
+    let memory = MemoryEstimate {
+        data_bytes,
+        parameter_bytes: omix_data::memory::parameter_bytes(parameters, optimizer_slots(&config.train)),
+        measured_peak_bytes: omix_data::memory::peak_resident_memory(),
+    };
+    Ok(DryRun { parameters, layers, estimate, memory, checks })
+}
+
+/// Run an experiment into a run folder (created if needed), training on `device`.
+pub fn run_experiment(
+    config: &ExperimentConfig,
+    run: &RunDir,
+    device: &Device,
+    options: TrainOptions,
+    observer: &mut dyn Observer,
+) -> Result<ExperimentSummary, TrainError> {
+    let prepared = prepare(config)?;
+    let (dataset, pipeline, input, objective) =
+        (&prepared.dataset, &prepared.pipeline, prepared.input, prepared.objective);
+    let schema = &dataset.schema;
     if options.resume {
-        crate::fit::refuse_changed_data(run, crate::trainer::data_fingerprint(&dataset))?;
+        crate::fit::refuse_changed_data(run, crate::trainer::data_fingerprint(dataset))?;
     }
     run.create()?;
     // The resolved config writes every default out, the loss trained with included.
@@ -99,7 +230,7 @@ pub fn run_experiment(
     run.write_toml(files::CONFIG, &resolved)?;
     run.write_json(files::SCHEMA, schema)?;
     run.write_json(files::DATA_REPORT, &dataset.report)?;
-    write_manifest(run, &dataset)?;
+    write_manifest(run, dataset)?;
     run.write_json(files::FEATURES, &StoredPipeline { state: pipeline.state().clone(), input_shape: input })?;
     if let Some(motifs) = pipeline.motif_file() {
         let copy = run.path(MOTIF_COPY);
@@ -108,20 +239,11 @@ pub fn run_experiment(
         write_atomically(&copy, |out| out.write_all(&bytes))?;
     }
 
-    for line in dataset.summary_lines() {
-        observer.message(&line);
-    }
-    let parameters = config.model.parameter_count(input)?;
-    observer.message(&format!("inputs: {}", pipeline.describe()));
-    observer.message(&format!("model: {} ({} trainable parameters)", config.model.name(), parameters));
-    let mut checks = biology_checks(&dataset, &config.model, input);
-    for check in &checks {
-        observer.message(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
-    }
+    let mut checks = describe(config, &prepared, observer)?;
     run.write_json(files::CHECKS, &checks)?;
 
     let started = Instant::now();
-    let result = train(config, &dataset, &pipeline, run, device, options, observer)?;
+    let result = train(config, dataset, pipeline, run, device, options, observer)?;
     let training_seconds = started.elapsed().as_secs_f64();
     let mut metrics = BTreeMap::new();
     if !result.finished {
@@ -150,8 +272,8 @@ pub fn run_experiment(
         let indices = dataset.indices(split);
         let scores = predict_scores(
             &result.model,
-            &pipeline,
-            &dataset,
+            pipeline,
+            dataset,
             &indices,
             256,
             &device,
@@ -160,7 +282,7 @@ pub fn run_experiment(
         )?;
         metrics.insert(
             split.name().to_string(),
-            compute_metrics(&dataset, &indices, &scores, config.train.threshold, objective)?,
+            compute_metrics(dataset, &indices, &scores, config.train.threshold, objective)?,
         );
         if !objective.reconstructs() {
             after_training.extend(never_predicted(
@@ -176,7 +298,7 @@ pub fn run_experiment(
             write_atomically(&run.path(files::TEST_PREDICTIONS), |out| {
                 write_predictions(
                     out,
-                    &dataset,
+                    dataset,
                     &indices,
                     &scores,
                     config.train.threshold,
@@ -196,8 +318,8 @@ pub fn run_experiment(
         };
         let started = Instant::now();
         let report = fit_baseline(
-            &dataset,
-            &pipeline,
+            dataset,
+            pipeline,
             config.features.as_ref(),
             objective,
             config.train.reverse_complement_augment || config.train.reverse_complement_average,
@@ -227,9 +349,9 @@ pub fn run_experiment(
             let indices: Vec<usize> = (0..dataset.examples.len()).collect();
             let labels: Vec<usize> =
                 dataset.examples.iter().map(|example| example.target.class().unwrap_or(0)).collect();
-            let (latent, width) = crate::embed(&result.model, &pipeline, &dataset, &indices, 256, &device)?;
+            let (latent, width) = crate::embed(&result.model, pipeline, dataset, &indices, 256, &device)?;
             let score =
-                crate::score_embedding(&pipeline, &dataset, &indices, &latent, width, &labels, 10, 5, config.seed)?;
+                crate::score_embedding(pipeline, dataset, &indices, &latent, width, &labels, 10, 5, config.seed)?;
             for line in score.lines() {
                 observer.message(&line);
             }

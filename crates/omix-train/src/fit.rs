@@ -67,6 +67,85 @@ pub trait Trainee {
 
     /// The validation loss and metrics of the model (in validation mode).
     fn validate(&mut self, model: &Self::Module) -> Result<Validation, TrainError>;
+
+    /// Optimiser steps in one epoch.
+    fn steps_per_epoch(&self) -> usize;
+
+    /// Take up to `steps` optimiser steps as the first epoch would (its first batches), for
+    /// estimates: the updated model and the seconds each step took (its batch built inside the
+    /// time only where training builds batches on the training thread).
+    fn sample_steps(
+        &mut self,
+        model: Self::Module,
+        optim: &mut ModuleOptimizer,
+        steps: usize,
+        learning_rate: f64,
+    ) -> (Self::Module, Result<Vec<f64>, TrainError>);
+}
+
+/// How long training would take, measured on a few real steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// The engine that computed the steps (one line).
+    pub engine: String,
+    /// Steps timed (after one untimed warm-up step).
+    pub steps_timed: usize,
+    /// Mean seconds per timed step.
+    pub seconds_per_step: f64,
+    /// Optimiser steps in one epoch.
+    pub steps_per_epoch: usize,
+    /// Seconds of one validation pass.
+    pub validation_seconds: f64,
+    /// Maximum epochs (`[train] epochs`).
+    pub epochs: usize,
+}
+
+impl Estimate {
+    /// Seconds of one epoch: its steps and one validation.
+    pub fn seconds_per_epoch(&self) -> f64 {
+        self.seconds_per_step * self.steps_per_epoch as f64 + self.validation_seconds
+    }
+
+    /// Seconds of every epoch (early stopping may end training sooner).
+    pub fn total_seconds(&self) -> f64 {
+        self.seconds_per_epoch() * self.epochs as f64
+    }
+}
+
+/// Measure what training costs without training: the engine is chosen as [`fit`] would, one
+/// warm-up step and then `steps` real steps are taken on the first batches of epoch 1 and timed,
+/// and one validation pass is timed. The model's updated weights are dropped; nothing is
+/// written.
+pub fn estimate<T: Trainee>(
+    trainee: &mut T,
+    model: T::Module,
+    mut optim: ModuleOptimizer,
+    config: &TrainConfig,
+    steps: usize,
+    observer: &mut dyn Observer,
+) -> Result<Estimate, TrainError> {
+    let mut engine = String::new();
+    let mut capture = |line: &str| {
+        engine = line.strip_prefix("training engine: ").unwrap_or(line).to_string();
+    };
+    trainee.prepare(&model, &mut capture);
+    let (model, warm_up) = trainee.sample_steps(model, &mut optim, 1, config.learning_rate);
+    warm_up?;
+    let (model, timed) = trainee.sample_steps(model, &mut optim, steps.max(1), config.learning_rate);
+    let timed = timed?;
+    let started = Instant::now();
+    trainee.validate(&model)?;
+    let validation_seconds = started.elapsed().as_secs_f64();
+    let estimate = Estimate {
+        engine,
+        steps_timed: timed.len(),
+        seconds_per_step: timed.iter().sum::<f64>() / timed.len().max(1) as f64,
+        steps_per_epoch: trainee.steps_per_epoch(),
+        validation_seconds,
+        epochs: config.epochs,
+    };
+    let _ = observer;
+    Ok(estimate)
 }
 
 /// What the loop produced.

@@ -211,6 +211,31 @@ impl Trainee for GraphTrainee<'_> {
         (optim.step(learning_rate, model, grads), Ok(train_loss))
     }
 
+    fn steps_per_epoch(&self) -> usize {
+        1
+    }
+
+    fn sample_steps(
+        &mut self,
+        model: Gcn,
+        optim: &mut ModuleOptimizer,
+        steps: usize,
+        learning_rate: f64,
+    ) -> (Gcn, Result<Vec<f64>, TrainError>) {
+        let mut model = model;
+        let mut seconds = Vec::with_capacity(steps);
+        for step in 1..=steps {
+            let started = Instant::now();
+            let (next, loss) = self.train_epoch(model, optim, step, learning_rate, "", &mut omix_run::Silent);
+            seconds.push(started.elapsed().as_secs_f64());
+            model = next;
+            if let Err(error) = loss {
+                return (model, Err(error));
+            }
+        }
+        (model, Ok(seconds))
+    }
+
     fn validate(&mut self, model: &Gcn) -> Result<Validation, TrainError> {
         let graph = self.graph;
         let classes = graph.class_count();
@@ -229,6 +254,133 @@ impl Trainee for GraphTrainee<'_> {
             metrics: metrics.reported,
         })
     }
+}
+
+/// A graph experiment checked and its graph loaded, before anything is written.
+struct PreparedGraph {
+    graph: Graph,
+    shape: GraphShape,
+}
+
+/// Check the config, load the graph and check the model against it.
+fn prepare_graph(config: &GraphExperimentConfig) -> Result<PreparedGraph, TrainError> {
+    config.check()?;
+    let train_config = &config.train;
+    let graph = Graph::load(&config.graph, config.seed).map_err(graph_error)?;
+    let classes = graph.class_count();
+    if graph.task == Task::Multilabel
+        && matches!(train_config.monitor, Monitor::Accuracy | Monitor::BalancedAccuracy | Monitor::Mcc)
+    {
+        return Err(TrainError::Config {
+            field: "monitor",
+            message: format!(
+                "{} is not defined for multi-label graphs; use loss, f1, auroc or auprc",
+                train_config.monitor.name()
+            ),
+        });
+    }
+    let shape = GraphShape {
+        nodes: graph.nodes.len(),
+        identity: graph.features.identity,
+        features: graph.features.columns.len(),
+        outputs: classes,
+    };
+    config.gcn().check(shape)?;
+    Objective::for_classes(graph.task)
+        .check_loss(train_config.loss, &format!("the task is {} node classification", graph.task.name()))
+        .map_err(|message| TrainError::Config { field: "loss", message })?;
+    Ok(PreparedGraph { graph, shape })
+}
+
+/// Tell the observer what was loaded, the model and its size, and the checks.
+fn describe_graph(config: &GraphExperimentConfig, prepared: &PreparedGraph, observer: &mut dyn Observer) -> Vec<Check> {
+    let (graph, shape, gcn) = (&prepared.graph, prepared.shape, config.gcn());
+    for line in graph.summary_lines() {
+        observer.message(&line);
+    }
+    let parameters = gcn.parameter_count(shape);
+    observer.message(&format!(
+        "model: gcn, {} graph convolutions, hidden units {} ({parameters} trainable parameters)",
+        gcn.depth(),
+        gcn.hidden.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+    ));
+    let train_nodes = graph.indices(Split::Train);
+    let mut checks: Vec<Check> = Vec::new();
+    if parameters > 100 * train_nodes.len() {
+        checks.push(Check::info(
+            "many_parameters",
+            format!("{parameters} parameters for {} training nodes", train_nodes.len()),
+            "a model far larger than its training set needs dropout, weight decay and early stopping on the validation nodes",
+        ));
+    }
+    for check in &checks {
+        observer.message(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
+    }
+    checks
+}
+
+/// The trainee of a graph experiment, its freshly initialised model and the autodiff device.
+fn graph_trainee<'a>(
+    config: &GraphExperimentConfig,
+    graph: &'a Graph,
+    shape: GraphShape,
+    device: &Device,
+) -> Result<(GraphTrainee<'a>, Gcn, Device), TrainError> {
+    let (train_config, gcn, classes) = (&config.train, config.gcn(), graph.class_count());
+    let train_nodes = graph.indices(Split::Train);
+    let validation_nodes = graph.indices(Split::Validation);
+    let device = device.clone().without_autodiff();
+    let train_device = device.clone().autodiff();
+    train_device.seed(config.seed);
+    let model = gcn.init(shape, &train_device)?;
+    let on_train = GraphTensors::new(graph, &train_device)?;
+    let index = Tensor::<1, Int>::from_data(
+        TensorData::new(train_nodes.iter().map(|&i| i as i64).collect::<Vec<_>>(), [train_nodes.len()]),
+        &train_device,
+    );
+    let target_values: Vec<f32> = train_nodes.iter().flat_map(|&n| graph.label_row(n).iter().copied()).collect();
+    let targets = Tensor::<2>::from_data(TensorData::new(target_values, [train_nodes.len(), classes]), &train_device);
+    let weights = Tensor::<1>::ones([train_nodes.len()], &train_device);
+    let trainee = GraphTrainee {
+        graph,
+        threshold: train_config.threshold,
+        on_train,
+        on_eval: GraphTensors::new(graph, &device)?,
+        index,
+        targets,
+        weights,
+        validation_nodes: validation_nodes.clone(),
+    };
+    Ok((trainee, model, train_device))
+}
+
+/// What `omix train --dry-run` does for a graph experiment: everything before the first epoch,
+/// nothing written, then `steps` real epochs (one optimiser step each) timed and dropped.
+pub fn dry_run_graph_experiment(
+    config: &GraphExperimentConfig,
+    device: &Device,
+    steps: usize,
+    observer: &mut dyn Observer,
+) -> Result<crate::DryRun, TrainError> {
+    let prepared = prepare_graph(config)?;
+    let checks = describe_graph(config, &prepared, observer);
+    let gcn = config.gcn();
+    let parameters = gcn.parameter_count(prepared.shape);
+    let layers = format!("{}", gcn.init(prepared.shape, &device.clone().without_autodiff())?);
+    let (mut trainee, model, _) = graph_trainee(config, &prepared.graph, prepared.shape, device)?;
+    let estimate = crate::fit::estimate(&mut trainee, model, optimizer(&config.train), &config.train, steps, observer)?;
+    let graph = &prepared.graph;
+    let data_bytes = 4
+        * (graph.adjacency.values.len() as u128 * 3 + graph.features.values.len() as u128 + graph.labels.len() as u128);
+    let memory = crate::MemoryEstimate {
+        data_bytes,
+        parameter_bytes: omix_data::memory::parameter_bytes(
+            parameters,
+            crate::experiment::optimizer_slots(&config.train),
+        ),
+        measured_peak_bytes: omix_data::memory::peak_resident_memory(),
+    };
+    Ok(crate::DryRun { parameters, layers, estimate, memory, checks })
 }
 
 /// Run a node-classification experiment into a run folder (created if needed).
@@ -253,36 +405,13 @@ pub fn train_graph(
     options: TrainOptions,
     observer: &mut dyn Observer,
 ) -> Result<GraphRun, TrainError> {
-    config.check()?;
+    let prepared = prepare_graph(config)?;
+    let (graph, shape) = (&prepared.graph, prepared.shape);
     let train_config = &config.train;
-    let graph = Graph::load(&config.graph, config.seed).map_err(graph_error)?;
-    let classes = graph.class_count();
-    if graph.task == Task::Multilabel
-        && matches!(train_config.monitor, Monitor::Accuracy | Monitor::BalancedAccuracy | Monitor::Mcc)
-    {
-        return Err(TrainError::Config {
-            field: "monitor",
-            message: format!(
-                "{} is not defined for multi-label graphs; use loss, f1, auroc or auprc",
-                train_config.monitor.name()
-            ),
-        });
-    }
-    let shape = GraphShape {
-        nodes: graph.nodes.len(),
-        identity: graph.features.identity,
-        features: graph.features.columns.len(),
-        outputs: classes,
-    };
-    let gcn = config.gcn();
-    gcn.check(shape)?;
     let objective = Objective::for_classes(graph.task);
-    objective
-        .check_loss(train_config.loss, &format!("the task is {} node classification", graph.task.name()))
-        .map_err(|message| TrainError::Config { field: "loss", message })?;
-
+    let classes = graph.class_count();
     if options.resume {
-        crate::fit::refuse_changed_data(run, graph_fingerprint(&graph))?;
+        crate::fit::refuse_changed_data(run, graph_fingerprint(graph))?;
     }
     run.create()?;
     // The resolved config names the loss trained with.
@@ -290,54 +419,14 @@ pub fn train_graph(
     resolved.train.loss = Some(objective.loss());
     run.write_toml(files::CONFIG, &resolved)?;
     run.write_json(files::DATA_REPORT, &graph.report)?;
-    write_node_manifest(run, &graph)?;
+    write_node_manifest(run, graph)?;
 
-    for line in graph.summary_lines() {
-        observer.message(&line);
-    }
-    let parameters = gcn.parameter_count(shape);
-    observer.message(&format!(
-        "model: gcn, {} graph convolutions, hidden units {} ({parameters} trainable parameters)",
-        gcn.depth(),
-        gcn.hidden.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
-    ));
+    let mut checks = describe_graph(config, &prepared, observer);
+    run.write_json(files::CHECKS, &checks)?;
     let train_nodes = graph.indices(Split::Train);
     let validation_nodes = graph.indices(Split::Validation);
     let test_nodes = graph.indices(Split::Test);
-    let mut checks: Vec<Check> = Vec::new();
-    if parameters > 100 * train_nodes.len() {
-        checks.push(Check::info(
-            "many_parameters",
-            format!("{parameters} parameters for {} training nodes", train_nodes.len()),
-            "a model far larger than its training set needs dropout, weight decay and early stopping on the validation nodes",
-        ));
-    }
-    for check in &checks {
-        observer.message(&format!("{}: {}\n  why: {}", check.severity, check.message, check.reason));
-    }
-    run.write_json(files::CHECKS, &checks)?;
-    let device = device.clone().without_autodiff();
-    let train_device = device.clone().autodiff();
-    train_device.seed(config.seed);
-    let model = gcn.init(shape, &train_device)?;
-    let on_train = GraphTensors::new(&graph, &train_device)?;
-    let index = Tensor::<1, Int>::from_data(
-        TensorData::new(train_nodes.iter().map(|&i| i as i64).collect::<Vec<_>>(), [train_nodes.len()]),
-        &train_device,
-    );
-    let target_values: Vec<f32> = train_nodes.iter().flat_map(|&n| graph.label_row(n).iter().copied()).collect();
-    let targets = Tensor::<2>::from_data(TensorData::new(target_values, [train_nodes.len(), classes]), &train_device);
-    let weights = Tensor::<1>::ones([train_nodes.len()], &train_device);
-    let mut trainee = GraphTrainee {
-        graph: &graph,
-        threshold: train_config.threshold,
-        on_train,
-        on_eval: GraphTensors::new(&graph, &device)?,
-        index,
-        targets,
-        weights,
-        validation_nodes: validation_nodes.clone(),
-    };
+    let (mut trainee, model, train_device) = graph_trainee(config, graph, shape, device)?;
     let started = Instant::now();
     let fitted = fit(
         &mut trainee,
@@ -398,7 +487,7 @@ pub fn train_graph(
     }
     record_checks(run, &mut checks, after_training, observer)?;
     let baseline = if train_config.baseline {
-        let report = neighbour_vote_baseline(&graph, &train_nodes, &test_nodes, &scores, config.seed)?;
+        let report = neighbour_vote_baseline(graph, &train_nodes, &test_nodes, &scores, config.seed)?;
         observer.message(&format!(
             "baseline: {}\n  test: {}\n  {}",
             report.model,
@@ -409,7 +498,7 @@ pub fn train_graph(
     } else {
         None
     };
-    write_node_predictions(&run.path(files::TEST_PREDICTIONS), &graph, &test_nodes, &scores)?;
+    write_node_predictions(&run.path(files::TEST_PREDICTIONS), graph, &test_nodes, &scores)?;
     run.write_json(
         files::METRICS,
         &MetricsFile {

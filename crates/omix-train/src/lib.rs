@@ -48,7 +48,7 @@ pub use embed::{EmbeddingScore, embed, score_embedding};
 pub use engine::TrainingEngine;
 pub use error::TrainError;
 pub use evaluate::{Metrics, ReconstructionMetrics, compute_metrics, mean_loss, predict_scores, read_back};
-pub use experiment::{ExperimentSummary, run_experiment};
+pub use experiment::{DryRun, ExperimentSummary, MemoryEstimate, dry_run_experiment, run_experiment};
 pub use inputs::{BatchInput, InputPipeline};
 pub use objective::{Objective, batch_loss, reconstruction_error};
 pub use omix_config::{
@@ -57,4 +57,4 @@ pub use omix_config::{
 };
 pub use omix_run::{Check, EpochRecord, RunDir};
 pub use run::TrainedRun;
-pub use trainer::{Batch, TrainOptions, TrainResult, optimizer, train};
+pub use trainer::{Batch, TrainOptions, TrainResult, estimate_training, optimizer, train};

@@ -10,6 +10,8 @@ use burn::prelude::*;
 use omix_data::{ClassWeight, Dataset, Split, Target};
 use omix_models::Model;
 use omix_run::{Observer, RunDir};
+use std::time::Instant;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -207,6 +209,51 @@ impl Trainee for SequenceTrainee<'_> {
         (model, result.map(|()| loss_sum / seen.max(1) as f64))
     }
 
+    fn steps_per_epoch(&self) -> usize {
+        self.base_indices.len().div_ceil(self.config.batch_size.max(1))
+    }
+
+    fn sample_steps(
+        &mut self,
+        model: Model,
+        optim: &mut ModuleOptimizer,
+        steps: usize,
+        learning_rate: f64,
+    ) -> (Model, Result<Vec<f64>, TrainError>) {
+        let config = self.config;
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x9e37_79b9_7f4a_7c15);
+        let plan = EpochPlan::new(&self.base_indices, config.batch_size, config.reverse_complement_augment, &mut rng);
+        let Some(engine) = &self.engine else {
+            return (model, Err(TrainError::Config { field: "engine", message: "steps taken before prepare".into() }));
+        };
+        let mut model = model;
+        let mut seconds = Vec::with_capacity(steps);
+        for (chunk, strands) in plan.batches.iter().zip(&plan.strands).take(steps) {
+            let build = || {
+                Batch::build(
+                    self.pipeline,
+                    self.dataset,
+                    chunk,
+                    strands.as_deref(),
+                    &self.class_weights,
+                    self.objective,
+                    self.outputs,
+                )
+            };
+            // Loader threads build batches while the model trains: only the step is timed then.
+            let prebuilt = (config.loader_workers > 0).then(build);
+            let started = Instant::now();
+            let batch = prebuilt.unwrap_or_else(build);
+            let (next, loss) = engine.step(model, optim, batch, self.objective, learning_rate);
+            seconds.push(started.elapsed().as_secs_f64());
+            model = next;
+            if !loss.is_finite() {
+                return (model, Err(TrainError::Diverged { epoch: 1, batch: seconds.len(), loss }));
+            }
+        }
+        (model, Ok(seconds))
+    }
+
     fn validate(&mut self, model: &Model) -> Result<Validation, TrainError> {
         let valid_model = model.valid();
         let config = self.config;
@@ -240,6 +287,33 @@ pub fn train(
     options: TrainOptions,
     observer: &mut dyn Observer,
 ) -> Result<TrainResult, TrainError> {
+    let (mut trainee, model, train_device) = trainee(config, dataset, pipeline, device, observer)?;
+    let train_config = &config.train;
+    fit(&mut trainee, model, optimizer(train_config), train_config, config.seed, &train_device, run, options, observer)
+}
+
+/// [`crate::fit::estimate`] for a sequence, feature or autoencoder experiment: `steps` real
+/// training steps timed on the first batches, nothing written.
+pub fn estimate_training(
+    config: &ExperimentConfig,
+    dataset: &Dataset,
+    pipeline: &InputPipeline,
+    device: &Device,
+    steps: usize,
+    observer: &mut dyn Observer,
+) -> Result<crate::fit::Estimate, TrainError> {
+    let (mut trainee, model, _) = trainee(config, dataset, pipeline, device, observer)?;
+    crate::fit::estimate(&mut trainee, model, optimizer(&config.train), &config.train, steps, observer)
+}
+
+/// The trainee of an experiment, its freshly initialised model and the autodiff device it lives on.
+fn trainee<'a>(
+    config: &'a ExperimentConfig,
+    dataset: &'a Dataset,
+    pipeline: &'a InputPipeline,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<(SequenceTrainee<'a>, Model, Device), TrainError> {
     let train_config = &config.train;
     let schema = &dataset.schema;
     let input = pipeline.input_shape(schema, &config.model);
@@ -254,7 +328,7 @@ pub fn train(
             schema.class_names.iter().zip(&class_weights).map(|(name, weight)| format!("{name} {weight}")).collect();
         observer.message(&format!("class weights: {}", weights.join(", ")));
     }
-    let mut trainee = SequenceTrainee {
+    let trainee = SequenceTrainee {
         config: train_config,
         seed: config.seed,
         dataset,
@@ -269,5 +343,5 @@ pub fn train(
         validation: dataset.indices(Split::Validation),
         device,
     };
-    fit(&mut trainee, model, optimizer(train_config), train_config, config.seed, &train_device, run, options, observer)
+    Ok((trainee, model, train_device))
 }
