@@ -143,6 +143,7 @@ const EXPLAIN_EXAMPLES: &str = "Examples:
   omix explain runs/gabpa                       # the run's test sequences, all methods
   omix explain runs/gabpa --input GABPA_B.seq.gz --method gradient-x-input --method ism -o gabpa_explain
   omix explain runs/splice --output EI --ig-baseline shuffled --ig-steps 50
+  omix explain runs/gabpa --method deeplift-shap --shap-references 50
   omix explain runs/rbp --motif-db my_rbp_motifs.meme
   omix explain runs/tf --motif-db jaspar --motif-db extra.meme
 
@@ -164,6 +165,10 @@ pub enum MethodChoice {
     IntegratedGradients,
     /// In-silico mutagenesis: every single-base substitution.
     Ism,
+    /// DeepLIFT/SHAP: rescale-rule multipliers against shuffled references (`deeplift_shap`
+    /// accepted too); convolutional networks only.
+    #[value(alias = "deeplift_shap")]
+    DeepliftShap,
 }
 
 /// Tomtom scoring modes on the command line.
@@ -207,7 +212,8 @@ pub struct ExplainArgs {
     /// Output folder (default: RUN_DIR/explain, which the report reads).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Attribution methods (repeat the flag; default: all four).
+    /// Attribution methods (repeat the flag; default: all five, DeepLIFT/SHAP where the model
+    /// allows it).
     #[arg(long = "method", value_enum, value_name = "METHOD")]
     pub methods: Vec<MethodChoice>,
     /// The output to explain: a class or task name, or a 0-based index (default: the positive
@@ -220,6 +226,13 @@ pub struct ExplainArgs {
     /// Integrated-gradients baseline.
     #[arg(long, value_enum, default_value = "zeros")]
     pub ig_baseline: BaselineChoice,
+    /// DeepLIFT/SHAP references per sequence (dinucleotide shuffles; 20 as tangermeme).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub shap_references: usize,
+    /// DeepLIFT/SHAP reference: dinucleotide shuffles of each sequence, all zeros, or 0.25 for
+    /// every base.
+    #[arg(long, value_enum, default_value = "shuffled")]
+    pub shap_baseline: BaselineChoice,
     /// MEME motif files to compare filters with instead of the built-in JASPAR 2024 (repeat the
     /// flag to combine several; `jaspar` names the built-in one, e.g. `--motif-db jaspar
     /// --motif-db mine.meme`).

@@ -710,21 +710,28 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
                 MethodChoice::GradientXInput => Method::GradientXInput,
                 MethodChoice::IntegratedGradients => Method::IntegratedGradients,
                 MethodChoice::Ism => Method::Ism,
+                MethodChoice::DeepliftShap => Method::DeepLiftShap,
             })
             .collect()
+    };
+    if args.shap_references == 0 {
+        bail!("--shap-references 0: DeepLIFT/SHAP needs at least one reference per sequence");
+    }
+    let baseline = |choice: BaselineChoice| match choice {
+        BaselineChoice::Zeros => IgBaseline::Zeros,
+        BaselineChoice::Shuffled => IgBaseline::Shuffled,
+        BaselineChoice::Uniform => IgBaseline::Uniform,
     };
     let (database, database_label) = motif_database(&args.motif_db)?;
     let options = ExplainOptions {
         methods,
         output: output_index(&schema, args.output.as_deref())?,
         ig_steps: args.ig_steps.max(1),
-        ig_baseline: match args.ig_baseline {
-            BaselineChoice::Zeros => IgBaseline::Zeros,
-            BaselineChoice::Shuffled => IgBaseline::Shuffled,
-            BaselineChoice::Uniform => IgBaseline::Uniform,
-        },
+        ig_baseline: baseline(args.ig_baseline),
         batch_size: args.batch_size.max(1),
         seed: args.seed,
+        shap_references: args.shap_references,
+        shap_baseline: baseline(args.shap_baseline),
     };
     if !(args.max_evalue.is_finite() && args.max_evalue >= 0.0) {
         bail!("--max-evalue {}: must be a number of at least 0", args.max_evalue);
@@ -745,6 +752,7 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
             ..omix_motif::CompareOptions::default()
         },
         max_e_value: args.max_evalue,
+        explicit_methods: !args.methods.is_empty(),
         ..InterpretSettings::new(options, database, database_label)
     };
     let out = args.out.clone().unwrap_or_else(|| run.path("explain"));
@@ -842,20 +850,24 @@ fn explain_quickstart(
     let outcome = interpret(run, &dataset, &test, &settings, &run.path(files::EXPLAIN_DIR), device, observer)?;
     // Lines of sequences.txt are the simulated sequences in order.
     let start_of = |index: usize| starts.get(dataset.examples[index].line as usize - 1).copied().flatten();
-    let (mut positives, mut inside) = (0, 0);
-    for attribution in &outcome.attributions {
-        let Some(start) = start_of(attribution.index) else { continue };
-        positives += 1;
-        let importance = attribution.position_importance(Method::GradientXInput, 4).unwrap_or_default();
-        let peak = importance.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
-        if (start..start + PRIMER_MOTIF.len()).contains(&peak) {
-            inside += 1;
+    for (method, name) in [(Method::GradientXInput, "gradient x input"), (Method::DeepLiftShap, "DeepLIFT/SHAP")] {
+        let (mut positives, mut inside) = (0, 0);
+        for attribution in &outcome.attributions {
+            let Some(start) = start_of(attribution.index) else { continue };
+            let Some(importance) = attribution.position_importance(method, 4) else { continue };
+            positives += 1;
+            let peak = importance.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+            if (start..start + PRIMER_MOTIF.len()).contains(&peak) {
+                inside += 1;
+            }
+        }
+        if positives > 0 {
+            println!(
+                "{name} peaks inside the planted motif in {inside} of {positives} positive test sequences ({:.1}%)",
+                100.0 * inside as f64 / positives as f64
+            );
         }
     }
-    println!(
-        "gradient x input peaks inside the planted motif in {inside} of {positives} positive test sequences ({:.1}%)",
-        100.0 * inside as f64 / positives.max(1) as f64
-    );
     let comparer = omix_motif::Comparer::new(&database, omix_motif::CompareOptions::default())?;
     let background = [0.25; 4];
     let mut best: Option<(usize, omix_motif::MotifMatch)> = None;

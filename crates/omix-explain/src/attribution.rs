@@ -10,7 +10,14 @@
 //!   of a sequence sum to about `f(input) − f(baseline)` (completeness);
 //! - **in-silico mutagenesis**: every single-base substitution scored as the change in the output
 //!   (mutant − reference); all mutants of a sequence go through the model as one batch, on
-//!   omix's hand-written CNN forward pass where the model allows it.
+//!   omix's hand-written CNN forward pass where the model allows it;
+//! - **DeepLIFT/SHAP** (Shrikumar et al. 2017; Lundberg & Lee 2017): DeepLIFT's rescale-rule
+//!   multipliers ([`DeepLiftPlan`]) against `n` seeded dinucleotide shuffles of the sequence
+//!   (20 by default, as tangermeme), averaged over the references. The hypothetical
+//!   contributions (what each base would contribute were it at the position, the projection
+//!   TF-MoDISco reads) are `mean over references of m[b, i] − Σ_c r[c, i] · m[c, i]`; the actual
+//!   contributions are those at the observed bases. Every pair is checked for summation to
+//!   delta: `Σ (x − r) · m = f(x) − f(r)`; the largest deviation is kept per sequence.
 //!
 //! Gradients come from burn's autodiff on a frozen copy of the model (weights need no gradient,
 //! dropout and batch-norm run in inference mode), so attributions are deterministic.
@@ -24,7 +31,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use omix_data::Dataset;
 use omix_encode::dinucleotide_shuffle;
-use omix_models::{FastPlan, FirstLayer, IsmPlan, Model};
+use omix_models::{DeepLiftPlan, FastPlan, FirstLayer, IsmPlan, Model, Shap};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -47,11 +54,14 @@ pub enum Method {
     IntegratedGradients,
     /// In-silico mutagenesis: every single-base substitution.
     Ism,
+    /// DeepLIFT/SHAP: rescale-rule multipliers averaged over shuffled references.
+    DeepLiftShap,
 }
 
 impl Method {
     /// Every method, in output-column order.
-    pub const ALL: [Method; 4] = [Method::Saliency, Method::GradientXInput, Method::IntegratedGradients, Method::Ism];
+    pub const ALL: [Method; 5] =
+        [Method::Saliency, Method::GradientXInput, Method::IntegratedGradients, Method::Ism, Method::DeepLiftShap];
 
     /// The column name used in output files.
     pub fn name(self) -> &'static str {
@@ -60,6 +70,7 @@ impl Method {
             Method::GradientXInput => "gradient_x_input",
             Method::IntegratedGradients => "integrated_gradients",
             Method::Ism => "ism",
+            Method::DeepLiftShap => "deeplift_shap",
         }
     }
 }
@@ -92,6 +103,10 @@ pub struct ExplainOptions {
     pub batch_size: usize,
     /// Seed for shuffled baselines.
     pub seed: u64,
+    /// DeepLIFT/SHAP references per sequence (shuffled references; one for zeros or uniform).
+    pub shap_references: usize,
+    /// DeepLIFT/SHAP reference.
+    pub shap_baseline: IgBaseline,
 }
 
 impl Default for ExplainOptions {
@@ -103,6 +118,8 @@ impl Default for ExplainOptions {
             ig_baseline: IgBaseline::Zeros,
             batch_size: 64,
             seed: 42,
+            shap_references: 20,
+            shap_baseline: IgBaseline::Shuffled,
         }
     }
 }
@@ -124,6 +141,12 @@ pub struct SequenceAttribution {
     pub integrated_gradients: Option<Vec<f32>>,
     /// ISM: change in the output when the base becomes this channel's (0 at the observed base).
     pub ism: Option<Vec<f32>>,
+    /// DeepLIFT/SHAP: the actual contributions (non-zero at observed bases only).
+    pub deeplift_shap: Option<Vec<f32>>,
+    /// DeepLIFT/SHAP's hypothetical contributions, every base at every position.
+    pub hypothetical: Option<Vec<f32>>,
+    /// DeepLIFT/SHAP: the largest `|Σ (x − r) · m − (f(x) − f(r))|` over the references.
+    pub convergence: Option<f32>,
 }
 
 impl SequenceAttribution {
@@ -134,6 +157,7 @@ impl SequenceAttribution {
             Method::GradientXInput => self.gradient_x_input.as_deref(),
             Method::IntegratedGradients => self.integrated_gradients.as_deref(),
             Method::Ism => self.ism.as_deref(),
+            Method::DeepLiftShap => self.deeplift_shap.as_deref(),
         }
     }
 
@@ -190,6 +214,7 @@ pub struct Explainer {
     gradient_device: Device,
     fast: Option<FastPlan>,
     ism_plan: Option<IsmPlan>,
+    deeplift: Result<DeepLiftPlan, String>,
     encoder: omix_encode::Encoder,
     channels: usize,
     length: usize,
@@ -223,6 +248,7 @@ impl Explainer {
         Ok(Self {
             fast: FastPlan::new(&model, channels, length),
             ism_plan: IsmPlan::new(&model, length),
+            deeplift: DeepLiftPlan::new(&model, channels, length).map_err(|error| error.to_string()),
             gradient_model,
             model,
             device: device.clone(),
@@ -297,6 +323,57 @@ impl Explainer {
         let gradient = x.grad(&grads).ok_or_else(|| ExplainError::Invalid("no gradient reached the input".into()))?;
         let gradient: Vec<f32> = gradient.into_data().try_into_vec().map_err(data_error)?;
         Ok((values, gradient))
+    }
+
+    /// Why DeepLIFT/SHAP cannot explain this model, or `None` when it can.
+    pub fn deeplift_unsupported(&self) -> Option<&str> {
+        self.deeplift.as_ref().err().map(String::as_str)
+    }
+
+    /// DeepLIFT/SHAP references of one input `[channels, length]`: `[n, channels, length]`.
+    /// Shuffled references are dinucleotide shuffles of the input's own bases (positions without
+    /// a base, N or padding, shuffle as a letter of their own and stay all-zero), seeded by
+    /// `options.seed` and `index`, so a sequence gets the same references in every run.
+    pub fn shap_references(&self, input: &[f32], index: usize, options: &ExplainOptions) -> Vec<f32> {
+        let (channels, length) = (self.channels, self.length);
+        match options.shap_baseline {
+            IgBaseline::Zeros => vec![0.0; channels * length],
+            IgBaseline::Uniform => vec![1.0 / channels as f32; channels * length],
+            IgBaseline::Shuffled => {
+                const NO_BASE: u8 = u8::MAX;
+                let letters: Vec<u8> = (0..length)
+                    .map(|i| (0..channels).find(|&c| input[c * length + i] > 0.5).map_or(NO_BASE, |c| c as u8))
+                    .collect();
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    options.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5348_4150, // "SHAP"
+                );
+                let n = options.shap_references.max(1);
+                let mut references = vec![0.0f32; n * channels * length];
+                for reference in references.chunks_mut(channels * length) {
+                    for (i, &letter) in dinucleotide_shuffle(&letters, &mut rng).iter().enumerate() {
+                        if letter != NO_BASE {
+                            reference[usize::from(letter) * length + i] = 1.0;
+                        }
+                    }
+                }
+                references
+            }
+        }
+    }
+
+    /// DeepLIFT/SHAP of `output` for one input `[channels, length]` against the given references
+    /// `[n, channels, length]` (in parallel over the references), see [`Shap`].
+    pub fn deeplift_shap(&self, input: &[f32], references: &[f32], output: usize) -> Result<Shap, ExplainError> {
+        let plan = self.deeplift.as_ref().map_err(|reason| ExplainError::Invalid(reason.clone()))?;
+        let block = self.channels * self.length;
+        if input.len() != block || references.is_empty() || references.len() % block != 0 {
+            return Err(ExplainError::Invalid(format!(
+                "DeepLIFT/SHAP needs one input of {block} values and references of {block} values each; got {} and {}",
+                input.len(),
+                references.len()
+            )));
+        }
+        Ok(plan.shap(input, references, output))
     }
 
     /// The local-update ISM plan, for single-block CNNs (see [`IsmPlan`]); plain data, so it can
@@ -426,6 +503,16 @@ impl Explainer {
                 } else {
                     None
                 };
+                let shap = if wants(Method::DeepLiftShap) {
+                    let references = self.shap_references(&input, index, options);
+                    Some(self.deeplift_shap(&input, &references, options.output)?)
+                } else {
+                    None
+                };
+                let (deeplift_shap, hypothetical, convergence) = match shap {
+                    Some(shap) => (Some(shap.actual), Some(shap.hypothetical), Some(shap.max_deviation)),
+                    None => (None, None, None),
+                };
                 results.push(SequenceAttribution {
                     index,
                     logit: logits[k],
@@ -433,6 +520,9 @@ impl Explainer {
                     gradient_x_input: gxi,
                     integrated_gradients: integrated,
                     ism,
+                    deeplift_shap,
+                    hypothetical,
+                    convergence,
                     input,
                 });
             }

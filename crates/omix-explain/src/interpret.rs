@@ -56,6 +56,9 @@ pub struct InterpretSettings {
     /// The largest E-value presented as a match in messages and the report (`matches.tsv`
     /// keeps every match).
     pub max_e_value: f64,
+    /// Whether the user chose the methods: a chosen method the model cannot take is an error;
+    /// among the defaults it is skipped with a message.
+    pub explicit_methods: bool,
 }
 
 impl InterpretSettings {
@@ -75,6 +78,7 @@ impl InterpretSettings {
             naive_ism: 0,
             compare: CompareOptions::default(),
             max_e_value: omix_run::explain::DEFAULT_MAX_E_VALUE,
+            explicit_methods: false,
         }
     }
 }
@@ -97,6 +101,10 @@ const PROGRESS_CHUNK: usize = 256;
 
 /// Sequences per progress step of parallel ISM.
 const ISM_PROGRESS_BLOCK: usize = 64;
+
+/// A DeepLIFT/SHAP pair whose attributions miss `f(x) − f(r)` by more than this is reported as
+/// a warning (tangermeme's default threshold).
+pub const CONVERGENCE_TOLERANCE: f32 = 1e-3;
 
 /// Bits below which a filter column counts as flank when the motif is compared.
 const TRIM_BITS: f64 = 0.3;
@@ -122,11 +130,23 @@ pub fn interpret(
     std::fs::create_dir_all(out.join("logos"))
         .map_err(|error| ExplainError::Write { path: out.to_path_buf(), message: format!("cannot create: {error}") })?;
 
+    // Methods the model can take.
+    let mut methods = settings.options.methods.clone();
+    if methods.contains(&Method::DeepLiftShap)
+        && let Some(reason) = explainer.deeplift_unsupported()
+    {
+        if settings.explicit_methods {
+            return Err(ExplainError::Invalid(format!("--method deeplift-shap: {reason}")));
+        }
+        observer.message(&format!("DeepLIFT/SHAP skipped: {reason}"));
+        methods.retain(|m| *m != Method::DeepLiftShap);
+    }
+
     // Attributions, one method at a time so each is timed.
     let mut seconds = Vec::new();
     let mut attributions: Vec<SequenceAttribution> = Vec::new();
     let gradient_methods: Vec<Method> =
-        settings.options.methods.iter().copied().filter(|m| *m != Method::Ism).collect();
+        methods.iter().copied().filter(|m| !matches!(m, Method::Ism | Method::DeepLiftShap)).collect();
     let started = Instant::now();
     let base = ExplainOptions { methods: gradient_methods.clone(), ..settings.options.clone() };
     observer.start("gradients (sequences)", indices.len() as u64);
@@ -150,7 +170,7 @@ pub fn interpret(
         ));
     }
     let mut ism_rate = None;
-    if settings.options.methods.contains(&Method::Ism) {
+    if methods.contains(&Method::Ism) {
         let started = Instant::now();
         let output = settings.options.output;
         observer.start("mutagenesis (sequences)", attributions.len() as u64);
@@ -220,17 +240,65 @@ pub fn interpret(
         ism_rate = Some((batched, naive));
     }
 
-    write_attributions(out, dataset, &attributions, &settings.options.methods, &letters, channels)?;
+    let mut convergence = None;
+    if methods.contains(&Method::DeepLiftShap) {
+        let started = Instant::now();
+        observer.start("DeepLIFT/SHAP (sequences)", attributions.len() as u64);
+        let mut done = 0u64;
+        for attribution in &mut attributions {
+            let references = explainer.shap_references(&attribution.input, attribution.index, &settings.options);
+            match explainer.deeplift_shap(&attribution.input, &references, settings.options.output) {
+                Ok(shap) => {
+                    attribution.deeplift_shap = Some(shap.actual);
+                    attribution.hypothetical = Some(shap.hypothetical);
+                    attribution.convergence = Some(shap.max_deviation);
+                }
+                Err(error) => {
+                    observer.finish();
+                    return Err(error);
+                }
+            }
+            done += 1;
+            observer.advance(done, "");
+        }
+        observer.finish();
+        let elapsed = started.elapsed().as_secs_f64();
+        seconds.push(("deeplift_shap".into(), elapsed));
+        let deviations: Vec<f32> = attributions.iter().filter_map(|a| a.convergence).collect();
+        let worst = deviations.iter().copied().fold(0.0f32, f32::max);
+        let above = deviations.iter().filter(|d| **d > CONVERGENCE_TOLERANCE).count();
+        let references = match settings.options.shap_baseline {
+            crate::IgBaseline::Shuffled => {
+                format!("{} dinucleotide-shuffled references", settings.options.shap_references.max(1))
+            }
+            crate::IgBaseline::Zeros => "an all-zero reference".into(),
+            crate::IgBaseline::Uniform => "a uniform reference".into(),
+        };
+        observer.message(&format!(
+            "DeepLIFT/SHAP: {} sequences x {references} in {elapsed:.2}s; summation to delta holds to {worst:.1e} at worst (|sum of attributions - (f(x) - f(reference))|, every pair)",
+            attributions.len()
+        ));
+        if above > 0 {
+            observer.message(&format!(
+                "warning: DeepLIFT/SHAP's attributions of {above} sequences miss f(x) - f(reference) by more than {CONVERGENCE_TOLERANCE:.0e}; they may be wrong for this model"
+            ));
+        }
+        convergence = Some(f64::from(worst));
+    }
+
+    write_attributions(out, dataset, &attributions, &methods, &letters, channels)?;
 
     // Agreement of methods on per-position importance.
     let mut agreement = Vec::new();
     let pairs = [
+        (Method::DeepLiftShap, Method::Ism),
+        (Method::DeepLiftShap, Method::GradientXInput),
         (Method::Ism, Method::GradientXInput),
         (Method::Ism, Method::IntegratedGradients),
         (Method::IntegratedGradients, Method::GradientXInput),
     ];
     for (first, second) in pairs {
-        if !settings.options.methods.contains(&first) || !settings.options.methods.contains(&second) {
+        if !methods.contains(&first) || !methods.contains(&second) {
             continue;
         }
         let mut values: Vec<f64> = attributions
@@ -317,9 +385,10 @@ pub fn interpret(
     };
 
     // Attribution tracks of the highest-scoring sequences (gradient × input where computed).
-    let track_method = [Method::GradientXInput, Method::IntegratedGradients, Method::Saliency, Method::Ism]
-        .into_iter()
-        .find(|m| settings.options.methods.contains(m));
+    let track_method =
+        [Method::DeepLiftShap, Method::GradientXInput, Method::IntegratedGradients, Method::Saliency, Method::Ism]
+            .into_iter()
+            .find(|m| methods.contains(m));
     let mut tracks = Vec::new();
     if let Some(method) = track_method {
         let mut order: Vec<usize> = (0..attributions.len()).collect();
@@ -360,7 +429,8 @@ pub fn interpret(
     let summary = ExplainSummary {
         alphabet: letters,
         output: output_name,
-        methods: settings.options.methods.iter().map(|m| m.name().to_string()).collect(),
+        methods: methods.iter().map(|m| m.name().to_string()).collect(),
+        convergence,
         database: Some(settings.database_label.clone()),
         comparison: Some(comparison_label(&settings.compare)),
         max_e_value: Some(settings.max_e_value),
@@ -581,6 +651,10 @@ fn write_attributions(
         for m in &methods {
             write!(w, "\t{}", m.name())?;
         }
+        let hypothetical = methods.contains(&Method::DeepLiftShap);
+        if hypothetical {
+            write!(w, "\tdeeplift_shap_hypothetical")?;
+        }
         writeln!(w)?;
         for a in attributions {
             let id = &dataset.examples[a.index].id;
@@ -591,6 +665,9 @@ fn write_attributions(
                     write!(w, "{id}\t{}\t{letter}\t{}", position + 1, u8::from(a.input[k] > 0.5))?;
                     for m in &methods {
                         write!(w, "\t{:.6}", a.scores(*m).map_or(0.0, |s| s[k]))?;
+                    }
+                    if hypothetical {
+                        write!(w, "\t{:.6}", a.hypothetical.as_deref().map_or(0.0, |s| s[k]))?;
                     }
                     writeln!(w)?;
                 }

@@ -28,6 +28,9 @@ pub enum ModelError {
     /// no field for.
     #[error("model: {layer} {reason}")]
     HostLayout { layer: String, reason: String },
+    /// A method that does not apply to this kind of model, with the reason.
+    #[error("model: {0}")]
+    Unsupported(String),
 }
 
 /// What the model sees and must produce, taken from the data.

@@ -19,6 +19,7 @@
 mod autoencoder;
 mod cnn;
 mod config;
+mod deeplift;
 mod dense;
 mod fast;
 mod first_layer;
@@ -31,6 +32,7 @@ mod sparse;
 pub use autoencoder::{AutoencoderConfig, ConvAutoencoder, ConvAutoencoderConfig, DenseAutoencoder, Reconstruction};
 pub use cnn::{ConvBlock, SequenceCnn};
 pub use config::{ConvLayerConfig, GlobalPool, InputShape, ModelConfig, ModelError, Padding};
+pub use deeplift::{DeepLiftPlan, Multipliers, Shap};
 pub use dense::{DenseConfig, DenseNet, SparseInput};
 pub use fast::{FastLoss, FastPlan};
 pub use first_layer::FirstLayer;

@@ -49,6 +49,10 @@ pub struct ExplainSummary {
     pub score_name: Option<String>,
     /// How well pairs of methods agree on per-position importance.
     pub agreement: Vec<MethodAgreement>,
+    /// DeepLIFT/SHAP's largest summation-to-delta deviation over every sequence and reference,
+    /// `|Σ attributions − (f(x) − f(reference))|`, when it ran (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convergence: Option<f64>,
 }
 
 /// One first-layer filter turned into a motif from the sequences that activate it most.
