@@ -2,7 +2,11 @@
 //! folder (TSV, MEME, SVG logos and `explain.json` for the report).
 //!
 //! Files (all written atomically):
-//! - `attributions.tsv`: one line per sequence, position and base, a column per method;
+//! - `attributions.tsv`: one line per sequence, position and base, a column per method (and
+//!   DeepLIFT/SHAP's hypothetical contributions beside its actual ones);
+//! - `ohe.npz` and `shap.npz` (with DeepLIFT/SHAP): the one-hot inputs and the hypothetical
+//!   contributions, `float32 [sequences, channels, length]` under `arr_0`, the files TF-MoDISco
+//!   reads (`modisco motifs -s ohe.npz -a shap.npz`);
 //! - `positions.tsv`: one line per sequence and position: the observed base, each method's
 //!   position importance (see [`SequenceAttribution::position_importance`]), and the largest and
 //!   mean ISM substitution effect;
@@ -287,6 +291,20 @@ pub fn interpret(
     }
 
     write_attributions(out, dataset, &attributions, &methods, &letters, channels)?;
+    if methods.contains(&Method::DeepLiftShap) {
+        let shape = [attributions.len(), channels, length];
+        let inputs: Vec<f32> = attributions.iter().flat_map(|a| a.input.iter().copied()).collect();
+        let hypothetical: Vec<f32> =
+            attributions.iter().flat_map(|a| a.hypothetical.iter().flatten().copied()).collect();
+        omix_io::write_npz(
+            &out.join("ohe.npz"),
+            &[omix_io::NpyArray { name: "arr_0", shape: &shape, values: &inputs }],
+        )?;
+        omix_io::write_npz(
+            &out.join("shap.npz"),
+            &[omix_io::NpyArray { name: "arr_0", shape: &shape, values: &hypothetical }],
+        )?;
+    }
 
     // Agreement of methods on per-position importance.
     let mut agreement = Vec::new();
