@@ -61,6 +61,10 @@ pub enum Command {
     /// gradients, in-silico mutagenesis), first-layer filters as motifs matched against JASPAR.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(Box<ExplainArgs>),
+    /// A run's model in another format: its weights as safetensors with PyTorch's names and
+    /// layouts, for PyTorch and the field's Python tools.
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
     /// Write the self-contained HTML report of a run folder (RUN_DIR/report.html).
     #[command(after_help = "Example:\n  omix report runs/gabpa        # then open runs/gabpa/report.html")]
     Report(ReportArgs),
@@ -269,6 +273,11 @@ pub struct ExplainArgs {
     /// Seed of shuffled baselines.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Also write the DeepLIFT/SHAP references of every sequence to shap_references.npz
+    /// (`float32 [sequences, references, channels, length]`), to repeat the attributions with
+    /// another implementation.
+    #[arg(long)]
+    pub save_references: bool,
     /// Do not rewrite RUN_DIR/report.html afterwards.
     #[arg(long)]
     pub no_report: bool,
@@ -280,6 +289,36 @@ pub struct ReportArgs {
     /// A run folder written by `omix train`.
     #[arg(value_name = "RUN_DIR")]
     pub run: PathBuf,
+}
+
+const EXPORT_EXAMPLES: &str = "Examples:
+  omix export runs/gabpa -o gabpa.safetensors
+  python -c 'import sys; sys.path.insert(0, \"bench\"); import omix_twin; print(omix_twin.load(\"gabpa.safetensors\"))'
+
+Tensors: conv{i}.weight [filters, channels, width], conv{i}.bias, conv{i}.bn_scale and
+conv{i}.bn_shift (inference batch-norm folded), dense{i}.weight [outputs, inputs], dense{i}.bias;
+the metadata entry omix_architecture (JSON) gives padding, dilation, pooling and activations.
+bench/omix_twin.py builds the PyTorch twin. Convolutional networks (the cnn family) only.";
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// safetensors (Hugging Face), PyTorch's names and layouts.
+    Safetensors,
+}
+
+/// `omix export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A run folder written by `omix train`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// The file to write.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
+    /// The format.
+    #[arg(long, value_enum, default_value = "safetensors")]
+    pub format: ExportFormat,
 }
 
 /// `omix embed`.

@@ -20,8 +20,9 @@ use omix_train::{ExperimentConfig, TrainOptions, TrainedRun, compute_metrics, pr
 use crate::progress::Terminal;
 
 use crate::cli::{
-    BaselineChoice, Cli, Command, DistanceChoice, EmbedArgs, EvaluateArgs, ExplainArgs, FormatChoice, InputArgs,
-    LengthPolicyChoice, MethodChoice, ModelChoice, PredictArgs, QuickstartArgs, ReportArgs, ScoringChoice, TrainArgs,
+    BaselineChoice, Cli, Command, DistanceChoice, EmbedArgs, EvaluateArgs, ExplainArgs, ExportArgs, FormatChoice,
+    InputArgs, LengthPolicyChoice, MethodChoice, ModelChoice, PredictArgs, QuickstartArgs, ReportArgs, ScoringChoice,
+    TrainArgs,
 };
 
 /// Dispatch a parsed command line; `device` is where models train and predict.
@@ -41,6 +42,7 @@ pub fn run(cli: Cli, device: &Device) -> Result<()> {
         Command::ScoreVariants(args) => crate::genome_cmds::score_variants(args, device),
         Command::Embed(args) => embed(args, device),
         Command::Explain(args) => explain(*args, device),
+        Command::Export(args) => export(args, device),
         Command::Report(args) => report(args),
         Command::Quickstart(args) => quickstart(args, device),
         Command::Bench(args) => crate::bench::run(args, device),
@@ -753,6 +755,7 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
         },
         max_e_value: args.max_evalue,
         explicit_methods: !args.methods.is_empty(),
+        save_references: args.save_references,
         ..InterpretSettings::new(options, database, database_label)
     };
     let out = args.out.clone().unwrap_or_else(|| run.path("explain"));
@@ -768,6 +771,25 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
         let path = omix_report::write_report(run.root())?;
         eprintln!("report: {}", path.display());
     }
+    Ok(())
+}
+
+fn export(args: ExportArgs, device: &Device) -> Result<()> {
+    let run = RunDir::new(&args.run);
+    let (model, schema) = run.load_model(device)?;
+    if !schema.is_sequence() {
+        bail!(
+            "{}: the export covers models over one-hot sequences; this run's model reads matrix rows",
+            args.run.display()
+        );
+    }
+    let bytes = match args.format {
+        crate::cli::ExportFormat::Safetensors => omix_models::cnn_safetensors(&model, schema.channels(), schema.length)
+            .with_context(|| format!("exporting {}", args.run.display()))?,
+    };
+    omix_io::refuse_output_over_inputs(&args.out, &[(&run.path(files::WEIGHTS), "the run's weights")])?;
+    omix_io::write_atomically(&args.out, |w| w.write_all(&bytes))?;
+    eprintln!("wrote {} ({} bytes; safetensors, PyTorch names and layouts)", args.out.display(), bytes.len());
     Ok(())
 }
 

@@ -6,7 +6,8 @@
 //!   DeepLIFT/SHAP's hypothetical contributions beside its actual ones);
 //! - `ohe.npz` and `shap.npz` (with DeepLIFT/SHAP): the one-hot inputs and the hypothetical
 //!   contributions, `float32 [sequences, channels, length]` under `arr_0`, the files TF-MoDISco
-//!   reads (`modisco motifs -s ohe.npz -a shap.npz`);
+//!   reads (`modisco motifs -s ohe.npz -a shap.npz`); `shap_references.npz` on request, the
+//!   references `[sequences, references, channels, length]`;
 //! - `positions.tsv`: one line per sequence and position: the observed base, each method's
 //!   position importance (see [`SequenceAttribution::position_importance`]), and the largest and
 //!   mean ISM substitution effect;
@@ -63,6 +64,8 @@ pub struct InterpretSettings {
     /// Whether the user chose the methods: a chosen method the model cannot take is an error;
     /// among the defaults it is skipped with a message.
     pub explicit_methods: bool,
+    /// Also write DeepLIFT/SHAP's references to `shap_references.npz`.
+    pub save_references: bool,
 }
 
 impl InterpretSettings {
@@ -83,6 +86,7 @@ impl InterpretSettings {
             compare: CompareOptions::default(),
             max_e_value: omix_run::explain::DEFAULT_MAX_E_VALUE,
             explicit_methods: false,
+            save_references: false,
         }
     }
 }
@@ -249,8 +253,12 @@ pub fn interpret(
         let started = Instant::now();
         observer.start("DeepLIFT/SHAP (sequences)", attributions.len() as u64);
         let mut done = 0u64;
+        let mut saved_references = Vec::new();
         for attribution in &mut attributions {
             let references = explainer.shap_references(&attribution.input, attribution.index, &settings.options);
+            if settings.save_references {
+                saved_references.extend_from_slice(&references);
+            }
             match explainer.deeplift_shap(&attribution.input, &references, settings.options.output) {
                 Ok(shap) => {
                     attribution.deeplift_shap = Some(shap.actual);
@@ -288,6 +296,17 @@ pub fn interpret(
             ));
         }
         convergence = Some(f64::from(worst));
+        if settings.save_references {
+            let per_sequence = saved_references.len() / (attributions.len() * channels * length).max(1);
+            omix_io::write_npz(
+                &out.join("shap_references.npz"),
+                &[omix_io::NpyArray {
+                    name: "arr_0",
+                    shape: &[attributions.len(), per_sequence, channels, length],
+                    values: &saved_references,
+                }],
+            )?;
+        }
     }
 
     write_attributions(out, dataset, &attributions, &methods, &letters, channels)?;
