@@ -10,12 +10,14 @@ use omix_config::Experiment;
 use omix_data::simulate::{PRIMER_MOTIF, plant_motif};
 use omix_data::{ClassFile, DataConfig, Dataset, Format, Schema, SourceConfig};
 use omix_encode::Alphabet;
-use omix_explain::{ExplainOptions, IgBaseline, InterpretSettings, Method, interpret};
+use omix_explain::{
+    ExplainOptions, IgBaseline, InterpretSettings, Method, explain_after_training, interpret, motif_database,
+};
 use omix_io::write_atomically;
 use omix_models::{Cell, ConvLayerConfig, DenseConfig, GlobalPool, ModelConfig, Padding, Readout, RnnConfig};
 use omix_run::{Preparation, RunDir, files, write_predictions};
 use omix_train::graph::{GraphExperimentConfig, run_graph_experiment};
-use omix_train::{ExperimentConfig, TrainOptions, TrainedRun, compute_metrics, predict_scores, run_experiment};
+use omix_train::{ExperimentConfig, TrainOptions, TrainedRun, evaluate_run, predict_scores, run_experiment};
 
 use crate::progress::Terminal;
 
@@ -87,11 +89,7 @@ fn source_from_args(args: &InputArgs) -> Result<SourceConfig> {
 
 /// The flag form of a source for a trained run: a run trained on a matrix reads a matrix.
 fn source_for_run(args: &InputArgs, schema: &Schema) -> Result<SourceConfig> {
-    let mut source = source_from_args(args)?;
-    if source.format == Format::Auto && !schema.is_sequence() {
-        source.format = Format::Matrix;
-    }
-    Ok(source)
+    Ok(source_from_args(args)?.for_model(schema))
 }
 
 /// The examples of `--input` for a trained run, fitted to the model's input length under
@@ -230,15 +228,8 @@ fn train_options(args: &TrainArgs) -> TrainOptions {
 
 /// Metrics per split (and per task), then the baseline and its verdict, on stdout.
 fn print_summary(summary: &omix_train::ExperimentSummary, width: usize) {
-    for (split, metrics) in &summary.metrics {
-        println!("{split:<width$} {}", metrics.summary());
-        for line in metrics.per_task_lines() {
-            println!("{:width$} {line}", "");
-        }
-    }
-    if let Some(baseline) = &summary.baseline {
-        println!("{:<width$} {}: {}", "baseline", baseline.model, baseline.test.summary());
-        println!("{:width$} {}", "", baseline.comparison.verdict);
+    for line in summary.summary_lines(width) {
+        println!("{line}");
     }
 }
 
@@ -360,16 +351,11 @@ fn show_seconds(seconds: f64) -> String {
 
 fn evaluate(args: EvaluateArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
-    let (model, schema) = run.load_model(device)?;
-    let config = run.config()?;
+    // The model is loaded (and the run folder checked) before the examples are read.
+    let (_, schema) = run.load_model(device)?;
     let dataset = load_for_run(&args.input, &schema, true)?;
-    let pipeline = run.input_pipeline(&dataset)?;
-    let objective = run.objective()?;
-    let indices: Vec<usize> = (0..dataset.examples.len()).collect();
-    let average_strands = config.train.reverse_complement_average;
-    let scores = predict_scores(&model, &pipeline, &dataset, &indices, 256, device, average_strands, objective)?;
-    let metrics = compute_metrics(&dataset, &indices, &scores, config.train.threshold, objective)?;
-    println!("{} examples: {}", indices.len(), metrics.summary());
+    let metrics = evaluate_run(&run, &dataset, device)?;
+    println!("{} examples: {}", dataset.examples.len(), metrics.summary());
     for line in metrics.per_task_lines() {
         println!("  {line}");
     }
@@ -619,64 +605,6 @@ fn quickstart(args: QuickstartArgs, device: &Device) -> Result<()> {
     Ok(())
 }
 
-/// The output index a name or number refers to.
-fn output_index(schema: &Schema, choice: Option<&str>) -> Result<usize> {
-    let Some(choice) = choice else { return Ok(0) };
-    if let Some(index) = schema.class_names.iter().position(|name| name == choice) {
-        // A binary model has one output, the positive class's logit, whichever class is named.
-        return Ok(if schema.task == omix_data::Task::Binary { 0 } else { index });
-    }
-    match choice.parse::<usize>() {
-        Ok(index) if index < schema.outputs() => Ok(index),
-        _ => bail!(
-            "--output {choice}: not one of the model's outputs ({}) nor an index below {}",
-            schema.class_names.join(", "),
-            schema.outputs()
-        ),
-    }
-}
-
-/// The motif database: MEME files (`jaspar` for the built-in one) combined, or the built-in
-/// JASPAR 2024 alone.
-fn motif_database(paths: &[PathBuf]) -> Result<(omix_motif::MotifSet, String)> {
-    let jaspar = || {
-        let set = omix_motif::jaspar2024();
-        let label = format!("JASPAR 2024 CORE vertebrates non-redundant ({} motifs)", set.motifs.len());
-        (set, label)
-    };
-    if paths.is_empty() {
-        return Ok(jaspar());
-    }
-    let mut combined: Option<omix_motif::MotifSet> = None;
-    let mut labels = Vec::new();
-    for path in paths {
-        let (set, label) = if path.as_os_str() == "jaspar" {
-            jaspar()
-        } else {
-            let set = omix_motif::read_meme(path)?;
-            let label = format!("{} ({} motifs)", path.display(), set.motifs.len());
-            (set, label)
-        };
-        labels.push(label);
-        match &mut combined {
-            None => combined = Some(set),
-            Some(all) => {
-                if all.alphabet_letters.len() != set.alphabet_letters.len() {
-                    bail!(
-                        "{}: alphabet {} does not match the other motif databases' {}",
-                        path.display(),
-                        set.alphabet_letters,
-                        all.alphabet_letters
-                    );
-                }
-                all.motifs.extend(set.motifs);
-            }
-        }
-    }
-    let set = combined.context("no motif database")?;
-    Ok((set, labels.join(" + ")))
-}
-
 /// The examples to explain: `--input`, or the run's test split.
 fn explain_inputs(run: &RunDir, input: &InputArgs, schema: &Schema) -> Result<(Dataset, Vec<usize>)> {
     if input.input.is_some() || !input.classes.is_empty() {
@@ -727,7 +655,10 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
     let (database, database_label) = motif_database(&args.motif_db)?;
     let options = ExplainOptions {
         methods,
-        output: output_index(&schema, args.output.as_deref())?,
+        output: match args.output.as_deref() {
+            Some(choice) => schema.output_index(choice).map_err(|error| anyhow::anyhow!("--output {error}"))?,
+            None => 0,
+        },
         ig_steps: args.ig_steps.max(1),
         ig_baseline: baseline(args.ig_baseline),
         batch_size: args.batch_size.max(1),
@@ -803,27 +734,8 @@ fn report(args: ReportArgs) -> Result<()> {
 /// when the model reads one-hot sequences, then write the HTML report. Failures here do not undo
 /// the training; they are reported and the report is written without that part.
 fn explain_and_report(run: &RunDir, device: &Device, observer: &mut Terminal) {
-    let explained = (|| -> Result<()> {
-        let schema = run.schema()?;
-        if !schema.is_sequence() {
-            return Ok(());
-        }
-        let config = run.config()?;
-        if config.features.is_some() || !config.model.reads_sequences() || config.model.is_autoencoder() {
-            return Ok(());
-        }
-        let dataset = Dataset::load(&config.data, config.seed)?;
-        let mut indices = dataset.indices(omix_data::Split::Test);
-        indices.truncate(AUTO_EXPLAIN_SEQUENCES);
-        let (database, database_label) = motif_database(&[])?;
-        let options = ExplainOptions { methods: vec![Method::GradientXInput], ..Default::default() };
-        let settings = InterpretSettings::new(options, database, database_label);
-        eprintln!("explaining {} test sequences (gradient x input, filter motifs against JASPAR)", indices.len());
-        interpret(run, &dataset, &indices, &settings, &run.path(files::EXPLAIN_DIR), device, observer)?;
-        Ok(())
-    })();
-    if let Err(error) = explained {
-        eprintln!("explain skipped: {error:#}");
+    if let Err(error) = explain_after_training(run, device, observer) {
+        eprintln!("explain skipped: {:#}", anyhow::Error::from(error));
     }
     report_or_warn(run.root());
 }
@@ -835,9 +747,6 @@ fn report_or_warn(run: &Path) {
         Err(error) => eprintln!("report not written: {error}"),
     }
 }
-
-/// Test sequences explained automatically after training.
-const AUTO_EXPLAIN_SEQUENCES: usize = 2000;
 
 /// The planted motif as a MEME motif (a little smoothing, as a database entry would have).
 fn planted_motif() -> omix_motif::Motif {

@@ -9,47 +9,18 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use omix_genome::{BedGraphWriter, Reference, Window, check_intervals, read_bed, tiles};
-use omix_run::{Observer, RunDir, files};
+use omix_run::{Observer, RunDir};
 use omix_train::predictor::SequencePredictor;
-use omix_variants::{OnMismatch, ScoringJob, Shard, with_suffix};
+use omix_variants::{OnMismatch, ScoringJob, Shard, refuse_outputs_over_inputs, scoring_outputs, with_suffix};
 
 use crate::cli::{MismatchChoice, ScoreVariantsArgs};
 use crate::progress::Terminal;
 
-/// The files a command reads: the named inputs, the reference's index files, and every file of the run
-/// folder (its top level and its checkpoint folder).
-fn inputs_of(named: &[(&Path, &'static str)], reference: &Path, run: &Path) -> Vec<(PathBuf, String)> {
-    let mut inputs: Vec<(PathBuf, String)> =
-        named.iter().map(|(path, what)| (path.to_path_buf(), (*what).to_string())).collect();
-    for extension in [".fai", ".gzi"] {
-        inputs.push((with_suffix(reference, extension), "the reference's index".to_string()));
-    }
-    for folder in [run.to_path_buf(), run.join(files::CHECKPOINT)] {
-        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
-            inputs.push((entry.path(), format!("a file of the run folder {}", run.display())));
-        }
-    }
-    inputs
-}
-
-/// Refuse to write any of `outputs` over one of `inputs` (the same path however spelled, or a hard link).
-fn refuse_outputs_over_inputs(outputs: &[PathBuf], inputs: &[(PathBuf, String)]) -> Result<()> {
-    let inputs: Vec<(&Path, &str)> = inputs.iter().map(|(path, what)| (path.as_path(), what.as_str())).collect();
-    for output in outputs {
-        omix_io::refuse_output_over_inputs(output, &inputs)?;
-    }
-    Ok(())
-}
-
 /// `omix score-variants`: the library's resumable [`ScoringJob`] with the run's model.
 pub fn score_variants(args: ScoreVariantsArgs, device: &Device) -> Result<()> {
     let started = Instant::now();
-    let outputs: Vec<PathBuf> = ["", ".tsv", ".vcf", ".summary.json", ".progress.json", ".tsv.partial", ".vcf.partial"]
-        .iter()
-        .map(|suffix| with_suffix(&args.out, suffix))
-        .collect();
-    let inputs = inputs_of(&[(&args.vcf, "the VCF"), (&args.reference, "the reference")], &args.reference, &args.run);
-    refuse_outputs_over_inputs(&outputs, &inputs)?;
+    let named = [(args.vcf.as_path(), "the VCF"), (args.reference.as_path(), "the reference")];
+    refuse_outputs_over_inputs(&scoring_outputs(&args.out), &named, &args.reference, &args.run)?;
     let run = RunDir::new(&args.run);
     let mut predictor = SequencePredictor::new(&run, device)?;
     if args.no_strand_average {
@@ -67,11 +38,7 @@ pub fn score_variants(args: ScoreVariantsArgs, device: &Device) -> Result<()> {
             MismatchChoice::Skip => OnMismatch::Skip,
         },
         stop_after: args.stop_after,
-        model_files: [files::WEIGHTS, files::CONFIG, files::SCHEMA, files::FEATURES]
-            .iter()
-            .map(|name| run.path(name))
-            .filter(|path| path.is_file())
-            .collect(),
+        model_files: run.model_files(),
     };
     let outcome = job.run(&reference, &predictor, &mut Terminal::new(args.quiet))?;
     if !outcome.finished {
@@ -149,8 +116,7 @@ pub fn predict_track(track: &Track<'_>, observer: &mut dyn Observer, device: &De
     };
     let mut named = vec![(*reference_path, "the reference")];
     named.extend(bed.map(|path| (path, "the BED file")));
-    let inputs = inputs_of(&named, reference_path, run);
-    refuse_outputs_over_inputs(&[paths.as_slice(), partials.as_slice()].concat(), &inputs)?;
+    refuse_outputs_over_inputs(&[paths.as_slice(), partials.as_slice()].concat(), &named, reference_path, run)?;
     let reference = Reference::open(reference_path, &mut |line| eprintln!("{line}"))?;
     let regions = match bed {
         Some(path) => {

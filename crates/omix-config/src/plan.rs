@@ -37,9 +37,21 @@ impl Experiment {
     pub fn load_with(path: &Path, settings: &[Setting]) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        let table: toml::Table = text.parse().map_err(|error| toml_error(path, &text, &error))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let file = FileText { path, text: &text };
+        Self::parse(path, &text, &base, settings)
+    }
+
+    /// An experiment written as TOML text that is not a file (the Python package's dict, turned
+    /// into TOML): parsed and checked as a file's text is, errors naming `origin`, and relative
+    /// paths made absolute against `base`.
+    pub fn from_text(origin: &Path, text: &str, base: &Path) -> Result<Self, ConfigError> {
+        Self::parse(origin, text, base, &[])
+    }
+
+    fn parse(path: &Path, text: &str, base: &Path, settings: &[Setting]) -> Result<Self, ConfigError> {
+        let table: toml::Table = text.parse().map_err(|error| toml_error(path, text, &error))?;
+        let base = base.to_path_buf();
+        let file = FileText { path, text };
         if table.contains_key("graph") {
             let resolve = |config: &mut GraphExperimentConfig, base: &Path| config.graph.resolve_paths(base);
             return Ok(Experiment::Graph(read_with_settings(&file, table, settings, &base, resolve)?));

@@ -70,6 +70,15 @@ pub struct SourceConfig {
 }
 
 impl SourceConfig {
+    /// This source as read for a trained model: a run trained on matrix rows reads a matrix
+    /// unless the format is given.
+    pub fn for_model(mut self, schema: &crate::Schema) -> Self {
+        if self.format == Format::Auto && !schema.is_sequence() {
+            self.format = Format::Matrix;
+        }
+        self
+    }
+
     /// Whether any input is named.
     pub fn is_empty(&self) -> bool {
         self.input.is_none() && self.classes.is_empty()

@@ -118,6 +118,22 @@ impl Schema {
         }
     }
 
+    /// The output a class, task or target name, or an index, refers to (a binary model has one
+    /// output, the positive class's logit, whichever class is named).
+    pub fn output_index(&self, choice: &str) -> Result<usize, DataError> {
+        if let Some(index) = self.class_names.iter().position(|name| name == choice) {
+            return Ok(if self.task == Task::Binary { 0 } else { index });
+        }
+        match choice.parse::<usize>() {
+            Ok(index) if index < self.outputs() => Ok(index),
+            _ => Err(DataError::UnknownOutput {
+                choice: choice.to_string(),
+                names: self.class_names.clone(),
+                outputs: self.outputs(),
+            }),
+        }
+    }
+
     /// Input channels: one-hot channels of a sequence, or the number of matrix features.
     pub fn channels(&self) -> usize {
         match &self.input {

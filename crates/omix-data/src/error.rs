@@ -13,6 +13,16 @@ pub enum DataError {
     /// A reference genome, BED file or contig-name problem.
     #[error(transparent)]
     Genome(#[from] omix_genome::GenomeError),
+    /// A model output named by something that is neither one of its names nor an index.
+    #[error("{choice}: not one of the model's outputs ({}) nor an index below {outputs}", names.join(", "))]
+    UnknownOutput {
+        /// What was asked for.
+        choice: String,
+        /// The class, task or target names.
+        names: Vec<String>,
+        /// The number of outputs.
+        outputs: usize,
+    },
     /// A symbol outside the configured alphabet.
     #[error(
         "{}:{line}:{column}: record {record:?} has the symbol {symbol} at position {position}, which is not valid {alphabet} (allowed: {allowed}, lower case, and IUPAC ambiguity codes); fix the record or set `alphabet` in [data]",

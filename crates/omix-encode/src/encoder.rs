@@ -81,6 +81,20 @@ impl Encoder {
         Ok(())
     }
 
+    /// The sequence a channel-major one-hot `[channels, len]` encodes: at each position the
+    /// first channel of at least 0.5, else the alphabet's padding symbol (N for DNA and RNA, so
+    /// all-zero and uniform columns read as N).
+    pub fn decode(&self, one_hot: &[f32], len: usize) -> Vec<u8> {
+        let symbols = self.alphabet.symbols();
+        (0..len)
+            .map(|i| {
+                (0..symbols.len())
+                    .find(|&channel| one_hot.get(channel * len + i).is_some_and(|&value| value >= 0.5))
+                    .map_or_else(|| self.alphabet.padding_symbol(), |channel| symbols[channel])
+            })
+            .collect()
+    }
+
     /// Channel-major one-hot `[channels, len]` as a new vector.
     pub fn encode(&self, sequence: &[u8]) -> Result<Vec<f32>, EncodeError> {
         let mut out = vec![0.0; self.alphabet.size() * sequence.len()];
@@ -94,6 +108,17 @@ mod tests {
     use super::*;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn decode_reads_back_what_encode_wrote() -> TestResult {
+        for ambiguity in [Ambiguity::Zero, Ambiguity::Uniform] {
+            let encoder = Encoder::new(Alphabet::Dna, ambiguity);
+            assert_eq!(encoder.decode(&encoder.encode(b"ACgtNRA")?, 7), b"ACGTNNA");
+        }
+        let protein = Encoder::new(Alphabet::Protein, Ambiguity::Zero);
+        assert_eq!(protein.decode(&protein.encode(b"MKW")?, 3), b"MKW");
+        Ok(())
+    }
 
     #[test]
     fn dna_one_hot_is_channel_major() -> TestResult {

@@ -459,12 +459,80 @@ impl Explainer {
         Ok(effects)
     }
 
+    /// ISM ([`Explainer::ism`]) of a batch of inputs `[n, channels, length]`, the sequences in
+    /// parallel where the local-update plan applies: `[n, channels, length]`.
+    pub fn ism_many(&self, inputs: &[f32], output: usize, batch_size: usize) -> Result<Vec<f32>, ExplainError> {
+        let block = self.channels * self.length;
+        if let Some(plan) = &self.ism_plan {
+            let effects: Vec<Vec<f32>> =
+                inputs.par_chunks(block.max(1)).map(|input| plan.ism(input, output).1).collect();
+            return Ok(effects.concat());
+        }
+        let mut effects = Vec::with_capacity(inputs.len());
+        for input in inputs.chunks(block.max(1)) {
+            effects.extend(self.ism_batched(input, output, batch_size)?);
+        }
+        Ok(effects)
+    }
+
     /// Attributions of the given examples.
     pub fn explain(
         &self,
         pipeline: &InputPipeline,
         dataset: &Dataset,
         indices: &[usize],
+        options: &ExplainOptions,
+    ) -> Result<Vec<SequenceAttribution>, ExplainError> {
+        let mut results = Vec::with_capacity(indices.len());
+        for chunk in indices.chunks(options.batch_size.max(1)) {
+            let BatchInput::Dense { values, .. } = pipeline.batch(dataset, chunk, None) else {
+                return Err(ExplainError::Invalid("the model's inputs are not one-hot sequences".into()));
+            };
+            let sequences: Vec<&[u8]> =
+                chunk.iter().map(|&index| dataset.examples[index].sequence.as_slice()).collect();
+            results.extend(self.explain_batch(values, chunk, &sequences, options)?);
+        }
+        Ok(results)
+    }
+
+    /// Attributions of one-hot inputs `[n, channels, length]` (numbered from 0, which seeds
+    /// shuffled baselines as the examples of a file are); the sequence a shuffled baseline
+    /// shuffles is read back from the input (a column without a base reads as the padding
+    /// symbol).
+    pub fn explain_one_hot(
+        &self,
+        inputs: &[f32],
+        options: &ExplainOptions,
+    ) -> Result<Vec<SequenceAttribution>, ExplainError> {
+        let block = self.channels * self.length;
+        if block == 0 || inputs.len() % block != 0 {
+            return Err(ExplainError::Invalid(format!(
+                "{} input values are not a whole number of [{}, {}] inputs",
+                inputs.len(),
+                self.channels,
+                self.length
+            )));
+        }
+        let mut results = Vec::with_capacity(inputs.len() / block);
+        let indices: Vec<usize> = (0..inputs.len() / block).collect();
+        for (chunk, values) in
+            indices.chunks(options.batch_size.max(1)).zip(inputs.chunks(options.batch_size.max(1) * block))
+        {
+            let sequences: Vec<Vec<u8>> =
+                values.chunks(block).map(|input| self.encoder.decode(input, self.length)).collect();
+            let sequences: Vec<&[u8]> = sequences.iter().map(Vec::as_slice).collect();
+            results.extend(self.explain_batch(values.to_vec(), chunk, &sequences, options)?);
+        }
+        Ok(results)
+    }
+
+    /// Attributions of one batch: `values` `[n, channels, length]`, the examples' indices and
+    /// sequences (for shuffled baselines).
+    fn explain_batch(
+        &self,
+        values: Vec<f32>,
+        indices: &[usize],
+        sequences: &[&[u8]],
         options: &ExplainOptions,
     ) -> Result<Vec<SequenceAttribution>, ExplainError> {
         if options.output >= self.outputs.max(1) {
@@ -475,57 +543,52 @@ impl Explainer {
         }
         let block = self.channels * self.length;
         let wants = |m: Method| options.methods.contains(&m);
+        let (logits, gradient) = if wants(Method::Saliency) || wants(Method::GradientXInput) {
+            let (l, g) = self.gradients(&values, options.output)?;
+            (l, Some(g))
+        } else {
+            (self.logits(&values, options.output)?, None)
+        };
+        let ism = if wants(Method::Ism) {
+            Some(self.ism_many(&values, options.output, options.batch_size.max(1) * 4)?)
+        } else {
+            None
+        };
         let mut results = Vec::with_capacity(indices.len());
-        for chunk in indices.chunks(options.batch_size.max(1)) {
-            let BatchInput::Dense { values, .. } = pipeline.batch(dataset, chunk, None) else {
-                return Err(ExplainError::Invalid("the model's inputs are not one-hot sequences".into()));
-            };
-            let (logits, gradient) = if wants(Method::Saliency) || wants(Method::GradientXInput) {
-                let (l, g) = self.gradients(&values, options.output)?;
-                (l, Some(g))
+        for (k, (&index, sequence)) in indices.iter().zip(sequences).enumerate() {
+            let input = values[k * block..(k + 1) * block].to_vec();
+            let grad = gradient.as_ref().map(|g| g[k * block..(k + 1) * block].to_vec());
+            let gxi = grad
+                .as_ref()
+                .filter(|_| wants(Method::GradientXInput))
+                .map(|g| g.iter().zip(&input).map(|(a, b)| a * b).collect());
+            let integrated = if wants(Method::IntegratedGradients) {
+                Some(self.integrated_gradients(&input, sequence, options, index)?)
             } else {
-                (self.logits(&values, options.output)?, None)
+                None
             };
-            for (k, &index) in chunk.iter().enumerate() {
-                let input = values[k * block..(k + 1) * block].to_vec();
-                let grad = gradient.as_ref().map(|g| g[k * block..(k + 1) * block].to_vec());
-                let gxi = grad
-                    .as_ref()
-                    .filter(|_| wants(Method::GradientXInput))
-                    .map(|g| g.iter().zip(&input).map(|(a, b)| a * b).collect());
-                let integrated = if wants(Method::IntegratedGradients) {
-                    Some(self.integrated_gradients(&input, &dataset.examples[index].sequence, options, index)?)
-                } else {
-                    None
-                };
-                let ism = if wants(Method::Ism) {
-                    Some(self.ism(&input, options.output, options.batch_size.max(1) * 4)?)
-                } else {
-                    None
-                };
-                let shap = if wants(Method::DeepLiftShap) {
-                    let references = self.shap_references(&input, index, options);
-                    Some(self.deeplift_shap(&input, &references, options.output)?)
-                } else {
-                    None
-                };
-                let (deeplift_shap, hypothetical, convergence) = match shap {
-                    Some(shap) => (Some(shap.actual), Some(shap.hypothetical), Some(shap.max_deviation)),
-                    None => (None, None, None),
-                };
-                results.push(SequenceAttribution {
-                    index,
-                    logit: logits[k],
-                    saliency: grad.filter(|_| wants(Method::Saliency)),
-                    gradient_x_input: gxi,
-                    integrated_gradients: integrated,
-                    ism,
-                    deeplift_shap,
-                    hypothetical,
-                    convergence,
-                    input,
-                });
-            }
+            let shap = if wants(Method::DeepLiftShap) {
+                let references = self.shap_references(&input, index, options);
+                Some(self.deeplift_shap(&input, &references, options.output)?)
+            } else {
+                None
+            };
+            let (deeplift_shap, hypothetical, convergence) = match shap {
+                Some(shap) => (Some(shap.actual), Some(shap.hypothetical), Some(shap.max_deviation)),
+                None => (None, None, None),
+            };
+            results.push(SequenceAttribution {
+                index,
+                logit: logits[k],
+                saliency: grad.filter(|_| wants(Method::Saliency)),
+                gradient_x_input: gxi,
+                integrated_gradients: integrated,
+                ism: ism.as_ref().map(|effects| effects[k * block..(k + 1) * block].to_vec()),
+                deeplift_shap,
+                hypothetical,
+                convergence,
+                input,
+            });
         }
         Ok(results)
     }

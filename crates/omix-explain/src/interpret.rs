@@ -183,29 +183,21 @@ pub fn interpret(
         let output = settings.options.output;
         observer.start("mutagenesis (sequences)", attributions.len() as u64);
         let mut done = 0u64;
-        match explainer.ism_plan() {
-            Some(plan) => {
-                use rayon::prelude::*;
-                // Parallel within a block of sequences; progress is reported between blocks.
-                for block in attributions.chunks_mut(ISM_PROGRESS_BLOCK) {
-                    block.par_iter_mut().for_each(|a| a.ism = Some(plan.ism(&a.input, output).1));
-                    done += block.len() as u64;
-                    observer.advance(done, "");
+        // Parallel within a block of sequences; progress is reported between blocks.
+        for block in attributions.chunks_mut(ISM_PROGRESS_BLOCK) {
+            let inputs: Vec<f32> = block.iter().flat_map(|a| a.input.iter().copied()).collect();
+            let effects = match explainer.ism_many(&inputs, output, settings.options.batch_size.max(1) * 4) {
+                Ok(effects) => effects,
+                Err(error) => {
+                    observer.finish();
+                    return Err(error);
                 }
+            };
+            for (a, effects) in block.iter_mut().zip(effects.chunks(channels * length)) {
+                a.ism = Some(effects.to_vec());
             }
-            None => {
-                for a in &mut attributions {
-                    match explainer.ism_batched(&a.input, output, settings.options.batch_size.max(1) * 4) {
-                        Ok(effects) => a.ism = Some(effects),
-                        Err(error) => {
-                            observer.finish();
-                            return Err(error);
-                        }
-                    }
-                    done += 1;
-                    observer.advance(done, "");
-                }
-            }
+            done += block.len() as u64;
+            observer.advance(done, "");
         }
         observer.finish();
         let elapsed = started.elapsed().as_secs_f64();

@@ -29,12 +29,16 @@
 #![warn(missing_docs)]
 #![allow(clippy::result_large_err)]
 
+mod after_training;
 pub mod attribution;
+mod database;
 pub mod interpret;
 
 use std::path::PathBuf;
 
+pub use after_training::{AUTO_EXPLAIN_SEQUENCES, explain_after_training};
 pub use attribution::{ExplainOptions, Explainer, FilterSites, IgBaseline, Method, SequenceAttribution, filter_sites};
+pub use database::motif_database;
 pub use interpret::{InterpretOutcome, InterpretSettings, file_safe, interpret};
 
 /// What can go wrong explaining a model.
@@ -46,6 +50,20 @@ pub enum ExplainError {
     /// A run folder file could not be read.
     #[error(transparent)]
     RunFolder(#[from] omix_run::RunError),
+    /// The data set to explain could not be loaded.
+    #[error(transparent)]
+    Data(#[from] omix_data::DataError),
+    /// A motif database file could not be read.
+    #[error(transparent)]
+    Motif(#[from] omix_motif::MotifError),
+    /// Motif databases that cannot be combined.
+    #[error("{}: {message}", path.display())]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// An output could not be written.
     #[error(transparent)]
     Io(#[from] omix_io::IoError),

@@ -193,6 +193,16 @@ impl RunDir {
         serde_json::from_str(&text).map_err(|source| RunError::Json { path: self.path(name), source })
     }
 
+    /// The files a trained model is made of (weights, config, schema, input pipeline), those
+    /// that exist: what a job that must notice a retrained model fingerprints.
+    pub fn model_files(&self) -> Vec<PathBuf> {
+        [files::WEIGHTS, files::CONFIG, files::SCHEMA, files::FEATURES]
+            .iter()
+            .map(|name| self.path(name))
+            .filter(|path| path.is_file())
+            .collect()
+    }
+
     /// The data schema the model was trained on.
     pub fn schema(&self) -> Result<Schema, RunError> {
         self.read_json(files::SCHEMA)

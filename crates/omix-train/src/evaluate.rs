@@ -9,6 +9,8 @@ use omix_models::{FastPlan, Model};
 use crate::TrainError;
 use crate::inputs::{BatchInput, InputPipeline};
 use crate::objective::{Objective, reconstruction_error};
+use crate::run::TrainedRun;
+use omix_run::RunDir;
 
 /// Predictions `[examples, outputs]` (row-major) for the given examples, in batches:
 /// probabilities (sigmoid for binary and multi-label, softmax for multi-class), values for
@@ -106,6 +108,20 @@ fn predict_strand(
         }
     }
     Ok(scores)
+}
+
+/// A trained run's metrics on every example of a labelled data set (loaded for the run with
+/// `Dataset::load_for_model`): the run's model, input pipeline, strand averaging and threshold,
+/// as `omix evaluate` and `omix.evaluate` report them.
+pub fn evaluate_run(run: &RunDir, dataset: &Dataset, device: &Device) -> Result<Metrics, TrainError> {
+    let (model, _) = run.load_model(device)?;
+    let config = run.config()?;
+    let pipeline = run.input_pipeline(dataset)?;
+    let objective = run.objective()?;
+    let indices: Vec<usize> = (0..dataset.examples.len()).collect();
+    let average_strands = config.train.reverse_complement_average;
+    let scores = predict_scores(&model, &pipeline, dataset, &indices, 256, device, average_strands, objective)?;
+    compute_metrics(dataset, &indices, &scores, config.train.threshold, objective)
 }
 
 /// Metrics of predictions against the examples' targets.

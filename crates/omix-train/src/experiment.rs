@@ -37,6 +37,25 @@ pub struct ExperimentSummary {
     pub baseline: Option<BaselineReport>,
 }
 
+impl ExperimentSummary {
+    /// Metrics per split (and per task), then the baseline and its verdict: what `omix train`
+    /// prints and the Python package shows, with split names padded to `width`.
+    pub fn summary_lines(&self, width: usize) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (split, metrics) in &self.metrics {
+            lines.push(format!("{split:<width$} {}", metrics.summary()));
+            for line in metrics.per_task_lines() {
+                lines.push(format!("{:width$} {line}", ""));
+            }
+        }
+        if let Some(baseline) = &self.baseline {
+            lines.push(format!("{:<width$} {}: {}", "baseline", baseline.model, baseline.test.summary()));
+            lines.push(format!("{:width$} {}", "", baseline.comparison.verdict));
+        }
+        lines
+    }
+}
+
 /// An experiment checked and its data loaded, before anything is written: what training and
 /// `--dry-run` share.
 pub(crate) struct Prepared {

@@ -47,7 +47,9 @@ pub use checks::biology_checks;
 pub use embed::{EmbeddingScore, embed, score_embedding};
 pub use engine::TrainingEngine;
 pub use error::TrainError;
-pub use evaluate::{Metrics, ReconstructionMetrics, compute_metrics, mean_loss, predict_scores, read_back};
+pub use evaluate::{
+    Metrics, ReconstructionMetrics, compute_metrics, evaluate_run, mean_loss, predict_scores, read_back,
+};
 pub use experiment::{DryRun, ExperimentSummary, MemoryEstimate, dry_run_experiment, run_experiment};
 pub use inputs::{BatchInput, InputPipeline};
 pub use objective::{Objective, batch_loss, reconstruction_error};

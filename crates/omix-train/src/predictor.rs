@@ -7,7 +7,7 @@
 
 use burn::prelude::*;
 use omix_data::Schema;
-use omix_encode::{Encoder, reverse_complement};
+use omix_encode::Encoder;
 use omix_models::{FastPlan, Model};
 
 use crate::Objective;
@@ -85,42 +85,95 @@ impl SequencePredictor {
         self.schema.outputs()
     }
 
+    /// The model's one-hot channels (4 for DNA and RNA).
+    pub fn channels(&self) -> usize {
+        self.schema.channels()
+    }
+
+    /// The schema the model was trained with (alphabet, ambiguity, length and its policy).
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
     /// Scores `[n, outputs]` (row-major) of sequences of the model's length (others are an error
     /// naming the first one).
     pub fn predict(&self, sequences: &[Vec<u8>]) -> Result<Vec<f64>, TrainError> {
-        let forward = self.predict_strand(sequences, false)?;
-        if !self.averages_strands() {
-            return Ok(forward);
-        }
-        let reverse = self.predict_strand(sequences, true)?;
-        Ok(crate::evaluate::strand_mean(&forward, &reverse))
+        let values = self.encode(sequences.iter().map(Vec::as_slice), false)?;
+        self.predict_one_hot(&values)
     }
 
-    fn predict_strand(&self, sequences: &[Vec<u8>], reverse: bool) -> Result<Vec<f64>, TrainError> {
+    /// One-hot inputs `[n, channels, length]` of sequences, channel-major per sequence, with the
+    /// run's encoder. With `fit`, lengths other than the model's are cropped or padded by the
+    /// run's length policy (as `omix predict` does with a file); without, they are an error.
+    pub fn encode<'a>(&self, sequences: impl IntoIterator<Item = &'a [u8]>, fit: bool) -> Result<Vec<f32>, TrainError> {
         let (channels, length) = (self.schema.channels(), self.schema.length);
         let block = channels * length;
-        let mut values = vec![0.0f32; sequences.len() * block];
-        for (k, sequence) in sequences.iter().enumerate() {
-            if sequence.len() != length {
-                return Err(TrainError::Config {
+        let mut values = Vec::new();
+        for (k, sequence) in sequences.into_iter().enumerate() {
+            let policy = if fit { self.schema.length_policy } else { omix_encode::LengthPolicy::Refuse };
+            let fitted = omix_encode::fit_length(sequence, length, policy, self.schema.alphabet).map_err(|_| {
+                TrainError::Config {
                     field: "data.length",
                     message: format!("sequence {k} has {} bases; the model reads {length}", sequence.len()),
-                });
-            }
-            let slot = &mut values[k * block..(k + 1) * block];
-            let encoded = if reverse {
-                self.encoder.encode_into(&reverse_complement(sequence, self.schema.alphabet), slot)
-            } else {
-                self.encoder.encode_into(sequence, slot)
-            };
-            encoded.map_err(|error| TrainError::Config {
+                }
+            })?;
+            let start = values.len();
+            values.resize(start + block, 0.0);
+            self.encoder.encode_into(&fitted, &mut values[start..]).map_err(|error| TrainError::Config {
                 field: "data.alphabet",
                 message: format!("sequence {k}: {error}"),
             })?;
         }
-        let shape = [sequences.len(), channels, length];
-        let logits = crate::evaluate::forward_dense(&self.model, self.fast.as_ref(), &values, shape, &self.device)?;
-        let width = logits.len() / sequences.len().max(1);
+        Ok(values)
+    }
+
+    /// Scores `[n, outputs]` (row-major) of one-hot inputs `[n, channels, length]`: the model's
+    /// outputs through the run's output transform (probabilities, values), averaged with the
+    /// reverse-complement prediction (both axes of each input flipped) when the run says so.
+    pub fn predict_one_hot(&self, values: &[f32]) -> Result<Vec<f64>, TrainError> {
+        let block = self.schema.channels() * self.schema.length;
+        if block == 0 || values.len() % block != 0 {
+            return Err(TrainError::Config {
+                field: "data.length",
+                message: format!(
+                    "{} input values are not a whole number of [{}, {}] inputs",
+                    values.len(),
+                    self.schema.channels(),
+                    self.schema.length
+                ),
+            });
+        }
+        let mut out = Vec::with_capacity(values.len() / block * self.outputs());
+        let mut reversed = Vec::new();
+        for chunk in values.chunks(PREDICT_CHUNK * block) {
+            let forward = self.scores(chunk)?;
+            if !self.averages_strands() {
+                out.extend(forward);
+                continue;
+            }
+            reversed.clear();
+            for input in chunk.chunks(block) {
+                // With channels A, C, G, T (or U) the reverse complement reverses the whole block.
+                reversed.extend(input.iter().rev());
+            }
+            let reverse = self.scores(&reversed)?;
+            out.extend(crate::evaluate::strand_mean(&forward, &reverse));
+        }
+        Ok(out)
+    }
+
+    /// Transformed outputs of a batch of one-hot inputs.
+    fn scores(&self, values: &[f32]) -> Result<Vec<f64>, TrainError> {
+        let (channels, length) = (self.schema.channels(), self.schema.length);
+        let n = values.len() / (channels * length).max(1);
+        let logits = crate::evaluate::forward_dense(
+            &self.model,
+            self.fast.as_ref(),
+            values,
+            [n, channels, length],
+            &self.device,
+        )?;
+        let width = logits.len() / n.max(1);
         let mut out = Vec::with_capacity(logits.len());
         for row in logits.chunks(width.max(1)) {
             self.objective.predictions(row, &mut out);
@@ -128,6 +181,10 @@ impl SequencePredictor {
         Ok(out)
     }
 }
+
+/// Sequences per forward pass of [`SequencePredictor::predict_one_hot`]: large enough to keep
+/// every thread busy, small enough that a batch's activations stay in cache-sized pieces.
+const PREDICT_CHUNK: usize = 1024;
 
 /// Variant scoring reads a run's model through this.
 impl omix_variants::WindowScorer for SequencePredictor {

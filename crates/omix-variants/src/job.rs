@@ -133,6 +133,42 @@ pub struct ScoringOutcome {
     pub vcf_out: PathBuf,
 }
 
+/// Refuse to write any of `outputs` over an input of a job on a genome: the `named` inputs, the
+/// reference's index files, or a file of the run folder `run` (the same path however spelled,
+/// or a hard link). `omix score-variants`, `omix predict --reference` and the Python package
+/// check their outputs here before opening any.
+pub fn refuse_outputs_over_inputs(
+    outputs: &[PathBuf],
+    named: &[(&Path, &str)],
+    reference: &Path,
+    run: &Path,
+) -> Result<(), VariantError> {
+    let mut inputs: Vec<(PathBuf, String)> =
+        named.iter().map(|(path, what)| (path.to_path_buf(), (*what).to_string())).collect();
+    for extension in [".fai", ".gzi"] {
+        inputs.push((with_suffix(reference, extension), "the reference's index".to_string()));
+    }
+    for folder in [run.to_path_buf(), run.join(omix_run::files::CHECKPOINT)] {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            inputs.push((entry.path(), format!("a file of the run folder {}", run.display())));
+        }
+    }
+    let inputs: Vec<(&Path, &str)> = inputs.iter().map(|(path, what)| (path.as_path(), what.as_str())).collect();
+    for output in outputs {
+        omix_io::refuse_output_over_inputs(output, &inputs)?;
+    }
+    Ok(())
+}
+
+/// Every file a scoring job writing to `out` may create (the outputs, the summary, the
+/// progress state and the partial files).
+pub fn scoring_outputs(out: &Path) -> Vec<PathBuf> {
+    ["", ".tsv", ".vcf", ".summary.json", ".progress.json", ".tsv.partial", ".vcf.partial"]
+        .iter()
+        .map(|suffix| with_suffix(out, suffix))
+        .collect()
+}
+
 /// `PREFIX.suffix`.
 pub fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     let mut name = prefix.as_os_str().to_os_string();

@@ -60,7 +60,9 @@ mod vcf;
 mod window;
 
 pub use error::VariantError;
-pub use job::{OnMismatch, ScoringJob, ScoringOutcome, WindowScorer, with_suffix};
+pub use job::{
+    OnMismatch, ScoringJob, ScoringOutcome, WindowScorer, refuse_outputs_over_inputs, scoring_outputs, with_suffix,
+};
 pub use omix_genome::{InMemorySource, SequenceSource};
 pub use output::{DEFAULT_INFO_PREFIX, ScoreRecord, TsvScoreWriter, VcfScoreWriter, log_odds_ratio, sanitise_info_key};
 pub use resume::{Progress, truncate_to_lines};
