@@ -10,8 +10,10 @@ target=${CARGO_TARGET_DIR:-$root/target}
 python=${PYTHON:-python3}
 started=$(date +%s)
 
-echo "== the omix binary (release)"
-cargo build --release -p omix-cli
+echo "== the omix binary (release), as \`cargo test --release --workspace\` builds it"
+# Not `cargo build -p omix-cli`: alone, omix-cli resolves other features for shared crates
+# (those dev-dependencies turn on), which rebuilds burn; after the workspace tests this is a no-op.
+cargo test --release --workspace --no-run --quiet
 
 venv="$target/python-venv"
 rm -rf "$venv"

@@ -82,14 +82,14 @@ impl Encoder {
     }
 
     /// The sequence a channel-major one-hot `[channels, len]` encodes: at each position the
-    /// first channel of at least 0.5, else the alphabet's padding symbol (N for DNA and RNA, so
-    /// all-zero and uniform columns read as N).
+    /// channel above 0.5, else the alphabet's padding symbol (N for DNA and RNA, so all-zero
+    /// columns and ambiguity codes encoded uniformly read as N).
     pub fn decode(&self, one_hot: &[f32], len: usize) -> Vec<u8> {
         let symbols = self.alphabet.symbols();
         (0..len)
             .map(|i| {
                 (0..symbols.len())
-                    .find(|&channel| one_hot.get(channel * len + i).is_some_and(|&value| value >= 0.5))
+                    .find(|&channel| one_hot.get(channel * len + i).is_some_and(|&value| value > 0.5))
                     .map_or_else(|| self.alphabet.padding_symbol(), |channel| symbols[channel])
             })
             .collect()
