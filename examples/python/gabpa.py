@@ -93,22 +93,24 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-contribution = attributions[0]  # (4, 101): the observed base carries the score
+# Each position's total attribution drawn on its observed base (with a shuffled baseline the
+# other channels carry scores too: the baseline's bases).
+contribution = attributions[0].sum(axis=0, keepdims=True) * X[top[0]]  # (4, 101)
 start, end = max(0, peak - 25), min(contribution.shape[1], peak + 25)
 figure, axis = plt.subplots(figsize=(12, 2.5))
 try:
     import logomaker
     import pandas
 
-    frame = pandas.DataFrame(contribution[:, start:end].T, columns=list("ACGT"))
+    frame = pandas.DataFrame(contribution[:, start:end].T, columns=list("ACGT"), index=range(start + 1, end + 1))
     logomaker.Logo(frame, ax=axis)
 except ImportError:
     colours = {"A": "tab:green", "C": "tab:blue", "G": "orange", "T": "tab:red"}
     for channel, base in enumerate("ACGT"):
-        axis.bar(np.arange(start, end), contribution[channel, start:end], color=colours[base], label=base)
+        axis.bar(np.arange(start + 1, end + 1), contribution[channel, start:end], color=colours[base], label=base)
     axis.legend(ncol=4, frameon=False)
 axis.set_title(f"integrated gradients of test sequence {rows[top[0]]['EventID']} (score {scores[top[0]]:.3f})")
-axis.set_xlabel("position")
+axis.set_xlabel("position (1-based)")
 figure.tight_layout()
 logo = run.path / "gabpa_attribution_logo.png"
 figure.savefig(logo, dpi=120)

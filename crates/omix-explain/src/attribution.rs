@@ -505,7 +505,7 @@ impl Explainer {
         options: &ExplainOptions,
     ) -> Result<Vec<SequenceAttribution>, ExplainError> {
         let block = self.channels * self.length;
-        if block == 0 || inputs.len() % block != 0 {
+        if block == 0 || !inputs.len().is_multiple_of(block) {
             return Err(ExplainError::Invalid(format!(
                 "{} input values are not a whole number of [{}, {}] inputs",
                 inputs.len(),

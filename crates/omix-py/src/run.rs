@@ -6,8 +6,10 @@ use std::sync::{Mutex, OnceLock};
 
 use burn::prelude::*;
 use numpy::{PyArray2, PyArray3, PyReadonlyArray3};
+use omix_data::Schema;
 use omix_explain::{ExplainOptions, Explainer, IgBaseline, Method};
 use omix_run::RunDir;
+use omix_train::TrainedRun;
 use omix_train::predictor::SequencePredictor;
 use omix_variants::{OnMismatch, ScoringJob, Shard, refuse_outputs_over_inputs, scoring_outputs};
 use pyo3::exceptions::{PyNotImplementedError, PyValueError};
@@ -26,13 +28,15 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// The attribution methods omix has, by the names `explain` takes.
 const METHODS: [&str; 4] = ["saliency", "gradient_x_input", "integrated_gradients", "ism"];
 
-/// A trained run folder, loaded once: the predictor (omix's CNN kernels where the model allows),
-/// and, on first use, the explainer (a frozen copy on the autodiff device).
+/// A trained run folder: its schema read when opened, the predictor (omix's CNN kernels where
+/// the model allows) and the explainer (a frozen copy on the autodiff device) loaded on first
+/// use, so that runs whose model does not read sequences still show their metrics and config.
 #[pyclass(module = "omix._omix", name = "NativeRun", frozen)]
 pub struct NativeRun {
     run: RunDir,
+    schema: Schema,
     device: Device,
-    predictor: Mutex<SequencePredictor>,
+    predictor: OnceLock<SequencePredictor>,
     explainer: OnceLock<Mutex<Explainer>>,
 }
 
@@ -45,20 +49,27 @@ impl NativeRun {
         Ok(self.explainer.get_or_init(|| Mutex::new(explainer)))
     }
 
-    fn predictor(&self) -> PyResult<std::sync::MutexGuard<'_, SequencePredictor>> {
-        self.predictor.lock().map_err(|_| OmixError::new_err("this run failed in another thread; load it again"))
+    fn predictor(&self) -> PyResult<&SequencePredictor> {
+        if let Some(predictor) = self.predictor.get() {
+            return Ok(predictor);
+        }
+        let predictor = on_pool(|| SequencePredictor::new(&self.run, &self.device)).map_err(to_py)?;
+        Ok(self.predictor.get_or_init(|| predictor))
     }
 }
 
 #[pymethods]
 impl NativeRun {
-    /// Load the run folder at `path` (its model must read one-hot sequences).
+    /// Open the run folder at `path`: a folder without a readable schema and config (not a
+    /// run, or an incomplete one) is refused here.
     #[new]
-    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+    fn new(path: PathBuf) -> PyResult<Self> {
         let run = RunDir::new(&path);
-        let device = Device::flex();
-        let predictor = py.detach(|| on_pool(|| SequencePredictor::new(&run, &device))).map_err(to_py)?;
-        Ok(Self { run, device, predictor: Mutex::new(predictor), explainer: OnceLock::new() })
+        let schema = run.schema().map_err(to_py)?;
+        if !run.is_graph().map_err(to_py)? {
+            run.config().map_err(to_py)?;
+        }
+        Ok(Self { run, schema, device: Device::flex(), predictor: OnceLock::new(), explainer: OnceLock::new() })
     }
 
     /// The run folder.
@@ -69,32 +80,26 @@ impl NativeRun {
 
     /// The model's input length.
     #[getter]
-    fn length(&self) -> PyResult<usize> {
-        Ok(self.predictor()?.length())
+    fn length(&self) -> usize {
+        self.schema.length
     }
 
-    /// The model's one-hot channels.
+    /// The model's input channels.
     #[getter]
-    fn channels(&self) -> PyResult<usize> {
-        Ok(self.predictor()?.channels())
+    fn channels(&self) -> usize {
+        self.schema.channels()
     }
 
     /// The alphabet name (`dna`, `rna`, `protein`).
     #[getter]
-    fn alphabet(&self) -> PyResult<String> {
-        Ok(self.predictor()?.schema().alphabet.to_string().to_lowercase())
+    fn alphabet(&self) -> String {
+        self.schema.alphabet.to_string().to_lowercase()
     }
 
     /// The name of each output column.
     #[getter]
-    fn output_names(&self) -> PyResult<Vec<String>> {
-        Ok(self.predictor()?.output_names())
-    }
-
-    /// Whether predictions average both strands.
-    #[getter]
-    fn averages_strands(&self) -> PyResult<bool> {
-        Ok(self.predictor()?.averages_strands())
+    fn output_names(&self) -> Vec<String> {
+        self.schema.output_names()
     }
 
     /// The text of a file of the run folder (`config.toml`, `metrics.json`, ...).
@@ -139,10 +144,7 @@ impl NativeRun {
 
     /// The output index a class/task name or an index (as text) refers to.
     fn output_index(&self, target: &str) -> PyResult<usize> {
-        self.predictor()?
-            .schema()
-            .output_index(target)
-            .map_err(|error| PyValueError::new_err(format!("target={error}")))
+        self.schema.output_index(target).map_err(|error| PyValueError::new_err(format!("target={error}")))
     }
 
     /// Attributions `(N, channels, length)` of one method for one output.

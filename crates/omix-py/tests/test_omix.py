@@ -389,6 +389,15 @@ def test_bad_targets_raise(splice_run: omix.Run) -> None:
         splice_run.explain(x, target=7)
 
 
+def test_a_run_whose_model_reads_no_sequences_shows_metrics_but_cannot_predict(tmp_path: Path) -> None:
+    out = tmp_path / "kmer"
+    cli("train", EXAMPLES / "splice_kmer.toml", "--out", out, "--epochs", 1, "--no-report", "--quiet")
+    run = omix.load(out)
+    assert "test" in run.metrics and "<table>" in run._repr_html_()
+    with pytest.raises(omix.OmixError, match="does not read one-hot sequences"):
+        run.predict(["ACGT" * 15])
+
+
 def test_a_folder_that_is_not_a_run_raises(tmp_path: Path) -> None:
     with pytest.raises(omix.OmixError) as missing:
         omix.load(tmp_path / "nowhere")

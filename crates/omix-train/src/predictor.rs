@@ -132,7 +132,7 @@ impl SequencePredictor {
     /// reverse-complement prediction (both axes of each input flipped) when the run says so.
     pub fn predict_one_hot(&self, values: &[f32]) -> Result<Vec<f64>, TrainError> {
         let block = self.schema.channels() * self.schema.length;
-        if block == 0 || values.len() % block != 0 {
+        if block == 0 || !values.len().is_multiple_of(block) {
             return Err(TrainError::Config {
                 field: "data.length",
                 message: format!(
