@@ -219,7 +219,7 @@ impl NativeRun {
 
     /// Score a VCF's variants against a reference; the TSV's path. `progress` receives the
     /// library's events.
-    #[pyo3(signature = (vcf, reference, out, progress, average_strands=None, skip_mismatches=false, batch_size=256))]
+    #[pyo3(signature = (vcf, reference, out, progress, average_strands=None, skip_mismatches=false, batch_size=1024))]
     #[allow(clippy::too_many_arguments)]
     fn score_variants(
         &self,

@@ -265,6 +265,41 @@ def test_evaluate_equals_omix_evaluate(splice_run: omix.Run, tmp_path: Path) -> 
     assert got == expected
 
 
+def read_fasta(path: Path) -> dict[str, str]:
+    contigs: dict[str, list[str]] = {}
+    name = ""
+    for line in path.read_text().splitlines():
+        if line.startswith(">"):
+            name = line[1:].split()[0]
+            contigs[name] = []
+        elif line.strip():
+            contigs[name].append(line.strip())
+    return {name: "".join(parts) for name, parts in contigs.items()}
+
+
+def test_score_variants_equals_omix_score_variants(primer_run: omix.Run, tmp_path: Path) -> None:
+    import pandas
+
+    reference = EXAMPLES / "data" / "genome" / "sample_genome.fa"
+    genome = read_fasta(reference)
+    lines = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for contig in ("chr1", "chr2"):
+        for k, position in enumerate(range(500, 6000, 450)):
+            ref = genome[contig][position - 1].upper()
+            alt = "ACGT"[("ACGT".index(ref) + 1 + k % 3) % 4] if ref in "ACGT" else "A"
+            lines.append(f"{contig}\t{position}\t{contig}_{position}\t{ref}\t{alt}\t.\tPASS\t.")
+    (tmp_path / "variants.vcf").write_text("\n".join(lines) + "\n")
+    cli("score-variants", primer_run.path, "--vcf", tmp_path / "variants.vcf", "--reference", reference,
+        "--out", tmp_path / "cli", "--quiet")
+    expected = pandas.read_csv(tmp_path / "cli.tsv", sep="\t")
+    got = primer_run.score_variants(tmp_path / "variants.vcf", reference, out=tmp_path / "py", progress=False)
+    assert len(got) == len(lines) - 2
+    pandas.testing.assert_frame_equal(got, expected)
+    # outputs over inputs are refused before anything is written
+    with pytest.raises(omix.OmixError):
+        primer_run.score_variants(tmp_path / "variants.vcf", reference, out=tmp_path / "variants.vcf", progress=False)
+
+
 # The run as an object.
 
 

@@ -72,5 +72,5 @@ class NativeRun:
         progress: Any,
         average_strands: bool | None = None,
         skip_mismatches: bool = False,
-        batch_size: int = 256,
+        batch_size: int = 1024,
     ) -> str: ...
