@@ -12,7 +12,7 @@ use omix_run::RunDir;
 use omix_train::TrainedRun;
 use omix_train::predictor::SequencePredictor;
 use omix_variants::{OnMismatch, ScoringJob, Shard, refuse_outputs_over_inputs, scoring_outputs};
-use pyo3::exceptions::{PyNotImplementedError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::errors::to_py;
@@ -26,7 +26,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// The attribution methods omix has, by the names `explain` takes.
-const METHODS: [&str; 4] = ["saliency", "gradient_x_input", "integrated_gradients", "ism"];
+const METHODS: [&str; 5] = ["saliency", "gradient_x_input", "integrated_gradients", "ism", "deeplift_shap"];
 
 /// A trained run folder: its schema read when opened, the predictor (omix's CNN kernels where
 /// the model allows) and the explainer (a frozen copy on the autodiff device) loaded on first
@@ -148,7 +148,7 @@ impl NativeRun {
     }
 
     /// Attributions `(N, channels, length)` of one method for one output.
-    #[pyo3(signature = (x, method, output=0, ig_steps=32, ig_baseline="zeros", batch_size=64, seed=42))]
+    #[pyo3(signature = (x, method, output=0, ig_steps=32, ig_baseline="zeros", batch_size=64, seed=42, shap_references=20, hypothetical=false))]
     #[allow(clippy::too_many_arguments)]
     fn explain<'py>(
         &self,
@@ -160,18 +160,15 @@ impl NativeRun {
         ig_baseline: &str,
         batch_size: usize,
         seed: u64,
+        shap_references: usize,
+        hypothetical: bool,
     ) -> PyResult<Bound<'py, PyArray3<f32>>> {
         let method = match method {
             "saliency" => Method::Saliency,
             "gradient_x_input" => Method::GradientXInput,
             "integrated_gradients" => Method::IntegratedGradients,
             "ism" => Method::Ism,
-            "deeplift_shap" => {
-                return Err(PyNotImplementedError::new_err(format!(
-                    "method=\"deeplift_shap\": omix has no DeepLIFT/SHAP yet; the methods it has are {}",
-                    METHODS.join(", ")
-                )));
-            }
+            "deeplift_shap" => Method::DeepLiftShap,
             other => {
                 return Err(PyValueError::new_err(format!(
                     "method={other:?}: not an attribution method; omix has {}",
@@ -201,14 +198,23 @@ impl NativeRun {
             ig_baseline,
             batch_size: batch_size.max(1),
             seed,
+            shap_references: shap_references.max(1),
+            ..ExplainOptions::default()
         };
+        if hypothetical && method != Method::DeepLiftShap {
+            return Err(PyValueError::new_err(
+                "hypothetical=True: only method=\"deeplift_shap\" has hypothetical contributions",
+            ));
+        }
         let scores = py
             .detach(|| {
                 on_pool(|| {
                     let attributions = explainer.explain_one_hot(&values, &options)?;
                     let mut scores = Vec::with_capacity(values.len());
                     for attribution in &attributions {
-                        scores.extend_from_slice(attribution.scores(method).unwrap_or_default());
+                        let values =
+                            if hypothetical { attribution.hypothetical.as_deref() } else { attribution.scores(method) };
+                        scores.extend_from_slice(values.unwrap_or_default());
                     }
                     Ok::<_, omix_explain::ExplainError>(scores)
                 })

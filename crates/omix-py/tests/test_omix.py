@@ -227,7 +227,7 @@ def test_explain_equals_omix_explain(which: str, target: object, request: pytest
     sequences = primer_sequences(12) if which == "primer_run" else [r["sequence60"] for r in splice_rows()[:12]]
     length = len(sequences[0])
     (tmp_path / "explain.txt").write_text("\n".join(sequences) + "\n")
-    methods = ["saliency", "gradient_x_input", "integrated_gradients", "ism"]
+    methods = ["saliency", "gradient_x_input", "integrated_gradients", "ism", "deeplift_shap"]
     args = ["explain", run.path, "--input", tmp_path / "explain.txt", "--out", tmp_path / "out", "--no-report"]
     for method in methods:
         args += ["--method", method.replace("_", "-")]
@@ -245,12 +245,17 @@ def test_explain_equals_omix_explain(which: str, target: object, request: pytest
     np.testing.assert_array_equal(run.explain(sequences, target=target), run.explain(x, target=target))
 
 
-def test_deeplift_shap_names_the_methods_that_exist(primer_run: omix.Run) -> None:
-    x = omix.one_hot(primer_sequences(2))
-    with pytest.raises(NotImplementedError, match="gradient_x_input.*integrated_gradients.*ism"):
-        primer_run.explain(x, method="deeplift_shap")
-    with pytest.raises(ValueError, match="not an attribution method"):
+def test_deeplift_shap_sums_to_the_change_and_projects_hypotheticals(primer_run: omix.Run) -> None:
+    x = omix.one_hot(primer_sequences(4))
+    actual = primer_run.explain(x, method="deeplift_shap", shap_references=5)
+    hypothetical = primer_run.explain(x, method="deeplift_shap", shap_references=5, hypothetical=True)
+    # The actual contributions are the hypothetical ones at the observed bases.
+    np.testing.assert_allclose(actual, hypothetical * x, atol=1e-6)
+    assert np.abs(hypothetical * (1 - x)).sum() > 0
+    with pytest.raises(ValueError, match="not an attribution method; omix has .*deeplift_shap"):
         primer_run.explain(x, method="shap")
+    with pytest.raises(ValueError, match="only method=\"deeplift_shap\""):
+        primer_run.explain(x, method="ism", hypothetical=True)
 
 
 def test_evaluate_equals_omix_evaluate(splice_run: omix.Run, tmp_path: Path) -> None:

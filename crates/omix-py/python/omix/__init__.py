@@ -53,7 +53,7 @@ __all__ = [
 SequencesOrArray = Union[np.ndarray, Sequence[str], str]
 
 #: The attribution methods ``Run.explain`` computes.
-METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "ism")
+METHODS = ("saliency", "gradient_x_input", "integrated_gradients", "ism", "deeplift_shap")
 
 
 def _strings(sequences: Sequence[str] | str, what: str = "seqs") -> list[str]:
@@ -213,6 +213,8 @@ class Run:
         ig_baseline: str = "zeros",
         batch_size: int = 64,
         seed: int = 42,
+        shap_references: int = 20,
+        hypothetical: bool = False,
     ) -> np.ndarray:
         """Attributions ``(N, 4, L)`` float32 of one output (``target``: its name or index;
         default the first, a binary model's positive class), in logit units: the numbers
@@ -220,12 +222,16 @@ class Run:
 
         ``method``: ``"gradient_x_input"``, ``"saliency"``, ``"integrated_gradients"``
         (``ig_steps``, ``ig_baseline`` ``"zeros"`` | ``"shuffled"`` | ``"uniform"``) or
-        ``"ism"`` (every single-base substitution's change in the output).
+        ``"ism"`` (every single-base substitution's change in the output) or
+        ``"deeplift_shap"`` (DeepLIFT's rescale rule against ``shap_references`` seeded
+        dinucleotide shuffles, averaged; convolutional networks only; ``hypothetical=True``
+        gives the hypothetical contributions of every base, what TF-MoDISco reads).
         """
         if not isinstance(method, str):
             raise TypeError(f"method={method!r}: one of {', '.join(METHODS)}")
         return self._native.explain(
-            self._inputs(x), method, self._target(target), ig_steps, ig_baseline, batch_size, seed
+            self._inputs(x), method, self._target(target), ig_steps, ig_baseline, batch_size, seed,
+            shap_references, hypothetical,
         )
 
     def ism(self, x: SequencesOrArray, target: int | str | None = None) -> np.ndarray:

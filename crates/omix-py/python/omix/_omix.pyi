@@ -63,6 +63,8 @@ class NativeRun:
         ig_baseline: str = "zeros",
         batch_size: int = 64,
         seed: int = 42,
+        shap_references: int = 20,
+        hypothetical: bool = False,
     ) -> npt.NDArray[np.float32]: ...
     def score_variants(
         self,
