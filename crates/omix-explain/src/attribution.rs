@@ -366,7 +366,7 @@ impl Explainer {
     pub fn deeplift_shap(&self, input: &[f32], references: &[f32], output: usize) -> Result<Shap, ExplainError> {
         let plan = self.deeplift.as_ref().map_err(|reason| ExplainError::Invalid(reason.clone()))?;
         let block = self.channels * self.length;
-        if input.len() != block || references.is_empty() || references.len() % block != 0 {
+        if input.len() != block || references.is_empty() || !references.len().is_multiple_of(block) {
             return Err(ExplainError::Invalid(format!(
                 "DeepLIFT/SHAP needs one input of {block} values and references of {block} values each; got {} and {}",
                 input.len(),
