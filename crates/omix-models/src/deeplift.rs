@@ -560,7 +560,7 @@ mod tests {
                 .unwrap_or_default()
         };
         let size =
-            |value: &serde_json::Value, key: &str| value[key].as_u64().map(|v| v as usize).ok_or(format!("{key}"));
+            |value: &serde_json::Value, key: &str| value[key].as_u64().map(|v| v as usize).ok_or(key.to_string());
         let mut blocks = Vec::new();
         let (mut channels_in, mut length_in) = (channels, length);
         for block in model["blocks"].as_array().ok_or("blocks")? {
@@ -630,7 +630,7 @@ mod tests {
     fn equals_tangermeme_on_the_same_networks_and_references() -> TestResult {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/deeplift_tangermeme.json");
         let fixture: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-        let size = |key: &str| fixture[key].as_u64().map(|v| v as usize).ok_or(format!("{key}"));
+        let size = |key: &str| fixture[key].as_u64().map(|v| v as usize).ok_or(key.to_string());
         let (channels, length, sequences, references) =
             (size("channels")?, size("length")?, size("sequences")?, size("references")?);
         let block = channels * length;
