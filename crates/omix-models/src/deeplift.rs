@@ -126,10 +126,15 @@ impl DeepLiftPlan {
     /// DeepLIFT multipliers of `output` for `input` against `reference`, both `[channels,
     /// length]`.
     pub fn multipliers(&self, input: &[f32], reference: &[f32], output: usize) -> Multipliers {
-        let x = self.forward(input);
+        self.multipliers_from(input, &self.forward(input), reference, output)
+    }
+
+    /// [`DeepLiftPlan::multipliers`] with the input's forward pass already done (`x`), so
+    /// DeepSHAP runs it once per sequence rather than once per reference.
+    fn multipliers_from(&self, input: &[f32], x: &Trace, reference: &[f32], output: usize) -> Multipliers {
         let r = self.forward(reference);
         let logit = |trace: &Trace| trace.dense_out.last().and_then(|out| out.get(output)).copied().unwrap_or(f32::NAN);
-        let (output_value, reference_output) = (logit(&x), logit(&r));
+        let (output_value, reference_output) = (logit(x), logit(&r));
 
         // Dense layers, last to first: `m` is the multiplier of each layer's output.
         let mut m = vec![0.0f32; self.host.outputs()];
@@ -145,7 +150,7 @@ impl DeepLiftPlan {
 
         // The global reduction: back to the last block's (pooled) output `[filters][cells]`.
         let (filters, cells) = self.host.last_shape();
-        let last_x = self.last_output(input, &x);
+        let last_x = self.last_output(input, x);
         let last_r = self.last_output(reference, &r);
         let mut grad = vec![0.0f32; filters * cells];
         match self.host.global_pool {
@@ -192,10 +197,11 @@ impl DeepLiftPlan {
     pub fn shap(&self, input: &[f32], references: &[f32], output: usize) -> Shap {
         let (channels, length) = self.shape();
         let block = channels * length;
+        let x = self.forward(input);
         let per_reference: Vec<(Multipliers, f32, Vec<f32>)> = references
             .par_chunks(block)
             .map(|reference| {
-                let m = self.multipliers(input, reference, output);
+                let m = self.multipliers_from(input, &x, reference, output);
                 let sum: f32 = m.values.iter().zip(input.iter().zip(reference)).map(|(m, (x, r))| m * (x - r)).sum();
                 let deviation = (sum - (m.output - m.reference_output)).abs();
                 let mut hypothetical = m.values.clone();
@@ -545,6 +551,19 @@ mod tests {
         Ok(())
     }
 
+    /// A JSON array of numbers as `f32` (empty when it is not one).
+    fn floats(value: &serde_json::Value) -> Vec<f32> {
+        value
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_f64).map(|v| v as f32).collect())
+            .unwrap_or_default()
+    }
+
+    /// A JSON field holding a count.
+    fn size(value: &serde_json::Value, key: &str) -> Result<usize, String> {
+        value[key].as_u64().map(|v| v as usize).ok_or(key.to_string())
+    }
+
     /// A host network from the fixture's description (omix's host layout).
     fn fixture_plan(
         model: &serde_json::Value,
@@ -553,14 +572,6 @@ mod tests {
     ) -> Result<DeepLiftPlan, Box<dyn std::error::Error>> {
         use crate::host::{FoldedBatchNorm, HostConv};
         use burn::module::ParamId;
-        let floats = |value: &serde_json::Value| -> Vec<f32> {
-            value
-                .as_array()
-                .map(|a| a.iter().filter_map(serde_json::Value::as_f64).map(|v| v as f32).collect())
-                .unwrap_or_default()
-        };
-        let size =
-            |value: &serde_json::Value, key: &str| value[key].as_u64().map(|v| v as usize).ok_or(key.to_string());
         let mut blocks = Vec::new();
         let (mut channels_in, mut length_in) = (channels, length);
         for block in model["blocks"].as_array().ok_or("blocks")? {
@@ -630,21 +641,19 @@ mod tests {
     fn equals_tangermeme_on_the_same_networks_and_references() -> TestResult {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/deeplift_tangermeme.json");
         let fixture: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-        let size = |key: &str| fixture[key].as_u64().map(|v| v as usize).ok_or(key.to_string());
-        let (channels, length, sequences, references) =
-            (size("channels")?, size("length")?, size("sequences")?, size("references")?);
+        let (channels, length, sequences, references) = (
+            size(&fixture, "channels")?,
+            size(&fixture, "length")?,
+            size(&fixture, "sequences")?,
+            size(&fixture, "references")?,
+        );
         let block = channels * length;
         let models = fixture["models"].as_array().ok_or("models")?;
         assert_eq!(models.len(), 4);
         for model in models {
             let name = model["name"].as_str().unwrap_or_default();
             let plan = fixture_plan(model, channels, length)?;
-            let floats = |key: &str| -> Vec<f32> {
-                model[key]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(serde_json::Value::as_f64).map(|v| v as f32).collect())
-                    .unwrap_or_default()
-            };
+            let floats = |key: &str| floats(&model[key]);
             let (inputs, reference_inputs) = (floats("inputs"), floats("reference_inputs"));
             let (multipliers, hypothetical) = (floats("multipliers"), floats("hypothetical"));
             let (outputs, reference_outputs) = (floats("output"), floats("reference_output"));
