@@ -65,6 +65,10 @@ pub enum Command {
     /// layouts, for PyTorch and the field's Python tools.
     #[command(after_help = EXPORT_EXAMPLES)]
     Export(ExportArgs),
+    /// Coverage tracks from reads: 5' ends of a coordinate-sorted BAM or a fragment file counted per
+    /// base (per strand with --stranded), with the assay's shift, written as bigWig.
+    #[command(after_help = TRACKS_EXAMPLES)]
+    Tracks(TracksArgs),
     /// Write the self-contained HTML report of a run folder (RUN_DIR/report.html).
     #[command(after_help = "Example:\n  omix report runs/gabpa        # then open runs/gabpa/report.html")]
     Report(ReportArgs),
@@ -89,6 +93,16 @@ const TRAIN_EXAMPLES: &str = "Examples:
   omix train examples/primer.toml --resume          # continue a killed run
   omix train examples/splice.toml --dry-run         # check config and data, estimate time; write nothing
   omix train examples/splice.toml --set train.epochs=5 --set model.conv.0.filters=32";
+
+const TRACKS_EXAMPLES: &str = "Examples:
+  omix tracks chip.bam -o chip.bw --stranded --reference hg38.fa      # chip.plus.bw, chip.minus.bw
+  omix tracks atac.bam -o atac.bw --assay atac --min-mapq 30          # chrombpnet's +4/-4 shift
+  omix tracks fragments.tsv.gz -o atac.bw --assay atac --chrom-sizes hg38.chrom.sizes
+
+Cuts (0-based) for a read spanning start..end: plus strand start + shift, minus strand end - 1 + shift.
+Shifts (plus/minus): chip 0/0; dnase 0/+1; atac +4/-4 for BAM reads, 0/+1 for fragment files (already
+shifted by +4/-5, as 10x writes them). Each fragment gives one cut at each end; its count column is
+not used (chrombpnet counts each fragment once).";
 
 const INIT_EXAMPLES: &str = "Examples:
   omix init                                    # list the templates
@@ -319,6 +333,67 @@ pub struct ExportArgs {
     /// The format.
     #[arg(long, value_enum, default_value = "safetensors")]
     pub format: ExportFormat,
+}
+
+/// `omix tracks`.
+#[derive(Debug, Args)]
+pub struct TracksArgs {
+    /// A coordinate-sorted BAM file, or a fragment file (`chrom start end barcode count`; plain,
+    /// gzip or bgzip), told apart by content.
+    #[arg(value_name = "READS")]
+    pub input: PathBuf,
+    /// The bigWig to write; with --stranded, NAME.plus.bw and NAME.minus.bw beside it.
+    #[arg(long, short = 'o', value_name = "FILE.bw")]
+    pub out: PathBuf,
+    /// The assay, which decides the shift from a read's 5' end to the counted base.
+    #[arg(long, value_enum, default_value = "chip")]
+    pub assay: AssayChoice,
+    /// Write one track per strand (BPNet) instead of their sum (chrombpnet).
+    #[arg(long)]
+    pub stranded: bool,
+    /// The reference FASTA the reads were aligned to: the tracks are laid out on its contigs, and
+    /// the reads' contigs must be among them with the same lengths.
+    #[arg(long, value_name = "FASTA", conflicts_with = "chrom_sizes")]
+    pub reference: Option<PathBuf>,
+    /// A chrom sizes file (`name<TAB>length`) instead of --reference. Without either, a BAM's
+    /// own header is used; a fragment file needs one of them.
+    #[arg(long, value_name = "FILE")]
+    pub chrom_sizes: Option<PathBuf>,
+    /// Drop reads with a lower mapping quality (BAM).
+    #[arg(long, default_value_t = 0, value_name = "Q")]
+    pub min_mapq: u8,
+    /// Count reads flagged as duplicates (BAM).
+    #[arg(long)]
+    pub keep_duplicates: bool,
+    /// Count secondary alignments (BAM).
+    #[arg(long)]
+    pub keep_secondary: bool,
+    /// Count supplementary alignments (BAM).
+    #[arg(long)]
+    pub keep_supplementary: bool,
+    /// Count reads failing QC (BAM).
+    #[arg(long)]
+    pub keep_qc_fail: bool,
+    /// Another plus-strand shift than the assay's (bases; positive moves right).
+    #[arg(long, value_name = "BASES", allow_negative_numbers = true)]
+    pub shift_plus: Option<i64>,
+    /// Another minus-strand shift than the assay's (bases; positive moves right).
+    #[arg(long, value_name = "BASES", allow_negative_numbers = true)]
+    pub shift_minus: Option<i64>,
+    /// Drop (and count) reads on contigs the reference lacks, instead of refusing the file.
+    #[arg(long)]
+    pub allow_missing_contigs: bool,
+}
+
+/// `--assay` of `omix tracks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AssayChoice {
+    /// ChIP-seq / ChIP-nexus / ChIP-exo: the 5' end, unshifted.
+    Chip,
+    /// DNase-seq: chrombpnet's 0/+1.
+    Dnase,
+    /// ATAC-seq: chrombpnet's Tn5 shift.
+    Atac,
 }
 
 /// `omix embed`.

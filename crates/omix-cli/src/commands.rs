@@ -45,6 +45,7 @@ pub fn run(cli: Cli, device: &Device) -> Result<()> {
         Command::Embed(args) => embed(args, device),
         Command::Explain(args) => explain(*args, device),
         Command::Export(args) => export(args, device),
+        Command::Tracks(args) => crate::genome_cmds::tracks(args),
         Command::Report(args) => report(args),
         Command::Quickstart(args) => quickstart(args, device),
         Command::Bench(args) => crate::bench::run(args, device),

@@ -13,7 +13,7 @@ use omix_run::{Observer, RunDir};
 use omix_train::predictor::SequencePredictor;
 use omix_variants::{OnMismatch, ScoringJob, Shard, refuse_outputs_over_inputs, scoring_outputs, with_suffix};
 
-use crate::cli::{MismatchChoice, ScoreVariantsArgs};
+use crate::cli::{AssayChoice, MismatchChoice, ScoreVariantsArgs, TracksArgs};
 use crate::progress::Terminal;
 
 /// `omix score-variants`: the library's resumable [`ScoringJob`] with the run's model.
@@ -219,5 +219,80 @@ pub fn predict_track(track: &Track<'_>, observer: &mut dyn Observer, device: &De
         range.end - range.start,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `omix tracks`: reads → per-base cut counts → bigWig, streamed ([`omix_tracks::TrackJob`]).
+pub fn tracks(args: TracksArgs) -> Result<()> {
+    use omix_tracks::{Assay, ChromSizes, ReadFilter, Shift, Stranding, TrackJob, is_bam};
+    let started = Instant::now();
+    let assay = match args.assay {
+        AssayChoice::Chip => Assay::Chip,
+        AssayChoice::Dnase => Assay::Dnase,
+        AssayChoice::Atac => Assay::Atac,
+    };
+    let bam = is_bam(&args.input)?;
+    let default = if bam { assay.bam_shift() } else { assay.fragment_shift() };
+    let shift =
+        Shift { plus: args.shift_plus.unwrap_or(default.plus), minus: args.shift_minus.unwrap_or(default.minus) };
+    let stranding = if args.stranded { Stranding::Stranded } else { Stranding::Unstranded };
+    let outputs = TrackJob::outputs_for(&args.out, stranding);
+    let mut inputs = vec![(args.input.as_path(), "the reads")];
+    if let Some(reference) = &args.reference {
+        inputs.push((reference.as_path(), "the reference"));
+    }
+    if let Some(sizes) = &args.chrom_sizes {
+        inputs.push((sizes.as_path(), "the chrom sizes"));
+    }
+    for output in &outputs {
+        omix_io::refuse_output_over_inputs(output, &inputs)?;
+    }
+    let sizes = match (&args.reference, &args.chrom_sizes) {
+        (Some(reference), _) => {
+            Some(ChromSizes::of_reference(&Reference::open(reference, &mut |line| eprintln!("{line}"))?))
+        }
+        (None, Some(path)) => Some(ChromSizes::read(path)?),
+        (None, None) => None,
+    };
+    let job = TrackJob {
+        input: args.input.clone(),
+        outputs,
+        shift,
+        stranding,
+        filter: ReadFilter {
+            min_mapq: args.min_mapq,
+            keep_duplicates: args.keep_duplicates,
+            keep_secondary: args.keep_secondary,
+            keep_supplementary: args.keep_supplementary,
+            keep_qc_fail: args.keep_qc_fail,
+        },
+        allow_missing_contigs: args.allow_missing_contigs,
+    };
+    let summary = job.run(sizes.as_ref(), &mut |line| eprintln!("warning: {line}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let counts = &summary.counts;
+    eprintln!(
+        "{}: {} records, {} counted; shift {:+}/{:+} ({})",
+        args.input.display(),
+        counts.records,
+        counts.used,
+        shift.plus,
+        shift.minus,
+        match args.assay {
+            AssayChoice::Chip => "chip",
+            AssayChoice::Dnase => "dnase",
+            AssayChoice::Atac => "atac",
+        }
+    );
+    for line in counts.dropped_lines() {
+        eprintln!("  {line}");
+    }
+    if counts.cuts_outside > 0 {
+        eprintln!("  {} cuts fell off a contig's end after the shift and were not counted", counts.cuts_outside);
+    }
+    for path in &summary.written {
+        println!("{}", path.display());
+    }
+    eprintln!("{} cuts in {:.1} s ({:.0} records/s)", counts.cuts, seconds, counts.records as f64 / seconds.max(1e-9));
     Ok(())
 }

@@ -822,3 +822,26 @@ fn genome_windows_train_predict_tracks_and_score_variants() -> TestResult {
     assert!(!output.status.success() && stderr.contains('C') && stderr.contains("chrA"), "{stderr}");
     Ok(())
 }
+
+#[test]
+fn tracks_turns_reads_into_bigwigs() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../omix-tracks/tests/data");
+    let bam = data.join("synthetic.bam");
+    let (stdout, stderr) =
+        omix_ok(dir.path(), &["tracks", arg(&bam)?, "-o", "out/chip.bw", "--stranded", "--min-mapq", "30"])?;
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), vec!["out/chip.plus.bw", "out/chip.minus.bw"]);
+    assert!(stderr.contains("6000 records") && stderr.contains("below the mapping quality threshold"), "{stderr}");
+    for name in ["chip.plus.bw", "chip.minus.bw"] {
+        assert_eq!(&std::fs::read(dir.path().join("out").join(name))?[..4], &[0x26, 0xfc, 0x8f, 0x88]);
+    }
+    std::fs::write(dir.path().join("g.sizes"), "chr1\t30000\nchr2\t30000\n")?;
+    let fragments = data.join("synthetic.fragments.tsv.gz");
+    let (stdout, stderr) = omix_ok(
+        dir.path(),
+        &["tracks", arg(&fragments)?, "-o", "atac.bw", "--assay", "atac", "--chrom-sizes", "g.sizes"],
+    )?;
+    assert_eq!(stdout.trim(), "atac.bw");
+    assert!(stderr.contains("3000 records, 3000 counted; shift +0/+1 (atac)"), "{stderr}");
+    Ok(())
+}

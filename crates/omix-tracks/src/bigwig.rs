@@ -53,6 +53,8 @@ impl BigWigSink {
                 Some(parent) if !parent.as_os_str().is_empty() => parent,
                 _ => Path::new("."),
             };
+            // The folder the user named for the output is created, as for every omix output.
+            std::fs::create_dir_all(dir).map_err(write_error)?;
             let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let temporary = tempfile::Builder::new()
                 .prefix(&format!(".{name}."))
