@@ -27,6 +27,7 @@ mod bigwig;
 mod cuts;
 mod error;
 mod reads;
+mod simulate;
 mod sizes;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,9 @@ pub use bigwig::{BigWigSink, Track};
 pub use cuts::{Assay, CutCounter, Run, Shift, Strand, Stranding};
 pub use error::TrackError;
 pub use reads::{BamHeader, CountedRuns, ReadCounts, ReadFilter, count_bam, count_fragments, count_to_runs, is_bam};
+pub use simulate::{
+    BiasMotif, PlantedMotif, ProfileSimulation, SimulatedAssay, SimulationFiles, SimulationSummary, simulate_profiles,
+};
 pub use sizes::ChromSizes;
 
 /// One conversion of reads into bigWig tracks: `omix tracks`.
