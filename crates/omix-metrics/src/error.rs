@@ -48,6 +48,14 @@ pub enum MetricsError {
         /// Number of values actually given.
         values: usize,
     },
+    /// An observed read count is negative.
+    #[error("observed count at index {index} is {value}; counts must be 0 or more")]
+    NegativeCount {
+        /// Position of the offending value in the (row-major) count slice.
+        index: usize,
+        /// The value found there.
+        value: f64,
+    },
     /// The decision threshold is NaN.
     #[error("decision threshold is NaN; use a number (infinite values are allowed)")]
     NanThreshold,

@@ -33,6 +33,7 @@ mod binary;
 mod error;
 mod multiclass;
 mod multilabel;
+mod profile;
 mod ranking;
 mod regression;
 
@@ -41,5 +42,9 @@ pub use binary::{BinaryMetrics, binary_metrics};
 pub use error::MetricsError;
 pub use multiclass::{ClassMetrics, MulticlassMetrics, multiclass_metrics};
 pub use multilabel::{MultilabelMetrics, multilabel_metrics, top_k_decisions};
+pub use profile::{
+    ProfileLayout, ProfileMetrics, jensen_shannon_distance, multinomial_log_factorials, multinomial_nll,
+    profile_pearson,
+};
 pub use ranking::{average_precision, precision_recall_curve, roc_auc, roc_curve};
 pub use regression::{RegressionMetrics, RegressionTaskMetrics, pearson, regression_metrics, spearman};
