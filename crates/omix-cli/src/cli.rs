@@ -69,6 +69,11 @@ pub enum Command {
     /// base (per strand with --stranded), with the assay's shift, written as bigWig.
     #[command(after_help = TRACKS_EXAMPLES)]
     Tracks(TracksArgs),
+    /// Simulated profile data with known ground truth: a genome with planted motifs, peaks,
+    /// reads (BAM) drawn from known footprints (ChIP) or with a Tn5-like sequence bias (ATAC),
+    /// and their count bigWigs; what the BPNet example trains on.
+    #[command(after_help = SIMULATE_TRACKS_EXAMPLES)]
+    SimulateTracks(SimulateTracksArgs),
     /// Write the self-contained HTML report of a run folder (RUN_DIR/report.html).
     #[command(after_help = "Example:\n  omix report runs/gabpa        # then open runs/gabpa/report.html")]
     Report(ReportArgs),
@@ -103,6 +108,14 @@ Cuts (0-based) for a read spanning start..end: plus strand start + shift, minus 
 Shifts (plus/minus): chip 0/0; dnase 0/+1; atac +4/-4 for BAM reads, 0/+1 for fragment files (already
 shifted by +4/-5, as 10x writes them). Each fragment gives one cut at each end; its count column is
 not used (chrombpnet counts each fragment once).";
+
+const SIMULATE_TRACKS_EXAMPLES: &str = "Examples:
+  omix simulate-tracks --out examples/data/bpnet_sim          # then: omix train examples/bpnet_sim.toml
+  omix simulate-tracks --out sim_atac --assay atac --small
+
+Writes genome.fa (+ .fai), genome.chrom.sizes, peaks.narrowPeak, truth.tsv (every planted motif
+instance), reads.bam, and counts.plus.bw/counts.minus.bw (chip) or counts.bw (atac). Reads' 5' ends
+are the cuts themselves: count them again with `omix tracks reads.bam --assay chip`.";
 
 const INIT_EXAMPLES: &str = "Examples:
   omix init                                    # list the templates
@@ -333,6 +346,32 @@ pub struct ExportArgs {
     /// The format.
     #[arg(long, value_enum, default_value = "safetensors")]
     pub format: ExportFormat,
+}
+
+/// `omix simulate-tracks`.
+#[derive(Debug, Args)]
+pub struct SimulateTracksArgs {
+    /// The folder to write (created; files in it are replaced).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+    /// Stranded ChIP-nexus-like footprints, or ATAC-like cuts with a Tn5-like sequence bias.
+    #[arg(long, value_enum, default_value = "chip")]
+    pub assay: SimulatedAssayChoice,
+    /// The seed: the same seed writes the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Two 200 kb contigs and 300 peaks instead of six 1 Mb contigs and 3000 peaks.
+    #[arg(long)]
+    pub small: bool,
+}
+
+/// `--assay` of `omix simulate-tracks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimulatedAssayChoice {
+    /// Stranded footprints around planted motifs (BPNet's data).
+    Chip,
+    /// Unstranded cuts with a planted Tn5-like bias (ChromBPNet's data).
+    Atac,
 }
 
 /// `omix tracks`.

@@ -46,6 +46,7 @@ pub fn run(cli: Cli, device: &Device) -> Result<()> {
         Command::Explain(args) => explain(*args, device),
         Command::Export(args) => export(args, device),
         Command::Tracks(args) => crate::genome_cmds::tracks(args),
+        Command::SimulateTracks(args) => crate::genome_cmds::simulate_tracks(args),
         Command::Report(args) => report(args),
         Command::Quickstart(args) => quickstart(args, device),
         Command::Bench(args) => crate::bench::run(args, device),
@@ -222,6 +223,45 @@ fn train_graph(
     Ok(())
 }
 
+fn train_profile(
+    mut config: omix_config::ProfileExperimentConfig,
+    overrides: &omix_config::Overrides,
+    out: &Path,
+    args: &TrainArgs,
+    device: &Device,
+) -> Result<()> {
+    overrides.apply_profile(&mut config)?;
+    if args.dry_run {
+        bail!(
+            "--dry-run does not estimate profile experiments yet; run `omix train` with --set train.epochs=1 to time one epoch"
+        );
+    }
+    prepare_run_dir(out, args.resume, args.force)?;
+    let started = Instant::now();
+    let summary = omix_train::profile::run_profile_experiment(
+        &config,
+        &RunDir::new(out),
+        device,
+        train_options(args),
+        &mut Terminal::new(args.quiet),
+    )?;
+    if !summary.finished {
+        eprintln!("stopped after {} epochs as asked; continue with --resume", summary.epochs);
+        return Ok(());
+    }
+    for line in summary.summary_lines() {
+        println!("{line}");
+    }
+    eprintln!(
+        "run folder: {} (best epoch {} of {}; {:.1}s)",
+        out.display(),
+        summary.best_epoch,
+        summary.epochs,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// Resume, progress and stop settings from the flags.
 fn train_options(args: &TrainArgs) -> TrainOptions {
     TrainOptions { resume: args.resume, stop_after: args.stop_after }
@@ -271,6 +311,7 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
             return dry_run(&result);
         }
         Experiment::Graph(config) => return train_graph(config, &overrides, &out, &args, device),
+        Experiment::Profile(config) => return train_profile(config, &overrides, &out, &args, device),
         Experiment::Sequence(config) if args.config.is_none() => {
             // Flags only: the flags, then the settings, over the defaults.
             let mut config = config;

@@ -13,7 +13,9 @@ use omix_run::{Observer, RunDir};
 use omix_train::predictor::SequencePredictor;
 use omix_variants::{OnMismatch, ScoringJob, Shard, refuse_outputs_over_inputs, scoring_outputs, with_suffix};
 
-use crate::cli::{AssayChoice, MismatchChoice, ScoreVariantsArgs, TracksArgs};
+use crate::cli::{
+    AssayChoice, MismatchChoice, ScoreVariantsArgs, SimulateTracksArgs, SimulatedAssayChoice, TracksArgs,
+};
 use crate::progress::Terminal;
 
 /// `omix score-variants`: the library's resumable [`ScoringJob`] with the run's model.
@@ -294,5 +296,32 @@ pub fn tracks(args: TracksArgs) -> Result<()> {
         println!("{}", path.display());
     }
     eprintln!("{} cuts in {:.1} s ({:.0} records/s)", counts.cuts, seconds, counts.records as f64 / seconds.max(1e-9));
+    Ok(())
+}
+
+/// `omix simulate-tracks`: [`omix_tracks::simulate_profiles`] into a folder.
+pub fn simulate_tracks(args: SimulateTracksArgs) -> Result<()> {
+    use omix_tracks::{ProfileSimulation, SimulatedAssay, simulate_profiles};
+    let started = Instant::now();
+    let mut settings = if args.small { ProfileSimulation::small() } else { ProfileSimulation::default() };
+    settings.seed = args.seed;
+    settings.assay = match args.assay {
+        SimulatedAssayChoice::Chip => SimulatedAssay::Chip,
+        SimulatedAssayChoice::Atac => SimulatedAssay::Atac,
+    };
+    let summary = simulate_profiles(&settings, &args.out)?;
+    eprintln!(
+        "{} bp genome, {} peaks, {} planted motif instances ({}), {} reads ({} in peaks) in {:.1} s",
+        summary.genome_length,
+        summary.peaks,
+        summary.motif_instances,
+        summary.instances_per_motif.iter().map(|(m, n)| format!("{m} {n}")).collect::<Vec<_>>().join(", "),
+        summary.reads,
+        summary.reads_in_peaks,
+        started.elapsed().as_secs_f64()
+    );
+    for path in summary.files.all() {
+        println!("{}", path.display());
+    }
     Ok(())
 }

@@ -27,6 +27,7 @@ mod error;
 mod features;
 mod graph;
 pub mod plan;
+mod profile;
 pub mod template;
 mod train;
 
@@ -34,4 +35,5 @@ pub use error::{ConfigError, table_field};
 pub use features::{FeatureConfig, MatrixFeatureConfig, PwmFeatureConfig};
 pub use graph::{GraphExperimentConfig, GraphModel};
 pub use plan::{Experiment, Overrides, Setting, flags_only_experiment};
+pub use profile::ProfileExperimentConfig;
 pub use train::{Engine, ExperimentConfig, Loss, Monitor, OptimizerKind, PlateauConfig, TrainConfig};

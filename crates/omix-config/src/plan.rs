@@ -10,7 +10,7 @@ use omix_encode::{Alphabet, LengthPolicy};
 use omix_features::KmerConfig;
 use omix_models::ModelConfig;
 
-use crate::{ConfigError, ExperimentConfig, FeatureConfig, GraphExperimentConfig};
+use crate::{ConfigError, ExperimentConfig, FeatureConfig, GraphExperimentConfig, ProfileExperimentConfig};
 
 /// An experiment file: a sequence/matrix experiment (`[data]`) or a graph one (`[graph]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +20,8 @@ pub enum Experiment {
     Sequence(ExperimentConfig),
     /// Node classification on a graph (`[graph]`).
     Graph(GraphExperimentConfig),
+    /// Base-resolution profiles from coverage tracks (`[tracks]`).
+    Profile(ProfileExperimentConfig),
 }
 
 impl Experiment {
@@ -55,6 +57,10 @@ impl Experiment {
         if table.contains_key("graph") {
             let resolve = |config: &mut GraphExperimentConfig, base: &Path| config.graph.resolve_paths(base);
             return Ok(Experiment::Graph(read_with_settings(&file, table, settings, &base, resolve)?));
+        }
+        if table.contains_key("tracks") {
+            let resolve = |config: &mut ProfileExperimentConfig, base: &Path| config.tracks.resolve_paths(base);
+            return Ok(Experiment::Profile(read_with_settings(&file, table, settings, &base, resolve)?));
         }
         let resolve = |config: &mut ExperimentConfig, base: &Path| config.resolve_paths(base);
         Ok(Experiment::Sequence(read_with_settings(&file, table, settings, &base, resolve)?))
@@ -515,6 +521,35 @@ impl Overrides {
         }
         if self.no_baseline {
             config.train.baseline = false;
+        }
+        Ok(())
+    }
+}
+
+impl Overrides {
+    /// Apply the flags that mean something for a profile experiment (seed, epochs, learning
+    /// rate); any other is refused, naming it.
+    pub fn apply_profile(&self, config: &mut ProfileExperimentConfig) -> Result<(), ConfigError> {
+        let allowed = ["--seed", "--epochs", "--learning-rate"];
+        let refused: Vec<&str> =
+            self.flag_keys().into_iter().map(|(flag, _)| flag).filter(|flag| !allowed.contains(flag)).collect();
+        if !refused.is_empty() {
+            return Err(ConfigError::Invalid {
+                field: "tracks",
+                message: format!(
+                    "{} do(es) not apply to a [tracks] experiment; set what you need in the config file",
+                    refused.join(", ")
+                ),
+            });
+        }
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        if let Some(epochs) = self.epochs {
+            config.train.epochs = epochs;
+        }
+        if let Some(rate) = self.learning_rate {
+            config.train.learning_rate = rate;
         }
         Ok(())
     }

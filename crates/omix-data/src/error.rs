@@ -250,6 +250,17 @@ pub enum DataError {
         /// Bytes available.
         available: u128,
     },
+    /// A coverage track could not be read, or holds values a count track cannot.
+    #[error(transparent)]
+    Track(#[from] omix_tracks::TrackError),
+    /// A `[tracks]` setting (profile experiments) that cannot work.
+    #[error("[tracks] {field}: {message}")]
+    Profile {
+        /// The setting.
+        field: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// A setting that cannot work.
     #[error("[data] {field}: {message}")]
     Config {

@@ -34,6 +34,7 @@ mod labels;
 mod load;
 pub mod loader;
 pub mod memory;
+pub mod profile;
 pub mod simulate;
 mod split;
 mod stream;

@@ -3,7 +3,30 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BinaryMetrics, MulticlassMetrics, MultilabelMetrics, RegressionMetrics};
+use std::collections::BTreeMap;
+
+use crate::{BinaryMetrics, MulticlassMetrics, MultilabelMetrics, ProfileMetrics, RegressionMetrics};
+
+/// A profile model's metrics on one split: per task, on peaks and on background regions apart
+/// (a model can look good on peaks and still invent signal elsewhere).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileSplitMetrics {
+    /// The loss (profile NLL + weighted count error), averaged over regions and tasks.
+    pub loss: f64,
+    /// Per task, on peaks.
+    pub peaks: BTreeMap<String, ProfileMetrics>,
+    /// Per task, on background regions (absent without background).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub background: BTreeMap<String, ProfileMetrics>,
+}
+
+impl ProfileSplitMetrics {
+    /// The mean over tasks of one peak metric.
+    fn peak_mean(&self, value: impl Fn(&ProfileMetrics) -> Option<f64>) -> Option<f64> {
+        let values: Vec<f64> = self.peaks.values().filter_map(value).collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    }
+}
 
 /// How well an autoencoder reconstructs its input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +54,8 @@ pub enum Metrics {
     Regression(RegressionMetrics),
     /// Autoencoder reconstruction.
     Reconstruction(ReconstructionMetrics),
+    /// Base-resolution profiles and counts (BPNet).
+    Profile(ProfileSplitMetrics),
 }
 
 impl Metrics {
@@ -70,6 +95,15 @@ impl Metrics {
             },
             Metrics::Reconstruction(m) => match name {
                 "mse" | "reconstruction_error" => Some(m.reconstruction_error),
+                _ => None,
+            },
+            Metrics::Profile(m) => match name {
+                "loss" => Some(m.loss),
+                "jsd" => m.peak_mean(|t| t.median_jsd),
+                "profile_pearson" => m.peak_mean(|t| t.median_profile_pearson),
+                "count_pearson" | "pearson" => m.peak_mean(|t| t.count_pearson),
+                "count_spearman" | "spearman" => m.peak_mean(|t| t.count_spearman),
+                "count_mse" | "mse" => m.peak_mean(|t| Some(t.count_mse)),
                 _ => None,
             },
         }
@@ -158,6 +192,31 @@ impl Metrics {
             ),
             Metrics::Reconstruction(m) => {
                 format!("reconstruction {} {:.4} over {} examples", m.error_kind, m.reconstruction_error, m.examples)
+            }
+            Metrics::Profile(m) => {
+                let line = |what: &str, metrics: &BTreeMap<String, ProfileMetrics>| {
+                    metrics
+                        .iter()
+                        .map(|(task, t)| {
+                            format!(
+                                "{what} {task}: JSD {}  profile Pearson {}  count Pearson {}  Spearman {}  MSE {:.4} ({} regions)",
+                                show(t.median_jsd),
+                                show(t.median_profile_pearson),
+                                show(t.count_pearson),
+                                show(t.count_spearman),
+                                t.count_mse,
+                                t.regions
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                let mut text = format!("loss {:.4}  {}", m.loss, line("peaks", &m.peaks));
+                if !m.background.is_empty() {
+                    text.push_str("; ");
+                    text.push_str(&line("background", &m.background));
+                }
+                text
             }
         }
     }

@@ -37,7 +37,7 @@ mod profile;
 mod ranking;
 mod regression;
 
-pub use any::{Metrics, ReconstructionMetrics};
+pub use any::{Metrics, ProfileSplitMetrics, ReconstructionMetrics};
 pub use binary::{BinaryMetrics, binary_metrics};
 pub use error::MetricsError;
 pub use multiclass::{ClassMetrics, MulticlassMetrics, multiclass_metrics};

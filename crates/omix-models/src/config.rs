@@ -28,6 +28,9 @@ pub enum ModelError {
     /// no field for.
     #[error("model: {layer} {reason}")]
     HostLayout { layer: String, reason: String },
+    /// Settings that cannot work together (a profile model's windows and widths), with the rule.
+    #[error("model: {0}")]
+    Invalid(String),
     /// A method that does not apply to this kind of model, with the reason.
     #[error("model: {0}")]
     Unsupported(String),

@@ -17,6 +17,7 @@
 //! ```
 
 mod autoencoder;
+mod bpnet;
 mod cnn;
 mod config;
 mod deeplift;
@@ -31,6 +32,7 @@ mod rnn;
 mod sparse;
 
 pub use autoencoder::{AutoencoderConfig, ConvAutoencoder, ConvAutoencoderConfig, DenseAutoencoder, Reconstruction};
+pub use bpnet::{Bpnet, BpnetConfig, ProfileShape};
 pub use cnn::{ConvBlock, SequenceCnn};
 pub use config::{ConvLayerConfig, GlobalPool, InputShape, ModelConfig, ModelError, Padding};
 pub use deeplift::{DeepLiftPlan, Multipliers, Shap};

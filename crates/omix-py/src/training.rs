@@ -52,15 +52,23 @@ fn train(
     let device = Device::flex();
     py.detach(|| {
         on_pool(|| -> Result<Vec<String>, omix_train::TrainError> {
-            let (summary, width) = match &experiment {
+            let lines = match &experiment {
                 Experiment::Sequence(config) => {
-                    (run_experiment(config, &run, &device, TrainOptions::default(), &mut observer)?, 10)
+                    run_experiment(config, &run, &device, TrainOptions::default(), &mut observer)?.summary_lines(10)
                 }
                 Experiment::Graph(config) => {
-                    (run_graph_experiment(config, &run, &device, TrainOptions::default(), &mut observer)?, 20)
+                    run_graph_experiment(config, &run, &device, TrainOptions::default(), &mut observer)?
+                        .summary_lines(20)
                 }
+                Experiment::Profile(config) => omix_train::profile::run_profile_experiment(
+                    config,
+                    &run,
+                    &device,
+                    TrainOptions::default(),
+                    &mut observer,
+                )?
+                .summary_lines(),
             };
-            let lines = summary.summary_lines(width);
             for line in &lines {
                 observer.message(line);
             }

@@ -40,6 +40,7 @@ pub mod inputs;
 pub mod loader;
 mod objective;
 pub mod predictor;
+pub mod profile;
 pub mod run;
 mod trainer;
 
@@ -52,7 +53,7 @@ pub use evaluate::{
 };
 pub use experiment::{DryRun, ExperimentSummary, MemoryEstimate, dry_run_experiment, run_experiment};
 pub use inputs::{BatchInput, InputPipeline};
-pub use objective::{Objective, batch_loss, reconstruction_error};
+pub use objective::{Objective, batch_loss, profile_loss, profile_loss_constant, reconstruction_error};
 pub use omix_config::{
     Engine, Experiment, ExperimentConfig, FeatureConfig, Loss, Monitor, OptimizerKind, Overrides, PlateauConfig,
     TrainConfig,

@@ -1,0 +1,234 @@
+//! BPNet (Avsec et al. 2021, Nat Genet 53:354): base-resolution profiles and total counts from
+//! sequence.
+//!
+//! The layout follows the published model as bpnet-lite builds it, so weights and results compare
+//! one to one: a first convolution (64 filters of width 21, "same" padding), `layers` residual
+//! dilated convolutions of width 3 with dilations 2¹…2ⁿ (each added to its input), then two heads on
+//! the last representation — the profile head, a wide convolution (width 75, "same") cropped to the
+//! output window, one logit track per task and strand; and the count head, the mean of the
+//! representation over the output window widened by half the profile width on each side, through a
+//! dense layer to one log count per task.
+
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig1d};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+use serde::{Deserialize, Serialize};
+
+use crate::ModelError;
+
+fn default_filters() -> usize {
+    64
+}
+fn default_first_width() -> usize {
+    21
+}
+fn default_layers() -> usize {
+    8
+}
+fn default_profile_width() -> usize {
+    75
+}
+
+/// The `[model]` table of a profile experiment: BPNet's sizes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BpnetConfig {
+    /// Filters of every convolution.
+    #[serde(default = "default_filters")]
+    pub filters: usize,
+    /// Width of the first convolution.
+    #[serde(default = "default_first_width")]
+    pub first_width: usize,
+    /// Residual dilated convolutions (dilations 2, 4, …, 2^layers).
+    #[serde(default = "default_layers")]
+    pub layers: usize,
+    /// Width of the profile head's convolution.
+    #[serde(default = "default_profile_width")]
+    pub profile_width: usize,
+}
+
+impl Default for BpnetConfig {
+    fn default() -> Self {
+        BpnetConfig {
+            filters: default_filters(),
+            first_width: default_first_width(),
+            layers: default_layers(),
+            profile_width: default_profile_width(),
+        }
+    }
+}
+
+/// What a BPNet reads and predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileShape {
+    /// Input window (bases).
+    pub input_length: usize,
+    /// Output window (bases), centred in the input.
+    pub output_length: usize,
+    /// Tasks (experiments), each with its own count.
+    pub tasks: usize,
+    /// Strands per task (1 or 2).
+    pub strands: usize,
+}
+
+impl ProfileShape {
+    /// Bases cropped from each side of the input to reach the output window.
+    pub fn trimming(&self) -> usize {
+        (self.input_length - self.output_length) / 2
+    }
+
+    /// Profile tracks: tasks × strands.
+    pub fn tracks(&self) -> usize {
+        self.tasks * self.strands
+    }
+}
+
+impl BpnetConfig {
+    /// Rules a config must follow for `shape`: odd widths (so "same" padding is symmetric), and an
+    /// input wide enough that the count head's window (the output plus half the profile width on each
+    /// side) lies inside it.
+    pub fn check(&self, shape: ProfileShape) -> Result<(), ModelError> {
+        let bad = |message: String| Err(ModelError::Invalid(message));
+        if self.filters == 0 || self.layers > 16 {
+            return bad(format!(
+                "[model] filters must be at least 1 and layers at most 16 (got filters {}, layers {})",
+                self.filters, self.layers
+            ));
+        }
+        for (name, width) in [("first_width", self.first_width), ("profile_width", self.profile_width)] {
+            if width % 2 == 0 {
+                return bad(format!("[model] {name} must be odd (got {width}), so that the convolution stays centred"));
+            }
+        }
+        if shape.output_length == 0 || shape.output_length > shape.input_length {
+            return bad(format!(
+                "the output window ({} bases) must be between 1 and the input window ({} bases)",
+                shape.output_length, shape.input_length
+            ));
+        }
+        if (shape.input_length - shape.output_length) % 2 != 0 {
+            return bad(format!(
+                "the input window ({}) and output window ({}) must differ by an even number of bases, so the \
+                 output is centred",
+                shape.input_length, shape.output_length
+            ));
+        }
+        if shape.trimming() < self.profile_width / 2 {
+            return bad(format!(
+                "the input window ({}) must be at least the output window ({}) plus the profile width ({}) - 1, \
+                 so the count head sees whole profile-head windows",
+                shape.input_length, shape.output_length, self.profile_width
+            ));
+        }
+        if shape.strands == 0 || shape.strands > 2 || shape.tasks == 0 {
+            return bad(format!("a profile model needs 1 or 2 strands and at least one task (got {shape:?})"));
+        }
+        Ok(())
+    }
+
+    /// The model for `shape`, freshly initialised on `device`.
+    pub fn init(&self, shape: ProfileShape, device: &Device) -> Result<Bpnet, ModelError> {
+        self.check(shape)?;
+        let same = |width: usize, dilation: usize| {
+            let pad = (width - 1) / 2 * dilation;
+            PaddingConfig1d::Explicit(pad, pad)
+        };
+        let first =
+            Conv1dConfig::new(4, self.filters, self.first_width).with_padding(same(self.first_width, 1)).init(device);
+        let residual = (1..=self.layers)
+            .map(|i| {
+                let dilation = 1usize << i;
+                Conv1dConfig::new(self.filters, self.filters, 3)
+                    .with_dilation(dilation)
+                    .with_padding(same(3, dilation))
+                    .init(device)
+            })
+            .collect();
+        let profile = Conv1dConfig::new(self.filters, shape.tracks(), self.profile_width)
+            .with_padding(same(self.profile_width, 1))
+            .init(device);
+        let count = LinearConfig::new(self.filters, shape.tasks).init(device);
+        Ok(Bpnet {
+            first,
+            residual,
+            profile,
+            count,
+            trimming: shape.trimming(),
+            output_length: shape.output_length,
+            count_flank: self.profile_width / 2,
+        })
+    }
+}
+
+/// BPNet: see the module documentation.
+#[derive(Module, Debug)]
+pub struct Bpnet {
+    first: Conv1d,
+    residual: Vec<Conv1d>,
+    profile: Conv1d,
+    count: Linear,
+    #[module(skip)]
+    trimming: usize,
+    #[module(skip)]
+    output_length: usize,
+    #[module(skip)]
+    count_flank: usize,
+}
+
+impl Bpnet {
+    /// Profile logits and log counts for a one-hot batch.
+    ///
+    /// # Shapes
+    /// - input: `[batch, 4, input_length]`
+    /// - output: profile logits `[batch, tasks × strands, output_length]` (task-major: task 0's
+    ///   strands first) and log counts `[batch, tasks]`
+    pub fn forward(&self, input: Tensor<3>) -> (Tensor<3>, Tensor<2>) {
+        let mut x = relu(self.first.forward(input)); // [B, F, L]
+        for conv in &self.residual {
+            let y = relu(conv.forward(x.clone())); // [B, F, L]
+            x = x + y;
+        }
+        let profile = self.profile.forward(x.clone()); // [B, T·S, L]
+        let profile = profile.narrow(2, self.trimming, self.output_length); // [B, T·S, L_out]
+        let from = self.trimming - self.count_flank;
+        let width = self.output_length + 2 * self.count_flank;
+        let pooled = x.narrow(2, from, width).mean_dim(2); // [B, F, 1]
+        let [batch, filters, _] = pooled.dims();
+        let counts = self.count.forward(pooled.reshape([batch, filters])); // [B, T]
+        (profile, counts)
+    }
+
+    /// The output window's length.
+    pub fn output_length(&self) -> usize {
+        self.output_length
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_follow_the_windows() -> Result<(), ModelError> {
+        let device = Device::flex();
+        let config = BpnetConfig { filters: 8, layers: 3, ..BpnetConfig::default() };
+        let shape = ProfileShape { input_length: 300, output_length: 200, tasks: 2, strands: 2 };
+        let model = config.init(shape, &device)?;
+        let (profile, counts) = model.forward(Tensor::zeros([3, 4, 300], &device));
+        assert_eq!(profile.dims(), [3, 4, 200]);
+        assert_eq!(counts.dims(), [3, 2]);
+        Ok(())
+    }
+
+    #[test]
+    fn windows_that_cannot_fit_are_refused() {
+        let config = BpnetConfig::default();
+        let narrow = ProfileShape { input_length: 1050, output_length: 1000, tasks: 1, strands: 2 };
+        let error = config.check(narrow).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("profile width"), "{error}");
+        let odd = ProfileShape { input_length: 2115, output_length: 1000, tasks: 1, strands: 2 };
+        assert!(config.check(odd).is_err());
+        assert!(config.check(ProfileShape { input_length: 2114, output_length: 1000, tasks: 1, strands: 2 }).is_ok());
+    }
+}

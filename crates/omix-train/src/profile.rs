@@ -1,0 +1,476 @@
+//! Base-resolution profile models (BPNet) on `[tracks]` data: the [`Trainee`] the shared loop
+//! trains, predictions over regions, the metrics of a split on peaks and background apart, the
+//! average-profile baseline, and the whole experiment into a run folder.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use omix_config::ProfileExperimentConfig;
+use omix_data::loader::{EpochPlan, LoaderSettings, with_batches};
+use omix_data::profile::{ProfileBatch, ProfileData};
+use omix_genome::SplitName;
+use omix_metrics::{Metrics, ProfileLayout, ProfileMetrics, ProfileSplitMetrics};
+use omix_models::{Bpnet, ProfileShape};
+use omix_run::{Observer, RunDir, files};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::TrainError;
+use crate::evaluate::read_back;
+use crate::fit::{Trainee, Validation, fit};
+use crate::objective::{profile_loss, profile_loss_constant};
+use crate::run::weights_to_bytes;
+use crate::trainer::{TrainOptions, optimizer};
+
+/// The validation columns of a profile run's training log.
+const LOG_COLUMNS: [&str; 3] = ["validation_jsd", "validation_profile_pearson", "validation_count_pearson"];
+
+/// Examples per prediction batch.
+const PREDICT_BATCH: usize = 64;
+
+/// A profile experiment as the shared loop trains it.
+pub struct ProfileTrainee<'a> {
+    config: &'a ProfileExperimentConfig,
+    data: &'a ProfileData,
+    count_weight: f64,
+    training: Vec<usize>,
+    validation: Vec<usize>,
+    device: Device,
+    train_device: Device,
+}
+
+/// A shift in ±`jitter` for example `index` in `epoch`, the same whatever thread builds the batch.
+fn jitter_shift(seed: u64, epoch: usize, index: usize, jitter: usize) -> i64 {
+    if jitter == 0 {
+        return 0;
+    }
+    // splitmix64 of (seed, epoch, index): independent of batch order and loader threads.
+    let mut z =
+        seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (index as u64).wrapping_mul(0xd1b5_4a32_d192_ed03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z % (2 * jitter as u64 + 1)) as i64 - jitter as i64
+}
+
+impl<'a> ProfileTrainee<'a> {
+    /// The trainee, with `count_weight` (λ) for the count loss, training on `device`'s autodiff twin.
+    pub fn new(config: &'a ProfileExperimentConfig, data: &'a ProfileData, count_weight: f64, device: &Device) -> Self {
+        let device = device.clone().without_autodiff();
+        ProfileTrainee {
+            config,
+            data,
+            count_weight,
+            training: data.indices(SplitName::Train),
+            validation: data.indices(SplitName::Validation),
+            train_device: device.clone().autodiff(),
+            device,
+        }
+    }
+
+    /// The batches of one epoch (its seed from `epoch`): indices, strands to flip, and shifts.
+    fn plan(&self, epoch: usize) -> EpochPlan {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        EpochPlan::new(&self.training, self.config.train.batch_size, self.data.reverse_complements(), &mut rng)
+    }
+
+    /// Build the batch of `chunk` for `epoch`.
+    fn build(&self, epoch: usize, chunk: &[usize], strands: Option<&[bool]>) -> Result<ProfileBatch, TrainError> {
+        let jitter = self.data.jitter();
+        let shifts: Vec<i64> = chunk.iter().map(|&i| jitter_shift(self.config.seed, epoch, i, jitter)).collect();
+        Ok(self.data.batch(chunk, &shifts, strands.unwrap_or(&[]))?)
+    }
+
+    /// One optimiser step: the updated model and the batch's loss (with the NLL's constant terms).
+    fn step(&self, model: Bpnet, optim: &mut ModuleOptimizer, batch: ProfileBatch, learning_rate: f64) -> (Bpnet, f64) {
+        let data = self.data;
+        let (size, input, output, tracks) = (batch.size, data.input_length, data.output_length, data.tracks());
+        let constant = profile_loss_constant(&batch.counts, size, data.tasks.len());
+        let device = &self.train_device;
+        let x = Tensor::<3>::from_data(TensorData::new(batch.one_hot, [size, 4, input]), device);
+        let y = Tensor::<3>::from_data(TensorData::new(batch.counts, [size, tracks, output]), device);
+        let (logits, log_counts) = model.forward(x);
+        let loss = profile_loss(logits, log_counts, y, data.tasks.len(), self.count_weight);
+        let value = f64::from(loss.clone().into_scalar::<f32>()) + constant;
+        if !value.is_finite() {
+            return (model, value);
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        (optim.step(learning_rate, model, grads), value)
+    }
+}
+
+impl Trainee for ProfileTrainee<'_> {
+    type Module = Bpnet;
+
+    fn data_fingerprint(&self) -> u64 {
+        let mut hash = omix_io::ContentHash::new();
+        for region in &self.data.regions {
+            hash.update(region.chrom.as_bytes());
+            hash.update(&region.centre.to_le_bytes());
+            hash.update(region.split.as_str().as_bytes());
+            hash.update(&[u8::from(region.peak)]);
+        }
+        hash.update(&(self.data.input_length as u64).to_le_bytes());
+        hash.update(&(self.data.output_length as u64).to_le_bytes());
+        for task in &self.data.tasks {
+            hash.update(task.as_bytes());
+        }
+        hash.value()
+    }
+
+    fn prepare(&mut self, _model: &Bpnet, observer: &mut dyn Observer) {
+        observer.message("training engine: burn autodiff (BPNet)");
+    }
+
+    fn log_columns(&self) -> &'static [&'static str] {
+        &LOG_COLUMNS
+    }
+
+    fn train_epoch(
+        &mut self,
+        model: Bpnet,
+        optim: &mut ModuleOptimizer,
+        epoch: usize,
+        learning_rate: f64,
+        status: &str,
+        observer: &mut dyn Observer,
+    ) -> (Bpnet, Result<f64, TrainError>) {
+        let plan = self.plan(epoch);
+        observer.start(&format!("epoch {epoch}/{}", self.config.train.epochs), plan.len() as u64);
+        let settings =
+            LoaderSettings { workers: self.config.train.loader_workers, depth: self.config.train.loader_depth };
+        let this = &*self;
+        let build = |chunk: &[usize], strands: Option<&[bool]>| this.build(epoch, chunk, strands);
+        let mut loss_sum = 0.0;
+        let mut seen = 0usize;
+        let (model, result) = with_batches(&plan, settings, build, |batches| {
+            let mut model = model;
+            for (done, (batch_index, batch)) in batches.enumerate() {
+                let batch = match batch {
+                    Ok(batch) => batch,
+                    Err(error) => return (model, Err(error)),
+                };
+                let examples = batch.size;
+                let (next, value) = this.step(model, optim, batch, learning_rate);
+                model = next;
+                if !value.is_finite() {
+                    return (model, Err(TrainError::Diverged { epoch, batch: batch_index + 1, loss: value }));
+                }
+                loss_sum += value * examples as f64;
+                seen += examples;
+                observer.advance(done as u64 + 1, &format!("loss {:.4}{status}", loss_sum / seen as f64));
+            }
+            (model, Ok(()))
+        });
+        observer.finish();
+        (model, result.map(|()| loss_sum / seen.max(1) as f64))
+    }
+
+    fn validate(&mut self, model: &Bpnet) -> Result<Validation, TrainError> {
+        let model = model.valid();
+        let predictions = predict_regions(&model, self.data, &self.validation, &self.device)?;
+        let metrics = split_metrics(self.data, &predictions, self.count_weight)?;
+        let columns = ["jsd", "profile_pearson", "count_pearson"].iter().map(|name| metrics.get(name)).collect();
+        let loss = metrics.get("loss").unwrap_or(f64::NAN);
+        Ok(Validation { loss, metrics, columns, note: String::new() })
+    }
+
+    fn steps_per_epoch(&self) -> usize {
+        self.training.len().div_ceil(self.config.train.batch_size.max(1))
+    }
+
+    fn sample_steps(
+        &mut self,
+        model: Bpnet,
+        optim: &mut ModuleOptimizer,
+        steps: usize,
+        learning_rate: f64,
+    ) -> (Bpnet, Result<Vec<f64>, TrainError>) {
+        let plan = self.plan(1);
+        let mut model = model;
+        let mut seconds = Vec::with_capacity(steps);
+        for (chunk, strands) in plan.batches.iter().zip(&plan.strands).take(steps) {
+            let batch = match self.build(1, chunk, strands.as_deref()) {
+                Ok(batch) => batch,
+                Err(error) => return (model, Err(error)),
+            };
+            let started = Instant::now();
+            let (next, loss) = self.step(model, optim, batch, learning_rate);
+            seconds.push(started.elapsed().as_secs_f64());
+            model = next;
+            if !loss.is_finite() {
+                return (model, Err(TrainError::Diverged { epoch: 1, batch: seconds.len(), loss }));
+            }
+        }
+        (model, Ok(seconds))
+    }
+}
+
+/// Predictions and observations over regions, in region order.
+#[derive(Debug, Clone)]
+pub struct RegionPredictions {
+    /// The regions' indices in the data set.
+    pub indices: Vec<usize>,
+    /// Profile logits `[regions, tasks × strands, output_length]`.
+    pub logits: Vec<f32>,
+    /// Log counts `[regions, tasks]`.
+    pub log_counts: Vec<f32>,
+    /// Observed counts, laid out as the logits.
+    pub observed: Vec<f32>,
+}
+
+/// The model's predictions on `indices` (centred windows, forward strand).
+pub fn predict_regions(
+    model: &Bpnet,
+    data: &ProfileData,
+    indices: &[usize],
+    device: &Device,
+) -> Result<RegionPredictions, TrainError> {
+    let (input, output, tracks) = (data.input_length, data.output_length, data.tracks());
+    let mut predictions = RegionPredictions {
+        indices: indices.to_vec(),
+        logits: Vec::with_capacity(indices.len() * tracks * output),
+        log_counts: Vec::with_capacity(indices.len() * data.tasks.len()),
+        observed: Vec::with_capacity(indices.len() * tracks * output),
+    };
+    for chunk in indices.chunks(PREDICT_BATCH) {
+        let batch = data.batch(chunk, &[], &[])?;
+        let x = Tensor::<3>::from_data(TensorData::new(batch.one_hot, [batch.size, 4, input]), device);
+        let (logits, log_counts) = model.forward(x);
+        predictions.logits.extend(read_back(logits)?);
+        predictions.log_counts.extend(read_back(log_counts)?);
+        predictions.observed.extend(batch.counts);
+    }
+    Ok(predictions)
+}
+
+/// The metrics of a split's predictions: per task on peaks and background apart, and the loss.
+pub fn split_metrics(
+    data: &ProfileData,
+    predictions: &RegionPredictions,
+    count_weight: f64,
+) -> Result<Metrics, TrainError> {
+    let (tasks, strands, length) = (data.tasks.len(), data.strands, data.output_length);
+    let tracks = tasks * strands;
+    let regions = predictions.indices.len();
+    // The loss, as training computes it (constants included), on host values.
+    let mut loss = 0.0;
+    for r in 0..regions {
+        for t in 0..tasks {
+            let from = (r * tracks + t * strands) * length;
+            let to = from + strands * length;
+            let observed = &predictions.observed[from..to];
+            let nll = omix_metrics::multinomial_nll(observed, &predictions.logits[from..to])?;
+            let total: f64 = observed.iter().map(|&v| f64::from(v)).sum();
+            let error = f64::from(predictions.log_counts[r * tasks + t]) - (1.0 + total).ln();
+            loss += nll + count_weight * error * error;
+        }
+    }
+    loss /= (regions * tasks).max(1) as f64;
+    let mut peaks = BTreeMap::new();
+    let mut background = BTreeMap::new();
+    for (t, task) in data.tasks.iter().enumerate() {
+        for (peak, out) in [(true, &mut peaks), (false, &mut background)] {
+            let chosen: Vec<usize> =
+                (0..regions).filter(|&r| data.regions[predictions.indices[r]].peak == peak).collect();
+            if chosen.is_empty() {
+                continue;
+            }
+            let mut observed = Vec::with_capacity(chosen.len() * strands * length);
+            let mut logits = Vec::with_capacity(observed.capacity());
+            let mut log_counts = Vec::with_capacity(chosen.len());
+            for &r in &chosen {
+                let from = (r * tracks + t * strands) * length;
+                observed.extend_from_slice(&predictions.observed[from..from + strands * length]);
+                logits.extend_from_slice(&predictions.logits[from..from + strands * length]);
+                log_counts.push(predictions.log_counts[r * tasks + t]);
+            }
+            let layout = ProfileLayout { regions: chosen.len(), strands, length };
+            out.insert(task.clone(), ProfileMetrics::compute(&observed, &logits, &log_counts, layout)?);
+        }
+    }
+    Ok(Metrics::Profile(ProfileSplitMetrics { loss, peaks, background }))
+}
+
+/// The baseline every profile model is compared with: for every region, the training peaks'
+/// average profile (each profile normalised, then averaged per task and strand position) and
+/// their mean log count. A model that does not beat it has learned nothing about sequence.
+pub fn average_profile_baseline(
+    data: &ProfileData,
+    training: &RegionPredictions,
+    target: &RegionPredictions,
+) -> RegionPredictions {
+    let (tasks, strands, length) = (data.tasks.len(), data.strands, data.output_length);
+    let tracks = tasks * strands;
+    let per_region = tracks * length;
+    let mut profile = vec![0f64; per_region];
+    let mut log_count = vec![0f64; tasks];
+    let mut used = vec![0usize; tasks];
+    for r in 0..training.indices.len() {
+        if !data.regions[training.indices[r]].peak {
+            continue;
+        }
+        for t in 0..tasks {
+            let from = r * per_region + t * strands * length;
+            let slice = &training.observed[from..from + strands * length];
+            let total: f64 = slice.iter().map(|&v| f64::from(v)).sum();
+            if total > 0.0 {
+                for (i, &v) in slice.iter().enumerate() {
+                    profile[t * strands * length + i] += f64::from(v) / total;
+                }
+            }
+            log_count[t] += (1.0 + total).ln();
+            used[t] += 1;
+        }
+    }
+    let logits: Vec<f32> = (0..per_region)
+        .map(|i| {
+            let t = i / (strands * length);
+            ((profile[i] / used[t].max(1) as f64).max(1e-12)).ln() as f32
+        })
+        .collect();
+    let mean_log: Vec<f32> = (0..tasks).map(|t| (log_count[t] / used[t].max(1) as f64) as f32).collect();
+    let regions = target.indices.len();
+    RegionPredictions {
+        indices: target.indices.clone(),
+        logits: (0..regions).flat_map(|_| logits.iter().copied()).collect(),
+        log_counts: (0..regions).flat_map(|_| mean_log.iter().copied()).collect(),
+        observed: target.observed.clone(),
+    }
+}
+
+/// What a profile experiment wrote into `metrics.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileMetricsFile {
+    /// The model on validation.
+    pub validation: Metrics,
+    /// The model on test.
+    pub test: Metrics,
+    /// The average-profile baseline on test.
+    pub baseline_test: Metrics,
+    /// λ, the count loss's weight.
+    pub count_weight: f64,
+    /// The epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Epochs run.
+    pub epochs_run: usize,
+    /// Seconds per training epoch (mean).
+    pub seconds_per_epoch: f64,
+}
+
+/// What a profile experiment produced.
+#[derive(Debug)]
+pub struct ProfileSummary {
+    /// `metrics.json`'s content (None when training stopped early on request).
+    pub metrics: Option<ProfileMetricsFile>,
+    /// The epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Seconds spent training.
+    pub training_seconds: f64,
+    /// Whether training ran to its end.
+    pub finished: bool,
+}
+
+impl ProfileSummary {
+    /// Lines for the terminal: the model and the baseline on test.
+    pub fn summary_lines(&self) -> Vec<String> {
+        let Some(metrics) = &self.metrics else { return Vec::new() };
+        vec![
+            format!("validation {}", metrics.validation.summary()),
+            format!("test       {}", metrics.test.summary()),
+            format!("baseline   (average training profile, mean log count) {}", metrics.baseline_test.summary()),
+        ]
+    }
+}
+
+/// A profile experiment end to end: data → model → the shared loop → metrics and the baseline on
+/// validation and test → run folder (`config.toml`, `data_report.json`, `training_log.tsv`,
+/// checkpoints, `model.bpk`, `metrics.json`).
+pub fn run_profile_experiment(
+    config: &ProfileExperimentConfig,
+    run: &RunDir,
+    device: &Device,
+    options: TrainOptions,
+    observer: &mut dyn Observer,
+) -> Result<ProfileSummary, TrainError> {
+    config.check()?;
+    let mut log = |line: &str| observer.message(line);
+    let data = ProfileData::load(&config.tracks, config.seed, &mut log)?;
+    let shape = ProfileShape {
+        input_length: data.input_length,
+        output_length: data.output_length,
+        tasks: data.tasks.len(),
+        strands: data.strands,
+    };
+    config.model.check(shape)?;
+    let count_weight = config.count_weight.unwrap_or(data.report.median_peak_count / 10.0);
+    observer.message(&format!(
+        "count loss weight λ = {count_weight:.3}{}",
+        if config.count_weight.is_some() { " (set)" } else { " (median training peak count / 10)" }
+    ));
+    let mut trainee = ProfileTrainee::new(config, &data, count_weight, device);
+    if options.resume {
+        crate::fit::refuse_changed_data(run, trainee.data_fingerprint())?;
+    }
+    run.create()?;
+    run.write_toml(files::CONFIG, config)?;
+    run.write_json(files::DATA_REPORT, &data.report)?;
+    let train_device = device.clone().without_autodiff().autodiff();
+    train_device.seed(config.seed);
+    let model = config.model.init(shape, &train_device)?;
+    let started = Instant::now();
+    let fitted = fit(
+        &mut trainee,
+        model,
+        optimizer(&config.train),
+        &config.train,
+        config.seed,
+        &train_device,
+        run,
+        options,
+        observer,
+    )?;
+    let training_seconds = started.elapsed().as_secs_f64();
+    let epochs = fitted.history.len();
+    if !fitted.finished {
+        return Ok(ProfileSummary {
+            metrics: None,
+            best_epoch: fitted.best_epoch,
+            epochs,
+            training_seconds,
+            finished: false,
+        });
+    }
+    let model = fitted.model;
+    let bytes = weights_to_bytes(&model)?;
+    omix_io::write_atomically(&run.path(files::WEIGHTS), |out| std::io::Write::write_all(out, &bytes))?;
+    let plain = device.clone().without_autodiff();
+    let predict = |split: SplitName| predict_regions(&model, &data, &data.indices(split), &plain);
+    let validation = predict(SplitName::Validation)?;
+    let test = predict(SplitName::Test)?;
+    let training = predict(SplitName::Train)?;
+    let baseline = average_profile_baseline(&data, &training, &test);
+    let metrics = ProfileMetricsFile {
+        validation: split_metrics(&data, &validation, count_weight)?,
+        test: split_metrics(&data, &test, count_weight)?,
+        baseline_test: split_metrics(&data, &baseline, count_weight)?,
+        count_weight,
+        best_epoch: fitted.best_epoch,
+        epochs_run: epochs,
+        seconds_per_epoch: training_seconds / epochs.max(1) as f64,
+    };
+    run.write_json(files::METRICS, &metrics)?;
+    Ok(ProfileSummary {
+        metrics: Some(metrics),
+        best_epoch: fitted.best_epoch,
+        epochs,
+        training_seconds,
+        finished: true,
+    })
+}
