@@ -22,8 +22,9 @@ import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH_KEYS = {"input", "labels", "path", "reference", "motifs", "edges", "features", "test_input",
-             "test_labels", "node_labels", "file"}
-FETCHED = {os.path.join(ROOT, "examples", "data", "deepbind"): "python3 scripts/fetch-data.py deepbind"}
+             "test_labels", "node_labels", "file", "peaks", "plus", "minus", "unstranded"}
+FETCHED = {os.path.join(ROOT, "examples", "data", "deepbind"): "python3 scripts/fetch-data.py deepbind",
+           os.path.join(ROOT, "examples", "data", "bpnet_sim"): "omix simulate-tracks --out examples/data/bpnet_sim"}
 
 
 def paths(value, trail=()):

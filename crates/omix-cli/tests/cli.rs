@@ -845,3 +845,41 @@ fn tracks_turns_reads_into_bigwigs() -> TestResult {
     assert!(stderr.contains("3000 records, 3000 counted; shift +0/+1 (atac)"), "{stderr}");
     Ok(())
 }
+
+#[test]
+fn profile_experiment_from_simulated_reads() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (stdout, _) = omix_ok(dir.path(), &["simulate-tracks", "--out", "sim", "--small", "--seed", "4"])?;
+    assert!(stdout.lines().any(|l| l == "sim/reads.bam"), "{stdout}");
+    // The BAM counted again gives the simulator's tracks back.
+    omix_ok(
+        dir.path(),
+        &["tracks", "sim/reads.bam", "-o", "again/c.bw", "--stranded", "--reference", "sim/genome.fa"],
+    )?;
+    assert_eq!(
+        std::fs::read(dir.path().join("again/c.plus.bw"))?,
+        std::fs::read(dir.path().join("sim/counts.plus.bw"))?
+    );
+    std::fs::write(
+        dir.path().join("bpnet.toml"),
+        "seed = 2\n[tracks]\nreference = \"sim/genome.fa\"\npeaks = \"sim/peaks.narrowPeak\"\ninput_length = 300\n\
+         output_length = 200\njitter = 8\nvalidation_chromosomes = [\"chr2\"]\ntest_chromosomes = []\n\
+         [[tracks.task]]\nname = \"chip\"\nplus = \"sim/counts.plus.bw\"\nminus = \"sim/counts.minus.bw\"\n\
+         [model]\nfilters = 8\nlayers = 2\n[train]\nepochs = 2\nbatch_size = 32\n",
+    )?;
+    let (stdout, _) = omix_ok(dir.path(), &["train", "bpnet.toml", "--dry-run"])?;
+    assert!(stdout.contains("trainable parameters"), "{stdout}");
+    assert!(!dir.path().join("runs").exists());
+    let (stdout, stderr) = omix_ok(dir.path(), &["train", "bpnet.toml", "--out", "run", "--quiet"])?;
+    assert!(stdout.contains("validation loss") && stdout.contains("peaks chip: JSD"), "{stdout}");
+    assert!(stderr.contains("count loss weight"), "{stderr}");
+    let metrics = read_json(&dir.path().join("run/metrics.json"))?;
+    assert!(metrics["validation"]["peaks"]["chip"]["median_jsd"].as_f64().is_some());
+    // A flag that means nothing here is refused.
+    let output = omix(dir.path(), &["train", "bpnet.toml", "--out", "run2", "--no-baseline"]).output()?;
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--no-baseline do(es) not apply to a [tracks] experiment")
+    );
+    Ok(())
+}

@@ -527,10 +527,10 @@ impl Overrides {
 }
 
 impl Overrides {
-    /// Apply the flags that mean something for a profile experiment (seed, epochs, learning
-    /// rate); any other is refused, naming it.
+    /// Apply the flags that mean something for a profile experiment (seed, epochs, batch size,
+    /// learning rate); any other is refused, naming it.
     pub fn apply_profile(&self, config: &mut ProfileExperimentConfig) -> Result<(), ConfigError> {
-        let allowed = ["--seed", "--epochs", "--learning-rate"];
+        let allowed = ["--seed", "--epochs", "--batch-size", "--learning-rate"];
         let refused: Vec<&str> =
             self.flag_keys().into_iter().map(|(flag, _)| flag).filter(|flag| !allowed.contains(flag)).collect();
         if !refused.is_empty() {
@@ -547,6 +547,9 @@ impl Overrides {
         }
         if let Some(epochs) = self.epochs {
             config.train.epochs = epochs;
+        }
+        if let Some(size) = self.batch_size {
+            config.train.batch_size = size;
         }
         if let Some(rate) = self.learning_rate {
             config.train.learning_rate = rate;

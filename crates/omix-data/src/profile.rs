@@ -229,6 +229,8 @@ pub struct ProfileBatch {
     pub one_hot: Vec<f32>,
     /// `[batch, tasks × strands, output_length]`, task-major.
     pub counts: Vec<f32>,
+    /// Which examples are peaks (the others are background regions).
+    pub peaks: Vec<bool>,
     /// Examples in the batch.
     pub size: usize,
 }
@@ -405,6 +407,23 @@ impl ProfileData {
                 data.report.background_per_split[slot] += 1;
             }
         }
+        for (split, count) in
+            [("training", data.report.peaks_per_split[0]), ("validation", data.report.peaks_per_split[1])]
+        {
+            if count == 0 {
+                return Err(DataError::Profile {
+                    field: if split == "training" {
+                        "test_chromosomes".into()
+                    } else {
+                        "validation_chromosomes".into()
+                    },
+                    message: format!(
+                        "no peak is on a {split} chromosome (validation {:?}, test {:?}); hold out other contigs",
+                        data.report.validation_chromosomes, data.report.test_chromosomes
+                    ),
+                });
+            }
+        }
         // No base may reach two splits (windows widened by the jitter).
         let windows: Vec<(Window, SplitName)> = data
             .regions
@@ -512,7 +531,8 @@ impl ProfileData {
                 }
             }
         }
-        Ok(ProfileBatch { one_hot, counts, size: indices.len() })
+        let peaks = indices.iter().map(|&i| self.regions[i].peak).collect();
+        Ok(ProfileBatch { one_hot, counts, peaks, size: indices.len() })
     }
 }
 

@@ -97,7 +97,7 @@ impl BpnetConfig {
             ));
         }
         for (name, width) in [("first_width", self.first_width), ("profile_width", self.profile_width)] {
-            if width % 2 == 0 {
+            if width.is_multiple_of(2) {
                 return bad(format!("[model] {name} must be odd (got {width}), so that the convolution stays centred"));
             }
         }
@@ -107,7 +107,7 @@ impl BpnetConfig {
                 shape.output_length, shape.input_length
             ));
         }
-        if (shape.input_length - shape.output_length) % 2 != 0 {
+        if !(shape.input_length - shape.output_length).is_multiple_of(2) {
             return bad(format!(
                 "the input window ({}) and output window ({}) must differ by an even number of bases, so the \
                  output is centred",
@@ -230,5 +230,89 @@ mod tests {
         let odd = ProfileShape { input_length: 2115, output_length: 1000, tasks: 1, strands: 2 };
         assert!(config.check(odd).is_err());
         assert!(config.check(ProfileShape { input_length: 2114, output_length: 1000, tasks: 1, strands: 2 }).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod gradient_tests {
+    use super::*;
+
+    /// The count head's gradient with respect to the input, by autodiff and by central differences.
+    #[test]
+    fn count_gradient_matches_finite_differences() -> Result<(), ModelError> {
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let config = BpnetConfig { filters: 4, layers: 2, first_width: 5, profile_width: 9 };
+        let shape = ProfileShape { input_length: 40, output_length: 20, tasks: 1, strands: 2 };
+        let model = config.init(shape, &device)?;
+        let values: Vec<f32> = (0..4 * 40).map(|i| ((i * 7919 % 13) as f32) / 13.0).collect();
+        let input = Tensor::<3>::from_data(TensorData::new(values.clone(), [1, 4, 40]), &device).require_grad();
+        let (_, counts) = model.forward(input.clone());
+        let gradients = counts.sum().backward();
+        let analytic: Vec<f32> =
+            input.grad(&gradients).map(|g| g.into_data().try_to_vec().unwrap_or_default()).unwrap_or_default();
+        let count_at = |values: &[f32]| -> f64 {
+            let x = Tensor::<3>::from_data(TensorData::new(values.to_vec(), [1, 4, 40]), &device);
+            let (_, counts) = model.forward(x);
+            f64::from(counts.into_scalar::<f32>())
+        };
+        let mut worst = 0f64;
+        for index in [3usize, 17, 45, 60, 99, 121, 150] {
+            let mut up = values.clone();
+            let mut down = values.clone();
+            up[index] += 1e-2;
+            down[index] -= 1e-2;
+            let numeric = (count_at(&up) - count_at(&down)) / 2e-2;
+            worst = worst.max((numeric - f64::from(analytic[index])).abs());
+        }
+        assert!(worst < 1e-3, "count gradient differs from finite differences by {worst}");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod init_tests {
+    use super::*;
+
+    #[test]
+    fn layers_start_from_different_weights() -> Result<(), ModelError> {
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        let model = BpnetConfig { filters: 8, layers: 3, ..BpnetConfig::default() }
+            .init(ProfileShape { input_length: 300, output_length: 200, tasks: 1, strands: 2 }, &device)?;
+        let weights = |conv: &Conv1d| -> Vec<f32> { conv.weight.val().into_data().try_to_vec().unwrap_or_default() };
+        let (a, b) = (weights(&model.residual[0]), weights(&model.residual[1]));
+        assert_ne!(a, b);
+        // PyTorch's default bound, 1/sqrt(fan in) = 1/sqrt(8 x 3).
+        let bound = 1.0 / (24f32).sqrt();
+        assert!(a.iter().all(|w| w.abs() <= bound) && a.iter().any(|w| w.abs() > 0.8 * bound));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod pooling_tests {
+    use super::*;
+
+    #[test]
+    fn narrowed_mean_is_the_window_mean() {
+        for device in [Device::flex(), Device::flex().autodiff()] {
+            let (b, f, l) = (3, 5, 40);
+            let values: Vec<f32> = (0..b * f * l).map(|i| ((i * 7919 % 101) as f32) / 7.0).collect();
+            let x = Tensor::<3>::from_data(TensorData::new(values.clone(), [b, f, l]), &device);
+            let x = burn::tensor::activation::relu(x.clone()) + x; // not a fresh leaf, as in the model
+            let pooled: Vec<f32> = x.narrow(2, 6, 20).mean_dim(2).into_data().try_to_vec().unwrap_or_default();
+            for bi in 0..b {
+                for fi in 0..f {
+                    let window = &values[(bi * f + fi) * l + 6..(bi * f + fi) * l + 26];
+                    let want: f32 = window.iter().map(|v| 2.0 * v.max(0.0) + v.min(0.0)).sum::<f32>() / 20.0;
+                    assert!(
+                        (pooled[bi * f + fi] - want).abs() < 1e-4,
+                        "[{bi},{fi}]: {} vs {want}",
+                        pooled[bi * f + fi]
+                    );
+                }
+            }
+        }
     }
 }

@@ -215,10 +215,12 @@ pub fn reconstruction_error(output: &[f32], input: &[f32], objective: Objective)
 }
 
 /// The loss of a base-resolution profile model (BPNet, bpnet-lite's `_mixture_loss`): for every
-/// example and task, the multinomial negative log-likelihood of the observed counts under the
-/// profile logits soft-maxed over all of the task's strands and bases jointly, plus `count_weight`
-/// × the squared error between the predicted log count and ln(1 + observed total); both averaged
-/// over examples and tasks.
+/// peak and task, the multinomial negative log-likelihood of the observed counts under the profile
+/// logits soft-maxed over all of the task's strands and bases jointly, averaged over peaks and
+/// tasks; plus `count_weight` × the squared error between the predicted log count and
+/// ln(1 + observed total), averaged over every example and task. `peaks` is 1 for a peak and 0
+/// for a background region: background regions teach the count head only, as in bpnet-lite
+/// (their profiles are mostly noise).
 ///
 /// The NLL's log-factorial terms do not depend on the model, so the tensor leaves them out (they
 /// carry no gradient); [`profile_loss_constant`] gives them for the reported value.
@@ -227,11 +229,13 @@ pub fn reconstruction_error(output: &[f32], input: &[f32], objective: Objective)
 /// - `logits`: `[batch, tasks × strands, length]` (task-major)
 /// - `log_counts`: `[batch, tasks]`
 /// - `counts`: `[batch, tasks × strands, length]`
+/// - `peaks`: `[batch]`
 /// - output: `[1]`
 pub fn profile_loss(
     logits: Tensor<3>,
     log_counts: Tensor<2>,
     counts: Tensor<3>,
+    peaks: Tensor<1>,
     tasks: usize,
     count_weight: f64,
 ) -> Tensor<1> {
@@ -241,18 +245,24 @@ pub fn profile_loss(
     let counts = counts.reshape([batch, tasks, per_task]); // [B, T, S·L]
     let totals = counts.clone().sum_dim(2).reshape([batch, tasks]); // [B, T]
     let nll = (log_softmax(logits, 2) * counts).sum_dim(2).reshape([batch, tasks]).neg(); // [B, T]
+    let peak_count = peaks.clone().sum().clamp_min(1.0); // [1]
+    let profile = (nll * peaks.reshape([batch, 1])).sum().div(peak_count).div_scalar(tasks.max(1) as f64); // [1]
     let count_error = (log_counts - totals.add_scalar(1.0).log()).powi_scalar(2); // [B, T]
-    (nll + count_error.mul_scalar(count_weight)).mean()
+    profile + count_error.mean().mul_scalar(count_weight)
 }
 
 /// The part of [`profile_loss`] the tensor leaves out, for a batch's observed counts
-/// (`[batch, tasks × strands, length]`, flattened): the mean over examples and tasks of
-/// `Σ ln(k!) − ln(N!)`.
-pub fn profile_loss_constant(counts: &[f32], batch: usize, tasks: usize) -> f64 {
+/// (`[batch, tasks × strands, length]`, flattened) and which examples are peaks: the mean over
+/// peaks and tasks of `Σ ln(k!) − ln(N!)`.
+pub fn profile_loss_constant(counts: &[f32], peaks: &[bool], tasks: usize) -> f64 {
+    let batch = peaks.len();
     let per_task = counts.len() / (batch * tasks).max(1);
     let mut sum = 0.0;
-    for chunk in counts.chunks(per_task.max(1)) {
-        sum += omix_metrics::multinomial_log_factorials(chunk);
+    for (i, chunk) in counts.chunks(per_task.max(1)).enumerate() {
+        if peaks.get(i / tasks.max(1)).copied().unwrap_or(false) {
+            sum += omix_metrics::multinomial_log_factorials(chunk);
+        }
     }
-    sum / (batch * tasks).max(1) as f64
+    let peak_count = peaks.iter().filter(|&&p| p).count().max(1);
+    sum / (peak_count * tasks.max(1)) as f64
 }

@@ -88,12 +88,14 @@ impl<'a> ProfileTrainee<'a> {
     fn step(&self, model: Bpnet, optim: &mut ModuleOptimizer, batch: ProfileBatch, learning_rate: f64) -> (Bpnet, f64) {
         let data = self.data;
         let (size, input, output, tracks) = (batch.size, data.input_length, data.output_length, data.tracks());
-        let constant = profile_loss_constant(&batch.counts, size, data.tasks.len());
+        let constant = profile_loss_constant(&batch.counts, &batch.peaks, data.tasks.len());
         let device = &self.train_device;
         let x = Tensor::<3>::from_data(TensorData::new(batch.one_hot, [size, 4, input]), device);
         let y = Tensor::<3>::from_data(TensorData::new(batch.counts, [size, tracks, output]), device);
+        let peaks: Vec<f32> = batch.peaks.iter().map(|&p| f32::from(u8::from(p))).collect();
+        let peaks = Tensor::<1>::from_data(TensorData::new(peaks, [size]), device);
         let (logits, log_counts) = model.forward(x);
-        let loss = profile_loss(logits, log_counts, y, data.tasks.len(), self.count_weight);
+        let loss = profile_loss(logits, log_counts, y, peaks, data.tasks.len(), self.count_weight);
         let value = f64::from(loss.clone().into_scalar::<f32>()) + constant;
         if !value.is_finite() {
             return (model, value);
@@ -257,20 +259,25 @@ pub fn split_metrics(
     let (tasks, strands, length) = (data.tasks.len(), data.strands, data.output_length);
     let tracks = tasks * strands;
     let regions = predictions.indices.len();
-    // The loss, as training computes it (constants included), on host values.
-    let mut loss = 0.0;
+    // The loss, as training computes it (constants included), on host values: the profile NLL over
+    // peaks, the count error over every region.
+    let (mut nll, mut peaks, mut count_error) = (0.0, 0usize, 0.0);
     for r in 0..regions {
+        let peak = data.regions[predictions.indices[r]].peak;
+        peaks += usize::from(peak);
         for t in 0..tasks {
             let from = (r * tracks + t * strands) * length;
             let to = from + strands * length;
             let observed = &predictions.observed[from..to];
-            let nll = omix_metrics::multinomial_nll(observed, &predictions.logits[from..to])?;
+            if peak {
+                nll += omix_metrics::multinomial_nll(observed, &predictions.logits[from..to])?;
+            }
             let total: f64 = observed.iter().map(|&v| f64::from(v)).sum();
             let error = f64::from(predictions.log_counts[r * tasks + t]) - (1.0 + total).ln();
-            loss += nll + count_weight * error * error;
+            count_error += error * error;
         }
     }
-    loss /= (regions * tasks).max(1) as f64;
+    let loss = nll / (peaks.max(1) * tasks) as f64 + count_weight * count_error / (regions.max(1) * tasks) as f64;
     let mut peaks = BTreeMap::new();
     let mut background = BTreeMap::new();
     for (t, task) in data.tasks.iter().enumerate() {
@@ -346,20 +353,23 @@ pub fn average_profile_baseline(
 /// What a profile experiment wrote into `metrics.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileMetricsFile {
+    /// The model on its training regions (centred windows, forward strand): against validation,
+    /// how much it overfits.
+    pub training: Metrics,
     /// The model on validation.
     pub validation: Metrics,
-    /// The model on test.
-    pub test: Metrics,
+    /// The model on test (absent when no region is on a test chromosome).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<Metrics>,
     /// The average-profile baseline on test.
-    pub baseline_test: Metrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_test: Option<Metrics>,
     /// λ, the count loss's weight.
     pub count_weight: f64,
     /// The epoch whose weights were kept.
     pub best_epoch: usize,
     /// Epochs run.
     pub epochs_run: usize,
-    /// Seconds per training epoch (mean).
-    pub seconds_per_epoch: f64,
 }
 
 /// What a profile experiment produced.
@@ -381,24 +391,57 @@ impl ProfileSummary {
     /// Lines for the terminal: the model and the baseline on test.
     pub fn summary_lines(&self) -> Vec<String> {
         let Some(metrics) = &self.metrics else { return Vec::new() };
-        vec![
+        let mut lines = vec![
+            format!("training   {}", metrics.training.summary()),
             format!("validation {}", metrics.validation.summary()),
-            format!("test       {}", metrics.test.summary()),
-            format!("baseline   (average training profile, mean log count) {}", metrics.baseline_test.summary()),
-        ]
+        ];
+        if let (Some(test), Some(baseline)) = (&metrics.test, &metrics.baseline_test) {
+            lines.push(format!("test       {}", test.summary()));
+            lines.push(format!("baseline   (average training profile, mean log count) {}", baseline.summary()));
+        }
+        lines
     }
 }
 
-/// A profile experiment end to end: data → model → the shared loop → metrics and the baseline on
-/// validation and test → run folder (`config.toml`, `data_report.json`, `training_log.tsv`,
-/// checkpoints, `model.bpk`, `metrics.json`).
-pub fn run_profile_experiment(
+/// What `omix train --dry-run` does for a profile experiment: the data loaded and checked, the model
+/// built, `steps` real optimiser steps timed and one validation pass, nothing written.
+pub fn dry_run_profile_experiment(
     config: &ProfileExperimentConfig,
-    run: &RunDir,
     device: &Device,
-    options: TrainOptions,
+    steps: usize,
     observer: &mut dyn Observer,
-) -> Result<ProfileSummary, TrainError> {
+) -> Result<crate::DryRun, TrainError> {
+    let (data, shape, count_weight) = prepare(config, observer)?;
+    let plain = device.clone().without_autodiff();
+    let shown = config.model.init(shape, &plain)?;
+    let parameters = shown.num_params();
+    let layers = format!("{shown}");
+    let mut trainee = ProfileTrainee::new(config, &data, count_weight, device);
+    let train_device = plain.autodiff();
+    train_device.seed(config.seed);
+    let model = config.model.init(shape, &train_device)?;
+    let estimate = crate::fit::estimate(&mut trainee, model, optimizer(&config.train), &config.train, steps, observer)?;
+    // Batches in flight: one per loader slot and the one training.
+    let per_batch =
+        (config.train.batch_size * (4 * data.input_length + data.tracks() * data.output_length) * 4) as u128;
+    let in_flight = (config.train.loader_workers * config.train.loader_depth + 1) as u128;
+    let memory = crate::MemoryEstimate {
+        data_bytes: per_batch * in_flight,
+        parameter_bytes: omix_data::memory::parameter_bytes(
+            parameters,
+            crate::experiment::optimizer_slots(&config.train),
+        ),
+        measured_peak_bytes: omix_data::memory::peak_resident_memory(),
+    };
+    Ok(crate::DryRun { parameters, layers, estimate, memory, checks: Vec::new() })
+}
+
+/// Check the config, load the data and check the windows against the model: everything that can
+/// fail before anything is written. Returns the data, the model's shape and λ.
+fn prepare(
+    config: &ProfileExperimentConfig,
+    observer: &mut dyn Observer,
+) -> Result<(ProfileData, ProfileShape, f64), TrainError> {
     config.check()?;
     let mut log = |line: &str| observer.message(line);
     let data = ProfileData::load(&config.tracks, config.seed, &mut log)?;
@@ -414,6 +457,20 @@ pub fn run_profile_experiment(
         "count loss weight λ = {count_weight:.3}{}",
         if config.count_weight.is_some() { " (set)" } else { " (median training peak count / 10)" }
     ));
+    Ok((data, shape, count_weight))
+}
+
+/// A profile experiment end to end: data → model → the shared loop → metrics and the baseline on
+/// validation and test → run folder (`config.toml`, `data_report.json`, `training_log.tsv`,
+/// checkpoints, `model.bpk`, `metrics.json`).
+pub fn run_profile_experiment(
+    config: &ProfileExperimentConfig,
+    run: &RunDir,
+    device: &Device,
+    options: TrainOptions,
+    observer: &mut dyn Observer,
+) -> Result<ProfileSummary, TrainError> {
+    let (data, shape, count_weight) = prepare(config, observer)?;
     let mut trainee = ProfileTrainee::new(config, &data, count_weight, device);
     if options.resume {
         crate::fit::refuse_changed_data(run, trainee.data_fingerprint())?;
@@ -453,17 +510,22 @@ pub fn run_profile_experiment(
     let plain = device.clone().without_autodiff();
     let predict = |split: SplitName| predict_regions(&model, &data, &data.indices(split), &plain);
     let validation = predict(SplitName::Validation)?;
-    let test = predict(SplitName::Test)?;
     let training = predict(SplitName::Train)?;
-    let baseline = average_profile_baseline(&data, &training, &test);
+    let (test, baseline_test) = if data.indices(SplitName::Test).is_empty() {
+        (None, None)
+    } else {
+        let test = predict(SplitName::Test)?;
+        let baseline = average_profile_baseline(&data, &training, &test);
+        (Some(split_metrics(&data, &test, count_weight)?), Some(split_metrics(&data, &baseline, count_weight)?))
+    };
     let metrics = ProfileMetricsFile {
+        training: split_metrics(&data, &training, count_weight)?,
         validation: split_metrics(&data, &validation, count_weight)?,
-        test: split_metrics(&data, &test, count_weight)?,
-        baseline_test: split_metrics(&data, &baseline, count_weight)?,
+        test,
+        baseline_test,
         count_weight,
         best_epoch: fitted.best_epoch,
         epochs_run: epochs,
-        seconds_per_epoch: training_seconds / epochs.max(1) as f64,
     };
     run.write_json(files::METRICS, &metrics)?;
     Ok(ProfileSummary {

@@ -1,0 +1,138 @@
+//! Profile models: the tensor loss against the host NLL, and BPNet trained on simulated footprints.
+
+use burn::prelude::*;
+use omix_config::ProfileExperimentConfig;
+use omix_metrics::multinomial_nll;
+use omix_run::RunDir;
+use omix_tracks::{ProfileSimulation, simulate_profiles};
+use omix_train::profile::run_profile_experiment;
+use omix_train::{TrainOptions, profile_loss, profile_loss_constant};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+#[test]
+fn tensor_loss_plus_constant_is_the_host_nll_plus_weighted_count_error() -> Result {
+    let device = Device::flex();
+    let (batch, tasks, strands, length) = (3, 2, 2, 7);
+    let tracks = tasks * strands;
+    let n = batch * tracks * length;
+    let logits: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.3).collect();
+    let counts: Vec<f32> = (0..n).map(|i| (i * 13 % 5) as f32).collect();
+    let log_counts: Vec<f32> = (0..batch * tasks).map(|i| 1.0 + i as f32 * 0.5).collect();
+    let weight = 2.5;
+    // Example 1 is a background region: its profile does not count, its count does.
+    let peaks = [true, false, true];
+    let loss = profile_loss(
+        Tensor::<3>::from_data(TensorData::new(logits.clone(), [batch, tracks, length]), &device),
+        Tensor::<2>::from_data(TensorData::new(log_counts.clone(), [batch, tasks]), &device),
+        Tensor::<3>::from_data(TensorData::new(counts.clone(), [batch, tracks, length]), &device),
+        Tensor::<1>::from_data(TensorData::new(vec![1.0f32, 0.0, 1.0], [batch]), &device),
+        tasks,
+        weight,
+    );
+    let value = f64::from(loss.into_scalar::<f32>()) + profile_loss_constant(&counts, &peaks, tasks);
+    let (mut nll, mut count) = (0.0, 0.0);
+    for b in 0..batch {
+        for t in 0..tasks {
+            let from = (b * tracks + t * strands) * length;
+            let to = from + strands * length;
+            let total: f64 = counts[from..to].iter().map(|&c| f64::from(c)).sum();
+            let error = f64::from(log_counts[b * tasks + t]) - (1.0 + total).ln();
+            if peaks[b] {
+                nll += multinomial_nll(&counts[from..to], &logits[from..to])?;
+            }
+            count += error * error;
+        }
+    }
+    let host = nll / (2 * tasks) as f64 + weight * count / (batch * tasks) as f64;
+    assert!((value - host).abs() < 1e-4 * host.abs().max(1.0), "tensor {value} vs host {host}");
+    Ok(())
+}
+
+fn tiny_config(dir: &std::path::Path) -> Result<ProfileExperimentConfig> {
+    let text = format!(
+        "seed = 3\n[tracks]\nreference = {:?}\npeaks = {:?}\ninput_length = 300\noutput_length = 200\njitter = 16\n\
+         validation_chromosomes = [\"chr2\"]\ntest_chromosomes = []\n[[tracks.task]]\nname = \"sim\"\nplus = {:?}\nminus = {:?}\n\
+         [model]\nfilters = 8\nlayers = 2\n[train]\nepochs = 3\nbatch_size = 32\nlearning_rate = 0.01\n",
+        dir.join("genome.fa"),
+        dir.join("peaks.narrowPeak"),
+        dir.join("counts.plus.bw"),
+        dir.join("counts.minus.bw"),
+    );
+    Ok(ProfileExperimentConfig::from_toml(&text)?)
+}
+
+#[test]
+fn bpnet_learns_simulated_footprints_and_repeats_itself() -> Result {
+    let data = tempfile::tempdir()?;
+    simulate_profiles(&ProfileSimulation::small(), data.path())?;
+    let config = tiny_config(data.path())?;
+    let device = Device::flex();
+    let runs = tempfile::tempdir()?;
+    let mut metrics = Vec::new();
+    for name in ["a", "b"] {
+        let run = RunDir::new(runs.path().join(name));
+        let summary = run_profile_experiment(&config, &run, &device, TrainOptions::default(), &mut |_: &str| {})?;
+        assert!(summary.finished);
+        metrics.push(std::fs::read_to_string(runs.path().join(name).join("metrics.json"))?);
+        let log = std::fs::read_to_string(runs.path().join(name).join("training_log.tsv"))?;
+        // The validation loss falls from the first epoch to the best.
+        let losses: Vec<f64> =
+            log.lines().skip(1).filter_map(|l| l.split('\t').nth(3).and_then(|v| v.parse().ok())).collect();
+        assert!(losses.len() == 3 && losses.iter().skip(1).any(|&l| l < losses[0]), "{log}");
+        assert!(runs.path().join(name).join("model.bpk").exists());
+    }
+    // Same config and seed: the same numbers.
+    assert_eq!(metrics[0], metrics[1]);
+    let parsed: serde_json::Value = serde_json::from_str(&metrics[0])?;
+    let jsd = parsed["validation"]["peaks"]["sim"]["median_jsd"].as_f64().unwrap_or(f64::NAN);
+    assert!(jsd.is_finite() && jsd > 0.0 && jsd < 0.83, "{jsd}");
+    Ok(())
+}
+
+/// The gradient of the whole profile loss (NLL + weighted count error) through BPNet with respect to
+/// its input, by autodiff and by central differences: the loss's tensor form is what training
+/// differentiates.
+#[test]
+fn profile_loss_gradient_matches_finite_differences() -> Result {
+    use omix_models::{BpnetConfig, ProfileShape};
+    let device = Device::flex().autodiff();
+    device.seed(11);
+    let config = BpnetConfig { filters: 4, layers: 2, first_width: 5, profile_width: 9 };
+    let shape = ProfileShape { input_length: 40, output_length: 20, tasks: 1, strands: 2 };
+    let model = config.init(shape, &device)?;
+    let (batch, tracks, length) = (2, 2, 20);
+    let values: Vec<f32> = (0..batch * 4 * 40).map(|i| ((i * 7919 % 13) as f32) / 13.0).collect();
+    // Few reads, so the loss is small and f32 resolves the differences.
+    let counts: Vec<f32> = (0..batch * tracks * length).map(|i| f32::from(u8::from(i * 31 % 7 == 0))).collect();
+    let loss_of = |x: Tensor<3>| {
+        let (logits, log_counts) = model.forward(x);
+        let y = Tensor::<3>::from_data(TensorData::new(counts.clone(), [batch, tracks, length]), &device);
+        let peaks = Tensor::<1>::from_data(TensorData::new(vec![1.0f32; batch], [batch]), &device);
+        profile_loss(logits, log_counts, y, peaks, 1, 3.0)
+    };
+    let input = Tensor::<3>::from_data(TensorData::new(values.clone(), [batch, 4, 40]), &device).require_grad();
+    let gradients = loss_of(input.clone()).backward();
+    let analytic: Vec<f32> =
+        input.grad(&gradients).map(|g| g.into_data().try_to_vec().unwrap_or_default()).unwrap_or_default();
+    let value_at = |values: &[f32]| -> f64 {
+        f64::from(
+            loss_of(Tensor::<3>::from_data(TensorData::new(values.to_vec(), [batch, 4, 40]), &device))
+                .into_scalar::<f32>(),
+        )
+    };
+    for index in [3usize, 17, 45, 60, 99, 121, 150, 200, 255, 310] {
+        let mut up = values.clone();
+        let mut down = values.clone();
+        up[index] += 5e-2;
+        down[index] -= 5e-2;
+        let numeric = (value_at(&up) - value_at(&down)) / 1e-1;
+        let error = (numeric - f64::from(analytic[index])).abs();
+        assert!(
+            error < 5e-3 + 2e-2 * numeric.abs(),
+            "input {index}: autodiff {} vs numeric {numeric}",
+            analytic[index]
+        );
+    }
+    Ok(())
+}
