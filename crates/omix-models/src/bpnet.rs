@@ -203,6 +203,48 @@ impl Bpnet {
     pub fn output_length(&self) -> usize {
         self.output_length
     }
+
+    /// The weights as safetensors with bpnet-lite's names and PyTorch's layouts (`iconv`, `rconvs.N`,
+    /// `fconv`, `linear`), so `BPNet(n_control_tracks=0).load_state_dict(...)` reads them.
+    pub fn to_safetensors(&self) -> Result<Vec<u8>, ModelError> {
+        let read = |tensor: Tensor<1>, name: &str| -> Result<Vec<f32>, ModelError> {
+            tensor
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| ModelError::ReadBack { tensor: name.to_owned(), reason: format!("{e:?}") })
+        };
+        let mut tensors = Vec::new();
+        let mut conv = |name: String, conv: &Conv1d| -> Result<(), ModelError> {
+            let weight = conv.weight.val();
+            let shape = weight.dims().to_vec();
+            let flat = weight.reshape([shape.iter().product::<usize>()]);
+            tensors.push((format!("{name}.weight"), shape, read(flat, &name)?));
+            if let Some(bias) = &conv.bias {
+                let bias = bias.val();
+                let shape = bias.dims().to_vec();
+                tensors.push((format!("{name}.bias"), shape, read(bias, &name)?));
+            }
+            Ok(())
+        };
+        conv("iconv".into(), &self.first)?;
+        for (i, layer) in self.residual.iter().enumerate() {
+            conv(format!("rconvs.{i}"), layer)?;
+        }
+        conv("fconv".into(), &self.profile)?;
+        // burn stores a Linear as [inputs, outputs]; PyTorch as [outputs, inputs].
+        let weight = self.count.weight.val();
+        let [inputs, outputs] = weight.dims();
+        let transposed = weight.transpose().reshape([inputs * outputs]);
+        tensors.push(("linear.weight".into(), vec![outputs, inputs], read(transposed, "linear")?));
+        if let Some(bias) = &self.count.bias {
+            tensors.push(("linear.bias".into(), vec![outputs], read(bias.val(), "linear")?));
+        }
+        let metadata = std::collections::HashMap::from([
+            ("omix_architecture".to_string(), "bpnet".to_string()),
+            ("trimming".to_string(), self.trimming.to_string()),
+        ]);
+        crate::export::serialize_f32(tensors, metadata)
+    }
 }
 
 #[cfg(test)]

@@ -120,6 +120,14 @@ pub fn cnn_safetensors(model: &Model, channels: usize, length: usize) -> Result<
         serde_json::to_string(&architecture)
             .map_err(|error| ModelError::Unsupported(format!("cannot describe the architecture: {error}")))?,
     )]);
+    serialize_f32(tensors, metadata)
+}
+
+/// `(name, shape, values)` f32 tensors and metadata as safetensors bytes.
+pub(crate) fn serialize_f32(
+    tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>, ModelError> {
     let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = tensors
         .into_iter()
         .map(|(name, shape, values)| (name, values.iter().flat_map(|v| v.to_le_bytes()).collect(), shape))

@@ -136,3 +136,73 @@ fn profile_loss_gradient_matches_finite_differences() -> Result {
     }
     Ok(())
 }
+
+/// Writes what `bench/bpnet_twin.py` compares with bpnet-lite: BPNet's initial weights (bpnet-lite's
+/// names) and the losses of 30 Adam steps on one fixed batch of the example data
+/// (`omix simulate-tracks --out examples/data/bpnet_sim` first). Run by hand:
+/// `OMIX_TWIN_DIR=/tmp/twin cargo test --release -p omix-train --test profile twin -- --ignored`.
+#[test]
+#[ignore = "writes files for bench/bpnet_twin.py"]
+fn bpnet_twin_dump() -> Result {
+    use omix_data::profile::{ProfileData, ProfileDataConfig, TaskTracks};
+    use omix_genome::SplitName;
+    use omix_models::{BpnetConfig, ProfileShape};
+    let out = std::path::PathBuf::from(std::env::var("OMIX_TWIN_DIR")?);
+    std::fs::create_dir_all(&out)?;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/bpnet_sim");
+    let config = ProfileDataConfig {
+        reference: dir.join("genome.fa"),
+        peaks: dir.join("peaks.narrowPeak"),
+        input_length: 1000,
+        output_length: 500,
+        jitter: 0,
+        reverse_complement: false,
+        background: 0,
+        outlier_quantile: 1.0,
+        validation_chromosomes: Some(vec!["chr5".into()]),
+        test_chromosomes: Some(vec!["chr6".into()]),
+        max_n_fraction: 0.1,
+        tasks: vec![TaskTracks {
+            name: "sim".into(),
+            plus: Some(dir.join("counts.plus.bw")),
+            minus: Some(dir.join("counts.minus.bw")),
+            unstranded: None,
+        }],
+    };
+    let data = ProfileData::load(&config, 1, &mut |_| {})?;
+    let indices: Vec<usize> = data.indices(SplitName::Validation).into_iter().take(32).collect();
+    let batch = data.batch(&indices, &[], &[])?;
+    let device = Device::flex().autodiff();
+    device.seed(1);
+    let shape = ProfileShape { input_length: 1000, output_length: 500, tasks: 1, strands: 2 };
+    let mut model = BpnetConfig { filters: 32, layers: 6, ..BpnetConfig::default() }.init(shape, &device)?;
+    std::fs::write(out.join("init.safetensors"), model.to_safetensors()?)?;
+    let train = omix_config::TrainConfig { learning_rate: 0.002, ..omix_config::TrainConfig::default() };
+    let mut optim = omix_train::optimizer(&train);
+    let (mut nlls, mut count_mses) = (Vec::new(), Vec::new());
+    for _ in 0..30 {
+        let x = Tensor::<3>::from_data(TensorData::new(batch.one_hot.clone(), [32, 4, 1000]), &device);
+        let y = Tensor::<3>::from_data(TensorData::new(batch.counts.clone(), [32, 2, 500]), &device);
+        let peaks = Tensor::<1>::from_data(TensorData::new(vec![1.0f32; 32], [32]), &device);
+        let (logits, log_counts) = model.forward(x);
+        let host_logits: Vec<f32> = logits.clone().into_data().try_to_vec().unwrap_or_default();
+        let host_counts: Vec<f32> = log_counts.clone().into_data().try_to_vec().unwrap_or_default();
+        let (mut nll, mut mse) = (0.0, 0.0);
+        for k in 0..32 {
+            let observed = &batch.counts[k * 1000..(k + 1) * 1000];
+            nll += multinomial_nll(observed, &host_logits[k * 1000..(k + 1) * 1000])? / 32.0;
+            let total: f64 = observed.iter().map(|&v| f64::from(v)).sum();
+            mse += (f64::from(host_counts[k]) - (1.0 + total).ln()).powi(2) / 32.0;
+        }
+        nlls.push(nll);
+        count_mses.push(mse);
+        let loss = profile_loss(logits, log_counts, y, peaks, 1, 22.1);
+        let grads = burn::optim::GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(0.002, model, grads);
+    }
+    let regions: Vec<String> =
+        indices.iter().map(|&i| format!("{}:{}", data.regions[i].chrom, data.regions[i].centre)).collect();
+    let text = serde_json::json!({ "regions": regions, "nll": nlls, "count_mse": count_mses });
+    std::fs::write(out.join("steps.json"), text.to_string())?;
+    Ok(())
+}
