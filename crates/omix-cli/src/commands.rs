@@ -232,9 +232,9 @@ fn train_profile(
 ) -> Result<()> {
     overrides.apply_profile(&mut config)?;
     if args.dry_run {
-        bail!(
-            "--dry-run does not estimate profile experiments yet; run `omix train` with --set train.epochs=1 to time one epoch"
-        );
+        let result =
+            omix_train::profile::dry_run_profile_experiment(&config, device, DRY_RUN_STEPS, &mut Terminal::new(true))?;
+        return dry_run(&result);
     }
     prepare_run_dir(out, args.resume, args.force)?;
     let started = Instant::now();
@@ -480,7 +480,8 @@ fn predict(args: PredictArgs, device: &Device) -> Result<()> {
                 bail!("--reference needs --bed REGIONS.bed (windows centred on intervals) or --tile STRIDE")
             }
         };
-        let output = args.output.as_deref().context("--reference needs -o OUT.bedgraph")?;
+        let output =
+            args.output.as_deref().context("--reference needs -o OUT.bedgraph (OUT.bw for a profile model)")?;
         let track = crate::genome_cmds::Track {
             run: &args.run,
             reference,
@@ -489,6 +490,9 @@ fn predict(args: PredictArgs, device: &Device) -> Result<()> {
             shard: args.shard,
             batch_size: args.batch_size,
         };
+        if omix_train::profile::ProfileRun::is_profile(&RunDir::new(&args.run)) {
+            return crate::genome_cmds::predict_profile_track(&track, &mut Terminal::new(args.quiet), device);
+        }
         return crate::genome_cmds::predict_track(&track, &mut Terminal::new(args.quiet), device);
     }
     let run = RunDir::new(&args.run);

@@ -325,3 +325,160 @@ pub fn simulate_tracks(args: SimulateTracksArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// `omix predict RUN --reference FA (--bed BED | --tile STRIDE) -o OUT.bw` for a profile run: expected
+/// counts per base of every task and strand as bigWig (one file per track), windows of the model's output
+/// length centred on the BED intervals or tiled every STRIDE bp; where windows overlap, their predictions
+/// are averaged.
+pub fn predict_profile_track(track: &Track<'_>, observer: &mut dyn Observer, device: &Device) -> Result<()> {
+    use omix_tracks::{BigWigSink, ChromSizes, Run};
+    use omix_train::profile::ProfileRun;
+    let started = Instant::now();
+    if track.shard.is_some() {
+        bail!("--shard is not supported for profile models' bigWig output (a bigWig cannot be concatenated)");
+    }
+    let profile = ProfileRun::load(&RunDir::new(track.run), device)?;
+    let output = profile.shape.output_length as u64;
+    let names = profile.track_names();
+    let stem = track.out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let paths: Vec<PathBuf> = if names.len() == 1 {
+        vec![track.out.to_path_buf()]
+    } else {
+        let single_task = profile.shape.tasks == 1;
+        names
+            .iter()
+            .map(|name| {
+                let name = if single_task { name.rsplit('.').next().unwrap_or(name) } else { name };
+                track.out.with_file_name(format!("{stem}.{}.bw", omix_explain::file_safe(name)))
+            })
+            .collect()
+    };
+    let bed = match &track.windows {
+        TrackWindows::Bed(path) | TrackWindows::Tiles { regions: Some(path), .. } => Some(path.as_path()),
+        TrackWindows::Tiles { regions: None, .. } => None,
+    };
+    let mut named = vec![(track.reference, "the reference")];
+    named.extend(bed.map(|path| (path, "the BED file")));
+    for path in &paths {
+        omix_io::refuse_output_over_inputs(path, &named)?;
+    }
+    let reference = Reference::open(track.reference, &mut |line| eprintln!("{line}"))?;
+    let sizes = ChromSizes::of_reference(&reference);
+    let regions = match bed {
+        Some(path) => {
+            let records = read_bed(path)?;
+            check_intervals(path, &records, &reference)?;
+            Some(records)
+        }
+        None => None,
+    };
+    // Output windows in reference order, so each contig's bases are final once the windows pass them.
+    let mut windows: Vec<Window> = match (&track.windows, &regions) {
+        (TrackWindows::Bed(_), Some(records)) => {
+            records.iter().map(|r| Window::centred(&r.chrom, r.start, r.end, output, 0)).collect()
+        }
+        (TrackWindows::Tiles { stride, .. }, regions) => {
+            tiles(&reference, regions.as_deref(), output, (*stride).max(1)).collect()
+        }
+        (TrackWindows::Bed(_), None) => Vec::new(),
+    };
+    let order = |chrom: &str| sizes.index_of(chrom).unwrap_or(usize::MAX);
+    windows.sort_by(|a, b| (order(&a.chrom), a.start).cmp(&(order(&b.chrom), b.start)));
+    windows.dedup();
+    if windows.is_empty() {
+        bail!("no window to predict: the BED file or the tiling gave none");
+    }
+    let tracks = names.len();
+    let mut sink = BigWigSink::create(&paths, &sizes)?;
+    // Per track: sums and counts of the bases from `base` on, not yet final.
+    let mut base = 0i64;
+    let mut sums: Vec<std::collections::VecDeque<(f64, u32)>> = vec![Default::default(); tracks];
+    let mut contig: Option<usize> = None;
+    let flush = |sink: &mut BigWigSink,
+                 sums: &mut [std::collections::VecDeque<(f64, u32)>],
+                 base: &mut i64,
+                 contig: usize,
+                 before: i64| {
+        while *base < before {
+            let mut any = false;
+            for (t, queue) in sums.iter_mut().enumerate() {
+                if let Some((sum, n)) = queue.pop_front() {
+                    any = true;
+                    let position = (*base).max(0) as u32;
+                    if n > 0 && *base >= 0 {
+                        sink.push(
+                            contig,
+                            t,
+                            Run { start: position, end: position + 1, value: (sum / f64::from(n)) as f32 },
+                        );
+                    }
+                }
+            }
+            if !any {
+                *base = before;
+                break;
+            }
+            *base += 1;
+        }
+    };
+    let batch = track.batch_size.max(1);
+    let total = windows.len();
+    observer.start("predicting", total as u64);
+    let mut done = 0;
+    let mut index = 0;
+    while index < windows.len() {
+        let chrom = windows[index].chrom.clone();
+        let mut end = index;
+        while end < windows.len() && end - index < batch && windows[end].chrom == chrom {
+            end += 1;
+        }
+        let contig_index = sizes.index_of(&chrom).context("a window on a contig the reference lacks")?;
+        if contig != Some(contig_index) {
+            if let Some(previous) = contig {
+                flush(&mut sink, &mut sums, &mut base, previous, i64::MAX);
+            }
+            contig = Some(contig_index);
+            base = windows[index].start;
+            sums.iter_mut().for_each(|q| q.clear());
+        }
+        let starts: Vec<i64> = windows[index..end].iter().map(|w| w.start).collect();
+        let expected = profile.expected_counts(&reference, &chrom, &starts, device)?;
+        let length = sizes.length(contig_index) as i64;
+        for (k, &start) in starts.iter().enumerate() {
+            flush(&mut sink, &mut sums, &mut base, contig_index, start);
+            for (t, queue) in sums.iter_mut().enumerate() {
+                let values = &expected[(k * tracks + t) * output as usize..(k * tracks + t + 1) * output as usize];
+                for (i, &value) in values.iter().enumerate() {
+                    let position = start + i as i64;
+                    let offset = (position - base) as usize;
+                    if queue.len() <= offset {
+                        queue.resize(offset + 1, (0.0, 0));
+                    }
+                    // Bases off the contig's ends are predicted (from N padding) but not written.
+                    if (0..length).contains(&position) {
+                        queue[offset].0 += f64::from(value);
+                        queue[offset].1 += 1;
+                    }
+                }
+            }
+        }
+        done += end - index;
+        observer.advance(done as u64, "");
+        index = end;
+    }
+    if let Some(previous) = contig {
+        flush(&mut sink, &mut sums, &mut base, previous, i64::MAX);
+    }
+    observer.finish();
+    let written = sink.finish()?;
+    for path in &written {
+        println!("{}", path.display());
+    }
+    eprintln!(
+        "{total} windows of {output} bp, {} track(s) ({}) in {:.1}s",
+        tracks,
+        names.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

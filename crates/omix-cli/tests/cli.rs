@@ -875,6 +875,26 @@ fn profile_experiment_from_simulated_reads() -> TestResult {
     assert!(stderr.contains("count loss weight"), "{stderr}");
     let metrics = read_json(&dir.path().join("run/metrics.json"))?;
     assert!(metrics["validation"]["peaks"]["chip"]["median_jsd"].as_f64().is_some());
+    // Predicted counts along the peaks as stranded bigWigs; tiles that overlap are averaged.
+    let (stdout, _) = omix_ok(
+        dir.path(),
+        &[
+            "predict",
+            "run",
+            "--reference",
+            "sim/genome.fa",
+            "--bed",
+            "sim/peaks.narrowPeak",
+            "--tile",
+            "50",
+            "-o",
+            "pred.bw",
+        ],
+    )?;
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), vec!["pred.plus.bw", "pred.minus.bw"]);
+    for name in ["pred.plus.bw", "pred.minus.bw"] {
+        assert_eq!(&std::fs::read(dir.path().join(name))?[..4], &[0x26, 0xfc, 0x8f, 0x88]);
+    }
     // A flag that means nothing here is refused.
     let output = omix(dir.path(), &["train", "bpnet.toml", "--out", "run2", "--no-baseline"]).output()?;
     assert!(!output.status.success());

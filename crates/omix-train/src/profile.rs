@@ -536,3 +536,94 @@ pub fn run_profile_experiment(
         finished: true,
     })
 }
+
+/// A trained profile model loaded from its run folder.
+pub struct ProfileRun {
+    /// The model, on the device it was loaded to.
+    pub model: Bpnet,
+    /// The run's experiment.
+    pub config: ProfileExperimentConfig,
+    /// Its windows, tasks and strands.
+    pub shape: ProfileShape,
+}
+
+impl ProfileRun {
+    /// Whether the run folder holds a profile experiment (its `config.toml` has a `[tracks]` table).
+    pub fn is_profile(run: &RunDir) -> bool {
+        run.read_text(files::CONFIG)
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .is_some_and(|table| table.contains_key("tracks"))
+    }
+
+    /// The run's model with its trained weights.
+    pub fn load(run: &RunDir, device: &Device) -> Result<ProfileRun, TrainError> {
+        let text = run.read_text(files::CONFIG)?;
+        let config = ProfileExperimentConfig::from_toml(&text).map_err(|e| TrainError::Run {
+            path: run.path(files::CONFIG),
+            message: format!("not a profile experiment's config: {e}"),
+        })?;
+        let shape = ProfileShape {
+            input_length: config.tracks.input_length,
+            output_length: config.tracks.output_length,
+            tasks: config.tracks.tasks.len(),
+            strands: config.tracks.strands(),
+        };
+        let model = config.model.init(shape, device)?;
+        let model = crate::run::load_weights(model, &run.path(files::WEIGHTS))?;
+        Ok(ProfileRun { model, config, shape })
+    }
+
+    /// The names of the predicted tracks: `task.plus`/`task.minus` (or `task` unstranded).
+    pub fn track_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for task in &self.config.tracks.tasks {
+            if self.shape.strands == 2 {
+                names.push(format!("{}.plus", task.name));
+                names.push(format!("{}.minus", task.name));
+            } else {
+                names.push(task.name.clone());
+            }
+        }
+        names
+    }
+
+    /// Expected counts per base (softmax of each task's profile over its strands and bases, times the
+    /// exponential of its log count) for output windows of `output_length` bases starting at `starts`
+    /// on `chrom`; the model reads the input window centred on each. `[windows, tracks, output_length]`.
+    pub fn expected_counts(
+        &self,
+        reference: &omix_genome::Reference,
+        chrom: &str,
+        starts: &[i64],
+        device: &Device,
+    ) -> Result<Vec<f32>, TrainError> {
+        let (input, output) = (self.shape.input_length, self.shape.output_length);
+        let flank = ((input - output) / 2) as i64;
+        let encoder = omix_encode::Encoder::new(omix_encode::Alphabet::Dna, omix_encode::Ambiguity::Zero);
+        let mut one_hot = vec![0f32; starts.len() * 4 * input];
+        for (k, &start) in starts.iter().enumerate() {
+            let bases = reference
+                .fetch(chrom, start - flank, start - flank + input as i64)
+                .map_err(omix_data::DataError::from)?;
+            encoder.encode_into(&bases, &mut one_hot[k * 4 * input..(k + 1) * 4 * input]).map_err(|e| {
+                TrainError::Run { path: reference.path().to_path_buf(), message: format!("{chrom}:{start}: {e}") }
+            })?;
+        }
+        let x = Tensor::<3>::from_data(TensorData::new(one_hot, [starts.len(), 4, input]), device);
+        let (logits, log_counts) = self.model.forward(x);
+        let (logits, log_counts) = (read_back(logits)?, read_back(log_counts)?);
+        let (tasks, per_task) = (self.shape.tasks, self.shape.strands * output);
+        let mut expected = vec![0f32; logits.len()];
+        for (example, (chunk, out)) in logits.chunks(per_task).zip(expected.chunks_mut(per_task)).enumerate() {
+            let total = f64::from(log_counts[example]).exp();
+            let max = chunk.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f64 = chunk.iter().map(|&l| f64::from(l - max).exp()).sum();
+            for (o, &l) in out.iter_mut().zip(chunk) {
+                *o = (f64::from(l - max).exp() / sum * total) as f32;
+            }
+            debug_assert!(example < starts.len() * tasks);
+        }
+        Ok(expected)
+    }
+}
