@@ -383,7 +383,7 @@ pub fn predict_profile_track(track: &Track<'_>, observer: &mut dyn Observer, dev
         (TrackWindows::Bed(_), None) => Vec::new(),
     };
     let order = |chrom: &str| sizes.index_of(chrom).unwrap_or(usize::MAX);
-    windows.sort_by(|a, b| (order(&a.chrom), a.start).cmp(&(order(&b.chrom), b.start)));
+    windows.sort_by_key(|a| (order(&a.chrom), a.start));
     windows.dedup();
     if windows.is_empty() {
         bail!("no window to predict: the BED file or the tiling gave none");
