@@ -98,6 +98,31 @@ pub struct Track<'a> {
     pub batch_size: usize,
 }
 
+/// The reference and the checked BED intervals of a track prediction, after refusing `outputs` that
+/// would overwrite an input (the reference, the BED file, the run's model files).
+fn open_track_inputs(
+    track: &Track<'_>,
+    outputs: &[PathBuf],
+) -> Result<(Reference, Option<Vec<omix_genome::BedRecord>>)> {
+    let bed = match &track.windows {
+        TrackWindows::Bed(path) | TrackWindows::Tiles { regions: Some(path), .. } => Some(path.as_path()),
+        TrackWindows::Tiles { regions: None, .. } => None,
+    };
+    let mut named = vec![(track.reference, "the reference")];
+    named.extend(bed.map(|path| (path, "the BED file")));
+    refuse_outputs_over_inputs(outputs, &named, track.reference, track.run)?;
+    let reference = Reference::open(track.reference, &mut |line| eprintln!("{line}"))?;
+    let regions = match bed {
+        Some(path) => {
+            let records = read_bed(path)?;
+            check_intervals(path, &records, &reference)?;
+            Some(records)
+        }
+        None => None,
+    };
+    Ok((reference, regions))
+}
+
 /// `omix predict RUN --reference FA (--bed BED | --tile STRIDE)`: one bedGraph per output.
 pub fn predict_track(track: &Track<'_>, observer: &mut dyn Observer, device: &Device) -> Result<()> {
     let Track { run, reference: reference_path, windows, out, shard, batch_size } = track;
@@ -112,22 +137,7 @@ pub fn predict_track(track: &Track<'_>, observer: &mut dyn Observer, device: &De
         names.iter().map(|name| with_suffix(out, &format!(".{}.bedgraph", omix_explain::file_safe(name)))).collect()
     };
     let partials: Vec<PathBuf> = paths.iter().map(|p| with_suffix(p, ".partial")).collect();
-    let bed = match &windows {
-        TrackWindows::Bed(path) | TrackWindows::Tiles { regions: Some(path), .. } => Some(path.as_path()),
-        TrackWindows::Tiles { regions: None, .. } => None,
-    };
-    let mut named = vec![(*reference_path, "the reference")];
-    named.extend(bed.map(|path| (path, "the BED file")));
-    refuse_outputs_over_inputs(&[paths.as_slice(), partials.as_slice()].concat(), &named, reference_path, run)?;
-    let reference = Reference::open(reference_path, &mut |line| eprintln!("{line}"))?;
-    let regions = match bed {
-        Some(path) => {
-            let records = read_bed(path)?;
-            check_intervals(path, &records, &reference)?;
-            Some(records)
-        }
-        None => None,
-    };
+    let (reference, regions) = open_track_inputs(track, &[paths.as_slice(), partials.as_slice()].concat())?;
     // A deterministic list of windows (counted first so shards are contiguous blocks).
     let make = || -> Box<dyn Iterator<Item = Window> + '_> {
         match (&windows, &regions) {
@@ -353,25 +363,8 @@ pub fn predict_profile_track(track: &Track<'_>, observer: &mut dyn Observer, dev
             })
             .collect()
     };
-    let bed = match &track.windows {
-        TrackWindows::Bed(path) | TrackWindows::Tiles { regions: Some(path), .. } => Some(path.as_path()),
-        TrackWindows::Tiles { regions: None, .. } => None,
-    };
-    let mut named = vec![(track.reference, "the reference")];
-    named.extend(bed.map(|path| (path, "the BED file")));
-    for path in &paths {
-        omix_io::refuse_output_over_inputs(path, &named)?;
-    }
-    let reference = Reference::open(track.reference, &mut |line| eprintln!("{line}"))?;
+    let (reference, regions) = open_track_inputs(track, &paths)?;
     let sizes = ChromSizes::of_reference(&reference);
-    let regions = match bed {
-        Some(path) => {
-            let records = read_bed(path)?;
-            check_intervals(path, &records, &reference)?;
-            Some(records)
-        }
-        None => None,
-    };
     // Output windows in reference order, so each contig's bases are final once the windows pass them.
     let mut windows: Vec<Window> = match (&track.windows, &regions) {
         (TrackWindows::Bed(_), Some(records)) => {
