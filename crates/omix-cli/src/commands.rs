@@ -213,16 +213,20 @@ fn train_graph(
     if !args.no_report {
         report_or_warn(out);
     }
-    eprintln!(
-        "run folder: {} (best epoch {} of {}; {:.1}s)",
-        out.display(),
-        summary.best_epoch,
-        summary.epochs,
-        started.elapsed().as_secs_f64()
-    );
+    print_run_folder(out, summary.best_epoch, summary.epochs, started);
     Ok(())
 }
 
+/// The last line of a finished training: where the run is, the epoch kept, the time.
+fn print_run_folder(out: &Path, best_epoch: usize, epochs: usize, started: Instant) {
+    eprintln!(
+        "run folder: {} (best epoch {best_epoch} of {epochs}; {:.1}s)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// `omix train CONFIG` for a `[tracks]` experiment: BPNet on coverage tracks.
 fn train_profile(
     mut config: omix_config::ProfileExperimentConfig,
     overrides: &omix_config::Overrides,
@@ -252,13 +256,7 @@ fn train_profile(
     for line in summary.summary_lines() {
         println!("{line}");
     }
-    eprintln!(
-        "run folder: {} (best epoch {} of {}; {:.1}s)",
-        out.display(),
-        summary.best_epoch,
-        summary.epochs,
-        started.elapsed().as_secs_f64()
-    );
+    print_run_folder(out, summary.best_epoch, summary.epochs, started);
     Ok(())
 }
 
@@ -343,13 +341,7 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
     if !args.no_report {
         explain_and_report(&RunDir::new(&out), device, &mut Terminal::new(args.quiet));
     }
-    eprintln!(
-        "run folder: {} (best epoch {} of {}; {:.1}s)",
-        out.display(),
-        summary.best_epoch,
-        summary.epochs,
-        started.elapsed().as_secs_f64()
-    );
+    print_run_folder(&out, summary.best_epoch, summary.epochs, started);
     Ok(())
 }
 

@@ -123,16 +123,11 @@ pub struct ProfileDataConfig {
 impl ProfileDataConfig {
     /// Make relative paths relative to `base` (the config file's folder).
     pub fn resolve_paths(&mut self, base: &Path) {
-        let join = |path: &mut PathBuf| {
-            if path.is_relative() {
-                *path = base.join(&*path);
-            }
-        };
-        join(&mut self.reference);
-        join(&mut self.peaks);
+        crate::resolve_path(base, &mut self.reference);
+        crate::resolve_path(base, &mut self.peaks);
         for task in &mut self.tasks {
             for path in [&mut task.plus, &mut task.minus, &mut task.unstranded].into_iter().flatten() {
-                join(path);
+                crate::resolve_path(base, path);
             }
         }
     }

@@ -38,14 +38,14 @@ impl ChromSizes {
 
     /// The contigs of an opened reference FASTA.
     pub fn of_reference(reference: &Reference) -> ChromSizes {
-        let contigs = reference.contigs().iter().map(|c| (c.name.clone(), c.length));
         // A reference's index never repeats a name (the FASTA index is checked when opened).
-        ChromSizes::new(reference.path(), contigs).unwrap_or_else(|_| ChromSizes {
-            names: Vec::new(),
-            lengths: Vec::new(),
-            index: HashMap::new(),
+        let names: Vec<String> = reference.contigs().iter().map(|c| c.name.clone()).collect();
+        ChromSizes {
+            index: names.iter().enumerate().map(|(i, name)| (name.clone(), i)).collect(),
+            lengths: reference.contigs().iter().map(|c| c.length).collect(),
+            names,
             source: reference.path().to_path_buf(),
-        })
+        }
     }
 
     /// A UCSC chrom sizes file: `name<TAB>length` per line (further columns are refused).
