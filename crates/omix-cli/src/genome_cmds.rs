@@ -351,7 +351,7 @@ pub fn predict_profile_track(track: &Track<'_>, observer: &mut dyn Observer, dev
     let output = profile.shape.output_length as u64;
     let names = profile.track_names();
     let stem = track.out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let paths: Vec<PathBuf> = if names.len() == 1 {
+    let mut paths: Vec<PathBuf> = if names.len() == 1 {
         vec![track.out.to_path_buf()]
     } else {
         let single_task = profile.shape.tasks == 1;
@@ -363,6 +363,20 @@ pub fn predict_profile_track(track: &Track<'_>, observer: &mut dyn Observer, dev
             })
             .collect()
     };
+    // ChromBPNet: the bias-corrected tracks under the asked names, and beside them what the data look
+    // like (TF and bias models together) as `STEM.with_bias…`.
+    let corrected = paths.len();
+    if profile.bias.is_some() {
+        let with_bias: Vec<PathBuf> = paths
+            .iter()
+            .map(|path| {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let rest = name.strip_prefix(stem.as_str()).unwrap_or(&name).to_owned();
+                path.with_file_name(format!("{stem}.with_bias{rest}"))
+            })
+            .collect();
+        paths.extend(with_bias);
+    }
     let (reference, regions) = open_track_inputs(track, &paths)?;
     let sizes = ChromSizes::of_reference(&reference);
     // Output windows in reference order, so each contig's bases are final once the windows pass them.
@@ -381,7 +395,7 @@ pub fn predict_profile_track(track: &Track<'_>, observer: &mut dyn Observer, dev
     if windows.is_empty() {
         bail!("no window to predict: the BED file or the tiling gave none");
     }
-    let tracks = names.len();
+    let tracks = paths.len();
     let mut sink = BigWigSink::create(&paths, &sizes)?;
     // Per track: sums and counts of the bases from `base` on, not yet final.
     let mut base = 0i64;
@@ -435,12 +449,17 @@ pub fn predict_profile_track(track: &Track<'_>, observer: &mut dyn Observer, dev
             sums.iter_mut().for_each(|q| q.clear());
         }
         let starts: Vec<i64> = windows[index..end].iter().map(|w| w.start).collect();
-        let expected = profile.expected_counts(&reference, &chrom, &starts, device)?;
+        let mut expected = vec![profile.expected_counts(&reference, &chrom, &starts, false, device)?];
+        if profile.bias.is_some() {
+            expected.push(profile.expected_counts(&reference, &chrom, &starts, true, device)?);
+        }
         let length = sizes.length(contig_index) as i64;
+        let output = output as usize;
         for (k, &start) in starts.iter().enumerate() {
             flush(&mut sink, &mut sums, &mut base, contig_index, start);
             for (t, queue) in sums.iter_mut().enumerate() {
-                let values = &expected[(k * tracks + t) * output as usize..(k * tracks + t + 1) * output as usize];
+                let (set, t) = (t / corrected, t % corrected);
+                let values = &expected[set][(k * corrected + t) * output..(k * corrected + t + 1) * output];
                 for (i, &value) in values.iter().enumerate() {
                     let position = start + i as i64;
                     let offset = (position - base) as usize;

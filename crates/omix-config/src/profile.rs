@@ -25,6 +25,92 @@ pub struct ProfileExperimentConfig {
     /// The training settings.
     #[serde(default)]
     pub train: TrainConfig,
+    /// ChromBPNet: a bias model trained first on low-count background, then frozen under the main
+    /// model (absent: plain BPNet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias: Option<BiasConfig>,
+}
+
+/// The `[bias]` table of a ChromBPNet experiment: the bias model's sizes (chrombpnet's defaults:
+/// 128 filters, 4 dilated layers) and which background it learns from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BiasConfig {
+    /// Filters of every convolution.
+    #[serde(default = "default_bias_filters")]
+    pub filters: usize,
+    /// Residual dilated convolutions.
+    #[serde(default = "default_bias_layers")]
+    pub layers: usize,
+    /// Width of the first convolution.
+    #[serde(default = "default_first_width")]
+    pub first_width: usize,
+    /// Width of the profile head's convolution.
+    #[serde(default = "default_profile_width")]
+    pub profile_width: usize,
+    /// Background regions whose total count is at least this factor times the 1% quantile of the
+    /// training and validation peaks' counts are left out of the bias model's data, so it learns
+    /// the enzyme's preference from regions without TF signal (chrombpnet's
+    /// `bias_threshold_factor`, default 0.5).
+    #[serde(default = "default_threshold_factor")]
+    pub threshold_factor: f64,
+    /// Epochs of the bias model (default: `[train] epochs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
+    /// The bias model's count-loss weight (default: the median count of its training regions / 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_weight: Option<f64>,
+}
+
+fn default_bias_filters() -> usize {
+    128
+}
+fn default_bias_layers() -> usize {
+    4
+}
+fn default_first_width() -> usize {
+    21
+}
+fn default_profile_width() -> usize {
+    75
+}
+fn default_threshold_factor() -> f64 {
+    0.5
+}
+
+impl Default for BiasConfig {
+    fn default() -> Self {
+        BiasConfig {
+            filters: default_bias_filters(),
+            layers: default_bias_layers(),
+            first_width: default_first_width(),
+            profile_width: default_profile_width(),
+            threshold_factor: default_threshold_factor(),
+            epochs: None,
+            count_weight: None,
+        }
+    }
+}
+
+impl BiasConfig {
+    /// The bias model's BPNet sizes.
+    pub fn model(&self) -> BpnetConfig {
+        BpnetConfig {
+            filters: self.filters,
+            first_width: self.first_width,
+            layers: self.layers,
+            profile_width: self.profile_width,
+        }
+    }
+
+    /// The training settings of the bias model: the experiment's, with its own epochs.
+    pub fn train(&self, train: &TrainConfig) -> TrainConfig {
+        let mut settings = train.clone();
+        if let Some(epochs) = self.epochs {
+            settings.epochs = epochs;
+        }
+        settings
+    }
 }
 
 fn default_seed() -> u64 {
@@ -59,13 +145,32 @@ impl ProfileExperimentConfig {
                     .into(),
             });
         }
-        if let Some(weight) = self.count_weight
-            && !(weight.is_finite() && weight >= 0.0)
-        {
-            return Err(ConfigError::Invalid {
-                field: "count_weight",
-                message: format!("{weight} must be a non-negative number"),
-            });
+        let weights = [Some(("count_weight", self.count_weight)), self.bias.as_ref().map(|b| ("bias.count_weight", b.count_weight))];
+        for (field, weight) in weights.into_iter().flatten() {
+            if let Some(weight) = weight
+                && !(weight.is_finite() && weight >= 0.0)
+            {
+                return Err(ConfigError::Invalid { field, message: format!("{weight} must be a non-negative number") });
+            }
+        }
+        if let Some(bias) = &self.bias {
+            if !(bias.threshold_factor.is_finite() && bias.threshold_factor > 0.0) {
+                return Err(ConfigError::Invalid {
+                    field: "bias.threshold_factor",
+                    message: format!("{} must be a positive number", bias.threshold_factor),
+                });
+            }
+            if bias.epochs == Some(0) {
+                return Err(ConfigError::Invalid { field: "bias.epochs", message: "must be at least 1".into() });
+            }
+            if self.tracks.background == 0 {
+                return Err(ConfigError::Invalid {
+                    field: "bias",
+                    message: "a ChromBPNet bias model learns from background regions: set [tracks] background \
+                              above 0"
+                        .into(),
+                });
+            }
         }
         Ok(())
     }

@@ -478,6 +478,11 @@ impl ProfileData {
     }
 
     /// Total count of a region's output window over every track.
+    /// The total count in region `index`'s output window, summed over every task and strand.
+    pub fn total_count(&self, index: usize) -> Result<f64, DataError> {
+        self.total(&self.regions[index])
+    }
+
     fn total(&self, region: &ProfileRegion) -> Result<f64, DataError> {
         let window = self.window(region, self.output_length, 0);
         let mut values = vec![0f32; self.output_length];

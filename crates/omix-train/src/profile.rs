@@ -537,10 +537,51 @@ pub fn run_profile_experiment(
     })
 }
 
+/// The folder, inside a ChromBPNet run, of its bias model (a run folder of its own).
+pub const BIAS_FOLDER: &str = "bias";
+
+/// A ChromBPNet's outputs: the TF model's profile logits plus the frozen bias model's, and the two
+/// log counts combined by log-sum-exp (the counts add). No gradient reaches the bias outputs.
+pub fn add_bias(
+    logits: Tensor<3>,
+    log_counts: Tensor<2>,
+    bias_logits: Tensor<3>,
+    bias_log_counts: Tensor<2>,
+) -> (Tensor<3>, Tensor<2>) {
+    let logits = logits + bias_logits;
+    let max = log_counts.clone().detach().max_pair(bias_log_counts.clone());
+    let counts = max.clone() + ((log_counts - max.clone()).exp() + (bias_log_counts - max).exp()).log();
+    (logits, counts)
+}
+
+/// Profile logits and log counts (host values) of `model` on one-hot windows `[windows, 4, input]`,
+/// with a frozen bias model's added when given (see [`add_bias`]).
+pub fn combined_forward(
+    model: &Bpnet,
+    bias: Option<&Bpnet>,
+    one_hot: Vec<f32>,
+    windows: usize,
+    input: usize,
+    device: &Device,
+) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
+    let x = Tensor::<3>::from_data(TensorData::new(one_hot, [windows, 4, input]), device);
+    let (logits, log_counts) = model.forward(x.clone());
+    let (logits, log_counts) = match bias {
+        Some(bias) => {
+            let (bias_logits, bias_counts) = bias.forward(x);
+            add_bias(logits, log_counts, bias_logits, bias_counts)
+        }
+        None => (logits, log_counts),
+    };
+    Ok((read_back(logits)?, read_back(log_counts)?))
+}
+
 /// A trained profile model loaded from its run folder.
 pub struct ProfileRun {
-    /// The model, on the device it was loaded to.
+    /// The model (for ChromBPNet, the TF model), on the device it was loaded to.
     pub model: Bpnet,
+    /// ChromBPNet's frozen bias model.
+    pub bias: Option<Bpnet>,
     /// The run's experiment.
     pub config: ProfileExperimentConfig,
     /// Its windows, tasks and strands.
@@ -571,7 +612,15 @@ impl ProfileRun {
         };
         let model = config.model.init(shape, device)?;
         let model = crate::run::load_weights(model, &run.path(files::WEIGHTS))?;
-        Ok(ProfileRun { model, config, shape })
+        let bias = match &config.bias {
+            Some(bias) => {
+                let folder = RunDir::new(run.path(BIAS_FOLDER));
+                let model = bias.model().init(shape, device)?;
+                Some(crate::run::load_weights(model, &folder.path(files::WEIGHTS))?)
+            }
+            None => None,
+        };
+        Ok(ProfileRun { model, bias, config, shape })
     }
 
     /// The names of the predicted tracks: `task.plus`/`task.minus` (or `task` unstranded).
@@ -588,15 +637,39 @@ impl ProfileRun {
         names
     }
 
-    /// Expected counts per base (softmax of each task's profile over its strands and bases, times the
-    /// exponential of its log count) for output windows of `output_length` bases starting at `starts`
-    /// on `chrom`; the model reads the input window centred on each. `[windows, tracks, output_length]`.
-    pub fn expected_counts(
+    /// Profile logits `[windows, tasks × strands, output_length]` and log counts `[windows, tasks]`
+    /// for one-hot input windows `[windows, 4, input_length]`. For a ChromBPNet run, `with_bias`
+    /// adds the frozen bias model (logits added, counts combined by log-sum-exp: what the data
+    /// look like); without it the prediction is bias-corrected (the TF model alone). A BPNet run has
+    /// no bias model and ignores `with_bias`.
+    pub fn forward_one_hot(
+        &self,
+        one_hot: Vec<f32>,
+        windows: usize,
+        with_bias: bool,
+        device: &Device,
+    ) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
+        let input = self.shape.input_length;
+        if one_hot.len() != windows * 4 * input {
+            return Err(TrainError::Run {
+                path: std::path::PathBuf::from(files::CONFIG),
+                message: format!(
+                    "{} one-hot values are not {windows} windows of 4 x {input} bases",
+                    one_hot.len()
+                ),
+            });
+        }
+        let bias = if with_bias { self.bias.as_ref() } else { None };
+        combined_forward(&self.model, bias, one_hot, windows, input, device)
+    }
+
+    /// The one-hot encoding `[windows, 4, input_length]` of the input windows centred on output
+    /// windows starting at `starts` on `chrom`.
+    pub fn encode_windows(
         &self,
         reference: &omix_genome::Reference,
         chrom: &str,
         starts: &[i64],
-        device: &Device,
     ) -> Result<Vec<f32>, TrainError> {
         let (input, output) = (self.shape.input_length, self.shape.output_length);
         let flank = ((input - output) / 2) as i64;
@@ -610,19 +683,38 @@ impl ProfileRun {
                 TrainError::Run { path: reference.path().to_path_buf(), message: format!("{chrom}:{start}: {e}") }
             })?;
         }
-        let x = Tensor::<3>::from_data(TensorData::new(one_hot, [starts.len(), 4, input]), device);
-        let (logits, log_counts) = self.model.forward(x);
-        let (logits, log_counts) = (read_back(logits)?, read_back(log_counts)?);
-        let per_task = self.shape.strands * output;
-        let mut expected = vec![0f32; logits.len()];
-        for (example, (chunk, out)) in logits.chunks(per_task).zip(expected.chunks_mut(per_task)).enumerate() {
-            let total = f64::from(log_counts[example]).exp();
-            let max = chunk.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum: f64 = chunk.iter().map(|&l| f64::from(l - max).exp()).sum();
-            for (o, &l) in out.iter_mut().zip(chunk) {
-                *o = (f64::from(l - max).exp() / sum * total) as f32;
-            }
-        }
-        Ok(expected)
+        Ok(one_hot)
     }
+
+    /// Expected counts per base (softmax of each task's profile over its strands and bases, times the
+    /// exponential of its log count) for output windows of `output_length` bases starting at `starts`
+    /// on `chrom`; the model reads the input window centred on each. `[windows, tracks, output_length]`.
+    /// `with_bias` as in [`ProfileRun::forward_one_hot`].
+    pub fn expected_counts(
+        &self,
+        reference: &omix_genome::Reference,
+        chrom: &str,
+        starts: &[i64],
+        with_bias: bool,
+        device: &Device,
+    ) -> Result<Vec<f32>, TrainError> {
+        let one_hot = self.encode_windows(reference, chrom, starts)?;
+        let (logits, log_counts) = self.forward_one_hot(one_hot, starts.len(), with_bias, device)?;
+        Ok(expected_counts(&logits, &log_counts, self.shape.strands * self.shape.output_length))
+    }
+}
+
+/// Expected counts per base from profile logits and log counts: each task's softmax over its
+/// strands and bases (`per_task` values) times the exponential of its log count.
+pub fn expected_counts(logits: &[f32], log_counts: &[f32], per_task: usize) -> Vec<f32> {
+    let mut expected = vec![0f32; logits.len()];
+    for (example, (chunk, out)) in logits.chunks(per_task).zip(expected.chunks_mut(per_task)).enumerate() {
+        let total = f64::from(log_counts[example]).exp();
+        let max = chunk.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f64 = chunk.iter().map(|&l| f64::from(l - max).exp()).sum();
+        for (o, &l) in out.iter_mut().zip(chunk) {
+            *o = (f64::from(l - max).exp() / sum * total) as f32;
+        }
+    }
+    expected
 }
