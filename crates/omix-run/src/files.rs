@@ -36,6 +36,12 @@ pub const EXPLAIN_DIR: &str = "explain";
 pub const EXPLAIN_SUMMARY: &str = "explain.json";
 /// The HTML report.
 pub const REPORT: &str = "report.html";
+/// Observed and predicted profiles of example regions of a profile run (the report plots them).
+pub const PROFILE_EXAMPLES: &str = "profile_examples.json";
+/// Marginal footprints of a profile run's motifs (the report plots them).
+pub const FOOTPRINTS: &str = "footprints.json";
+/// The folder of a ChromBPNet run's bias model (a run folder of its own).
+pub const BIAS: &str = "bias";
 /// The simulated data `omix quickstart` writes into its run folder.
 pub const QUICKSTART_DATA: &str = "data";
 
@@ -56,4 +62,7 @@ pub const OWNED: &[&str] = &[
     MOTIF_COPY,
     EXPLAIN_DIR,
     REPORT,
+    PROFILE_EXAMPLES,
+    FOOTPRINTS,
+    BIAS,
 ];
