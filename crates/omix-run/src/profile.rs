@@ -70,7 +70,12 @@ pub struct Footprint {
     /// ChromBPNet: the bias model alone (it should not respond to TF motifs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias: Option<Vec<Vec<f32>>>,
-    /// Mean change of the total predicted count (log scale, natural log), per task: model, with
-    /// bias, bias alone.
-    pub log_count_change: Vec<[f64; 3]>,
+    /// Mean change of the predicted log count (natural log) per task: the model (corrected).
+    pub model_log_count_change: Vec<f64>,
+    /// ChromBPNet: the same for TF and bias models together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_bias_log_count_change: Option<Vec<f64>>,
+    /// ChromBPNet: the same for the bias model alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias_log_count_change: Option<Vec<f64>>,
 }
