@@ -256,7 +256,50 @@ fn train_profile(
     for line in summary.summary_lines() {
         println!("{line}");
     }
+    if config.bias.is_some() {
+        check_bias_filters(out, device, args.quiet)?;
+    }
     print_run_folder(out, summary.best_epoch, summary.epochs, started);
+    Ok(())
+}
+
+/// ChromBPNet's check of its bias model: its filters' best JASPAR matches (written into `RUN/bias/`),
+/// the significant ones printed; a bias model that learned TF motifs confounds the TF model.
+fn check_bias_filters(out: &Path, device: &Device, quiet: bool) -> Result<()> {
+    let filters = omix_explain::bias_filters(&RunDir::new(out), device, &mut Terminal::new(quiet))?;
+    let threshold = omix_run::explain::DEFAULT_MAX_E_VALUE;
+    let matched: Vec<String> = filters
+        .iter()
+        .filter_map(|f| {
+            let best = f.matches.first().filter(|m| m.e_value <= threshold)?;
+            Some(format!(
+                "filter {} ~ {} {} (E = {:.2e})",
+                f.index,
+                best.target_id,
+                best.target_name.as_deref().unwrap_or(""),
+                best.e_value
+            ))
+        })
+        .collect();
+    let table = out.join(files::BIAS).join("filters.tsv");
+    if matched.is_empty() {
+        println!(
+            "bias model: none of its {} filters matches a JASPAR motif at E <= {threshold} ({})",
+            filters.len(),
+            table.display()
+        );
+    } else {
+        println!(
+            "bias model: {} of its {} filters match JASPAR motifs at E <= {threshold}: check that these are the \
+             enzyme's preference and not the peaks' TF motifs ({}):",
+            matched.len(),
+            filters.len(),
+            table.display()
+        );
+        for line in matched.iter().take(10) {
+            println!("  {line}");
+        }
+    }
     Ok(())
 }
 

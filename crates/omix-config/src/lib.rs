@@ -35,5 +35,5 @@ pub use error::{ConfigError, table_field};
 pub use features::{FeatureConfig, MatrixFeatureConfig, PwmFeatureConfig};
 pub use graph::{GraphExperimentConfig, GraphModel};
 pub use plan::{Experiment, Overrides, Setting, flags_only_experiment};
-pub use profile::{BiasConfig, ProfileExperimentConfig};
+pub use profile::{BiasConfig, FootprintMotif, ProfileExperimentConfig};
 pub use train::{Engine, ExperimentConfig, Loss, Monitor, OptimizerKind, PlateauConfig, TrainConfig};

@@ -25,10 +25,24 @@ pub struct ProfileExperimentConfig {
     /// The training settings.
     #[serde(default)]
     pub train: TrainConfig,
+    /// Motifs whose marginal footprints the run reports: each inserted at the centre of background
+    /// sequences, the average change of the predicted profile (`[[footprint]]` tables).
+    #[serde(default, rename = "footprint", skip_serializing_if = "Vec::is_empty")]
+    pub footprints: Vec<FootprintMotif>,
     /// ChromBPNet: a bias model trained first on low-count background, then frozen under the main
     /// model (absent: plain BPNet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias: Option<BiasConfig>,
+}
+
+/// A `[[footprint]]` table: a motif to insert into background sequences.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FootprintMotif {
+    /// Its name in the report.
+    pub name: String,
+    /// The sequence inserted (A, C, G, T).
+    pub sequence: String,
 }
 
 /// The `[bias]` table of a ChromBPNet experiment: the bias model's sizes (chrombpnet's defaults:
@@ -151,6 +165,20 @@ impl ProfileExperimentConfig {
                 && !(weight.is_finite() && weight >= 0.0)
             {
                 return Err(ConfigError::Invalid { field, message: format!("{weight} must be a non-negative number") });
+            }
+        }
+        for motif in &self.footprints {
+            if motif.sequence.is_empty()
+                || motif.sequence.len() > self.tracks.output_length
+                || !motif.sequence.bytes().all(|b| matches!(b, b'A' | b'C' | b'G' | b'T'))
+            {
+                return Err(ConfigError::Invalid {
+                    field: "footprint.sequence",
+                    message: format!(
+                        "footprint '{}': sequence '{}' must be 1 to {} bases of A, C, G and T (upper case)",
+                        motif.name, motif.sequence, self.tracks.output_length
+                    ),
+                });
             }
         }
         if let Some(bias) = &self.bias {

@@ -541,7 +541,7 @@ fn poisoned() -> DataError {
 }
 
 /// The `q` quantile of sorted values (linear interpolation, NumPy's default).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

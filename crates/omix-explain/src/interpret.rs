@@ -490,7 +490,7 @@ pub fn comparison_label(options: &CompareOptions) -> String {
 }
 
 /// Each filter's motif, its matches in the database, its logos; ranked best match first.
-fn filter_motifs(
+pub(crate) fn filter_motifs(
     sites: &[crate::attribution::FilterSites],
     settings: &InterpretSettings,
     letters: &str,

@@ -31,6 +31,7 @@
 
 mod after_training;
 pub mod attribution;
+mod bias;
 mod database;
 pub mod interpret;
 
@@ -38,6 +39,7 @@ use std::path::PathBuf;
 
 pub use after_training::{AUTO_EXPLAIN_SEQUENCES, explain_after_training};
 pub use attribution::{ExplainOptions, Explainer, FilterSites, IgBaseline, Method, SequenceAttribution, filter_sites};
+pub use bias::{BIAS_FILTER_SEQUENCES, bias_filters};
 pub use database::motif_database;
 pub use interpret::{InterpretOutcome, InterpretSettings, file_safe, interpret};
 

@@ -199,6 +199,12 @@ impl Bpnet {
         (profile, counts)
     }
 
+    /// The first convolution, as the filter-motif code reads it (`None` when its weights cannot be
+    /// read back).
+    pub fn first_layer(&self) -> Option<crate::FirstLayer> {
+        crate::FirstLayer::from_conv(&self.first, None)
+    }
+
     /// The output window's length.
     pub fn output_length(&self) -> usize {
         self.output_length

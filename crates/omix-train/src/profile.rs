@@ -34,12 +34,26 @@ const PREDICT_BATCH: usize = 64;
 /// A profile experiment as the shared loop trains it.
 pub struct ProfileTrainee<'a> {
     config: &'a ProfileExperimentConfig,
+    train: omix_config::TrainConfig,
     data: &'a ProfileData,
     count_weight: f64,
     training: Vec<usize>,
     validation: Vec<usize>,
+    /// ChromBPNet's frozen bias model (on the plain device): its outputs are added to the model's.
+    bias: Option<Bpnet>,
+    /// Which regions' profiles enter the loss.
+    profile_on: ProfileLossOn,
     device: Device,
     train_device: Device,
+}
+
+/// Which regions' profiles enter the multinomial loss (every region's count enters the count loss).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileLossOn {
+    /// Peaks only (BPNet, ChromBPNet's TF model): background profiles are mostly noise.
+    Peaks,
+    /// Every region (a ChromBPNet bias model, which learns from background alone).
+    All,
 }
 
 /// A shift in ±`jitter` for example `index` in `epoch`, the same whatever thread builds the batch.
@@ -62,19 +76,47 @@ impl<'a> ProfileTrainee<'a> {
         let device = device.clone().without_autodiff();
         ProfileTrainee {
             config,
+            train: config.train.clone(),
             data,
             count_weight,
             training: data.indices(SplitName::Train),
             validation: data.indices(SplitName::Validation),
+            bias: None,
+            profile_on: ProfileLossOn::Peaks,
             train_device: device.clone().autodiff(),
             device,
         }
     }
 
+    /// A ChromBPNet bias model's trainee: `training` and `validation` regions (low-count background),
+    /// every region's profile in the loss, `train` settings of its own.
+    pub fn for_bias(
+        config: &'a ProfileExperimentConfig,
+        data: &'a ProfileData,
+        count_weight: f64,
+        regions: [Vec<usize>; 2],
+        train: omix_config::TrainConfig,
+        device: &Device,
+    ) -> Self {
+        let [training, validation] = regions;
+        let mut trainee = ProfileTrainee::new(config, data, count_weight, device);
+        trainee.training = training;
+        trainee.validation = validation;
+        trainee.train = train;
+        trainee.profile_on = ProfileLossOn::All;
+        trainee
+    }
+
+    /// Train under a frozen bias model (ChromBPNet's TF model): its outputs are added to the model's.
+    pub fn with_frozen_bias(mut self, bias: Bpnet) -> Self {
+        self.bias = Some(bias);
+        self
+    }
+
     /// The batches of one epoch (its seed from `epoch`): indices, strands to flip, and shifts.
     fn plan(&self, epoch: usize) -> EpochPlan {
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        EpochPlan::new(&self.training, self.config.train.batch_size, self.data.reverse_complements(), &mut rng)
+        EpochPlan::new(&self.training, self.train.batch_size, self.data.reverse_complements(), &mut rng)
     }
 
     /// Build the batch of `chunk` for `epoch`.
@@ -88,13 +130,33 @@ impl<'a> ProfileTrainee<'a> {
     fn step(&self, model: Bpnet, optim: &mut ModuleOptimizer, batch: ProfileBatch, learning_rate: f64) -> (Bpnet, f64) {
         let data = self.data;
         let (size, input, output, tracks) = (batch.size, data.input_length, data.output_length, data.tracks());
-        let constant = profile_loss_constant(&batch.counts, &batch.peaks, data.tasks.len());
+        let in_loss: Vec<bool> = match self.profile_on {
+            ProfileLossOn::Peaks => batch.peaks.clone(),
+            ProfileLossOn::All => vec![true; size],
+        };
+        let constant = profile_loss_constant(&batch.counts, &in_loss, data.tasks.len());
         let device = &self.train_device;
+        // The frozen bias model runs without autodiff; its outputs enter as constants.
+        let bias_outputs = match &self.bias {
+            Some(bias) => {
+                let x = Tensor::<3>::from_data(TensorData::new(batch.one_hot.clone(), [size, 4, input]), &self.device);
+                let (logits, counts) = bias.forward(x);
+                Some((
+                    Tensor::<3>::from_data(logits.into_data(), device),
+                    Tensor::<2>::from_data(counts.into_data(), device),
+                ))
+            }
+            None => None,
+        };
         let x = Tensor::<3>::from_data(TensorData::new(batch.one_hot, [size, 4, input]), device);
         let y = Tensor::<3>::from_data(TensorData::new(batch.counts, [size, tracks, output]), device);
-        let peaks: Vec<f32> = batch.peaks.iter().map(|&p| f32::from(u8::from(p))).collect();
+        let peaks: Vec<f32> = in_loss.iter().map(|&p| f32::from(u8::from(p))).collect();
         let peaks = Tensor::<1>::from_data(TensorData::new(peaks, [size]), device);
         let (logits, log_counts) = model.forward(x);
+        let (logits, log_counts) = match bias_outputs {
+            Some((bias_logits, bias_counts)) => add_bias(logits, log_counts, bias_logits, bias_counts),
+            None => (logits, log_counts),
+        };
         let loss = profile_loss(logits, log_counts, y, peaks, data.tasks.len(), self.count_weight);
         let value = f64::from(loss.clone().into_scalar::<f32>()) + constant;
         if !value.is_finite() {
@@ -116,6 +178,9 @@ impl Trainee for ProfileTrainee<'_> {
             hash.update(region.split.as_str().as_bytes());
             hash.update(&[u8::from(region.peak)]);
         }
+        for &index in self.training.iter().chain(&self.validation) {
+            hash.update(&(index as u64).to_le_bytes());
+        }
         hash.update(&(self.data.input_length as u64).to_le_bytes());
         hash.update(&(self.data.output_length as u64).to_le_bytes());
         for task in &self.data.tasks {
@@ -125,7 +190,11 @@ impl Trainee for ProfileTrainee<'_> {
     }
 
     fn prepare(&mut self, _model: &Bpnet, observer: &mut dyn Observer) {
-        observer.message("training engine: burn autodiff (BPNet)");
+        observer.message(match (&self.bias, self.profile_on) {
+            (Some(_), _) => "training engine: burn autodiff (ChromBPNet TF model under the frozen bias model)",
+            (None, ProfileLossOn::All) => "training engine: burn autodiff (ChromBPNet bias model)",
+            (None, ProfileLossOn::Peaks) => "training engine: burn autodiff (BPNet)",
+        });
     }
 
     fn log_columns(&self) -> &'static [&'static str] {
@@ -142,9 +211,8 @@ impl Trainee for ProfileTrainee<'_> {
         observer: &mut dyn Observer,
     ) -> (Bpnet, Result<f64, TrainError>) {
         let plan = self.plan(epoch);
-        observer.start(&format!("epoch {epoch}/{}", self.config.train.epochs), plan.len() as u64);
-        let settings =
-            LoaderSettings { workers: self.config.train.loader_workers, depth: self.config.train.loader_depth };
+        observer.start(&format!("epoch {epoch}/{}", self.train.epochs), plan.len() as u64);
+        let settings = LoaderSettings { workers: self.train.loader_workers, depth: self.train.loader_depth };
         let this = &*self;
         let build = |chunk: &[usize], strands: Option<&[bool]>| this.build(epoch, chunk, strands);
         let mut loss_sum = 0.0;
@@ -174,15 +242,15 @@ impl Trainee for ProfileTrainee<'_> {
 
     fn validate(&mut self, model: &Bpnet) -> Result<Validation, TrainError> {
         let model = model.valid();
-        let predictions = predict_regions(&model, self.data, &self.validation, &self.device)?;
-        let metrics = split_metrics(self.data, &predictions, self.count_weight)?;
+        let predictions = predict_regions(&model, self.bias.as_ref(), self.data, &self.validation, &self.device)?;
+        let metrics = split_metrics(self.data, &predictions, self.count_weight, self.profile_on)?;
         let columns = ["jsd", "profile_pearson", "count_pearson"].iter().map(|name| metrics.get(name)).collect();
         let loss = metrics.get("loss").unwrap_or(f64::NAN);
         Ok(Validation { loss, metrics, columns, note: String::new() })
     }
 
     fn steps_per_epoch(&self) -> usize {
-        self.training.len().div_ceil(self.config.train.batch_size.max(1))
+        self.training.len().div_ceil(self.train.batch_size.max(1))
     }
 
     fn sample_steps(
@@ -225,9 +293,11 @@ pub struct RegionPredictions {
     pub observed: Vec<f32>,
 }
 
-/// The model's predictions on `indices` (centred windows, forward strand).
+/// The model's predictions on `indices` (centred windows, forward strand), with a frozen bias
+/// model's outputs added when given (ChromBPNet).
 pub fn predict_regions(
     model: &Bpnet,
+    bias: Option<&Bpnet>,
     data: &ProfileData,
     indices: &[usize],
     device: &Device,
@@ -241,10 +311,9 @@ pub fn predict_regions(
     };
     for chunk in indices.chunks(PREDICT_BATCH) {
         let batch = data.batch(chunk, &[], &[])?;
-        let x = Tensor::<3>::from_data(TensorData::new(batch.one_hot, [batch.size, 4, input]), device);
-        let (logits, log_counts) = model.forward(x);
-        predictions.logits.extend(read_back(logits)?);
-        predictions.log_counts.extend(read_back(log_counts)?);
+        let (logits, log_counts) = combined_forward(model, bias, batch.one_hot, batch.size, input, device)?;
+        predictions.logits.extend(logits);
+        predictions.log_counts.extend(log_counts);
         predictions.observed.extend(batch.counts);
     }
     Ok(predictions)
@@ -255,6 +324,7 @@ pub fn split_metrics(
     data: &ProfileData,
     predictions: &RegionPredictions,
     count_weight: f64,
+    profile_on: ProfileLossOn,
 ) -> Result<Metrics, TrainError> {
     let (tasks, strands, length) = (data.tasks.len(), data.strands, data.output_length);
     let tracks = tasks * strands;
@@ -263,7 +333,7 @@ pub fn split_metrics(
     // peaks, the count error over every region.
     let (mut nll, mut peaks, mut count_error) = (0.0, 0usize, 0.0);
     for r in 0..regions {
-        let peak = data.regions[predictions.indices[r]].peak;
+        let peak = data.regions[predictions.indices[r]].peak || profile_on == ProfileLossOn::All;
         peaks += usize::from(peak);
         for t in 0..tasks {
             let from = (r * tracks + t * strands) * length;
@@ -413,6 +483,20 @@ pub fn dry_run_profile_experiment(
 ) -> Result<crate::DryRun, TrainError> {
     let (data, shape, count_weight) = prepare(config, observer)?;
     let plain = device.clone().without_autodiff();
+    if let Some(bias) = &config.bias {
+        bias.model().check(shape)?;
+        let (_, report) = bias_regions(bias, &data)?;
+        observer.message(&format!(
+            "bias model: {} filters x {} layers on background below {:.1} counts: training/validation/test {}/{}/{}, {} left out",
+            bias.filters,
+            bias.layers,
+            report.count_threshold,
+            report.regions_per_split[0],
+            report.regions_per_split[1],
+            report.regions_per_split[2],
+            report.left_out
+        ));
+    }
     let shown = config.model.init(shape, &plain)?;
     let parameters = shown.num_params();
     let layers = format!("{shown}");
@@ -460,9 +544,283 @@ fn prepare(
     Ok((data, shape, count_weight))
 }
 
-/// A profile experiment end to end: data → model → the shared loop → metrics and the baseline on
-/// validation and test → run folder (`config.toml`, `data_report.json`, `training_log.tsv`,
-/// checkpoints, `model.bpk`, `metrics.json`).
+/// What a ChromBPNet bias model learned from (`bias/data_report.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct BiasDataReport {
+    /// The 1% quantile of the training and validation peaks' total counts.
+    pub peak_count_quantile_1pct: f64,
+    /// `[bias] threshold_factor`.
+    pub threshold_factor: f64,
+    /// Background regions with a total count at or above this were left out.
+    pub count_threshold: f64,
+    /// Background regions kept per split (training, validation, test).
+    pub regions_per_split: [usize; 3],
+    /// Background regions left out for their counts.
+    pub left_out: usize,
+    /// The bias model's count-loss weight.
+    pub count_weight: f64,
+}
+
+/// The bias model's regions per split: background whose total count is below `threshold_factor` ×
+/// the 1% quantile of the training and validation peaks' counts (chrombpnet's rule), so that it
+/// learns the enzyme's sequence preference from regions without TF signal.
+fn bias_regions(
+    bias: &omix_config::BiasConfig,
+    data: &ProfileData,
+) -> Result<([Vec<usize>; 3], BiasDataReport), TrainError> {
+    let mut peak_totals = Vec::new();
+    for (index, region) in data.regions.iter().enumerate() {
+        if region.peak && region.split != SplitName::Test {
+            peak_totals.push(data.total_count(index)?);
+        }
+    }
+    peak_totals.sort_by(f64::total_cmp);
+    let low = omix_data::profile::quantile(&peak_totals, 0.01);
+    let threshold = low * bias.threshold_factor;
+    let mut regions: [Vec<usize>; 3] = Default::default();
+    let mut left_out = 0;
+    for (index, region) in data.regions.iter().enumerate() {
+        if region.peak {
+            continue;
+        }
+        if data.total_count(index)? >= threshold {
+            left_out += 1;
+            continue;
+        }
+        let slot = match region.split {
+            SplitName::Train => 0,
+            SplitName::Validation => 1,
+            SplitName::Test => 2,
+        };
+        regions[slot].push(index);
+    }
+    let report = BiasDataReport {
+        peak_count_quantile_1pct: low,
+        threshold_factor: bias.threshold_factor,
+        count_threshold: threshold,
+        regions_per_split: [regions[0].len(), regions[1].len(), regions[2].len()],
+        left_out,
+        count_weight: 0.0,
+    };
+    for (slot, name) in [(0, "training"), (1, "validation")] {
+        if regions[slot].is_empty() {
+            return Err(TrainError::Data(omix_data::DataError::Profile {
+                field: "bias.threshold_factor".into(),
+                message: format!(
+                    "no {name} background region has a total count below {threshold:.1} ({} x the 1% quantile \
+                     of the peaks' counts, {low:.1}; {left_out} regions are above it): raise [bias] \
+                     threshold_factor or [tracks] background",
+                    bias.threshold_factor
+                ),
+            }));
+        }
+    }
+    Ok((regions, report))
+}
+
+/// Train (or, on `--resume`, reuse) a ChromBPNet's bias model into `RUN/bias/`: its own run folder
+/// with config, training log, checkpoints, weights, metrics and data report. Returns the model on
+/// the plain device, or `None` when training stopped early on request.
+#[allow(clippy::too_many_arguments)]
+fn train_bias(
+    config: &ProfileExperimentConfig,
+    bias: &omix_config::BiasConfig,
+    data: &ProfileData,
+    shape: ProfileShape,
+    run: &RunDir,
+    device: &Device,
+    options: TrainOptions,
+    observer: &mut dyn Observer,
+) -> Result<Option<Bpnet>, TrainError> {
+    let folder = RunDir::new(run.path(BIAS_FOLDER));
+    let plain = device.clone().without_autodiff();
+    let model_config = bias.model();
+    model_config.check(shape)?;
+    if options.resume && folder.path(files::WEIGHTS).exists() {
+        observer.message(&format!("bias model: reusing {}", folder.path(files::WEIGHTS).display()));
+        let model = model_config.init(shape, &plain)?;
+        return Ok(Some(crate::run::load_weights(model, &folder.path(files::WEIGHTS))?));
+    }
+    let ([training, validation, test], mut report) = bias_regions(bias, data)?;
+    let mut totals = Vec::with_capacity(training.len());
+    for &index in &training {
+        totals.push(data.total_count(index)?);
+    }
+    totals.sort_by(f64::total_cmp);
+    let count_weight = bias.count_weight.unwrap_or(omix_data::profile::quantile(&totals, 0.5) / 10.0);
+    report.count_weight = count_weight;
+    observer.message(&format!(
+        "bias model: {} filters x {} layers on background below {:.1} counts ({} x the peaks' 1% quantile {:.1}): \
+         training/validation/test {}/{}/{}, {} left out; count loss weight {count_weight:.3}",
+        bias.filters,
+        bias.layers,
+        report.count_threshold,
+        bias.threshold_factor,
+        report.peak_count_quantile_1pct,
+        report.regions_per_split[0],
+        report.regions_per_split[1],
+        report.regions_per_split[2],
+        report.left_out,
+    ));
+    let train = bias.train(&config.train);
+    let mut trainee =
+        ProfileTrainee::for_bias(config, data, count_weight, [training.clone(), validation.clone()], train.clone(), device);
+    if options.resume {
+        crate::fit::refuse_changed_data(&folder, trainee.data_fingerprint())?;
+    }
+    folder.create()?;
+    folder.write_toml(files::CONFIG, bias)?;
+    folder.write_json(files::DATA_REPORT, &report)?;
+    let train_device = plain.clone().autodiff();
+    train_device.seed(config.seed ^ 0xb1a5);
+    let model = model_config.init(shape, &train_device)?;
+    let fitted = fit(&mut trainee, model, optimizer(&train), &train, config.seed, &train_device, &folder, options, observer)?;
+    if !fitted.finished {
+        return Ok(None);
+    }
+    let model = fitted.model.valid();
+    let bytes = weights_to_bytes(&model)?;
+    omix_io::write_atomically(&folder.path(files::WEIGHTS), |out| std::io::Write::write_all(out, &bytes))?;
+    let training = predict_regions(&model, None, data, &training, &plain)?;
+    let validation = predict_regions(&model, None, data, &validation, &plain)?;
+    // On test: every region, peaks included, so the report shows how little of the peaks' counts the
+    // bias alone explains.
+    let test = if test.is_empty() { None } else { Some(predict_regions(&model, None, data, &data.indices(SplitName::Test), &plain)?) };
+    let metrics = ProfileMetricsFile {
+        training: split_metrics(data, &training, count_weight, ProfileLossOn::All)?,
+        validation: split_metrics(data, &validation, count_weight, ProfileLossOn::All)?,
+        baseline_test: match &test {
+            Some(test) => {
+                Some(split_metrics(data, &average_profile_baseline(data, &training, test), count_weight, ProfileLossOn::All)?)
+            }
+            None => None,
+        },
+        test: match &test {
+            Some(test) => Some(split_metrics(data, test, count_weight, ProfileLossOn::All)?),
+            None => None,
+        },
+        count_weight,
+        best_epoch: fitted.best_epoch,
+        epochs_run: fitted.history.len(),
+    };
+    folder.write_json(files::METRICS, &metrics)?;
+    observer.message(&format!("bias model: validation {}", metrics.validation.summary()));
+    Ok(Some(model))
+}
+
+/// Sequences the marginal footprints are averaged over.
+const FOOTPRINT_SEQUENCES: usize = 64;
+
+/// Bases of each footprint kept around the motif's centre (at most the output window).
+const FOOTPRINT_WIDTH: usize = 300;
+
+/// Marginal footprints (chrombpnet's): each motif written into the centre of up to 64 background
+/// sequences (held-out splits first), and per track and base the mean change of the predicted
+/// expected counts it causes; for ChromBPNet of the TF model alone (bias-corrected), of TF and bias
+/// models together, and of the bias model alone.
+pub fn marginal_footprints(
+    model: &Bpnet,
+    bias: Option<&Bpnet>,
+    data: &ProfileData,
+    motifs: &[omix_config::FootprintMotif],
+    track_names: Vec<String>,
+    device: &Device,
+) -> Result<omix_run::profile::Footprints, TrainError> {
+    let (input, output, strands, tasks) = (data.input_length, data.output_length, data.strands, data.tasks.len());
+    let mut chosen: Vec<usize> = Vec::new();
+    for split in [SplitName::Test, SplitName::Validation, SplitName::Train] {
+        chosen.extend(data.indices(split).into_iter().filter(|&i| !data.regions[i].peak));
+    }
+    chosen.truncate(FOOTPRINT_SEQUENCES);
+    let width = FOOTPRINT_WIDTH.min(output);
+    let from = (output - width) / 2;
+    let mut footprints = omix_run::profile::Footprints {
+        sequences: chosen.len(),
+        tracks: track_names,
+        first_offset: from as i64 - (output / 2) as i64,
+        motifs: Vec::new(),
+    };
+    if chosen.is_empty() || motifs.is_empty() {
+        return Ok(footprints);
+    }
+    let plain = data.batch(&chosen, &[], &[])?;
+    let n = plain.size;
+    let encoder = omix_encode::Encoder::new(omix_encode::Alphabet::Dna, omix_encode::Ambiguity::Zero);
+    let per_task = strands * output;
+    // Per model: expected counts and log counts of the plain sequences, then of the inserted ones.
+    let models: Vec<(&Bpnet, Option<&Bpnet>)> = match bias {
+        Some(bias) => vec![(model, None), (model, Some(bias)), (bias, None)],
+        None => vec![(model, None)],
+    };
+    let predict = |one_hot: Vec<f32>| -> Result<Vec<(Vec<f32>, Vec<f32>)>, TrainError> {
+        models
+            .iter()
+            .map(|&(m, b)| {
+                let (logits, log_counts) = combined_forward(m, b, one_hot.clone(), n, input, device)?;
+                Ok((expected_counts(&logits, &log_counts, per_task), log_counts))
+            })
+            .collect()
+    };
+    let before = predict(plain.one_hot.clone())?;
+    for motif in motifs {
+        let bases = motif.sequence.as_bytes();
+        let mut code = vec![0f32; 4 * bases.len()];
+        encoder.encode_into(bases, &mut code).map_err(|e| TrainError::Run {
+            path: std::path::PathBuf::from(files::CONFIG),
+            message: format!("footprint '{}': {e}", motif.name),
+        })?;
+        let start = input / 2 - bases.len() / 2;
+        let mut inserted = plain.one_hot.clone();
+        for k in 0..n {
+            for channel in 0..4 {
+                let row = (k * 4 + channel) * input + start;
+                inserted[row..row + bases.len()]
+                    .copy_from_slice(&code[channel * bases.len()..(channel + 1) * bases.len()]);
+            }
+        }
+        let after = predict(inserted)?;
+        let mut profiles = Vec::new();
+        let mut changes = Vec::new();
+        for ((expected_after, counts_after), (expected_before, counts_before)) in after.iter().zip(&before) {
+            let tracks = tasks * strands;
+            let mut mean = vec![vec![0f32; width]; tracks];
+            for k in 0..n {
+                for (t, row) in mean.iter_mut().enumerate() {
+                    let at = (k * tracks + t) * output + from;
+                    for (i, value) in row.iter_mut().enumerate() {
+                        *value += (expected_after[at + i] - expected_before[at + i]) / n as f32;
+                    }
+                }
+            }
+            let change: Vec<f64> = (0..tasks)
+                .map(|t| {
+                    (0..n).map(|k| f64::from(counts_after[k * tasks + t] - counts_before[k * tasks + t])).sum::<f64>()
+                        / n as f64
+                })
+                .collect();
+            profiles.push(mean);
+            changes.push(change);
+        }
+        let mut profiles = profiles.into_iter();
+        let mut changes = changes.into_iter();
+        footprints.motifs.push(omix_run::profile::Footprint {
+            name: motif.name.clone(),
+            sequence: motif.sequence.clone(),
+            model: profiles.next().unwrap_or_default(),
+            model_log_count_change: changes.next().unwrap_or_default(),
+            with_bias: profiles.next(),
+            with_bias_log_count_change: changes.next(),
+            bias: profiles.next(),
+            bias_log_count_change: changes.next(),
+        });
+    }
+    Ok(footprints)
+}
+
+/// A profile experiment end to end: data → (ChromBPNet: the bias model, trained on low-count
+/// background and frozen) → model → the shared loop → metrics and the baseline on validation and
+/// test → run folder (`config.toml`, `data_report.json`, `training_log.tsv`, checkpoints,
+/// `model.bpk`, `metrics.json`, `footprints.json`; `bias/` for ChromBPNet).
 pub fn run_profile_experiment(
     config: &ProfileExperimentConfig,
     run: &RunDir,
@@ -471,17 +829,36 @@ pub fn run_profile_experiment(
     observer: &mut dyn Observer,
 ) -> Result<ProfileSummary, TrainError> {
     let (data, shape, count_weight) = prepare(config, observer)?;
-    let mut trainee = ProfileTrainee::new(config, &data, count_weight, device);
+    let plain = device.clone().without_autodiff();
+    let unfinished = |best_epoch, epochs, training_seconds| ProfileSummary {
+        metrics: None,
+        best_epoch,
+        epochs,
+        training_seconds,
+        finished: false,
+    };
+    let started = Instant::now();
     if options.resume {
+        let trainee = ProfileTrainee::new(config, &data, count_weight, device);
         crate::fit::refuse_changed_data(run, trainee.data_fingerprint())?;
     }
     run.create()?;
     run.write_toml(files::CONFIG, config)?;
     run.write_json(files::DATA_REPORT, &data.report)?;
-    let train_device = device.clone().without_autodiff().autodiff();
+    let bias = match &config.bias {
+        Some(bias) => match train_bias(config, bias, &data, shape, run, device, options, observer)? {
+            Some(model) => Some(model),
+            None => return Ok(unfinished(0, 0, started.elapsed().as_secs_f64())),
+        },
+        None => None,
+    };
+    let mut trainee = ProfileTrainee::new(config, &data, count_weight, device);
+    if let Some(bias) = &bias {
+        trainee = trainee.with_frozen_bias(bias.clone());
+    }
+    let train_device = plain.clone().autodiff();
     train_device.seed(config.seed);
     let model = config.model.init(shape, &train_device)?;
-    let started = Instant::now();
     let fitted = fit(
         &mut trainee,
         model,
@@ -496,31 +873,26 @@ pub fn run_profile_experiment(
     let training_seconds = started.elapsed().as_secs_f64();
     let epochs = fitted.history.len();
     if !fitted.finished {
-        return Ok(ProfileSummary {
-            metrics: None,
-            best_epoch: fitted.best_epoch,
-            epochs,
-            training_seconds,
-            finished: false,
-        });
+        return Ok(unfinished(fitted.best_epoch, epochs, training_seconds));
     }
     let model = fitted.model;
     let bytes = weights_to_bytes(&model)?;
     omix_io::write_atomically(&run.path(files::WEIGHTS), |out| std::io::Write::write_all(out, &bytes))?;
-    let plain = device.clone().without_autodiff();
-    let predict = |split: SplitName| predict_regions(&model, &data, &data.indices(split), &plain);
+    let model = model.valid();
+    let predict = |split: SplitName| predict_regions(&model, bias.as_ref(), &data, &data.indices(split), &plain);
     let validation = predict(SplitName::Validation)?;
     let training = predict(SplitName::Train)?;
+    let on = ProfileLossOn::Peaks;
     let (test, baseline_test) = if data.indices(SplitName::Test).is_empty() {
         (None, None)
     } else {
         let test = predict(SplitName::Test)?;
         let baseline = average_profile_baseline(&data, &training, &test);
-        (Some(split_metrics(&data, &test, count_weight)?), Some(split_metrics(&data, &baseline, count_weight)?))
+        (Some(split_metrics(&data, &test, count_weight, on)?), Some(split_metrics(&data, &baseline, count_weight, on)?))
     };
     let metrics = ProfileMetricsFile {
-        training: split_metrics(&data, &training, count_weight)?,
-        validation: split_metrics(&data, &validation, count_weight)?,
+        training: split_metrics(&data, &training, count_weight, on)?,
+        validation: split_metrics(&data, &validation, count_weight, on)?,
         test,
         baseline_test,
         count_weight,
@@ -528,6 +900,11 @@ pub fn run_profile_experiment(
         epochs_run: epochs,
     };
     run.write_json(files::METRICS, &metrics)?;
+    let names = track_names(config, data.strands);
+    if !config.footprints.is_empty() {
+        let footprints = marginal_footprints(&model, bias.as_ref(), &data, &config.footprints, names, &plain)?;
+        run.write_json(files::FOOTPRINTS, &footprints)?;
+    }
     Ok(ProfileSummary {
         metrics: Some(metrics),
         best_epoch: fitted.best_epoch,
@@ -535,6 +912,21 @@ pub fn run_profile_experiment(
         training_seconds,
         finished: true,
     })
+}
+
+/// The names of a profile experiment's predicted tracks: `task.plus`/`task.minus` (or `task`
+/// unstranded).
+pub fn track_names(config: &ProfileExperimentConfig, strands: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    for task in &config.tracks.tasks {
+        if strands == 2 {
+            names.push(format!("{}.plus", task.name));
+            names.push(format!("{}.minus", task.name));
+        } else {
+            names.push(task.name.clone());
+        }
+    }
+    names
 }
 
 /// The folder, inside a ChromBPNet run, of its bias model (a run folder of its own).
@@ -625,16 +1017,7 @@ impl ProfileRun {
 
     /// The names of the predicted tracks: `task.plus`/`task.minus` (or `task` unstranded).
     pub fn track_names(&self) -> Vec<String> {
-        let mut names = Vec::new();
-        for task in &self.config.tracks.tasks {
-            if self.shape.strands == 2 {
-                names.push(format!("{}.plus", task.name));
-                names.push(format!("{}.minus", task.name));
-            } else {
-                names.push(task.name.clone());
-            }
-        }
-        names
+        track_names(&self.config, self.shape.strands)
     }
 
     /// Profile logits `[windows, tasks × strands, output_length]` and log counts `[windows, tasks]`

@@ -206,3 +206,72 @@ fn bpnet_twin_dump() -> Result {
     std::fs::write(out.join("steps.json"), text.to_string())?;
     Ok(())
 }
+
+#[test]
+fn add_bias_adds_logits_and_counts() -> Result {
+    let device = Device::flex();
+    let logits = Tensor::<3>::from_data(TensorData::new(vec![0.5f32, -1.0, 2.0, 0.0], [1, 1, 4]), &device);
+    let bias_logits = Tensor::<3>::from_data(TensorData::new(vec![1.0f32, 1.0, -0.5, 3.0], [1, 1, 4]), &device);
+    let counts = Tensor::<2>::from_data(TensorData::new(vec![2.0f32, -30.0], [1, 2]), &device);
+    let bias_counts = Tensor::<2>::from_data(TensorData::new(vec![3.0f32, 40.0], [1, 2]), &device);
+    let (sum, combined) = omix_train::profile::add_bias(logits, counts, bias_logits, bias_counts);
+    let sum: Vec<f32> = sum.into_data().try_to_vec().map_err(|e| format!("{e:?}"))?;
+    assert_eq!(sum, vec![1.5, 0.0, 1.5, 3.0]);
+    let combined: Vec<f32> = combined.into_data().try_to_vec().map_err(|e| format!("{e:?}"))?;
+    // Counts add: log(e^2 + e^3), and far apart values do not overflow.
+    assert!((f64::from(combined[0]) - (2f64.exp() + 3f64.exp()).ln()).abs() < 1e-5, "{combined:?}");
+    assert!((combined[1] - 40.0).abs() < 1e-5, "{combined:?}");
+    Ok(())
+}
+
+#[test]
+fn chrombpnet_trains_a_bias_model_first_and_predicts_with_and_without_it() -> Result {
+    let data = tempfile::tempdir()?;
+    let simulation = ProfileSimulation { assay: omix_tracks::SimulatedAssay::Atac, ..ProfileSimulation::small() };
+    simulate_profiles(&simulation, data.path())?;
+    let text = format!(
+        "seed = 5\n[tracks]\nreference = {:?}\npeaks = {:?}\ninput_length = 300\noutput_length = 200\njitter = 16\n\
+         background = 1\nvalidation_chromosomes = [\"chr2\"]\ntest_chromosomes = []\n[[tracks.task]]\nname = \"atac\"\n\
+         unstranded = {:?}\n[model]\nfilters = 8\nlayers = 2\n[bias]\nfilters = 4\nlayers = 1\nepochs = 1\n\
+         [train]\nepochs = 2\nbatch_size = 32\nlearning_rate = 0.01\n\
+         [[footprint]]\nname = \"GATA\"\nsequence = \"AGATAAGA\"\n",
+        data.path().join("genome.fa"),
+        data.path().join("peaks.narrowPeak"),
+        data.path().join("counts.bw"),
+    );
+    let config = ProfileExperimentConfig::from_toml(&text)?;
+    let device = Device::flex();
+    let runs = tempfile::tempdir()?;
+    let run = RunDir::new(runs.path().join("run"));
+    let summary = run_profile_experiment(&config, &run, &device, TrainOptions::default(), &mut |_: &str| {})?;
+    assert!(summary.finished);
+    for file in ["model.bpk", "metrics.json", "training_log.tsv", "data_report.json", "config.toml"] {
+        assert!(runs.path().join("run/bias").join(file).exists(), "bias/{file} missing");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs.path().join("run/bias/data_report.json"))?)?;
+    let threshold = report["count_threshold"].as_f64().unwrap_or(-1.0);
+    assert!(threshold > 0.0, "{report}");
+    let footprints: omix_run::profile::Footprints =
+        serde_json::from_str(&std::fs::read_to_string(runs.path().join("run/footprints.json"))?)?;
+    assert_eq!(footprints.motifs.len(), 1);
+    let gata = &footprints.motifs[0];
+    assert!(gata.with_bias.is_some() && gata.bias.is_some());
+    assert_eq!(gata.model[0].len(), 200);
+
+    // The run loads with its bias model; with and without it the predictions differ, and the
+    // combined log count is the log of the summed counts.
+    let loaded = omix_train::profile::ProfileRun::load(&run, &device)?;
+    let bias = loaded.bias.as_ref().ok_or("no bias model loaded")?;
+    let one_hot: Vec<f32> = (0..2 * 4 * 300).map(|i| f32::from(u8::from(i % 4 == (i / 1200) % 4))).collect();
+    let (_, corrected) = loaded.forward_one_hot(one_hot.clone(), 2, false, &device)?;
+    let (_, combined) = loaded.forward_one_hot(one_hot.clone(), 2, true, &device)?;
+    let x = Tensor::<3>::from_data(TensorData::new(one_hot, [2, 4, 300]), &device);
+    let (_, bias_counts) = bias.forward(x);
+    let bias_counts: Vec<f32> = bias_counts.into_data().try_to_vec().map_err(|e| format!("{e:?}"))?;
+    for k in 0..2 {
+        let want = (f64::from(corrected[k]).exp() + f64::from(bias_counts[k]).exp()).ln();
+        assert!((f64::from(combined[k]) - want).abs() < 1e-4, "{combined:?} vs {want}");
+    }
+    Ok(())
+}
