@@ -11,23 +11,25 @@ use burn::prelude::*;
 use omix_genome::{BedGraphWriter, Reference, Window, check_intervals, read_bed, tiles};
 use omix_run::{Observer, RunDir};
 use omix_train::predictor::SequencePredictor;
-use omix_variants::{OnMismatch, ScoringJob, Shard, refuse_outputs_over_inputs, scoring_outputs, with_suffix};
+use omix_train::profile_scorer::ProfileScorer;
+use omix_variants::{
+    OnMismatch, ScoringJob, Shard, WindowScorer, refuse_outputs_over_inputs, scoring_outputs, with_suffix,
+};
 
 use crate::cli::{
     AssayChoice, MismatchChoice, ScoreVariantsArgs, SimulateTracksArgs, SimulatedAssayChoice, TracksArgs,
 };
 use crate::progress::Terminal;
 
-/// `omix score-variants`: the library's resumable [`ScoringJob`] with the run's model.
+/// `omix score-variants`: the library's resumable [`ScoringJob`] with the run's model: a
+/// classifier's [`SequencePredictor`] (REF/ALT scores and their difference), or for a profile run
+/// (BPNet, ChromBPNet bias-corrected) the [`ProfileScorer`] (count log fold change, profile JSD).
 pub fn score_variants(args: ScoreVariantsArgs, device: &Device) -> Result<()> {
     let started = Instant::now();
     let named = [(args.vcf.as_path(), "the VCF"), (args.reference.as_path(), "the reference")];
     refuse_outputs_over_inputs(&scoring_outputs(&args.out), &named, &args.reference, &args.run)?;
     let run = RunDir::new(&args.run);
-    let mut predictor = SequencePredictor::new(&run, device)?;
-    if args.no_strand_average {
-        predictor.set_average_strands(false);
-    }
+    let scorer = variant_scorer(&run, !args.no_strand_average, device)?;
     let reference = Reference::open(&args.reference, &mut |line| eprintln!("{line}"))?;
     let job = ScoringJob {
         vcf: args.vcf.clone(),
@@ -42,7 +44,7 @@ pub fn score_variants(args: ScoreVariantsArgs, device: &Device) -> Result<()> {
         stop_after: args.stop_after,
         model_files: run.model_files(),
     };
-    let outcome = job.run(&reference, &predictor, &mut Terminal::new(args.quiet))?;
+    let outcome = job.run(&reference, scorer.as_ref(), &mut Terminal::new(args.quiet))?;
     if !outcome.finished {
         eprintln!(
             "stopped after {} records as asked; run the same command again to resume",
@@ -66,6 +68,21 @@ pub fn score_variants(args: ScoreVariantsArgs, device: &Device) -> Result<()> {
     );
     eprintln!("wrote {} and {}", outcome.tsv.display(), outcome.vcf_out.display());
     Ok(())
+}
+
+/// The run's model as variant scoring's [`WindowScorer`]; `average_strands: false` turns off the
+/// reverse-complement averaging a run would otherwise do.
+fn variant_scorer(run: &RunDir, average_strands: bool, device: &Device) -> Result<Box<dyn WindowScorer>> {
+    if omix_train::profile::ProfileRun::is_profile(run) {
+        let mut scorer = ProfileScorer::new(run, device)?;
+        scorer.set_average_strands(average_strands);
+        return Ok(Box::new(scorer));
+    }
+    let mut predictor = SequencePredictor::new(run, device)?;
+    if !average_strands {
+        predictor.set_average_strands(false);
+    }
+    Ok(Box::new(predictor))
 }
 
 /// Flush a writer's buffer and sync its file to disk.

@@ -193,12 +193,15 @@ impl RunDir {
         serde_json::from_str(&text).map_err(|source| RunError::Json { path: self.path(name), source })
     }
 
-    /// The files a trained model is made of (weights, config, schema, input pipeline), those
-    /// that exist: what a job that must notice a retrained model fingerprints.
+    /// The files a trained model is made of (weights, config, schema, input pipeline, and a
+    /// ChromBPNet's frozen bias model's weights in `bias/`), those that exist: what a job that must
+    /// notice a retrained model fingerprints.
     pub fn model_files(&self) -> Vec<PathBuf> {
+        let bias_weights = Path::new(files::BIAS).join(files::WEIGHTS);
         [files::WEIGHTS, files::CONFIG, files::SCHEMA, files::FEATURES]
             .iter()
             .map(|name| self.path(name))
+            .chain([self.root().join(bias_weights)])
             .filter(|path| path.is_file())
             .collect()
     }

@@ -3,7 +3,8 @@
 //! [`ScoringJob::run`] streams the VCF once to count its records and check its contig names
 //! against the reference, takes this shard's contiguous block of records, and scores them in
 //! batches: each variant's REF and ALT windows go through a [`WindowScorer`] (the trained model,
-//! supplied by the caller), the scores are written to `PREFIX.tsv.partial` and
+//! supplied by the caller), its effects (by default a classifier's REF and ALT scores and their
+//! difference; a profile model's count fold change and profile distance) are written to `PREFIX.tsv.partial` and
 //! `PREFIX.vcf.partial`, and after every batch the outputs are flushed and then
 //! `PREFIX.progress.json` records how far it got. Running the same job again after a kill
 //! resumes from there (the partial files are cut back to the checkpoint); at the end the partial
@@ -24,11 +25,17 @@ use omix_io::IoError;
 use omix_run::Observer;
 
 use crate::{
-    Progress, ScoreRecord, Shard, SkipReason, TsvScoreWriter, Variant, VariantError, VcfReader, VcfScoreWriter,
-    truncate_to_lines, variant_windows,
+    DIFFERENCE_COLUMNS, EffectColumn, EffectRecord, Progress, Shard, SkipReason, TsvScoreWriter, Variant, VariantError,
+    VcfReader, VcfScoreWriter, difference_effects, truncate_to_lines, variant_windows,
 };
 
-/// A model as variant scoring sees it: windows of one length in, one score per output out.
+/// A model as variant scoring sees it: windows of one length in, one score per output out, and per
+/// variant and output the values of its [`effect_columns`](WindowScorer::effect_columns).
+///
+/// A classifier implements the five required methods and gets [`DIFFERENCE_COLUMNS`]: REF and ALT
+/// scores, their difference and the log-odds ratio. A model whose effects are not a difference of
+/// one score per window (a profile model's count fold change and profile distance) also overrides
+/// [`effect_columns`](WindowScorer::effect_columns) and [`effects`](WindowScorer::effects).
 pub trait WindowScorer {
     /// The window length the model reads.
     fn window_length(&self) -> usize;
@@ -41,6 +48,16 @@ pub trait WindowScorer {
     /// What identifies the model and its settings, for messages (the resume fingerprint hashes
     /// the model's files instead, see [`ScoringJob::model_files`]).
     fn identity(&self) -> String;
+    /// The values written per variant and output (TSV columns, VCF INFO keys).
+    fn effect_columns(&self) -> &'static [EffectColumn] {
+        &DIFFERENCE_COLUMNS
+    }
+    /// The effects `[variants, outputs, columns]` (row-major) of variants whose windows are
+    /// `[REF 0, ALT 0, REF 1, ALT 1, …]`. By default each window is [`score`](WindowScorer::score)d
+    /// and the [`DIFFERENCE_COLUMNS`] are computed from the two scores.
+    fn effects(&self, windows: &[Vec<u8>]) -> Result<Vec<f64>, String> {
+        difference_effects(&self.score(windows)?, self.output_names().len())
+    }
 }
 
 /// What to do when a variant's REF allele disagrees with the reference genome.
@@ -148,7 +165,7 @@ pub fn refuse_outputs_over_inputs(
     for extension in [".fai", ".gzi"] {
         inputs.push((with_suffix(reference, extension), "the reference's index".to_string()));
     }
-    for folder in [run.to_path_buf(), run.join(omix_run::files::CHECKPOINT)] {
+    for folder in [run.to_path_buf(), run.join(omix_run::files::CHECKPOINT), run.join(omix_run::files::BIAS)] {
         for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
             inputs.push((entry.path(), format!("a file of the run folder {}", run.display())));
         }
@@ -250,6 +267,7 @@ impl ScoringJob {
     ) -> Result<ScoringOutcome, VariantError> {
         let length = scorer.window_length();
         let tasks = scorer.output_names();
+        let columns = scorer.effect_columns();
         // One streaming pass: how many records, and which contigs (checked before any scoring).
         let mut scan = VcfReader::open(&self.vcf)?;
         for variant in scan.by_ref() {
@@ -316,8 +334,8 @@ impl ScoringJob {
                     progress_path.display()
                 ));
                 (
-                    TsvScoreWriter::resume(open(&tsv_partial)?, done.tsv_lines),
-                    VcfScoreWriter::resume(open(&vcf_partial)?, &tasks, "OMIX", done.vcf_lines)?,
+                    TsvScoreWriter::resume_with_columns(open(&tsv_partial)?, columns, done.tsv_lines),
+                    VcfScoreWriter::resume_with_columns(open(&vcf_partial)?, &tasks, "OMIX", columns, done.vcf_lines)?,
                 )
             }
             None => {
@@ -327,9 +345,15 @@ impl ScoringJob {
                 let (tsv_out, vcf_out) = (create(&tsv_partial)?, create(&vcf_partial)?);
                 // Only shard 1 writes headers, so that shard outputs concatenate to the unsharded one.
                 if header_owner {
-                    (TsvScoreWriter::new(tsv_out)?, VcfScoreWriter::new(vcf_out, reader.header(), &tasks)?)
+                    (
+                        TsvScoreWriter::with_columns(tsv_out, columns)?,
+                        VcfScoreWriter::with_columns(vcf_out, reader.header(), &tasks, "OMIX", columns)?,
+                    )
                 } else {
-                    (TsvScoreWriter::resume(tsv_out, 0), VcfScoreWriter::resume(vcf_out, &tasks, "OMIX", 0)?)
+                    (
+                        TsvScoreWriter::resume_with_columns(tsv_out, columns, 0),
+                        VcfScoreWriter::resume_with_columns(vcf_out, &tasks, "OMIX", columns, 0)?,
+                    )
                 }
             }
         };
@@ -408,22 +432,27 @@ impl ScoringJob {
                     Err(reason) => progress.count_skip(&reason),
                 }
             }
-            let scores = match scorer.score(&windows) {
-                Ok(scores) => scores,
+            let effects = match scorer.effects(&windows) {
+                Ok(effects) => effects,
                 Err(message) => return Err(self.scoring_error(scorer, &scored, &windows, message)),
             };
-            let outputs = tasks.len();
+            let width = tasks.len() * columns.len();
+            if effects.len() != scored.len() * width {
+                return Err(VariantError::Scoring(format!(
+                    "the model ({}) gave {} values for {} variant(s) of {} task(s) × {} column(s) (scoring records of {})",
+                    scorer.identity(),
+                    effects.len(),
+                    scored.len(),
+                    tasks.len(),
+                    columns.len(),
+                    self.vcf.display()
+                )));
+            }
             for (k, variant) in scored.iter().enumerate() {
-                let reference_scores = &scores[2 * k * outputs..(2 * k + 1) * outputs];
-                let alternative_scores = &scores[(2 * k + 1) * outputs..(2 * k + 2) * outputs];
-                let record = ScoreRecord {
-                    variant,
-                    tasks: &tasks,
-                    reference: reference_scores,
-                    alternative: alternative_scores,
-                };
-                tsv.write(&record).map_err(|e| naming(e, &tsv_partial))?;
-                vcf.write(&record).map_err(|e| naming(e, &vcf_partial))?;
+                // In range: the length was checked above.
+                let record = EffectRecord { variant, tasks: &tasks, values: &effects[k * width..(k + 1) * width] };
+                tsv.write_effects(&record).map_err(|e| naming(e, &tsv_partial))?;
+                vcf.write_effects(&record).map_err(|e| naming(e, &vcf_partial))?;
             }
             scored_variants += scored.len() as u64;
             // Checkpoint: outputs on disk first, then the progress that points at them.
@@ -513,6 +542,80 @@ mod tests {
         fn identity(&self) -> String {
             "gc".to_owned()
         }
+    }
+
+    /// Pairwise effects that are no difference of window scores: per variant, the number of bases
+    /// where REF and ALT windows differ, in every column; `extra` values more than asked.
+    struct Mismatches {
+        extra: usize,
+    }
+
+    impl WindowScorer for Mismatches {
+        fn window_length(&self) -> usize {
+            6
+        }
+        fn output_names(&self) -> Vec<String> {
+            vec!["a".to_owned(), "b".to_owned()]
+        }
+        fn score(&self, windows: &[Vec<u8>]) -> Result<Vec<f64>, String> {
+            Ok(vec![0.0; windows.len() * 2])
+        }
+        fn averages_strands(&self) -> bool {
+            true
+        }
+        fn identity(&self) -> String {
+            "mismatches".to_owned()
+        }
+        fn effect_columns(&self) -> &'static [EffectColumn] {
+            &crate::PROFILE_COLUMNS
+        }
+        fn effects(&self, windows: &[Vec<u8>]) -> Result<Vec<f64>, String> {
+            let mut values = Vec::new();
+            for pair in windows.chunks(2) {
+                let differ = pair[0].iter().zip(&pair[1]).filter(|(r, a)| r != a).count() as f64;
+                values.extend(std::iter::repeat_n(differ, 2 * crate::PROFILE_COLUMNS.len()));
+            }
+            values.extend(std::iter::repeat_n(0.0, self.extra));
+            Ok(values)
+        }
+    }
+
+    #[test]
+    fn pairwise_effects_are_written_and_resumed() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (reference, mut job) = setup(dir.path(), CALLS)?;
+        let scorer = Mismatches { extra: 0 };
+        job.run(&reference, &scorer, &mut Quiet)?;
+        let whole = std::fs::read_to_string(dir.path().join("out.tsv"))?;
+        let lines: Vec<&str> = whole.lines().collect();
+        assert_eq!(lines.len(), 1 + 4 * 2, "{whole}");
+        assert!(lines[0].ends_with("\ttask\tref_log_count\talt_log_count\tlogfc\tabs_logfc\tjsd\tabs_logfc_x_jsd"));
+        assert_eq!(lines[1], "chr1\t2\t.\tC\tG\ta\t1\t1\t1\t1\t1\t1");
+        let vcf = std::fs::read_to_string(dir.path().join("out.vcf"))?;
+        assert!(vcf.contains("##INFO=<ID=OMIX_b_JSD,Number=1,Type=Float,"), "{vcf}");
+        assert!(vcf.contains("\tOMIX_a_REF_LOGCOUNT=1;"), "{vcf}");
+        let summary = std::fs::read_to_string(dir.path().join("out.summary.json"))?;
+        assert!(summary.contains("\"variants_scored\": 4"), "{summary}");
+
+        // Stopped after two records and resumed: the same bytes.
+        job.out = dir.path().join("again");
+        job.stop_after = Some(2);
+        assert!(!job.run(&reference, &scorer, &mut Quiet)?.finished);
+        job.stop_after = None;
+        assert_eq!(job.run(&reference, &scorer, &mut Quiet)?.resumed_from, Some(2));
+        assert_eq!(std::fs::read_to_string(dir.path().join("again.tsv"))?, whole);
+        assert_eq!(std::fs::read_to_string(dir.path().join("again.vcf"))?, vcf);
+
+        // A scorer that gives the wrong number of values is refused, naming it.
+        job.out = dir.path().join("bad");
+        let Err(e) = job.run(&reference, &Mismatches { extra: 3 }, &mut Quiet) else {
+            return Err("a wrong number of values must be an error".into());
+        };
+        assert!(
+            e.to_string().contains("(mismatches) gave 15 values for 1 variant(s) of 2 task(s) × 6 column(s)"),
+            "{e}"
+        );
+        Ok(())
     }
 
     /// Silent.

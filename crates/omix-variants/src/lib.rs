@@ -1,6 +1,7 @@
 //! Variant effect scoring inputs and outputs for omix: streaming VCF reading, the reference
-//! and alternative sequence windows around each variant, score writers (TSV and VCF),
-//! deterministic sharding and the pieces for resuming an interrupted run.
+//! and alternative sequence windows around each variant, score writers (TSV and VCF) of a
+//! classifier's score differences or a profile model's count fold changes and profile distances
+//! ([`PROFILE_COLUMNS`]), deterministic sharding and the pieces for resuming an interrupted run.
 //!
 //! ```
 //! use omix_variants::{
@@ -54,6 +55,7 @@
 mod error;
 mod job;
 mod output;
+mod profile;
 mod resume;
 mod shard;
 mod vcf;
@@ -64,7 +66,11 @@ pub use job::{
     OnMismatch, ScoringJob, ScoringOutcome, WindowScorer, refuse_outputs_over_inputs, scoring_outputs, with_suffix,
 };
 pub use omix_genome::{InMemorySource, SequenceSource};
-pub use output::{DEFAULT_INFO_PREFIX, ScoreRecord, TsvScoreWriter, VcfScoreWriter, log_odds_ratio, sanitise_info_key};
+pub use output::{
+    DEFAULT_INFO_PREFIX, DIFFERENCE_COLUMNS, EffectColumn, EffectRecord, ScoreRecord, TsvScoreWriter, VcfScoreWriter,
+    difference_effects, log_odds_ratio, sanitise_info_key,
+};
+pub use profile::{PROFILE_COLUMNS, ProfileLayout, ProfilePrediction, profile_effects};
 pub use resume::{Progress, truncate_to_lines};
 pub use shard::Shard;
 pub use vcf::{VCF_COLUMNS, Variant, VcfHeader, VcfReader, count_records};

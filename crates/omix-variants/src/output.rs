@@ -1,4 +1,11 @@
 //! Streaming score writers (TSV and VCF) and the log-odds ratio.
+//!
+//! Both writers report, per variant and task, the values of a list of [`EffectColumn`]s. A
+//! classifier's are [`DIFFERENCE_COLUMNS`] (REF and ALT scores, their difference, its absolute
+//! value, the log-odds ratio), computed here from one score per window ([`ScoreRecord`]); a model
+//! whose effects are not a difference of window scores, such as a profile model
+//! ([`PROFILE_COLUMNS`](crate::PROFILE_COLUMNS)), computes its own values and writes an
+//! [`EffectRecord`].
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -19,6 +26,61 @@ pub fn log_odds_ratio(reference: f64, alternative: f64) -> f64 {
         (p / (1.0 - p)).ln()
     };
     logit(alternative) - logit(reference)
+}
+
+/// One value the writers report per variant and task: its TSV column name, its VCF INFO key suffix
+/// (after `<PREFIX>_<task>_`) and the description in its `##INFO` line (`Number=1,Type=Float`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EffectColumn {
+    /// The TSV column name.
+    pub name: &'static str,
+    /// The VCF INFO key suffix.
+    pub info_suffix: &'static str,
+    /// What the value is, for the `##INFO` line (after "omix ", before " for task '…'").
+    pub description: &'static str,
+}
+
+/// A classifier's columns: `ref_score`, `alt_score`, `diff` (`alt_score - ref_score`), `abs_diff`
+/// and `log_odds_ratio` (INFO `REF`, `ALT`, `DIFF`, `ABSDIFF`, `LOR`).
+pub const DIFFERENCE_COLUMNS: [EffectColumn; 5] = [
+    EffectColumn { name: "ref_score", info_suffix: "REF", description: "score of the reference allele" },
+    EffectColumn { name: "alt_score", info_suffix: "ALT", description: "score of the alternative allele" },
+    EffectColumn { name: "diff", info_suffix: "DIFF", description: "alternative minus reference score" },
+    EffectColumn {
+        name: "abs_diff",
+        info_suffix: "ABSDIFF",
+        description: "absolute difference of the alternative and reference scores",
+    },
+    EffectColumn {
+        name: "log_odds_ratio",
+        info_suffix: "LOR",
+        description: "log-odds ratio logit(alt) - logit(ref), probabilities clamped to [1e-7, 1-1e-7]",
+    },
+];
+
+/// Append the [`DIFFERENCE_COLUMNS`] values of one task's REF and ALT scores to `out`.
+pub(crate) fn push_difference(reference: f64, alternative: f64, out: &mut Vec<f64>) {
+    let diff = alternative - reference;
+    out.extend([reference, alternative, diff, diff.abs(), log_odds_ratio(reference, alternative)]);
+}
+
+/// The [`DIFFERENCE_COLUMNS`] values `[variants, outputs, 5]` of window scores `[windows, outputs]`
+/// whose windows alternate REF, ALT, REF, ALT, …; an error unless the scores make whole pairs.
+pub fn difference_effects(scores: &[f64], outputs: usize) -> Result<Vec<f64>, String> {
+    if outputs == 0 || !scores.len().is_multiple_of(2 * outputs) {
+        return Err(format!(
+            "{} scores are not a whole number of REF/ALT window pairs of {outputs} output(s) each",
+            scores.len()
+        ));
+    }
+    let mut values = Vec::with_capacity(scores.len() / 2 * DIFFERENCE_COLUMNS.len());
+    for pair in scores.chunks(2 * outputs) {
+        let (reference, alternative) = pair.split_at(outputs);
+        for (&r, &a) in reference.iter().zip(alternative) {
+            push_difference(r, a, &mut values);
+        }
+    }
+    Ok(values)
 }
 
 /// The scores of one variant for every task, as given to the writers.
@@ -50,8 +112,67 @@ impl ScoreRecord<'_> {
 
     /// A shape error about this record.
     fn shape_error(&self, message: String) -> VariantError {
-        VariantError::ScoreShape { chrom: self.variant.chrom.clone(), pos: self.variant.pos, message }
+        shape_error(self.variant, message)
     }
+
+    /// The [`DIFFERENCE_COLUMNS`] values `[tasks, 5]` of this record (its shape checked first).
+    fn difference_values(&self) -> Result<Vec<f64>, VariantError> {
+        self.check_shape()?;
+        let mut values = Vec::with_capacity(self.tasks.len() * DIFFERENCE_COLUMNS.len());
+        for (&reference, &alternative) in self.reference.iter().zip(self.alternative) {
+            push_difference(reference, alternative, &mut values);
+        }
+        Ok(values)
+    }
+}
+
+/// A shape error about `variant`.
+fn shape_error(variant: &Variant, message: String) -> VariantError {
+    VariantError::ScoreShape { chrom: variant.chrom.clone(), pos: variant.pos, message }
+}
+
+/// The effects of one variant for every task, one value per task and [`EffectColumn`] of the writer,
+/// as a model that computes its own pairwise values gives them to the writers.
+#[derive(Debug, Clone, Copy)]
+pub struct EffectRecord<'a> {
+    /// The variant scored.
+    pub variant: &'a Variant,
+    /// The task names.
+    pub tasks: &'a [String],
+    /// `[tasks, columns]`, row-major: task 0's values in column order first.
+    pub values: &'a [f64],
+}
+
+impl EffectRecord<'_> {
+    /// An error unless there is one value per task and column.
+    fn check_shape(&self, columns: &[EffectColumn]) -> Result<(), VariantError> {
+        if self.values.len() == self.tasks.len() * columns.len() {
+            return Ok(());
+        }
+        Err(shape_error(
+            self.variant,
+            format!(
+                "{} values are not one per task ({}) and column ({}: {})",
+                self.values.len(),
+                self.tasks.len(),
+                columns.len(),
+                column_names(columns)
+            ),
+        ))
+    }
+}
+
+/// `a, b, c`: the TSV names of `columns`.
+fn column_names(columns: &[EffectColumn]) -> String {
+    columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+}
+
+/// The error for a [`ScoreRecord`] given to a writer of other columns than [`DIFFERENCE_COLUMNS`].
+fn not_difference_columns(variant: &Variant, columns: &[EffectColumn]) -> VariantError {
+    shape_error(
+        variant,
+        format!("REF/ALT scores given to a writer of the columns {}; give it an EffectRecord", column_names(columns)),
+    )
 }
 
 /// Append `value` to `line` at `f32` precision (the precision models produce), shortest form
@@ -66,12 +187,14 @@ fn one_field(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains(['\t', '\n', '\r']) { text.replace(['\t', '\n', '\r'], " ").into() } else { text.into() }
 }
 
-/// Writes one TSV line per variant and task:
-/// `chrom pos id ref alt task ref_score alt_score diff abs_diff log_odds_ratio`.
+/// Writes one TSV line per variant and task: `chrom pos id ref alt task`, then one column per
+/// [`EffectColumn`]; by default a classifier's
+/// `ref_score alt_score diff abs_diff log_odds_ratio` ([`DIFFERENCE_COLUMNS`]).
 ///
 /// `diff` is `alt_score - ref_score`. Each line is one `write_all`; wrap files in a `BufWriter`.
 pub struct TsvScoreWriter<W: Write> {
     out: W,
+    columns: &'static [EffectColumn],
     line: String,
     lines: u64,
 }
@@ -81,26 +204,51 @@ impl<W: Write> TsvScoreWriter<W> {
     pub const COLUMNS: [&'static str; 11] =
         ["chrom", "pos", "id", "ref", "alt", "task", "ref_score", "alt_score", "diff", "abs_diff", "log_odds_ratio"];
 
-    /// A writer that starts by writing the header line.
+    /// A writer of [`DIFFERENCE_COLUMNS`] that starts by writing the header line.
     pub fn new(out: W) -> Result<Self, VariantError> {
-        let mut writer = TsvScoreWriter { out, line: String::with_capacity(256), lines: 0 };
-        writer.line.push_str(&Self::COLUMNS.join("\t"));
+        Self::with_columns(out, &DIFFERENCE_COLUMNS)
+    }
+
+    /// A writer of `columns` that starts by writing the header line.
+    pub fn with_columns(out: W, columns: &'static [EffectColumn]) -> Result<Self, VariantError> {
+        let mut writer = Self::resume_with_columns(out, columns, 0);
+        writer.line.push_str(&Self::COLUMNS[..6].join("\t"));
+        for column in columns {
+            writer.line.push('\t');
+            writer.line.push_str(column.name);
+        }
         writer.line.push('\n');
         writer.flush_line()?;
         Ok(writer)
     }
 
-    /// A writer appending to an output that already holds `lines` lines (header included); writes no header.
+    /// A writer of [`DIFFERENCE_COLUMNS`] appending to an output that already holds `lines` lines
+    /// (header included); writes no header.
     pub fn resume(out: W, lines: u64) -> Self {
-        TsvScoreWriter { out, line: String::with_capacity(256), lines }
+        Self::resume_with_columns(out, &DIFFERENCE_COLUMNS, lines)
     }
 
-    /// Write one line per task of `record`.
+    /// A writer of `columns` appending to an output that already holds `lines` lines (header
+    /// included); writes no header.
+    pub fn resume_with_columns(out: W, columns: &'static [EffectColumn], lines: u64) -> Self {
+        TsvScoreWriter { out, columns, line: String::with_capacity(256), lines }
+    }
+
+    /// Write one line per task of `record` (a writer of [`DIFFERENCE_COLUMNS`]).
     pub fn write(&mut self, record: &ScoreRecord) -> Result<(), VariantError> {
-        record.check_shape()?;
+        let values = record.difference_values()?;
+        if self.columns != DIFFERENCE_COLUMNS {
+            return Err(not_difference_columns(record.variant, self.columns));
+        }
+        self.write_effects(&EffectRecord { variant: record.variant, tasks: record.tasks, values: &values })
+    }
+
+    /// Write one line per task of `record`, its values in the writer's column order.
+    pub fn write_effects(&mut self, record: &EffectRecord) -> Result<(), VariantError> {
+        record.check_shape(self.columns)?;
         let v = record.variant;
-        for ((task, &reference), &alternative) in record.tasks.iter().zip(record.reference).zip(record.alternative) {
-            let diff = alternative - reference;
+        let width = self.columns.len();
+        for (k, task) in record.tasks.iter().enumerate() {
             let _ = write!(
                 self.line,
                 "{}\t{}\t{}\t{}\t{}\t{}\t",
@@ -111,7 +259,7 @@ impl<W: Write> TsvScoreWriter<W> {
                 v.alternative,
                 one_field(task)
             );
-            for value in [reference, alternative, diff, diff.abs(), log_odds_ratio(reference, alternative)] {
+            for &value in &record.values[k * width..(k + 1) * width] {
                 push_number(&mut self.line, value);
                 self.line.push('\t');
             }
@@ -148,15 +296,6 @@ impl<W: Write> TsvScoreWriter<W> {
     }
 }
 
-/// The INFO fields written per task, after `<PREFIX>_<task>_`, with their descriptions.
-const INFO_FIELDS: [(&str, &str); 5] = [
-    ("REF", "score of the reference allele"),
-    ("ALT", "score of the alternative allele"),
-    ("DIFF", "alternative minus reference score"),
-    ("ABSDIFF", "absolute difference of the alternative and reference scores"),
-    ("LOR", "log-odds ratio logit(alt) - logit(ref), probabilities clamped to [1e-7, 1-1e-7]"),
-];
-
 /// The default INFO key prefix.
 pub const DEFAULT_INFO_PREFIX: &str = "OMIX";
 
@@ -173,8 +312,9 @@ fn escape_quoted(text: &str) -> String {
 /// Writes a sites-only VCF: the input header with `##INFO` lines for the scores, then one
 /// record per scored variant (so per ALT allele) with the scores added to INFO.
 ///
-/// Per task `t` (sanitised to `[A-Za-z0-9_]`) the keys are `<PREFIX>_t_REF`, `_ALT`, `_DIFF`,
-/// `_ABSDIFF` and `_LOR`, each `Number=1,Type=Float`. A record split from a multi-allelic one
+/// Per task `t` (sanitised to `[A-Za-z0-9_]`) and [`EffectColumn`] the key is
+/// `<PREFIX>_t_<info_suffix>`, `Number=1,Type=Float`: by default ([`DIFFERENCE_COLUMNS`])
+/// `<PREFIX>_t_REF`, `_ALT`, `_DIFF`, `_ABSDIFF` and `_LOR`. A record split from a multi-allelic one
 /// also gets `<PREFIX>_ALT_INDEX` (1-based ALT number in the input). Keys the writer adds replace
 /// same-named `##INFO` lines and INFO entries already in the input, so re-scoring a scored VCF
 /// does not duplicate them; other INFO entries are copied as they are (Number=A/R values of a
@@ -186,6 +326,7 @@ fn escape_quoted(text: &str) -> String {
 /// added when the header does not start with a `##fileformat` line.
 pub struct VcfScoreWriter<W: Write> {
     out: W,
+    columns: &'static [EffectColumn],
     tasks: Vec<String>,
     /// Per task, the key prefix `<PREFIX>_<task>`.
     keys: Vec<String>,
@@ -204,13 +345,37 @@ impl<W: Write> VcfScoreWriter<W> {
 
     /// A writer using INFO keys `<prefix>_<task>_...` (the prefix sanitised too) that starts by writing the header.
     pub fn with_prefix(out: W, header: &VcfHeader, tasks: &[String], prefix: &str) -> Result<Self, VariantError> {
-        let mut writer = Self::resume(out, tasks, prefix, 0)?;
+        Self::with_columns(out, header, tasks, prefix, &DIFFERENCE_COLUMNS)
+    }
+
+    /// A writer of `columns` using INFO keys `<prefix>_<task>_<suffix>` that starts by writing the header.
+    pub fn with_columns(
+        out: W,
+        header: &VcfHeader,
+        tasks: &[String],
+        prefix: &str,
+        columns: &'static [EffectColumn],
+    ) -> Result<Self, VariantError> {
+        let mut writer = Self::resume_with_columns(out, tasks, prefix, columns, 0)?;
         writer.write_header(header)?;
         Ok(writer)
     }
 
-    /// A writer appending to an output that already holds `lines` lines (header included); writes no header.
+    /// A writer of [`DIFFERENCE_COLUMNS`] appending to an output that already holds `lines` lines
+    /// (header included); writes no header.
     pub fn resume(out: W, tasks: &[String], prefix: &str, lines: u64) -> Result<Self, VariantError> {
+        Self::resume_with_columns(out, tasks, prefix, &DIFFERENCE_COLUMNS, lines)
+    }
+
+    /// A writer of `columns` appending to an output that already holds `lines` lines (header
+    /// included); writes no header.
+    pub fn resume_with_columns(
+        out: W,
+        tasks: &[String],
+        prefix: &str,
+        columns: &'static [EffectColumn],
+        lines: u64,
+    ) -> Result<Self, VariantError> {
         let prefix = sanitise_info_key(prefix);
         let mut keys = Vec::with_capacity(tasks.len());
         let mut owners: HashMap<String, &str> = HashMap::new();
@@ -218,7 +383,8 @@ impl<W: Write> VcfScoreWriter<W> {
         owners.insert(alt_index_key.clone(), "");
         for task in tasks {
             let key = format!("{prefix}_{}", sanitise_info_key(task));
-            for (suffix, _) in INFO_FIELDS {
+            for column in columns {
+                let suffix = column.info_suffix;
                 if let Some(first) = owners.insert(format!("{key}_{suffix}"), task) {
                     return Err(VariantError::DuplicateInfoKey {
                         key: format!("{key}_{suffix}"),
@@ -232,6 +398,7 @@ impl<W: Write> VcfScoreWriter<W> {
         let own_keys = owners.into_keys().collect();
         Ok(VcfScoreWriter {
             out,
+            columns,
             tasks: tasks.to_vec(),
             keys,
             own_keys,
@@ -257,15 +424,17 @@ impl<W: Write> VcfScoreWriter<W> {
                 self.write_header_line(line)?;
             }
         }
-        let mut info_lines = Vec::with_capacity(self.keys.len() * INFO_FIELDS.len() + 1);
+        let mut info_lines = Vec::with_capacity(self.keys.len() * self.columns.len() + 1);
         info_lines.push(format!(
             "##INFO=<ID={},Number=1,Type=Integer,Description=\"1-based index of this ALT allele in the input record (multi-allelic records are split into one record per ALT)\">",
             self.alt_index_key
         ));
         for (task, key) in self.tasks.iter().zip(&self.keys) {
-            for (suffix, description) in INFO_FIELDS {
+            for column in self.columns {
                 info_lines.push(format!(
-                    "##INFO=<ID={key}_{suffix},Number=1,Type=Float,Description=\"omix {description} for task '{}'\">",
+                    "##INFO=<ID={key}_{},Number=1,Type=Float,Description=\"omix {} for task '{}'\">",
+                    column.info_suffix,
+                    column.description,
                     escape_quoted(task)
                 ));
             }
@@ -283,15 +452,27 @@ impl<W: Write> VcfScoreWriter<W> {
         self.flush_line()
     }
 
-    /// Write the record of `record`'s variant with its scores in INFO.
+    /// Write the record of `record`'s variant with its scores in INFO (a writer of [`DIFFERENCE_COLUMNS`]).
     pub fn write(&mut self, record: &ScoreRecord) -> Result<(), VariantError> {
-        record.check_shape()?;
+        let values = record.difference_values()?;
+        if self.columns != DIFFERENCE_COLUMNS {
+            return Err(not_difference_columns(record.variant, self.columns));
+        }
+        self.write_effects(&EffectRecord { variant: record.variant, tasks: record.tasks, values: &values })
+    }
+
+    /// Write the record of `record`'s variant with its values in INFO, in the writer's column order.
+    pub fn write_effects(&mut self, record: &EffectRecord) -> Result<(), VariantError> {
+        record.check_shape(self.columns)?;
         if record.tasks != self.tasks.as_slice() {
-            return Err(record.shape_error(format!(
-                "tasks {}, not the writer's {}",
-                record.tasks.iter().take(5).map(String::as_str).collect::<Vec<_>>().join(", "),
-                self.tasks.iter().take(5).map(String::as_str).collect::<Vec<_>>().join(", ")
-            )));
+            return Err(shape_error(
+                record.variant,
+                format!(
+                    "tasks {}, not the writer's {}",
+                    record.tasks.iter().take(5).map(String::as_str).collect::<Vec<_>>().join(", "),
+                    self.tasks.iter().take(5).map(String::as_str).collect::<Vec<_>>().join(", ")
+                ),
+            ));
         }
         let v = record.variant;
         let column = |index: usize| match v.raw.get(index).map(String::as_str) {
@@ -328,12 +509,11 @@ impl<W: Write> VcfScoreWriter<W> {
             separate(&mut self.line);
             let _ = write!(self.line, "{}={}", self.alt_index_key, v.alt_index + 1);
         }
-        for ((key, &reference), &alternative) in self.keys.iter().zip(record.reference).zip(record.alternative) {
-            let diff = alternative - reference;
-            let values = [reference, alternative, diff, diff.abs(), log_odds_ratio(reference, alternative)];
-            for ((suffix, _), value) in INFO_FIELDS.iter().zip(values) {
+        let width = self.columns.len();
+        for (k, key) in self.keys.iter().enumerate() {
+            for (column, &value) in self.columns.iter().zip(&record.values[k * width..(k + 1) * width]) {
                 separate(&mut self.line);
-                let _ = write!(self.line, "{key}_{suffix}=");
+                let _ = write!(self.line, "{key}_{}=", column.info_suffix);
                 push_number(&mut self.line, value);
             }
         }
@@ -521,6 +701,72 @@ mod tests {
         let text = String::from_utf8(writer.finish()?)?;
         assert!(text.starts_with("##fileformat=VCFv4.2\n##INFO=<ID=my_model_ALT_INDEX,"), "{text}");
         assert!(text.ends_with("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr2\t1\t.\tA\tT\t.\t.\t.\n"), "{text}");
+        Ok(())
+    }
+
+    #[test]
+    fn profile_columns_in_tsv_and_vcf() -> TestResult {
+        use crate::PROFILE_COLUMNS;
+        let dir = tempfile::tempdir()?;
+        let (header, variants) = small_variants(&dir)?;
+        let tasks = vec!["sim".to_owned(), "atac".to_owned()];
+        let values = [1.0, 2.0, 1.442_695, 1.442_695, 0.25, 0.360_673_8, 3.0, 2.0, -1.442_695, 1.442_695, 0.0, 0.0];
+        let record = EffectRecord { variant: &variants[0], tasks: &tasks, values: &values };
+
+        let mut tsv = TsvScoreWriter::with_columns(Vec::new(), &PROFILE_COLUMNS)?;
+        tsv.write_effects(&record)?;
+        // A classifier's record does not fit a profile writer.
+        let scores =
+            ScoreRecord { variant: &variants[0], tasks: &tasks, reference: &[0.1, 0.2], alternative: &[0.3, 0.4] };
+        let Err(e) = tsv.write(&scores) else {
+            return Err("REF/ALT scores must not go to a profile writer".into());
+        };
+        assert!(e.to_string().contains("ref_log_count, alt_log_count, logfc"), "{e}");
+        let short = EffectRecord { variant: &variants[0], tasks: &tasks, values: &values[..6] };
+        let Err(e) = tsv.write_effects(&short) else {
+            return Err("too few values must be an error".into());
+        };
+        assert!(e.to_string().contains("6 values are not one per task (2) and column (6"), "{e}");
+        let text = String::from_utf8(tsv.finish()?)?;
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "chrom\tpos\tid\tref\talt\ttask\tref_log_count\talt_log_count\tlogfc\tabs_logfc\tjsd\tabs_logfc_x_jsd"
+        );
+        assert_eq!(lines[1], "chr1\t3\trs1\tC\tG\tsim\t1\t2\t1.442695\t1.442695\t0.25\t0.3606738");
+        assert_eq!(lines[2], "chr1\t3\trs1\tC\tG\tatac\t3\t2\t-1.442695\t1.442695\t0\t0");
+        assert_eq!(lines.len(), 3);
+
+        let mut vcf = VcfScoreWriter::with_columns(Vec::new(), &header, &tasks, "OMIX", &PROFILE_COLUMNS)?;
+        vcf.write_effects(&record)?;
+        let text = String::from_utf8(vcf.finish()?)?;
+        for suffix in ["REF_LOGCOUNT", "ALT_LOGCOUNT", "LOGFC", "ABSLOGFC", "JSD", "ABSLOGFC_X_JSD"] {
+            assert!(text.contains(&format!("##INFO=<ID=OMIX_atac_{suffix},Number=1,Type=Float,")), "{suffix}\n{text}");
+        }
+        assert!(!text.contains("OMIX_sim_REF,") && !text.contains("_LOR"), "{text}");
+        let record_line = text.lines().last().ok_or("no record")?;
+        assert!(
+            record_line.ends_with(
+                "DP=10;OMIX_sim_REF_LOGCOUNT=1;OMIX_sim_ALT_LOGCOUNT=2;OMIX_sim_LOGFC=1.442695;OMIX_sim_ABSLOGFC=1.442695;\
+                 OMIX_sim_JSD=0.25;OMIX_sim_ABSLOGFC_X_JSD=0.3606738;OMIX_atac_REF_LOGCOUNT=3;OMIX_atac_ALT_LOGCOUNT=2;\
+                 OMIX_atac_LOGFC=-1.442695;OMIX_atac_ABSLOGFC=1.442695;OMIX_atac_JSD=0;OMIX_atac_ABSLOGFC_X_JSD=0"
+            ),
+            "{record_line}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn difference_effects_pair_the_windows() -> TestResult {
+        // Two variants, two outputs: windows REF 0, ALT 0, REF 1, ALT 1.
+        let scores = [0.25, 0.5, 0.75, 0.5, 0.1, 0.2, 0.1, 0.4];
+        let values = difference_effects(&scores, 2)?;
+        assert_eq!(values.len(), 2 * 2 * 5);
+        assert_eq!(values[..4], [0.25, 0.75, 0.5, 0.5]);
+        assert_eq!(values[5..9], [0.5, 0.5, 0.0, 0.0]);
+        assert_eq!(values[15..17], [0.2, 0.4]);
+        assert!(difference_effects(&scores[..6], 2).is_err());
+        assert!(difference_effects(&scores, 0).is_err());
         Ok(())
     }
 
