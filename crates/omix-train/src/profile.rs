@@ -380,6 +380,7 @@ pub fn average_profile_baseline(
     data: &ProfileData,
     training: &RegionPredictions,
     target: &RegionPredictions,
+    profile_on: ProfileLossOn,
 ) -> RegionPredictions {
     let (tasks, strands, length) = (data.tasks.len(), data.strands, data.output_length);
     let tracks = tasks * strands;
@@ -388,7 +389,7 @@ pub fn average_profile_baseline(
     let mut log_count = vec![0f64; tasks];
     let mut used = vec![0usize; tasks];
     for r in 0..training.indices.len() {
-        if !data.regions[training.indices[r]].peak {
+        if !data.regions[training.indices[r]].peak && profile_on == ProfileLossOn::Peaks {
             continue;
         }
         for t in 0..tasks {
@@ -420,6 +421,82 @@ pub fn average_profile_baseline(
     }
 }
 
+/// What the count baseline reads from a window: its GC fraction and canonical 4-mer frequencies.
+const BASELINE_K: usize = 4;
+
+/// GC fraction and canonical k-mer frequencies of each region's input window `[regions, width]`.
+fn count_features(data: &ProfileData, indices: &[usize]) -> Result<(Vec<f32>, usize), TrainError> {
+    let config = omix_features::KmerConfig { k: BASELINE_K, ..omix_features::KmerConfig::default() };
+    let featurizer = omix_features::KmerFeaturizer::new(config, omix_encode::Alphabet::Dna)
+        .map_err(|e| TrainError::Config { field: "baseline", message: e.to_string() })?;
+    let width = 1 + featurizer.dimension();
+    let input = data.input_length;
+    let mut features = Vec::with_capacity(indices.len() * width);
+    let mut row = omix_features::SparseRow::default();
+    let mut bases = vec![b'N'; input];
+    for chunk in indices.chunks(PREDICT_BATCH) {
+        let batch = data.batch(chunk, &[], &[])?;
+        for one_hot in batch.one_hot.chunks(4 * input) {
+            let mut gc = 0usize;
+            for (i, base) in bases.iter_mut().enumerate() {
+                *base = b'N';
+                for (channel, letter) in b"ACGT".iter().enumerate() {
+                    if one_hot[channel * input + i] > 0.5 {
+                        *base = *letter;
+                        gc += usize::from(channel == 1 || channel == 2);
+                    }
+                }
+            }
+            row.clear();
+            featurizer.featurize(&bases, &mut row);
+            features.push(gc as f32 / input as f32);
+            features.extend(row.to_dense(featurizer.dimension()));
+        }
+    }
+    Ok((features, width))
+}
+
+/// Observed log(1 + total count) per region and task `[regions, tasks]`.
+fn observed_log_counts(data: &ProfileData, predictions: &RegionPredictions) -> Vec<f64> {
+    let (tasks, per_task) = (data.tasks.len(), data.strands * data.output_length);
+    predictions
+        .observed
+        .chunks(per_task)
+        .take(predictions.indices.len() * tasks)
+        .map(|task| task.iter().map(|&v| f64::from(v)).sum::<f64>().ln_1p())
+        .collect()
+}
+
+/// The baseline's log counts for `target`: ridge regression of log(1 + count) on the input window's
+/// GC content and canonical 4-mer frequencies, fitted on the training regions with λ chosen on
+/// validation — how much of the counts sequence composition alone explains.
+pub fn count_baseline(
+    data: &ProfileData,
+    training: &RegionPredictions,
+    validation: &RegionPredictions,
+    target: &RegionPredictions,
+) -> Result<Vec<f32>, TrainError> {
+    let error = |e: omix_baseline::BaselineError| TrainError::Config { field: "baseline", message: e.to_string() };
+    let (train_x, width) = count_features(data, &training.indices)?;
+    let (validation_x, _) = count_features(data, &validation.indices)?;
+    let (target_x, _) = count_features(data, &target.indices)?;
+    let tasks = data.tasks.len();
+    let ridge = omix_baseline::Ridge::fit_with_validation(
+        &train_x,
+        &observed_log_counts(data, training),
+        &validation_x,
+        &observed_log_counts(data, validation),
+        width,
+        tasks,
+    )
+    .map_err(error)?;
+    Ok(ridge.predict(&target_x).map_err(error)?.into_iter().map(|v| v as f32).collect())
+}
+
+/// What the profile baseline is, in words (metrics.json and the report).
+pub const PROFILE_BASELINE: &str = "the training peaks' average profile, with log counts from ridge regression \
+     on GC content and canonical 4-mer frequencies of the input window (fitted on training, λ chosen on validation)";
+
 /// What a profile experiment wrote into `metrics.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileMetricsFile {
@@ -431,9 +508,11 @@ pub struct ProfileMetricsFile {
     /// The model on test (absent when no region is on a test chromosome).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test: Option<Metrics>,
-    /// The average-profile baseline on test.
+    /// The baseline on test ([`PROFILE_BASELINE`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_test: Option<Metrics>,
+    /// What the baseline is.
+    pub baseline_model: String,
     /// λ, the count loss's weight.
     pub count_weight: f64,
     /// The epoch whose weights were kept.
@@ -467,7 +546,7 @@ impl ProfileSummary {
         ];
         if let (Some(test), Some(baseline)) = (&metrics.test, &metrics.baseline_test) {
             lines.push(format!("test       {}", test.summary()));
-            lines.push(format!("baseline   (average training profile, mean log count) {}", baseline.summary()));
+            lines.push(format!("baseline   (average training profile, ridge counts on GC and 4-mers) {}", baseline.summary()));
         }
         lines
     }
@@ -691,10 +770,13 @@ fn train_bias(
         validation: split_metrics(data, &validation, count_weight, ProfileLossOn::All)?,
         baseline_test: match &test {
             Some(test) => {
-                Some(split_metrics(data, &average_profile_baseline(data, &training, test), count_weight, ProfileLossOn::All)?)
+                let mut baseline = average_profile_baseline(data, &training, test, ProfileLossOn::All);
+                baseline.log_counts = count_baseline(data, &training, &validation, test)?;
+                Some(split_metrics(data, &baseline, count_weight, ProfileLossOn::All)?)
             }
             None => None,
         },
+        baseline_model: PROFILE_BASELINE.replace("training peaks'", "training regions'"),
         test: match &test {
             Some(test) => Some(split_metrics(data, test, count_weight, ProfileLossOn::All)?),
             None => None,
@@ -887,7 +969,8 @@ pub fn run_profile_experiment(
         (None, None)
     } else {
         let test = predict(SplitName::Test)?;
-        let baseline = average_profile_baseline(&data, &training, &test);
+        let mut baseline = average_profile_baseline(&data, &training, &test, on);
+        baseline.log_counts = count_baseline(&data, &training, &validation, &test)?;
         (Some(split_metrics(&data, &test, count_weight, on)?), Some(split_metrics(&data, &baseline, count_weight, on)?))
     };
     let metrics = ProfileMetricsFile {
@@ -895,6 +978,7 @@ pub fn run_profile_experiment(
         validation: split_metrics(&data, &validation, count_weight, on)?,
         test,
         baseline_test,
+        baseline_model: PROFILE_BASELINE.into(),
         count_weight,
         best_epoch: fitted.best_epoch,
         epochs_run: epochs,
