@@ -24,7 +24,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH_KEYS = {"input", "labels", "path", "reference", "motifs", "edges", "features", "test_input",
              "test_labels", "node_labels", "file", "peaks", "plus", "minus", "unstranded"}
 FETCHED = {os.path.join(ROOT, "examples", "data", "deepbind"): "python3 scripts/fetch-data.py deepbind",
-           os.path.join(ROOT, "examples", "data", "bpnet_sim"): "omix simulate-tracks --out examples/data/bpnet_sim"}
+           os.path.join(ROOT, "examples", "data", "bpnet_sim"): "omix simulate-tracks --out examples/data/bpnet_sim",
+           os.path.join(ROOT, "examples", "data", "chrombpnet_sim"):
+               "omix simulate-tracks --assay atac --out examples/data/chrombpnet_sim"}
 
 
 def paths(value, trail=()):
