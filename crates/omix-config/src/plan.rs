@@ -547,6 +547,10 @@ impl Overrides {
         }
         if let Some(epochs) = self.epochs {
             config.train.epochs = epochs;
+            // A ChromBPNet's bias model trains for the same epochs unless fewer are set.
+            if let Some(bias) = &mut config.bias {
+                bias.epochs = Some(bias.epochs.map_or(epochs, |own| own.min(epochs)));
+            }
         }
         if let Some(size) = self.batch_size {
             config.train.batch_size = size;
