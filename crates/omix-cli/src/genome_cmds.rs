@@ -504,9 +504,10 @@ pub fn predict_profile_track(track: &Track<'_>, observer: &mut dyn Observer, dev
         println!("{}", path.display());
     }
     eprintln!(
-        "{total} windows of {output} bp, {} track(s) ({}) in {:.1}s",
+        "{total} windows of {output} bp, {} track(s) ({}{}) in {:.1}s",
         tracks,
         names.join(", "),
+        if profile.bias.is_some() { "; bias-corrected, then with the bias model" } else { "" },
         started.elapsed().as_secs_f64()
     );
     Ok(())

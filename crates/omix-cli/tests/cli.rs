@@ -847,6 +847,37 @@ fn tracks_turns_reads_into_bigwigs() -> TestResult {
 }
 
 #[test]
+fn chrombpnet_trains_its_bias_model_first_and_predicts_corrected_tracks() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    omix_ok(dir.path(), &["simulate-tracks", "--assay", "atac", "--out", "sim", "--small", "--seed", "6"])?;
+    std::fs::write(
+        dir.path().join("chrombpnet.toml"),
+        "seed = 2\n[tracks]\nreference = \"sim/genome.fa\"\npeaks = \"sim/peaks.narrowPeak\"\ninput_length = 300\n\
+         output_length = 200\njitter = 8\nbackground = 1\nvalidation_chromosomes = [\"chr2\"]\ntest_chromosomes = []\n\
+         [[tracks.task]]\nname = \"atac\"\nunstranded = \"sim/counts.bw\"\n\
+         [model]\nfilters = 8\nlayers = 2\n[bias]\nfilters = 4\nlayers = 1\nepochs = 3\n[train]\nepochs = 2\nbatch_size = 32\n\
+         [[footprint]]\nname = \"GATA\"\nsequence = \"AGATAAGA\"\n",
+    )?;
+    let (_, stderr) = omix_ok(dir.path(), &["train", "chrombpnet.toml", "--dry-run"])?;
+    assert!(stderr.contains("bias model: 4 filters x 1 layers on background below"), "{stderr}");
+    // --epochs caps the bias model's epochs too.
+    let (stdout, stderr) = omix_ok(dir.path(), &["train", "chrombpnet.toml", "--out", "run", "--epochs", "1"])?;
+    assert!(stderr.contains("training engine: burn autodiff (ChromBPNet bias model)"), "{stderr}");
+    assert!(stderr.contains("epoch   1/1"), "{stderr}");
+    assert!(stdout.contains("bias model:") && stdout.contains("JASPAR"), "{stdout}");
+    for file in ["bias/model.bpk", "bias/metrics.json", "bias/filters.tsv", "model.bpk", "footprints.json"] {
+        assert!(dir.path().join("run").join(file).exists(), "{file} missing");
+    }
+    let (stdout, _) = omix_ok(
+        dir.path(),
+        &["predict", "run", "--reference", "sim/genome.fa", "--bed", "sim/peaks.narrowPeak", "-o", "pred.bw"],
+    )?;
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), vec!["pred.bw", "pred.with_bias.bw"]);
+    assert_ne!(std::fs::read(dir.path().join("pred.bw"))?, std::fs::read(dir.path().join("pred.with_bias.bw"))?);
+    Ok(())
+}
+
+#[test]
 fn profile_experiment_from_simulated_reads() -> TestResult {
     let dir = tempfile::tempdir()?;
     let (stdout, _) = omix_ok(dir.path(), &["simulate-tracks", "--out", "sim", "--small", "--seed", "4"])?;
