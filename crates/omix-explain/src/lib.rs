@@ -34,6 +34,7 @@ pub mod attribution;
 mod bias;
 mod database;
 pub mod interpret;
+pub mod profile;
 
 use std::path::PathBuf;
 
@@ -42,6 +43,9 @@ pub use attribution::{ExplainOptions, Explainer, FilterSites, IgBaseline, Method
 pub use bias::{BIAS_FILTER_SEQUENCES, bias_filters};
 pub use database::motif_database;
 pub use interpret::{InterpretOutcome, InterpretSettings, file_safe, interpret};
+pub use profile::{
+    ProfileExplainSettings, ProfileExplainer, ProfileHead, ProfileMethod, ProfileRegions, explain_profile_run,
+};
 
 /// What can go wrong explaining a model.
 #[derive(Debug, thiserror::Error)]

@@ -364,3 +364,130 @@ mod pooling_tests {
         }
     }
 }
+
+/// Below this change of a ReLU's input between the input and its reference, DeepLIFT's rescale
+/// ratio falls back to the gradient at the input (tangermeme's and Captum's threshold, as in
+/// [`crate::DeepLiftPlan`]).
+const PAIR_RESCALE_EPSILON: f32 = 1e-6;
+
+/// `relu(z)` whose gradient with respect to `z` is DeepLIFT's rescale multiplier against the
+/// reference pre-activation `reference` (a detached tensor of the same shape):
+/// `m = (relu(z) − relu(z_ref)) / (z − z_ref)`, or `relu'(z)` where `|z − z_ref| < 1e-6`. The value
+/// is `relu(z)`; the output is `z · m + (relu(z) − z · m)` with `m` and the bracket detached.
+fn rescale_relu<const D: usize>(z: Tensor<D>, reference: Tensor<D>) -> Tensor<D> {
+    let value = z.clone().detach();
+    let out = relu(value.clone());
+    let delta_in = value.clone() - reference.clone();
+    let delta_out = out.clone() - relu(reference);
+    let gradient = value.clone().greater_elem(0.0).float();
+    let small = delta_in.clone().abs().lower_elem(PAIR_RESCALE_EPSILON);
+    let multiplier = (delta_out / delta_in).mask_where(small, gradient);
+    z * multiplier.clone() + (out - value * multiplier)
+}
+
+impl Bpnet {
+    /// Both heads on the last representation `[batch, filters, input_length]`, as [`Bpnet::forward`]
+    /// ends.
+    fn heads(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<2>) {
+        let profile = self.profile.forward(x.clone()); // [B, T·S, L]
+        let profile = profile.narrow(2, self.trimming, self.output_length); // [B, T·S, L_out]
+        let from = self.trimming - self.count_flank;
+        let width = self.output_length + 2 * self.count_flank;
+        let pooled = x.narrow(2, from, width).mean_dim(2); // [B, F, 1]
+        let [batch, filters, _] = pooled.dims();
+        let counts = self.count.forward(pooled.reshape([batch, filters])); // [B, T]
+        (profile, counts)
+    }
+
+    /// The forward pass over input–reference pairs that DeepLIFT (rescale rule, Shrikumar et al.
+    /// 2017) needs: the reference side runs as [`Bpnet::forward`] (detached), and on the input side
+    /// every ReLU `relu(z)` becomes `z · m + (relu(z) − z · m)` with `m = (relu(z) − relu(z_ref)) /
+    /// (z − z_ref)` detached (the gradient at `z` where `|z − z_ref| < 1e-6`). The values are those
+    /// of [`Bpnet::forward`]; the gradient of an input-side output with respect to the input is its
+    /// DeepLIFT multiplier, so `Σ multiplier · (input − reference)` equals the output's change
+    /// (summation to delta). Convolutions, residual additions, cropping, the window mean and the
+    /// dense layer are linear and pass multipliers as gradients do, exactly as tangermeme's
+    /// `deep_lift_shap` treats them. On an autodiff device, with the model frozen.
+    ///
+    /// # Shapes
+    /// - `input`, `reference`: `[pairs, 4, input_length]`, row `i` of one paired with row `i` of the
+    ///   other
+    /// - output: (profile logits, log counts) of the inputs, then of the references, each as
+    ///   [`Bpnet::forward`] gives them
+    #[allow(clippy::type_complexity)]
+    pub fn deeplift_forward(
+        &self,
+        input: Tensor<3>,
+        reference: Tensor<3>,
+    ) -> ((Tensor<3>, Tensor<2>), (Tensor<3>, Tensor<2>)) {
+        let z_ref = self.first.forward(reference).detach(); // [P, F, L]
+        let z = self.first.forward(input); // [P, F, L]
+        let mut r = relu(z_ref.clone());
+        let mut x = rescale_relu(z, z_ref);
+        for conv in &self.residual {
+            let z_ref = conv.forward(r.clone()).detach(); // [P, F, L]
+            let z = conv.forward(x.clone()); // [P, F, L]
+            x = x + rescale_relu(z, z_ref.clone());
+            r = r + relu(z_ref);
+        }
+        let outputs = self.heads(x); // [P, T·S, L_out], [P, T]
+        let (reference_logits, reference_counts) = self.heads(r);
+        (outputs, (reference_logits.detach(), reference_counts.detach()))
+    }
+
+    /// This model with the weights of safetensors `bytes` in bpnet-lite's names and PyTorch's
+    /// layouts (what [`Bpnet::to_safetensors`] writes, and what `BPNet(n_control_tracks=0)`'s
+    /// `state_dict` holds in float32): every tensor must be there with this model's shape.
+    pub fn with_safetensors(mut self, bytes: &[u8]) -> Result<Bpnet, ModelError> {
+        use burn::module::Param;
+        let file = safetensors::SafeTensors::deserialize(bytes)
+            .map_err(|error| ModelError::Invalid(format!("not a safetensors file: {error}")))?;
+        let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>, ModelError> {
+            let view = file
+                .tensor(name)
+                .map_err(|_| ModelError::Invalid(format!("the safetensors file has no tensor {name}")))?;
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(ModelError::Invalid(format!("{name} is {:?}; float32 is needed", view.dtype())));
+            }
+            if view.shape() != shape {
+                return Err(ModelError::Invalid(format!(
+                    "{name} has shape {:?}; this model's is {shape:?}",
+                    view.shape()
+                )));
+            }
+            Ok(view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        };
+        let tensor = |values: Vec<f32>, device: &Device| -> Tensor<1> {
+            let length = values.len();
+            Tensor::<1>::from_data(TensorData::new(values, [length]), device)
+        };
+        let load_conv = |conv: &mut Conv1d, name: &str| -> Result<(), ModelError> {
+            let device = conv.weight.device();
+            let shape = conv.weight.dims();
+            let values = read(&format!("{name}.weight"), &shape)?;
+            conv.weight = Param::from_tensor(tensor(values, &device).reshape(shape));
+            if let Some(bias) = &conv.bias {
+                let shape = bias.dims();
+                let values = read(&format!("{name}.bias"), &shape)?;
+                conv.bias = Some(Param::from_tensor(tensor(values, &device)));
+            }
+            Ok(())
+        };
+        load_conv(&mut self.first, "iconv")?;
+        for (i, layer) in self.residual.iter_mut().enumerate() {
+            load_conv(layer, &format!("rconvs.{i}"))?;
+        }
+        load_conv(&mut self.profile, "fconv")?;
+        let device = self.count.weight.device();
+        let [inputs, outputs] = self.count.weight.dims();
+        let values = read("linear.weight", &[outputs, inputs])?;
+        // PyTorch stores [outputs, inputs]; burn [inputs, outputs].
+        let weight = tensor(values, &device).reshape([outputs, inputs]).transpose();
+        self.count.weight = Param::from_tensor(weight);
+        if self.count.bias.is_some() {
+            let values = read("linear.bias", &[outputs])?;
+            self.count.bias = Some(Param::from_tensor(tensor(values, &device)));
+        }
+        Ok(self)
+    }
+}
