@@ -477,7 +477,6 @@ impl ProfileData {
         Window::new(&region.chrom, start, start + length as i64)
     }
 
-    /// Total count of a region's output window over every track.
     /// The total count in region `index`'s output window, summed over every task and strand.
     pub fn total_count(&self, index: usize) -> Result<f64, DataError> {
         self.total(&self.regions[index])
