@@ -710,7 +710,7 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let (header, variants) = small_variants(&dir)?;
         let tasks = vec!["sim".to_owned(), "atac".to_owned()];
-        let values = [1.0, 2.0, 1.442_695, 1.442_695, 0.25, 0.360_673_8, 3.0, 2.0, -1.442_695, 1.442_695, 0.0, 0.0];
+        let values = [1.0, 2.0, 1.5, 1.5, 0.25, 0.375, 3.0, 2.0, -1.5, 1.5, 0.0, 0.0];
         let record = EffectRecord { variant: &variants[0], tasks: &tasks, values: &values };
 
         let mut tsv = TsvScoreWriter::with_columns(Vec::new(), &PROFILE_COLUMNS)?;
@@ -733,8 +733,8 @@ mod tests {
             lines[0],
             "chrom\tpos\tid\tref\talt\ttask\tref_log_count\talt_log_count\tlogfc\tabs_logfc\tjsd\tabs_logfc_x_jsd"
         );
-        assert_eq!(lines[1], "chr1\t3\trs1\tC\tG\tsim\t1\t2\t1.442695\t1.442695\t0.25\t0.3606738");
-        assert_eq!(lines[2], "chr1\t3\trs1\tC\tG\tatac\t3\t2\t-1.442695\t1.442695\t0\t0");
+        assert_eq!(lines[1], "chr1\t3\trs1\tC\tG\tsim\t1\t2\t1.5\t1.5\t0.25\t0.375");
+        assert_eq!(lines[2], "chr1\t3\trs1\tC\tG\tatac\t3\t2\t-1.5\t1.5\t0\t0");
         assert_eq!(lines.len(), 3);
 
         let mut vcf = VcfScoreWriter::with_columns(Vec::new(), &header, &tasks, "OMIX", &PROFILE_COLUMNS)?;
@@ -747,9 +747,9 @@ mod tests {
         let record_line = text.lines().last().ok_or("no record")?;
         assert!(
             record_line.ends_with(
-                "DP=10;OMIX_sim_REF_LOGCOUNT=1;OMIX_sim_ALT_LOGCOUNT=2;OMIX_sim_LOGFC=1.442695;OMIX_sim_ABSLOGFC=1.442695;\
-                 OMIX_sim_JSD=0.25;OMIX_sim_ABSLOGFC_X_JSD=0.3606738;OMIX_atac_REF_LOGCOUNT=3;OMIX_atac_ALT_LOGCOUNT=2;\
-                 OMIX_atac_LOGFC=-1.442695;OMIX_atac_ABSLOGFC=1.442695;OMIX_atac_JSD=0;OMIX_atac_ABSLOGFC_X_JSD=0"
+                "DP=10;OMIX_sim_REF_LOGCOUNT=1;OMIX_sim_ALT_LOGCOUNT=2;OMIX_sim_LOGFC=1.5;OMIX_sim_ABSLOGFC=1.5;\
+                 OMIX_sim_JSD=0.25;OMIX_sim_ABSLOGFC_X_JSD=0.375;OMIX_atac_REF_LOGCOUNT=3;OMIX_atac_ALT_LOGCOUNT=2;\
+                 OMIX_atac_LOGFC=-1.5;OMIX_atac_ABSLOGFC=1.5;OMIX_atac_JSD=0;OMIX_atac_ABSLOGFC_X_JSD=0"
             ),
             "{record_line}"
         );
