@@ -177,6 +177,8 @@ const EXPLAIN_EXAMPLES: &str = "Examples:
   omix explain runs/gabpa --method deeplift-shap --shap-references 50
   omix explain runs/rbp --motif-db my_rbp_motifs.meme
   omix explain runs/tf --motif-db jaspar --motif-db extra.meme
+  omix explain runs/bpnet                       # a profile run: its test peaks, counts and profile heads
+  omix explain runs/bpnet --input peaks.bed --head counts --max-sequences 500
 
 The default motif database is JASPAR 2024 CORE vertebrates non-redundant (879 profiles), built
 into omix: Rauluseviciute et al., JASPAR 2024, Nucleic Acids Research 52:D174 (2024), CC BY 4.0
@@ -308,6 +310,19 @@ pub struct ExplainArgs {
     /// Do not rewrite RUN_DIR/report.html afterwards.
     #[arg(long)]
     pub no_report: bool,
+    /// Profile runs (BPNet, ChromBPNet): the head to explain, `counts` (the log count) or `profile`
+    /// (bpnet-lite's profile wrapper); repeat the flag for both (the default).
+    #[arg(long = "head", value_enum, value_name = "HEAD")]
+    pub heads: Vec<HeadChoice>,
+}
+
+/// The heads of a profile model that `omix explain` explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HeadChoice {
+    /// The predicted log count of the task.
+    Counts,
+    /// The profile wrapper: sum of softmax(logits) x logits over the task's mean-centred logits.
+    Profile,
 }
 
 /// `omix report`.
@@ -691,7 +706,9 @@ pub enum MismatchChoice {
 /// `omix score-variants`.
 #[derive(Debug, Args)]
 pub struct ScoreVariantsArgs {
-    /// A run folder of a sequence model written by `omix train`.
+    /// A run folder of a sequence model written by `omix train`. For a profile model (BPNet,
+    /// ChromBPNet bias-corrected) each task gets chrombpnet's scores: REF and ALT log counts, log2 fold
+    /// change of the counts, and the Jensen–Shannon distance between the REF and ALT profiles.
     #[arg(value_name = "RUN_DIR")]
     pub run: PathBuf,
     /// Variants (VCF, plain or bgzip/gzip).

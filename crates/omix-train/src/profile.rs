@@ -834,7 +834,9 @@ pub fn marginal_footprints(
         Some(bias) => vec![(model, None), (model, Some(bias)), (bias, None)],
         None => vec![(model, None)],
     };
-    let predict = |one_hot: Vec<f32>| -> Result<Vec<(Vec<f32>, Vec<f32>)>, TrainError> {
+    // Per model: (expected counts, log counts).
+    type Predicted = Vec<(Vec<f32>, Vec<f32>)>;
+    let predict = |one_hot: Vec<f32>| -> Result<Predicted, TrainError> {
         models
             .iter()
             .map(|&(m, b)| {
