@@ -240,10 +240,22 @@ impl NativeRun {
     ) -> PyResult<PathBuf> {
         let named = [(vcf.as_path(), "the VCF"), (reference.as_path(), "the reference")];
         refuse_outputs_over_inputs(&scoring_outputs(&out), &named, &reference, self.run.root()).map_err(to_py)?;
-        let mut predictor = SequencePredictor::new(&self.run, &self.device).map_err(to_py)?;
-        if let Some(average) = average_strands {
-            predictor.set_average_strands(average);
-        }
+        // A profile run (BPNet, ChromBPNet) scores chrombpnet's effects; any other model its outputs.
+        let predictor: Box<dyn omix_variants::WindowScorer + Send + Sync> =
+            if omix_train::profile::ProfileRun::is_profile(&self.run) {
+                let mut scorer =
+                    omix_train::profile_scorer::ProfileScorer::new(&self.run, &self.device).map_err(to_py)?;
+                if let Some(average) = average_strands {
+                    scorer.set_average_strands(average);
+                }
+                Box::new(scorer)
+            } else {
+                let mut predictor = SequencePredictor::new(&self.run, &self.device).map_err(to_py)?;
+                if let Some(average) = average_strands {
+                    predictor.set_average_strands(average);
+                }
+                Box::new(predictor)
+            };
         let job = ScoringJob {
             vcf,
             reference: reference.clone(),
@@ -261,7 +273,7 @@ impl NativeRun {
                     let reference = omix_genome::Reference::open(&reference, &mut |line| {
                         omix_run::Observer::message(&mut observer, line)
                     })?;
-                    Ok(job.run(&reference, &predictor, &mut observer)?)
+                    Ok(job.run(&reference, predictor.as_ref(), &mut observer)?)
                 })
             })
             .map_err(|error| crate::errors::omix_error(error.as_ref()))?;
