@@ -703,6 +703,12 @@ fn explain_inputs(run: &RunDir, input: &InputArgs, schema: &Schema) -> Result<(D
 
 fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
+    if omix_train::profile::ProfileRun::is_profile(&run) {
+        return crate::profile_explain::explain_profile(&args, &run, device);
+    }
+    if !args.heads.is_empty() {
+        bail!("--head applies to profile runs (BPNet, ChromBPNet); {} is a classifier run", args.run.display());
+    }
     let schema = run.schema()?;
     let (dataset, mut indices) = explain_inputs(&run, &args.input, &schema)?;
     if let Some(max) = args.max_sequences {

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod genome_cmds;
 mod init;
+mod profile_explain;
 mod progress;
 
 use std::process::ExitCode;

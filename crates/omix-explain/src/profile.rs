@@ -96,6 +96,7 @@ pub enum ProfileMethod {
     /// Gradient × input.
     GradientXInput,
     /// DeepLIFT/SHAP against shuffled references.
+    #[serde(rename = "deeplift_shap")]
     DeepLiftShap,
 }
 
@@ -419,8 +420,9 @@ pub struct ProfileExplainSettings {
     pub methods: Vec<ProfileMethod>,
     /// Heads to explain.
     pub heads: Vec<ProfileHead>,
-    /// The task explained (index into the run's `[[tracks.task]]`).
-    pub task: usize,
+    /// The task explained: a `[[tracks.task]]` name or a 0-based index (the first task when
+    /// `None`).
+    pub task: Option<String>,
     /// Explain at most this many windows (the first ones).
     pub limit: Option<usize>,
     /// DeepLIFT/SHAP references per window.
@@ -442,7 +444,7 @@ impl Default for ProfileExplainSettings {
         Self {
             methods: ProfileMethod::ALL.to_vec(),
             heads: ProfileHead::ALL.to_vec(),
-            task: 0,
+            task: None,
             limit: None,
             shap_references: 20,
             shap_baseline: IgBaseline::Shuffled,
@@ -467,13 +469,24 @@ pub struct ExplainedWindow {
     pub source: String,
 }
 
+/// How long one method took on one head.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodTiming {
+    /// The method.
+    pub method: ProfileMethod,
+    /// Seconds in all.
+    pub seconds: f64,
+    /// Seconds per 100 windows.
+    pub seconds_per_100_windows: f64,
+}
+
 /// One head's results in the summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProfileHeadSummary {
     /// `counts` or `profile`.
     pub head: ProfileHead,
-    /// Seconds per method.
-    pub seconds: Vec<(String, f64)>,
+    /// Time each method took.
+    pub timings: Vec<MethodTiming>,
     /// DeepLIFT/SHAP: the largest `|Σ (x − r) · m − (f(x) − f(r))|` over every pair.
     pub convergence: Option<f64>,
     /// DeepLIFT/SHAP: windows with a pair above the warning threshold (1e-3).
@@ -507,8 +520,32 @@ pub struct ProfileExplainSummary {
     pub seed: u64,
     /// Per head.
     pub heads: Vec<ProfileHeadSummary>,
+    /// The arrays written (`float32`, under `arr_0`).
+    pub arrays: Vec<NpzArray>,
     /// Files written, relative to the folder.
     pub files: Vec<String>,
+}
+
+/// One `.npz` file written and its array's shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NpzArray {
+    /// The file, relative to the folder.
+    pub file: String,
+    /// The shape of `arr_0`.
+    pub shape: Vec<usize>,
+}
+
+/// Write `values` of `shape` as `arr_0` of `out/file` and note it in `arrays`.
+fn write_array(
+    out: &Path,
+    file: &str,
+    shape: &[usize],
+    values: &[f32],
+    arrays: &mut Vec<NpzArray>,
+) -> Result<(), ExplainError> {
+    omix_io::write_npz(&out.join(file), &[omix_io::NpyArray { name: "arr_0", shape, values }])?;
+    arrays.push(NpzArray { file: file.to_string(), shape: shape.to_vec() });
+    Ok(())
 }
 
 /// What a profile explain run computed, beside its files.
@@ -526,6 +563,21 @@ pub struct ProfileExplainOutcome {
     pub hypothetical: Vec<(ProfileHead, Vec<f32>)>,
     /// Predicted log counts of the task per window (the explained model).
     pub log_counts: Vec<f32>,
+}
+
+/// The index of the task named `choice` (a name, or a 0-based index) among `names`.
+fn task_index(names: &[String], choice: &str) -> Result<usize, ExplainError> {
+    names
+        .iter()
+        .position(|name| name == choice)
+        .or_else(|| choice.parse::<usize>().ok().filter(|&i| i < names.len()))
+        .ok_or_else(|| {
+            ExplainError::Invalid(format!(
+                "{choice} is not a task of this run; its tasks are {} (or 0 to {})",
+                names.join(", "),
+                names.len().saturating_sub(1)
+            ))
+        })
 }
 
 /// The profile wrapper's definition, in words, for the summary.
@@ -550,10 +602,11 @@ pub fn explain_profile_run(
     let gradient_device = device.clone().autodiff();
     let profile = ProfileRun::load(run, &gradient_device)?;
     let task_names: Vec<String> = profile.config.tracks.tasks.iter().map(|t| t.name.clone()).collect();
-    let task = settings.task;
-    let task_name = task_names.get(task).cloned().ok_or_else(|| {
-        ExplainError::Invalid(format!("task {task} does not exist; the run's tasks are {}", task_names.join(", ")))
-    })?;
+    let task = match &settings.task {
+        Some(choice) => task_index(&task_names, choice)?,
+        None => 0,
+    };
+    let task_name = task_names.get(task).cloned().unwrap_or_default();
     let model_name = if profile.bias.is_some() {
         observer.message(
             "ChromBPNet run: explaining the bias-corrected TF model (the frozen bias model left out), as chrombpnet explains chrombpnet_nobias",
@@ -606,12 +659,13 @@ pub fn explain_profile_run(
     let mut attributions = Vec::new();
     let mut hypothetical = Vec::new();
     let mut head_summaries = Vec::new();
+    let mut arrays = Vec::new();
     let mut files = vec!["ohe.npz".to_string(), "regions.tsv".into(), "positions.tsv".into()];
     let shape3 = [n, 4, shape.input_length];
     for &head in &settings.heads {
         let mut summary = ProfileHeadSummary {
             head,
-            seconds: Vec::new(),
+            timings: Vec::new(),
             convergence: None,
             above_tolerance: 0,
             shap_file: None,
@@ -641,8 +695,8 @@ pub fn explain_profile_run(
             observer.finish();
             let (actual, shap) = result?;
             let elapsed = started.elapsed().as_secs_f64();
-            summary.seconds.push((method.name().into(), elapsed));
             let rate = elapsed / n as f64 * 100.0;
+            summary.timings.push(MethodTiming { method, seconds: elapsed, seconds_per_100_windows: rate });
             if let Some((hyp, deviations)) = shap {
                 let worst = deviations.iter().copied().fold(0.0f32, f32::max);
                 let above = deviations.iter().filter(|d| **d > CONVERGENCE_TOLERANCE).count();
@@ -660,10 +714,7 @@ pub fn explain_profile_run(
                 summary.convergence = Some(f64::from(worst));
                 summary.above_tolerance = above;
                 let file = format!("{}_shap.npz", head.name());
-                omix_io::write_npz(
-                    &out.join(&file),
-                    &[omix_io::NpyArray { name: "arr_0", shape: &shape3, values: &hyp }],
-                )?;
+                write_array(out, &file, &shape3, &hyp, &mut arrays)?;
                 summary.shap_file = Some(file.clone());
                 files.push(file);
                 hypothetical.push((head, hyp));
@@ -679,12 +730,10 @@ pub fn explain_profile_run(
         head_summaries.push(summary);
     }
 
-    omix_io::write_npz(&out.join("ohe.npz"), &[omix_io::NpyArray { name: "arr_0", shape: &shape3, values: &inputs }])?;
+    write_array(out, "ohe.npz", &shape3, &inputs, &mut arrays)?;
     if wants_shap && settings.save_references {
-        omix_io::write_npz(
-            &out.join("shap_references.npz"),
-            &[omix_io::NpyArray { name: "arr_0", shape: &[n, per_window, 4, shape.input_length], values: &references }],
-        )?;
+        let reference_shape = [n, per_window, 4, shape.input_length];
+        write_array(out, "shap_references.npz", &reference_shape, &references, &mut arrays)?;
         files.push("shap_references.npz".into());
     }
     write_regions(out, &windows, &log_counts, &attributions, shape.input_length)?;
@@ -740,6 +789,7 @@ pub fn explain_profile_run(
         references: wants_shap.then(|| reference_words(settings.shap_baseline, per_window)),
         seed: settings.seed,
         heads: head_summaries,
+        arrays,
         files: {
             files.push(PROFILE_EXPLAIN_SUMMARY.into());
             files

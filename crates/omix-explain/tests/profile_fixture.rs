@@ -183,3 +183,20 @@ fn deeplift_sums_to_delta_on_random_models() -> TestResult {
     assert!(attributions.iter().zip(&inputs).all(|(a, x)| *x != 0.0 || *a == 0.0));
     Ok(())
 }
+
+/// Not a test: writes a profile run's model in bpnet-lite's names for
+/// bench/profile_explain_tangermeme.py.
+///
+/// `OMIX_RUN=/tmp/xrun OMIX_WEIGHTS=/tmp/xrun.safetensors cargo test --release -p omix-explain
+/// --test profile_fixture export_run_weights -- --ignored`
+#[test]
+#[ignore]
+fn export_run_weights() -> TestResult {
+    let (Ok(run), Ok(out)) = (std::env::var("OMIX_RUN"), std::env::var("OMIX_WEIGHTS")) else {
+        return Err("set OMIX_RUN (a profile run folder) and OMIX_WEIGHTS (the safetensors file to write)".into());
+    };
+    let profile = omix_train::profile::ProfileRun::load(&omix_run::RunDir::new(&run), &Device::flex())?;
+    std::fs::write(&out, profile.model.to_safetensors()?)?;
+    eprintln!("{out}: {:?}", profile.shape);
+    Ok(())
+}

@@ -100,6 +100,11 @@ pub(crate) fn metric_name(key: &str) -> String {
         "r2" => "R²".into(),
         "mse" => "MSE".into(),
         "mae" => "MAE".into(),
+        "jsd" => "JSD".into(),
+        "profile_pearson" => "profile Pearson r".into(),
+        "count_pearson" => "count Pearson r".into(),
+        "count_spearman" => "count Spearman ρ".into(),
+        "count_mse" => "log-count MSE".into(),
         other => other.replace('_', " "),
     }
 }
@@ -110,7 +115,11 @@ pub(crate) fn metric_unit(key: &str) -> &'static str {
     match key {
         "auroc" | "auprc" | "accuracy" | "f1" | "macro_f1" | "micro_f1" | "balanced_accuracy" | "precision"
         | "recall" => "0–1, higher is better",
-        "mcc" | "pearson" | "spearman" => "−1 to 1, higher is better",
+        "mcc" | "pearson" | "spearman" | "profile_pearson" | "count_pearson" | "count_spearman" => {
+            "−1 to 1, higher is better"
+        }
+        "jsd" => "0 to 0.83, lower is better",
+        "count_mse" => "log counts squared, lower is better",
         "r2" => "≤ 1, higher is better",
         "loss" => "per example, lower is better",
         "mse" | "mae" => "target units, lower is better",

@@ -9,6 +9,15 @@
 //!
 //! Sections, in order (each a `<section id=... class="report-section">`): `summary`,
 //! `config`, `data`, `training`, `roc`, `confusion`, `per-class`, `motifs`, `attributions`.
+//!
+//! A profile run (BPNet, ChromBPNet: `config.toml` has a `[tracks]` table) has its own sections:
+//! `summary`, `config`, `data` (peaks and background per split, outliers, λ), `training`,
+//! `profile-metrics` (per split and task on peaks and background, beside the average-profile
+//! baseline on test), `profiles` (observed vs predicted profiles of example regions, from
+//! `profile_examples.json`), `footprints` (marginal footprints of motifs, from
+//! `footprints.json`) and `bias` (a ChromBPNet run's `bias/` folder: its metrics, training
+//! curve and the best database matches of its filters).
+//!
 //! A missing file empties only the sections that need it, which then say so; a file that is
 //! present but malformed is an error naming it.
 //!
@@ -38,6 +47,16 @@ pub const REPORT_FILE: &str = omix_run::files::REPORT;
 /// Renders the report of the run folder `run_dir` as one self-contained HTML page.
 pub fn render_report(run_dir: &Path) -> Result<String, ReportError> {
     let run = omix_run::view::RunView::load(run_dir)?;
+    if run.is_profile() {
+        let sections = section::profile_sections(&run)?;
+        let title = format!("omix run report: {}", run.name);
+        let subtitle = if run.is_chrombpnet() {
+            "base-resolution profiles · ChromBPNet (a frozen bias model under a bias-corrected TF model)"
+        } else {
+            "base-resolution profiles · BPNet"
+        };
+        return Ok(html::page(&title, &html::escape(subtitle), &sections));
+    }
     let sections = section::all(&run)?;
     let title = format!("omix run report: {}", run.name);
     let mut subtitle = run.task().describe();

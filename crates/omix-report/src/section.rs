@@ -6,6 +6,7 @@ mod curves;
 mod data;
 mod motifs;
 mod per_class;
+mod profile;
 mod summary;
 mod training;
 
@@ -25,6 +26,20 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Section>, ReportError> {
         Section { id: "per-class", title: "Per-class metrics", body: per_class::body(run)? },
         Section { id: "motifs", title: "Learned motifs", body: motifs::body(run)? },
         Section { id: "attributions", title: "Attributions", body: attributions::body(run)? },
+    ])
+}
+
+/// Every section of a profile run's report (BPNet, ChromBPNet), in the order they appear.
+pub(crate) fn profile_sections(run: &Run) -> Result<Vec<Section>, ReportError> {
+    Ok(vec![
+        Section { id: "summary", title: "Summary", body: profile::summary::body(run) },
+        Section { id: "config", title: "Configuration", body: config(run) },
+        Section { id: "data", title: "Data", body: profile::data::body(run) },
+        Section { id: "training", title: "Training", body: training::body(run)? },
+        Section { id: "profile-metrics", title: "Metrics on peaks and background", body: profile::metrics::body(run) },
+        Section { id: "profiles", title: "Observed vs predicted profiles", body: profile::examples::body(run) },
+        Section { id: "footprints", title: "Marginal footprints", body: profile::footprints::body(run) },
+        Section { id: "bias", title: "Bias model", body: profile::bias::body(run)? },
     ])
 }
 

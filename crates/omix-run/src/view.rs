@@ -2,6 +2,7 @@
 //! file that is present must parse. Fields are lenient (`Option`) so that runs of every model
 //! family and of earlier versions read alike.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::RunError;
 use crate::explain::ExplainSummary;
 use crate::files;
+use crate::profile::{Footprints, ProfileExamples};
 
 /// The files of one run folder, each `None` when absent.
 #[derive(Debug)]
@@ -42,6 +44,8 @@ pub struct RunView {
     pub manifest: Option<Vec<(String, usize)>>,
     /// `explain/explain.json`.
     pub explain: Option<ExplainSummary>,
+    /// A profile run's (BPNet, ChromBPNet) own files, when `config.toml` has a `[tracks]` table.
+    pub profile: Option<ProfileView>,
 }
 
 /// What kind of model output the run has, which decides the plots.
@@ -431,7 +435,14 @@ impl RunView {
             Some(text) => Some(manifest_counts(&manifest_path, &text)?),
             None => None,
         };
-        let metrics: Option<Metrics> = read_json(&dir.join(files::METRICS))?;
+        let metrics_path = dir.join(files::METRICS);
+        let metrics_text = read_optional(&metrics_path)?;
+        let metrics: Option<Metrics> = match &metrics_text {
+            Some(text) => Some(
+                serde_json::from_str(text).map_err(|source| RunError::Json { path: metrics_path.clone(), source })?,
+            ),
+            None => None,
+        };
         if config_text.is_none() && metrics.is_none() && log.is_none() {
             return Err(RunError::NotARunFolder { path: dir.to_path_buf() });
         }
@@ -440,6 +451,11 @@ impl RunView {
         if let Some(explain) = &explain {
             validate_explain(&explain_path, explain)?;
         }
+        let profile = if config.as_ref().is_some_and(|config| config.contains_key("tracks")) {
+            Some(ProfileView::load(dir, metrics_text.as_deref(), data_report_raw.as_ref())?)
+        } else {
+            None
+        };
         Ok(RunView {
             name,
             config_text,
@@ -453,7 +469,20 @@ impl RunView {
             predictions,
             manifest,
             explain,
+            profile,
             dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Whether this is a profile run (BPNet, ChromBPNet): its `config.toml` has a `[tracks]` table.
+    pub fn is_profile(&self) -> bool {
+        self.profile.is_some()
+    }
+
+    /// Whether this is a ChromBPNet run: a profile run with a `[bias]` table or a `bias/` folder.
+    pub fn is_chrombpnet(&self) -> bool {
+        self.profile.as_ref().is_some_and(|profile| {
+            profile.bias.is_some() || self.config.as_ref().is_some_and(|config| config.contains_key("bias"))
         })
     }
 
@@ -619,6 +648,332 @@ fn validate_explain(path: &Path, explain: &ExplainSummary) -> Result<(), RunErro
                     explain.alphabet
                 ),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// A profile run's own files (BPNet, ChromBPNet), each `None` when absent.
+#[derive(Debug, Default)]
+pub struct ProfileView {
+    /// `metrics.json` in the profile shape.
+    pub metrics: Option<ProfileMetricsView>,
+    /// `data_report.json` in the profile shape.
+    pub data_report: Option<ProfileDataReport>,
+    /// `profile_examples.json`.
+    pub examples: Option<ProfileExamples>,
+    /// `footprints.json`.
+    pub footprints: Option<Footprints>,
+    /// The `bias/` folder of a ChromBPNet run.
+    pub bias: Option<BiasView>,
+}
+
+/// A profile run's `metrics.json`: the model per split and the average-profile baseline on test.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProfileMetricsView {
+    pub training: Option<ProfileSplitScores>,
+    pub validation: Option<ProfileSplitScores>,
+    pub test: Option<ProfileSplitScores>,
+    pub baseline_test: Option<ProfileSplitScores>,
+    /// What the baseline is, in words (absent in older files: the average training profile and
+    /// the mean training log count).
+    pub baseline_model: Option<String>,
+    pub count_weight: Option<f64>,
+    pub best_epoch: Option<u64>,
+    pub epochs_run: Option<u64>,
+}
+
+/// A profile model's metrics on one split: the loss, and per task on peaks and background apart.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct ProfileSplitScores {
+    pub loss: Option<f64>,
+    pub peaks: BTreeMap<String, ProfileScores>,
+    pub background: BTreeMap<String, ProfileScores>,
+}
+
+/// One task's profile and count metrics (`omix_metrics::ProfileMetrics`, every field optional).
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct ProfileScores {
+    pub median_jsd: Option<f64>,
+    pub mean_jsd: Option<f64>,
+    pub median_profile_pearson: Option<f64>,
+    pub mean_profile_pearson: Option<f64>,
+    pub count_pearson: Option<f64>,
+    pub count_spearman: Option<f64>,
+    pub count_mse: Option<f64>,
+    pub mean_multinomial_nll: Option<f64>,
+    pub regions: Option<f64>,
+    pub profiles: Option<f64>,
+    pub zero_profiles_skipped: Option<f64>,
+    pub profiles_without_pearson: Option<f64>,
+}
+
+/// A profile run's `data_report.json` (`omix_data::profile::ProfileReport`, every field optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProfileDataReport {
+    pub reference: Option<String>,
+    pub peaks_read: Option<f64>,
+    pub peaks_at_edges: Option<f64>,
+    pub outliers: Option<f64>,
+    pub outlier_threshold: Option<f64>,
+    pub background_requested: Option<f64>,
+    pub background_found: Option<f64>,
+    /// Train, validation, test.
+    pub peaks_per_split: Option<Vec<f64>>,
+    /// Train, validation, test.
+    pub background_per_split: Option<Vec<f64>>,
+    pub median_peak_count: Option<f64>,
+    pub validation_chromosomes: Option<Vec<String>>,
+    pub test_chromosomes: Option<Vec<String>>,
+}
+
+/// The `bias/` folder of a ChromBPNet run: the bias model's own run files, each `None` when absent.
+#[derive(Debug)]
+pub struct BiasView {
+    /// The folder.
+    pub dir: PathBuf,
+    /// `bias/metrics.json`.
+    pub metrics: Option<ProfileMetricsView>,
+    /// `bias/data_report.json`: which background regions the bias model learned from.
+    pub data_report: Option<BiasDataReport>,
+    /// `bias/training_log.tsv`.
+    pub log: Option<Table>,
+    /// `bias/filters.tsv` (or `bias/explain/filters.tsv`): the bias model's first-layer filters and
+    /// their best database matches, as `omix explain` writes them.
+    pub filters: Option<Table>,
+}
+
+/// A ChromBPNet bias model's `data_report.json` (every field optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BiasDataReport {
+    /// The 1% quantile of the training and validation peaks' total counts.
+    pub peak_count_quantile_1pct: Option<f64>,
+    /// `[bias] threshold_factor`.
+    pub threshold_factor: Option<f64>,
+    /// Background regions with a total count at or above this were left out.
+    pub count_threshold: Option<f64>,
+    /// Background regions kept per split (training, validation, test).
+    pub regions_per_split: Option<Vec<f64>>,
+    /// Background regions left out for their counts.
+    pub left_out: Option<f64>,
+    /// The bias model's count-loss weight.
+    pub count_weight: Option<f64>,
+}
+
+/// The strand a profile track holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackStrand {
+    /// `task.plus`.
+    Plus,
+    /// `task.minus` (drawn below the axis).
+    Minus,
+    /// `task`: unstranded.
+    Unstranded,
+}
+
+/// One task of a profile file's track list and the indices of its tracks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackTask {
+    /// The task's name.
+    pub name: String,
+    /// `(track index, strand)` in file order.
+    pub tracks: Vec<(usize, TrackStrand)>,
+}
+
+/// The tasks of track names `task.plus`, `task.minus` or `task`, in order of first appearance.
+pub fn track_tasks(tracks: &[String]) -> Vec<TrackTask> {
+    let mut tasks: Vec<TrackTask> = Vec::new();
+    for (index, track) in tracks.iter().enumerate() {
+        let (name, strand) = if let Some(name) = track.strip_suffix(".plus") {
+            (name, TrackStrand::Plus)
+        } else if let Some(name) = track.strip_suffix(".minus") {
+            (name, TrackStrand::Minus)
+        } else {
+            (track.as_str(), TrackStrand::Unstranded)
+        };
+        match tasks.iter_mut().find(|task| task.name == name) {
+            Some(task) => task.tracks.push((index, strand)),
+            None => tasks.push(TrackTask { name: name.to_string(), tracks: vec![(index, strand)] }),
+        }
+    }
+    tasks
+}
+
+impl ProfileView {
+    /// Reads the profile files of the run folder `dir`; `metrics` is the text of `metrics.json` and
+    /// `data_report` the parsed `data_report.json`, both already read.
+    fn load(
+        dir: &Path,
+        metrics: Option<&str>,
+        data_report: Option<&serde_json::Value>,
+    ) -> Result<ProfileView, RunError> {
+        let metrics = match metrics {
+            Some(text) => Some(
+                serde_json::from_str::<ProfileMetricsView>(text)
+                    .map_err(|source| RunError::Json { path: dir.join(files::METRICS), source })?,
+            ),
+            None => None,
+        };
+        let data_report = match data_report {
+            Some(value) => Some(
+                ProfileDataReport::deserialize(value)
+                    .map_err(|source| RunError::Json { path: dir.join(files::DATA_REPORT), source })?,
+            ),
+            None => None,
+        };
+        let examples_path = dir.join(files::PROFILE_EXAMPLES);
+        let examples: Option<ProfileExamples> = read_json(&examples_path)?;
+        if let Some(examples) = &examples {
+            validate_examples(&examples_path, examples)?;
+        }
+        let footprints_path = dir.join(files::FOOTPRINTS);
+        let footprints: Option<Footprints> = read_json(&footprints_path)?;
+        if let Some(footprints) = &footprints {
+            validate_footprints(&footprints_path, footprints)?;
+        }
+        let bias_dir = dir.join(files::BIAS);
+        let bias = if bias_dir.is_dir() { Some(BiasView::load(&bias_dir)?) } else { None };
+        Ok(ProfileView { metrics, data_report, examples, footprints, bias })
+    }
+}
+
+impl BiasView {
+    /// Reads the files of a ChromBPNet run's `bias/` folder that exist.
+    fn load(dir: &Path) -> Result<BiasView, RunError> {
+        let table = |path: PathBuf| -> Result<Option<Table>, RunError> {
+            match read_optional(&path)? {
+                Some(text) => Table::parse(&path, &text).map(Some),
+                None => Ok(None),
+            }
+        };
+        let filters = match table(dir.join("filters.tsv"))? {
+            Some(filters) => Some(filters),
+            None => table(dir.join(files::EXPLAIN_DIR).join("filters.tsv"))?,
+        };
+        Ok(BiasView {
+            metrics: read_json(&dir.join(files::METRICS))?,
+            data_report: read_json(&dir.join(files::DATA_REPORT))?,
+            log: table(dir.join(files::LOG))?,
+            filters,
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+/// Checks that every profile of `profile_examples.json` has one row per track of `output_length`
+/// finite values, and one JSD per task; errors name the file.
+fn validate_examples(path: &Path, examples: &ProfileExamples) -> Result<(), RunError> {
+    let tracks = examples.tracks.len();
+    if tracks == 0 {
+        return Err(RunError::malformed(path, None, "`tracks` is empty"));
+    }
+    if examples.output_length == 0 {
+        return Err(RunError::malformed(path, None, "`output_length` is 0"));
+    }
+    let tasks = track_tasks(&examples.tracks).len();
+    for (number, example) in examples.examples.iter().enumerate() {
+        let place = format!("example {} ({}:{})", number + 1, example.chrom, example.start);
+        let mut profiles = vec![("observed", &example.observed), ("predicted", &example.predicted)];
+        if let Some(corrected) = &example.corrected {
+            profiles.push(("corrected", corrected));
+        }
+        for (what, rows) in profiles {
+            if rows.len() != tracks {
+                return Err(RunError::malformed(
+                    path,
+                    None,
+                    format!("{place}: `{what}` has {} tracks, the file names {tracks}", rows.len()),
+                ));
+            }
+            for (track, row) in rows.iter().enumerate() {
+                if row.len() != examples.output_length {
+                    return Err(RunError::malformed(
+                        path,
+                        None,
+                        format!(
+                            "{place}: `{what}` track `{}` has {} values, expected output_length {}",
+                            examples.tracks[track],
+                            row.len(),
+                            examples.output_length
+                        ),
+                    ));
+                }
+                if row.iter().any(|value| !value.is_finite()) {
+                    return Err(RunError::malformed(
+                        path,
+                        None,
+                        format!("{place}: `{what}` track `{}` has a value that is not finite", examples.tracks[track]),
+                    ));
+                }
+            }
+        }
+        if example.jsd.len() != tasks {
+            return Err(RunError::malformed(
+                path,
+                None,
+                format!("{place}: {} JSD values for the {tasks} tasks of the tracks", example.jsd.len()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that every footprint of `footprints.json` has one row per track, rows of one length
+/// with finite values, and one count change per task; errors name the file.
+fn validate_footprints(path: &Path, footprints: &Footprints) -> Result<(), RunError> {
+    let tracks = footprints.tracks.len();
+    if tracks == 0 {
+        return Err(RunError::malformed(path, None, "`tracks` is empty"));
+    }
+    let tasks = track_tasks(&footprints.tracks).len();
+    for motif in &footprints.motifs {
+        let place = format!("motif `{}`", motif.name);
+        let length = motif.model.first().map_or(0, Vec::len);
+        if length == 0 {
+            return Err(RunError::malformed(path, None, format!("{place}: the `model` footprint is empty")));
+        }
+        let mut profiles = vec![("model", &motif.model)];
+        profiles.extend(motif.with_bias.as_ref().map(|rows| ("with_bias", rows)));
+        profiles.extend(motif.bias.as_ref().map(|rows| ("bias", rows)));
+        for (what, rows) in profiles {
+            if rows.len() != tracks {
+                return Err(RunError::malformed(
+                    path,
+                    None,
+                    format!("{place}: `{what}` has {} tracks, the file names {tracks}", rows.len()),
+                ));
+            }
+            if let Some(row) = rows.iter().find(|row| row.len() != length) {
+                return Err(RunError::malformed(
+                    path,
+                    None,
+                    format!("{place}: `{what}` has a track of {} values and one of {length}", row.len()),
+                ));
+            }
+            if rows.iter().flatten().any(|value| !value.is_finite()) {
+                return Err(RunError::malformed(
+                    path,
+                    None,
+                    format!("{place}: `{what}` has a value that is not finite"),
+                ));
+            }
+        }
+        let mut changes = vec![("model_log_count_change", &motif.model_log_count_change)];
+        changes.extend(motif.with_bias_log_count_change.as_ref().map(|values| ("with_bias_log_count_change", values)));
+        changes.extend(motif.bias_log_count_change.as_ref().map(|values| ("bias_log_count_change", values)));
+        for (what, values) in changes {
+            if values.len() != tasks {
+                return Err(RunError::malformed(
+                    path,
+                    None,
+                    format!("{place}: `{what}` has {} values for the {tasks} tasks of the tracks", values.len()),
+                ));
+            }
         }
     }
     Ok(())

@@ -12,6 +12,9 @@ const EPOCH_AXIS: &str = "epoch (passes over the training set)";
 
 /// What the loss is, in words, for the y-axis label.
 fn loss_name(run: &Run) -> &'static str {
+    if run.is_profile() {
+        return "profile multinomial NLL + λ × log-count MSE";
+    }
     let kind = run.model_kind().unwrap_or_default();
     if kind == "conv_autoencoder" {
         return "per-position cross-entropy";
@@ -35,26 +38,70 @@ fn curve(log: &Table, epochs: &[Option<f64>], column: usize) -> Result<Vec<(f64,
     Ok(epochs.iter().zip(values).filter_map(|(epoch, value)| Some(((*epoch)?, value?))).collect())
 }
 
+/// What the per-epoch plots of one training log need to know besides the log.
+pub(super) struct LogContext<'a> {
+    /// The prefix of the chart ids (`training`), unique on the page.
+    pub id: &'a str,
+    /// The best epoch as `metrics.json` records it.
+    pub best_epoch: Option<u64>,
+    /// The monitored metric's key (`loss`, `auroc`, ...).
+    pub monitor: &'a str,
+    /// Early stopping's patience, when set.
+    pub patience: Option<i64>,
+    /// What the loss is, for the y-axis label.
+    pub loss_name: &'a str,
+    /// The y-axis label of the chart of the other validation metrics.
+    pub metrics_label: &'a str,
+    /// The caption of that chart (HTML; may be empty).
+    pub metrics_caption: &'a str,
+}
+
+/// The y-axis label of a profile run's validation metrics.
+pub(super) const PROFILE_METRICS_LABEL: &str = "validation metric on peaks";
+
+/// The caption of a profile run's validation metrics.
+pub(super) const PROFILE_METRICS_CAPTION: &str = "On validation peaks, mean over tasks. JSD: 0 (the observed shape) \
+     to 0.83, lower is better; Pearson r: −1 to 1, higher is better.";
+
 /// The training body.
 pub(super) fn body(run: &Run) -> Result<String, ReportError> {
     let Some(log) = &run.log else {
         return Ok(super::missing("training_log.tsv", "the learning curves"));
     };
+    let context = LogContext {
+        id: "training",
+        best_epoch: run.metrics.as_ref().and_then(|metrics| metrics.best_epoch),
+        monitor: run.config_str("train", "monitor").unwrap_or("loss"),
+        patience: run.config.as_ref().and_then(|c| c.get("train")?.get("patience")?.as_integer()),
+        loss_name: loss_name(run),
+        metrics_label: if run.is_profile() {
+            PROFILE_METRICS_LABEL
+        } else {
+            "validation metric (0–1; MCC −1 to 1)"
+        },
+        metrics_caption: if run.is_profile() { PROFILE_METRICS_CAPTION } else { "" },
+    };
+    log_body(log, &context)
+}
+
+/// The facts and per-epoch plots of one training log.
+pub(super) fn log_body(log: &Table, context: &LogContext) -> Result<String, ReportError> {
     let Some(epoch_column) = log.column("epoch") else {
         return Err(ReportError::malformed(&log.path, Some(1), "the header has no `epoch` column"));
     };
     let epochs = log.numbers(epoch_column)?;
     if epochs.iter().all(Option::is_none) {
-        return Ok(note("<code>training_log.tsv</code> has no epochs yet."));
+        let name = log.path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        return Ok(note(&format!("<code>{}</code> has no epochs yet.", escape(&name))));
     }
-    let best_epoch = best_epoch(run, log, &epochs)?;
+    let best_epoch = best_epoch(context.best_epoch, log, &epochs)?;
     let mut out = String::new();
 
     // Facts: epochs, best epoch, learning rate, time.
     out.push_str("<dl class=\"facts\">\n");
     let last = epochs.iter().flatten().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
     let _ = writeln!(out, "<dt>epochs run</dt><dd>{}</dd>", fixed(last, 0));
-    let monitor = run.config_str("train", "monitor").unwrap_or("loss");
+    let monitor = context.monitor;
     let monitored_column = log.column("monitored");
     if let Some(best) = best_epoch {
         let mut text = fixed(best, 0);
@@ -81,7 +128,7 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
         let seconds: f64 = log.numbers(column)?.into_iter().flatten().sum();
         let _ = writeln!(out, "<dt>training time</dt><dd>{} s in all</dd>", fixed(seconds, 1));
     }
-    if let Some(patience) = run.config.as_ref().and_then(|c| c.get("train")?.get("patience")?.as_integer()) {
+    if let Some(patience) = context.patience {
         let _ = writeln!(
             out,
             "<dt>early stopping</dt><dd>monitoring validation {}, patience {patience} epochs</dd>",
@@ -98,10 +145,10 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
 
     // Losses.
     let mut losses = Chart::new(
-        "training-loss",
+        &format!("{}-loss", context.id),
         "Training and validation loss",
         EPOCH_AXIS,
-        &format!("loss per example ({})", loss_name(run)),
+        &format!("loss per example ({})", context.loss_name),
     );
     losses.x_integer = true;
     losses.markers = markers.clone();
@@ -128,7 +175,7 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
     let monitored_is_loss = monitor == "loss";
     if let (Some(column), false) = (monitored_column, monitored_is_loss) {
         let mut chart = Chart::new(
-            "training-monitored",
+            &format!("{}-monitored", context.id),
             &format!("Monitored metric: validation {}", metric_name(monitor)),
             EPOCH_AXIS,
             &format!("validation {} ({})", metric_name(monitor), metric_unit(monitor)),
@@ -147,10 +194,10 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
     }
     // Other validation metrics, for context.
     let mut others = Chart::new(
-        "training-validation-metrics",
+        &format!("{}-validation-metrics", context.id),
         if monitored_is_loss { "Validation metrics (the loss is monitored)" } else { "Other validation metrics" },
         EPOCH_AXIS,
-        "validation metric (0–1; MCC −1 to 1)",
+        context.metrics_label,
     );
     others.x_integer = true;
     others.markers = markers;
@@ -168,7 +215,7 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
         others.series.push(series);
     }
     if !others.series.is_empty() {
-        out.push_str(&figure(&others.svg(), ""));
+        out.push_str(&figure(&others.svg(), context.metrics_caption));
     } else if monitored_is_loss {
         out.push_str(&note(
             "The validation loss is the monitored metric (see the loss plot); the log has no other validation metrics.",
@@ -180,8 +227,12 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
         let points = curve(log, &epochs, column)?;
         let changes = points.windows(2).any(|pair| pair[0].1 != pair[1].1);
         if changes {
-            let mut chart =
-                Chart::new("training-learning-rate", "Learning rate", EPOCH_AXIS, "learning rate (step size)");
+            let mut chart = Chart::new(
+                &format!("{}-learning-rate", context.id),
+                "Learning rate",
+                EPOCH_AXIS,
+                "learning rate (step size)",
+            );
             chart.x_integer = true;
             chart.series.push(Series::line("learning rate", points, colour(7)));
             out.push_str(&figure(&chart.svg(), ""));
@@ -192,8 +243,8 @@ pub(super) fn body(run: &Run) -> Result<String, ReportError> {
 }
 
 /// The best epoch: from `metrics.json`, else the last epoch the log marks as best.
-fn best_epoch(run: &Run, log: &Table, epochs: &[Option<f64>]) -> Result<Option<f64>, ReportError> {
-    if let Some(best) = run.metrics.as_ref().and_then(|metrics| metrics.best_epoch) {
+fn best_epoch(recorded: Option<u64>, log: &Table, epochs: &[Option<f64>]) -> Result<Option<f64>, ReportError> {
+    if let Some(best) = recorded {
         return Ok(Some(best as f64));
     }
     let Some(column) = log.column("best") else {
