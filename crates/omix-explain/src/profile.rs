@@ -690,7 +690,7 @@ pub fn explain_profile_run(
                     settings.batch_size,
                     observer,
                 )
-                .map(|(a, h, d)| (a, Some((h, d)))),
+                .map(|all| (all.actual, Some((all.hypothetical, all.deviations)))),
             };
             observer.finish();
             let (actual, shap) = result?;
@@ -940,8 +940,17 @@ fn gradient_x_input_all(
     Ok(attributions)
 }
 
-/// DeepLIFT/SHAP of every window: actual and hypothetical contributions `[n, 4, L]` and each
-/// window's largest summation-to-delta deviation.
+/// DeepLIFT/SHAP of every window of a run.
+struct AllShap {
+    /// Actual contributions `[n, 4, L]`.
+    actual: Vec<f32>,
+    /// Hypothetical contributions `[n, 4, L]`.
+    hypothetical: Vec<f32>,
+    /// Each window's largest summation-to-delta deviation.
+    deviations: Vec<f32>,
+}
+
+/// DeepLIFT/SHAP of every window, whole windows per step.
 #[allow(clippy::too_many_arguments)]
 fn deeplift_all(
     explainer: &ProfileExplainer,
@@ -952,7 +961,7 @@ fn deeplift_all(
     task: usize,
     pairs: usize,
     observer: &mut dyn Observer,
-) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>), ExplainError> {
+) -> Result<AllShap, ExplainError> {
     let block = explainer.block();
     // Whole windows per step, at least `pairs` pairs' worth.
     let windows_per_step = (pairs.max(1) / per_window).max(1);
@@ -967,7 +976,7 @@ fn deeplift_all(
         }
         observer.advance(deviations.len() as u64, "");
     }
-    Ok((actual, hypothetical, deviations))
+    Ok(AllShap { actual, hypothetical, deviations })
 }
 
 /// The span of [`LOGO_BASES`] bases around the position with the largest summed |attribution|.
