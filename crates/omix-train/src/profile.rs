@@ -127,6 +127,8 @@ impl<'a> ProfileTrainee<'a> {
     }
 
     /// One optimiser step: the updated model and the batch's loss (with the NLL's constant terms).
+    /// omix's BPNet kernels compute the loss and the gradients where [`Self::uses_kernels`] says
+    /// so; burn's autodiff otherwise, and for a batch the kernels refuse.
     fn step(&self, model: Bpnet, optim: &mut ModuleOptimizer, batch: ProfileBatch, learning_rate: f64) -> (Bpnet, f64) {
         let data = self.data;
         let (size, input, output, tracks) = (batch.size, data.input_length, data.output_length, data.tracks());
@@ -135,6 +137,15 @@ impl<'a> ProfileTrainee<'a> {
             ProfileLossOn::All => vec![true; size],
         };
         let constant = profile_loss_constant(&batch.counts, &in_loss, data.tasks.len());
+        if self.uses_kernels(&model)
+            && let Some((loss, grads)) = self.kernel_loss_and_gradients(&model, &batch, &in_loss)
+        {
+            let value = loss + constant;
+            if !value.is_finite() {
+                return (model, value);
+            }
+            return (optim.step(learning_rate, model, grads), value);
+        }
         let device = &self.train_device;
         // The frozen bias model runs without autodiff; its outputs enter as constants.
         let bias_outputs = match &self.bias {
@@ -165,6 +176,50 @@ impl<'a> ProfileTrainee<'a> {
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         (optim.step(learning_rate, model, grads), value)
     }
+
+    /// Whether steps run on omix's hand-written BPNet kernels ([`omix_models::BpnetKernels`]):
+    /// `[train] engine` is `auto`, the device is this machine's CPU and the kernels implement
+    /// `model`'s layers (decided from its settings alone, so no lazily initialised weight is drawn
+    /// before the first step, as burn's first forward pass draws them).
+    fn uses_kernels(&self, model: &Bpnet) -> bool {
+        self.train.engine == omix_config::Engine::Auto
+            && self.device == Device::flex()
+            && omix_models::BpnetLayout::of(model).is_ok()
+    }
+
+    /// The loss without the NLL's constant terms and the gradients of a batch, by the kernels;
+    /// `None` if they refuse it.
+    fn kernel_loss_and_gradients(
+        &self,
+        model: &Bpnet,
+        batch: &ProfileBatch,
+        in_loss: &[bool],
+    ) -> Option<(f64, GradientsParams)> {
+        let kernels = omix_models::BpnetKernels::new(model).ok()?;
+        let frozen = match &self.bias {
+            Some(bias) => Some(self.frozen_outputs(bias, &batch.one_hot, batch.size)?),
+            None => None,
+        };
+        let view = omix_models::ProfileBatchRef {
+            one_hot: &batch.one_hot,
+            counts: &batch.counts,
+            profile_in_loss: in_loss,
+            frozen: frozen.as_ref().map(|(logits, log_counts)| omix_models::FrozenOutputs { logits, log_counts }),
+        };
+        kernels.loss_and_gradients(&view, self.count_weight, &self.device).ok()
+    }
+
+    /// The frozen bias model's profile logits and log counts on one-hot windows `[size, 4, input]`:
+    /// by the kernels' forward pass where they implement it, else burn's.
+    fn frozen_outputs(&self, bias: &Bpnet, one_hot: &[f32], size: usize) -> Option<(Vec<f32>, Vec<f32>)> {
+        if let Ok(outputs) = omix_models::BpnetKernels::new(bias).and_then(|kernels| kernels.forward(one_hot)) {
+            return Some(outputs);
+        }
+        let x =
+            Tensor::<3>::from_data(TensorData::new(one_hot.to_vec(), [size, 4, self.data.input_length]), &self.device);
+        let (logits, log_counts) = bias.forward(x);
+        Some((read_back(logits).ok()?, read_back(log_counts).ok()?))
+    }
 }
 
 impl Trainee for ProfileTrainee<'_> {
@@ -189,12 +244,14 @@ impl Trainee for ProfileTrainee<'_> {
         hash.value()
     }
 
-    fn prepare(&mut self, _model: &Bpnet, observer: &mut dyn Observer) {
-        observer.message(match (&self.bias, self.profile_on) {
-            (Some(_), _) => "training engine: burn autodiff (ChromBPNet TF model under the frozen bias model)",
-            (None, ProfileLossOn::All) => "training engine: burn autodiff (ChromBPNet bias model)",
-            (None, ProfileLossOn::Peaks) => "training engine: burn autodiff (BPNet)",
-        });
+    fn prepare(&mut self, model: &Bpnet, observer: &mut dyn Observer) {
+        let engine = if self.uses_kernels(model) { "omix BPNet kernels" } else { "burn autodiff" };
+        let what = match (&self.bias, self.profile_on) {
+            (Some(_), _) => "ChromBPNet TF model under the frozen bias model",
+            (None, ProfileLossOn::All) => "ChromBPNet bias model",
+            (None, ProfileLossOn::Peaks) => "BPNet",
+        };
+        observer.message(&format!("training engine: {engine} ({what})"));
     }
 
     fn log_columns(&self) -> &'static [&'static str] {
@@ -790,6 +847,9 @@ fn train_bias(
     Ok(Some(model))
 }
 
+/// Regions whose observed and predicted profiles the report shows.
+const EXAMPLE_REGIONS: usize = 8;
+
 /// Sequences the marginal footprints are averaged over.
 const FOOTPRINT_SEQUENCES: usize = 64;
 
@@ -967,14 +1027,35 @@ pub fn run_profile_experiment(
     let validation = predict(SplitName::Validation)?;
     let training = predict(SplitName::Train)?;
     let on = ProfileLossOn::Peaks;
-    let (test, baseline_test) = if data.indices(SplitName::Test).is_empty() {
-        (None, None)
-    } else {
-        let test = predict(SplitName::Test)?;
-        let mut baseline = average_profile_baseline(&data, &training, &test, on);
-        baseline.log_counts = count_baseline(&data, &training, &validation, &test)?;
-        (Some(split_metrics(&data, &test, count_weight, on)?), Some(split_metrics(&data, &baseline, count_weight, on)?))
+    let test_predictions =
+        if data.indices(SplitName::Test).is_empty() { None } else { Some(predict(SplitName::Test)?) };
+    let (test, baseline_test) = match &test_predictions {
+        None => (None, None),
+        Some(test) => {
+            let mut baseline = average_profile_baseline(&data, &training, test, on);
+            baseline.log_counts = count_baseline(&data, &training, &validation, test)?;
+            (Some(split_metrics(&data, test, count_weight, on)?), Some(split_metrics(&data, &baseline, count_weight, on)?))
+        }
     };
+    // Example regions for the report: test (validation without test), with the bias-corrected
+    // prediction beside for ChromBPNet.
+    let (split, shown) = match &test_predictions {
+        Some(test) => ("test", test),
+        None => ("validation", &validation),
+    };
+    let corrected = match &bias {
+        Some(_) => Some(predict_regions(&model, None, &data, &shown.indices, &plain)?),
+        None => None,
+    };
+    let examples = crate::profile_examples::example_profiles(
+        &data,
+        split,
+        shown,
+        corrected.as_ref(),
+        track_names(config, data.strands),
+        EXAMPLE_REGIONS,
+    );
+    run.write_json(files::PROFILE_EXAMPLES, &examples)?;
     let metrics = ProfileMetricsFile {
         training: split_metrics(&data, &training, count_weight, on)?,
         validation: split_metrics(&data, &validation, count_weight, on)?,
