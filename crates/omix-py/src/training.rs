@@ -79,6 +79,19 @@ fn train(
             {
                 observer.message(&format!("explain skipped: {}", message(&error)));
             }
+            // ChromBPNet: the bias model's filters against JASPAR, as `omix train` does.
+            if let Experiment::Profile(config) = &experiment
+                && config.bias.is_some()
+            {
+                match omix_explain::bias_filters(&run, &device, &mut observer) {
+                    Ok(filters) => observer.message(&format!(
+                        "bias model: {} filters matched against JASPAR ({})",
+                        filters.len(),
+                        run.path(omix_run::files::BIAS).join("filters.tsv").display()
+                    )),
+                    Err(error) => observer.message(&format!("bias filter check skipped: {}", message(&error))),
+                }
+            }
             match omix_report::write_report(run.root()) {
                 Ok(path) => observer.message(&format!("report: {}", path.display())),
                 Err(error) => observer.message(&format!("report not written: {error}")),
