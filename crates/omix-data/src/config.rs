@@ -363,7 +363,14 @@ impl DataConfig {
     /// Check the settings, one error per rule.
     pub fn check(&self) -> Result<(), DataError> {
         let source = self.source();
-        if self.genome.is_some() {
+        if let Some(genome) = &self.genome {
+            genome.check()?;
+            if !genome.signals.is_empty() && self.task != TaskSetting::Regression {
+                return Err(DataError::Config {
+                    field: "task",
+                    message: "[data.genome] signals give one real-valued target per track; set task = \"regression\" in [data]".into(),
+                });
+            }
             if !source.is_empty() {
                 return Err(DataError::Config {
                     field: "genome",

@@ -20,14 +20,35 @@
 //! windows get `negative_label` (default "0"). With `tasks` (multi-label, DeepSEA-style), the
 //! windows are those of every task's intervals, and a window is positive for a task when its
 //! centre lies inside one of that task's intervals; background windows are negative for all.
+//!
+//! With `signals` (peak regression, as Basenji and CREsted train it), the windows are those of
+//! `regions` (summit-centred when a narrowPeak's column 10 gives the summit), and each window gets
+//! one real-valued target per track: the track summed over `signal_window` bases around the
+//! window's centre, then transformed (`log1p` by default). Background windows get their own sums.
+//! The data set is a regression one (`task = "regression"` in `[data]`), one output per signal:
+//!
+//! ```toml
+//! [data]
+//! length = 1000
+//! task = "regression"
+//!
+//! [data.genome]
+//! reference = "genome.fa"
+//! regions = "peaks.narrowPeak"
+//! signals = [{ name = "atac", path = "atac.bw" }, { name = "h3k27ac", path = "k27.bedGraph" }]
+//! signal_window = 500                # bases summed around each window's centre (default: `length`)
+//! signal_transform = "log1p"         # or "none"
+//! background = 1
+//! ```
 
 use std::path::{Path, PathBuf};
 
 use omix_genome::{
-    ChromosomeSplit, IntervalIndex, OutOfBounds, Reference, SplitName, Window, apply_bounds, check_intervals,
-    cross_split_overlaps, gc_matched_background, read_bed,
+    BedRecord, ChromosomeSplit, IntervalIndex, OutOfBounds, Reference, SplitName, Window, apply_bounds,
+    check_intervals, cross_split_overlaps, gc_matched_background, read_bed,
 };
 use omix_io::Location;
+use omix_tracks::{ChromSizes, Track};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ClassFile;
@@ -45,6 +66,49 @@ pub struct TaskFile {
     pub path: PathBuf,
 }
 
+/// One coverage track whose sum around each window's centre is a regression target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalFile {
+    /// The target's name (the model output's).
+    pub name: String,
+    /// The track: bigWig, or bedGraph (plain or gzip); values finite and not negative.
+    pub path: PathBuf,
+}
+
+/// How a window's summed signal becomes its regression target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignalTransform {
+    /// `ln(1 + sum)`: counts spread over orders of magnitude (Basenji's and CREsted's choice).
+    #[default]
+    Log1p,
+    /// The sum itself.
+    None,
+}
+
+impl SignalTransform {
+    /// The target of a window whose track sums to `sum`.
+    pub fn apply(self, sum: f64) -> f64 {
+        match self {
+            SignalTransform::Log1p => sum.ln_1p(),
+            SignalTransform::None => sum,
+        }
+    }
+
+    /// The name written in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            SignalTransform::Log1p => "log1p",
+            SignalTransform::None => "none",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == SignalTransform::default()
+    }
+}
+
 /// The `[data.genome]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +121,18 @@ pub struct GenomeConfig {
     /// One BED per task (multi-label).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<TaskFile>,
+    /// The windows whose `signals` are summed (BED or narrowPeak; column 10's summit centres them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<PathBuf>,
+    /// Coverage tracks (bigWig or bedGraph), one regression target each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<SignalFile>,
+    /// Bases of each track summed around a window's centre (default: the window length, `length`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal_window: Option<u64>,
+    /// How a window's summed signal becomes its target.
+    #[serde(default, skip_serializing_if = "SignalTransform::is_default")]
+    pub signal_transform: SignalTransform,
     /// GC-matched background windows per positive window (0: none).
     #[serde(default)]
     pub background: usize,
@@ -92,7 +168,117 @@ impl GenomeConfig {
         join(&mut self.reference);
         self.classes.iter_mut().for_each(|c| join(&mut c.path));
         self.tasks.iter_mut().for_each(|t| join(&mut t.path));
+        if let Some(regions) = &mut self.regions {
+            join(regions);
+        }
+        self.signals.iter_mut().for_each(|s| join(&mut s.path));
     }
+
+    /// Check the settings, one error per rule: exactly one way of labelling the windows
+    /// (`classes`, `tasks`, or `signals` over `regions`), and signal settings only with signals.
+    pub fn check(&self) -> Result<(), DataError> {
+        let error = |field: &'static str, message: String| Err(DataError::Config { field, message });
+        let given: Vec<&str> = [
+            ("classes", !self.classes.is_empty()),
+            ("tasks", !self.tasks.is_empty()),
+            ("signals", !self.signals.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
+        if given.is_empty() {
+            return error(
+                "genome",
+                "give `classes` (one BED per class), `tasks` (one BED per task, multi-label) or `signals` (coverage tracks summed over the windows of `regions`, regression)".into(),
+            );
+        }
+        if given.len() > 1 {
+            return error(
+                "genome",
+                format!(
+                    "give only one of `classes`, `tasks` and `signals`: they label the windows in different ways (given: {})",
+                    given.join(", ")
+                ),
+            );
+        }
+        if self.signals.is_empty() {
+            if let Some(regions) = &self.regions {
+                return error(
+                    "genome.regions",
+                    format!(
+                        "{} gives the windows whose `signals` are summed, but no signals are given; with `{}` the windows come from their own BED files",
+                        regions.display(),
+                        given[0]
+                    ),
+                );
+            }
+            if self.signal_window.is_some() || self.signal_transform != SignalTransform::default() {
+                return error(
+                    if self.signal_window.is_some() { "genome.signal_window" } else { "genome.signal_transform" },
+                    "applies to `signals` (coverage tracks summed per window), which are not given".into(),
+                );
+            }
+            return Ok(());
+        }
+        if self.regions.is_none() {
+            return error(
+                "genome.regions",
+                "`signals` needs `regions`: a BED or narrowPeak file of the windows whose tracks are summed".into(),
+            );
+        }
+        if self.signal_window == Some(0) {
+            return error("genome.signal_window", "must be at least 1 base".into());
+        }
+        let mut names: Vec<&str> = Vec::with_capacity(self.signals.len());
+        for signal in &self.signals {
+            if signal.name.trim().is_empty() {
+                return error("genome.signals", format!("the signal of {} has an empty name", signal.path.display()));
+            }
+            if names.contains(&signal.name.as_str()) {
+                return error(
+                    "genome.signals",
+                    format!("the name {:?} is given twice; names must differ", signal.name),
+                );
+            }
+            names.push(&signal.name);
+        }
+        Ok(())
+    }
+}
+
+/// A window's centre: the summit when a narrowPeak's column 10 gives one inside the interval,
+/// else the interval's middle; as the one-base interval `Window::centred` centres on it.
+fn summit_interval(record: &BedRecord) -> (u64, u64) {
+    let summit = record.extra.get(3).and_then(|s| s.parse::<i64>().ok()).filter(|&s| s >= 0);
+    match summit {
+        Some(offset) if (offset as u64) < record.len() => {
+            let centre = record.start + offset as u64;
+            (centre, centre + 1)
+        }
+        _ => (record.start, record.end),
+    }
+}
+
+/// The sum of `track` over the `width` bases centred on `window`'s centre, the bases off the
+/// contig (`0..contig_length`) counting as 0. `buffer` is reused between calls.
+fn signal_sum(
+    track: &mut Track,
+    window: &Window,
+    width: u64,
+    contig_length: u64,
+    buffer: &mut Vec<f32>,
+) -> Result<f64, DataError> {
+    let centre = window.start + (window.len() / 2) as i64;
+    let first = centre - (width / 2) as i64;
+    let start = first.max(0) as u64;
+    let end = (first + width as i64).clamp(0, contig_length as i64) as u64;
+    if end <= start {
+        return Ok(0.0);
+    }
+    buffer.clear();
+    buffer.resize((end - start) as usize, 0.0);
+    track.read(&window.chrom, start, end, true, buffer)?;
+    Ok(buffer.iter().map(|&v| f64::from(v)).sum())
 }
 
 /// What happened to the intervals; part of the data report.
@@ -120,9 +306,31 @@ pub struct GenomeReport {
     pub test_chromosomes: Vec<String>,
     /// Windows of different splits that overlap (always 0 with a chromosome hold-out; checked).
     pub cross_split_overlaps: usize,
+    /// The tracks summed into regression targets (`signals`), with their targets' means.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<SignalReport>,
     /// Things worth telling the user (an index created, a background shortfall).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// One signal track as read, for the data report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignalReport {
+    /// The target's name.
+    pub name: String,
+    /// The track.
+    pub path: String,
+    /// Bases summed around each window's centre.
+    pub window: u64,
+    /// The transform applied to each sum.
+    pub transform: String,
+    /// Mean target over the windows of `regions` (none when every window was dropped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_regions: Option<f64>,
+    /// Mean target over the background windows (none without background windows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_background: Option<f64>,
 }
 
 fn split_of(name: SplitName) -> Split {
@@ -143,13 +351,14 @@ pub(crate) fn read_genome(
 ) -> Result<(RawSource, GenomeReport), DataError> {
     let mut notes: Vec<String> = Vec::new();
     let genome_error = |field: &'static str, message: String| DataError::Config { field, message };
-    if config.classes.is_empty() == config.tasks.is_empty() {
-        return Err(genome_error(
-            "genome",
-            "give either `classes` (one BED per class) or `tasks` (one BED per task)".into(),
-        ));
-    }
+    config.check()?;
     let reference = Reference::open(&config.reference, &mut |line: &str| notes.push(line.to_string()))?;
+    // Tracks are opened (and their contigs checked against the reference) before any window is cut.
+    let sizes = ChromSizes::of_reference(&reference);
+    let mut tracks = Vec::with_capacity(config.signals.len());
+    for signal in &config.signals {
+        tracks.push(Track::open(&signal.path, Some(&sizes))?);
+    }
     let split = match (&config.validation_chromosomes, &config.test_chromosomes) {
         (Some(validation), Some(test)) => ChromosomeSplit::new(validation.clone(), test.clone())?,
         (None, None) => ChromosomeSplit::default_for(&reference).ok_or_else(|| {
@@ -172,10 +381,11 @@ pub(crate) fn read_genome(
     split.check_against(&reference, Path::new("[data.genome] validation_chromosomes / test_chromosomes"))?;
 
     // Intervals -> windows, with their label source.
-    let sources: Vec<(String, PathBuf)> = if config.tasks.is_empty() {
-        config.classes.iter().map(|c| (c.label.clone(), c.path.clone())).collect()
-    } else {
-        config.tasks.iter().map(|t| (t.name.clone(), t.path.clone())).collect()
+    let regression = !config.signals.is_empty();
+    let sources: Vec<(String, PathBuf)> = match &config.regions {
+        Some(regions) if regression => vec![("regions".to_string(), regions.clone())],
+        _ if config.tasks.is_empty() => config.classes.iter().map(|c| (c.label.clone(), c.path.clone())).collect(),
+        _ => config.tasks.iter().map(|t| (t.name.clone(), t.path.clone())).collect(),
     };
     let mut report = GenomeReport { reference: config.reference.display().to_string(), ..GenomeReport::default() };
     let mut windows: Vec<(Window, usize, usize, u64)> = Vec::new(); // window, source, file, line
@@ -188,7 +398,9 @@ pub(crate) fn read_genome(
         files.push(path.clone());
         task_intervals.push(records.iter().map(|r| Window::new(&r.chrom, r.start as i64, r.end as i64)).collect());
         for record in &records {
-            let window = Window::centred(&record.chrom, record.start, record.end, length as u64, config.flank);
+            // Regions for signals are centred on their summits, as profile models centre peaks.
+            let (start, end) = if regression { summit_interval(record) } else { (record.start, record.end) };
+            let window = Window::centred(&record.chrom, start, end, length as u64, config.flank);
             windows.push((window, source, file, record.line));
         }
     }
@@ -256,6 +468,16 @@ pub(crate) fn read_genome(
     // Records: sequences fetched, labels, splits by chromosome.
     let task_index: Vec<IntervalIndex> = task_intervals.iter().map(|w| IntervalIndex::new(w)).collect();
     let multilabel = !config.tasks.is_empty();
+    let signal_window = config.signal_window.unwrap_or(length as u64);
+    let mut buffer: Vec<f32> = Vec::new();
+    // Per signal: sum and count of the targets of the regions and of the background.
+    let mut means = vec![[(0.0f64, 0usize); 2]; tracks.len()];
+    // Per signal: windows on contigs the track holds no values for (their sums are 0), worth
+    // telling apart from a real absence of signal.
+    let listed: Vec<std::collections::HashSet<String>> =
+        tracks.iter().map(|t| t.contigs().iter().map(|(name, _)| name.clone()).collect()).collect();
+    let mut unlisted = vec![0usize; tracks.len()];
+    let mut repeated = 0usize;
     let background_file = files.len();
     if !background.is_empty() {
         files.push(config.reference.clone());
@@ -268,12 +490,30 @@ pub(crate) fn read_genome(
         .map(|(w, source, file, line)| (w, Some(*source), *file, *line))
         .chain(background.iter().enumerate().map(|(k, w)| (w, None, background_file, k as u64 + 1)));
     for (window, source, file, line) in entries {
-        // In multi-label mode one window per distinct location (intervals shared by tasks).
-        if multilabel && !seen.insert(window.clone()) {
+        // With tasks or signals one window per distinct location (intervals shared by tasks, a
+        // region listed twice): the same window would be the same example twice.
+        if (multilabel || regression) && !seen.insert(window.clone()) {
+            repeated += 1;
             continue;
         }
         let sequence = reference.fetch(&window.chrom, window.start, window.end)?;
-        let label = if multilabel {
+        let label = if regression {
+            let contig_length = reference.contig_length(&window.chrom).unwrap_or(0);
+            let mut texts = Vec::with_capacity(tracks.len());
+            for (k, track) in tracks.iter_mut().enumerate() {
+                if !listed[k].contains(&window.chrom) {
+                    unlisted[k] += 1;
+                }
+                let sum = signal_sum(track, window, signal_window, contig_length, &mut buffer)?;
+                let target = config.signal_transform.apply(sum) as f32;
+                let slot = &mut means[k][usize::from(source.is_none())];
+                slot.0 += f64::from(target);
+                slot.1 += 1;
+                // Display of an f32 reads back to the same f32.
+                texts.push(target.to_string());
+            }
+            RawLabel::Columns { texts, file, line }
+        } else if multilabel {
             let centre =
                 Window::new(&window.chrom, (window.start + window.end) / 2, (window.start + window.end) / 2 + 1);
             let texts = task_index.iter().map(|index| if index.overlaps_any(&centre) { "1" } else { "0" }.to_string());
@@ -304,9 +544,50 @@ pub(crate) fn read_genome(
         });
     }
     report.cross_split_overlaps = cross_split_overlaps(&all).len();
+    if regression && repeated > 0 {
+        notes.push(format!("regions: {repeated} window(s) listed more than once kept once"));
+    }
+    for ((signal, [regions, background]), unlisted) in config.signals.iter().zip(&means).zip(unlisted) {
+        let mean = |(sum, count): (f64, usize)| (count > 0).then(|| sum / count as f64);
+        let signal_report = SignalReport {
+            name: signal.name.clone(),
+            path: signal.path.display().to_string(),
+            window: signal_window,
+            transform: config.signal_transform.name().to_string(),
+            mean_regions: mean(*regions),
+            mean_background: mean(*background),
+        };
+        let sum = format!("the sum over {} bp at each window's centre", signal_window);
+        notes.push(format!(
+            "signal {} ({}): targets are {}; mean target{}{}",
+            signal_report.name,
+            signal_report.path,
+            match config.signal_transform {
+                SignalTransform::Log1p => format!("log1p of {sum}"),
+                SignalTransform::None => sum,
+            },
+            signal_report.mean_regions.map(|m| format!(" {m:.3} on regions")).unwrap_or_default(),
+            signal_report.mean_background.map(|m| format!(", {m:.3} on background")).unwrap_or_default()
+        ));
+        if unlisted > 0 {
+            notes.push(format!(
+                "signal {}: {unlisted} window(s) lie on contigs {} holds no values for; their targets are sums of 0",
+                signal.name,
+                signal.path.display()
+            ));
+        }
+        report.signals.push(signal_report);
+    }
     report.notes = notes;
     report.validation_chromosomes = split.validation.clone();
     report.test_chromosomes = split.test.clone();
-    let task_names = if multilabel { sources.iter().map(|(n, _)| n.clone()).collect() } else { Vec::new() };
+    // Output names: one per task, or one per signal.
+    let task_names = if regression {
+        config.signals.iter().map(|s| s.name.clone()).collect()
+    } else if multilabel {
+        sources.iter().map(|(n, _)| n.clone()).collect()
+    } else {
+        Vec::new()
+    };
     Ok((RawSource { records, task_names, columns: None }, report))
 }
