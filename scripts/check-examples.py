@@ -22,7 +22,7 @@ import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH_KEYS = {"input", "labels", "path", "reference", "motifs", "edges", "features", "test_input",
-             "test_labels", "node_labels", "file", "peaks", "plus", "minus", "unstranded"}
+             "test_labels", "node_labels", "file", "peaks", "plus", "minus", "unstranded", "regions"}
 FETCHED = {os.path.join(ROOT, "examples", "data", "deepbind"): "python3 scripts/fetch-data.py deepbind",
            os.path.join(ROOT, "examples", "data", "bpnet_sim"): "omix simulate-tracks --out examples/data/bpnet_sim",
            os.path.join(ROOT, "examples", "data", "chrombpnet_sim"):

@@ -248,7 +248,7 @@ impl GenomeConfig {
 
 /// A window's centre: the summit when a narrowPeak's column 10 gives one inside the interval,
 /// else the interval's middle; as the one-base interval `Window::centred` centres on it.
-fn summit_interval(record: &BedRecord) -> (u64, u64) {
+pub(crate) fn summit_interval(record: &BedRecord) -> (u64, u64) {
     let summit = record.extra.get(3).and_then(|s| s.parse::<i64>().ok()).filter(|&s| s >= 0);
     match summit {
         Some(offset) if (offset as u64) < record.len() => {

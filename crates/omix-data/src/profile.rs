@@ -296,11 +296,8 @@ impl ProfileData {
         let mut peaks = Vec::new();
         for record in &records {
             // narrowPeak column 10 is the summit's offset from the start; -1 or absent: the middle.
-            let summit = record.extra.get(3).and_then(|s| s.parse::<i64>().ok()).filter(|&s| s >= 0);
-            let centre = match summit {
-                Some(offset) if (offset as u64) < record.len() => record.start + offset as u64,
-                _ => record.start + record.len() / 2,
-            };
+            let (start, end) = crate::genome::summit_interval(record);
+            let centre = start + (end - start) / 2;
             let length = reference.contig_length(&record.chrom).unwrap_or(0);
             if centre < half || centre + half > length {
                 report.peaks_at_edges += 1;
