@@ -379,7 +379,8 @@ fn rescale_relu<const D: usize>(z: Tensor<D>, reference: Tensor<D>) -> Tensor<D>
     let out = relu(value.clone());
     let delta_in = value.clone() - reference.clone();
     let delta_out = out.clone() - relu(reference);
-    let gradient = value.clone().greater_elem(0.0).float();
+    // In the input's float type (a bool converts to the default one).
+    let gradient = value.clone().greater_elem(0.0).float().cast(value.dtype());
     let small = delta_in.clone().abs().lower_elem(PAIR_RESCALE_EPSILON);
     let multiplier = (delta_out / delta_in).mask_where(small, gradient);
     z * multiplier.clone() + (out - value * multiplier)
@@ -489,5 +490,38 @@ impl Bpnet {
             self.count.bias = Some(Param::from_tensor(tensor(values, &device)));
         }
         Ok(self)
+    }
+}
+
+/// BPNet's layers and windows, borrowed for the hand-written kernels ([`crate::BpnetKernels`]).
+pub(crate) struct BpnetParts<'a> {
+    /// The first convolution (4 → filters).
+    pub(crate) first: &'a Conv1d,
+    /// The residual dilated convolutions (filters → filters), in order.
+    pub(crate) residual: &'a [Conv1d],
+    /// The profile head's convolution (filters → tracks).
+    pub(crate) profile: &'a Conv1d,
+    /// The count head's dense layer (filters → tasks).
+    pub(crate) count: &'a Linear,
+    /// Bases cropped from each side of the input to reach the output window.
+    pub(crate) trimming: usize,
+    /// The output window's length.
+    pub(crate) output_length: usize,
+    /// Bases the count head's window adds on each side of the output window.
+    pub(crate) count_flank: usize,
+}
+
+impl Bpnet {
+    /// The layers and windows, for the hand-written kernels.
+    pub(crate) fn parts(&self) -> BpnetParts<'_> {
+        BpnetParts {
+            first: &self.first,
+            residual: &self.residual,
+            profile: &self.profile,
+            count: &self.count,
+            trimming: self.trimming,
+            output_length: self.output_length,
+            count_flank: self.count_flank,
+        }
     }
 }

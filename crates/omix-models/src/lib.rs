@@ -18,6 +18,7 @@
 
 mod autoencoder;
 mod bpnet;
+mod bpnet_fast;
 mod cnn;
 mod config;
 mod deeplift;
@@ -33,6 +34,7 @@ mod sparse;
 
 pub use autoencoder::{AutoencoderConfig, ConvAutoencoder, ConvAutoencoderConfig, DenseAutoencoder, Reconstruction};
 pub use bpnet::{Bpnet, BpnetConfig, ProfileShape};
+pub use bpnet_fast::{BpnetKernels, BpnetLayout, FrozenOutputs, ProfileBatchRef};
 pub use cnn::{ConvBlock, SequenceCnn};
 pub use config::{ConvLayerConfig, GlobalPool, InputShape, ModelConfig, ModelError, Padding};
 pub use deeplift::{DeepLiftPlan, Multipliers, Shap};
