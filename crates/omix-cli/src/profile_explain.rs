@@ -82,6 +82,7 @@ fn settings(args: &ExplainArgs) -> Result<ProfileExplainSettings> {
         batch_size: args.batch_size.max(1),
         top_tracks: args.top,
         save_references: args.save_references,
+        profile_float64: true,
     })
 }
 
