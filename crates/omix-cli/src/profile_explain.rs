@@ -39,8 +39,9 @@ fn settings(args: &ExplainArgs) -> Result<ProfileExplainSettings> {
         let method = match choice {
             MethodChoice::GradientXInput => ProfileMethod::GradientXInput,
             MethodChoice::DeepliftShap => ProfileMethod::DeepLiftShap,
+            MethodChoice::Ism => ProfileMethod::Ism,
             other => bail!(
-                "--method {}: a profile run is explained by gradient-x-input and deeplift-shap",
+                "--method {}: a profile run is explained by gradient-x-input, deeplift-shap and ism",
                 clap::ValueEnum::to_possible_value(other).map(|v| v.get_name().to_string()).unwrap_or_default()
             ),
         };
@@ -49,7 +50,7 @@ fn settings(args: &ExplainArgs) -> Result<ProfileExplainSettings> {
         }
     }
     if methods.is_empty() {
-        methods = ProfileMethod::ALL.to_vec();
+        methods = ProfileMethod::DEFAULT.to_vec();
     }
     let mut heads = Vec::new();
     for choice in &args.heads {

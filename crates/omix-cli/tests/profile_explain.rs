@@ -86,7 +86,17 @@ fn explain_a_profile_run_for_tf_modisco() -> TestResult {
     let positions = std::fs::read_to_string(out.join("positions.tsv"))?;
     assert_eq!(positions.lines().count(), 1 + 5 * 300);
 
-    // Windows centred on a BED file's intervals; one head, one method; the same folder again.
+    // In-silico mutagenesis on request: the substitution effects beside the attributions.
+    omix_ok(
+        path,
+        &["explain", "run", "--max-sequences", "2", "--method", "ism", "--head", "profile", "-o", "ism_out"],
+    )?;
+    let summary = read_json(&path.join("ism_out/profile_explain.json"))?;
+    assert_eq!(array_shape(&path.join("ism_out"), &summary, "profile_ism.npz")?, vec![2, 4, 300]);
+    let positions = std::fs::read_to_string(path.join("ism_out/positions.tsv"))?;
+    assert!(positions.starts_with("region\tchrom\tposition\tbase\tprofile_ism\n"), "{positions}");
+
+    // Windows centred on a BED file's intervals; one head, one method.
     let peaks = std::fs::read_to_string(path.join("sim/peaks.narrowPeak"))?;
     let bed: String = peaks.lines().take(2).map(|l| format!("{l}\n")).collect();
     std::fs::write(path.join("two.bed"), &bed)?;
@@ -103,8 +113,8 @@ fn explain_a_profile_run_for_tf_modisco() -> TestResult {
     std::fs::write(path.join("edge.bed"), contig_end)?;
     let stderr = omix_fails(path, &["explain", "run", "--input", "edge.bed", "-o", "edge_out"])?;
     assert!(stderr.contains("edge.bed:1") && stderr.contains("runs off the contig"), "{stderr}");
-    let stderr = omix_fails(path, &["explain", "run", "--method", "ism", "-o", "ism_out"])?;
-    assert!(stderr.contains("gradient-x-input and deeplift-shap"), "{stderr}");
+    let stderr = omix_fails(path, &["explain", "run", "--method", "saliency", "-o", "saliency_out"])?;
+    assert!(stderr.contains("gradient-x-input, deeplift-shap and ism"), "{stderr}");
     let stderr = omix_fails(path, &["explain", "run", "--output", "nope", "-o", "task_out"])?;
     assert!(stderr.contains("nope is not a task") && stderr.contains("chip"), "{stderr}");
     Ok(())

@@ -18,6 +18,9 @@
 //!
 //! Methods:
 //! - **gradient × input**: the gradient of the head at the observed bases;
+//! - **in-silico mutagenesis** (on request): every single-base substitution's change of the head
+//!   (`<head>_ism.npz`); its attribution at an observed base is minus the mean change when that
+//!   base is substituted;
 //! - **DeepLIFT/SHAP**: DeepLIFT's rescale rule at every ReLU ([`Bpnet::deeplift_forward`]) and at
 //!   the profile scaling, against `n` dinucleotide shuffles of each window (20 by default, as
 //!   tangermeme), averaged: the hypothetical contributions
@@ -104,17 +107,25 @@ pub enum ProfileMethod {
     /// DeepLIFT/SHAP against shuffled references.
     #[serde(rename = "deeplift_shap")]
     DeepLiftShap,
+    /// In-silico mutagenesis: every single-base substitution through the model (3 × length
+    /// forward passes per window, so not among the defaults).
+    Ism,
 }
 
 impl ProfileMethod {
-    /// Both methods, in output order.
-    pub const ALL: [ProfileMethod; 2] = [ProfileMethod::GradientXInput, ProfileMethod::DeepLiftShap];
+    /// Every method, in output order.
+    pub const ALL: [ProfileMethod; 3] =
+        [ProfileMethod::GradientXInput, ProfileMethod::DeepLiftShap, ProfileMethod::Ism];
+
+    /// What is computed unless methods are chosen: gradient × input and DeepLIFT/SHAP.
+    pub const DEFAULT: [ProfileMethod; 2] = [ProfileMethod::GradientXInput, ProfileMethod::DeepLiftShap];
 
     /// The name used in file and column names.
     pub fn name(self) -> &'static str {
         match self {
             ProfileMethod::GradientXInput => "gradient_x_input",
             ProfileMethod::DeepLiftShap => "deeplift_shap",
+            ProfileMethod::Ism => "ism",
         }
     }
 }
@@ -259,6 +270,47 @@ impl ProfileExplainer {
     ) -> Result<(Vec<f32>, Vec<f32>), ExplainError> {
         let (values, gradient) = self.gradients(inputs, head, task)?;
         Ok((values, gradient.iter().zip(inputs).map(|(g, x)| g * x).collect()))
+    }
+
+    /// In-silico mutagenesis of one window `[4, input_length]`: the change of the head when the base
+    /// at a position becomes another, `[4, input_length]` (0 at the observed base and at positions
+    /// without a base); `batch_size` mutants per forward pass.
+    pub fn ism(
+        &self,
+        input: &[f32],
+        head: ProfileHead,
+        task: usize,
+        batch_size: usize,
+    ) -> Result<Vec<f32>, ExplainError> {
+        let (length, block) = (self.shape.input_length, self.block());
+        if input.len() != block {
+            return Err(ExplainError::Invalid(format!("ISM takes one window of {block} values, not {}", input.len())));
+        }
+        let reference = self.outputs(input, head, task)?.first().copied().unwrap_or(f32::NAN);
+        let mut mutants = Vec::with_capacity(3 * length);
+        for position in 0..length {
+            let observed = (0..4).find(|&c| input[c * length + position] > 0.5);
+            if let Some(observed) = observed {
+                mutants.extend((0..4).filter(|&c| c != observed).map(|c| (position, c)));
+            }
+        }
+        let mut effects = vec![0.0f32; block];
+        let mut buffer = Vec::with_capacity(batch_size.max(1) * block);
+        for chunk in mutants.chunks(batch_size.max(1)) {
+            buffer.clear();
+            for &(position, channel) in chunk {
+                let start = buffer.len();
+                buffer.extend_from_slice(input);
+                for c in 0..4 {
+                    buffer[start + c * length + position] = 0.0;
+                }
+                buffer[start + channel * length + position] = 1.0;
+            }
+            for (&(position, channel), value) in chunk.iter().zip(self.outputs(&buffer, head, task)?) {
+                effects[channel * length + position] = value - reference;
+            }
+        }
+        Ok(effects)
     }
 
     /// DeepLIFT multipliers of input–reference pairs (row `i` of `inputs` with row `i` of
@@ -476,7 +528,7 @@ pub struct ProfileExplainSettings {
 impl Default for ProfileExplainSettings {
     fn default() -> Self {
         Self {
-            methods: ProfileMethod::ALL.to_vec(),
+            methods: ProfileMethod::DEFAULT.to_vec(),
             heads: ProfileHead::ALL.to_vec(),
             task: None,
             limit: None,
@@ -733,6 +785,14 @@ pub fn explain_profile_run(
                     observer,
                 )
                 .map(|all| (all.actual, Some((all.hypothetical, all.deviations)))),
+                ProfileMethod::Ism => {
+                    ism_all(&explainer, &inputs, head, task, settings.batch_size, observer).and_then(|effects| {
+                        let file = format!("{}_ism.npz", head.name());
+                        write_array(out, &file, &shape3, &effects, &mut arrays)?;
+                        files.push(file);
+                        Ok((ism_importance(&effects, &inputs, shape.input_length), None))
+                    })
+                }
             };
             observer.finish();
             let (actual, shap) = result?;
@@ -980,6 +1040,39 @@ fn gradient_x_input_all(
         observer.advance((attributions.len() / block) as u64, "");
     }
     Ok(attributions)
+}
+
+/// ISM of every window, one window at a time: `[n, 4, L]` substitution effects.
+fn ism_all(
+    explainer: &ProfileExplainer,
+    inputs: &[f32],
+    head: ProfileHead,
+    task: usize,
+    batch_size: usize,
+    observer: &mut dyn Observer,
+) -> Result<Vec<f32>, ExplainError> {
+    let mut effects = Vec::with_capacity(inputs.len());
+    for (k, input) in inputs.chunks(explainer.block()).enumerate() {
+        effects.extend(explainer.ism(input, head, task, batch_size)?);
+        observer.advance(k as u64 + 1, "");
+    }
+    Ok(effects)
+}
+
+/// ISM as an attribution at the observed bases: minus the mean substitution effect of each
+/// position (high where mutating the base lowers the head), so that it reads as the other methods.
+fn ism_importance(effects: &[f32], inputs: &[f32], length: usize) -> Vec<f32> {
+    let mut importance = vec![0.0f32; inputs.len()];
+    for (k, input) in inputs.chunks(4 * length).enumerate() {
+        let offset = k * 4 * length;
+        for position in 0..length {
+            let Some(observed) = (0..4).find(|&c| input[c * length + position] > 0.5) else { continue };
+            let mean: f32 =
+                (0..4).filter(|&c| c != observed).map(|c| effects[offset + c * length + position]).sum::<f32>() / 3.0;
+            importance[offset + observed * length + position] = -mean;
+        }
+    }
+    importance
 }
 
 /// DeepLIFT/SHAP of every window of a run.

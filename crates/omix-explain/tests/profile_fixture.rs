@@ -190,6 +190,34 @@ fn deeplift_sums_to_delta_on_random_models() -> TestResult {
     Ok(())
 }
 
+/// ISM's effects are the head's change for each substitution, zero at the observed bases.
+#[test]
+fn ism_scores_each_substitution() -> TestResult {
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data("bpnet_deeplift_tangermeme.json"))?)?;
+    let device = Device::flex().autodiff();
+    let (model, shape) = fixture_model(&fixture, &device)?;
+    let explainer = ProfileExplainer::new(model, shape, &device);
+    let sequence = fixture["sequences"][0].as_str().ok_or("sequences")?;
+    let input = one_hot(sequence);
+    for head in ProfileHead::ALL {
+        let effects = explainer.ism(&input, head, 0, 64)?;
+        let reference = explainer.outputs(&input, head, 0)?[0];
+        for (position, channel) in [(0usize, 0usize), (17, 2), (60, 1), (119, 3)] {
+            let mut mutant = input.clone();
+            for c in 0..4 {
+                mutant[c * 120 + position] = 0.0;
+            }
+            mutant[channel * 120 + position] = 1.0;
+            let want = explainer.outputs(&mutant, head, 0)?[0] - reference;
+            let got = effects[channel * 120 + position];
+            assert!((got - want).abs() < 1e-5, "{} at {position}/{channel}: {got} vs {want}", head.name());
+        }
+        assert!((0..120).all(|p| (0..4).any(|c| input[c * 120 + p] > 0.5 && effects[c * 120 + p] == 0.0)));
+    }
+    Ok(())
+}
+
 /// Not a test: writes a profile run's model in bpnet-lite's names for
 /// bench/profile_explain_tangermeme.py.
 ///
