@@ -159,7 +159,10 @@ impl ProfileExperimentConfig {
                     .into(),
             });
         }
-        let weights = [Some(("count_weight", self.count_weight)), self.bias.as_ref().map(|b| ("bias.count_weight", b.count_weight))];
+        let weights = [
+            Some(("count_weight", self.count_weight)),
+            self.bias.as_ref().map(|b| ("bias.count_weight", b.count_weight)),
+        ];
         for (field, weight) in weights.into_iter().flatten() {
             if let Some(weight) = weight
                 && !(weight.is_finite() && weight >= 0.0)

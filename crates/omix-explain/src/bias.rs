@@ -18,7 +18,11 @@ pub const BIAS_FILTER_SEQUENCES: usize = 2000;
 
 /// A ChromBPNet run's bias-model filters as motifs with their best JASPAR 2024 matches, written into
 /// `RUN/bias/`; best matches first. An error when the run has no bias model.
-pub fn bias_filters(run: &RunDir, device: &Device, observer: &mut dyn Observer) -> Result<Vec<FilterMotif>, ExplainError> {
+pub fn bias_filters(
+    run: &RunDir,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Vec<FilterMotif>, ExplainError> {
     let profile = ProfileRun::load(run, device)?;
     let bias = profile.bias.as_ref().ok_or_else(|| {
         ExplainError::Invalid(format!("{} has no bias model (no [bias] table in its config)", run.root().display()))
@@ -44,7 +48,9 @@ pub fn bias_filters(run: &RunDir, device: &Device, observer: &mut dyn Observer) 
     let (database, label) = crate::motif_database(&[])?;
     let settings = InterpretSettings::new(ExplainOptions::default(), database, label);
     let out = run.path(BIAS_FOLDER);
-    std::fs::create_dir_all(out.join("logos"))
-        .map_err(|error| ExplainError::Write { path: out.clone(), message: format!("cannot create logos/: {error}") })?;
+    std::fs::create_dir_all(out.join("logos")).map_err(|error| ExplainError::Write {
+        path: out.clone(),
+        message: format!("cannot create logos/: {error}"),
+    })?;
     filter_motifs(&sites, &settings, "ACGT", &out)
 }

@@ -603,7 +603,10 @@ impl ProfileSummary {
         ];
         if let (Some(test), Some(baseline)) = (&metrics.test, &metrics.baseline_test) {
             lines.push(format!("test       {}", test.summary()));
-            lines.push(format!("baseline   (average training profile, ridge counts on GC and 4-mers) {}", baseline.summary()));
+            lines.push(format!(
+                "baseline   (average training profile, ridge counts on GC and 4-mers) {}",
+                baseline.summary()
+            ));
         }
         lines
     }
@@ -799,8 +802,14 @@ fn train_bias(
         report.left_out,
     ));
     let train = bias.train(&config.train);
-    let mut trainee =
-        ProfileTrainee::for_bias(config, data, count_weight, [training.clone(), validation.clone()], train.clone(), device);
+    let mut trainee = ProfileTrainee::for_bias(
+        config,
+        data,
+        count_weight,
+        [training.clone(), validation.clone()],
+        train.clone(),
+        device,
+    );
     if options.resume {
         crate::fit::refuse_changed_data(&folder, trainee.data_fingerprint())?;
     }
@@ -810,7 +819,8 @@ fn train_bias(
     let train_device = plain.clone().autodiff();
     train_device.seed(config.seed ^ 0xb1a5);
     let model = model_config.init(shape, &train_device)?;
-    let fitted = fit(&mut trainee, model, optimizer(&train), &train, config.seed, &train_device, &folder, options, observer)?;
+    let fitted =
+        fit(&mut trainee, model, optimizer(&train), &train, config.seed, &train_device, &folder, options, observer)?;
     if !fitted.finished {
         return Ok(None);
     }
@@ -821,7 +831,11 @@ fn train_bias(
     let validation = predict_regions(&model, None, data, &validation, &plain)?;
     // On test: every region, peaks included, so the report shows how little of the peaks' counts the
     // bias alone explains.
-    let test = if test.is_empty() { None } else { Some(predict_regions(&model, None, data, &data.indices(SplitName::Test), &plain)?) };
+    let test = if test.is_empty() {
+        None
+    } else {
+        Some(predict_regions(&model, None, data, &data.indices(SplitName::Test), &plain)?)
+    };
     let metrics = ProfileMetricsFile {
         training: split_metrics(data, &training, count_weight, ProfileLossOn::All)?,
         validation: split_metrics(data, &validation, count_weight, ProfileLossOn::All)?,
@@ -1034,7 +1048,10 @@ pub fn run_profile_experiment(
         Some(test) => {
             let mut baseline = average_profile_baseline(&data, &training, test, on);
             baseline.log_counts = count_baseline(&data, &training, &validation, test)?;
-            (Some(split_metrics(&data, test, count_weight, on)?), Some(split_metrics(&data, &baseline, count_weight, on)?))
+            (
+                Some(split_metrics(&data, test, count_weight, on)?),
+                Some(split_metrics(&data, &baseline, count_weight, on)?),
+            )
         }
     };
     // Example regions for the report: test (validation without test), with the bias-corrected
@@ -1203,10 +1220,7 @@ impl ProfileRun {
         if one_hot.len() != windows * 4 * input {
             return Err(TrainError::Run {
                 path: std::path::PathBuf::from(files::CONFIG),
-                message: format!(
-                    "{} one-hot values are not {windows} windows of 4 x {input} bases",
-                    one_hot.len()
-                ),
+                message: format!("{} one-hot values are not {windows} windows of 4 x {input} bases", one_hot.len()),
             });
         }
         let bias = if with_bias { self.bias.as_ref() } else { None };
