@@ -72,6 +72,9 @@ const SCALING_EPSILON: f32 = 1e-6;
 /// report reads with another layout).
 pub const PROFILE_EXPLAIN_SUMMARY: &str = "profile_explain.json";
 
+/// Bytes one DeepLIFT forward pass may take (input–reference pairs per pass are bounded by it).
+const DEEPLIFT_MEMORY: usize = 2 << 30;
+
 /// Bases shown in an attribution logo, centred on the strongest position.
 const LOGO_BASES: usize = 120;
 
@@ -515,7 +518,8 @@ pub struct ProfileExplainSettings {
     pub shap_baseline: IgBaseline,
     /// Seed of shuffled references.
     pub seed: u64,
-    /// Windows (gradient × input) or input–reference pairs (DeepLIFT/SHAP) per forward pass.
+    /// Windows (gradient × input), mutants (ISM) or input–reference pairs (DeepLIFT/SHAP, at most
+    /// what fits in 2 GiB) per forward pass.
     pub batch_size: usize,
     /// Attribution logos of this many windows with the highest predicted counts.
     pub top_tracks: usize,
@@ -703,6 +707,10 @@ pub fn explain_profile_run(
         "BPNet".to_string()
     };
     let shape = profile.shape;
+    // DeepLIFT keeps about three float64 values per unit of every layer for each pair in a forward
+    // pass; bound the pairs so a pass stays within DEEPLIFT_MEMORY bytes.
+    let per_pair = profile.config.model.filters * shape.input_length * (profile.config.model.layers + 2) * 24;
+    let pairs = settings.batch_size.max(1).min((DEEPLIFT_MEMORY / per_pair.max(1)).max(1));
     let (windows, mut inputs, regions_from) = load_windows(run, &profile, regions, observer)?;
     let mut windows = windows;
     if let Some(limit) = settings.limit {
@@ -781,7 +789,7 @@ pub fn explain_profile_run(
                     per_window,
                     head,
                     task,
-                    settings.batch_size,
+                    pairs,
                     observer,
                 )
                 .map(|all| (all.actual, Some((all.hypothetical, all.deviations)))),
