@@ -335,30 +335,14 @@ impl Explainer {
     /// a base, N or padding, shuffle as a letter of their own and stay all-zero), seeded by
     /// `options.seed` and `index`, so a sequence gets the same references in every run.
     pub fn shap_references(&self, input: &[f32], index: usize, options: &ExplainOptions) -> Vec<f32> {
-        let (channels, length) = (self.channels, self.length);
-        match options.shap_baseline {
-            IgBaseline::Zeros => vec![0.0; channels * length],
-            IgBaseline::Uniform => vec![1.0 / channels as f32; channels * length],
-            IgBaseline::Shuffled => {
-                const NO_BASE: u8 = u8::MAX;
-                let letters: Vec<u8> = (0..length)
-                    .map(|i| (0..channels).find(|&c| input[c * length + i] > 0.5).map_or(NO_BASE, |c| c as u8))
-                    .collect();
-                let mut rng = ChaCha8Rng::seed_from_u64(
-                    options.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5348_4150, // "SHAP"
-                );
-                let n = options.shap_references.max(1);
-                let mut references = vec![0.0f32; n * channels * length];
-                for reference in references.chunks_mut(channels * length) {
-                    for (i, &letter) in dinucleotide_shuffle(&letters, &mut rng).iter().enumerate() {
-                        if letter != NO_BASE {
-                            reference[usize::from(letter) * length + i] = 1.0;
-                        }
-                    }
-                }
-                references
-            }
-        }
+        crate::profile::shap_references(
+            &input[..self.channels * self.length],
+            self.channels,
+            options.shap_baseline,
+            options.shap_references,
+            options.seed,
+            index,
+        )
     }
 
     /// DeepLIFT/SHAP of `output` for one input `[channels, length]` against the given references
