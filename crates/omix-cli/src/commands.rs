@@ -259,6 +259,9 @@ fn train_profile(
     if config.bias.is_some() {
         check_bias_filters(out, device, args.quiet)?;
     }
+    if !args.no_report {
+        report_or_warn(out);
+    }
     print_run_folder(out, summary.best_epoch, summary.epochs, started);
     Ok(())
 }
