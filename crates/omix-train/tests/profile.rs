@@ -10,6 +10,13 @@ use omix_train::{TrainOptions, profile_loss, profile_loss_constant};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
+/// burn's device random generator is shared by the process: tests that seed it and train take turns.
+static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    DEVICE_RNG.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[test]
 fn tensor_loss_plus_constant_is_the_host_nll_plus_weighted_count_error() -> Result {
     let device = Device::flex();
@@ -64,6 +71,7 @@ fn tiny_config(dir: &std::path::Path) -> Result<ProfileExperimentConfig> {
 
 #[test]
 fn bpnet_learns_simulated_footprints_and_repeats_itself() -> Result {
+    let _guard = serial();
     let data = tempfile::tempdir()?;
     simulate_profiles(&ProfileSimulation::small(), data.path())?;
     let config = tiny_config(data.path())?;
@@ -226,6 +234,7 @@ fn add_bias_adds_logits_and_counts() -> Result {
 
 #[test]
 fn chrombpnet_trains_a_bias_model_first_and_predicts_with_and_without_it() -> Result {
+    let _guard = serial();
     let data = tempfile::tempdir()?;
     let simulation = ProfileSimulation { assay: omix_tracks::SimulatedAssay::Atac, ..ProfileSimulation::small() };
     simulate_profiles(&simulation, data.path())?;
