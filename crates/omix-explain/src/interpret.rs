@@ -756,21 +756,22 @@ fn write_attributions(
     Ok(())
 }
 
-/// `out` must be new, empty, or an earlier explain output (it holds the explain summary):
-/// explain replaces its own files and nobody else's.
-fn check_output_folder(out: &Path) -> Result<(), ExplainError> {
+/// `out` must be new, empty, or an earlier explain output (it holds an explain summary, of a
+/// classifier or of a profile model): explain replaces its own files and nobody else's.
+pub(crate) fn check_output_folder(out: &Path) -> Result<(), ExplainError> {
     let refuse = |message: String| Err(ExplainError::Write { path: out.to_path_buf(), message });
+    let summaries = [files::EXPLAIN_SUMMARY, crate::profile::PROFILE_EXPLAIN_SUMMARY];
     match std::fs::symlink_metadata(out) {
         Err(_) => Ok(()),
         Ok(meta) if !meta.is_dir() => refuse("it exists and is not a folder; choose another output folder".into()),
         Ok(_) => {
             let empty = std::fs::read_dir(out).map(|mut entries| entries.next().is_none()).unwrap_or(false);
-            if empty || out.join(files::EXPLAIN_SUMMARY).is_file() {
+            if empty || summaries.iter().any(|name| out.join(name).is_file()) {
                 Ok(())
             } else {
                 refuse(format!(
-                    "the folder is not empty and holds no {} of an earlier explain, so it is not omix's to write into; choose a new or empty output folder",
-                    files::EXPLAIN_SUMMARY
+                    "the folder is not empty and holds no {} or {} of an earlier explain, so it is not omix's to write into; choose a new or empty output folder",
+                    summaries[0], summaries[1]
                 ))
             }
         }

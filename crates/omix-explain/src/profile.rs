@@ -686,7 +686,7 @@ pub fn explain_profile_run(
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<ProfileExplainOutcome, ExplainError> {
-    check_output_folder(out)?;
+    crate::interpret::check_output_folder(out)?;
     if settings.methods.is_empty() || settings.heads.is_empty() {
         return Err(ExplainError::Invalid("choose at least one method and one head to explain".into()));
     }
@@ -1200,25 +1200,4 @@ fn write_positions(
         Ok(())
     })?;
     Ok(())
-}
-
-/// `out` must be new, empty, or an earlier explain output (it holds an explain summary).
-fn check_output_folder(out: &Path) -> Result<(), ExplainError> {
-    let refuse = |message: String| Err(ExplainError::Write { path: out.to_path_buf(), message });
-    match std::fs::symlink_metadata(out) {
-        Err(_) => Ok(()),
-        Ok(meta) if !meta.is_dir() => refuse("it exists and is not a folder; choose another output folder".into()),
-        Ok(_) => {
-            let empty = std::fs::read_dir(out).map(|mut entries| entries.next().is_none()).unwrap_or(false);
-            let earlier =
-                out.join(PROFILE_EXPLAIN_SUMMARY).is_file() || out.join(omix_run::files::EXPLAIN_SUMMARY).is_file();
-            if empty || earlier {
-                Ok(())
-            } else {
-                refuse(format!(
-                    "the folder is not empty and holds no {PROFILE_EXPLAIN_SUMMARY} of an earlier explain, so it is not omix's to write into; choose a new or empty output folder"
-                ))
-            }
-        }
-    }
 }
