@@ -130,6 +130,14 @@ pub enum IoError {
         /// What was wrong.
         message: String,
     },
+    /// A NumPy `.npy`/`.npz` file that cannot be read as a numeric array.
+    #[error("{}: {message}", path.display())]
+    Npy {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong (naming the array inside an archive).
+        message: String,
+    },
     /// Writing the file failed.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -167,6 +175,7 @@ impl IoError {
             | IoError::MissingColumn { path, .. }
             | IoError::Malformed { path, .. }
             | IoError::InvalidValue { path, .. }
+            | IoError::Npy { path, .. }
             | IoError::Write { path, .. }
             | IoError::OutputIsInput { path, .. } => path,
         }
@@ -188,6 +197,7 @@ impl IoError {
             | IoError::NoRecords { .. }
             | IoError::DuplicateColumn { .. }
             | IoError::MissingColumn { .. }
+            | IoError::Npy { .. }
             | IoError::Write { .. }
             | IoError::OutputIsInput { .. } => None,
         }

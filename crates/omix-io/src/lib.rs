@@ -43,7 +43,7 @@ pub use fasta::{for_each_fasta_record, read_fasta, read_fasta_with};
 pub use hash::{ContentHash, hash_file};
 pub use lines::{for_each_sequence_line, read_label_lines, read_sequence_lines};
 pub use matrix::{Matrix, MatrixOptions, read_matrix};
-pub use npz::{NpyArray, npy_bytes, write_npz};
+pub use npz::{NpyArray, NpyData, npy_bytes, read_npy, write_npz};
 pub use reader::open;
 pub use records::{LabelRecord, Location, SequenceRecord};
 pub use table::{Table, TableRow, read_label_table};

@@ -163,4 +163,11 @@ pub enum MotifError {
         /// Why it is invalid.
         reason: String,
     },
+    /// Attributions that cannot be searched for motifs (shapes that disagree, values that are
+    /// not finite, an alphabet that is not four letters).
+    #[error("{message}")]
+    Attributions {
+        /// What was wrong, with the array and the example or position.
+        message: String,
+    },
 }

@@ -38,6 +38,9 @@
 //!   database. The module docs describe the method.
 //! - [`logo`]: [`logo_svg`], [`aligned_logos_svg`] and [`attribution_logo_svg`], standalone
 //!   SVG with letters drawn as paths.
+//! - [`discover`]: motif discovery from attributions (TF-MoDISco's idea): seqlets by the
+//!   recursive algorithm at a control-estimated false discovery rate, clustered on both strands
+//!   into CWMs and PFMs.
 //! - [`jaspar2024`]: the JASPAR 2024 CORE vertebrates non-redundant collection, embedded
 //!   (cite [`JASPAR2024_CITATION`]).
 //!
@@ -48,6 +51,7 @@
 
 pub mod compare;
 mod database;
+pub mod discover;
 mod error;
 pub mod logo;
 mod meme;
