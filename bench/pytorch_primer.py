@@ -9,6 +9,18 @@
   random one-hot batches with random 0/1 targets, warm-up batches excluded;
 * inference throughput (forward only, ``torch.inference_mode``).
 
+``--model deepbind|basset`` trains and infers the twins of omix's other CNN families instead of
+the primer (what ``omix bench --model`` runs), on 101-bp inputs:
+
+* deepbind: ``examples/deepbind_gabpa.toml``: Conv1d(4,128,12,'same') -> ReLU -> global max ->
+  Linear(128,32) -> ReLU -> Dropout(0.5) -> Linear(32,1), Adam lr 1e-3;
+* basset: ``examples/gabpa_basset.toml``: three blocks Conv1d 'same' (300x19, 200x11, 200x7)
+  -> BatchNorm1d -> ReLU -> MaxPool1d (3, 4, 4), flatten, Linear(400,1000) -> ReLU ->
+  Dropout(0.3) -> Linear(1000,1000) -> ReLU -> Dropout(0.3) -> Linear(1000,1), Adam lr 3e-4.
+
+``--no-encoding`` skips the encoding measurements (omix runs them once, with the first model).
+The report carries the process's peak resident memory (``ru_maxrss``).
+
 Every timed loop carries its correctness check (encoded checksums of sampled sequences,
 finite and decreasing training loss, finite logits). Prints one JSON object on stdout.
 
@@ -21,6 +33,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import sys
 import time
 
@@ -31,7 +44,7 @@ def parse_args():
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--train-batches", type=int, default=200)
     p.add_argument("--warmup-batches", type=int, default=10)
-    p.add_argument("--rounds", type=int, default=3, help="timed rounds of training and inference; fastest reported")
+    p.add_argument("--rounds", type=int, default=3, help="timed rounds of training and inference; the median reported")
     p.add_argument("--pool-batches", type=int, default=16, help="distinct training batches, cycled")
     p.add_argument("--infer-batches", type=int, default=200)
     p.add_argument("--infer-batch-size", type=int, default=256)
@@ -43,6 +56,9 @@ def parse_args():
     p.add_argument("--encode-batch", type=int, default=256)
     p.add_argument("--sample-every", type=int, default=97, help="checksum every k-th encoded sequence")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--model", choices=["primer", "deepbind", "basset"], default="primer")
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--no-encoding", action="store_true", help="skip the encoding measurements")
     return p.parse_args()
 
 
@@ -143,6 +159,46 @@ def primer_model(torch, length):
     )
 
 
+def deepbind_model(torch, length):
+    nn = torch.nn
+
+    class GlobalMax(nn.Module):
+        def forward(self, x):
+            return x.amax(dim=2)
+
+    return nn.Sequential(
+        nn.Conv1d(4, 128, 12, padding="same"),
+        nn.ReLU(),
+        GlobalMax(),
+        nn.Linear(128, 32),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(32, 1),
+    )
+
+
+def basset_model(torch, length):
+    nn = torch.nn
+    layers, channels, positions = [], 4, length
+    for filters, width, pool in ((300, 19, 3), (200, 11, 4), (200, 7, 4)):
+        layers += [nn.Conv1d(channels, filters, width, padding="same"), nn.BatchNorm1d(filters), nn.ReLU(), nn.MaxPool1d(pool)]
+        channels, positions = filters, positions // pool
+    layers += [
+        nn.Flatten(),
+        nn.Linear(channels * positions, 1000),
+        nn.ReLU(),
+        nn.Dropout(0.3),
+        nn.Linear(1000, 1000),
+        nn.ReLU(),
+        nn.Dropout(0.3),
+        nn.Linear(1000, 1),
+    ]
+    return nn.Sequential(*layers)
+
+
+MODELS = {"primer": primer_model, "deepbind": deepbind_model, "basset": basset_model}
+
+
 def random_one_hot(torch, generator, batch, length):
     codes = torch.randint(0, 4, (batch, length), generator=generator)
     return torch.nn.functional.one_hot(codes, 4).permute(0, 2, 1).contiguous().float()  # [B, 4, L]
@@ -151,9 +207,9 @@ def random_one_hot(torch, generator, batch, length):
 def bench_training(args, torch):
     generator = torch.Generator().manual_seed(args.seed)
     torch.manual_seed(args.seed)
-    model = primer_model(torch, args.length)
+    model = MODELS[args.model](torch, args.length)
     model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-8)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate, eps=1e-8)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     pool_x = [random_one_hot(torch, generator, args.batch_size, args.length) for _ in range(args.pool_batches)]
     pool_y = [torch.randint(0, 2, (args.batch_size, 1), generator=generator).float() for _ in range(args.pool_batches)]
@@ -174,14 +230,14 @@ def bench_training(args, torch):
 
     for k in range(args.warmup_batches):
         step(k)
-    # Training goes on across rounds; each round is timed on its own, the fastest reported.
+    # Training goes on across rounds; each round is timed on its own, the median reported.
     train_rounds = []
     for _ in range(args.rounds):
         t0 = time.perf_counter()
         for _ in range(args.train_batches):
             step(len(losses))
         train_rounds.append(time.perf_counter() - t0)
-    seconds = min(train_rounds)
+    seconds = statistics.median(train_rounds)
     params = sum(p.numel() for p in model.parameters())
 
     infer_x = [random_one_hot(torch, generator, args.infer_batch_size, args.length) for _ in range(4)]
@@ -197,7 +253,7 @@ def bench_training(args, torch):
                 logits = model(infer_x[k % len(infer_x)])
                 finite = finite and bool(torch.isfinite(logits).all())
             infer_rounds.append(time.perf_counter() - t1)
-    infer_seconds = min(infer_rounds)
+    infer_seconds = statistics.median(infer_rounds)
     if not finite:
         raise SystemExit("pytorch_primer.py: inference produced non-finite logits")
 
@@ -220,9 +276,14 @@ def main():
     import torch
 
     torch.set_num_threads(args.threads)
-    encoding = bench_encoding(args, np)
+    encoding = None if args.no_encoding else bench_encoding(args, np)
     training = bench_training(args, torch)
+    import resource
+
     report = {
+        "model": args.model,
+        "length": args.length,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),

@@ -1,6 +1,7 @@
-//! `omix bench`: throughput of one-hot encoding, primer-CNN training and inference, beside
-//! NumPy's and PyTorch's (bench/pytorch_primer.py) measured in the same run with the same
-//! thread count, model, batch size and number of batches.
+//! `omix bench`: throughput of one-hot encoding, and training and inference of the CNN families
+//! (`--model primer|deepbind|basset|all`), beside NumPy's and PyTorch's (bench/pytorch_primer.py)
+//! measured in the same run with the same thread count, architecture, input length, batch size and
+//! number of batches, with the peak resident memory of each side.
 //!
 //! Every timed loop checks its own result: checksums of sampled encoded sequences against a
 //! plain reference encoder, a finite and decreasing training loss, finite logits. Nothing here
@@ -14,18 +15,16 @@ use anyhow::{Context, Result, bail, ensure};
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
 use omix_encode::{Alphabet, Ambiguity, Encoder};
-use omix_models::{FastPlan, InputShape, Model, ModelConfig};
-use omix_train::{Batch, BatchInput, Engine, Objective, TrainingEngine};
+use omix_models::{ConvLayerConfig, FastPlan, GlobalPool, InputShape, Model, ModelConfig, Padding};
+use omix_train::{Batch, BatchInput, Engine, Objective, TrainingEngine, step_seed};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, BenchModel};
 
 /// bench/pytorch_primer.py, built in so that `--pytorch` works from any directory.
 const PYTORCH_SCRIPT: &str = include_str!("../../../bench/pytorch_primer.py");
-/// Sequence length of the primer CNN's input (Zou et al. 2019).
-const TRAIN_LENGTH: usize = 50;
 const CHANNELS: usize = 4;
 const INFER_BATCH: usize = 256;
 /// Sequences per encoded batch (the encoder writes into one reused batch buffer).
@@ -34,7 +33,100 @@ const ENCODE_BATCH: usize = 256;
 const POOL_BATCHES: usize = 16;
 /// Every k-th encoded sequence is checksummed inside the timed loop.
 const SAMPLE_EVERY: usize = 97;
-const LEARNING_RATE: f64 = 1e-3;
+
+/// A model family `omix bench --model` times: the architecture of a shipped config, its input
+/// length and its learning rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// The primer CNN on 50-bp inputs (Zou et al. 2019), Adam lr 1e-3.
+    Primer,
+    /// examples/deepbind_gabpa.toml: 128 filters x 12, "same" padding, global max, dense 32 with
+    /// dropout 0.5, on 101-bp peaks, Adam lr 1e-3.
+    Deepbind,
+    /// examples/gabpa_basset.toml: Basset with "same" padding (three batch-normed blocks, two
+    /// dense layers of 1,000 with dropout 0.3) on 101-bp peaks, Adam lr 3e-4.
+    Basset,
+}
+
+impl Family {
+    fn of(choice: BenchModel) -> Vec<Family> {
+        match choice {
+            BenchModel::Primer => vec![Family::Primer],
+            BenchModel::Deepbind => vec![Family::Deepbind],
+            BenchModel::Basset => vec![Family::Basset],
+            BenchModel::All => vec![Family::Primer, Family::Deepbind, Family::Basset],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Family::Primer => "primer",
+            Family::Deepbind => "deepbind",
+            Family::Basset => "basset",
+        }
+    }
+
+    fn config(self) -> ModelConfig {
+        match self {
+            Family::Primer => ModelConfig::Primer,
+            Family::Deepbind => ModelConfig::Cnn {
+                conv: vec![ConvLayerConfig {
+                    filters: 128,
+                    width: 12,
+                    dilation: 1,
+                    pool: 1,
+                    batch_norm: false,
+                    dropout: 0.0,
+                    padding: Padding::Same,
+                }],
+                global_pool: GlobalPool::Max,
+                dense: vec![32],
+                dense_dropout: 0.5,
+            },
+            Family::Basset => ModelConfig::Basset { padding: Padding::Same },
+        }
+    }
+
+    /// Input length in bases.
+    fn length(self) -> usize {
+        match self {
+            Family::Primer => 50,
+            Family::Deepbind | Family::Basset => 101,
+        }
+    }
+
+    fn learning_rate(self) -> f64 {
+        match self {
+            Family::Basset => 3e-4,
+            Family::Primer | Family::Deepbind => 1e-3,
+        }
+    }
+}
+
+/// The median of some round times.
+fn median(rounds: &[f64]) -> f64 {
+    let mut sorted = rounds.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// Forget this process's peak resident memory so far (Linux; elsewhere nothing happens and
+/// [`peak_rss_mb`] reports the whole run's peak).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident memory of this process since [`reset_peak_rss`], in MB (`VmHWM`, Linux).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
 const SETUP_HINT: &str =
     "bash bench/setup_pytorch.sh && target/release/omix --threads 2 bench --pytorch bench/.venv/bin/python";
 
@@ -63,11 +155,19 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
     );
     let sequences = random_sequences(args.encode_sequences, args.encode_length, args.seed);
     let encoding = bench_encoding(&sequences, args.encode_length, args.encode_reps)?;
-    eprintln!(
-        "omix bench: training the primer CNN, {} + {} batches of {}",
-        args.warmup_batches, args.train_batches, args.batch_size
-    );
-    let training = bench_training(&args, device)?;
+    let families = Family::of(args.model);
+    let mut trainings = Vec::with_capacity(families.len());
+    for &family in &families {
+        eprintln!(
+            "omix bench: training {} ({} bp), {} + {} batches of {}",
+            family.name(),
+            family.length(),
+            args.warmup_batches,
+            args.train_batches,
+            args.batch_size
+        );
+        trainings.push(bench_training(&args, family, device)?);
+    }
 
     let pytorch = match &args.pytorch {
         Some(python) => {
@@ -88,16 +188,27 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
                     script
                 }
             };
-            eprintln!("omix bench: running {} with {}", script.display(), python.display());
-            let report = run_pytorch(python, &script, &args, threads, &sequence_file)?;
-            check_pytorch(&report, &encoding, args.encode_sequences, args.encode_length)?;
-            Some(report)
+            let mut reports = Vec::with_capacity(families.len());
+            for (index, &family) in families.iter().enumerate() {
+                eprintln!(
+                    "omix bench: running {} --model {} with {}",
+                    script.display(),
+                    family.name(),
+                    python.display()
+                );
+                // NumPy's encoding is measured once, beside the first model.
+                let encode = index == 0;
+                let report = run_pytorch(python, &script, &args, threads, &sequence_file, family, encode)?;
+                check_pytorch(&report, encode.then_some(&encoding), args.encode_sequences, args.encode_length)?;
+                reports.push(report);
+            }
+            Some(reports)
         }
         None => None,
     };
 
-    let rows = table_rows(&args, &encoding, &training, pytorch.as_ref());
-    print_table(&args, threads, load.as_deref(), &rows, &encoding, &training, pytorch.as_ref());
+    let rows = table_rows(&args, &encoding, &trainings, pytorch.as_deref());
+    print_table(&args, threads, load.as_deref(), &rows, &encoding, &trainings, pytorch.as_deref());
 
     if let Some(path) = &args.json {
         let document = json!({
@@ -105,6 +216,7 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
             "cpus": available_cpus(),
             "load_average": load,
             "rounds": args.rounds,
+            "statistic": "median of the rounds",
             "batch_size": args.batch_size,
             "train_batches": args.train_batches,
             "warmup_batches": args.warmup_batches,
@@ -121,16 +233,7 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
                     "checksum": encoding.checksum,
                     "sampled": encoding.sampled,
                 },
-                "training": {
-                    "parameters": training.parameters,
-                    "train_seconds": training.train_seconds,
-                    "train_round_seconds": training.train_rounds,
-                    "train_sequences_per_s": training.train_sequences_per_s,
-                    "losses": training.losses,
-                    "infer_seconds": training.infer_seconds,
-                    "infer_round_seconds": training.infer_rounds,
-                    "infer_sequences_per_s": training.infer_sequences_per_s,
-                },
+                "models": trainings.iter().map(TrainResult::to_json).collect::<Vec<_>>(),
             },
             "pytorch": pytorch,
         });
@@ -261,26 +364,47 @@ fn bench_encoding(sequences: &[u8], length: usize, reps: usize) -> Result<Encode
 }
 
 struct TrainResult {
+    family: Family,
     parameters: usize,
-    /// Seconds of the fastest round of `train_batches` batches.
+    /// Peak resident memory while this model trained and inferred, in MB.
+    peak_rss_mb: Option<f64>,
+    /// Median seconds of the rounds of `train_batches` batches.
     train_seconds: f64,
     /// Seconds of every training round.
     train_rounds: Vec<f64>,
     train_sequences_per_s: f64,
     /// Loss of every batch, warm-up included.
     losses: Vec<f64>,
-    /// Seconds of the fastest round of `infer_batches` batches.
+    /// Median seconds of the rounds of `infer_batches` batches.
     infer_seconds: f64,
     /// Seconds of every inference round.
     infer_rounds: Vec<f64>,
     infer_sequences_per_s: f64,
 }
 
-/// A random one-hot batch `[batch, 4, TRAIN_LENGTH]` (A, C, G, T only), flattened.
-fn random_one_hot_batch(rng: &mut ChaCha8Rng, batch: usize, encoder: &Encoder) -> Result<Vec<f32>> {
-    let block = CHANNELS * TRAIN_LENGTH;
+impl TrainResult {
+    fn to_json(&self) -> Value {
+        json!({
+            "model": self.family.name(),
+            "length": self.family.length(),
+            "parameters": self.parameters,
+            "peak_rss_mb": self.peak_rss_mb,
+            "train_seconds": self.train_seconds,
+            "train_round_seconds": self.train_rounds,
+            "train_sequences_per_s": self.train_sequences_per_s,
+            "losses": self.losses,
+            "infer_seconds": self.infer_seconds,
+            "infer_round_seconds": self.infer_rounds,
+            "infer_sequences_per_s": self.infer_sequences_per_s,
+        })
+    }
+}
+
+/// A random one-hot batch `[batch, 4, length]` (A, C, G, T only), flattened.
+fn random_one_hot_batch(rng: &mut ChaCha8Rng, batch: usize, length: usize, encoder: &Encoder) -> Result<Vec<f32>> {
+    let block = CHANNELS * length;
     let mut out = vec![0.0; batch * block];
-    let mut sequence = [0u8; TRAIN_LENGTH];
+    let mut sequence = vec![0u8; length];
     for one_hot in out.chunks_exact_mut(block) {
         for base in &mut sequence {
             *base = b"ACGT"[rng.random_range(0..4)];
@@ -296,16 +420,16 @@ fn train_step(
     optim: &mut ModuleOptimizer,
     engine: &TrainingEngine,
     (x, y): &(Vec<f32>, Vec<f32>),
-    batch: usize,
+    (family, batch, step): (Family, usize, usize),
 ) -> Result<(Model, f64)> {
     let data = Batch {
-        input: BatchInput::Dense { values: x.clone(), shape: [batch, CHANNELS, TRAIN_LENGTH] },
+        input: BatchInput::Dense { values: x.clone(), shape: [batch, CHANNELS, family.length()] },
         targets: y.clone(),
         weights: vec![1.0f32; batch],
         outputs: 1,
     };
     let objective = Objective::SigmoidCrossEntropy;
-    let (model, loss_value) = engine.step(model, optim, data, objective, LEARNING_RATE);
+    let (model, loss_value) = engine.step(model, optim, data, objective, family.learning_rate(), step_seed(0, 0, step));
     ensure!(loss_value.is_finite(), "training diverged: loss {loss_value}");
     Ok((model, loss_value))
 }
@@ -334,14 +458,17 @@ fn check_losses(losses: &[f64], pool: usize, who: &str) -> Result<()> {
 
 /// Primer CNN (4×50 input, 1 output), Adam lr 1e-3, binary cross-entropy, as
 /// crates/omix-train/src/trainer.rs trains it; then forward-only inference in batches of 256.
-fn bench_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
+fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<TrainResult> {
+    reset_peak_rss();
     let batch = args.batch_size;
+    let length = family.length();
     let device = device.clone().without_autodiff();
     let train_device = device.clone().autodiff();
     train_device.seed(args.seed);
-    let input = InputShape { channels: CHANNELS, length: TRAIN_LENGTH, outputs: 1 };
-    let parameters = ModelConfig::Primer.parameter_count(input)?;
-    let mut model = ModelConfig::Primer.init(input, &train_device)?;
+    let input = InputShape { channels: CHANNELS, length, outputs: 1 };
+    let config = family.config();
+    let parameters = config.parameter_count(input)?;
+    let mut model = config.init(input, &train_device)?;
     let mut optim: ModuleOptimizer = AdamConfig::new().with_epsilon(1e-8).init();
     // The trainer's default engine: the hand-written fast path, unless --burn-autodiff.
     let engine = TrainingEngine::choose(
@@ -350,7 +477,7 @@ fn bench_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
         true,
         Objective::SigmoidCrossEntropy,
         CHANNELS,
-        TRAIN_LENGTH,
+        length,
         &train_device,
     );
     eprintln!("omix bench: training engine {}", engine.describe());
@@ -359,14 +486,14 @@ fn bench_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed.wrapping_add(1));
     let mut pool = Vec::with_capacity(POOL_BATCHES);
     for _ in 0..POOL_BATCHES {
-        let x = random_one_hot_batch(&mut rng, batch, &encoder)?;
+        let x = random_one_hot_batch(&mut rng, batch, length, &encoder)?;
         let y: Vec<f32> = (0..batch).map(|_| f32::from(u8::from(rng.random_bool(0.5)))).collect();
         pool.push((x, y));
     }
 
     let mut losses = Vec::with_capacity(args.warmup_batches + args.rounds * args.train_batches);
     for k in 0..args.warmup_batches {
-        let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], batch)?;
+        let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], (family, batch, k))?;
         model = next;
         losses.push(loss);
     }
@@ -376,7 +503,7 @@ fn bench_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
         let started = Instant::now();
         for _ in 0..args.train_batches {
             let k = losses.len();
-            let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], batch)?;
+            let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], (family, batch, k))?;
             model = next;
             losses.push(loss);
         }
@@ -385,16 +512,15 @@ fn bench_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
     check_losses(&losses, POOL_BATCHES, "omix")?;
 
     let valid = model.valid();
-    let fast_valid = if args.burn_autodiff { None } else { FastPlan::new(&valid, CHANNELS, TRAIN_LENGTH) };
+    let fast_valid = if args.burn_autodiff { None } else { FastPlan::new(&valid, CHANNELS, length) };
     let inputs: Vec<Vec<f32>> =
-        (0..4).map(|_| random_one_hot_batch(&mut rng, INFER_BATCH, &encoder)).collect::<Result<_>>()?;
+        (0..4).map(|_| random_one_hot_batch(&mut rng, INFER_BATCH, length, &encoder)).collect::<Result<_>>()?;
     let infer = |x: &Vec<f32>| -> Result<()> {
         let logits: Vec<f32> = match &fast_valid {
             // What `omix predict` runs: the fast forward pass when the model allows it.
             Some(plan) => plan.logits(&valid, x).context("the fast plan does not fit the model")?,
             None => {
-                let x =
-                    Tensor::<3>::from_data(TensorData::new(x.clone(), [INFER_BATCH, CHANNELS, TRAIN_LENGTH]), &device);
+                let x = Tensor::<3>::from_data(TensorData::new(x.clone(), [INFER_BATCH, CHANNELS, length]), &device);
                 valid
                     .forward(x)
                     .into_data()
@@ -421,10 +547,12 @@ fn bench_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
         infer_rounds.push(started.elapsed().as_secs_f64());
     }
 
-    let train_seconds = train_rounds.iter().copied().fold(f64::INFINITY, f64::min);
-    let infer_seconds = infer_rounds.iter().copied().fold(f64::INFINITY, f64::min);
+    let train_seconds = median(&train_rounds);
+    let infer_seconds = median(&infer_rounds);
     Ok(TrainResult {
+        family,
         parameters,
+        peak_rss_mb: peak_rss_mb(),
         train_rounds,
         infer_rounds,
         train_seconds,
@@ -436,9 +564,24 @@ fn bench_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
 }
 
 /// Run bench/pytorch_primer.py with `python` and parse the JSON object it prints last.
-fn run_pytorch(python: &Path, script: &Path, args: &BenchArgs, threads: usize, sequences: &Path) -> Result<Value> {
-    let output = Command::new(python)
-        .arg(script)
+fn run_pytorch(
+    python: &Path,
+    script: &Path,
+    args: &BenchArgs,
+    threads: usize,
+    sequences: &Path,
+    family: Family,
+    encode: bool,
+) -> Result<Value> {
+    let mut command = Command::new(python);
+    if !encode {
+        command.arg(script).arg("--no-encoding");
+    } else {
+        command.arg(script);
+    }
+    let output = command
+        .args(["--model", family.name()])
+        .args(["--learning-rate", &family.learning_rate().to_string()])
         .args(["--threads", &threads.to_string()])
         .args(["--batch-size", &args.batch_size.to_string()])
         .args(["--train-batches", &args.train_batches.to_string()])
@@ -447,7 +590,7 @@ fn run_pytorch(python: &Path, script: &Path, args: &BenchArgs, threads: usize, s
         .args(["--pool-batches", &POOL_BATCHES.to_string()])
         .args(["--infer-batches", &args.infer_batches.to_string()])
         .args(["--infer-batch-size", &INFER_BATCH.to_string()])
-        .args(["--length", &TRAIN_LENGTH.to_string()])
+        .args(["--length", &family.length().to_string()])
         .args(["--encode-reps", &args.encode_reps.to_string()])
         .args(["--encode-batch", &ENCODE_BATCH.to_string()])
         .args(["--sample-every", &SAMPLE_EVERY.to_string()])
@@ -479,7 +622,10 @@ fn number(report: &Value, path: &[&str]) -> Option<f64> {
 }
 
 /// NumPy's encodings must checksum like omix's reference; PyTorch's loss must be finite and falling.
-fn check_pytorch(report: &Value, encoding: &EncodeResult, sequences: usize, length: usize) -> Result<()> {
+fn check_pytorch(report: &Value, encoding: Option<&EncodeResult>, sequences: usize, length: usize) -> Result<()> {
+    let Some(encoding) = encoding else {
+        return check_pytorch_losses(report);
+    };
     ensure!(
         number(report, &["encoding", "sequences"]) == Some(sequences as f64)
             && number(report, &["encoding", "length"]) == Some(length as f64),
@@ -494,6 +640,11 @@ fn check_pytorch(report: &Value, encoding: &EncodeResult, sequences: usize, leng
             encoding.checksum
         );
     }
+    check_pytorch_losses(report)
+}
+
+/// PyTorch's training loss must be finite and falling.
+fn check_pytorch_losses(report: &Value) -> Result<()> {
     let losses: Vec<f64> = report
         .pointer("/training/losses")
         .and_then(Value::as_array)
@@ -527,40 +678,59 @@ impl Row {
     }
 }
 
-fn table_rows(args: &BenchArgs, encoding: &EncodeResult, training: &TrainResult, pytorch: Option<&Value>) -> Vec<Row> {
-    let theirs = |path: &[&str]| pytorch.and_then(|report| number(report, path));
-    vec![
+fn table_rows(
+    args: &BenchArgs,
+    encoding: &EncodeResult,
+    trainings: &[TrainResult],
+    pytorch: Option<&[Value]>,
+) -> Vec<Row> {
+    let theirs = |index: usize, path: &[&str]| {
+        pytorch.and_then(|reports| reports.get(index)).and_then(|report| number(report, path))
+    };
+    let mut rows = vec![
         Row {
             metric: "one-hot encode, 1 thread (vs NumPy LUT per batch)".into(),
             unit: "MB/s",
             omix: encoding.mb_per_s,
-            pytorch: theirs(&["encoding", "numpy_batched", "mb_per_s"]),
+            pytorch: theirs(0, &["encoding", "numpy_batched", "mb_per_s"]),
         },
         Row {
             metric: "one-hot encode, 1 thread (vs NumPy LUT per batch)".into(),
             unit: "seq/s",
             omix: encoding.sequences_per_s,
-            pytorch: theirs(&["encoding", "numpy_batched", "sequences_per_s"]),
+            pytorch: theirs(0, &["encoding", "numpy_batched", "sequences_per_s"]),
         },
         Row {
             metric: "one-hot encode, 1 thread (vs NumPy LUT per sequence)".into(),
             unit: "MB/s",
             omix: encoding.mb_per_s,
-            pytorch: theirs(&["encoding", "numpy_per_sequence", "mb_per_s"]),
+            pytorch: theirs(0, &["encoding", "numpy_per_sequence", "mb_per_s"]),
         },
-        Row {
-            metric: format!("primer CNN training, batch {}", args.batch_size),
+    ];
+    for (index, training) in trainings.iter().enumerate() {
+        let name = training.family.name();
+        rows.push(Row {
+            metric: format!("{name} training, batch {}", args.batch_size),
             unit: "seq/s",
             omix: training.train_sequences_per_s,
-            pytorch: theirs(&["training", "train_sequences_per_s"]),
-        },
-        Row {
-            metric: format!("primer CNN inference, batch {INFER_BATCH}"),
+            pytorch: theirs(index, &["training", "train_sequences_per_s"]),
+        });
+        rows.push(Row {
+            metric: format!("{name} inference, batch {INFER_BATCH}"),
             unit: "seq/s",
             omix: training.infer_sequences_per_s,
-            pytorch: theirs(&["training", "infer_sequences_per_s"]),
-        },
-    ]
+            pytorch: theirs(index, &["training", "infer_sequences_per_s"]),
+        });
+        if let Some(peak) = training.peak_rss_mb {
+            rows.push(Row {
+                metric: format!("{name} peak resident memory (lower is better)"),
+                unit: "MB",
+                omix: peak,
+                pytorch: theirs(index, &["peak_rss_mb"]),
+            });
+        }
+    }
+    rows
 }
 
 fn show(value: f64) -> String {
@@ -573,15 +743,22 @@ fn print_table(
     load: Option<&str>,
     rows: &[Row],
     encoding: &EncodeResult,
-    training: &TrainResult,
-    pytorch: Option<&Value>,
+    trainings: &[TrainResult],
+    pytorch: Option<&[Value]>,
 ) {
+    println!("omix bench: {threads} threads; {} warm-up batches per model", args.warmup_batches);
+    for training in trainings {
+        let family = training.family;
+        println!(
+            "  {}: 4x{} one-hot, {} parameters, Adam lr {}",
+            family.name(),
+            family.length(),
+            training.parameters,
+            family.learning_rate()
+        );
+    }
     println!(
-        "omix bench: {threads} threads; primer CNN (4x50 one-hot, {} parameters), Adam lr 1e-3, {} warm-up batches",
-        training.parameters, args.warmup_batches
-    );
-    println!(
-        "training: fastest of {} rounds of {} batches; inference: fastest of {} rounds of {} batches",
+        "training: median of {} rounds of {} batches; inference: median of {} rounds of {} batches",
         args.rounds, args.train_batches, args.rounds, args.infer_batches
     );
     if let Some(load) = load {
@@ -618,15 +795,19 @@ fn print_table(
         Some((first, last)) => format!("loss {first:.4} -> {last:.4} (first vs last pass over {POOL_BATCHES} batches)"),
         None => "loss finite (too few batches to check that it falls)".to_string(),
     };
-    println!("        omix training {}", trend(&training.losses));
-    match pytorch {
-        Some(report) => {
+    for (index, training) in trainings.iter().enumerate() {
+        println!("        omix {} training {}", training.family.name(), trend(&training.losses));
+        if let Some(report) = pytorch.and_then(|reports| reports.get(index)) {
             let losses: Vec<f64> = report
                 .pointer("/training/losses")
                 .and_then(Value::as_array)
                 .map(|values| values.iter().filter_map(Value::as_f64).collect())
                 .unwrap_or_default();
-            println!("        PyTorch training {}", trend(&losses));
+            println!("        PyTorch {} training {}", training.family.name(), trend(&losses));
+        }
+    }
+    match pytorch.and_then(|reports| reports.first()) {
+        Some(report) => {
             let text = |key: &str| report.get(key).and_then(Value::as_str).unwrap_or("?").to_string();
             println!(
                 "PyTorch {} (torch.set_num_threads({})), NumPy {}, Python {}",
@@ -714,6 +895,7 @@ mod tests {
             loader: None,
             loader_batches: 10,
             loader_steps: 2,
+            model: BenchModel::Primer,
         }
     }
 
@@ -751,19 +933,40 @@ mod tests {
     #[test]
     fn training_bench_runs_and_learns() -> Result<()> {
         let args = small_args();
-        let result = bench_training(&args, &Device::flex())?;
+        let result = bench_training(&args, Family::Primer, &Device::flex())?;
         assert_eq!(result.losses.len(), args.warmup_batches + args.rounds * args.train_batches);
         assert_eq!((result.train_rounds.len(), result.infer_rounds.len()), (2, 2));
         assert_eq!(result.parameters, 6209);
         Ok(())
     }
 
+    /// The other families train on the hand-written kernels too (dropout, batch-norm), and learn.
+    #[test]
+    fn deepbind_and_basset_benches_run_and_learn() -> Result<()> {
+        let mut args = small_args();
+        (args.rounds, args.train_batches, args.batch_size) = (1, 32, 4);
+        for family in [Family::Deepbind, Family::Basset] {
+            let result = bench_training(&args, family, &Device::flex())?;
+            assert_eq!(result.losses.len(), args.warmup_batches + args.train_batches, "{family:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn median_of_rounds() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+
     #[test]
     fn rows_have_ratios_only_with_pytorch() {
         let args = small_args();
         let encoding = EncodeResult { seconds: 1.0, mb_per_s: 10.0, sequences_per_s: 5.0, checksum: 1.0, sampled: 1 };
-        let training = TrainResult {
+        let training = vec![TrainResult {
+            family: Family::Primer,
             parameters: 1,
+            peak_rss_mb: None,
             train_seconds: 1.0,
             train_rounds: vec![1.0],
             train_sequences_per_s: 40.0,
@@ -771,12 +974,12 @@ mod tests {
             infer_seconds: 1.0,
             infer_rounds: vec![1.0],
             infer_sequences_per_s: 80.0,
-        };
+        }];
         assert!(table_rows(&args, &encoding, &training, None).iter().all(|row| row.ratio().is_none()));
-        let report = json!({
+        let report = [json!({
             "encoding": {"numpy_batched": {"mb_per_s": 5.0, "sequences_per_s": 2.5}, "numpy_per_sequence": {"mb_per_s": 1.0}},
             "training": {"train_sequences_per_s": 80.0, "infer_sequences_per_s": 80.0},
-        });
+        })];
         let ratios: Vec<Option<f64>> =
             table_rows(&args, &encoding, &training, Some(&report)).iter().map(Row::ratio).collect();
         assert_eq!(ratios, [Some(2.0), Some(2.0), Some(10.0), Some(0.5), Some(1.0)]);

@@ -808,4 +808,21 @@ pub struct BenchArgs {
     /// With --loader: training steps timed (after one untimed step).
     #[arg(long, default_value_t = 5)]
     pub loader_steps: usize,
+    /// Model families to train and infer: the primer CNN, the DeepBind-style GABPA config,
+    /// Basset ("same" padding, 101 bp), or all three.
+    #[arg(long, value_enum, default_value_t = BenchModel::Primer)]
+    pub model: BenchModel,
+}
+
+/// The model families `omix bench --model` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchModel {
+    /// The primer CNN on 50-bp inputs.
+    Primer,
+    /// examples/deepbind_gabpa.toml's CNN on 101-bp inputs.
+    Deepbind,
+    /// examples/gabpa_basset.toml's Basset on 101-bp inputs.
+    Basset,
+    /// All of the above, one after the other.
+    All,
 }

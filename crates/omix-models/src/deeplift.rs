@@ -590,6 +590,7 @@ mod tests {
                     weights: floats(&block["weights"]),
                     bias: Some(floats(&block["bias"])),
                     batch_norm,
+                    norm: None,
                     weight_id: ParamId::new(),
                     bias_id: None,
                 },

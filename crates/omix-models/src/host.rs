@@ -17,7 +17,7 @@
 //! Batch-norm is folded from its running statistics (inference) into a per-filter affine map
 //! applied after the convolution and its bias, [`FoldedBatchNorm`]; the weights themselves are
 //! left as trained. [`crate::FirstLayer`] and [`crate::IsmPlan`] use the folded map; the fast
-//! kernel refuses blocks that have one.
+//! kernel uses it at inference and the batch-norm's own numbers ([`HostBatchNorm`]) in training.
 
 use std::fmt;
 
@@ -72,14 +72,49 @@ pub(crate) struct FoldedBatchNorm {
 }
 
 impl FoldedBatchNorm {
+    fn from_host(norm: &HostBatchNorm) -> Self {
+        let epsilon = norm.epsilon as f32;
+        let scale: Vec<f32> = norm.gamma.iter().zip(&norm.running_var).map(|(g, v)| g / (v + epsilon).sqrt()).collect();
+        let shift = norm.beta.iter().zip(&norm.running_mean).zip(&scale).map(|((b, m), s)| b - m * s).collect();
+        Self { scale, shift }
+    }
+}
+
+/// A batch-norm as numbers: what training mode needs (batch statistics normalised by `gamma`
+/// and `beta`, running statistics moved by `momentum`) beside its folded inference form.
+#[derive(Debug, Clone)]
+pub(crate) struct HostBatchNorm {
+    /// Scale per filter.
+    pub gamma: Vec<f32>,
+    /// Shift per filter.
+    pub beta: Vec<f32>,
+    /// Running mean per filter.
+    pub running_mean: Vec<f32>,
+    /// Running (biased) variance per filter.
+    pub running_var: Vec<f32>,
+    /// Added to the variance before its square root.
+    pub epsilon: f64,
+    /// Weight of a batch's statistics in the running ones: `running ← running · (1 − m) + batch · m`.
+    pub momentum: f64,
+    /// burn's id of `gamma`, to hand gradients back.
+    pub gamma_id: ParamId,
+    /// burn's id of `beta`.
+    pub beta_id: ParamId,
+}
+
+impl HostBatchNorm {
     fn from_norm(norm: &BatchNorm, layer: Layer) -> Result<Self, ModelError> {
-        let gamma = read(norm.gamma.val(), layer, "batch-norm gamma")?;
-        let beta = read(norm.beta.val(), layer, "batch-norm beta")?;
-        let mean = read(norm.running_mean.value(), layer, "batch-norm running mean")?;
-        let var = read(norm.running_var.value(), layer, "batch-norm running variance")?;
-        let scale: Vec<f32> = gamma.iter().zip(&var).map(|(g, v)| g / (v + norm.epsilon as f32).sqrt()).collect();
-        let shift = beta.iter().zip(&mean).zip(&scale).map(|((b, m), s)| b - m * s).collect();
-        Ok(Self { scale, shift })
+        Ok(Self {
+            gamma: read(norm.gamma.val(), layer, "batch-norm gamma")?,
+            beta: read(norm.beta.val(), layer, "batch-norm beta")?,
+            // Synced: burn keeps the last update made on this thread apart until it is read so.
+            running_mean: read(norm.running_mean.value_sync(), layer, "batch-norm running mean")?,
+            running_var: read(norm.running_var.value_sync(), layer, "batch-norm running variance")?,
+            epsilon: norm.epsilon,
+            momentum: norm.momentum,
+            gamma_id: norm.gamma.id,
+            beta_id: norm.beta.id,
+        })
     }
 }
 
@@ -155,6 +190,8 @@ pub(crate) struct HostConv {
     pub bias: Option<Vec<f32>>,
     /// The block's batch-norm, folded (see the module docs).
     pub batch_norm: Option<FoldedBatchNorm>,
+    /// The block's batch-norm as trained (what [`crate::FastPlan`] runs in training mode).
+    pub norm: Option<HostBatchNorm>,
     /// burn's id of the weights, to hand gradients back.
     pub weight_id: ParamId,
     /// burn's id of the bias.
@@ -165,15 +202,19 @@ impl HostConv {
     /// Copy `conv` (and the batch-norm after it) out of burn: its weights, then its bias.
     pub fn from_conv(conv: &Conv1d, norm: Option<&BatchNorm>, layer: Layer) -> Result<Self, ModelError> {
         let ConvShape { filters, channels, width, dilation, left, .. } = ConvShape::of(conv, layer)?;
+        let weights = read(conv.weight.val(), layer, "weights")?;
+        let bias = conv.bias.as_ref().map(|bias| read(bias.val(), layer, "bias")).transpose()?;
+        let norm = norm.map(|norm| HostBatchNorm::from_norm(norm, layer)).transpose()?;
         Ok(Self {
             filters,
             channels,
             width,
             dilation,
             left,
-            weights: read(conv.weight.val(), layer, "weights")?,
-            bias: conv.bias.as_ref().map(|bias| read(bias.val(), layer, "bias")).transpose()?,
-            batch_norm: norm.map(|norm| FoldedBatchNorm::from_norm(norm, layer)).transpose()?,
+            weights,
+            bias,
+            batch_norm: norm.as_ref().map(FoldedBatchNorm::from_host),
+            norm,
             weight_id: conv.weight.id,
             bias_id: conv.bias.as_ref().map(|bias| bias.id),
         })
@@ -382,8 +423,8 @@ mod tests {
     }
 
     /// Every global reduction is carried over as its variant, and the first dense layer reads
-    /// the features it leaves; the fast kernel takes flatten and max, local ISM (with the block's
-    /// pool of 2) only flatten.
+    /// the features it leaves; the fast kernel takes every one, local ISM (with the block's pool
+    /// of 2) only flatten.
     #[test]
     fn each_global_pool_is_read_as_its_variant() -> TestResult {
         let (device, _lock) = crate::test_device();
@@ -405,8 +446,7 @@ mod tests {
             assert_eq!(host.dense[0].inputs, config.cnn_spec().output_features(input)?);
             assert!(host.dense[0].relu && !host.dense[1].relu);
             assert_eq!(host.outputs(), 2);
-            let fast = FastPlan::new(&model, 4, 30).is_some();
-            assert_eq!(fast, matches!(global_pool, GlobalPool::None | GlobalPool::Max), "{global_pool:?}");
+            assert!(FastPlan::new(&model, 4, 30).is_some(), "{global_pool:?}");
             assert_eq!(IsmPlan::new(&model, 30).is_some(), global_pool == GlobalPool::None, "{global_pool:?}");
         }
         Ok(())
@@ -436,7 +476,7 @@ mod tests {
         let first = model.first_layer().ok_or("a first layer")?;
         assert_eq!(first, FirstLayer::from_host(host.blocks[0].conv.clone()));
         assert_eq!((first.scale.clone(), first.shift.clone()), (folded.scale, folded.shift));
-        assert!(FastPlan::new(&model, 4, 20).is_none(), "the fast kernel refuses batch-norm");
+        assert!(FastPlan::new(&model, 4, 20).is_some(), "the fast kernel runs batch-norm");
 
         let block = &cnn(&model)?.blocks()[0];
         let x = Tensor::<3>::from_data(TensorData::new(values[..80].to_vec(), [1, 4, 20]), &plain);

@@ -36,7 +36,8 @@ pub enum TrainingEngine {
 impl TrainingEngine {
     /// The engine for a model: the hand-written kernel when `engine` allows it, the device is
     /// the CPU, the inputs are one-hot, the objective is a classification loss and the model is
-    /// a CNN the kernel supports; burn's autodiff otherwise.
+    /// a sequence CNN (any blocks, batch-norm, dropout, padding, global pooling: see
+    /// [`FastPlan`]); burn's autodiff otherwise.
     pub fn choose(
         engine: Engine,
         model: &Model,
@@ -75,7 +76,8 @@ impl TrainingEngine {
     }
 
     /// One optimiser step on a batch; returns the updated model and the batch loss (the model
-    /// unchanged when the loss is not finite).
+    /// unchanged when the loss is not finite). `dropout_seed` draws the hand-written kernel's
+    /// dropout masks ([`step_seed`]; burn's autodiff draws from the device's stream instead).
     pub fn step(
         &self,
         model: Model,
@@ -83,6 +85,7 @@ impl TrainingEngine {
         batch: Batch,
         objective: Objective,
         learning_rate: f64,
+        dropout_seed: u64,
     ) -> (Model, f64) {
         let device = match self {
             TrainingEngine::Burn { device } | TrainingEngine::FastCnn { device, .. } => device,
@@ -92,7 +95,7 @@ impl TrainingEngine {
         {
             let plain = device.clone().without_autodiff();
             if let Some((value, grads)) =
-                plan.loss_and_gradients(&model, values, &batch.targets, &batch.weights, loss, &plain)
+                plan.loss_and_gradients(&model, values, &batch.targets, &batch.weights, loss, dropout_seed, &plain)
             {
                 return (optim.step(learning_rate, model, grads), value);
             }
@@ -109,6 +112,18 @@ impl TrainingEngine {
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         (optim.step(learning_rate, model, grads), value)
     }
+}
+
+/// The dropout seed of one training step: the run's seed, the epoch and the batch's place in
+/// it, mixed (splitmix64's finaliser), so that every step draws its own masks and a resumed run
+/// draws exactly what an uninterrupted one would.
+pub fn step_seed(seed: u64, epoch: usize, batch: usize) -> u64 {
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    mix(mix(mix(seed).wrapping_add(epoch as u64)).wrapping_add(batch as u64))
 }
 
 /// Whether a device computes on this machine's CPU (the hand-written kernels' home).

@@ -48,7 +48,7 @@ mod trainer;
 
 pub use checks::biology_checks;
 pub use embed::{EmbeddingScore, embed, score_embedding};
-pub use engine::TrainingEngine;
+pub use engine::{TrainingEngine, step_seed};
 pub use error::TrainError;
 pub use evaluate::{
     Metrics, ReconstructionMetrics, compute_metrics, evaluate_run, mean_loss, predict_scores, read_back,

@@ -93,7 +93,8 @@ pub fn measure(
     with_batches(&step_plan, settings, build, |batches| {
         let mut model = model;
         for (k, batch) in batches {
-            let (next, loss) = engine.step(model, &mut optim, batch, objective, train.learning_rate);
+            let dropout_seed = crate::engine::step_seed(config.seed, 1, k);
+            let (next, loss) = engine.step(model, &mut optim, batch, objective, train.learning_rate, dropout_seed);
             model = next;
             if !loss.is_finite() {
                 return Err(crate::TrainError::Diverged { epoch: 1, batch: k + 1, loss });

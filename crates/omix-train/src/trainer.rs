@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::TrainError;
-use crate::engine::TrainingEngine;
+use crate::engine::{TrainingEngine, step_seed};
 use crate::evaluate::{compute_metrics, mean_loss, predict_scores};
 use crate::fit::{Fitted, Trainee, Validation, fit};
 use crate::inputs::{BatchInput, InputPipeline};
@@ -177,7 +177,7 @@ impl Trainee for SequenceTrainee<'_> {
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
         let (pipeline, dataset, objective, outputs) = (self.pipeline, self.dataset, self.objective, self.outputs);
-        let class_weights = &self.class_weights;
+        let (class_weights, seed) = (&self.class_weights, self.seed);
         // Batches are built on loader threads while the model trains (bounded look-ahead).
         let build = |chunk: &[usize], strands: Option<&[bool]>| {
             Batch::build(pipeline, dataset, chunk, strands, class_weights, objective, outputs)
@@ -194,7 +194,8 @@ impl Trainee for SequenceTrainee<'_> {
             let mut model = model;
             for (done, (batch_index, batch)) in batches.enumerate() {
                 let examples = plan.batches[batch_index].len();
-                let (next, loss_value) = engine.step(model, optim, batch, objective, learning_rate);
+                let dropout_seed = step_seed(seed, epoch, batch_index);
+                let (next, loss_value) = engine.step(model, optim, batch, objective, learning_rate, dropout_seed);
                 model = next;
                 if !loss_value.is_finite() {
                     return (model, Err(TrainError::Diverged { epoch, batch: batch_index + 1, loss: loss_value }));
@@ -244,7 +245,8 @@ impl Trainee for SequenceTrainee<'_> {
             let prebuilt = (config.loader_workers > 0).then(build);
             let started = Instant::now();
             let batch = prebuilt.unwrap_or_else(build);
-            let (next, loss) = engine.step(model, optim, batch, self.objective, learning_rate);
+            let dropout_seed = step_seed(self.seed, 0, seconds.len());
+            let (next, loss) = engine.step(model, optim, batch, self.objective, learning_rate, dropout_seed);
             seconds.push(started.elapsed().as_secs_f64());
             model = next;
             if !loss.is_finite() {
