@@ -22,11 +22,14 @@ import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH_KEYS = {"input", "labels", "path", "reference", "motifs", "edges", "features", "test_input",
-             "test_labels", "node_labels", "file", "peaks", "plus", "minus", "unstranded", "regions"}
+             "test_labels", "node_labels", "file", "peaks", "plus", "minus", "unstranded", "regions",
+             "control"}
 FETCHED = {os.path.join(ROOT, "examples", "data", "deepbind"): "python3 scripts/fetch-data.py deepbind",
            os.path.join(ROOT, "examples", "data", "bpnet_sim"): "omix simulate-tracks --out examples/data/bpnet_sim",
            os.path.join(ROOT, "examples", "data", "chrombpnet_sim"):
-               "omix simulate-tracks --assay atac --out examples/data/chrombpnet_sim"}
+               "omix simulate-tracks --assay atac --out examples/data/chrombpnet_sim",
+           os.path.join(ROOT, "examples", "data", "bpnet_control_sim"):
+               "omix simulate-tracks --control --out examples/data/bpnet_control_sim"}
 
 
 def paths(value, trail=()):
@@ -35,6 +38,9 @@ def paths(value, trail=()):
         for key, inner in value.items():
             if key in PATH_KEYS and isinstance(inner, str):
                 yield ".".join(trail + (key,)), inner
+            elif key in PATH_KEYS and isinstance(inner, list) and all(isinstance(v, str) for v in inner):
+                for index, path in enumerate(inner):
+                    yield ".".join(trail + (key, str(index))), path
             else:
                 yield from paths(inner, trail + (key,))
     elif isinstance(value, list):

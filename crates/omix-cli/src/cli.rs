@@ -378,6 +378,10 @@ pub struct SimulateTracksArgs {
     /// Two 200 kb contigs and 300 peaks instead of six 1 Mb contigs and 3000 peaks.
     #[arg(long)]
     pub small: bool,
+    /// Also a control experiment (a ChIP input: control.plus.bw and control.minus.bw, or control.bw):
+    /// regional factors, invisible in the sequence, scale both it and the experiment.
+    #[arg(long)]
+    pub control: bool,
 }
 
 /// `--assay` of `omix simulate-tracks`.

@@ -336,6 +336,9 @@ pub fn simulate_tracks(args: SimulateTracksArgs) -> Result<()> {
         SimulatedAssayChoice::Chip => SimulatedAssay::Chip,
         SimulatedAssayChoice::Atac => SimulatedAssay::Atac,
     };
+    if args.control {
+        settings.control_depth = 0.05;
+    }
     let summary = simulate_profiles(&settings, &args.out)?;
     eprintln!(
         "{} bp genome, {} peaks, {} planted motif instances ({}), {} reads ({} in peaks) in {:.1} s",

@@ -19,7 +19,12 @@
 //! name = "chip"
 //! plus = "counts.plus.bw"             # or `unstranded = "counts.bw"`
 //! minus = "counts.minus.bw"
+//! control = ["input.plus.bw", "input.minus.bw"]   # optional: plus and minus, or one unstranded track
 //! ```
+//!
+//! Control tracks (a ChIP input, IgG or PATCH-CAP experiment) are read over the whole input window,
+//! reverse-complemented with it (positions reversed, strands swapped), and given to the model beside
+//! the sequence (see `omix_models::Bpnet`). Every task has one or none does, with as many strands.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -67,6 +72,9 @@ pub struct TaskTracks {
     /// Both strands' counts in one track (ATAC, DNase).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unstranded: Option<PathBuf>,
+    /// Control tracks: plus then minus, or one unstranded track (empty: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub control: Vec<PathBuf>,
 }
 
 impl TaskTracks {
@@ -129,12 +137,20 @@ impl ProfileDataConfig {
             for path in [&mut task.plus, &mut task.minus, &mut task.unstranded].into_iter().flatten() {
                 crate::resolve_path(base, path);
             }
+            for path in &mut task.control {
+                crate::resolve_path(base, path);
+            }
         }
     }
 
     /// Strands per task (every task must have the same).
     pub fn strands(&self) -> usize {
         self.tasks.first().map_or(0, |t| t.files().len())
+    }
+
+    /// Control tracks per task (0: no controls; every task must have the same).
+    pub fn control_strands(&self) -> usize {
+        self.tasks.first().map_or(0, |t| t.control.len())
     }
 
     /// One error per rule, naming the field.
@@ -156,6 +172,31 @@ impl ProfileDataConfig {
         }
         if self.tasks.iter().any(|t| t.files().len() != self.strands()) {
             return bad("task", "every task must have the same strands (all stranded or all unstranded)".into());
+        }
+        for task in &self.tasks {
+            if task.control.len() > 2 {
+                return bad(
+                    "control",
+                    format!(
+                        "task {:?} lists {} control tracks; give plus and minus, or one unstranded track",
+                        task.name,
+                        task.control.len()
+                    ),
+                );
+            }
+            if task.control.len() != self.control_strands() {
+                return bad(
+                    "control",
+                    format!(
+                        "task {:?} has {} control tracks and task {:?} {}: every task needs a control with the same \
+                         strands, or none does",
+                        task.name,
+                        task.control.len(),
+                        self.tasks[0].name,
+                        self.control_strands()
+                    ),
+                );
+            }
         }
         let mut names: Vec<&str> = self.tasks.iter().map(|t| t.name.as_str()).collect();
         names.sort_unstable();
@@ -224,6 +265,9 @@ pub struct ProfileBatch {
     pub one_hot: Vec<f32>,
     /// `[batch, tasks × strands, output_length]`, task-major.
     pub counts: Vec<f32>,
+    /// Control tracks `[batch, tasks × control strands, input_length]`, task-major, when the tasks
+    /// have controls.
+    pub control: Option<Vec<f32>>,
     /// Which examples are peaks (the others are background regions).
     pub peaks: Vec<bool>,
     /// Examples in the batch.
@@ -249,7 +293,90 @@ pub struct ProfileData {
     reference: Reference,
     /// Every task's tracks in task-major order (task 0 plus, task 0 minus, task 1 …).
     tracks: Vec<Mutex<Track>>,
+    /// The tasks' control tracks, when they have them.
+    control: Option<ControlTracks>,
     encoder: Encoder,
+}
+
+/// Every task's control tracks (task-major, plus then minus), read over input windows anywhere on
+/// a contig: bases off either end read as zero.
+pub struct ControlTracks {
+    tracks: Vec<Mutex<Track>>,
+    /// Control tracks per task.
+    strands: usize,
+    sizes: ChromSizes,
+}
+
+impl std::fmt::Debug for ControlTracks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControlTracks").field("tracks", &self.tracks.len()).field("strands", &self.strands).finish()
+    }
+}
+
+impl ControlTracks {
+    /// The control tracks of `config`'s tasks, or `None` when the tasks have none. With `sizes` (the
+    /// reference's contigs) every track is checked against them; without, the first track's own
+    /// contigs are the ones windows may lie on.
+    pub fn open(config: &ProfileDataConfig, sizes: Option<&ChromSizes>) -> Result<Option<ControlTracks>, DataError> {
+        if config.control_strands() == 0 {
+            return Ok(None);
+        }
+        let mut tracks = Vec::new();
+        for task in &config.tasks {
+            for path in &task.control {
+                tracks.push(Track::open(path, sizes)?);
+            }
+        }
+        let sizes = match sizes {
+            Some(sizes) => sizes.clone(),
+            None => ChromSizes::new(tracks[0].path(), tracks[0].contigs().iter().cloned())?,
+        };
+        let tracks = tracks.into_iter().map(Mutex::new).collect();
+        Ok(Some(ControlTracks { tracks, strands: config.control_strands(), sizes }))
+    }
+
+    /// Control tracks in all (tasks × strands).
+    pub fn len(&self) -> usize {
+        self.tracks.len()
+    }
+
+    /// Whether there are none (never, for an opened set).
+    pub fn is_empty(&self) -> bool {
+        self.tracks.is_empty()
+    }
+
+    /// Every control track's values over `chrom:start..start + length` into `out` (`[tracks,
+    /// length]`), reversed and with each task's strands swapped when `flip` (a reverse-complemented
+    /// window). Bases before the contig's start or past its end read as zero; a contig the tracks
+    /// do not know is an error (never silently no control).
+    pub fn read(&self, chrom: &str, start: i64, length: usize, flip: bool, out: &mut [f32]) -> Result<(), DataError> {
+        debug_assert_eq!(out.len(), self.tracks.len() * length);
+        let Some(index) = self.sizes.index_of(chrom) else {
+            return Err(DataError::Profile {
+                field: "control".into(),
+                message: format!("{}: the control tracks have no contig {chrom}", self.sizes.source().display()),
+            });
+        };
+        let contig_length = self.sizes.length(index) as i64;
+        let from = start.clamp(0, contig_length);
+        let to = (start + length as i64).clamp(0, contig_length);
+        let offset = (from - start) as usize;
+        let mut values = vec![0f32; (to - from) as usize];
+        for (c, track) in self.tracks.iter().enumerate() {
+            let target = if flip && self.strands == 2 { c ^ 1 } else { c };
+            let row = &mut out[target * length..(target + 1) * length];
+            row.fill(0.0);
+            if !values.is_empty() {
+                let mut track = track.lock().map_err(|_| poisoned())?;
+                track.read(chrom, from as u64, to as u64, true, &mut values)?;
+                row[offset..offset + values.len()].copy_from_slice(&values);
+            }
+            if flip {
+                row.reverse();
+            }
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for ProfileData {
@@ -271,6 +398,7 @@ impl ProfileData {
                 tracks.push(Mutex::new(Track::open(path, Some(&sizes))?));
             }
         }
+        let control = ControlTracks::open(config, Some(&sizes))?;
         let split = match (&config.validation_chromosomes, &config.test_chromosomes) {
             (Some(validation), Some(test)) => ChromosomeSplit::new(validation.clone(), test.clone())?,
             _ => ChromosomeSplit::default_for(&reference).ok_or_else(|| DataError::Profile {
@@ -333,6 +461,7 @@ impl ProfileData {
             reverse_complement: config.reverse_complement,
             reference,
             tracks,
+            control,
             encoder: Encoder::new(Alphabet::Dna, Ambiguity::Zero),
         };
 
@@ -468,6 +597,11 @@ impl ProfileData {
         self.tasks.len() * self.strands
     }
 
+    /// The tasks' control tracks, when they have them.
+    pub fn control(&self) -> Option<&ControlTracks> {
+        self.control.as_ref()
+    }
+
     /// The window of `length` bases centred on `region`, moved by `shift`.
     fn window(&self, region: &ProfileRegion, length: usize, shift: i64) -> Window {
         let start = region.centre as i64 - (length / 2) as i64 + shift;
@@ -498,6 +632,8 @@ impl ProfileData {
         let mut one_hot = vec![0f32; indices.len() * 4 * input];
         let mut counts = vec![0f32; indices.len() * tracks * output];
         let mut values = vec![0f32; output];
+        let per_control = self.control.as_ref().map_or(0, |c| c.len() * input);
+        let mut control = self.control.as_ref().map(|_| vec![0f32; indices.len() * per_control]);
         for (k, &index) in indices.iter().enumerate() {
             let region = &self.regions[index];
             let shift = shifts.get(k).copied().unwrap_or(0);
@@ -512,6 +648,10 @@ impl ProfileData {
             })?;
             if flip {
                 slot.reverse();
+            }
+            if let (Some(tracks), Some(control)) = (&self.control, control.as_mut()) {
+                let slot = &mut control[k * per_control..(k + 1) * per_control];
+                tracks.read(&region.chrom, window.start, input, flip, slot)?;
             }
             let out_window = self.window(region, output, shift);
             for (t, track) in self.tracks.iter().enumerate() {
@@ -528,7 +668,7 @@ impl ProfileData {
             }
         }
         let peaks = indices.iter().map(|&i| self.regions[i].peak).collect();
-        Ok(ProfileBatch { one_hot, counts, peaks, size: indices.len() })
+        Ok(ProfileBatch { one_hot, counts, control, peaks, size: indices.len() })
     }
 }
 

@@ -24,6 +24,7 @@ fn config(dir: &std::path::Path) -> ProfileDataConfig {
             plus: Some(dir.join("counts.plus.bw")),
             minus: Some(dir.join("counts.minus.bw")),
             unstranded: None,
+            control: Vec::new(),
         }],
     }
 }
@@ -85,5 +86,58 @@ fn bad_profile_settings_name_the_field() -> Result {
     other.tasks[0].plus = Some(sizes);
     let error = ProfileData::load(&other, 1, &mut |_| {}).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(error.contains("other.bedgraph") && error.contains("contig 1 is not in"), "{error}");
+    Ok(())
+}
+
+#[test]
+fn control_tracks_span_the_input_window_and_flip_with_it() -> Result {
+    let dir = tempfile::tempdir()?;
+    let simulation = ProfileSimulation { control_depth: 0.05, ..ProfileSimulation::small() };
+    let summary = simulate_profiles(&simulation, dir.path())?;
+    assert_eq!(summary.files.control.len(), 2);
+    let mut with_control = config(dir.path());
+    with_control.tasks[0].control = summary.files.control.clone();
+    let data = ProfileData::load(&with_control, 1, &mut |_| {})?;
+    let indices: Vec<usize> = (0..6).collect();
+    let forward = data.batch(&indices, &[5; 6], &[false; 6])?;
+    let reverse = data.batch(&indices, &[5; 6], &[true; 6])?;
+    let (f, r) = (forward.control.ok_or("no control in the batch")?, reverse.control.ok_or("no control")?);
+    let input = 400;
+    assert_eq!(f.len(), 6 * 2 * input);
+    // About 0.05 reads per base and strand at factor 1: a window's control is far from empty.
+    assert!(f.iter().sum::<f32>() > 6.0 * 2.0 * 400.0 * 0.05 * 0.2, "{}", f.iter().sum::<f32>());
+    for k in 0..6 {
+        for strand in 0..2 {
+            let a = &f[(k * 2 + strand) * input..(k * 2 + strand + 1) * input];
+            let b = &r[(k * 2 + 1 - strand) * input..(k * 2 + 2 - strand) * input];
+            assert!(a.iter().rev().zip(b).all(|(x, y)| x == y), "control strand {strand} of example {k}");
+        }
+    }
+    // The control of a window is the control track read over the whole input window.
+    let tracks = data.control().ok_or("no control tracks")?;
+    let region = &data.regions[0];
+    let start = region.centre as i64 - (input / 2) as i64 + 5;
+    let mut direct = vec![0f32; 2 * input];
+    tracks.read(&region.chrom, start, input, false, &mut direct)?;
+    assert_eq!(&direct[..], &f[..2 * input]);
+    // Off the contig's ends: zeros there, values inside; an unknown contig is an error.
+    let mut edge = vec![1f32; 2 * 50];
+    tracks.read("chr1", -25, 50, false, &mut edge)?;
+    assert!(edge[..25].iter().all(|&v| v == 0.0) && edge[50..75].iter().all(|&v| v == 0.0));
+    let error = tracks.read("chrZ", 0, 50, false, &mut edge).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("chrZ"), "{error}");
+
+    // Three control tracks, or a control on one task only, are refused naming the field.
+    let mut three = with_control.clone();
+    three.tasks[0].control.push(summary.files.control[0].clone());
+    let error = ProfileData::load(&three, 1, &mut |_| {}).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("control") && error.contains("3 control tracks"), "{error}");
+    let mut uneven = with_control.clone();
+    let mut second = uneven.tasks[0].clone();
+    second.name = "other".into();
+    second.control.clear();
+    uneven.tasks.push(second);
+    let error = ProfileData::load(&uneven, 1, &mut |_| {}).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("control") && error.contains("or none does"), "{error}");
     Ok(())
 }

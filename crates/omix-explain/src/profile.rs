@@ -205,6 +205,34 @@ impl ProfileExplainer {
             .cast(self.dtype)
     }
 
+    /// The control tracks of `n` windows as a tensor, or why they do not fit: a model that reads
+    /// controls needs them (`[n, control tracks, input_length]`), one that does not refuses them.
+    fn control_tensor(&self, control: Option<&[f32]>, n: usize) -> Result<Option<Tensor<3>>, ExplainError> {
+        let (channels, length) = (self.shape.control_tracks(), self.shape.input_length);
+        match control {
+            None if channels > 0 => Err(ExplainError::Invalid(format!(
+                "the model reads {channels} control track(s) per window and none were given"
+            ))),
+            None => Ok(None),
+            Some(_) if channels == 0 => {
+                Err(ExplainError::Invalid("control tracks given to a model that reads none".into()))
+            }
+            Some(values) if values.len() != n * channels * length => Err(ExplainError::Invalid(format!(
+                "{} control values are not {n} windows of {channels} x {length}",
+                values.len()
+            ))),
+            Some(values) => Ok(Some(
+                Tensor::<3>::from_data(TensorData::new(values.to_vec(), [n, channels, length]), &self.device)
+                    .cast(self.dtype),
+            )),
+        }
+    }
+
+    /// Values per window of the control tracks (0 without controls).
+    fn control_block(&self) -> usize {
+        self.shape.control_tracks() * self.shape.input_length
+    }
+
     /// Task `task`'s profile logits, flattened over strands and positions and mean-centred.
     ///
     /// # Shapes
@@ -229,13 +257,21 @@ impl ProfileExplainer {
         }
     }
 
-    /// The head's value per window (no gradient).
-    pub fn outputs(&self, inputs: &[f32], head: ProfileHead, task: usize) -> Result<Vec<f32>, ExplainError> {
+    /// The head's value per window (no gradient); `control`: the windows' control tracks, for a
+    /// model that reads them (`[n, control tracks, input_length]`).
+    pub fn outputs(
+        &self,
+        inputs: &[f32],
+        control: Option<&[f32]>,
+        head: ProfileHead,
+        task: usize,
+    ) -> Result<Vec<f32>, ExplainError> {
         let n = self.check(inputs, task)?;
         if n == 0 {
             return Ok(Vec::new());
         }
-        let (logits, log_counts) = self.model.forward(self.tensor(inputs, n));
+        let control = self.control_tensor(control, n)?;
+        let (logits, log_counts) = self.model.forward_with_control(self.tensor(inputs, n), control);
         read(self.head(logits, log_counts, head, task))
     }
 
@@ -247,6 +283,7 @@ impl ProfileExplainer {
     pub fn gradients(
         &self,
         inputs: &[f32],
+        control: Option<&[f32]>,
         head: ProfileHead,
         task: usize,
     ) -> Result<(Vec<f32>, Vec<f32>), ExplainError> {
@@ -254,8 +291,9 @@ impl ProfileExplainer {
         if n == 0 {
             return Ok((Vec::new(), Vec::new()));
         }
+        let control = self.control_tensor(control, n)?;
         let x = self.tensor(inputs, n).require_grad();
-        let (logits, log_counts) = self.model.forward(x.clone());
+        let (logits, log_counts) = self.model.forward_with_control(x.clone(), control);
         let out = self.head(logits, log_counts, head, task);
         let values = read(out.clone())?;
         let grads = out.sum().backward();
@@ -268,10 +306,11 @@ impl ProfileExplainer {
     pub fn gradient_x_input(
         &self,
         inputs: &[f32],
+        control: Option<&[f32]>,
         head: ProfileHead,
         task: usize,
     ) -> Result<(Vec<f32>, Vec<f32>), ExplainError> {
-        let (values, gradient) = self.gradients(inputs, head, task)?;
+        let (values, gradient) = self.gradients(inputs, control, head, task)?;
         Ok((values, gradient.iter().zip(inputs).map(|(g, x)| g * x).collect()))
     }
 
@@ -281,6 +320,7 @@ impl ProfileExplainer {
     pub fn ism(
         &self,
         input: &[f32],
+        control: Option<&[f32]>,
         head: ProfileHead,
         task: usize,
         batch_size: usize,
@@ -289,7 +329,9 @@ impl ProfileExplainer {
         if input.len() != block {
             return Err(ExplainError::Invalid(format!("ISM takes one window of {block} values, not {}", input.len())));
         }
-        let reference = self.outputs(input, head, task)?.first().copied().unwrap_or(f32::NAN);
+        let reference = self.outputs(input, control, head, task)?.first().copied().unwrap_or(f32::NAN);
+        // Every mutant keeps the window's control tracks.
+        let mut controls = Vec::new();
         let mut mutants = Vec::with_capacity(3 * length);
         for position in 0..length {
             let observed = (0..4).find(|&c| input[c * length + position] > 0.5);
@@ -301,6 +343,10 @@ impl ProfileExplainer {
         let mut buffer = Vec::with_capacity(batch_size.max(1) * block);
         for chunk in mutants.chunks(batch_size.max(1)) {
             buffer.clear();
+            if let Some(control) = control {
+                controls.clear();
+                (0..chunk.len()).for_each(|_| controls.extend_from_slice(control));
+            }
             for &(position, channel) in chunk {
                 let start = buffer.len();
                 buffer.extend_from_slice(input);
@@ -309,7 +355,8 @@ impl ProfileExplainer {
                 }
                 buffer[start + channel * length + position] = 1.0;
             }
-            for (&(position, channel), value) in chunk.iter().zip(self.outputs(&buffer, head, task)?) {
+            let chunk_control = control.map(|_| controls.as_slice());
+            for (&(position, channel), value) in chunk.iter().zip(self.outputs(&buffer, chunk_control, head, task)?) {
                 effects[channel * length + position] = value - reference;
             }
         }
@@ -322,6 +369,7 @@ impl ProfileExplainer {
         &self,
         inputs: &[f32],
         references: &[f32],
+        control: Option<&[f32]>,
         head: ProfileHead,
         task: usize,
     ) -> Result<Vec<PairMultipliers>, ExplainError> {
@@ -336,9 +384,11 @@ impl ProfileExplainer {
         if n == 0 {
             return Ok(Vec::new());
         }
+        let control = self.control_tensor(control, n)?;
         let x = self.tensor(inputs, n).require_grad();
         let r = self.tensor(references, n);
-        let ((logits, log_counts), (reference_logits, reference_counts)) = self.model.deeplift_forward(x.clone(), r);
+        let ((logits, log_counts), (reference_logits, reference_counts)) =
+            self.model.deeplift_forward(x.clone(), r, control);
         let (out, reference_out) = match head {
             ProfileHead::Counts => (log_counts.narrow(1, task, 1), reference_counts.narrow(1, task, 1)),
             ProfileHead::Profile => {
@@ -377,11 +427,15 @@ impl ProfileExplainer {
 
     /// DeepLIFT/SHAP of the head for windows `[n, 4, input_length]` against `per_window`
     /// references each (`[n, per_window, 4, input_length]`), `pairs` input–reference pairs per
-    /// forward pass; see [`Shap`] for what is returned per window.
+    /// forward pass; see [`Shap`] for what is returned per window. A window's control tracks (for a
+    /// model that reads them) are the same for it and its references, so they shape the profile
+    /// head's softmax weights but add nothing to the differences.
+    #[allow(clippy::too_many_arguments)]
     pub fn deeplift_shap(
         &self,
         inputs: &[f32],
         references: &[f32],
+        control: Option<&[f32]>,
         per_window: usize,
         head: ProfileHead,
         task: usize,
@@ -399,15 +453,23 @@ impl ProfileExplainer {
         let total = n * per_window;
         let mut multipliers = Vec::with_capacity(total);
         let mut inputs_chunk = Vec::new();
+        let mut control_chunk = Vec::new();
+        let control_block = self.control_block();
         for start in (0..total).step_by(pairs.max(1)) {
             let end = (start + pairs.max(1)).min(total);
             inputs_chunk.clear();
+            control_chunk.clear();
             for pair in start..end {
                 let window = pair / per_window;
                 inputs_chunk.extend_from_slice(&inputs[window * block..(window + 1) * block]);
+                if let Some(control) = control {
+                    let slice = control.get(window * control_block..(window + 1) * control_block).unwrap_or_default();
+                    control_chunk.extend_from_slice(slice);
+                }
             }
             let chunk_references = &references[start * block..end * block];
-            multipliers.extend(self.pair_multipliers(&inputs_chunk, chunk_references, head, task)?);
+            let chunk_control = control.map(|_| control_chunk.as_slice());
+            multipliers.extend(self.pair_multipliers(&inputs_chunk, chunk_references, chunk_control, head, task)?);
         }
         let length = self.shape.input_length;
         let mut results = Vec::with_capacity(n);
@@ -717,6 +779,10 @@ pub fn explain_profile_run(
         windows.truncate(limit);
         inputs.truncate(limit * 4 * shape.input_length);
     }
+    // Each window's control tracks, read where it lies, for a model that reads them.
+    let places: Vec<(&str, i64)> = windows.iter().map(|w| (w.chrom.as_str(), w.start as i64)).collect();
+    let control = profile.control_at(&places, false)?;
+    let control = control.as_deref();
     if windows.is_empty() {
         return Err(ExplainError::Invalid(format!("{regions_from}: no window to explain")));
     }
@@ -754,7 +820,7 @@ pub fn explain_profile_run(
         Vec::new()
     };
 
-    let log_counts = batched_outputs(&explainer, &inputs, ProfileHead::Counts, task, settings.batch_size)?;
+    let log_counts = batched_outputs(&explainer, &inputs, control, ProfileHead::Counts, task, settings.batch_size)?;
     let mut attributions = Vec::new();
     let mut hypothetical = Vec::new();
     let mut head_summaries = Vec::new();
@@ -776,7 +842,7 @@ pub fn explain_profile_run(
             observer.start(&label, n as u64);
             let result = match method {
                 ProfileMethod::GradientXInput => {
-                    gradient_x_input_all(&explainer, &inputs, head, task, settings.batch_size, observer)
+                    gradient_x_input_all(&explainer, &inputs, control, head, task, settings.batch_size, observer)
                         .map(|a| (a, None))
                 }
                 ProfileMethod::DeepLiftShap => deeplift_all(
@@ -786,6 +852,7 @@ pub fn explain_profile_run(
                     },
                     &inputs,
                     &references,
+                    control,
                     per_window,
                     head,
                     task,
@@ -793,14 +860,13 @@ pub fn explain_profile_run(
                     observer,
                 )
                 .map(|all| (all.actual, Some((all.hypothetical, all.deviations)))),
-                ProfileMethod::Ism => {
-                    ism_all(&explainer, &inputs, head, task, settings.batch_size, observer).and_then(|effects| {
+                ProfileMethod::Ism => ism_all(&explainer, &inputs, control, head, task, settings.batch_size, observer)
+                    .and_then(|effects| {
                         let file = format!("{}_ism.npz", head.name());
                         write_array(out, &file, &shape3, &effects, &mut arrays)?;
                         files.push(file);
                         Ok((ism_importance(&effects, &inputs, shape.input_length), None))
-                    })
-                }
+                    }),
             };
             observer.finish();
             let (actual, shap) = result?;
@@ -1022,20 +1088,35 @@ fn load_windows(
 fn batched_outputs(
     explainer: &ProfileExplainer,
     inputs: &[f32],
+    control: Option<&[f32]>,
     head: ProfileHead,
     task: usize,
     batch_size: usize,
 ) -> Result<Vec<f32>, ExplainError> {
     let mut values = Vec::new();
-    for chunk in inputs.chunks(explainer.block() * batch_size.max(1)) {
-        values.extend(explainer.outputs(chunk, head, task)?);
+    let windows = batch_size.max(1);
+    for (k, chunk) in inputs.chunks(explainer.block() * windows).enumerate() {
+        values.extend(explainer.outputs(chunk, control_of(explainer, control, k * windows, chunk), head, task)?);
     }
     Ok(values)
+}
+
+/// The control tracks of the windows of `chunk`, which starts at window `first`.
+fn control_of<'a>(
+    explainer: &ProfileExplainer,
+    control: Option<&'a [f32]>,
+    first: usize,
+    chunk: &[f32],
+) -> Option<&'a [f32]> {
+    let per_window = explainer.control_block();
+    let n = chunk.len() / explainer.block();
+    control.map(|values| values.get(first * per_window..(first + n) * per_window).unwrap_or_default())
 }
 
 fn gradient_x_input_all(
     explainer: &ProfileExplainer,
     inputs: &[f32],
+    control: Option<&[f32]>,
     head: ProfileHead,
     task: usize,
     batch_size: usize,
@@ -1044,7 +1125,8 @@ fn gradient_x_input_all(
     let block = explainer.block();
     let mut attributions = Vec::with_capacity(inputs.len());
     for chunk in inputs.chunks(block * batch_size.max(1)) {
-        attributions.extend(explainer.gradient_x_input(chunk, head, task)?.1);
+        let chunk_control = control_of(explainer, control, attributions.len() / block, chunk);
+        attributions.extend(explainer.gradient_x_input(chunk, chunk_control, head, task)?.1);
         observer.advance((attributions.len() / block) as u64, "");
     }
     Ok(attributions)
@@ -1054,6 +1136,7 @@ fn gradient_x_input_all(
 fn ism_all(
     explainer: &ProfileExplainer,
     inputs: &[f32],
+    control: Option<&[f32]>,
     head: ProfileHead,
     task: usize,
     batch_size: usize,
@@ -1061,7 +1144,7 @@ fn ism_all(
 ) -> Result<Vec<f32>, ExplainError> {
     let mut effects = Vec::with_capacity(inputs.len());
     for (k, input) in inputs.chunks(explainer.block()).enumerate() {
-        effects.extend(explainer.ism(input, head, task, batch_size)?);
+        effects.extend(explainer.ism(input, control_of(explainer, control, k, input), head, task, batch_size)?);
         observer.advance(k as u64 + 1, "");
     }
     Ok(effects)
@@ -1099,6 +1182,7 @@ fn deeplift_all(
     explainer: &ProfileExplainer,
     inputs: &[f32],
     references: &[f32],
+    control: Option<&[f32]>,
     per_window: usize,
     head: ProfileHead,
     task: usize,
@@ -1112,7 +1196,8 @@ fn deeplift_all(
     for (step, chunk) in inputs.chunks(block * windows_per_step).enumerate() {
         let from = step * windows_per_step * per_window * block;
         let chunk_references = &references[from..from + chunk.len() * per_window];
-        for shap in explainer.deeplift_shap(chunk, chunk_references, per_window, head, task, pairs)? {
+        let chunk_control = control_of(explainer, control, step * windows_per_step, chunk);
+        for shap in explainer.deeplift_shap(chunk, chunk_references, chunk_control, per_window, head, task, pairs)? {
             actual.extend(shap.actual);
             hypothetical.extend(shap.hypothetical);
             deviations.push(shap.max_deviation);

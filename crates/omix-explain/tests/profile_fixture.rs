@@ -52,6 +52,7 @@ fn fixture_model(
         output_length: size("output_length")?,
         tasks: 1,
         strands: 2,
+        control_strands: 0,
     };
     let bytes = std::fs::read(data("bpnet_tiny.safetensors"))?;
     Ok((config.init(shape, device)?.with_safetensors(&bytes)?, shape))
@@ -83,12 +84,12 @@ fn deeplift_shap_equals_tangermeme_for_both_heads() -> TestResult {
         let (outputs, theirs) = (floats(&target["output"]), floats(&target["hypothetical"]));
         let reference_outputs: Vec<f32> =
             target["reference_output"].as_array().ok_or("reference_output")?.iter().flat_map(floats).collect();
-        let ours_outputs = explainer.outputs(&inputs, head, 0)?;
+        let ours_outputs = explainer.outputs(&inputs, None, head, 0)?;
         for (a, b) in ours_outputs.iter().zip(&outputs) {
             assert!((a - b).abs() < 1e-4, "{}: output {a} vs bpnet-lite's {b}", head.name());
         }
         // Pairs in batches that do not line up with the windows, as the CLI may batch them.
-        let shap = explainer.deeplift_shap(&inputs, &reference_inputs, per_window, head, 0, 5)?;
+        let shap = explainer.deeplift_shap(&inputs, &reference_inputs, None, per_window, head, 0, 5)?;
         let mut ours = Vec::new();
         for (k, s) in shap.iter().enumerate() {
             assert!((s.output - outputs[k]).abs() < 1e-4);
@@ -102,7 +103,7 @@ fn deeplift_shap_equals_tangermeme_for_both_heads() -> TestResult {
         }
         let error = relative_l2(&ours, &theirs);
         // In float64, as bpnet-lite explains the profile head, the two agree to rounding.
-        let precise = explainer.float64().deeplift_shap(&inputs, &reference_inputs, per_window, head, 0, 5)?;
+        let precise = explainer.float64().deeplift_shap(&inputs, &reference_inputs, None, per_window, head, 0, 5)?;
         let precise: Vec<f32> = precise.iter().flat_map(|s| s.hypothetical.iter().copied()).collect();
         let error64 = relative_l2(&precise, &theirs);
         eprintln!("{} head in float64: relative L2 {error64:.1e}", head.name());
@@ -153,7 +154,7 @@ fn safetensors_weights_round_trip() -> TestResult {
 fn deeplift_sums_to_delta_on_random_models() -> TestResult {
     let device = Device::flex().autodiff();
     device.seed(5);
-    let shape = ProfileShape { input_length: 300, output_length: 200, tasks: 2, strands: 2 };
+    let shape = ProfileShape { input_length: 300, output_length: 200, tasks: 2, strands: 2, control_strands: 0 };
     let model = BpnetConfig { filters: 16, layers: 4, ..BpnetConfig::default() }.init(shape, &device)?;
     let explainer = ProfileExplainer::new(model, shape, &device);
     let bases = b"ACGT";
@@ -168,7 +169,7 @@ fn deeplift_sums_to_delta_on_random_models() -> TestResult {
         .collect();
     for head in ProfileHead::ALL {
         for task in 0..2 {
-            let shap = explainer.deeplift_shap(&inputs, &references, 6, head, task, 4)?;
+            let shap = explainer.deeplift_shap(&inputs, &references, None, 6, head, task, 4)?;
             for s in &shap {
                 assert!(s.max_deviation < 1e-3, "{} task {task}: off by {}", head.name(), s.max_deviation);
                 let total: f32 = s.actual.iter().sum();
@@ -184,7 +185,7 @@ fn deeplift_sums_to_delta_on_random_models() -> TestResult {
         }
     }
     // Gradient × input of the count head sums over the observed bases only.
-    let (values, attributions) = explainer.gradient_x_input(&inputs, ProfileHead::Counts, 1)?;
+    let (values, attributions) = explainer.gradient_x_input(&inputs, None, ProfileHead::Counts, 1)?;
     assert_eq!(values.len(), 2);
     assert!(attributions.iter().zip(&inputs).all(|(a, x)| *x != 0.0 || *a == 0.0));
     Ok(())
@@ -201,15 +202,15 @@ fn ism_scores_each_substitution() -> TestResult {
     let sequence = fixture["sequences"][0].as_str().ok_or("sequences")?;
     let input = one_hot(sequence);
     for head in ProfileHead::ALL {
-        let effects = explainer.ism(&input, head, 0, 64)?;
-        let reference = explainer.outputs(&input, head, 0)?[0];
+        let effects = explainer.ism(&input, None, head, 0, 64)?;
+        let reference = explainer.outputs(&input, None, head, 0)?[0];
         for (position, channel) in [(0usize, 0usize), (17, 2), (60, 1), (119, 3)] {
             let mut mutant = input.clone();
             for c in 0..4 {
                 mutant[c * 120 + position] = 0.0;
             }
             mutant[channel * 120 + position] = 1.0;
-            let want = explainer.outputs(&mutant, head, 0)?[0] - reference;
+            let want = explainer.outputs(&mutant, None, head, 0)?[0] - reference;
             let got = effects[channel * 120 + position];
             assert!((got - want).abs() < 1e-5, "{} at {position}/{channel}: {got} vs {want}", head.name());
         }
@@ -232,5 +233,81 @@ fn export_run_weights() -> TestResult {
     let profile = omix_train::profile::ProfileRun::load(&omix_run::RunDir::new(&run), &Device::flex())?;
     std::fs::write(&out, profile.model.to_safetensors()?)?;
     eprintln!("{out}: {:?}", profile.shape);
+    Ok(())
+}
+
+/// A BPNet with control tracks. A window's control is the same for it and its references, so every
+/// pair's attributions still sum to the change of the head; the count head's attributions do not
+/// depend on the control (it adds a constant), the profile head's do (it moves the softmax weights).
+#[test]
+fn deeplift_with_control_tracks_sums_to_delta() -> TestResult {
+    let device = Device::flex().autodiff();
+    device.seed(6);
+    let (input, filters) = (300, 8);
+    let shape = ProfileShape { input_length: input, output_length: 200, tasks: 1, strands: 2, control_strands: 2 };
+    let model = BpnetConfig { filters, layers: 3, ..BpnetConfig::default() }.init(shape, &device)?;
+    // Control weights start at zero: give them values through bpnet-lite's layout (the control
+    // channels after the representation's in fconv, the control feature last in linear).
+    let bytes = model.to_safetensors()?;
+    let file = safetensors::SafeTensors::deserialize(&bytes)?;
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (name, view) in file.tensors() {
+        let shape = view.shape().to_vec();
+        let mut values: Vec<f32> =
+            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        if name == "fconv.weight" {
+            assert_eq!(shape, vec![2, filters + 2, 75]);
+            for (i, value) in values.iter_mut().enumerate() {
+                if (i / 75) % (filters + 2) >= filters {
+                    *value = ((i * 7919 % 97) as f32 / 97.0 - 0.5) * 0.2;
+                }
+            }
+        }
+        if name == "linear.weight" {
+            assert_eq!(shape, vec![1, filters + 1]);
+            values[filters] = 0.7;
+        }
+        tensors.push((name, shape, values.iter().flat_map(|v| v.to_le_bytes()).collect()));
+    }
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
+        .iter()
+        .map(|(name, shape, data)| {
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                .map(|v| (name.clone(), v))
+        })
+        .collect::<Result<_, _>>()?;
+    let edited = safetensors::tensor::serialize(views, None)?;
+    let model = model.with_safetensors(&edited)?;
+    // The edited weights come back unchanged through the export.
+    let again = model.to_safetensors()?;
+    let again = safetensors::SafeTensors::deserialize(&again)?;
+    for (name, _, data) in &tensors {
+        assert_eq!(again.tensor(name)?.data(), &data[..], "{name}");
+    }
+    let explainer = ProfileExplainer::new(model, shape, &device);
+
+    let bases = b"ACGT";
+    let sequence: String = (0..input as u64).map(|i| bases[((i * 5 + i * i * 7) % 4) as usize] as char).collect();
+    let inputs = one_hot(&sequence);
+    let references = shap_references(&inputs, 4, IgBaseline::Shuffled, 5, 42, 0);
+    let control: Vec<f32> = (0..2 * input).map(|i| ((i * 31 % 7) as f32).max(0.0)).collect();
+    let other: Vec<f32> = (0..2 * input).map(|i| ((i * 13 % 5) as f32) * 3.0).collect();
+    for head in ProfileHead::ALL {
+        let with = explainer.deeplift_shap(&inputs, &references, Some(&control), 5, head, 0, 3)?;
+        let without = explainer.deeplift_shap(&inputs, &references, Some(&other), 5, head, 0, 3)?;
+        for shap in with.iter().chain(&without) {
+            assert!(shap.max_deviation < 1e-3, "{}: off by {}", head.name(), shap.max_deviation);
+        }
+        let largest = with[0].hypothetical.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let differs =
+            with[0].hypothetical.iter().zip(&without[0].hypothetical).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        match head {
+            ProfileHead::Counts => assert!(differs <= 1e-5 * largest.max(1.0), "count head moved by {differs}"),
+            ProfileHead::Profile => assert!(differs > 1e-4 * largest, "profile head unmoved ({differs} of {largest})"),
+        }
+    }
+    // A model that reads controls refuses to run without them.
+    let error = explainer.outputs(&inputs, None, ProfileHead::Counts, 0).err().map(|e| e.to_string());
+    assert!(error.as_deref().is_some_and(|e| e.contains("control track")), "{error:?}");
     Ok(())
 }

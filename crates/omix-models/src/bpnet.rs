@@ -8,9 +8,21 @@
 //! output window, one logit track per task and strand; and the count head, the mean of the
 //! representation over the output window widened by half the profile width on each side, through a
 //! dense layer to one log count per task.
+//!
+//! **Control tracks** (bpnet-lite's `X_ctl`, e.g. a ChIP input or PATCH-CAP experiment): when the
+//! shape has `control_strands > 0`, each task brings that many per-base control tracks over the
+//! input window. The profile head reads them as extra input channels of its wide convolution, and
+//! the count head reads one extra feature per task, `ln(1 + Σ control)` over the count head's
+//! window (all of that task's control strands), as bpnet-lite does. Both are linear in the control,
+//! so omix keeps them as two separate bias-free layers (`control_profile`, `control_count`) whose
+//! outputs add to the heads': the same function as one convolution over the concatenated channels
+//! and one dense layer over the concatenated features (the safetensors export concatenates them in
+//! bpnet-lite's order), while the sequence network and its hand-written kernels stay unchanged.
+//! They start at zero, so a fresh model with controls predicts what the same seed's model without
+//! them does, and they draw nothing from the generator.
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig1d};
+use burn::nn::{Initializer, Linear, LinearConfig, PaddingConfig1d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
@@ -70,6 +82,8 @@ pub struct ProfileShape {
     pub tasks: usize,
     /// Strands per task (1 or 2).
     pub strands: usize,
+    /// Control tracks per task (0: no control; 1: unstranded; 2: plus and minus).
+    pub control_strands: usize,
 }
 
 impl ProfileShape {
@@ -81,6 +95,17 @@ impl ProfileShape {
     /// Profile tracks: tasks × strands.
     pub fn tracks(&self) -> usize {
         self.tasks * self.strands
+    }
+
+    /// Control tracks in all: tasks × control strands (task-major, as the profile tracks).
+    pub fn control_tracks(&self) -> usize {
+        self.tasks * self.control_strands
+    }
+
+    /// The same windows and tasks without control tracks (ChromBPNet's bias model reads sequence
+    /// only).
+    pub fn without_control(self) -> ProfileShape {
+        ProfileShape { control_strands: 0, ..self }
     }
 }
 
@@ -121,8 +146,10 @@ impl BpnetConfig {
                 shape.input_length, shape.output_length, self.profile_width
             ));
         }
-        if shape.strands == 0 || shape.strands > 2 || shape.tasks == 0 {
-            return bad(format!("a profile model needs 1 or 2 strands and at least one task (got {shape:?})"));
+        if shape.strands == 0 || shape.strands > 2 || shape.tasks == 0 || shape.control_strands > 2 {
+            return bad(format!(
+                "a profile model needs 1 or 2 strands, at least one task and at most 2 control strands (got {shape:?})"
+            ));
         }
         Ok(())
     }
@@ -149,11 +176,28 @@ impl BpnetConfig {
             .with_padding(same(self.profile_width, 1))
             .init(device);
         let count = LinearConfig::new(self.filters, shape.tasks).init(device);
+        let (control_profile, control_count) = if shape.control_strands > 0 {
+            let profile = Conv1dConfig::new(shape.control_tracks(), shape.tracks(), self.profile_width)
+                .with_padding(same(self.profile_width, 1))
+                .with_bias(false)
+                .with_initializer(Initializer::Zeros)
+                .init(device);
+            let count = LinearConfig::new(shape.tasks, shape.tasks)
+                .with_bias(false)
+                .with_initializer(Initializer::Zeros)
+                .init(device);
+            (Some(profile), Some(count))
+        } else {
+            (None, None)
+        };
         Ok(Bpnet {
             first,
             residual,
             profile,
             count,
+            control_profile,
+            control_count,
+            control_strands: shape.control_strands,
             trimming: shape.trimming(),
             output_length: shape.output_length,
             count_flank: self.profile_width / 2,
@@ -168,6 +212,12 @@ pub struct Bpnet {
     residual: Vec<Conv1d>,
     profile: Conv1d,
     count: Linear,
+    /// The profile head's weights on the control tracks (no bias), when the model reads controls.
+    control_profile: Option<Conv1d>,
+    /// The count head's weights on each task's `ln(1 + control total)` (no bias).
+    control_count: Option<Linear>,
+    #[module(skip)]
+    control_strands: usize,
     #[module(skip)]
     trimming: usize,
     #[module(skip)]
@@ -177,7 +227,8 @@ pub struct Bpnet {
 }
 
 impl Bpnet {
-    /// Profile logits and log counts for a one-hot batch.
+    /// Profile logits and log counts for a one-hot batch, without control tracks (a model that
+    /// reads controls sees zeros: no control signal).
     ///
     /// # Shapes
     /// - input: `[batch, 4, input_length]`
@@ -189,14 +240,23 @@ impl Bpnet {
             let y = relu(conv.forward(x.clone())); // [B, F, L]
             x = x + y;
         }
-        let profile = self.profile.forward(x.clone()); // [B, T·S, L]
-        let profile = profile.narrow(2, self.trimming, self.output_length); // [B, T·S, L_out]
-        let from = self.trimming - self.count_flank;
-        let width = self.output_length + 2 * self.count_flank;
-        let pooled = x.narrow(2, from, width).mean_dim(2); // [B, F, 1]
-        let [batch, filters, _] = pooled.dims();
-        let counts = self.count.forward(pooled.reshape([batch, filters])); // [B, T]
-        (profile, counts)
+        self.heads(x, None)
+    }
+
+    /// [`Bpnet::forward`] with the control tracks `[batch, tasks × control_strands, input_length]`
+    /// (task-major) added to both heads; `None`, or a model without controls, as `forward`.
+    pub fn forward_with_control(&self, input: Tensor<3>, control: Option<Tensor<3>>) -> (Tensor<3>, Tensor<2>) {
+        let mut x = relu(self.first.forward(input)); // [B, F, L]
+        for conv in &self.residual {
+            let y = relu(conv.forward(x.clone())); // [B, F, L]
+            x = x + y;
+        }
+        self.heads(x, control)
+    }
+
+    /// Control tracks per task this model reads (0: none).
+    pub fn control_strands(&self) -> usize {
+        self.control_strands
     }
 
     /// The first convolution, as the filter-motif code reads it (`None` when its weights cannot be
@@ -211,7 +271,9 @@ impl Bpnet {
     }
 
     /// The weights as safetensors with bpnet-lite's names and PyTorch's layouts (`iconv`, `rconvs.N`,
-    /// `fconv`, `linear`), so `BPNet(n_control_tracks=0).load_state_dict(...)` reads them.
+    /// `fconv`, `linear`), so `BPNet(n_control_tracks=0).load_state_dict(...)` reads them (with
+    /// controls: `fconv` and `linear` hold the control weights after the sequence's, as
+    /// `BPNet(n_control_tracks=…)` lays them out for one task).
     pub fn to_safetensors(&self) -> Result<Vec<u8>, ModelError> {
         let read = |tensor: Tensor<1>, name: &str| -> Result<Vec<f32>, ModelError> {
             tensor
@@ -236,9 +298,27 @@ impl Bpnet {
         for (i, layer) in self.residual.iter().enumerate() {
             conv(format!("rconvs.{i}"), layer)?;
         }
-        conv("fconv".into(), &self.profile)?;
-        // burn stores a Linear as [inputs, outputs]; PyTorch as [outputs, inputs].
-        let weight = self.count.weight.val();
+        // bpnet-lite's fconv reads the representation's channels, then the control tracks'.
+        match &self.control_profile {
+            Some(control) => {
+                let weight = Tensor::cat(vec![self.profile.weight.val(), control.weight.val()], 1);
+                let shape = weight.dims().to_vec();
+                let flat = weight.reshape([shape.iter().product::<usize>()]);
+                tensors.push(("fconv.weight".into(), shape, read(flat, "fconv")?));
+                if let Some(bias) = &self.profile.bias {
+                    let bias = bias.val();
+                    let shape = bias.dims().to_vec();
+                    tensors.push(("fconv.bias".into(), shape, read(bias, "fconv")?));
+                }
+            }
+            None => conv("fconv".into(), &self.profile)?,
+        }
+        // burn stores a Linear as [inputs, outputs]; PyTorch as [outputs, inputs]. The control
+        // features follow the pooled representation, as in bpnet-lite.
+        let weight = match &self.control_count {
+            Some(control) => Tensor::cat(vec![self.count.weight.val(), control.weight.val()], 0),
+            None => self.count.weight.val(),
+        };
         let [inputs, outputs] = weight.dims();
         let transposed = weight.transpose().reshape([inputs * outputs]);
         tensors.push(("linear.weight".into(), vec![outputs, inputs], read(transposed, "linear")?));
@@ -261,7 +341,7 @@ mod tests {
     fn shapes_follow_the_windows() -> Result<(), ModelError> {
         let device = Device::flex();
         let config = BpnetConfig { filters: 8, layers: 3, ..BpnetConfig::default() };
-        let shape = ProfileShape { input_length: 300, output_length: 200, tasks: 2, strands: 2 };
+        let shape = ProfileShape { input_length: 300, output_length: 200, tasks: 2, strands: 2, control_strands: 0 };
         let model = config.init(shape, &device)?;
         let (profile, counts) = model.forward(Tensor::zeros([3, 4, 300], &device));
         assert_eq!(profile.dims(), [3, 4, 200]);
@@ -272,12 +352,22 @@ mod tests {
     #[test]
     fn windows_that_cannot_fit_are_refused() {
         let config = BpnetConfig::default();
-        let narrow = ProfileShape { input_length: 1050, output_length: 1000, tasks: 1, strands: 2 };
+        let narrow = ProfileShape { input_length: 1050, output_length: 1000, tasks: 1, strands: 2, control_strands: 0 };
         let error = config.check(narrow).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("profile width"), "{error}");
-        let odd = ProfileShape { input_length: 2115, output_length: 1000, tasks: 1, strands: 2 };
+        let odd = ProfileShape { input_length: 2115, output_length: 1000, tasks: 1, strands: 2, control_strands: 0 };
         assert!(config.check(odd).is_err());
-        assert!(config.check(ProfileShape { input_length: 2114, output_length: 1000, tasks: 1, strands: 2 }).is_ok());
+        assert!(
+            config
+                .check(ProfileShape {
+                    input_length: 2114,
+                    output_length: 1000,
+                    tasks: 1,
+                    strands: 2,
+                    control_strands: 0
+                })
+                .is_ok()
+        );
     }
 }
 
@@ -291,7 +381,7 @@ mod gradient_tests {
         let device = Device::flex().autodiff();
         device.seed(7);
         let config = BpnetConfig { filters: 4, layers: 2, first_width: 5, profile_width: 9 };
-        let shape = ProfileShape { input_length: 40, output_length: 20, tasks: 1, strands: 2 };
+        let shape = ProfileShape { input_length: 40, output_length: 20, tasks: 1, strands: 2, control_strands: 0 };
         let model = config.init(shape, &device)?;
         let values: Vec<f32> = (0..4 * 40).map(|i| ((i * 7919 % 13) as f32) / 13.0).collect();
         let input = Tensor::<3>::from_data(TensorData::new(values.clone(), [1, 4, 40]), &device).require_grad();
@@ -326,8 +416,10 @@ mod init_tests {
     fn layers_start_from_different_weights() -> Result<(), ModelError> {
         let device = Device::flex().autodiff();
         device.seed(3);
-        let model = BpnetConfig { filters: 8, layers: 3, ..BpnetConfig::default() }
-            .init(ProfileShape { input_length: 300, output_length: 200, tasks: 1, strands: 2 }, &device)?;
+        let model = BpnetConfig { filters: 8, layers: 3, ..BpnetConfig::default() }.init(
+            ProfileShape { input_length: 300, output_length: 200, tasks: 1, strands: 2, control_strands: 0 },
+            &device,
+        )?;
         let weights = |conv: &Conv1d| -> Vec<f32> { conv.weight.val().into_data().try_to_vec().unwrap_or_default() };
         let (a, b) = (weights(&model.residual[0]), weights(&model.residual[1]));
         assert_ne!(a, b);
@@ -388,15 +480,26 @@ fn rescale_relu<const D: usize>(z: Tensor<D>, reference: Tensor<D>) -> Tensor<D>
 
 impl Bpnet {
     /// Both heads on the last representation `[batch, filters, input_length]`, as [`Bpnet::forward`]
-    /// ends.
-    fn heads(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<2>) {
+    /// ends, with the control tracks' terms added when given (see the module documentation).
+    fn heads(&self, x: Tensor<3>, control: Option<Tensor<3>>) -> (Tensor<3>, Tensor<2>) {
         let profile = self.profile.forward(x.clone()); // [B, T·S, L]
-        let profile = profile.narrow(2, self.trimming, self.output_length); // [B, T·S, L_out]
         let from = self.trimming - self.count_flank;
         let width = self.output_length + 2 * self.count_flank;
         let pooled = x.narrow(2, from, width).mean_dim(2); // [B, F, 1]
         let [batch, filters, _] = pooled.dims();
         let counts = self.count.forward(pooled.reshape([batch, filters])); // [B, T]
+        let (profile, counts) = match (control, &self.control_profile, &self.control_count) {
+            (Some(control), Some(control_profile), Some(control_count)) => {
+                let profile = profile + control_profile.forward(control.clone()); // [B, T·S, L]
+                let [batch, channels, _] = control.dims();
+                let tasks = channels / self.control_strands.max(1);
+                let totals = control.narrow(2, from, width).reshape([batch, tasks, self.control_strands * width]);
+                let features = (totals.sum_dim(2).reshape([batch, tasks]) + 1.0).log(); // [B, T]
+                (profile, counts + control_count.forward(features))
+            }
+            _ => (profile, counts),
+        };
+        let profile = profile.narrow(2, self.trimming, self.output_length); // [B, T·S, L_out]
         (profile, counts)
     }
 
@@ -413,6 +516,8 @@ impl Bpnet {
     /// # Shapes
     /// - `input`, `reference`: `[pairs, 4, input_length]`, row `i` of one paired with row `i` of the
     ///   other
+    /// - `control`: the pairs' control tracks `[pairs, tasks × control_strands, input_length]` (one
+    ///   per pair, the same for its input and reference), for a model that reads controls
     /// - output: (profile logits, log counts) of the inputs, then of the references, each as
     ///   [`Bpnet::forward`] gives them
     #[allow(clippy::type_complexity)]
@@ -420,6 +525,7 @@ impl Bpnet {
         &self,
         input: Tensor<3>,
         reference: Tensor<3>,
+        control: Option<Tensor<3>>,
     ) -> ((Tensor<3>, Tensor<2>), (Tensor<3>, Tensor<2>)) {
         let z_ref = self.first.forward(reference).detach(); // [P, F, L]
         let z = self.first.forward(input); // [P, F, L]
@@ -431,8 +537,9 @@ impl Bpnet {
             x = x + rescale_relu(z, z_ref.clone());
             r = r + relu(z_ref);
         }
-        let outputs = self.heads(x); // [P, T·S, L_out], [P, T]
-        let (reference_logits, reference_counts) = self.heads(r);
+        // A pair's control is the same on both sides: its terms cancel in every difference.
+        let outputs = self.heads(x, control.clone()); // [P, T·S, L_out], [P, T]
+        let (reference_logits, reference_counts) = self.heads(r, control);
         (outputs, (reference_logits.detach(), reference_counts.detach()))
     }
 
@@ -478,18 +585,71 @@ impl Bpnet {
         for (i, layer) in self.residual.iter_mut().enumerate() {
             load_conv(layer, &format!("rconvs.{i}"))?;
         }
-        load_conv(&mut self.profile, "fconv")?;
+        match &mut self.control_profile {
+            Some(control) => {
+                // One fconv over the representation's channels, then the control tracks'.
+                let device = self.profile.weight.device();
+                let [tracks, filters, width] = self.profile.weight.dims();
+                let channels = control.weight.dims()[1];
+                let values = read("fconv.weight", &[tracks, filters + channels, width])?;
+                let joint = tensor(values, &device).reshape([tracks, filters + channels, width]);
+                self.profile.weight = Param::from_tensor(joint.clone().narrow(1, 0, filters));
+                control.weight = Param::from_tensor(joint.narrow(1, filters, channels));
+                if self.profile.bias.is_some() {
+                    let values = read("fconv.bias", &[tracks])?;
+                    self.profile.bias = Some(Param::from_tensor(tensor(values, &device)));
+                }
+            }
+            None => load_conv(&mut self.profile, "fconv")?,
+        }
         let device = self.count.weight.device();
         let [inputs, outputs] = self.count.weight.dims();
-        let values = read("linear.weight", &[outputs, inputs])?;
+        let extra = self.control_count.as_ref().map_or(0, |control| control.weight.dims()[0]);
+        let values = read("linear.weight", &[outputs, inputs + extra])?;
         // PyTorch stores [outputs, inputs]; burn [inputs, outputs].
-        let weight = tensor(values, &device).reshape([outputs, inputs]).transpose();
-        self.count.weight = Param::from_tensor(weight);
+        let weight = tensor(values, &device).reshape([outputs, inputs + extra]).transpose();
+        self.count.weight = Param::from_tensor(weight.clone().narrow(0, 0, inputs));
+        if let Some(control) = &mut self.control_count {
+            control.weight = Param::from_tensor(weight.narrow(0, inputs, extra));
+        }
         if self.count.bias.is_some() {
             let values = read("linear.bias", &[outputs])?;
             self.count.bias = Some(Param::from_tensor(tensor(values, &device)));
         }
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+impl Bpnet {
+    /// This model with its control weights (zero at initialisation) drawn from `seed` in ±0.3, so
+    /// tests see the control terms in the outputs.
+    pub(crate) fn with_random_control(mut self, seed: u64) -> Bpnet {
+        use burn::module::Param;
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut draw = |count: usize| -> Vec<f32> {
+            (0..count)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.6
+                })
+                .collect()
+        };
+        if let Some(conv) = &mut self.control_profile {
+            let device = conv.weight.device();
+            let dims = conv.weight.dims();
+            let values = draw(dims.iter().product());
+            conv.weight = Param::from_tensor(Tensor::<3>::from_data(TensorData::new(values, dims), &device));
+        }
+        if let Some(dense) = &mut self.control_count {
+            let device = dense.weight.device();
+            let dims = dense.weight.dims();
+            let values = draw(dims.iter().product());
+            dense.weight = Param::from_tensor(Tensor::<2>::from_data(TensorData::new(values, dims), &device));
+        }
+        self
     }
 }
 
@@ -503,6 +663,12 @@ pub(crate) struct BpnetParts<'a> {
     pub(crate) profile: &'a Conv1d,
     /// The count head's dense layer (filters → tasks).
     pub(crate) count: &'a Linear,
+    /// The profile head's control weights (control tracks → tracks, no bias), when there are controls.
+    pub(crate) control_profile: Option<&'a Conv1d>,
+    /// The count head's control weights (tasks' `ln(1 + total)` → tasks, no bias).
+    pub(crate) control_count: Option<&'a Linear>,
+    /// Control tracks per task.
+    pub(crate) control_strands: usize,
     /// Bases cropped from each side of the input to reach the output window.
     pub(crate) trimming: usize,
     /// The output window's length.
@@ -519,6 +685,9 @@ impl Bpnet {
             residual: &self.residual,
             profile: &self.profile,
             count: &self.count,
+            control_profile: self.control_profile.as_ref(),
+            control_count: self.control_count.as_ref(),
+            control_strands: self.control_strands,
             trimming: self.trimming,
             output_length: self.output_length,
             count_flank: self.count_flank,

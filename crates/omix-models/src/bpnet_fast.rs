@@ -69,6 +69,8 @@ pub struct BpnetLayout {
     pub trimming: usize,
     /// Bases the count head's window adds on each side of the output window.
     pub count_flank: usize,
+    /// Control tracks per task (0: the model reads no controls).
+    pub control_strands: usize,
 }
 
 impl BpnetLayout {
@@ -124,6 +126,29 @@ impl BpnetLayout {
                  {profile_width} and count flank {count_flank} do not fit"
             ));
         }
+        let control_strands = match (parts.control_profile, parts.control_count) {
+            (Some(control), Some(dense)) => {
+                let [outputs, channels, width] = conv_shape(control)?;
+                let [inputs, count_outputs] = dense.weight.lazy_shape().dims::<2>();
+                if outputs != tracks
+                    || width != profile_width
+                    || channels != tasks * parts.control_strands
+                    || inputs != tasks
+                    || count_outputs != tasks
+                    || control.bias.is_some()
+                    || dense.bias.is_some()
+                {
+                    return unsupported(format!(
+                        "control weights of shapes [{outputs}, {channels}, {width}] and [{inputs}, {count_outputs}] \
+                         for {tasks} tasks with {} control strands",
+                        parts.control_strands
+                    ));
+                }
+                parts.control_strands
+            }
+            (None, None) => 0,
+            _ => return unsupported("control weights in one head only".into()),
+        };
         Ok(BpnetLayout {
             filters,
             first_width,
@@ -135,12 +160,18 @@ impl BpnetLayout {
             output_length,
             trimming,
             count_flank,
+            control_strands,
         })
     }
 
     /// Profile tracks: tasks × strands.
     pub fn tracks(&self) -> usize {
         self.tasks * self.strands
+    }
+
+    /// Control tracks: tasks × control strands.
+    pub fn control_tracks(&self) -> usize {
+        self.tasks * self.control_strands
     }
 
     /// The bases of the representation the profile head reads: `L_out + W − 1` from
@@ -241,6 +272,9 @@ pub struct BpnetKernels {
     /// the profile head's products.
     profile_taps: Vec<f32>,
     count: Dense,
+    /// The control tracks' weights in the profile head and the count head, when the model reads
+    /// controls.
+    control: Option<(Convolution, Dense)>,
 }
 
 /// A frozen model's outputs on a batch, added to the trained model's (ChromBPNet's bias model):
@@ -264,6 +298,9 @@ pub struct ProfileBatchRef<'a> {
     pub profile_in_loss: &'a [bool],
     /// A frozen model's outputs to add, when training under one.
     pub frozen: Option<FrozenOutputs<'a>>,
+    /// Control tracks `[batch, tasks × control_strands, input_length]`, for a model that reads them
+    /// (`None`: zeros).
+    pub control: Option<&'a [f32]>,
 }
 
 impl BpnetKernels {
@@ -304,7 +341,22 @@ impl BpnetKernels {
                 }
             }
         }
-        Ok(BpnetKernels { layout, first, residual, profile, profile_taps, count })
+        let control = match (parts.control_profile, parts.control_count) {
+            (Some(conv), Some(dense)) => {
+                let conv = Convolution::read(conv, "control profile weights")?;
+                let dense = Dense {
+                    inputs: layout.tasks,
+                    outputs: layout.tasks,
+                    weight: read(dense.weight.val(), "control count weights")?,
+                    bias: vec![0.0; layout.tasks],
+                    weight_id: dense.weight.id,
+                    bias_id: None,
+                };
+                Some((conv, dense))
+            }
+            _ => None,
+        };
+        Ok(BpnetKernels { layout, first, residual, profile, profile_taps, count, control })
     }
 
     /// The shapes the kernels run.
@@ -315,17 +367,32 @@ impl BpnetKernels {
     /// Profile logits `[batch, tracks, output_length]` and log counts `[batch, tasks]` of one-hot
     /// windows `[batch, 4, input_length]`, as [`Bpnet::forward`] gives them.
     pub fn forward(&self, one_hot: &[f32]) -> Result<(Vec<f32>, Vec<f32>), ModelError> {
+        self.forward_with_control(one_hot, None)
+    }
+
+    /// [`BpnetKernels::forward`] with control tracks `[batch, tasks × control_strands,
+    /// input_length]`, as [`Bpnet::forward_with_control`] gives them.
+    pub fn forward_with_control(
+        &self,
+        one_hot: &[f32],
+        control: Option<&[f32]>,
+    ) -> Result<(Vec<f32>, Vec<f32>), ModelError> {
         let per_example = BASES * self.layout.input_length;
         if !one_hot.len().is_multiple_of(per_example) {
             return Err(self.wrong_length("one-hot input", one_hot.len(), per_example));
         }
+        let size = one_hot.len() / per_example;
+        let per_control = self.check_control(control, size)?;
         let parts = one_hot
             .par_chunks(per_example * GRADIENT_CHUNK)
-            .map(|inputs| -> Result<(Vec<f32>, Vec<f32>), ModelError> {
+            .enumerate()
+            .map(|(chunk, inputs)| -> Result<(Vec<f32>, Vec<f32>), ModelError> {
                 let mut scratch = Scratch::new(&self.layout);
                 let (mut logits, mut log_counts) = (Vec::new(), Vec::new());
-                for input in inputs.chunks(per_example) {
-                    self.forward_example(input, &mut scratch)?;
+                for (i, input) in inputs.chunks(per_example).enumerate() {
+                    let n = chunk * GRADIENT_CHUNK + i;
+                    let control = control.map(|c| &c[n * per_control..(n + 1) * per_control]);
+                    self.forward_example(input, control, &mut scratch)?;
                     logits.extend_from_slice(&scratch.logits);
                     log_counts.extend_from_slice(&scratch.log_counts);
                 }
@@ -371,6 +438,7 @@ impl BpnetKernels {
                 return Err(self.wrong_length("frozen log counts", frozen.log_counts.len(), size * layout.tasks));
             }
         }
+        let per_control = self.check_control(batch.control, size)?;
         let in_profile = batch.profile_in_loss.iter().filter(|&&p| p).count();
         let scales = LossScales {
             profile: 1.0 / (in_profile.max(1) * layout.tasks) as f64,
@@ -384,7 +452,8 @@ impl BpnetKernels {
                 let mut scratch = Scratch::new(layout);
                 let mut loss = 0.0;
                 for n in examples {
-                    self.forward_example(&batch.one_hot[n * input_size..(n + 1) * input_size], &mut scratch)?;
+                    let control = batch.control.map(|c| &c[n * per_control..(n + 1) * per_control]);
+                    self.forward_example(&batch.one_hot[n * input_size..(n + 1) * input_size], control, &mut scratch)?;
                     let frozen = batch.frozen.map(|frozen| FrozenOutputs {
                         logits: &frozen.logits[n * output_size..(n + 1) * output_size],
                         log_counts: &frozen.log_counts[n * layout.tasks..(n + 1) * layout.tasks],
@@ -392,7 +461,7 @@ impl BpnetKernels {
                     let counts = &batch.counts[n * output_size..(n + 1) * output_size];
                     let profile = batch.profile_in_loss[n];
                     loss += self.output_gradients(counts, profile, frozen, scales, &mut scratch);
-                    self.backward_example(profile, &mut scratch, &mut gradients)?;
+                    self.backward_example(profile, control, &mut scratch, &mut gradients)?;
                 }
                 Ok((loss, gradients))
             })
@@ -405,6 +474,21 @@ impl BpnetKernels {
             total.add(&gradients);
         }
         Ok((loss, self.register(total, device)))
+    }
+
+    /// Values per example of the control tracks `control` holds for `size` examples, or why they
+    /// do not fit the model (a model without controls takes none).
+    fn check_control(&self, control: Option<&[f32]>, size: usize) -> Result<usize, ModelError> {
+        let per_control = self.layout.control_tracks() * self.layout.input_length;
+        match control {
+            Some(_) if per_control == 0 => {
+                Err(ModelError::Invalid("BPNet kernels: control tracks given to a model that reads none".into()))
+            }
+            Some(values) if values.len() != size * per_control => {
+                Err(self.wrong_length("control tracks", values.len(), size * per_control))
+            }
+            _ => Ok(per_control),
+        }
     }
 
     fn wrong_length(&self, what: &str, got: usize, want: usize) -> ModelError {
@@ -423,6 +507,12 @@ impl BpnetKernels {
             residual: self.residual.iter().map(conv).collect(),
             profile: conv(&self.profile),
             count: Pair { weight: vec![0.0; self.count.weight.len()], bias: vec![0.0; self.count.outputs] },
+            control: self.control.as_ref().map(|(conv, dense)| {
+                (
+                    Pair { weight: vec![0.0; conv.weight.len()], bias: Vec::new() },
+                    Pair { weight: vec![0.0; dense.weight.len()], bias: Vec::new() },
+                )
+            }),
         }
     }
 
@@ -444,6 +534,12 @@ impl BpnetKernels {
         params.register(dense.weight_id, Tensor::<2>::from_data(TensorData::new(pair.weight, shape), device));
         if let Some(id) = dense.bias_id {
             params.register(id, Tensor::<1>::from_data(TensorData::new(pair.bias, [dense.outputs]), device));
+        }
+        if let (Some((conv, dense)), Some((conv_pair, dense_pair))) = (&self.control, gradients.control) {
+            let shape = [conv.outputs, conv.inputs, conv.width];
+            params.register(conv.weight_id, Tensor::<3>::from_data(TensorData::new(conv_pair.weight, shape), device));
+            let shape = [dense.inputs, dense.outputs];
+            params.register(dense.weight_id, Tensor::<2>::from_data(TensorData::new(dense_pair.weight, shape), device));
         }
         params
     }
@@ -472,10 +568,16 @@ struct Gradients {
     residual: Vec<Pair>,
     profile: Pair,
     count: Pair,
+    /// The control weights' (profile head, count head; no biases).
+    control: Option<(Pair, Pair)>,
 }
 
 impl Gradients {
     fn add(&mut self, other: &Gradients) {
+        if let (Some((a_conv, a_dense)), Some((b_conv, b_dense))) = (&mut self.control, &other.control) {
+            a_conv.weight.iter_mut().zip(&b_conv.weight).for_each(|(a, b)| *a += b);
+            a_dense.weight.iter_mut().zip(&b_dense.weight).for_each(|(a, b)| *a += b);
+        }
         let mine = std::iter::once(&mut self.first)
             .chain(self.residual.iter_mut())
             .chain([&mut self.profile, &mut self.count]);
@@ -504,6 +606,8 @@ struct Scratch {
     pooled: Vec<f32>,
     /// Log counts `[tasks]` (the model's own).
     log_counts: Vec<f32>,
+    /// Each task's `ln(1 + control total)` over the count window (with controls).
+    control_features: Vec<f32>,
     /// Gradient of the loss with respect to the logits `[tracks, L_out]`.
     logits_gradient: Vec<f32>,
     /// Gradient with respect to the log counts `[tasks]`.
@@ -527,6 +631,7 @@ impl Scratch {
             logits: vec![0.0; tracks * layout.output_length],
             pooled: vec![0.0; f],
             log_counts: vec![0.0; layout.tasks],
+            control_features: vec![0.0; layout.tasks],
             logits_gradient: vec![0.0; tracks * layout.output_length],
             counts_gradient: vec![0.0; layout.tasks],
             x_gradient: vec![0.0; f * l],
@@ -616,7 +721,7 @@ fn add_row_sums(sums: &mut [f32], rows: &[f32], row_length: usize) {
 impl BpnetKernels {
     /// One example's forward pass; keeps in `s` what the backward pass needs, and its logits and
     /// log counts.
-    fn forward_example(&self, input: &[f32], s: &mut Scratch) -> Result<(), ModelError> {
+    fn forward_example(&self, input: &[f32], control: Option<&[f32]>, s: &mut Scratch) -> Result<(), ModelError> {
         let layout = &self.layout;
         let (f, l) = (layout.filters, layout.input_length);
 
@@ -703,7 +808,43 @@ impl BpnetKernels {
                 *out += pooled * w;
             }
         }
+        if let (Some((conv, dense)), Some(control)) = (&self.control, control) {
+            self.control_forward(conv, dense, control, s);
+        }
         Ok(())
+    }
+
+    /// Adds the control tracks' terms to the example's logits and log counts: the profile head's
+    /// convolution over the control channels (cropped as the logits are) and each task's
+    /// `ln(1 + control total)` through the count head's control weights.
+    fn control_forward(&self, conv: &Convolution, dense: &Dense, control: &[f32], s: &mut Scratch) {
+        let layout = &self.layout;
+        let (l, length, width) = (layout.input_length, layout.output_length, conv.width);
+        let (start, _) = layout.profile_window();
+        for r in 0..conv.outputs {
+            let logits = &mut s.logits[r * length..(r + 1) * length];
+            for c in 0..conv.inputs {
+                let row = &control[c * l..(c + 1) * l];
+                for k in 0..width {
+                    let w = conv.weight[(r * conv.inputs + c) * width + k];
+                    let shifted = &row[start + k..start + k + length];
+                    logits.iter_mut().zip(shifted).for_each(|(a, &b)| *a += w * b);
+                }
+            }
+        }
+        let (from, span) = layout.count_window();
+        let strands = layout.control_strands;
+        for t in 0..layout.tasks {
+            let total: f64 = (t * strands..(t + 1) * strands)
+                .map(|c| control[c * l + from..c * l + from + span].iter().map(|&v| f64::from(v)).sum::<f64>())
+                .sum();
+            s.control_features[t] = total.ln_1p() as f32;
+        }
+        for (t, &feature) in s.control_features.iter().enumerate() {
+            for (out, &w) in s.log_counts.iter_mut().zip(&dense.weight[t * dense.outputs..(t + 1) * dense.outputs]) {
+                *out += feature * w;
+            }
+        }
     }
 
     /// The example's share of the batch loss (scaled as the batch mean scales it), leaving the
@@ -759,11 +900,42 @@ impl BpnetKernels {
 
     /// One example's backward pass from the output gradients in `s`, adding the parameters'
     /// gradients to `g`. The profile head is skipped for an example outside the profile loss.
-    fn backward_example(&self, profile_in_loss: bool, s: &mut Scratch, g: &mut Gradients) -> Result<(), ModelError> {
+    fn backward_example(
+        &self,
+        profile_in_loss: bool,
+        control: Option<&[f32]>,
+        s: &mut Scratch,
+        g: &mut Gradients,
+    ) -> Result<(), ModelError> {
         let layout = &self.layout;
         let (f, l) = (layout.filters, layout.input_length);
         let layers = layout.dilations.len();
         s.x_gradient.fill(0.0);
+
+        // Control weights (the control tracks are data: they need no gradient).
+        if let (Some((conv, dense)), Some(control), Some((conv_gradient, dense_gradient))) =
+            (&self.control, control, g.control.as_mut())
+        {
+            for (t, &feature) in s.control_features.iter().enumerate() {
+                let row = &mut dense_gradient.weight[t * dense.outputs..(t + 1) * dense.outputs];
+                row.iter_mut().zip(&s.counts_gradient).for_each(|(a, &b)| *a += feature * b);
+            }
+            if profile_in_loss {
+                let (length, width) = (layout.output_length, conv.width);
+                let (start, _) = layout.profile_window();
+                for r in 0..conv.outputs {
+                    let upstream = &s.logits_gradient[r * length..(r + 1) * length];
+                    for c in 0..conv.inputs {
+                        let row = &control[c * l..(c + 1) * l];
+                        for k in 0..width {
+                            let shifted = &row[start + k..start + k + length];
+                            let sum: f64 = upstream.iter().zip(shifted).map(|(&a, &b)| f64::from(a * b)).sum();
+                            conv_gradient.weight[(r * conv.inputs + c) * width + k] += sum as f32;
+                        }
+                    }
+                }
+            }
+        }
 
         // Count head.
         let count = &self.count;
@@ -940,6 +1112,8 @@ mod tests {
         counts: Vec<f32>,
         peaks: Vec<bool>,
         frozen: Option<(Vec<f32>, Vec<f32>)>,
+        /// Control tracks `[batch, control tracks, input_length]` when the shape has controls.
+        control: Option<Vec<f32>>,
     }
 
     fn batch(case: &Case) -> Batch {
@@ -959,7 +1133,10 @@ mod tests {
             let log_counts = (0..case.batch * shape.tasks).map(|_| 3.0 * draw.unit()).collect();
             (logits, log_counts)
         });
-        Batch { one_hot, counts, peaks, frozen }
+        let control = (shape.control_strands > 0).then(|| {
+            (0..case.batch * shape.control_tracks() * shape.input_length).map(|_| draw.below(4) as f32).collect()
+        });
+        Batch { one_hot, counts, peaks, frozen, control }
     }
 
     /// Every parameter of `model` with its rank, in the order of [`Bpnet::forward`].
@@ -972,6 +1149,8 @@ mod tests {
         }
         ids.push((parts.count.weight.id, 2));
         ids.extend(parts.count.bias.as_ref().map(|bias| (bias.id, 1)));
+        ids.extend(parts.control_profile.map(|conv| (conv.weight.id, 3)));
+        ids.extend(parts.control_count.map(|dense| (dense.weight.id, 2)));
         ids
     }
 
@@ -1000,12 +1179,18 @@ mod tests {
         let (plain, _lock) = crate::test_device();
         let device = plain.clone().autodiff();
         device.seed(case.seed);
-        let model = case.config.init(case.shape, &device)?;
+        // Control weights start at zero; drawn here so that their terms reach the outputs.
+        let model = case.config.init(case.shape, &device)?.with_random_control(case.seed);
         let kernels = BpnetKernels::new(&model)?;
         let data = batch(case);
         let frozen = data.frozen.as_ref().map(|(logits, log_counts)| FrozenOutputs { logits, log_counts });
-        let view =
-            ProfileBatchRef { one_hot: &data.one_hot, counts: &data.counts, profile_in_loss: &data.peaks, frozen };
+        let view = ProfileBatchRef {
+            one_hot: &data.one_hot,
+            counts: &data.counts,
+            profile_in_loss: &data.peaks,
+            frozen,
+            control: data.control.as_deref(),
+        };
         let (loss, mut grads) = kernels.loss_and_gradients(&view, case.count_weight, &plain)?;
 
         let shape = case.shape;
@@ -1020,7 +1205,10 @@ mod tests {
                 Tensor::<2>::from_data(TensorData::new(log_counts, [b, shape.tasks]), &device),
             )
         });
-        let (logits, log_counts) = model.forward(x);
+        let control = data.control.clone().map(|values| {
+            Tensor::<3>::from_data(TensorData::new(values, [b, shape.control_tracks(), shape.input_length]), &device)
+        });
+        let (logits, log_counts) = model.forward_with_control(x, control);
         let reference = reference_loss(logits, log_counts, y, peaks, frozen, shape.tasks, case.count_weight);
         let reference_value = f64::from(reference.clone().into_scalar::<f32>());
         assert!(
@@ -1044,7 +1232,7 @@ mod tests {
     fn one_stranded_task_without_bias_equals_burn_autodiff() -> TestResult {
         check(&Case {
             config: BpnetConfig { filters: 4, first_width: 5, layers: 2, profile_width: 7 },
-            shape: ProfileShape { input_length: 40, output_length: 20, tasks: 1, strands: 1 },
+            shape: ProfileShape { input_length: 40, output_length: 20, tasks: 1, strands: 1, control_strands: 0 },
             batch: 6,
             peak_every: 2,
             frozen: false,
@@ -1057,7 +1245,7 @@ mod tests {
     fn one_task_two_strands_equals_burn_autodiff() -> TestResult {
         check(&Case {
             config: BpnetConfig { filters: 6, first_width: 7, layers: 3, profile_width: 9 },
-            shape: ProfileShape { input_length: 50, output_length: 24, tasks: 1, strands: 2 },
+            shape: ProfileShape { input_length: 50, output_length: 24, tasks: 1, strands: 2, control_strands: 0 },
             batch: 9,
             peak_every: 1,
             frozen: false,
@@ -1070,7 +1258,7 @@ mod tests {
     fn two_tasks_under_frozen_outputs_equal_burn_autodiff() -> TestResult {
         check(&Case {
             config: BpnetConfig { filters: 5, first_width: 3, layers: 3, profile_width: 5 },
-            shape: ProfileShape { input_length: 36, output_length: 16, tasks: 2, strands: 2 },
+            shape: ProfileShape { input_length: 36, output_length: 16, tasks: 2, strands: 2, control_strands: 0 },
             batch: 7,
             peak_every: 3,
             frozen: true,
@@ -1084,7 +1272,7 @@ mod tests {
     fn dilations_wider_than_the_window_equal_burn_autodiff() -> TestResult {
         check(&Case {
             config: BpnetConfig { filters: 3, first_width: 7, layers: 6, profile_width: 5 },
-            shape: ProfileShape { input_length: 30, output_length: 10, tasks: 2, strands: 1 },
+            shape: ProfileShape { input_length: 30, output_length: 10, tasks: 2, strands: 1, control_strands: 0 },
             batch: 5,
             peak_every: 2,
             frozen: true,
@@ -1098,7 +1286,7 @@ mod tests {
     fn background_only_batch_equals_burn_autodiff() -> TestResult {
         let case = Case {
             config: BpnetConfig { filters: 4, first_width: 5, layers: 1, profile_width: 3 },
-            shape: ProfileShape { input_length: 24, output_length: 12, tasks: 1, strands: 2 },
+            shape: ProfileShape { input_length: 24, output_length: 12, tasks: 1, strands: 2, control_strands: 0 },
             batch: 4,
             peak_every: 0,
             frozen: false,
@@ -1118,6 +1306,7 @@ mod tests {
             counts: &data.counts,
             profile_in_loss: &data.peaks,
             frozen: None,
+            control: None,
         };
         let (loss, mut grads) = kernels.loss_and_gradients(&view, case.count_weight, &plain)?;
         let parts = model.parts();
@@ -1138,12 +1327,61 @@ mod tests {
         Ok(())
     }
 
+    /// Control tracks into both heads (two tasks, stranded controls), under a frozen model too.
+    #[test]
+    fn control_tracks_equal_burn_autodiff() -> TestResult {
+        check(&Case {
+            config: BpnetConfig { filters: 4, first_width: 5, layers: 2, profile_width: 7 },
+            shape: ProfileShape { input_length: 40, output_length: 18, tasks: 2, strands: 2, control_strands: 2 },
+            batch: 6,
+            peak_every: 2,
+            frozen: true,
+            count_weight: 2.5,
+            seed: 11,
+        })?;
+        check(&Case {
+            config: BpnetConfig { filters: 3, first_width: 3, layers: 1, profile_width: 5 },
+            shape: ProfileShape { input_length: 30, output_length: 14, tasks: 1, strands: 1, control_strands: 1 },
+            batch: 5,
+            peak_every: 1,
+            frozen: false,
+            count_weight: 1.0,
+            seed: 12,
+        })
+    }
+
+    #[test]
+    fn forward_with_control_equals_burn_forward() -> TestResult {
+        let (device, _lock) = crate::test_device();
+        device.seed(13);
+        let config = BpnetConfig { filters: 5, first_width: 5, layers: 2, profile_width: 7 };
+        let shape = ProfileShape { input_length: 44, output_length: 20, tasks: 2, strands: 2, control_strands: 2 };
+        let model = config.init(shape, &device)?.with_random_control(13);
+        let case = Case { config, shape, batch: 6, peak_every: 1, frozen: false, count_weight: 1.0, seed: 14 };
+        let data = batch(&case);
+        let control = data.control.clone().ok_or("control")?;
+        let (logits, log_counts) = BpnetKernels::new(&model)?.forward_with_control(&data.one_hot, Some(&control))?;
+        let x = Tensor::<3>::from_data(TensorData::new(data.one_hot.clone(), [6, 4, 44]), &device);
+        let c = Tensor::<3>::from_data(TensorData::new(control, [6, 4, 44]), &device);
+        let (burn_logits, burn_counts) = model.forward_with_control(x.clone(), Some(c));
+        assert_close(&logits, &values(burn_logits.clone()), "logits");
+        assert_close(&log_counts, &values(burn_counts.clone()), "log counts");
+        // The controls change both outputs (a test of nothing otherwise).
+        let (plain_logits, plain_counts) = model.forward(x);
+        assert!(values(plain_logits).iter().zip(values(burn_logits)).any(|(a, b)| (a - b).abs() > 1e-3));
+        assert!(values(plain_counts).iter().zip(values(burn_counts)).any(|(a, b)| (a - b).abs() > 1e-3));
+        // Wrong lengths are refused, naming what.
+        let error = BpnetKernels::new(&model)?.forward_with_control(&data.one_hot, Some(&[0.0; 3])).err();
+        assert!(error.is_some_and(|e| e.to_string().contains("control tracks")));
+        Ok(())
+    }
+
     #[test]
     fn forward_equals_burn_forward() -> TestResult {
         let (device, _lock) = crate::test_device();
         device.seed(8);
         let config = BpnetConfig { filters: 5, first_width: 5, layers: 3, profile_width: 7 };
-        let shape = ProfileShape { input_length: 44, output_length: 20, tasks: 2, strands: 2 };
+        let shape = ProfileShape { input_length: 44, output_length: 20, tasks: 2, strands: 2, control_strands: 0 };
         let model = config.init(shape, &device)?;
         let case = Case { config, shape, batch: 6, peak_every: 1, frozen: false, count_weight: 1.0, seed: 9 };
         let data = batch(&case);
@@ -1163,7 +1401,7 @@ mod tests {
         device.seed(10);
         let case = Case {
             config: BpnetConfig { filters: 4, first_width: 5, layers: 2, profile_width: 5 },
-            shape: ProfileShape { input_length: 32, output_length: 16, tasks: 1, strands: 2 },
+            shape: ProfileShape { input_length: 32, output_length: 16, tasks: 1, strands: 2, control_strands: 0 },
             batch: 11,
             peak_every: 2,
             frozen: false,
@@ -1178,6 +1416,7 @@ mod tests {
             counts: &data.counts,
             profile_in_loss: &data.peaks,
             frozen: None,
+            control: None,
         };
         let run = |threads: usize| -> TestResult<(f64, Vec<Vec<f32>>)> {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
@@ -1197,7 +1436,7 @@ mod tests {
         let (plain, _lock) = crate::test_device();
         let device = plain.autodiff();
         let config = BpnetConfig { filters: 4, first_width: 5, layers: 2, profile_width: 5 };
-        let shape = ProfileShape { input_length: 32, output_length: 16, tasks: 1, strands: 2 };
+        let shape = ProfileShape { input_length: 32, output_length: 16, tasks: 1, strands: 2, control_strands: 0 };
         let model = config.init(shape, &device)?;
         let layout = BpnetLayout::of(&model)?;
         assert!(!model.parts().first.weight.is_initialized(), "the layout reads no weight");
@@ -1219,12 +1458,20 @@ mod tests {
     fn batches_of_the_wrong_size_are_errors() -> TestResult {
         let (device, _lock) = crate::test_device();
         let config = BpnetConfig { filters: 3, first_width: 3, layers: 1, profile_width: 3 };
-        let model = config.init(ProfileShape { input_length: 20, output_length: 10, tasks: 1, strands: 2 }, &device)?;
+        let model = config.init(
+            ProfileShape { input_length: 20, output_length: 10, tasks: 1, strands: 2, control_strands: 0 },
+            &device,
+        )?;
         let kernels = BpnetKernels::new(&model)?;
         let one_hot = vec![0.0; 2 * 4 * 20];
         let counts = [0.0; 2 * 2 * 10];
-        let short =
-            ProfileBatchRef { one_hot: &one_hot, counts: &counts[1..], profile_in_loss: &[true, false], frozen: None };
+        let short = ProfileBatchRef {
+            one_hot: &one_hot,
+            counts: &counts[1..],
+            profile_in_loss: &[true, false],
+            frozen: None,
+            control: None,
+        };
         let error = kernels.loss_and_gradients(&short, 1.0, &device).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("counts holds 39 values where 40"), "{error}");
         assert!(kernels.forward(&one_hot[1..]).is_err());

@@ -18,6 +18,12 @@
 //!   multiplied by `exp` of a short bias PWM's score centred on the cut. It is applied after the
 //!   footprints, so the bias and the footprints stay separate: a ChromBPNet bias model must learn the
 //!   PWM, and the bias-corrected TF model the footprints alone;
+//! - with [`control_depth`](ProfileSimulation::control_depth) > 0, a control experiment (a ChIP
+//!   input): every block of [`control_block`](ProfileSimulation::control_block) bases gets a
+//!   log-normal factor (as copy number or fragmentation vary along a genome) that multiplies the
+//!   experiment's cut rates and, alone, sets the control's (`control_depth` × factor per base and
+//!   strand). Sequence cannot tell the factor; the control track can, so a model given the control
+//!   should predict counts better than one without it;
 //! - read 5' ends drawn from Poisson(rate) per base and strand out of ChaCha8 streams: the same
 //!   settings give byte-identical files.
 //!
@@ -199,6 +205,12 @@ pub struct ProfileSimulation {
     pub bias: BiasMotif,
     /// The length of every read (default 36).
     pub read_length: u64,
+    /// Expected control 5' ends per base and strand at factor 1 (default 0: no control track).
+    pub control_depth: f64,
+    /// The length of the blocks whose control factor is drawn anew (default 2,000).
+    pub control_block: u64,
+    /// The standard deviation of a block's log control factor (default 0.6).
+    pub control_sd: f64,
 }
 
 impl Default for ProfileSimulation {
@@ -224,6 +236,9 @@ impl Default for ProfileSimulation {
             protection: 0.2,
             bias: BiasMotif::tn5_like(),
             read_length: 36,
+            control_depth: 0.0,
+            control_block: 2_000,
+            control_sd: 0.6,
         }
     }
 }
@@ -321,10 +336,13 @@ impl ProfileSimulation {
                 format!("motif name {:?} must be non-empty, without tabs or line breaks", motif.name),
             );
         }
+        rule(self.control_block == 0, "control_block must be at least 1".into());
         for (name, value) in [
             ("peak_strength_sd", self.peak_strength_sd),
             ("peak_rate", self.peak_rate),
             ("background_rate", self.background_rate),
+            ("control_depth", self.control_depth),
+            ("control_sd", self.control_sd),
         ] {
             rule(!(value.is_finite() && value >= 0.0), format!("{name} {value} must be a number of at least 0"));
         }
@@ -366,6 +384,9 @@ pub struct SimulationFiles {
     pub reads: PathBuf,
     /// The per-base 5' end counts: `counts.plus.bw` and `counts.minus.bw` (ChIP), or `counts.bw` (ATAC).
     pub tracks: Vec<PathBuf>,
+    /// The control experiment's counts, stranded as `tracks` (`control.plus.bw` and
+    /// `control.minus.bw`, or `control.bw`); empty without a control.
+    pub control: Vec<PathBuf>,
 }
 
 impl SimulationFiles {
@@ -383,7 +404,18 @@ impl SimulationFiles {
             truth: out_dir.join("truth.tsv"),
             reads: out_dir.join("reads.bam"),
             tracks: TrackJob::outputs_for(&out_dir.join("counts.bw"), stranding),
+            control: Vec::new(),
         }
+    }
+
+    /// The files of a simulation of `assay` with a control experiment.
+    pub fn with_control(out_dir: &Path, assay: SimulatedAssay) -> SimulationFiles {
+        let stranding = match assay {
+            SimulatedAssay::Chip => Stranding::Stranded,
+            SimulatedAssay::Atac => Stranding::Unstranded,
+        };
+        let control = TrackJob::outputs_for(&out_dir.join("control.bw"), stranding);
+        SimulationFiles { control, ..SimulationFiles::in_dir(out_dir, assay) }
     }
 
     /// Every file, in the order above.
@@ -391,6 +423,7 @@ impl SimulationFiles {
         let mut all =
             vec![self.genome.as_path(), &self.genome_index, &self.chrom_sizes, &self.peaks, &self.truth, &self.reads];
         all.extend(self.tracks.iter().map(PathBuf::as_path));
+        all.extend(self.control.iter().map(PathBuf::as_path));
         all
     }
 }
@@ -435,6 +468,8 @@ struct Peak {
 const LAYOUT: u64 = 1;
 const GENOME: u64 = 2;
 const READS: u64 = 3;
+const CONTROL: u64 = 4;
+const CONTROL_READS: u64 = 5;
 
 fn stream(seed: u64, family: u64, contig: usize) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -455,7 +490,12 @@ pub fn simulate_profiles(settings: &ProfileSimulation, out_dir: &Path) -> Result
     }
     std::fs::create_dir_all(out_dir)
         .map_err(|e| TrackError::Write { path: out_dir.to_path_buf(), message: e.to_string() })?;
-    let files = SimulationFiles::in_dir(out_dir, settings.assay);
+    let with_control = settings.control_depth > 0.0;
+    let files = if with_control {
+        SimulationFiles::with_control(out_dir, settings.assay)
+    } else {
+        SimulationFiles::in_dir(out_dir, settings.assay)
+    };
     let names: Vec<String> = (1..=settings.contigs).map(|i| format!("chr{i}")).collect();
 
     let peaks = place_peaks(settings);
@@ -466,6 +506,7 @@ pub fn simulate_profiles(settings: &ProfileSimulation, out_dir: &Path) -> Result
     write_truth(&files.truth, settings, &names, &peaks)?;
 
     let mut sink = BigWigSink::create(&files.tracks, &sizes)?;
+    let mut control_sink = if with_control { Some(BigWigSink::create(&files.control, &sizes)?) } else { None };
     let mut peak_cuts = vec![0u64; peaks.len()];
     let mut reads = 0u64;
     let mut sink_stopped = false;
@@ -478,7 +519,8 @@ pub fn simulate_profiles(settings: &ProfileSimulation, out_dir: &Path) -> Result
         for (contig, sequence) in genome.iter().enumerate() {
             let last_peak = first_peak + peaks[first_peak..].iter().take_while(|p| p.contig == contig).count();
             let contig_peaks = &peaks[first_peak..last_peak];
-            let counts = draw_cuts(settings, contig, sequence, contig_peaks);
+            let factors = control_factors(settings, contig);
+            let counts = draw_cuts(settings, contig, sequence, contig_peaks, factors.as_deref());
             for (peak, cuts) in contig_peaks.iter().zip(&mut peak_cuts[first_peak..last_peak]) {
                 let (start, end) = peak_interval(settings, peak);
                 *cuts = (start..end).map(|i| (counts[0][i as usize] + counts[1][i as usize]) as u64).sum();
@@ -489,10 +531,21 @@ pub fn simulate_profiles(settings: &ProfileSimulation, out_dir: &Path) -> Result
                 sink_stopped = true;
                 break;
             }
+            if let (Some(control_sink), Some(factors)) = (control_sink.as_mut(), factors.as_deref()) {
+                let control = draw_control(settings, contig, factors);
+                if !push_runs(control_sink, settings.assay, contig, &control) {
+                    sink_stopped = true;
+                    break;
+                }
+            }
         }
         writer.try_finish()
     })?;
     let tracks = sink.finish()?;
+    if let Some(control_sink) = control_sink {
+        let control = control_sink.finish()?;
+        debug_assert_eq!(control, files.control);
+    }
     debug_assert!(!sink_stopped, "a bigWig writer stopped without an error");
     debug_assert_eq!(tracks, files.tracks);
     write_peaks(&files.peaks, settings, &names, &peaks, &peak_cuts)?;
@@ -698,9 +751,56 @@ fn cut_rates(settings: &ProfileSimulation, sequence: &[u8], peaks: &[Peak]) -> [
     rates
 }
 
-/// The drawn 5' end counts of every base of one contig, `[plus, minus]`.
-fn draw_cuts(settings: &ProfileSimulation, contig: usize, sequence: &[u8], peaks: &[Peak]) -> [Vec<u32>; 2] {
-    let rates = cut_rates(settings, sequence, peaks);
+/// Each base's control factor on one contig (constant over blocks of `control_block`, log-normal),
+/// or `None` without a control.
+fn control_factors(settings: &ProfileSimulation, contig: usize) -> Option<Vec<f64>> {
+    if settings.control_depth <= 0.0 {
+        return None;
+    }
+    let length = settings.contig_length as usize;
+    let block = settings.control_block as usize;
+    let mut rng = stream(settings.seed, CONTROL, contig);
+    let mut factors = Vec::with_capacity(length);
+    while factors.len() < length {
+        let factor = (settings.control_sd * normal(&mut rng)).exp();
+        factors.extend(std::iter::repeat_n(factor, block.min(length - factors.len())));
+    }
+    Some(factors)
+}
+
+/// The control experiment's drawn 5' end counts on one contig, `[plus, minus]`: Poisson of
+/// `control_depth` × the base's factor, zero where a read would run off the contig.
+fn draw_control(settings: &ProfileSimulation, contig: usize, factors: &[f64]) -> [Vec<u32>; 2] {
+    let length = factors.len();
+    let read_length = settings.read_length as usize;
+    let mut rng = stream(settings.seed, CONTROL_READS, contig);
+    let mut counts = [vec![0u32; length], vec![0u32; length]];
+    for (position, &factor) in factors.iter().enumerate() {
+        for (strand, strand_counts) in counts.iter_mut().enumerate() {
+            let reachable = if strand == 0 { position + read_length <= length } else { position + 1 >= read_length };
+            if reachable {
+                strand_counts[position] = poisson(&mut rng, settings.control_depth * factor);
+            }
+        }
+    }
+    counts
+}
+
+/// The drawn 5' end counts of every base of one contig, `[plus, minus]`, the rates multiplied by
+/// the control factors when there are some.
+fn draw_cuts(
+    settings: &ProfileSimulation,
+    contig: usize,
+    sequence: &[u8],
+    peaks: &[Peak],
+    factors: Option<&[f64]>,
+) -> [Vec<u32>; 2] {
+    let mut rates = cut_rates(settings, sequence, peaks);
+    if let Some(factors) = factors {
+        for rate in &mut rates {
+            rate.iter_mut().zip(factors).for_each(|(r, f)| *r *= f);
+        }
+    }
     let mut rng = stream(settings.seed, READS, contig);
     let mut counts = [vec![0u32; sequence.len()], vec![0u32; sequence.len()]];
     for position in 0..sequence.len() {

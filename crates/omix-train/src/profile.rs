@@ -163,7 +163,11 @@ impl<'a> ProfileTrainee<'a> {
         let y = Tensor::<3>::from_data(TensorData::new(batch.counts, [size, tracks, output]), device);
         let peaks: Vec<f32> = in_loss.iter().map(|&p| f32::from(u8::from(p))).collect();
         let peaks = Tensor::<1>::from_data(TensorData::new(peaks, [size]), device);
-        let (logits, log_counts) = model.forward(x);
+        let control = batch.control.filter(|_| model.control_strands() > 0).map(|values| {
+            let channels = values.len() / (size * input).max(1);
+            Tensor::<3>::from_data(TensorData::new(values, [size, channels, input]), device)
+        });
+        let (logits, log_counts) = model.forward_with_control(x, control);
         let (logits, log_counts) = match bias_outputs {
             Some((bias_logits, bias_counts)) => add_bias(logits, log_counts, bias_logits, bias_counts),
             None => (logits, log_counts),
@@ -205,6 +209,8 @@ impl<'a> ProfileTrainee<'a> {
             counts: &batch.counts,
             profile_in_loss: in_loss,
             frozen: frozen.as_ref().map(|(logits, log_counts)| omix_models::FrozenOutputs { logits, log_counts }),
+            // A bias model reads no controls, whatever the tasks have.
+            control: batch.control.as_deref().filter(|_| model.control_strands() > 0),
         };
         kernels.loss_and_gradients(&view, self.count_weight, &self.device).ok()
     }
@@ -368,7 +374,8 @@ pub fn predict_regions(
     };
     for chunk in indices.chunks(PREDICT_BATCH) {
         let batch = data.batch(chunk, &[], &[])?;
-        let (logits, log_counts) = combined_forward(model, bias, batch.one_hot, batch.size, input, device)?;
+        let (logits, log_counts) =
+            combined_forward(model, bias, batch.one_hot, batch.control.as_deref(), batch.size, input, device)?;
         predictions.logits.extend(logits);
         predictions.log_counts.extend(log_counts);
         predictions.observed.extend(batch.counts);
@@ -623,7 +630,7 @@ pub fn dry_run_profile_experiment(
     let (data, shape, count_weight) = prepare(config, observer)?;
     let plain = device.clone().without_autodiff();
     if let Some(bias) = &config.bias {
-        bias.model().check(shape)?;
+        bias.model().check(shape.without_control())?;
         let (_, report) = bias_regions(bias, &data)?;
         observer.message(&format!(
             "bias model: {} filters x {} layers on background below {:.1} counts: training/validation/test {}/{}/{}, {} left out",
@@ -673,6 +680,7 @@ fn prepare(
         output_length: data.output_length,
         tasks: data.tasks.len(),
         strands: data.strands,
+        control_strands: config.tracks.control_strands(),
     };
     config.model.check(shape)?;
     let count_weight = config.count_weight.unwrap_or(data.report.median_peak_count / 10.0);
@@ -774,6 +782,8 @@ fn train_bias(
     let folder = RunDir::new(run.path(BIAS_FOLDER));
     let plain = device.clone().without_autodiff();
     let model_config = bias.model();
+    // The bias model reads sequence only, as chrombpnet's does.
+    let shape = shape.without_control();
     model_config.check(shape)?;
     if options.resume && folder.path(files::WEIGHTS).exists() {
         observer.message(&format!("bias model: reusing {}", folder.path(files::WEIGHTS).display()));
@@ -914,7 +924,8 @@ pub fn marginal_footprints(
         models
             .iter()
             .map(|&(m, b)| {
-                let (logits, log_counts) = combined_forward(m, b, one_hot.clone(), n, input, device)?;
+                let (logits, log_counts) =
+                    combined_forward(m, b, one_hot.clone(), plain.control.as_deref(), n, input, device)?;
                 Ok((expected_counts(&logits, &log_counts, per_task), log_counts))
             })
             .collect()
@@ -1130,25 +1141,57 @@ pub fn add_bias(
     (logits, counts)
 }
 
-/// Profile logits and log counts (host values) of `model` on one-hot windows `[windows, 4, input]`,
-/// with a frozen bias model's added when given (see [`add_bias`]).
+/// Profile logits and log counts (host values) of `model` on one-hot windows `[windows, 4, input]`
+/// and, for a model that reads them, control tracks `[windows, control tracks, input]`, with a frozen
+/// bias model's added when given (see [`add_bias`]; the bias model reads sequence only).
 pub fn combined_forward(
     model: &Bpnet,
     bias: Option<&Bpnet>,
     one_hot: Vec<f32>,
+    control: Option<&[f32]>,
     windows: usize,
     input: usize,
     device: &Device,
 ) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
-    let x = Tensor::<3>::from_data(TensorData::new(one_hot, [windows, 4, input]), device);
-    let (logits, log_counts) = model.forward(x.clone());
-    let (logits, log_counts) = match bias {
-        Some(bias) => {
-            let (bias_logits, bias_counts) = bias.forward(x);
-            add_bias(logits, log_counts, bias_logits, bias_counts)
-        }
-        None => (logits, log_counts),
+    let own = forward_host(model, &one_hot, control, windows, input, device)?;
+    let Some(bias) = bias else { return Ok(own) };
+    let (bias_logits, bias_counts) = forward_host(bias, &one_hot, None, windows, input, device)?;
+    let tensor3 = |values: Vec<f32>| {
+        let per_window = values.len() / windows.max(1);
+        Tensor::<3>::from_data(TensorData::new(values, [windows, 1, per_window]), device)
     };
+    let tensor2 = |values: Vec<f32>| {
+        let per_window = values.len() / windows.max(1);
+        Tensor::<2>::from_data(TensorData::new(values, [windows, per_window]), device)
+    };
+    let (logits, log_counts) = add_bias(tensor3(own.0), tensor2(own.1), tensor3(bias_logits), tensor2(bias_counts));
+    Ok((read_back(logits)?, read_back(log_counts)?))
+}
+
+/// One model's profile logits and log counts on host values: omix's BPNet kernels where the device
+/// is this machine's CPU and they implement the model (what training steps run on), burn's forward
+/// pass otherwise. Control tracks reach only a model that reads them.
+fn forward_host(
+    model: &Bpnet,
+    one_hot: &[f32],
+    control: Option<&[f32]>,
+    windows: usize,
+    input: usize,
+    device: &Device,
+) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
+    let control = control.filter(|_| model.control_strands() > 0);
+    if *device == Device::flex()
+        && let Ok(outputs) =
+            omix_models::BpnetKernels::new(model).and_then(|kernels| kernels.forward_with_control(one_hot, control))
+    {
+        return Ok(outputs);
+    }
+    let x = Tensor::<3>::from_data(TensorData::new(one_hot.to_vec(), [windows, 4, input]), device);
+    let control = control.map(|values| {
+        let channels = values.len() / (windows * input).max(1);
+        Tensor::<3>::from_data(TensorData::new(values.to_vec(), [windows, channels, input]), device)
+    });
+    let (logits, log_counts) = model.forward_with_control(x, control);
     Ok((read_back(logits)?, read_back(log_counts)?))
 }
 
@@ -1162,6 +1205,8 @@ pub struct ProfileRun {
     pub config: ProfileExperimentConfig,
     /// Its windows, tasks and strands.
     pub shape: ProfileShape,
+    /// The tasks' control tracks (from the run's config), when the model reads controls.
+    pub control: Option<omix_data::profile::ControlTracks>,
 }
 
 impl ProfileRun {
@@ -1185,18 +1230,20 @@ impl ProfileRun {
             output_length: config.tracks.output_length,
             tasks: config.tracks.tasks.len(),
             strands: config.tracks.strands(),
+            control_strands: config.tracks.control_strands(),
         };
         let model = config.model.init(shape, device)?;
         let model = crate::run::load_weights(model, &run.path(files::WEIGHTS))?;
         let bias = match &config.bias {
             Some(bias) => {
                 let folder = RunDir::new(run.path(BIAS_FOLDER));
-                let model = bias.model().init(shape, device)?;
+                let model = bias.model().init(shape.without_control(), device)?;
                 Some(crate::run::load_weights(model, &folder.path(files::WEIGHTS))?)
             }
             None => None,
         };
-        Ok(ProfileRun { model, bias, config, shape })
+        let control = omix_data::profile::ControlTracks::open(&config.tracks, None)?;
+        Ok(ProfileRun { model, bias, config, shape, control })
     }
 
     /// The names of the predicted tracks: `task.plus`/`task.minus` (or `task` unstranded).
@@ -1205,26 +1252,69 @@ impl ProfileRun {
     }
 
     /// Profile logits `[windows, tasks × strands, output_length]` and log counts `[windows, tasks]`
-    /// for one-hot input windows `[windows, 4, input_length]`. For a ChromBPNet run, `with_bias`
-    /// adds the frozen bias model (logits added, counts combined by log-sum-exp: what the data
-    /// look like); without it the prediction is bias-corrected (the TF model alone). A BPNet run has
-    /// no bias model and ignores `with_bias`.
+    /// for one-hot input windows `[windows, 4, input_length]` and, for a model that reads them, their
+    /// control tracks `[windows, control tracks, input_length]` (see [`ProfileRun::control_windows`]).
+    /// For a ChromBPNet run, `with_bias` adds the frozen bias model (logits added, counts combined by
+    /// log-sum-exp: what the data look like); without it the prediction is bias-corrected (the TF
+    /// model alone). A BPNet run has no bias model and ignores `with_bias`.
     pub fn forward_one_hot(
         &self,
         one_hot: Vec<f32>,
+        control: Option<&[f32]>,
         windows: usize,
         with_bias: bool,
         device: &Device,
     ) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
         let input = self.shape.input_length;
+        let bad = |message: String| TrainError::Run { path: std::path::PathBuf::from(files::CONFIG), message };
         if one_hot.len() != windows * 4 * input {
-            return Err(TrainError::Run {
-                path: std::path::PathBuf::from(files::CONFIG),
-                message: format!("{} one-hot values are not {windows} windows of 4 x {input} bases", one_hot.len()),
-            });
+            return Err(bad(format!(
+                "{} one-hot values are not {windows} windows of 4 x {input} bases",
+                one_hot.len()
+            )));
+        }
+        let per_control = self.shape.control_tracks() * input;
+        match control {
+            None if per_control > 0 => {
+                return Err(bad(format!(
+                    "the model reads {} control track(s) per window and none were given",
+                    self.shape.control_tracks()
+                )));
+            }
+            Some(values) if values.len() != windows * per_control => {
+                return Err(bad(format!(
+                    "{} control values are not {windows} windows of {} tracks x {input} bases",
+                    values.len(),
+                    self.shape.control_tracks()
+                )));
+            }
+            _ => {}
         }
         let bias = if with_bias { self.bias.as_ref() } else { None };
-        combined_forward(&self.model, bias, one_hot, windows, input, device)
+        combined_forward(&self.model, bias, one_hot, control, windows, input, device)
+    }
+
+    /// The control tracks `[windows, control tracks, input_length]` of the input windows centred on
+    /// output windows starting at `starts` on `chrom` (bases off the contig read as zero), or `None`
+    /// for a model without controls.
+    pub fn control_windows(&self, chrom: &str, starts: &[i64]) -> Result<Option<Vec<f32>>, TrainError> {
+        let flank = ((self.shape.input_length - self.shape.output_length) / 2) as i64;
+        let inputs: Vec<(&str, i64)> = starts.iter().map(|&start| (chrom, start - flank)).collect();
+        self.control_at(&inputs, false)
+    }
+
+    /// The control tracks `[windows, control tracks, input_length]` of input windows starting at
+    /// `(contig, first base)`, reverse-complemented (reversed, strands swapped) when `flip`, or
+    /// `None` for a model without controls.
+    pub fn control_at(&self, inputs: &[(&str, i64)], flip: bool) -> Result<Option<Vec<f32>>, TrainError> {
+        let Some(tracks) = &self.control else { return Ok(None) };
+        let input = self.shape.input_length;
+        let per_window = tracks.len() * input;
+        let mut values = vec![0f32; inputs.len() * per_window];
+        for (k, &(chrom, start)) in inputs.iter().enumerate() {
+            tracks.read(chrom, start, input, flip, &mut values[k * per_window..(k + 1) * per_window])?;
+        }
+        Ok(Some(values))
     }
 
     /// The one-hot encoding `[windows, 4, input_length]` of the input windows centred on output
@@ -1263,7 +1353,9 @@ impl ProfileRun {
         device: &Device,
     ) -> Result<Vec<f32>, TrainError> {
         let one_hot = self.encode_windows(reference, chrom, starts)?;
-        let (logits, log_counts) = self.forward_one_hot(one_hot, starts.len(), with_bias, device)?;
+        let control = self.control_windows(chrom, starts)?;
+        let (logits, log_counts) =
+            self.forward_one_hot(one_hot, control.as_deref(), starts.len(), with_bias, device)?;
         Ok(expected_counts(&logits, &log_counts, self.shape.strands * self.shape.output_length))
     }
 }

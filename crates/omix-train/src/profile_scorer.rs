@@ -33,7 +33,9 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use omix_encode::{Alphabet, Ambiguity, Encoder};
 use omix_run::RunDir;
-use omix_variants::{EffectColumn, PROFILE_COLUMNS, ProfileLayout, ProfilePrediction, WindowScorer, profile_effects};
+use omix_variants::{
+    EffectColumn, PROFILE_COLUMNS, ProfileLayout, ProfilePrediction, WindowLocus, WindowScorer, profile_effects,
+};
 
 use crate::error::TrainError;
 use crate::profile::ProfileRun;
@@ -83,8 +85,28 @@ impl ProfileScorer {
     /// The (bias-corrected) prediction of each window of `input_length` bases, averaged with its
     /// reverse complement's when set; other lengths and symbols other than A, C, G, T, N are an
     /// error naming the window.
-    pub fn predict(&self, windows: &[Vec<u8>]) -> Result<Vec<ProfilePrediction>, TrainError> {
+    ///
+    /// A model that reads control tracks needs each window's place on the genome, `loci` (the
+    /// controls are read there, and reverse-complemented with the window).
+    pub fn predict(
+        &self,
+        windows: &[Vec<u8>],
+        loci: Option<&[WindowLocus<'_>]>,
+    ) -> Result<Vec<ProfilePrediction>, TrainError> {
         let input = self.run.shape.input_length;
+        let loci = match loci {
+            Some(loci) if loci.len() != windows.len() => {
+                return Err(TrainError::Backend(format!("{} loci for {} windows", loci.len(), windows.len())));
+            }
+            None if self.run.control.is_some() => {
+                return Err(TrainError::Run {
+                    path: self.folder.clone(),
+                    message: "the model reads control tracks, so it scores windows at known genome positions only"
+                        .into(),
+                });
+            }
+            loci => loci,
+        };
         let block = 4 * input;
         let layout = self.layout();
         let copies = if self.average_strands { 2 } else { 1 };
@@ -111,7 +133,20 @@ impl ProfileScorer {
                 }
             }
             let windows_in_pass = chunk.len() * copies;
-            let (logits, log_counts) = self.run.forward_one_hot(one_hot, windows_in_pass, false, &self.device)?;
+            let control = match loci {
+                Some(loci) if self.run.control.is_some() => {
+                    let places: Vec<(&str, i64)> =
+                        loci[first..first + chunk.len()].iter().map(|l| (l.chrom, l.start)).collect();
+                    let mut values = self.run.control_at(&places, false)?.unwrap_or_default();
+                    if self.average_strands {
+                        values.extend(self.run.control_at(&places, true)?.unwrap_or_default());
+                    }
+                    Some(values)
+                }
+                _ => None,
+            };
+            let (logits, log_counts) =
+                self.run.forward_one_hot(one_hot, control.as_deref(), windows_in_pass, false, &self.device)?;
             let (per_logits, tasks) = (layout.logits(), layout.tasks);
             if logits.len() != windows_in_pass * per_logits || log_counts.len() != windows_in_pass * tasks {
                 return Err(TrainError::Backend(format!(
@@ -158,7 +193,12 @@ impl WindowScorer for ProfileScorer {
 
     /// Each window's predicted log counts, per task.
     fn score(&self, windows: &[Vec<u8>]) -> Result<Vec<f64>, String> {
-        let predictions = self.predict(windows).map_err(|error| error.to_string())?;
+        let predictions = self.predict(windows, None).map_err(|error| error.to_string())?;
+        Ok(predictions.into_iter().flat_map(|p| p.log_counts).collect())
+    }
+
+    fn score_at(&self, windows: &[Vec<u8>], loci: &[WindowLocus<'_>]) -> Result<Vec<f64>, String> {
+        let predictions = self.predict(windows, Some(loci)).map_err(|error| error.to_string())?;
         Ok(predictions.into_iter().flat_map(|p| p.log_counts).collect())
     }
 
@@ -180,10 +220,21 @@ impl WindowScorer for ProfileScorer {
     }
 
     fn effects(&self, windows: &[Vec<u8>]) -> Result<Vec<f64>, String> {
+        self.effects_of(windows, None)
+    }
+
+    fn effects_at(&self, windows: &[Vec<u8>], loci: &[WindowLocus<'_>]) -> Result<Vec<f64>, String> {
+        self.effects_of(windows, Some(loci))
+    }
+}
+
+impl ProfileScorer {
+    /// chrombpnet's variant scores of REF/ALT window pairs (see [`PROFILE_COLUMNS`]).
+    fn effects_of(&self, windows: &[Vec<u8>], loci: Option<&[WindowLocus<'_>]>) -> Result<Vec<f64>, String> {
         if !windows.len().is_multiple_of(2) {
             return Err(format!("{} windows are not REF/ALT pairs", windows.len()));
         }
-        let predictions = self.predict(windows).map_err(|error| error.to_string())?;
+        let predictions = self.predict(windows, loci).map_err(|error| error.to_string())?;
         let layout = self.layout();
         let mut values = Vec::with_capacity(windows.len() / 2 * layout.tasks * PROFILE_COLUMNS.len());
         for pair in predictions.chunks_exact(2) {

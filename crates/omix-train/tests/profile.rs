@@ -107,7 +107,7 @@ fn profile_loss_gradient_matches_finite_differences() -> Result {
     let device = Device::flex().autodiff();
     device.seed(11);
     let config = BpnetConfig { filters: 4, layers: 2, first_width: 5, profile_width: 9 };
-    let shape = ProfileShape { input_length: 40, output_length: 20, tasks: 1, strands: 2 };
+    let shape = ProfileShape { input_length: 40, output_length: 20, tasks: 1, strands: 2, control_strands: 0 };
     let model = config.init(shape, &device)?;
     let (batch, tracks, length) = (2, 2, 20);
     let values: Vec<f32> = (0..batch * 4 * 40).map(|i| ((i * 7919 % 13) as f32) / 13.0).collect();
@@ -175,6 +175,7 @@ fn bpnet_twin_dump() -> Result {
             plus: Some(dir.join("counts.plus.bw")),
             minus: Some(dir.join("counts.minus.bw")),
             unstranded: None,
+            control: Vec::new(),
         }],
     };
     let data = ProfileData::load(&config, 1, &mut |_| {})?;
@@ -182,7 +183,7 @@ fn bpnet_twin_dump() -> Result {
     let batch = data.batch(&indices, &[], &[])?;
     let device = Device::flex().autodiff();
     device.seed(1);
-    let shape = ProfileShape { input_length: 1000, output_length: 500, tasks: 1, strands: 2 };
+    let shape = ProfileShape { input_length: 1000, output_length: 500, tasks: 1, strands: 2, control_strands: 0 };
     let mut model = BpnetConfig { filters: 32, layers: 6, ..BpnetConfig::default() }.init(shape, &device)?;
     std::fs::write(out.join("init.safetensors"), model.to_safetensors()?)?;
     let train = omix_config::TrainConfig { learning_rate: 0.002, ..omix_config::TrainConfig::default() };
@@ -273,8 +274,8 @@ fn chrombpnet_trains_a_bias_model_first_and_predicts_with_and_without_it() -> Re
     let loaded = omix_train::profile::ProfileRun::load(&run, &device)?;
     let bias = loaded.bias.as_ref().ok_or("no bias model loaded")?;
     let one_hot: Vec<f32> = (0..2 * 4 * 300).map(|i| f32::from(u8::from(i % 4 == (i / 1200) % 4))).collect();
-    let (_, corrected) = loaded.forward_one_hot(one_hot.clone(), 2, false, &device)?;
-    let (_, combined) = loaded.forward_one_hot(one_hot.clone(), 2, true, &device)?;
+    let (_, corrected) = loaded.forward_one_hot(one_hot.clone(), None, 2, false, &device)?;
+    let (_, combined) = loaded.forward_one_hot(one_hot.clone(), None, 2, true, &device)?;
     let x = Tensor::<3>::from_data(TensorData::new(one_hot, [2, 4, 300]), &device);
     let (_, bias_counts) = bias.forward(x);
     let bias_counts: Vec<f32> = bias_counts.into_data().try_to_vec().map_err(|e| format!("{e:?}"))?;
@@ -282,5 +283,65 @@ fn chrombpnet_trains_a_bias_model_first_and_predicts_with_and_without_it() -> Re
         let want = (f64::from(corrected[k]).exp() + f64::from(bias_counts[k]).exp()).ln();
         assert!((f64::from(combined[k]) - want).abs() < 1e-4, "{combined:?} vs {want}");
     }
+    Ok(())
+}
+
+/// BPNet with control tracks (a simulated ChIP input whose regional factors also scale the
+/// experiment): both heads read them in training, prediction and variant scoring, and a model that
+/// reads them refuses to run without them.
+#[test]
+fn control_tracks_reach_both_heads_in_training_prediction_and_scoring() -> Result {
+    use omix_variants::{WindowLocus, WindowScorer};
+    let _guard = serial();
+    let data = tempfile::tempdir()?;
+    let simulation = ProfileSimulation { control_depth: 0.05, ..ProfileSimulation::small() };
+    let simulated = simulate_profiles(&simulation, data.path())?;
+    let text = format!(
+        "seed = 3\n[tracks]\nreference = {:?}\npeaks = {:?}\ninput_length = 300\noutput_length = 200\njitter = 16\n\
+         validation_chromosomes = [\"chr2\"]\ntest_chromosomes = []\n[[tracks.task]]\nname = \"sim\"\nplus = {:?}\n\
+         minus = {:?}\ncontrol = [{:?}, {:?}]\n[model]\nfilters = 8\nlayers = 2\n[train]\nepochs = 3\nbatch_size = 32\n\
+         learning_rate = 0.01\n",
+        data.path().join("genome.fa"),
+        data.path().join("peaks.narrowPeak"),
+        data.path().join("counts.plus.bw"),
+        data.path().join("counts.minus.bw"),
+        simulated.files.control[0],
+        simulated.files.control[1],
+    );
+    let config = ProfileExperimentConfig::from_toml(&text)?;
+    let device = Device::flex();
+    let runs = tempfile::tempdir()?;
+    let run = RunDir::new(runs.path().join("run"));
+    let summary = run_profile_experiment(&config, &run, &device, TrainOptions::default(), &mut |_: &str| {})?;
+    assert!(summary.finished);
+
+    let loaded = omix_train::profile::ProfileRun::load(&run, &device)?;
+    assert_eq!(loaded.shape.control_strands, 2);
+    let reference = omix_genome::Reference::open(&data.path().join("genome.fa"), &mut |_| {})?;
+    let starts = [20_000i64, 60_000];
+    let one_hot = loaded.encode_windows(&reference, "chr1", &starts)?;
+    let control = loaded.control_windows("chr1", &starts)?.ok_or("no control windows")?;
+    assert_eq!(control.len(), 2 * 2 * 300);
+    // Training moved the control weights from zero: the control changes both heads' outputs.
+    let (logits, counts) = loaded.forward_one_hot(one_hot.clone(), Some(&control), 2, false, &device)?;
+    let doubled: Vec<f32> = control.iter().map(|v| 2.0 * v + 1.0).collect();
+    let (other_logits, other_counts) = loaded.forward_one_hot(one_hot.clone(), Some(&doubled), 2, false, &device)?;
+    assert!(counts.iter().zip(&other_counts).any(|(a, b)| (a - b).abs() > 1e-4), "{counts:?} {other_counts:?}");
+    assert!(logits.iter().zip(&other_logits).any(|(a, b)| (a - b).abs() > 1e-5));
+    // Without its controls the model refuses to predict, saying why.
+    let error = loaded.forward_one_hot(one_hot, None, 2, false, &device).err().map(|e| e.to_string());
+    assert!(error.as_deref().is_some_and(|e| e.contains("control track")), "{error:?}");
+
+    // Variant scoring reads the controls where the windows lie; without loci it refuses.
+    let scorer = omix_train::profile_scorer::ProfileScorer::new(&run, &device)?;
+    let window = reference.fetch("chr1", 20_000, 20_300)?;
+    let mut alternative = window.clone();
+    alternative[150] = if window[150] == b'A' { b'C' } else { b'A' };
+    let windows = vec![window, alternative];
+    let loci = [WindowLocus { chrom: "chr1", start: 20_000 }; 2];
+    let effects = scorer.effects_at(&windows, &loci)?;
+    assert!(effects.iter().all(|v| v.is_finite()) && !effects.is_empty());
+    let error = scorer.effects(&windows).err().unwrap_or_default();
+    assert!(error.contains("control tracks"), "{error}");
     Ok(())
 }

@@ -213,9 +213,9 @@ fn strand_average_is_the_mean_of_a_window_and_its_reverse_complement() -> Result
     let window = reference.fetch("chr1", 20_000, 20_300)?;
     let reverse = omix_encode::reverse_complement(&window, omix_encode::Alphabet::Dna);
     let mut scorer = ProfileScorer::new(&run, &device)?;
-    let averaged = scorer.predict(std::slice::from_ref(&window))?;
+    let averaged = scorer.predict(std::slice::from_ref(&window), None)?;
     scorer.set_average_strands(false);
-    let single = scorer.predict(&[window.clone(), reverse])?;
+    let single = scorer.predict(&[window.clone(), reverse], None)?;
     let expected = single[0].strand_average(&single[1], scorer.layout())?;
     let close = |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-4);
     assert!(close(&averaged[0].logits, &expected.logits) && close(&averaged[0].log_counts, &expected.log_counts));

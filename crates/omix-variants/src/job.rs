@@ -58,6 +58,28 @@ pub trait WindowScorer {
     fn effects(&self, windows: &[Vec<u8>]) -> Result<Vec<f64>, String> {
         difference_effects(&self.score(windows)?, self.output_names().len())
     }
+    /// [`score`](WindowScorer::score) told where each window lies on the genome, for a model that
+    /// reads more than the bases (a profile model's control tracks); by default the loci are unused.
+    fn score_at(&self, windows: &[Vec<u8>], loci: &[WindowLocus<'_>]) -> Result<Vec<f64>, String> {
+        let _ = loci;
+        self.score(windows)
+    }
+    /// [`effects`](WindowScorer::effects) told where each window lies on the genome (what the
+    /// scoring job calls); by default the loci are unused.
+    fn effects_at(&self, windows: &[Vec<u8>], loci: &[WindowLocus<'_>]) -> Result<Vec<f64>, String> {
+        let _ = loci;
+        self.effects(windows)
+    }
+}
+
+/// Where a window lies: its contig and the 0-based position of its first base (negative near a
+/// contig's start, where the window is padded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowLocus<'a> {
+    /// The contig.
+    pub chrom: &'a str,
+    /// The window's first base.
+    pub start: i64,
 }
 
 /// What to do when a variant's REF allele disagrees with the reference genome.
@@ -218,11 +240,13 @@ impl ScoringJob {
         scorer: &dyn WindowScorer,
         scored: &[&Variant],
         windows: &[Vec<u8>],
+        loci: &[WindowLocus<'_>],
         message: String,
     ) -> VariantError {
         for (k, variant) in scored.iter().enumerate() {
-            for (window, which) in [(&windows[2 * k], "reference"), (&windows[2 * k + 1], "alternative")] {
-                if let Err(message) = scorer.score(std::slice::from_ref(window)) {
+            for (index, which) in [(2 * k, "reference"), (2 * k + 1, "alternative")] {
+                let window = &windows[index];
+                if let Err(message) = scorer.score_at(std::slice::from_ref(window), &loci[index..index + 1]) {
                     return VariantError::Malformed {
                         path: self.vcf.clone(),
                         line: variant.line,
@@ -402,12 +426,15 @@ impl ScoringJob {
             }
             let records_in_batch = limit - (range.start + progress.records_done);
             let mut windows = Vec::with_capacity(2 * pending.len());
+            let mut loci = Vec::with_capacity(2 * pending.len());
             let mut scored: Vec<&Variant> = Vec::with_capacity(pending.len());
             for variant in &pending {
                 match variant_windows(reference, variant, length) {
                     Ok(w) => {
                         windows.push(w.reference);
                         windows.push(w.alternative);
+                        let locus = WindowLocus { chrom: &variant.chrom, start: w.start };
+                        loci.extend([locus, locus]);
                         scored.push(variant);
                     }
                     Err(reason @ (SkipReason::ReferenceMismatch { .. } | SkipReason::OutsideContig { .. }))
@@ -432,9 +459,9 @@ impl ScoringJob {
                     Err(reason) => progress.count_skip(&reason),
                 }
             }
-            let effects = match scorer.effects(&windows) {
+            let effects = match scorer.effects_at(&windows, &loci) {
                 Ok(effects) => effects,
-                Err(message) => return Err(self.scoring_error(scorer, &scored, &windows, message)),
+                Err(message) => return Err(self.scoring_error(scorer, &scored, &windows, &loci, message)),
             };
             let width = tasks.len() * columns.len();
             if effects.len() != scored.len() * width {

@@ -63,7 +63,8 @@ mod window;
 
 pub use error::VariantError;
 pub use job::{
-    OnMismatch, ScoringJob, ScoringOutcome, WindowScorer, refuse_outputs_over_inputs, scoring_outputs, with_suffix,
+    OnMismatch, ScoringJob, ScoringOutcome, WindowLocus, WindowScorer, refuse_outputs_over_inputs, scoring_outputs,
+    with_suffix,
 };
 pub use omix_genome::{InMemorySource, SequenceSource};
 pub use output::{
