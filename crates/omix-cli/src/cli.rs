@@ -61,6 +61,10 @@ pub enum Command {
     /// gradients, in-silico mutagenesis), first-layer filters as motifs matched against JASPAR.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(Box<ExplainArgs>),
+    /// Motifs discovered from attributions (TF-MoDISco-style): seqlets at a stated false
+    /// discovery rate, clustered on both strands into CWMs and PFMs, matched against JASPAR.
+    #[command(after_help = MOTIFS_EXAMPLES)]
+    Motifs(Box<MotifsArgs>),
     /// A run's model in another format: its weights as safetensors with PyTorch's names and
     /// layouts, for PyTorch and the field's Python tools.
     #[command(after_help = EXPORT_EXAMPLES)]
@@ -314,6 +318,77 @@ pub struct ExplainArgs {
     /// (bpnet-lite's profile wrapper); repeat the flag for both (the default).
     #[arg(long = "head", value_enum, value_name = "HEAD")]
     pub heads: Vec<HeadChoice>,
+    /// Then discover motifs from the DeepLIFT/SHAP attributions (`omix motifs` with its
+    /// defaults, into the same folder).
+    #[arg(long)]
+    pub discover_motifs: bool,
+}
+
+const MOTIFS_EXAMPLES: &str = "Examples:
+  omix explain runs/gabpa --method deeplift-shap && omix motifs runs/gabpa
+  omix explain runs/gabpa --method deeplift-shap --discover-motifs     # the same in one step
+  omix motifs --ohe ohe.npz --shap shap.npz --out motifs/               # any tool's npz (modisco's input)
+  omix motifs runs/bpnet --shap profile_shap.npz                        # a profile run's profile head";
+
+/// `omix motifs`.
+#[derive(Debug, Args)]
+pub struct MotifsArgs {
+    /// A run folder whose explain/ holds ohe.npz and shap.npz (from `omix explain --method
+    /// deeplift-shap`; profile runs: counts_shap.npz unless --shap names another); results go
+    /// into RUN_DIR/explain and its report.
+    #[arg(value_name = "RUN_DIR", required_unless_present = "shap")]
+    pub run: Option<PathBuf>,
+    /// One-hot sequences, sequences x 4 x length (.npz or .npy; default RUN_DIR/explain/ohe.npz).
+    #[arg(long, short = 's', value_name = "FILE")]
+    pub ohe: Option<PathBuf>,
+    /// Hypothetical (or actual) contributions of the same shape (default RUN_DIR/explain/shap.npz);
+    /// with RUN_DIR, a bare file name is looked up in RUN_DIR/explain.
+    #[arg(long, short = 'a', value_name = "FILE")]
+    pub shap: Option<PathBuf>,
+    /// Output folder (default RUN_DIR/explain; required without RUN_DIR). It must be new, empty or
+    /// an earlier explain or motifs output.
+    #[arg(long, short = 'o', value_name = "DIR", required_unless_present = "run")]
+    pub out: Option<PathBuf>,
+    /// Search only the central N positions of each sequence (as `modisco motifs -w`).
+    #[arg(long, short = 'w', value_name = "N")]
+    pub window: Option<usize>,
+    /// Call seqlets at this estimated false discovery rate (against permuted attributions).
+    #[arg(long, value_name = "FDR", default_value_t = 0.05)]
+    pub target_fdr: f64,
+    /// Seqlets a pattern needs.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub min_seqlets: usize,
+    /// Patterns per sign at most.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_patterns: usize,
+    /// Continuous Jaccard similarity a seqlet needs to join a pattern.
+    #[arg(long, value_name = "S", default_value_t = 0.35)]
+    pub min_similarity: f64,
+    /// Positions around each seqlet that are aligned and clustered.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub seqlet_window: usize,
+    /// Positive seqlets only.
+    #[arg(long)]
+    pub no_negative: bool,
+    /// Seed of the permuted control.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// MEME motif files to compare patterns with besides the built-in JASPAR 2024 (repeat the flag).
+    #[arg(long = "motif-db", value_name = "FILE.meme")]
+    pub motif_db: Vec<PathBuf>,
+    /// Tomtom scoring: `complete` (default) or `incomplete`.
+    #[arg(long = "motif-scoring", value_enum, default_value_t = ScoringChoice::Complete)]
+    pub motif_scoring: ScoringChoice,
+    /// Column similarity: Pearson correlation (default) or Euclidean distance.
+    #[arg(long = "motif-distance", value_enum, default_value_t = DistanceChoice::Pearson)]
+    pub motif_distance: DistanceChoice,
+    /// Name a database motif as a pattern's match only up to this E-value (every match stays in
+    /// pattern_matches.tsv).
+    #[arg(long = "max-evalue", value_name = "E", default_value_t = 0.05)]
+    pub max_evalue: f64,
+    /// Do not rewrite RUN_DIR/report.html afterwards.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// The heads of a profile model that `omix explain` explains.

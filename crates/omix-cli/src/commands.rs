@@ -44,6 +44,7 @@ pub fn run(cli: Cli, device: &Device) -> Result<()> {
         Command::ScoreVariants(args) => crate::genome_cmds::score_variants(args, device),
         Command::Embed(args) => embed(args, device),
         Command::Explain(args) => explain(*args, device),
+        Command::Motifs(args) => crate::motifs_cmd::motifs(*args),
         Command::Export(args) => export(args, device),
         Command::Tracks(args) => crate::genome_cmds::tracks(args),
         Command::SimulateTracks(args) => crate::genome_cmds::simulate_tracks(args),
@@ -707,7 +708,8 @@ fn explain_inputs(run: &RunDir, input: &InputArgs, schema: &Schema) -> Result<(D
 fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
     if omix_train::profile::ProfileRun::is_profile(&run) {
-        return crate::profile_explain::explain_profile(&args, &run, device);
+        crate::profile_explain::explain_profile(&args, &run, device)?;
+        return discover_after_explain(&args, &run);
     }
     if !args.heads.is_empty() {
         bail!("--head applies to profile runs (BPNet, ChromBPNet); {} is a classifier run", args.run.display());
@@ -788,6 +790,24 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
     let started = Instant::now();
     interpret(&run, &dataset, &indices, &settings, &out, device, &mut Terminal::new(false))?;
     eprintln!("explanations written to {} ({:.1}s)", out.display(), started.elapsed().as_secs_f64());
+    if args.discover_motifs {
+        crate::motifs_cmd::after_explain(&out, &args.motif_db, settings.compare.clone(), args.max_evalue)?;
+    }
+    if !args.no_report && args.out.is_none() {
+        let path = omix_report::write_report(run.root())?;
+        eprintln!("report: {}", path.display());
+    }
+    Ok(())
+}
+
+/// `--discover-motifs` after a profile run's explain (which wrote its report already).
+fn discover_after_explain(args: &ExplainArgs, run: &RunDir) -> Result<()> {
+    if !args.discover_motifs {
+        return Ok(());
+    }
+    let out = args.out.clone().unwrap_or_else(|| run.path(files::EXPLAIN_DIR));
+    let compare = crate::motifs_cmd::compare_options(args.motif_scoring, args.motif_distance);
+    crate::motifs_cmd::after_explain(&out, &args.motif_db, compare, args.max_evalue)?;
     if !args.no_report && args.out.is_none() {
         let path = omix_report::write_report(run.root())?;
         eprintln!("report: {}", path.display());

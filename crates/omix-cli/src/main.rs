@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod genome_cmds;
 mod init;
+mod motifs_cmd;
 mod profile_explain;
 mod progress;
 

@@ -757,10 +757,11 @@ fn write_attributions(
 }
 
 /// `out` must be new, empty, or an earlier explain output (it holds an explain summary, of a
-/// classifier or of a profile model): explain replaces its own files and nobody else's.
+/// classifier or of a profile model, or discovered motifs): explain replaces its own files and
+/// nobody else's.
 pub(crate) fn check_output_folder(out: &Path) -> Result<(), ExplainError> {
     let refuse = |message: String| Err(ExplainError::Write { path: out.to_path_buf(), message });
-    let summaries = [files::EXPLAIN_SUMMARY, crate::profile::PROFILE_EXPLAIN_SUMMARY];
+    let summaries = [files::EXPLAIN_SUMMARY, crate::profile::PROFILE_EXPLAIN_SUMMARY, files::PATTERNS_JSON];
     match std::fs::symlink_metadata(out) {
         Err(_) => Ok(()),
         Ok(meta) if !meta.is_dir() => refuse("it exists and is not a folder; choose another output folder".into()),
@@ -770,8 +771,8 @@ pub(crate) fn check_output_folder(out: &Path) -> Result<(), ExplainError> {
                 Ok(())
             } else {
                 refuse(format!(
-                    "the folder is not empty and holds no {} or {} of an earlier explain, so it is not omix's to write into; choose a new or empty output folder",
-                    summaries[0], summaries[1]
+                    "the folder is not empty and holds no {}, {} or {} of an earlier explain, so it is not omix's to write into; choose a new or empty output folder",
+                    summaries[0], summaries[1], summaries[2]
                 ))
             }
         }

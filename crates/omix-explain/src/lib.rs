@@ -34,6 +34,7 @@ pub mod attribution;
 mod bias;
 mod database;
 pub mod interpret;
+pub mod motifs;
 pub mod profile;
 
 use std::path::PathBuf;
@@ -43,6 +44,7 @@ pub use attribution::{ExplainOptions, Explainer, FilterSites, IgBaseline, Method
 pub use bias::{BIAS_FILTER_SEQUENCES, bias_filters};
 pub use database::motif_database;
 pub use interpret::{InterpretOutcome, InterpretSettings, file_safe, interpret};
+pub use motifs::{MotifSettings, discover_motifs, discover_motifs_from_files, read_attributions};
 pub use profile::{
     ProfileExplainSettings, ProfileExplainer, ProfileHead, ProfileMethod, ProfileRegions, explain_profile_run,
 };

@@ -255,13 +255,9 @@ mod tests {
         let mut covered = 0;
         for site in &top.sites {
             if let Some(&(_, at, _)) = truth.iter().find(|t| t.0 == site.example) {
-                let (lo, hi) = (site.start + top.trimmed.0, site.start + top.trimmed.1);
-                let (lo, hi) = if site.reverse {
-                    (site.start + 30 - top.trimmed.1, site.start + 30 - top.trimmed.0)
-                } else {
-                    (lo, hi)
-                };
-                if lo <= at + 2 && hi + 2 >= at + MOTIF.len() {
+                let (lo, hi) = top.site_core(site);
+                let at = at as isize;
+                if lo <= at + 2 && hi + 2 >= at + MOTIF.len() as isize {
                     covered += 1;
                 }
             }

@@ -4,6 +4,7 @@ mod attributions;
 mod confusion;
 mod curves;
 mod data;
+mod discovered;
 mod motifs;
 mod per_class;
 mod profile;
@@ -26,6 +27,7 @@ pub(crate) fn all(run: &Run) -> Result<Vec<Section>, ReportError> {
         Section { id: "per-class", title: "Per-class metrics", body: per_class::body(run)? },
         Section { id: "motifs", title: "Learned motifs", body: motifs::body(run)? },
         Section { id: "attributions", title: "Attributions", body: attributions::body(run)? },
+        Section { id: "discovered-motifs", title: "Discovered motifs", body: discovered::body(run)? },
     ])
 }
 
@@ -40,6 +42,7 @@ pub(crate) fn profile_sections(run: &Run) -> Result<Vec<Section>, ReportError> {
         Section { id: "profiles", title: "Observed vs predicted profiles", body: profile::examples::body(run) },
         Section { id: "footprints", title: "Marginal footprints", body: profile::footprints::body(run) },
         Section { id: "bias", title: "Bias model", body: profile::bias::body(run)? },
+        Section { id: "discovered-motifs", title: "Discovered motifs", body: discovered::body(run)? },
     ])
 }
 

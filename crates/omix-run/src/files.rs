@@ -34,6 +34,25 @@ pub const MOTIF_COPY: &str = "motifs.meme";
 pub const EXPLAIN_DIR: &str = "explain";
 /// The explain summary the report reads (inside [`EXPLAIN_DIR`]).
 pub const EXPLAIN_SUMMARY: &str = "explain.json";
+/// Motifs discovered from attributions (inside [`EXPLAIN_DIR`], or the folder `omix motifs
+/// --out` names): the summary the report reads.
+pub const PATTERNS_JSON: &str = "patterns.json";
+/// The discovered patterns' trimmed PFMs in MEME format.
+pub const PATTERNS_MEME: &str = "patterns.meme";
+/// One line per discovered pattern: seqlets, consensus, best match.
+pub const PATTERNS_TSV: &str = "patterns.tsv";
+/// Every discovered pattern's database matches (p, E and q-values).
+pub const PATTERN_MATCHES: &str = "pattern_matches.tsv";
+/// Every seqlet: sequence, position, attribution, p-value, pattern and strand.
+pub const SEQLETS: &str = "seqlets.tsv";
+/// The seqlet false discovery estimate at every threshold tried.
+pub const SEQLET_FDR: &str = "seqlet_fdr.tsv";
+/// The logos folder inside [`EXPLAIN_DIR`] (patterns' CWM and PFM logos go there too).
+pub const LOGOS: &str = "logos";
+/// The one-hot sequences `omix explain` writes with DeepLIFT/SHAP (TF-MoDISco's `-s`).
+pub const OHE_NPZ: &str = "ohe.npz";
+/// The hypothetical contributions `omix explain` writes with DeepLIFT/SHAP (TF-MoDISco's `-a`).
+pub const SHAP_NPZ: &str = "shap.npz";
 /// The HTML report.
 pub const REPORT: &str = "report.html";
 /// Observed and predicted profiles of example regions of a profile run (the report plots them).

@@ -25,6 +25,7 @@ pub mod explain;
 pub mod files;
 mod folder;
 mod metrics;
+pub mod motifs;
 pub mod profile;
 mod progress;
 mod records;

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::RunError;
 use crate::explain::ExplainSummary;
 use crate::files;
+use crate::motifs::DiscoveredMotifs;
 use crate::profile::{Footprints, ProfileExamples};
 
 /// The files of one run folder, each `None` when absent.
@@ -44,6 +45,8 @@ pub struct RunView {
     pub manifest: Option<Vec<(String, usize)>>,
     /// `explain/explain.json`.
     pub explain: Option<ExplainSummary>,
+    /// `explain/patterns.json`: motifs discovered from the attributions (`omix motifs`).
+    pub motifs: Option<DiscoveredMotifs>,
     /// A profile run's (BPNet, ChromBPNet) own files, when `config.toml` has a `[tracks]` table.
     pub profile: Option<ProfileView>,
 }
@@ -451,6 +454,7 @@ impl RunView {
         if let Some(explain) = &explain {
             validate_explain(&explain_path, explain)?;
         }
+        let motifs: Option<DiscoveredMotifs> = read_json(&dir.join(files::EXPLAIN_DIR).join(files::PATTERNS_JSON))?;
         let profile = if config.as_ref().is_some_and(|config| config.contains_key("tracks")) {
             Some(ProfileView::load(dir, metrics_text.as_deref(), data_report_raw.as_ref())?)
         } else {
@@ -469,6 +473,7 @@ impl RunView {
             predictions,
             manifest,
             explain,
+            motifs,
             profile,
             dir: dir.to_path_buf(),
         })

@@ -9,7 +9,8 @@
 //!
 //! **Clustering** (greedy seeded alignment, positive and negative seqlets apart):
 //! 1. Seqlets are ranked by |summed attribution|. The strongest one not yet in a pattern seeds a
-//!    template: its window, centred on the seqlet.
+//!    template: its window, centred on the seqlet (windows may reach past a sequence's ends,
+//!    where they read zeros, so a motif at an edge aligns like any other).
 //! 2. Every seqlet not yet in a pattern is placed where it best matches the template: shifted up
 //!    to `max_shift` positions from its centre, on either strand. Those whose best similarity is
 //!    at least `min_similarity` are the members; the template becomes their mean window,
@@ -79,8 +80,9 @@ pub struct Site {
     pub seqlet: usize,
     /// The sequence.
     pub example: usize,
-    /// First position of the pattern's (untrimmed) window in the sequence.
-    pub start: usize,
+    /// First position of the pattern's (untrimmed) window in the sequence; the window may reach
+    /// past either end of the sequence, where it reads zeros.
+    pub start: isize,
     /// Whether the window is read on the reverse strand.
     pub reverse: bool,
     /// Similarity to the final template.
@@ -115,6 +117,18 @@ impl Pattern {
         &self.counts[self.trimmed.0..self.trimmed.1]
     }
 
+    /// The trimmed core of one of its sites in that site's sequence, `start..end` (it may reach
+    /// past the sequence's ends).
+    pub fn site_core(&self, site: &Site) -> (isize, isize) {
+        let window = self.contribution.len() as isize;
+        let (lo, hi) = (self.trimmed.0 as isize, self.trimmed.1 as isize);
+        if site.reverse {
+            (site.start + window - hi, site.start + window - lo)
+        } else {
+            (site.start + lo, site.start + hi)
+        }
+    }
+
     /// The trimmed hypothetical CWM.
     pub fn trimmed_hypothetical(&self) -> &[Vec<f64>] {
         &self.hypothetical[self.trimmed.0..self.trimmed.1]
@@ -125,7 +139,7 @@ impl Pattern {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Placement {
     example: usize,
-    start: usize,
+    start: isize,
     reverse: bool,
 }
 
@@ -166,7 +180,7 @@ impl Clusterer<'_> {
                 continue;
             }
             tried[seed] = true;
-            let Some(start) = self.centred_start(&self.seqlets[seed]) else { continue };
+            let start = self.centred_start(&self.seqlets[seed]);
             let seed_placement = Placement { example: self.seqlets[seed].example, start, reverse: false };
             let mut template = normalised(&window_of(self.set, seed_placement, self.window, Values::Hypothetical));
             let mut members: Vec<Site> = Vec::new();
@@ -211,22 +225,19 @@ impl Clusterer<'_> {
         clusters
     }
 
-    /// The window start centred on a seqlet, kept inside the sequence.
-    fn centred_start(&self, seqlet: &Seqlet) -> Option<usize> {
-        let centre = (seqlet.start + seqlet.end) / 2;
-        let start = centre.saturating_sub(self.window / 2);
-        Some(start.min(self.set.length.checked_sub(self.window)?))
+    /// The window start centred on a seqlet (the window may reach past the sequence's ends).
+    fn centred_start(&self, seqlet: &Seqlet) -> isize {
+        ((seqlet.start + seqlet.end) / 2) as isize - (self.window / 2) as isize
     }
 
     /// The best placement of a seqlet against `template` and its similarity.
     fn best_placement(&self, seqlet: &Seqlet, template: &[f64]) -> Option<(f64, Placement)> {
-        let centre = self.centred_start(seqlet)? as isize;
-        let last = (self.set.length - self.window) as isize;
+        let centre = self.centred_start(seqlet);
         let shift = self.settings.max_shift as isize;
         let mut best: Option<(f64, Placement)> = None;
-        for start in (centre - shift).max(0)..=(centre + shift).min(last) {
+        for start in centre - shift..=centre + shift {
             for reverse in [false, true] {
-                let placement = Placement { example: seqlet.example, start: start as usize, reverse };
+                let placement = Placement { example: seqlet.example, start, reverse };
                 let cells = normalised(&window_of(self.set, placement, self.window, Values::Hypothetical));
                 let similarity = jaccard(&cells, template);
                 if best.is_none_or(|(b, _)| similarity > b) {
@@ -246,11 +257,18 @@ enum Values {
     OneHot,
 }
 
-/// The `[window][4]` values of a placement, flattened position-major (`4 × j + letter`).
+/// The `[window][4]` values of a placement, flattened position-major (`4 × j + letter`); zero
+/// past the sequence's ends.
 fn window_of(set: &AttributionSet, placement: Placement, window: usize, values: Values) -> Vec<f64> {
     let mut out = vec![0.0; 4 * window];
     for j in 0..window {
-        let position = if placement.reverse { placement.start + window - 1 - j } else { placement.start + j };
+        let offset = if placement.reverse { window - 1 - j } else { j };
+        let Some(position) = placement.start.checked_add(offset as isize).and_then(|p| usize::try_from(p).ok()) else {
+            continue;
+        };
+        if position >= set.length {
+            continue;
+        }
         for letter in 0..4 {
             let channel = if placement.reverse { 3 - letter } else { letter };
             let index = (placement.example * 4 + channel) * set.length + position;
@@ -296,7 +314,7 @@ fn jaccard(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Moves every site so that the mean window's centre of mass (of |hypothetical| column sums) is
-/// the window's centre; sites that would leave their sequence are dropped.
+/// the window's centre.
 fn recentre(set: &AttributionSet, sites: Vec<Site>, window: usize) -> Vec<Site> {
     let mean = mean_window(set, &sites, window, Values::Hypothetical);
     let columns: Vec<f64> = mean.chunks(4).map(|c| c.iter().map(|v| v.abs()).sum()).collect();
@@ -309,13 +327,9 @@ fn recentre(set: &AttributionSet, sites: Vec<Site>, window: usize) -> Vec<Site> 
     if delta == 0 {
         return sites;
     }
-    let last = (set.length - window) as isize;
     sites
         .into_iter()
-        .filter_map(|site| {
-            let start = if site.reverse { site.start as isize - delta } else { site.start as isize + delta };
-            (0..=last).contains(&start).then_some(Site { start: start as usize, ..site })
-        })
+        .map(|site| Site { start: if site.reverse { site.start - delta } else { site.start + delta }, ..site })
         .collect()
 }
 
@@ -366,13 +380,11 @@ fn merge(
             }
         }
         let Some((a, b, d, reverse)) = pair else { return clusters };
-        let last = (set.length - window) as isize;
         let moved: Vec<Site> = clusters[b]
             .iter()
-            .filter_map(|site| {
+            .map(|site| {
                 let strand = site.reverse ^ reverse;
-                let start = if strand { site.start as isize + d } else { site.start as isize - d };
-                (0..=last).contains(&start).then_some(Site { start: start as usize, reverse: strand, ..*site })
+                Site { start: if strand { site.start + d } else { site.start - d }, reverse: strand, ..*site }
             })
             .collect();
         let merged_into = clusters[a].clone();

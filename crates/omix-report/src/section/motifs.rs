@@ -217,7 +217,7 @@ fn filter_table(explain: &ExplainSummary) -> String {
 }
 
 /// The database motif and the `omix_motif` match of a stored match.
-fn to_match(path: &std::path::Path, stored: &FilterMatch) -> Result<(Motif, MotifMatch), ReportError> {
+pub(super) fn to_match(path: &std::path::Path, stored: &FilterMatch) -> Result<(Motif, MotifMatch), ReportError> {
     let strand = match stored.strand.as_str() {
         "+" => Strand::Forward,
         "-" => Strand::Reverse,
