@@ -45,6 +45,28 @@ pub struct ProfileTrainee<'a> {
     profile_on: ProfileLossOn,
     device: Device,
     train_device: Device,
+    /// The bytes of every track and control file, hashed once (see [`tracks_fingerprint`]).
+    tracks_hash: u64,
+}
+
+/// A hash of the bytes of every task's track and control files: a bigWig replaced between a kill
+/// and `--resume` changes the data, and the resumed run must refuse it rather than train on it.
+fn tracks_fingerprint(config: &ProfileExperimentConfig) -> u64 {
+    let mut hash = omix_io::ContentHash::new();
+    for task in &config.tracks.tasks {
+        for path in task.files().into_iter().chain(task.control.iter().map(std::path::PathBuf::as_path)) {
+            hash.update(path.to_string_lossy().as_bytes());
+            match omix_io::hash_file(path) {
+                Ok((size, value)) => {
+                    hash.update(&size.to_le_bytes());
+                    hash.update(&value.to_le_bytes());
+                }
+                // Read already when the data loaded; unreadable now, it cannot match a checkpoint's hash.
+                Err(error) => hash.update(error.to_string().as_bytes()),
+            }
+        }
+    }
+    hash.value()
 }
 
 /// Which regions' profiles enter the multinomial loss (every region's count enters the count loss).
@@ -85,6 +107,7 @@ impl<'a> ProfileTrainee<'a> {
             profile_on: ProfileLossOn::Peaks,
             train_device: device.clone().autodiff(),
             device,
+            tracks_hash: tracks_fingerprint(config),
         }
     }
 
@@ -247,6 +270,7 @@ impl Trainee for ProfileTrainee<'_> {
         for task in &self.data.tasks {
             hash.update(task.as_bytes());
         }
+        hash.update(&self.tracks_hash.to_le_bytes());
         hash.value()
     }
 

@@ -345,3 +345,34 @@ fn control_tracks_reach_both_heads_in_training_prediction_and_scoring() -> Resul
     assert!(error.contains("control tracks"), "{error}");
     Ok(())
 }
+
+/// A track file replaced between a stop and `--resume` is refused, naming the change, rather than
+/// trained on; the unchanged file resumes.
+#[test]
+fn resume_refuses_a_replaced_track() -> Result {
+    let _guard = serial();
+    let data = tempfile::tempdir()?;
+    simulate_profiles(&ProfileSimulation::small(), data.path())?;
+    let config = tiny_config(data.path())?;
+    let device = Device::flex();
+    let runs = tempfile::tempdir()?;
+    let run = RunDir::new(runs.path().join("run"));
+    let first = TrainOptions { stop_after: Some(1), ..TrainOptions::default() };
+    let summary = run_profile_experiment(&config, &run, &device, first, &mut |_: &str| {})?;
+    assert!(!summary.finished);
+    // The same bigWig again (another seed's counts at the same path).
+    let other = tempfile::tempdir()?;
+    simulate_profiles(&ProfileSimulation { seed: 9, ..ProfileSimulation::small() }, other.path())?;
+    let original = std::fs::read(data.path().join("counts.minus.bw"))?;
+    std::fs::copy(other.path().join("counts.minus.bw"), data.path().join("counts.minus.bw"))?;
+    let resume = TrainOptions { resume: true, ..TrainOptions::default() };
+    let error = run_profile_experiment(&config, &run, &device, resume.clone(), &mut |_: &str| {})
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(error.contains("data") && error.contains("changed"), "{error}");
+    std::fs::write(data.path().join("counts.minus.bw"), original)?;
+    let summary = run_profile_experiment(&config, &run, &device, resume, &mut |_: &str| {})?;
+    assert!(summary.finished);
+    Ok(())
+}
