@@ -119,3 +119,76 @@ fn explain_a_profile_run_for_tf_modisco() -> TestResult {
     assert!(stderr.contains("nope is not a task") && stderr.contains("chip"), "{stderr}");
     Ok(())
 }
+
+/// The whole profile workflow from the binary on a model with control tracks, and on a ChromBPNet
+/// (explained bias-corrected): train, predict a bigWig, explain, score variants.
+#[test]
+fn control_tracks_and_chrombpnet_through_the_binary() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path();
+    omix_ok(path, &["simulate-tracks", "--out", "sim", "--small", "--control"])?;
+    for file in ["control.plus.bw", "control.minus.bw"] {
+        assert!(path.join("sim").join(file).exists(), "{file}");
+    }
+    let settings = "input_length = 300\noutput_length = 200\njitter = 8\nvalidation_chromosomes = [\"chr2\"]\n\
+                    test_chromosomes = []\n";
+    std::fs::write(
+        path.join("control.toml"),
+        format!(
+            "seed = 2\n[tracks]\nreference = \"sim/genome.fa\"\npeaks = \"sim/peaks.narrowPeak\"\n{settings}\
+             [[tracks.task]]\nname = \"chip\"\nplus = \"sim/counts.plus.bw\"\nminus = \"sim/counts.minus.bw\"\n\
+             control = [\"sim/control.plus.bw\", \"sim/control.minus.bw\"]\n\
+             [model]\nfilters = 8\nlayers = 2\n[train]\nepochs = 1\nbatch_size = 32\n"
+        ),
+    )?;
+    omix_ok(path, &["train", "control.toml", "--out", "run", "--quiet"])?;
+    let peaks = std::fs::read_to_string(path.join("sim/peaks.narrowPeak"))?;
+    std::fs::write(path.join("two.bed"), peaks.lines().take(2).map(|l| format!("{l}\n")).collect::<String>())?;
+    omix_ok(path, &["predict", "run", "--reference", "sim/genome.fa", "--bed", "two.bed", "-o", "pred.bw"])?;
+    assert!(path.join("pred.plus.bw").exists() && path.join("pred.minus.bw").exists());
+    omix_ok(path, &["explain", "run", "--max-sequences", "3", "--shap-references", "3", "--no-report"])?;
+    let summary = read_json(&path.join("run/explain/profile_explain.json"))?;
+    for head in summary["heads"].as_array().ok_or("heads")? {
+        assert!(head["convergence"].as_f64().is_some_and(|c| c < 1e-3), "{head}");
+    }
+    // A SNV at the first peak's summit.
+    let first: Vec<&str> = peaks.lines().next().ok_or("no peak")?.split('\t').collect();
+    let position = first[1].parse::<u64>()? + first[9].parse::<u64>()? + 1;
+    let fasta = std::fs::read_to_string(path.join("sim/genome.fa"))?;
+    let bases: String = fasta.split('>').nth(1).ok_or("no contig")?.lines().skip(1).collect();
+    let reference_base = &bases[position as usize - 1..position as usize];
+    let alternative = if reference_base == "A" { "C" } else { "A" };
+    std::fs::write(
+        path.join("one.vcf"),
+        format!(
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n{}\t{position}\t.\t{reference_base}\t{alternative}\t.\t.\t.\n",
+            first[0]
+        ),
+    )?;
+    omix_ok(path, &["score-variants", "run", "--vcf", "one.vcf", "--reference", "sim/genome.fa", "-o", "scores"])?;
+    let scores = std::fs::read_to_string(path.join("scores.tsv"))?;
+    assert_eq!(scores.lines().count(), 2, "{scores}");
+    // A control track missing on disk is an error naming it.
+    std::fs::rename(path.join("sim/control.minus.bw"), path.join("moved.bw"))?;
+    let stderr =
+        omix_fails(path, &["predict", "run", "--reference", "sim/genome.fa", "--bed", "two.bed", "-o", "x.bw"])?;
+    assert!(stderr.contains("control.minus.bw"), "{stderr}");
+
+    // ChromBPNet: bias model first, explained bias-corrected.
+    omix_ok(path, &["simulate-tracks", "--out", "atac", "--small", "--assay", "atac"])?;
+    std::fs::write(
+        path.join("chrombpnet.toml"),
+        format!(
+            "seed = 2\n[tracks]\nreference = \"atac/genome.fa\"\npeaks = \"atac/peaks.narrowPeak\"\n{settings}\
+             background = 1\n[[tracks.task]]\nname = \"atac\"\nunstranded = \"atac/counts.bw\"\n\
+             [model]\nfilters = 8\nlayers = 2\n[bias]\nfilters = 4\nlayers = 1\nepochs = 1\n\
+             [train]\nepochs = 1\nbatch_size = 32\n"
+        ),
+    )?;
+    omix_ok(path, &["train", "chrombpnet.toml", "--out", "chrom", "--quiet"])?;
+    let stderr = omix_ok(path, &["explain", "chrom", "--max-sequences", "2", "--shap-references", "2", "--no-report"])?;
+    assert!(stderr.contains("bias-corrected"), "{stderr}");
+    let summary = read_json(&path.join("chrom/explain/profile_explain.json"))?;
+    assert!(summary["model"].as_str().is_some_and(|m| m.contains("bias-corrected")), "{summary}");
+    Ok(())
+}
