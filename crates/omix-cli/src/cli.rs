@@ -367,6 +367,9 @@ pub struct MotifsArgs {
     /// Positions around each seqlet that are aligned and clustered.
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub seqlet_window: usize,
+    /// Trim patterns to the positions whose |CWM| column sum reaches this fraction of the largest.
+    #[arg(long, value_name = "F", default_value_t = 0.3)]
+    pub trim_threshold: f64,
     /// Positive seqlets only.
     #[arg(long)]
     pub no_negative: bool,

@@ -43,6 +43,9 @@ pub fn motifs(args: MotifsArgs) -> Result<()> {
     if !(args.min_similarity.is_finite() && args.min_similarity <= 1.0) {
         bail!("--min-similarity {}: must be a number of at most 1", args.min_similarity);
     }
+    if !(0.0..=1.0).contains(&args.trim_threshold) {
+        bail!("--trim-threshold {}: must be between 0 and 1", args.trim_threshold);
+    }
     if args.seqlet_window == 0 {
         bail!("--seqlet-window 0: a window needs at least 1 position");
     }
@@ -84,6 +87,7 @@ pub fn motifs(args: MotifsArgs) -> Result<()> {
     discovery.patterns.max_patterns = args.max_patterns;
     discovery.patterns.min_similarity = args.min_similarity;
     discovery.patterns.window = args.seqlet_window;
+    discovery.patterns.trim_threshold = args.trim_threshold;
     let started = Instant::now();
     discover_motifs_from_files(&ohe, &shap, args.window, &settings, &out, &mut Terminal::new(false))?;
     eprintln!("motifs written to {} ({:.1}s)", out.display(), started.elapsed().as_secs_f64());
