@@ -108,10 +108,10 @@ pub fn explain_profile(args: &ExplainArgs, run: &RunDir, device: &Device) -> Res
         if let Some(file) = &head.shap_file {
             eprintln!(
                 "  TF-MoDISco on the {} head: modisco motifs -s {} -a {} -n 2000 -o {}_modisco.h5",
-                head.head.name(),
+                head.head,
                 out.join("ohe.npz").display(),
                 out.join(file).display(),
-                head.head.name()
+                head.head
             );
         }
     }

@@ -54,6 +54,7 @@ use omix_genome::SplitName;
 use omix_io::write_atomically;
 use omix_models::{Bpnet, ProfileShape, Shap};
 use omix_motif::LogoOptions;
+pub use omix_run::profile::{MethodTiming, NpzArray, ProfileExplainSummary, ProfileHeadSummary};
 use omix_run::{Observer, RunDir};
 use omix_train::profile::ProfileRun;
 use rand::SeedableRng;
@@ -70,7 +71,7 @@ const SCALING_EPSILON: f32 = 1e-6;
 
 /// The summary file of a profile explain run (beside the classifier's `explain.json`, which the
 /// report reads with another layout).
-pub const PROFILE_EXPLAIN_SUMMARY: &str = "profile_explain.json";
+pub const PROFILE_EXPLAIN_SUMMARY: &str = omix_run::files::PROFILE_EXPLAIN;
 
 /// Bytes one DeepLIFT forward pass may take (input–reference pairs per pass are bounded by it).
 const DEEPLIFT_MEMORY: usize = 2 << 30;
@@ -622,72 +623,6 @@ pub struct ExplainedWindow {
     pub source: String,
 }
 
-/// How long one method took on one head.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MethodTiming {
-    /// The method.
-    pub method: ProfileMethod,
-    /// Seconds in all.
-    pub seconds: f64,
-    /// Seconds per 100 windows.
-    pub seconds_per_100_windows: f64,
-}
-
-/// One head's results in the summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProfileHeadSummary {
-    /// `counts` or `profile`.
-    pub head: ProfileHead,
-    /// Time each method took.
-    pub timings: Vec<MethodTiming>,
-    /// DeepLIFT/SHAP: the largest `|Σ (x − r) · m − (f(x) − f(r))|` over every pair.
-    pub convergence: Option<f64>,
-    /// DeepLIFT/SHAP: windows with a pair above the warning threshold (1e-3).
-    pub above_tolerance: usize,
-    /// The hypothetical contributions TF-MoDISco reads (`<head>_shap.npz`).
-    pub shap_file: Option<String>,
-    /// Logos written, by window.
-    pub logos: Vec<String>,
-}
-
-/// `profile_explain.json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProfileExplainSummary {
-    /// `BPNet`, or ChromBPNet's bias-corrected TF model.
-    pub model: String,
-    /// The task explained.
-    pub task: String,
-    /// Which windows: held-out peaks of a split, or a BED file.
-    pub regions_from: String,
-    /// Windows explained.
-    pub regions: usize,
-    /// Input window length.
-    pub input_length: usize,
-    /// Methods computed.
-    pub methods: Vec<ProfileMethod>,
-    /// What the profile head is.
-    pub profile_head: String,
-    /// DeepLIFT/SHAP references per window and their kind.
-    pub references: Option<String>,
-    /// Seed of shuffled references.
-    pub seed: u64,
-    /// Per head.
-    pub heads: Vec<ProfileHeadSummary>,
-    /// The arrays written (`float32`, under `arr_0`).
-    pub arrays: Vec<NpzArray>,
-    /// Files written, relative to the folder.
-    pub files: Vec<String>,
-}
-
-/// One `.npz` file written and its array's shape.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NpzArray {
-    /// The file, relative to the folder.
-    pub file: String,
-    /// The shape of `arr_0`.
-    pub shape: Vec<usize>,
-}
-
 /// Write `values` of `shape` as `arr_0` of `out/file` and note it in `arrays`.
 fn write_array(
     out: &Path,
@@ -829,7 +764,7 @@ pub fn explain_profile_run(
     let shape3 = [n, 4, shape.input_length];
     for &head in &settings.heads {
         let mut summary = ProfileHeadSummary {
-            head,
+            head: head.name().into(),
             timings: Vec::new(),
             convergence: None,
             above_tolerance: 0,
@@ -872,7 +807,11 @@ pub fn explain_profile_run(
             let (actual, shap) = result?;
             let elapsed = started.elapsed().as_secs_f64();
             let rate = elapsed / n as f64 * 100.0;
-            summary.timings.push(MethodTiming { method, seconds: elapsed, seconds_per_100_windows: rate });
+            summary.timings.push(MethodTiming {
+                method: method.name().into(),
+                seconds: elapsed,
+                seconds_per_100_windows: rate,
+            });
             if let Some((hyp, deviations)) = shap {
                 let worst = deviations.iter().copied().fold(0.0f32, f32::max);
                 let above = deviations.iter().filter(|d| **d > CONVERGENCE_TOLERANCE).count();
@@ -918,8 +857,7 @@ pub fn explain_profile_run(
     // Logos of the windows with the highest predicted counts.
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| log_counts[b].total_cmp(&log_counts[a]).then(a.cmp(&b)));
-    for summary in &mut head_summaries {
-        let head = summary.head;
+    for (summary, &head) in head_summaries.iter_mut().zip(&settings.heads) {
         let Some((_, method, scores)) = attributions
             .iter()
             .filter(|(h, _, _)| *h == head)
@@ -960,7 +898,7 @@ pub fn explain_profile_run(
         regions_from,
         regions: n,
         input_length: shape.input_length,
-        methods: settings.methods.clone(),
+        methods: settings.methods.iter().map(|m| m.name().to_string()).collect(),
         profile_head: PROFILE_HEAD_DEFINITION.into(),
         references: wants_shap.then(|| reference_words(settings.shap_baseline, per_window)),
         seed: settings.seed,

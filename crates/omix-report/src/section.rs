@@ -42,6 +42,7 @@ pub(crate) fn profile_sections(run: &Run) -> Result<Vec<Section>, ReportError> {
         Section { id: "profiles", title: "Observed vs predicted profiles", body: profile::examples::body(run) },
         Section { id: "footprints", title: "Marginal footprints", body: profile::footprints::body(run) },
         Section { id: "bias", title: "Bias model", body: profile::bias::body(run)? },
+        Section { id: "profile-attributions", title: "Attributions", body: profile::attributions::body(run) },
         Section { id: "discovered-motifs", title: "Discovered motifs", body: discovered::body(run)? },
     ])
 }

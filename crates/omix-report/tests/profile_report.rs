@@ -15,8 +15,17 @@ use omix_run::profile::{Footprint, Footprints, ProfileExample, ProfileExamples};
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// The section ids of a profile report, in page order.
-const SECTIONS: [&str; 8] =
-    ["summary", "config", "data", "training", "profile-metrics", "profiles", "footprints", "bias"];
+const SECTIONS: [&str; 9] = [
+    "summary",
+    "config",
+    "data",
+    "training",
+    "profile-metrics",
+    "profiles",
+    "footprints",
+    "bias",
+    "profile-attributions",
+];
 
 /// One task's metrics with the given median JSD and log-count MSE.
 fn scores(jsd: f64, count_pearson: Option<f64>, mse: f64, regions: usize) -> ProfileMetrics {
@@ -206,6 +215,32 @@ fn chrombpnet_run(dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
         "regions_per_split": [300, 50, 40], "left_out": 200, "count_weight": 1.2,
     });
     write(&bias.join(files::DATA_REPORT), &serde_json::to_string(&report)?)?;
+    let explain = omix_run::profile::ProfileExplainSummary {
+        model: "ChromBPNet TF model (bias-corrected)".into(),
+        task: "atac".into(),
+        regions_from: "the test split's peaks".into(),
+        regions: 12,
+        input_length: 2114,
+        methods: vec!["gradient_x_input".into(), "deeplift_shap".into()],
+        references: Some("20 dinucleotide-shuffled references".into()),
+        heads: vec![omix_run::profile::ProfileHeadSummary {
+            head: "counts".into(),
+            timings: vec![omix_run::profile::MethodTiming {
+                method: "deeplift_shap".into(),
+                seconds: 3.5,
+                seconds_per_100_windows: 29.2,
+            }],
+            convergence: Some(2.0e-6),
+            shap_file: Some("counts_shap.npz".into()),
+            logos: vec!["logos/counts_chr8_1.svg".into(), "logos/missing.svg".into(), "../outside.svg".into()],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let explain_dir = run.join(files::EXPLAIN_DIR);
+    write(&explain_dir.join(files::PROFILE_EXPLAIN), &serde_json::to_string(&explain)?)?;
+    write(&explain_dir.join("logos/counts_chr8_1.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>")?;
+    write(&run.join("outside.svg"), "<svg></svg>")?;
     Ok(run)
 }
 
@@ -294,6 +329,13 @@ fn chrombpnet_run_has_every_part() -> TestResult {
     assert!(profiles.contains("JSD 0.300") && profiles.contains("background"));
 
     // One plot per motif; the bias model responds to AP1 and, as it should, to the Tn5 motif.
+    // What omix explain computed: the check of summation to delta and the one logo that exists
+    // inside the explain folder.
+    let attributions = section(&html, "profile-attributions")?;
+    assert!(attributions.contains("DeepLIFT/SHAP") && attributions.contains("2.0e-6"), "{attributions}");
+    assert!(attributions.contains("counts_shap.npz") && attributions.contains("bias-corrected"), "{attributions}");
+    assert_eq!(svgs(&html, "profile-attributions")?, 1);
+
     let footprints = section(&html, "footprints")?;
     assert_eq!(svgs(&html, "footprints")?, 3);
     assert!(footprints.contains("answers it, as it should"), "{footprints}");
@@ -342,6 +384,7 @@ fn optional_files_are_optional() -> TestResult {
     check_structure(&html)?;
     assert!(section(&html, "profiles")?.contains("No <code>profile_examples.json</code>"));
     assert!(section(&html, "footprints")?.contains("No <code>footprints.json</code>"));
+    assert!(section(&html, "profile-attributions")?.contains("omix explain RUN"));
     assert!(section(&html, "data")?.contains("No <code>data_report.json</code>"));
     assert!(section(&html, "training")?.contains("No <code>training_log.tsv</code>"));
     assert!(section(&html, "summary")?.contains("The model beats the baseline"));

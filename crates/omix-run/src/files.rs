@@ -53,6 +53,8 @@ pub const LOGOS: &str = "logos";
 pub const OHE_NPZ: &str = "ohe.npz";
 /// The hypothetical contributions `omix explain` writes with DeepLIFT/SHAP (TF-MoDISco's `-a`).
 pub const SHAP_NPZ: &str = "shap.npz";
+/// What `omix explain` computed on a profile run, inside [`EXPLAIN_DIR`].
+pub const PROFILE_EXPLAIN: &str = "profile_explain.json";
 /// The HTML report.
 pub const REPORT: &str = "report.html";
 /// Observed and predicted profiles of example regions of a profile run (the report plots them).

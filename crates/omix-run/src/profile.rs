@@ -79,3 +79,74 @@ pub struct Footprint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias_log_count_change: Option<Vec<f64>>,
 }
+
+/// How long one method took on one head.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MethodTiming {
+    /// The method: `gradient_x_input`, `deeplift_shap` or `ism`.
+    pub method: String,
+    /// Seconds in all.
+    pub seconds: f64,
+    /// Seconds per 100 windows.
+    pub seconds_per_100_windows: f64,
+}
+
+/// One head's results in the summary.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfileHeadSummary {
+    /// `counts` or `profile`.
+    pub head: String,
+    /// Time each method took.
+    pub timings: Vec<MethodTiming>,
+    /// DeepLIFT/SHAP: the largest `|Σ (x − r) · m − (f(x) − f(r))|` over every pair.
+    pub convergence: Option<f64>,
+    /// DeepLIFT/SHAP: windows with a pair above the warning threshold (1e-3).
+    pub above_tolerance: usize,
+    /// The hypothetical contributions TF-MoDISco reads (`<head>_shap.npz`).
+    pub shap_file: Option<String>,
+    /// Logos written, by window.
+    pub logos: Vec<String>,
+}
+
+/// `explain/profile_explain.json`: what `omix explain` computed on a profile run (written by
+/// `omix_explain::explain_profile_run`, read by the report).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfileExplainSummary {
+    /// `BPNet`, or ChromBPNet's bias-corrected TF model.
+    pub model: String,
+    /// The task explained.
+    pub task: String,
+    /// Which windows: held-out peaks of a split, or a BED file.
+    pub regions_from: String,
+    /// Windows explained.
+    pub regions: usize,
+    /// Input window length.
+    pub input_length: usize,
+    /// Methods computed (as [`MethodTiming::method`] names them).
+    pub methods: Vec<String>,
+    /// What the profile head is.
+    pub profile_head: String,
+    /// DeepLIFT/SHAP references per window and their kind.
+    pub references: Option<String>,
+    /// Seed of shuffled references.
+    pub seed: u64,
+    /// Per head.
+    pub heads: Vec<ProfileHeadSummary>,
+    /// The arrays written (`float32`, under `arr_0`).
+    pub arrays: Vec<NpzArray>,
+    /// Files written, relative to the folder.
+    pub files: Vec<String>,
+}
+
+/// One `.npz` file written and its array's shape.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NpzArray {
+    /// The file, relative to the folder.
+    pub file: String,
+    /// The shape of `arr_0`.
+    pub shape: Vec<usize>,
+}

@@ -14,7 +14,7 @@ use crate::RunError;
 use crate::explain::ExplainSummary;
 use crate::files;
 use crate::motifs::DiscoveredMotifs;
-use crate::profile::{Footprints, ProfileExamples};
+use crate::profile::{Footprints, ProfileExamples, ProfileExplainSummary};
 
 /// The files of one run folder, each `None` when absent.
 #[derive(Debug)]
@@ -671,6 +671,10 @@ pub struct ProfileView {
     pub footprints: Option<Footprints>,
     /// The `bias/` folder of a ChromBPNet run.
     pub bias: Option<BiasView>,
+    /// `explain/profile_explain.json`, when `omix explain` ran on the run.
+    pub explain: Option<ProfileExplainSummary>,
+    /// The attribution logos that summary lists (file name, SVG text), those that exist.
+    pub explain_logos: Vec<(String, String)>,
 }
 
 /// A profile run's `metrics.json`: the model per split and the average-profile baseline on test.
@@ -843,7 +847,19 @@ impl ProfileView {
         }
         let bias_dir = dir.join(files::BIAS);
         let bias = if bias_dir.is_dir() { Some(BiasView::load(&bias_dir)?) } else { None };
-        Ok(ProfileView { metrics, data_report, examples, footprints, bias })
+        let explain_dir = dir.join(files::EXPLAIN_DIR);
+        let explain: Option<ProfileExplainSummary> = read_json(&explain_dir.join(files::PROFILE_EXPLAIN))?;
+        let mut explain_logos = Vec::new();
+        for name in explain.iter().flat_map(|e| &e.heads).flat_map(|h| &h.logos) {
+            // Names the summary lists, inside the explain folder only.
+            if name.contains("..") || Path::new(name).is_absolute() {
+                continue;
+            }
+            if let Some(svg) = read_optional(&explain_dir.join(name))? {
+                explain_logos.push((name.clone(), svg));
+            }
+        }
+        Ok(ProfileView { metrics, data_report, examples, footprints, bias, explain, explain_logos })
     }
 }
 

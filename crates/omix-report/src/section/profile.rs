@@ -1,6 +1,7 @@
 //! The sections of a profile run's report (BPNet, ChromBPNet), and what they share: the metrics
 //! shown per task, the model-versus-baseline verdict and profiles drawn per strand.
 
+pub(super) mod attributions;
 pub(super) mod bias;
 pub(super) mod data;
 pub(super) mod examples;
