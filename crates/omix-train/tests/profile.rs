@@ -296,19 +296,8 @@ fn control_tracks_reach_both_heads_in_training_prediction_and_scoring() -> Resul
     let data = tempfile::tempdir()?;
     let simulation = ProfileSimulation { control_depth: 0.05, ..ProfileSimulation::small() };
     let simulated = simulate_profiles(&simulation, data.path())?;
-    let text = format!(
-        "seed = 3\n[tracks]\nreference = {:?}\npeaks = {:?}\ninput_length = 300\noutput_length = 200\njitter = 16\n\
-         validation_chromosomes = [\"chr2\"]\ntest_chromosomes = []\n[[tracks.task]]\nname = \"sim\"\nplus = {:?}\n\
-         minus = {:?}\ncontrol = [{:?}, {:?}]\n[model]\nfilters = 8\nlayers = 2\n[train]\nepochs = 3\nbatch_size = 32\n\
-         learning_rate = 0.01\n",
-        data.path().join("genome.fa"),
-        data.path().join("peaks.narrowPeak"),
-        data.path().join("counts.plus.bw"),
-        data.path().join("counts.minus.bw"),
-        simulated.files.control[0],
-        simulated.files.control[1],
-    );
-    let config = ProfileExperimentConfig::from_toml(&text)?;
+    let mut config = tiny_config(data.path())?;
+    config.tracks.tasks[0].control = simulated.files.control.clone();
     let device = Device::flex();
     let runs = tempfile::tempdir()?;
     let run = RunDir::new(runs.path().join("run"));

@@ -15,11 +15,12 @@ const MAX_TRACKS: usize = 10;
 /// The width a track may take before it scrolls, in px.
 const TRACK_WIDTH: f64 = 1080.0;
 
-/// A method name in words.
-fn method_name(method: &str) -> String {
+/// A method name in words (as `explain.json` and `profile_explain.json` name them).
+pub(super) fn method_name(method: &str) -> String {
     match method {
         "gradient_x_input" => "gradient × input".into(),
         "integrated_gradients" => "integrated gradients".into(),
+        "deeplift_shap" => "DeepLIFT/SHAP".into(),
         "ism" => "in-silico mutagenesis".into(),
         other => other.replace('_', " "),
     }

@@ -5,20 +5,11 @@
 use std::fmt::Write as _;
 
 use crate::html::{escape, fixed, inline_svg, note, table};
+use crate::section::attributions::method_name;
 use omix_run::view::RunView as Run;
 
 /// At most this many logos per head.
 const MAX_LOGOS: usize = 6;
-
-/// A method name in words.
-fn method_name(method: &str) -> String {
-    match method {
-        "gradient_x_input" => "gradient × input".into(),
-        "deeplift_shap" => "DeepLIFT/SHAP".into(),
-        "ism" => "in-silico mutagenesis".into(),
-        other => other.replace('_', " "),
-    }
-}
 
 /// The attributions body.
 pub(in crate::section) fn body(run: &Run) -> String {
