@@ -352,9 +352,18 @@ pub struct MotifsArgs {
     /// Search only the central N positions of each sequence (as `modisco motifs -w`).
     #[arg(long, short = 'w', value_name = "N")]
     pub window: Option<usize>,
-    /// Call seqlets at this estimated false discovery rate (against permuted attributions).
+    /// Call seqlets at this estimated false discovery rate (against --control-shap, or seeded
+    /// permutations of each sequence's attributions along its positions).
     #[arg(long, value_name = "FDR", default_value_t = 0.05)]
     pub target_fdr: f64,
+    /// One-hot sequences of a control without real signal (e.g. dinucleotide shuffles of the
+    /// inputs), for the false discovery estimate; with --control-shap.
+    #[arg(long, value_name = "FILE", requires = "control_shap")]
+    pub control_ohe: Option<PathBuf>,
+    /// The control's attributions, from the same model, output and settings (`omix explain RUN
+    /// --input SHUFFLED.fa --method deeplift-shap -o DIR` writes both).
+    #[arg(long, value_name = "FILE", requires = "control_ohe")]
+    pub control_shap: Option<PathBuf>,
     /// Seqlets a pattern needs.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub min_seqlets: usize,

@@ -89,7 +89,12 @@ pub fn motifs(args: MotifsArgs) -> Result<()> {
     discovery.patterns.window = args.seqlet_window;
     discovery.patterns.trim_threshold = args.trim_threshold;
     let started = Instant::now();
-    discover_motifs_from_files(&ohe, &shap, args.window, &settings, &out, &mut Terminal::new(false))?;
+    let control = match (&args.control_ohe, &args.control_shap) {
+        (Some(ohe), Some(shap)) => Some((ohe.as_path(), shap.as_path())),
+        (None, None) => None,
+        _ => bail!("--control-ohe and --control-shap go together"),
+    };
+    discover_motifs_from_files(&ohe, &shap, control, args.window, &settings, &out, &mut Terminal::new(false))?;
     eprintln!("motifs written to {} ({:.1}s)", out.display(), started.elapsed().as_secs_f64());
     if let Some(run) = &args.run
         && !args.no_report
@@ -119,6 +124,14 @@ pub fn after_explain(
     let mut settings = MotifSettings::new(database, database_label);
     settings.compare = compare;
     settings.max_e_value = max_e_value;
-    discover_motifs_from_files(&out.join(files::OHE_NPZ), &shap, None, &settings, out, &mut Terminal::new(false))?;
+    discover_motifs_from_files(
+        &out.join(files::OHE_NPZ),
+        &shap,
+        None,
+        None,
+        &settings,
+        out,
+        &mut Terminal::new(false),
+    )?;
     Ok(())
 }

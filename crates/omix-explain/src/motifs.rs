@@ -16,7 +16,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use omix_io::write_atomically;
-use omix_motif::discover::{AttributionSet, DiscoverySettings, Pattern, Seqlet, consensus, discover, pattern_motif};
+use omix_motif::discover::{
+    AttributionSet, Control, DiscoverySettings, Pattern, Seqlet, consensus, discover_with_control, pattern_motif,
+};
 use omix_motif::{CompareOptions, Comparer, LogoOptions, Motif, MotifMatch, MotifSet, write_meme};
 use omix_run::Observer;
 use omix_run::explain::FilterMatch;
@@ -122,13 +124,18 @@ pub const OUTPUTS: &[&str] = &[
 pub fn discover_motifs_from_files(
     one_hot: &Path,
     attributions: &Path,
+    control: Option<(&Path, &Path)>,
     window: Option<usize>,
     settings: &MotifSettings,
     out: &Path,
     observer: &mut dyn Observer,
 ) -> Result<DiscoveredMotifs, ExplainError> {
     crate::interpret::check_output_folder(out)?;
-    let inputs = [(one_hot, "the one-hot sequences"), (attributions, "the attributions")];
+    let mut inputs = vec![(one_hot, "the one-hot sequences"), (attributions, "the attributions")];
+    if let Some((control_one_hot, control_attributions)) = control {
+        inputs.push((control_one_hot, "the control's one-hot sequences"));
+        inputs.push((control_attributions, "the control attributions"));
+    }
     for name in OUTPUTS {
         omix_io::refuse_output_over_inputs(&out.join(name), &inputs)?;
     }
@@ -144,21 +151,40 @@ pub fn discover_motifs_from_files(
     let name =
         |path: &Path| path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let source = format!("{} + {}", name(one_hot), name(attributions));
-    discover_motifs(&set, &source, settings, out, observer)
+    let control = match control {
+        Some((control_one_hot, control_attributions)) => {
+            let words = format!("the attributions of {} + {}", name(control_one_hot), name(control_attributions));
+            Some((read_attributions(control_one_hot, control_attributions, window)?, words))
+        }
+        None => None,
+    };
+    discover_motifs(&set, &source, control.as_ref().map(|(set, words)| (set, words.as_str())), settings, out, observer)
 }
 
 /// Discovers motifs in `set`, matches them with the database and writes the files listed in the
 /// module docs into `out` (which must exist). `source` names the inputs in `patterns.json`.
+/// `control` (attributions without real signal, e.g. of dinucleotide-shuffled sequences, and how
+/// to name them) sets the seqlets' false discovery estimate; without it, seeded permutations of
+/// `set`'s own attributions do.
 pub fn discover_motifs(
     set: &AttributionSet,
     source: &str,
+    control: Option<(&AttributionSet, &str)>,
     settings: &MotifSettings,
     out: &Path,
     observer: &mut dyn Observer,
 ) -> Result<DiscoveredMotifs, ExplainError> {
     let started = Instant::now();
     let letters = "ACGT";
-    let found = discover(set, &settings.discovery);
+    let projected_control = control.map(|(control, _)| (control.projected(), control.length));
+    let mut found = discover_with_control(
+        set,
+        &settings.discovery,
+        projected_control.as_ref().map(|(values, length)| Control { values, length: *length }),
+    );
+    if let Some((_, words)) = control {
+        found.calls.control = words.to_string();
+    }
     let calls = &found.calls;
     let positive = calls.seqlets.iter().filter(|s| !s.negative).count();
     let negative = calls.seqlets.len() - positive;
