@@ -14,9 +14,9 @@
 //! batch-norm needs the whole batch's statistics before any example can go on. Every product is
 //! ndarray's `general_mat_mul` (matrixmultiply's SIMD kernels, AVX2/FMA chosen at run time, where
 //! the hand-written loops would be compiled for baseline x86-64): a convolution is one product
-//! per example with its im2col matrix (`[positions, channels·width] · [channels·width, filters]`;
-//! its backward pass the two transposed products), a dense layer one product per fixed block of
-//! examples (`[examples, inputs] · [inputs, outputs]`; backward per gradient chunk). Gradients
+//! of the im2col matrices of a fixed block of examples with the weights (`[examples·positions,
+//! channels·width] · [channels·width, filters]`; its backward pass the two transposed products per
+//! gradient chunk), a dense layer likewise (`[examples, inputs] · [inputs, outputs]`). Gradients
 //! are summed over fixed chunks of examples and the chunks' sums added in order, and batch
 //! statistics are summed example by example in order, so the numbers are the same whatever the
 //! thread count.
@@ -45,8 +45,8 @@ use rayon::prelude::*;
 
 /// Examples per partial gradient sum in [`FastPlan::loss_and_gradients`].
 const GRADIENT_CHUNK: usize = 4;
-/// Examples per product in the dense layers' forward pass (a fixed partition, so the numbers do
-/// not depend on the thread count).
+/// Examples per product in the forward pass of the convolutions and dense layers (a fixed
+/// partition, so the numbers do not depend on the thread count).
 const DENSE_BLOCK: usize = 32;
 
 use crate::Model;
@@ -407,10 +407,7 @@ impl Network {
         });
         let mut all_statistics = Vec::with_capacity(self.host.blocks.len());
         for (index, block) in self.host.blocks.iter().enumerate() {
-            examples.par_iter_mut().for_each(|example| {
-                let z = self.convolve(index, &example.activations[index]);
-                example.pre_activations.push(z);
-            });
+            examples.par_chunks_mut(DENSE_BLOCK).for_each(|examples| self.convolve(index, examples));
             let filters = block.conv.filters;
             // The batch-norm as a per-filter affine map of the convolution's output.
             let (affine, statistics) = match (&block.conv.norm, &block.conv.batch_norm, mode) {
@@ -432,22 +429,26 @@ impl Network {
         all_statistics
     }
 
-    /// The convolution of block `index` on one example's input `[input_length, channels]`:
-    /// `[positions, filters]`, bias included.
-    fn convolve(&self, index: usize, a: &[f32]) -> Vec<f32> {
+    /// The convolution of block `index` on a block of examples (inputs `[input_length,
+    /// channels]` each): one product of their stacked im2col matrices `[examples·positions,
+    /// channels·width]` with the weights; each example's output `[positions, filters]`, bias
+    /// included, is pushed to its `pre_activations`.
+    fn convolve(&self, index: usize, examples: &mut [Example]) {
         let block = &self.host.blocks[index];
         let conv = &block.conv;
-        let wt = &self.conv_weights[index];
         let filters = conv.filters;
-        let mut z = vec![0.0f32; block.positions * filters];
+        let rows = examples.len() * block.positions;
+        let mut z = vec![0.0f32; rows * filters];
         if let Some(b) = &conv.bias {
             z.chunks_exact_mut(filters).for_each(|row| row.copy_from_slice(b));
         }
-        // One product with the im2col matrix [positions, channels·width].
-        let columns = im2col(block, a);
         let depth = conv.channels * conv.width;
-        matmul(&columns, false, wt, false, &mut z, (block.positions, depth, filters), 1.0);
-        z
+        let columns: Vec<f32> =
+            examples.iter().flat_map(|example| im2col(block, &example.activations[index])).collect();
+        matmul(&columns, false, &self.conv_weights[index], false, &mut z, (rows, depth, filters), 1.0);
+        for (example, z) in examples.iter_mut().zip(z.chunks_exact(block.positions * filters)) {
+            example.pre_activations.push(z.to_vec());
+        }
     }
 
     /// Mean and variance per filter of block `index`'s convolution output over the batch and
@@ -645,13 +646,10 @@ impl Network {
             if let (Some(norm), Some(statistics)) = (&block.conv.norm, &statistics[index]) {
                 norm_gradients[index] = Some(Self::backward_batch_norm(examples, index, block, norm, statistics));
             }
-            examples.par_chunks_mut(GRADIENT_CHUNK).zip(chunks.par_iter_mut()).for_each(
-                |(examples, (_, gradients))| {
-                    for example in examples {
-                        self.backward_convolution(index, example, gradients);
-                    }
-                },
-            );
+            examples
+                .par_chunks_mut(GRADIENT_CHUNK)
+                .zip(chunks.par_iter_mut())
+                .for_each(|(examples, (_, gradients))| self.backward_convolution(index, examples, gradients));
         }
         // Sum the chunks in order: the same additions in the same order on every run,
         // whatever rayon's work stealing did (same seed, same numbers).
@@ -849,43 +847,49 @@ impl Network {
         (gamma.iter().map(|g| *g as f32).collect(), beta.iter().map(|b| *b as f32).collect())
     }
 
-    /// Gradients of block `index`'s convolution from `example.delta` (the gradient of its output
-    /// `[positions, filters]`), added to `g`; `example.delta` becomes the gradient of the block's
-    /// input (none for the first block).
-    fn backward_convolution(&self, index: usize, example: &mut Example, g: &mut Gradients) {
+    /// Gradients of block `index`'s convolution from a chunk of examples' `delta` (the gradient
+    /// of its output `[positions, filters]`), added to `g`; each `delta` becomes the gradient of
+    /// the block's input (none for the first block).
+    fn backward_convolution(&self, index: usize, examples: &mut [Example], g: &mut Gradients) {
         let block = &self.host.blocks[index];
         let conv = &block.conv;
         let filters = conv.filters;
-        let dz = std::mem::take(&mut example.delta);
-        let wt = &self.conv_weights[index];
+        let rows = examples.len() * block.positions;
         let (gwt, gb) = &mut g.conv[index];
-        let a = &example.activations[index];
-        if !gb.is_empty() {
-            for row in dz.chunks_exact(filters) {
-                gb.iter_mut().zip(row).for_each(|(a, d)| *a += d);
+        let mut dz = Vec::with_capacity(rows * filters);
+        for example in examples.iter_mut() {
+            let delta = std::mem::take(&mut example.delta);
+            if !gb.is_empty() {
+                for row in delta.chunks_exact(filters) {
+                    gb.iter_mut().zip(row).for_each(|(a, d)| *a += d);
+                }
             }
+            dz.extend_from_slice(&delta);
         }
-        let columns = im2col(block, a);
         let depth = conv.channels * conv.width;
+        let columns: Vec<f32> =
+            examples.iter().flat_map(|example| im2col(block, &example.activations[index])).collect();
         // Weights: columnsᵀ · dz; input: dz · wtᵀ, scattered back through the im2col map (the
         // first block's input is the data: no gradient).
-        matmul(&columns, true, &dz, false, gwt, (depth, block.positions, filters), 1.0);
+        matmul(&columns, true, &dz, false, gwt, (depth, rows, filters), 1.0);
         if index == 0 {
             return;
         }
-        let mut dcolumns = vec![0.0f32; block.positions * depth];
-        matmul(&dz, false, wt, true, &mut dcolumns, (block.positions, filters, depth), 0.0);
-        let mut da = vec![0.0f32; block.input_length * conv.channels];
-        for position in 0..block.positions {
-            let row = &dcolumns[position * depth..(position + 1) * depth];
-            for k in 0..conv.width {
-                let Some(i) = block.input_position(position, k) else { continue };
-                for c in 0..conv.channels {
-                    da[i * conv.channels + c] += row[c * conv.width + k];
+        let mut dcolumns = vec![0.0f32; rows * depth];
+        matmul(&dz, false, &self.conv_weights[index], true, &mut dcolumns, (rows, filters, depth), 0.0);
+        for (example, dcolumns) in examples.iter_mut().zip(dcolumns.chunks_exact(block.positions * depth)) {
+            let mut da = vec![0.0f32; block.input_length * conv.channels];
+            for position in 0..block.positions {
+                let row = &dcolumns[position * depth..(position + 1) * depth];
+                for k in 0..conv.width {
+                    let Some(i) = block.input_position(position, k) else { continue };
+                    for c in 0..conv.channels {
+                        da[i * conv.channels + c] += row[c * conv.width + k];
+                    }
                 }
             }
+            example.delta = da;
         }
-        example.delta = da;
     }
 }
 
