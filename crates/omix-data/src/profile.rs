@@ -296,6 +296,10 @@ pub struct ProfileData {
     /// The tasks' control tracks, when they have them.
     control: Option<ControlTracks>,
     encoder: Encoder,
+    /// Each region's total count once read (peaks at load, for the outlier rule; background
+    /// regions when first asked), so outliers, the bias model's regions and its loss weight read
+    /// the tracks once.
+    totals: Mutex<Vec<Option<f64>>>,
 }
 
 /// Every task's control tracks (task-major, plus then minus), read over input windows anywhere on
@@ -463,6 +467,7 @@ impl ProfileData {
             tracks,
             control,
             encoder: Encoder::new(Alphabet::Dna, Ambiguity::Zero),
+            totals: Mutex::new(Vec::new()),
         };
 
         // Outliers: totals of every peak's output window.
@@ -475,6 +480,7 @@ impl ProfileData {
         let threshold = quantile(&sorted, config.outlier_quantile);
         data.report.outlier_threshold = threshold;
         let mut kept = Vec::with_capacity(peaks.len());
+        let mut kept_totals = Vec::with_capacity(peaks.len());
         let mut training_totals = Vec::new();
         for (region, total) in peaks.into_iter().zip(totals) {
             if total > threshold {
@@ -485,6 +491,7 @@ impl ProfileData {
                 training_totals.push(total);
             }
             kept.push(region);
+            kept_totals.push(Some(total));
         }
         training_totals.sort_by(f64::total_cmp);
         data.report.median_peak_count = quantile(&training_totals, 0.5);
@@ -515,6 +522,8 @@ impl ProfileData {
                 background.push(ProfileRegion { chrom: window.chrom.clone(), centre, split, peak: false });
             }
         }
+        kept_totals.resize(kept.len() + background.len(), None);
+        data.totals = Mutex::new(kept_totals);
         data.regions = kept.into_iter().chain(background).collect();
         for region in &data.regions {
             let slot = match region.split {
@@ -608,9 +617,17 @@ impl ProfileData {
         Window::new(&region.chrom, start, start + length as i64)
     }
 
-    /// The total count in region `index`'s output window, summed over every task and strand.
+    /// The total count in region `index`'s output window, summed over every task and strand (read
+    /// from the tracks once, then remembered).
     pub fn total_count(&self, index: usize) -> Result<f64, DataError> {
-        self.total(&self.regions[index])
+        if let Some(Some(total)) = self.totals.lock().map_err(|_| poisoned())?.get(index) {
+            return Ok(*total);
+        }
+        let total = self.total(&self.regions[index])?;
+        if let Some(slot) = self.totals.lock().map_err(|_| poisoned())?.get_mut(index) {
+            *slot = Some(total);
+        }
+        Ok(total)
     }
 
     fn total(&self, region: &ProfileRegion) -> Result<f64, DataError> {

@@ -60,6 +60,10 @@ fn batches_hold_the_tracks_and_reverse_complements_swap_strands() -> Result {
     // A shift moves the window: the counts of shift 3 are those of shift 0 moved by 3 bases.
     let unshifted = data.batch(&indices[..1], &[0], &[false])?;
     assert_eq!(&unshifted.counts[3..output], &forward.counts[..output - 3]);
+    // The total a region's count loss and the outlier rule use is its window's reads, remembered.
+    let total: f64 = unshifted.counts.iter().map(|&v| f64::from(v)).sum();
+    assert_eq!(data.total_count(0)?, total);
+    assert_eq!(data.total_count(0)?, total);
     Ok(())
 }
 
