@@ -56,7 +56,18 @@ fn write_attributions(
     sequences: usize,
     length: usize,
 ) -> Result<Vec<(usize, usize)>, Box<dyn std::error::Error>> {
-    let mut random = Random(17);
+    write_named(dir, "", sequences, length, true)
+}
+
+/// `{prefix}ohe.npz` and `{prefix}shap.npz`, with the motif planted in every other sequence or in none.
+fn write_named(
+    dir: &Path,
+    prefix: &str,
+    sequences: usize,
+    length: usize,
+    plant: bool,
+) -> Result<Vec<(usize, usize)>, Box<dyn std::error::Error>> {
+    let mut random = Random(if plant { 17 } else { 99 });
     let mut one_hot = vec![0.0f32; sequences * 4 * length];
     let mut shap = vec![0.0f32; sequences * 4 * length];
     let mut planted = Vec::new();
@@ -65,7 +76,7 @@ fn write_attributions(
         for value in &mut shap[i * 4 * length..(i + 1) * 4 * length] {
             *value = (random.uniform() - 0.5) * 0.1;
         }
-        if i % 2 == 0 {
+        if plant && i % 2 == 0 {
             let at = 3 + random.below(length - MOTIF.len() - 6);
             let site = if random.below(2) == 0 { MOTIF.to_string() } else { reverse_complement(MOTIF) };
             for (k, c) in site.chars().enumerate() {
@@ -82,8 +93,8 @@ fn write_attributions(
         }
     }
     let shape = [sequences, 4, length];
-    write_npz(&dir.join("ohe.npz"), &[NpyArray { name: "arr_0", shape: &shape, values: &one_hot }])?;
-    write_npz(&dir.join("shap.npz"), &[NpyArray { name: "arr_0", shape: &shape, values: &shap }])?;
+    write_npz(&dir.join(format!("{prefix}ohe.npz")), &[NpyArray { name: "arr_0", shape: &shape, values: &one_hot }])?;
+    write_npz(&dir.join(format!("{prefix}shap.npz")), &[NpyArray { name: "arr_0", shape: &shape, values: &shap }])?;
     Ok(planted)
 }
 
@@ -144,9 +155,26 @@ fn planted_motif_is_discovered_and_matched() -> TestResult {
         .count();
     assert!(covered >= planted.len() * 95 / 100, "{covered} of {} planted sites", planted.len());
 
-    // A second run replaces its own output.
-    let again = omix(dir.path(), &["motifs", "--ohe", "ohe.npz", "--shap", "shap.npz", "--out", "found"]);
+    // A second run replaces its own output; this one against a given control without the motif.
+    write_named(dir.path(), "control_", 300, 80, false)?;
+    let args = [
+        "motifs",
+        "--ohe",
+        "ohe.npz",
+        "--shap",
+        "shap.npz",
+        "--out",
+        "found",
+        "--control-ohe",
+        "control_ohe.npz",
+        "--control-shap",
+        "control_shap.npz",
+    ];
+    let again = omix(dir.path(), &args);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("patterns.json"))?)?;
+    assert!(summary["seqlets"]["control"].as_str().is_some_and(|c| c.contains("control_shap.npz")));
+    assert!(summary["patterns"][0]["seqlets"].as_u64().unwrap_or(0) as usize >= planted.len() * 9 / 10);
     Ok(())
 }
 
