@@ -443,8 +443,7 @@ impl Network {
             z.chunks_exact_mut(filters).for_each(|row| row.copy_from_slice(b));
         }
         let depth = conv.channels * conv.width;
-        let columns: Vec<f32> =
-            examples.iter().flat_map(|example| im2col(block, &example.activations[index])).collect();
+        let columns = stacked_im2col(block, examples.iter().map(|example| &example.activations[index][..]));
         matmul(&columns, false, &self.conv_weights[index], false, &mut z, (rows, depth, filters), 1.0);
         for (example, z) in examples.iter_mut().zip(z.chunks_exact(block.positions * filters)) {
             example.pre_activations.push(z.to_vec());
@@ -867,8 +866,7 @@ impl Network {
             dz.extend_from_slice(&delta);
         }
         let depth = conv.channels * conv.width;
-        let columns: Vec<f32> =
-            examples.iter().flat_map(|example| im2col(block, &example.activations[index])).collect();
+        let columns = stacked_im2col(block, examples.iter().map(|example| &example.activations[index][..]));
         // Weights: columnsᵀ · dz; input: dz · wtᵀ, scattered back through the im2col map (the
         // first block's input is the data: no gradient).
         matmul(&columns, true, &dz, false, gwt, (depth, rows, filters), 1.0);
@@ -893,19 +891,20 @@ impl Network {
     }
 }
 
-/// The im2col matrix of a block's input `[input_length, channels]`: row `p` holds, at
-/// `c · width + k`, the input that output `p` reads through tap `k` of channel `c` (zero in the
-/// padding).
-fn im2col(block: &HostBlock, a: &[f32]) -> Vec<f32> {
+/// The im2col matrices of some examples' block inputs `[input_length, channels]`, stacked: row
+/// `p` of an example's holds, at `c · width + k`, the input that output `p` reads through tap `k`
+/// of channel `c` (zero in the padding).
+fn stacked_im2col<'a>(block: &HostBlock, inputs: impl ExactSizeIterator<Item = &'a [f32]>) -> Vec<f32> {
     let conv = &block.conv;
     let depth = conv.channels * conv.width;
-    let mut columns = vec![0.0f32; block.positions * depth];
-    for position in 0..block.positions {
-        let row = &mut columns[position * depth..(position + 1) * depth];
-        for k in 0..conv.width {
-            let Some(i) = block.input_position(position, k) else { continue };
-            for c in 0..conv.channels {
-                row[c * conv.width + k] = a[i * conv.channels + c];
+    let mut columns = vec![0.0f32; inputs.len() * block.positions * depth];
+    for (a, columns) in inputs.zip(columns.chunks_exact_mut(block.positions * depth)) {
+        for (position, row) in columns.chunks_exact_mut(depth).enumerate() {
+            for k in 0..conv.width {
+                let Some(i) = block.input_position(position, k) else { continue };
+                for c in 0..conv.channels {
+                    row[c * conv.width + k] = a[i * conv.channels + c];
+                }
             }
         }
     }
