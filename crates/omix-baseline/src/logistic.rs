@@ -47,6 +47,20 @@ pub enum Design<'a> {
         /// Number of columns.
         width: usize,
     },
+    /// Column-major counts with implicit values (gapped k-mer matrices): column `j` holds
+    /// `rows[column_offsets[j]..column_offsets[j + 1]]`, a row once per occurrence, and entry
+    /// `(i, j)` is `row_scale[i] * column_scale[j] * occurrences`. Products scatter into the
+    /// rows' logits and gather the rows' residuals, both small, so nothing is transposed.
+    CountColumns {
+        /// `width + 1` non-decreasing offsets, the first 0 and the last `rows.len()`.
+        column_offsets: &'a [usize],
+        /// Row of each occurrence, below `row_scale.len()`.
+        rows: &'a [u32],
+        /// One scale per row; their number is the number of rows.
+        row_scale: &'a [f32],
+        /// One scale per column; their number is the width.
+        column_scale: &'a [f32],
+    },
 }
 
 impl Design<'_> {
@@ -55,6 +69,7 @@ impl Design<'_> {
         match *self {
             Design::Dense { values, width } => values.len().checked_div(width).unwrap_or(0),
             Design::Sparse { row_offsets, .. } => row_offsets.len().saturating_sub(1),
+            Design::CountColumns { row_scale, .. } => row_scale.len(),
         }
     }
 
@@ -62,6 +77,7 @@ impl Design<'_> {
     pub fn width(&self) -> usize {
         match *self {
             Design::Dense { width, .. } | Design::Sparse { width, .. } => width,
+            Design::CountColumns { column_scale, .. } => column_scale.len(),
         }
     }
 
@@ -106,6 +122,23 @@ impl Design<'_> {
                     }
                 }
                 check_finite("sparse value", values)
+            }
+            Design::CountColumns { column_offsets, rows, row_scale, column_scale } => {
+                let invalid = |rule| Err(BaselineError::InvalidRowOffsets { rule });
+                if column_offsets.len() != width + 1 || column_offsets.first() != Some(&0) {
+                    return invalid("there must be columns + 1 column offsets, starting at 0");
+                }
+                if column_offsets.windows(2).any(|w| w[0] > w[1]) {
+                    return invalid("column offsets must not decrease");
+                }
+                if column_offsets.last() != Some(&rows.len()) {
+                    return invalid("the last column offset must equal the number of stored rows");
+                }
+                if let Some((index, &row)) = rows.iter().enumerate().find(|&(_, &r)| r as usize >= row_scale.len()) {
+                    return Err(BaselineError::RowOutOfRange { index, row: row as usize, rows: row_scale.len() });
+                }
+                check_finite("row scale", row_scale)?;
+                check_finite("column scale", column_scale)
             }
         }
     }
@@ -562,6 +595,8 @@ enum Transposed<'a> {
     Dense { values: &'a [f32], width: usize },
     /// Column offsets, row numbers and values of the transposed sparse matrix.
     Sparse { offsets: Vec<usize>, rows: Vec<u32>, values: Vec<f32> },
+    /// The design is already column-major ([`Design::CountColumns`]).
+    Columns,
 }
 
 impl<'a> Matrix<'a> {
@@ -590,6 +625,7 @@ impl<'a> Matrix<'a> {
                 }
                 Transposed::Sparse { offsets, rows, values: column_values }
             }
+            Design::CountColumns { .. } => Transposed::Columns,
         };
         Matrix { design, transposed }
     }
@@ -624,6 +660,34 @@ impl<'a> Matrix<'a> {
                     }
                 });
             }
+            Transposed::Columns => {
+                if let Design::CountColumns { column_offsets, rows, row_scale, column_scale } = self.design {
+                    // Scale the residuals by row once; each column then gathers its rows.
+                    let mut scaled = residuals.to_vec();
+                    for (r, &scale) in scaled.chunks_exact_mut(outputs).zip(row_scale) {
+                        r.iter_mut().for_each(|v| *v *= f64::from(scale));
+                    }
+                    out.par_chunks_mut(COLUMN_BLOCK * outputs).enumerate().for_each(|(block, chunk)| {
+                        let first = block * COLUMN_BLOCK;
+                        for (offset, g) in chunk.chunks_exact_mut(outputs).enumerate() {
+                            let j = first + offset;
+                            g.fill(0.0);
+                            let column = &rows[column_offsets[j]..column_offsets[j + 1]];
+                            if outputs == 1 {
+                                // The common case (binary, one task at a time), without slices.
+                                g[0] = column.iter().map(|&i| scaled[i as usize]).sum();
+                            } else {
+                                for &i in column {
+                                    let r = &scaled[i as usize * outputs..(i as usize + 1) * outputs];
+                                    g.iter_mut().zip(r).for_each(|(gk, rk)| *gk += rk);
+                                }
+                            }
+                            let scale = f64::from(column_scale[j]);
+                            g.iter_mut().for_each(|gk| *gk *= scale);
+                        }
+                    });
+                }
+            }
             &Transposed::Dense { values, width } => {
                 // Each task owns a block of columns and walks every row: no partial sums to merge.
                 out.par_chunks_mut(COLUMN_BLOCK * outputs).enumerate().for_each(|(block, chunk)| {
@@ -642,8 +706,56 @@ impl<'a> Matrix<'a> {
     }
 }
 
-/// `out = X W + b` for feature-major `weights` (`width x outputs`), parallel over row blocks.
+/// Parts a column-major design's columns are cut into for `X W`: each part scatters into its own
+/// logits, and the parts are added in order, so the sum does not depend on the number of threads.
+const COLUMN_PARTS: usize = 16;
+
+/// `out = X W + b` for feature-major `weights` (`width x outputs`), parallel over row blocks
+/// (over column parts for a column-major design).
 fn logits(design: &Design, weights: &[f64], intercepts: &[f64], outputs: usize, out: &mut [f64]) {
+    if let Design::CountColumns { column_offsets, rows, row_scale, column_scale } = *design {
+        // Cut the columns into parts of about equal numbers of stored rows.
+        let total = rows.len();
+        let mut bounds = vec![0usize];
+        for part in 1..COLUMN_PARTS {
+            let target = total * part / COLUMN_PARTS;
+            let column = column_offsets.partition_point(|&offset| offset < target).min(column_scale.len());
+            bounds.push(column.max(*bounds.last().unwrap_or(&0)));
+        }
+        bounds.push(column_scale.len());
+        let parts: Vec<Vec<f64>> = bounds
+            .par_windows(2)
+            .map(|range| {
+                let mut z = vec![0.0; row_scale.len() * outputs];
+                for j in range[0]..range[1] {
+                    let scale = f64::from(column_scale[j]);
+                    let w = &weights[j * outputs..(j + 1) * outputs];
+                    if w.iter().all(|&wk| wk == 0.0) {
+                        continue;
+                    }
+                    let column = &rows[column_offsets[j]..column_offsets[j + 1]];
+                    if outputs == 1 {
+                        let value = scale * w[0];
+                        column.iter().for_each(|&i| z[i as usize] += value);
+                    } else {
+                        for &i in column {
+                            let zi = &mut z[i as usize * outputs..(i as usize + 1) * outputs];
+                            zi.iter_mut().zip(w).for_each(|(zk, wk)| *zk += scale * wk);
+                        }
+                    }
+                }
+                z
+            })
+            .collect();
+        for (i, z) in out.chunks_exact_mut(outputs).enumerate() {
+            let scale = f64::from(row_scale[i]);
+            for (k, zk) in z.iter_mut().enumerate() {
+                let sum: f64 = parts.iter().map(|part| part[i * outputs + k]).sum();
+                *zk = intercepts.get(k).copied().unwrap_or(0.0) + scale * sum;
+            }
+        }
+        return;
+    }
     out.par_chunks_mut(ROW_BLOCK * outputs).enumerate().for_each(|(block, chunk)| {
         let first = block * ROW_BLOCK;
         for (offset, z) in chunk.chunks_exact_mut(outputs).enumerate() {
@@ -666,6 +778,8 @@ fn logits(design: &Design, weights: &[f64], intercepts: &[f64], outputs: usize, 
                     let range = row_offsets[i]..row_offsets[i + 1];
                     indices[range.clone()].iter().zip(&values[range]).for_each(|(&j, &x)| add(j as usize, x));
                 }
+                // Handled above, column by column.
+                Design::CountColumns { .. } => {}
             }
         }
     });
@@ -879,6 +993,115 @@ mod tests {
         assert_eq!(p.len(), 300);
         assert!(p.iter().all(|&v| (0.0..=1.0).contains(&v)));
         Ok(())
+    }
+
+    /// A random column-major count design and the same matrix as CSR with explicit values.
+    #[allow(clippy::type_complexity)]
+    fn count_columns(
+        rows: usize,
+        width: usize,
+        seed: u64,
+    ) -> (Vec<usize>, Vec<u32>, Vec<f32>, Vec<f32>, Vec<usize>, Vec<u32>, Vec<f32>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let row_scale: Vec<f32> = (0..rows).map(|_| rng.random_range(0.2..1.5f32)).collect();
+        let column_scale: Vec<f32> = (0..width).map(|_| rng.random_range(0.5..2.0f32)).collect();
+        let mut counts = vec![vec![0u32; width]; rows];
+        for row in counts.iter_mut() {
+            for _ in 0..8 {
+                row[rng.random_range(0..width)] += 1;
+            }
+        }
+        let (mut column_offsets, mut column_rows) = (vec![0], Vec::new());
+        for j in 0..width {
+            for (i, row) in counts.iter().enumerate() {
+                column_rows.extend(std::iter::repeat_n(i as u32, row[j] as usize));
+            }
+            column_offsets.push(column_rows.len());
+        }
+        let (mut offsets, mut indices, mut values) = (vec![0], Vec::new(), Vec::new());
+        for (i, row) in counts.iter().enumerate() {
+            for (j, &count) in row.iter().enumerate().filter(|&(_, &c)| c > 0) {
+                indices.push(j as u32);
+                values.push(row_scale[i] * column_scale[j] * count as f32);
+            }
+            offsets.push(indices.len());
+        }
+        (column_offsets, column_rows, row_scale, column_scale, offsets, indices, values)
+    }
+
+    #[test]
+    fn count_columns_give_the_model_of_the_same_csr_matrix() -> TestResult {
+        let (rows, width) = (900, 300);
+        let (column_offsets, column_rows, row_scale, column_scale, offsets, indices, values) =
+            count_columns(rows, width, 5);
+        let columns = Design::CountColumns {
+            column_offsets: &column_offsets,
+            rows: &column_rows,
+            row_scale: &row_scale,
+            column_scale: &column_scale,
+        };
+        let sparse = Design::Sparse { row_offsets: &offsets, indices: &indices, values: &values, width };
+        columns.check()?;
+        assert_eq!((columns.rows(), columns.width()), (rows, width));
+        // Labels from a planted linear rule on the first 20 columns.
+        let dense = sparse_to_dense(&offsets, &indices, &values, width);
+        let labels: Vec<usize> = dense
+            .chunks(width)
+            .map(|row| {
+                let score: f32 = row[..10].iter().sum::<f32>() - row[10..20].iter().sum::<f32>();
+                if score > 0.3 {
+                    2
+                } else if score < -0.3 {
+                    0
+                } else {
+                    1
+                }
+            })
+            .collect();
+        let binary: Vec<bool> = labels.iter().map(|&l| l == 2).collect();
+        let config = LogisticConfig { tolerance: 1e-9, ..LogisticConfig::default() };
+        for targets in [Targets::Binary(&binary), Targets::Multinomial { labels: &labels, classes: 3 }] {
+            let a = config.fit(&Examples::new(columns, targets))?;
+            let b = config.fit(&Examples::new(sparse, targets))?;
+            for (x, y) in a.coefficients.iter().zip(&b.coefficients).chain(a.intercepts.iter().zip(&b.intercepts)) {
+                assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+            }
+            // The CSR values are f32 products; the columns multiply the scales in f64.
+            let (p, q) = (a.predict_proba(&columns)?, b.predict_proba(&sparse)?);
+            assert!(p.iter().zip(&q).all(|(x, y)| (x - y).abs() < 1e-6));
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map_err(|_| BaselineError::Empty { what: "thread pool" })?;
+            let c = pool.install(|| config.fit(&Examples::new(columns, targets)))?;
+            assert_eq!(a, c);
+        }
+        // A broken structure is refused.
+        let bad = Design::CountColumns {
+            column_offsets: &column_offsets[..width],
+            rows: &column_rows,
+            row_scale: &row_scale,
+            column_scale: &column_scale,
+        };
+        assert!(matches!(bad.check(), Err(BaselineError::InvalidRowOffsets { .. })));
+        let bad = Design::CountColumns {
+            column_offsets: &column_offsets,
+            rows: &column_rows,
+            row_scale: &row_scale[..rows - 1],
+            column_scale: &column_scale,
+        };
+        assert!(matches!(bad.check(), Err(BaselineError::RowOutOfRange { .. })));
+        Ok(())
+    }
+
+    fn sparse_to_dense(offsets: &[usize], indices: &[u32], values: &[f32], width: usize) -> Vec<f32> {
+        let mut dense = vec![0.0; (offsets.len() - 1) * width];
+        for (i, bounds) in offsets.windows(2).enumerate() {
+            for entry in bounds[0]..bounds[1] {
+                dense[i * width + indices[entry] as usize] += values[entry];
+            }
+        }
+        dense
     }
 
     #[test]

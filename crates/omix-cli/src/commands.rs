@@ -642,6 +642,7 @@ pub fn quickstart_config(data_dir: &Path, seed: u64) -> ExperimentConfig {
         features: None,
         model: ModelConfig::Primer,
         train: omix_train::TrainConfig { epochs: 40, patience: 6, batch_size: 32, ..Default::default() },
+        baseline: Default::default(),
     }
 }
 

@@ -55,6 +55,9 @@ pub fn table_field(field: &str) -> String {
             return format!("[{table}] {rest}");
         }
     }
+    if let Some(rest) = field.strip_prefix("baseline.") {
+        return format!("[baseline] {rest}");
+    }
     if field == "baseline" {
         return "baseline".into();
     }

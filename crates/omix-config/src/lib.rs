@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 #![allow(clippy::result_large_err)]
 
+mod baseline;
 mod error;
 mod features;
 mod graph;
@@ -31,6 +32,7 @@ mod profile;
 pub mod template;
 mod train;
 
+pub use baseline::{BaselineConfig, BaselineKind};
 pub use error::{ConfigError, table_field};
 pub use features::{FeatureConfig, MatrixFeatureConfig, PwmFeatureConfig};
 pub use graph::{GraphExperimentConfig, GraphModel};

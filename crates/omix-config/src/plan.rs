@@ -571,6 +571,7 @@ pub fn flags_only_experiment() -> ExperimentConfig {
         features: None,
         model: ModelConfig::Primer,
         train: Default::default(),
+        baseline: Default::default(),
     }
 }
 

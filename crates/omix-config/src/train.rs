@@ -3,7 +3,7 @@
 
 use omix_data::DataConfig;
 
-use crate::FeatureConfig;
+use crate::{BaselineConfig, FeatureConfig};
 use omix_models::ModelConfig;
 use serde::{Deserialize, Serialize};
 
@@ -381,6 +381,9 @@ pub struct ExperimentConfig {
     /// The training settings.
     #[serde(default)]
     pub train: TrainConfig,
+    /// Which simple baseline to fit beside the model (written out only when not the default).
+    #[serde(default, skip_serializing_if = "BaselineConfig::is_default")]
+    pub baseline: BaselineConfig,
 }
 
 fn default_seed() -> u64 {
@@ -397,6 +400,7 @@ impl ExperimentConfig {
     pub fn check(&self) -> Result<(), ConfigError> {
         self.data.check()?;
         self.train.check()?;
+        self.baseline.check()?;
         match self.data.task {
             omix_data::TaskSetting::Auto => self.train.check_monitor(
                 false,

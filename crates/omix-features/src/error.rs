@@ -142,6 +142,30 @@ pub enum FeatureError {
         /// The width given.
         found: usize,
     },
+    /// Gapped k-mer settings that break a rule.
+    #[error("gapped k-mer settings l = {l}, k = {k}: {rule}")]
+    GkmSettings {
+        /// The pattern length.
+        l: usize,
+        /// The informative positions.
+        k: usize,
+        /// The rule broken.
+        rule: String,
+    },
+    /// Gapped k-mers are defined for DNA and RNA only.
+    #[error("gapped k-mer features need DNA or RNA, not {alphabet}")]
+    GkmNeedsNucleotides {
+        /// The alphabet.
+        alphabet: Alphabet,
+    },
+    /// More rows than a column-major matrix can number.
+    #[error("{rows} sequences are more than the {max} a gapped k-mer matrix can hold")]
+    TooManyRows {
+        /// The rows given.
+        rows: usize,
+        /// The most supported.
+        max: usize,
+    },
     /// A stored standardizer that is inconsistent.
     #[error("invalid standardizer: {reason}")]
     InvalidStandardizer {

@@ -1,4 +1,5 @@
-//! Engineered features for omix's dense networks and baselines: sparse k-mer spectra, PWM scans
+//! Engineered features for omix's dense networks and baselines: sparse k-mer spectra, gapped
+//! k-mer counts (the gkm kernel's feature map, [`GkmFeaturizer`]), PWM scans
 //! of motifs (read with [`omix_motif::read_meme`]), and per-column standardisation fitted on the
 //! training rows only.
 //!
@@ -48,11 +49,13 @@
 #![warn(missing_docs)]
 
 mod error;
+mod gkm;
 mod kmer;
 mod pwm;
 mod standardize;
 
 pub use error::FeatureError;
+pub use gkm::{GkmConfig, GkmFeaturizer, GkmMatrix, MAX_GKM_FEATURES, MAX_GKM_K, MAX_GKM_L};
 pub use kmer::{
     KmerConfig, KmerFeaturizer, KmerNormalize, MAX_GAP, MAX_K_NUCLEOTIDE, MAX_K_PROTEIN, SparseBatch, SparseRow,
 };

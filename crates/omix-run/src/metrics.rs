@@ -19,6 +19,29 @@ pub struct BaselineReport {
     pub test: Metrics,
     /// The paired comparison on the test set.
     pub comparison: Comparison,
+    /// Every baseline fitted when more than one was (`[baseline] kind = "auto"`), with its
+    /// validation score; the chosen one is described above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<BaselineCandidate>,
+}
+
+/// One baseline fitted in the choice among several.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineCandidate {
+    /// What the baseline is.
+    pub model: String,
+    /// The regularisation chosen on the validation split.
+    pub regularization: Option<f64>,
+    /// The statistic that chose among the baselines (the comparison's, on the validation split).
+    pub validation_metric: String,
+    /// Its value on the validation split (absent when undefined, e.g. a single class).
+    pub validation: Option<f64>,
+    /// Whether this baseline was chosen.
+    pub chosen: bool,
+    /// Seconds its features and fit took (shown, never written, so `metrics.json` stays the
+    /// same for the same config and seed).
+    #[serde(skip)]
+    pub seconds: Option<f64>,
 }
 
 /// What `metrics.json` holds (written by every experiment kind, keys in this order).

@@ -102,6 +102,9 @@ pub(crate) fn prepare(config: &ExperimentConfig) -> Result<Prepared, TrainError>
         format!("the task is {} classification", schema.task.name())
     };
     objective.check_loss(config.train.loss, &what).map_err(|message| TrainError::Config { field: "loss", message })?;
+    if config.train.baseline {
+        crate::baseline::check_choice(&config.baseline, &dataset, &pipeline, objective)?;
+    }
     if pipeline.is_one_hot() {
         // The data fitted at load time; now a batch of one-hot input must too.
         omix_data::memory::check_fits(
@@ -346,7 +349,18 @@ pub fn run_experiment(
             &test_scores,
             config.train.threshold,
             config.seed,
+            &config.baseline,
         )?;
+        for candidate in &report.candidates {
+            observer.message(&format!(
+                "baseline candidate: {} — validation {} {}{}{}",
+                candidate.model,
+                candidate.validation_metric,
+                candidate.validation.map_or_else(|| "undefined".to_string(), |v| format!("{v:.4}")),
+                candidate.seconds.map_or_else(String::new, |s| format!(" ({s:.1}s)")),
+                if candidate.chosen { ", chosen" } else { "" }
+            ));
+        }
         observer.message(&format!(
             "baseline: {}{} ({:.1}s)\n  test: {}\n  {}",
             report.model,

@@ -598,6 +598,7 @@ fn neighbour_vote_baseline(
         regularization: None,
         test,
         comparison,
+        candidates: Vec::new(),
     })
 }
 

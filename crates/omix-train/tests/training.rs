@@ -67,6 +67,7 @@ fn primer_cnn_overfits_32_examples() -> TestResult {
         features: None,
         model: ModelConfig::Primer,
         train: TrainConfig { epochs: 150, patience: 0, batch_size: 8, learning_rate: 0.01, ..TrainConfig::default() },
+        baseline: Default::default(),
     };
     let dataset = Dataset::load(&config.data, config.seed)?;
     assert_eq!(dataset.summary(Split::Train).examples, 32);
@@ -130,6 +131,7 @@ fn overfit(
             baseline: false,
             ..TrainConfig::default()
         },
+        baseline: Default::default(),
     };
     let dataset = Dataset::load(&config.data, config.seed)?;
     assert_eq!(dataset.summary(Split::Train).examples, 32);
