@@ -8,7 +8,8 @@
 //! writes it to `RUN/report.html`.
 //!
 //! Sections, in order (each a `<section id=... class="report-section">`): `summary`,
-//! `config`, `data`, `training`, `roc`, `confusion`, `per-class`, `motifs`, `attributions`.
+//! `config`, `data`, `training`, `roc`, `confusion`, `per-class`, `motifs`, `attributions`,
+//! `discovered-motifs` (patterns found in the attributions, `explain/patterns.json`).
 //!
 //! A profile run (BPNet, ChromBPNet: `config.toml` has a `[tracks]` table) has its own sections:
 //! `summary`, `config`, `data` (peaks and background per split, outliers, λ), `training`,
@@ -16,7 +17,7 @@
 //! baseline on test), `profiles` (observed vs predicted profiles of example regions, from
 //! `profile_examples.json`), `footprints` (marginal footprints of motifs, from
 //! `footprints.json`) and `bias` (a ChromBPNet run's `bias/` folder: its metrics, training
-//! curve and the best database matches of its filters).
+//! curve and the best database matches of its filters), then `discovered-motifs` too.
 //!
 //! A missing file empties only the sections that need it, which then say so; a file that is
 //! present but malformed is an error naming it.

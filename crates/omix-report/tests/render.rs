@@ -9,8 +9,18 @@ use omix_report::{ReportError, render_report, write_report};
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// The section ids, in page order.
-const SECTIONS: [&str; 9] =
-    ["summary", "config", "data", "training", "roc", "confusion", "per-class", "motifs", "attributions"];
+const SECTIONS: [&str; 10] = [
+    "summary",
+    "config",
+    "data",
+    "training",
+    "roc",
+    "confusion",
+    "per-class",
+    "motifs",
+    "attributions",
+    "discovered-motifs",
+];
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures").join(name)
@@ -175,6 +185,68 @@ fn matches_above_the_e_value_threshold_are_not_named_as_matches() -> TestResult 
     fs::write(&path, serde_json::to_string(&explain)?)?;
     if !section(&render_report(&run)?, "motifs")?.contains("best match <strong>SP1") {
         return Err("the file's own threshold was ignored".into());
+    }
+    Ok(())
+}
+
+/// A `patterns.json` with one ETS-like pattern matched at E = 1e-4 and one whose closest motif
+/// is at E = 3.
+fn patterns_json() -> serde_json::Value {
+    let pfm = |consensus: &str| -> Vec<Vec<f64>> {
+        consensus.chars().map(|c| "ACGT".chars().map(|l| if l == c { 0.85 } else { 0.05 }).collect()).collect()
+    };
+    let cwm = |consensus: &str| -> Vec<Vec<f64>> {
+        consensus.chars().map(|c| "ACGT".chars().map(|l| if l == c { 0.5 } else { 0.0 }).collect()).collect()
+    };
+    let matched = |id: &str, name: &str, e: f64| {
+        serde_json::json!({"target_id": id, "target_name": name, "strand": "+", "offset": 0, "overlap": 8,
+            "p_value": e / 879.0, "e_value": e, "q_value": e / 10.0, "target_probabilities": pfm("CCGGAAGT")})
+    };
+    serde_json::json!({
+        "alphabet": "ACGT", "source": "ohe.npz + shap.npz", "sequences": 1000, "length": 101,
+        "database": "JASPAR 2024", "comparison": "Tomtom complete scores", "max_e_value": 0.05,
+        "seqlets": {"positive": 350, "negative": 20, "target_fdr": 0.05, "positive_threshold": 1.8e-5,
+            "control": "permutations", "min_length": 4, "max_length": 25},
+        "clustering": "greedy seeded alignment",
+        "patterns": [
+            {"id": "pos_1", "sign": "positive", "seqlets": 346, "forward": 170, "reverse": 176,
+             "consensus": "CCGGAAGT", "contribution": cwm("CCGGAAGT"), "hypothetical": cwm("CCGGAAGT"),
+             "probabilities": pfm("CCGGAAGT"), "matches": [matched("MA0759.3", "ELK3", 1e-4)],
+             "examples": [{"sequence_index": 7, "start": 40, "end": 48, "strand": "-", "sequence": "CCGGAAGT", "attribution": 3.5}]},
+            {"id": "neg_1", "sign": "negative", "seqlets": 20, "consensus": "TTCGA",
+             "contribution": cwm("TTCGA"), "probabilities": pfm("TTCGA"), "matches": [matched("MA2096.1", "ZNF524", 3.0)]}
+        ]
+    })
+}
+
+#[test]
+fn discovered_motifs_show_logos_matches_and_counts() -> TestResult {
+    let (_temp, run) = copy_fixture("gabpa_small")?;
+    let absent = render_report(&run)?;
+    if !section(&absent, "discovered-motifs")?.contains("omix motifs RUN_DIR") {
+        return Err("no hint on how to discover motifs".into());
+    }
+    fs::write(run.join("explain").join("patterns.json"), serde_json::to_string(&patterns_json())?)?;
+    let html = render_report(&run)?;
+    let found = section(&html, "discovered-motifs")?;
+    for needle in [
+        "best match <strong>ELK3 (MA0759.3)</strong>",
+        "346 seqlets",
+        "170 forward, 176 reverse strand",
+        "<code>CCGGAAGT</code> (sequence 7, 40–48, -)",
+        "no database match with E ≤ 0.05 (closest ZNF524",
+        "350 positive",
+    ] {
+        if !found.contains(needle) {
+            return Err(format!("`{needle}` missing from the discovered-motifs section").into());
+        }
+    }
+    // CWM and PFM logos for both patterns (the ELK3 one aligned with its match).
+    if found.matches("<svg").count() < 4 {
+        return Err(format!("{} logos", found.matches("<svg").count()).into());
+    }
+    if found.contains("best match <strong>ZNF524") {
+        return Err("E = 3 presented as a match".into());
     }
     Ok(())
 }
