@@ -122,7 +122,8 @@ pub fn read_npy(path: &Path, name: Option<&str>) -> Result<NpyData, IoError> {
     let mut entry = archive
         .by_name(&wanted)
         .map_err(|_| npy_error(format!("the archive has no array `{array_name}` (it holds: {})", names.join(", "))))?;
-    let mut content = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+    // No capacity from the archive's own size field: a damaged one could ask for any amount.
+    let mut content = Vec::new();
     entry.read_to_end(&mut content).map_err(|e| npy_error(format!("array `{array_name}`: cannot decompress: {e}")))?;
     parse_npy(&content, &array_name).map_err(npy_error)
 }
@@ -261,6 +262,42 @@ mod tests {
         refused(b"hello".to_vec(), "not a NumPy file")?;
         refused(b"PK\x03\x04garbage".to_vec(), "not a readable .npz archive")?;
         refused(Vec::new(), "empty")?;
+        Ok(())
+    }
+
+    /// Damaged archives and arrays (seeded byte flips, truncations) are errors, never panics.
+    #[test]
+    fn damaged_files_are_errors_not_panics() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let good = dir.path().join("good.npz");
+        let values: Vec<f32> = (0..96).map(|v| v as f32).collect();
+        write_npz(&good, &[NpyArray { name: "arr_0", shape: &[2, 4, 12], values: &values }])?;
+        let npz = std::fs::read(&good)?;
+        let npy = npy_bytes(&[2, 4, 12], &values);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let bad = dir.path().join("bad.npz");
+        for case in 0..400 {
+            let mut bytes = if case % 2 == 0 { npz.clone() } else { npy.clone() };
+            match next() % 3 {
+                0 => bytes.truncate((next() as usize) % bytes.len()),
+                _ => {
+                    for _ in 0..1 + next() % 4 {
+                        let at = (next() as usize) % bytes.len();
+                        bytes[at] = next() as u8;
+                    }
+                }
+            }
+            std::fs::write(&bad, &bytes)?;
+            if let Ok(array) = read_npy(&bad, None) {
+                assert_eq!(array.shape.iter().product::<usize>(), array.values.len());
+            }
+        }
         Ok(())
     }
 
