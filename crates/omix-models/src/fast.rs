@@ -128,7 +128,7 @@ struct Example {
     pre_activations: Vec<Vec<f32>>,
     /// Per block with a batch-norm, its output `[positions, filters]` (empty without one).
     normalised: Vec<Vec<f32>>,
-    /// Per block, the position of each pooled cell's maximum `[pooled, filters]`.
+    /// Per block, the position of each pooled cell's maximum `[pooled, filters]` (empty without pooling).
     argmax: Vec<Vec<usize>>,
     /// Per block, the dropout multipliers `[pooled, filters]` (0 or `1/(1−p)`; empty without).
     block_masks: Vec<Vec<f32>>,
@@ -506,23 +506,31 @@ impl Network {
             None => Vec::new(),
         };
         let y = if normalised.is_empty() { z } else { &normalised };
-        let mut pooled = vec![0.0f32; block.pooled * filters];
-        let mut argmax = vec![0usize; block.pooled * filters];
-        for q in 0..block.pooled {
-            for f in 0..filters {
-                let mut best = q * block.pool;
-                let mut best_value = y[best * filters + f].max(0.0);
-                for position in q * block.pool + 1..(q + 1) * block.pool {
-                    let value = y[position * filters + f].max(0.0);
-                    if value > best_value {
-                        best = position;
-                        best_value = value;
+        let (mut pooled, argmax) = if block.pool == 1 {
+            // No pooling: the ReLU alone (the backward pass reads the positive cells off `y`).
+            (y.iter().map(|v| v.max(0.0)).collect::<Vec<f32>>(), Vec::new())
+        } else {
+            let mut pooled = vec![0.0f32; block.pooled * filters];
+            let mut argmax = vec![0usize; block.pooled * filters];
+            for q in 0..block.pooled {
+                let (best_values, best) =
+                    (&mut pooled[q * filters..(q + 1) * filters], &mut argmax[q * filters..(q + 1) * filters]);
+                let first = q * block.pool;
+                for ((value, index), v) in best_values.iter_mut().zip(best.iter_mut()).zip(&y[first * filters..]) {
+                    (*value, *index) = (v.max(0.0), first);
+                }
+                for position in first + 1..first + block.pool {
+                    let row = &y[position * filters..(position + 1) * filters];
+                    for ((value, index), v) in best_values.iter_mut().zip(best.iter_mut()).zip(row) {
+                        // The first maximum wins, as in burn.
+                        if v.max(0.0) > *value {
+                            (*value, *index) = (v.max(0.0), position);
+                        }
                     }
                 }
-                pooled[q * filters + f] = best_value;
-                argmax[q * filters + f] = best;
             }
-        }
+            (pooled, argmax)
+        };
         let mask = example.draw_mask(pooled.len(), block.dropout);
         if !mask.is_empty() {
             pooled.iter_mut().zip(&mask).for_each(|(v, m)| *v *= m);
@@ -541,23 +549,24 @@ impl Network {
         let last = &example.activations[self.host.blocks.len()];
         example.global_argmax.clear();
         let max = |argmax: &mut Vec<usize>| {
-            (0..filters)
-                .map(|f| {
-                    let mut best = 0;
-                    for q in 1..length {
-                        if last[q * filters + f] > last[best * filters + f] {
-                            best = q;
-                        }
+            // Position by position over contiguous rows; the first maximum wins.
+            let mut best = last[..filters].to_vec();
+            argmax.resize(filters, 0);
+            for (q, row) in last.chunks_exact(filters).enumerate().skip(1) {
+                for ((value, index), v) in best.iter_mut().zip(argmax.iter_mut()).zip(row) {
+                    if *v > *value {
+                        (*value, *index) = (*v, q);
                     }
-                    argmax.push(best);
-                    last[best * filters + f]
-                })
-                .collect::<Vec<f32>>()
+                }
+            }
+            best
         };
         let mean = || {
-            (0..filters)
-                .map(|f| (0..length).map(|q| last[q * filters + f]).sum::<f32>() / length as f32)
-                .collect::<Vec<f32>>()
+            let mut sums = vec![0.0f32; filters];
+            for row in last.chunks_exact(filters) {
+                sums.iter_mut().zip(row).for_each(|(sum, v)| *sum += v);
+            }
+            sums.iter().map(|sum| sum / length as f32).collect::<Vec<f32>>()
         };
         let features = match self.host.global_pool {
             GlobalPool::Max => max(&mut example.global_argmax),
@@ -789,6 +798,15 @@ impl Network {
         } else {
             &example.normalised[index]
         };
+        if example.argmax[index].is_empty() {
+            // No pooling: through the ReLU alone.
+            example.delta.iter_mut().zip(y).for_each(|(d, v)| {
+                if *v <= 0.0 {
+                    *d = 0.0;
+                }
+            });
+            return;
+        }
         // The gradient goes to the argmax, if it was positive.
         let mut dz = vec![0.0f32; block.positions * filters];
         for (slot, &position) in example.argmax[index].iter().enumerate() {
