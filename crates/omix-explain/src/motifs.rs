@@ -278,8 +278,9 @@ pub fn discover_motifs(
         let p = &settings.discovery.patterns;
         format!(
             "greedy seeded alignment: windows of {} positions, shifts up to {} on both strands, continuous Jaccard \
-             similarity >= {} to join, templates merged at >= {}, at least {} seqlets, trimmed at {} of the largest CWM column",
-            p.window, p.max_shift, p.min_similarity, p.merge_similarity, p.min_seqlets, p.trim_threshold
+             similarity >= {} to join, templates merged at >= {}, at least {} seqlets, trimmed at {} of the largest CWM column \
+             and extended through neighbouring columns of >= {} bits",
+            p.window, p.max_shift, p.min_similarity, p.merge_similarity, p.min_seqlets, p.trim_threshold, p.extend_bits
         )
     };
     let summary = DiscoveredMotifs {

@@ -104,7 +104,7 @@ fn figure(
     let query = Motif::new(pattern.id.clone(), pattern.probabilities.clone());
     let background = uniform(found.alphabet.chars().count());
     let threshold = found.match_threshold();
-    let query_label = format!("{} PFM ({} seqlets)", pattern.id, pattern.seqlets);
+    let query_label = format!("{} PFM", pattern.id);
     let (pfm_svg, match_text) = match pattern.matches.first() {
         Some(best) if best.e_value <= threshold => {
             let (target, matched) = to_match(path, best)?;
