@@ -715,6 +715,9 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
     if !args.heads.is_empty() {
         bail!("--head applies to profile runs (BPNet, ChromBPNet); {} is a classifier run", args.run.display());
     }
+    if args.discover_motifs && !args.methods.is_empty() && !args.methods.contains(&MethodChoice::DeepliftShap) {
+        bail!("--discover-motifs reads DeepLIFT/SHAP attributions: add --method deeplift-shap");
+    }
     let schema = run.schema()?;
     let (dataset, mut indices) = explain_inputs(&run, &args.input, &schema)?;
     if let Some(max) = args.max_sequences {
