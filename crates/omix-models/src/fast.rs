@@ -15,8 +15,8 @@
 //! ndarray's `general_mat_mul` (matrixmultiply's SIMD kernels, AVX2/FMA chosen at run time, where
 //! the hand-written loops would be compiled for baseline x86-64): a convolution is one product
 //! of the im2col matrices of a fixed block of examples with the weights (`[examples·positions,
-//! channels·width] · [channels·width, filters]`; its backward pass the two transposed products per
-//! gradient chunk), a dense layer likewise (`[examples, inputs] · [inputs, outputs]`). Gradients
+//! channels·width] · [channels·width, filters]`; backward: the weight gradient per gradient chunk,
+//! the input gradient per block of examples), a dense layer likewise (`[examples, inputs] · [inputs, outputs]`). Gradients
 //! are summed over fixed chunks of examples and the chunks' sums added in order, and batch
 //! statistics are summed example by example in order, so the numbers are the same whatever the
 //! thread count.
@@ -643,10 +643,18 @@ impl Network {
                     let target = &targets[n * outputs..(n + 1) * outputs];
                     *total += Self::loss_gradient(example, target, f64::from(weights[n]) / batch as f64, loss);
                 }
-                self.backward_dense(examples, gradients);
-                examples.iter_mut().for_each(|example| self.backward_readout(example));
             },
         );
+        for index in (0..self.host.dense.len()).rev() {
+            // Weight gradients per gradient chunk; input gradients per larger block (one product
+            // each, so the weights are packed for the product fewer times).
+            examples
+                .par_chunks_mut(GRADIENT_CHUNK)
+                .zip(chunks.par_iter_mut())
+                .for_each(|(examples, (_, gradients))| self.dense_weight_gradients(index, examples, gradients));
+            examples.par_chunks_mut(DENSE_BLOCK).for_each(|examples| self.dense_input_gradients(index, examples));
+        }
+        examples.par_iter_mut().for_each(|example| self.backward_readout(example));
         let mut norm_gradients = vec![None; self.host.blocks.len()];
         for index in (0..self.host.blocks.len()).rev() {
             let block = &self.host.blocks[index];
@@ -657,7 +665,12 @@ impl Network {
             examples
                 .par_chunks_mut(GRADIENT_CHUNK)
                 .zip(chunks.par_iter_mut())
-                .for_each(|(examples, (_, gradients))| self.backward_convolution(index, examples, gradients));
+                .for_each(|(examples, (_, gradients))| self.convolution_weight_gradients(index, examples, gradients));
+            if index > 0 {
+                examples
+                    .par_chunks_mut(DENSE_BLOCK)
+                    .for_each(|examples| self.convolution_input_gradients(index, examples));
+            }
         }
         // Sum the chunks in order: the same additions in the same order on every run,
         // whatever rayon's work stealing did (same seed, same numbers).
@@ -703,43 +716,48 @@ impl Network {
         value * scale
     }
 
-    /// Backward through the dense layers of a chunk of examples (one product per layer for the
-    /// weights, `inputsᵀ · deltas`, and one for the inputs, `deltas · weightsᵀ`): every
-    /// example's `delta` goes from the logits to the readout's features.
-    fn backward_dense(&self, examples: &mut [Example], g: &mut Gradients) {
+    /// The gradients of dense layer `index` from a chunk of examples (`inputsᵀ · deltas`).
+    fn dense_weight_gradients(&self, index: usize, examples: &[Example], g: &mut Gradients) {
+        let spec = &self.host.dense[index];
         let rows = examples.len();
-        for index in (0..self.host.dense.len()).rev() {
-            let spec = &self.host.dense[index];
-            let (gw, gb) = &mut g.dense[index];
-            let mut x = Vec::with_capacity(rows * spec.inputs);
-            let mut delta = Vec::with_capacity(rows * spec.outputs);
-            for example in examples.iter() {
-                x.extend_from_slice(&example.dense_inputs[index]);
-                delta.extend_from_slice(&example.delta);
-                if !gb.is_empty() {
-                    gb.iter_mut().zip(&example.delta).for_each(|(a, d)| *a += d);
-                }
+        let (gw, gb) = &mut g.dense[index];
+        let mut x = Vec::with_capacity(rows * spec.inputs);
+        let mut delta = Vec::with_capacity(rows * spec.outputs);
+        for example in examples {
+            x.extend_from_slice(&example.dense_inputs[index]);
+            delta.extend_from_slice(&example.delta);
+            if !gb.is_empty() {
+                gb.iter_mut().zip(&example.delta).for_each(|(a, d)| *a += d);
             }
-            matmul(&x, true, &delta, false, gw, (spec.inputs, rows, spec.outputs), 1.0);
-            let mut back = vec![0.0f32; rows * spec.inputs];
-            matmul(&delta, false, &spec.weights, true, &mut back, (rows, spec.outputs, spec.inputs), 0.0);
-            for (example, back) in examples.iter_mut().zip(back.chunks_exact(spec.inputs)) {
-                let mut back = back.to_vec();
-                if index > 0 && self.host.dense[index - 1].relu {
-                    // ReLU (and dropout) of the previous dense layer: its output is this layer's
-                    // input, positive exactly where both let the gradient through.
-                    let x = &example.dense_inputs[index];
-                    let mask = &example.dense_masks[index - 1];
-                    for (i, (d, v)) in back.iter_mut().zip(x).enumerate() {
-                        if *v <= 0.0 {
-                            *d = 0.0
-                        } else if !mask.is_empty() {
-                            *d *= mask[i];
-                        }
+        }
+        matmul(&x, true, &delta, false, gw, (spec.inputs, rows, spec.outputs), 1.0);
+    }
+
+    /// Through dense layer `index` (`deltas · weightsᵀ`) and the ReLU and dropout before it:
+    /// every example's `delta` goes from the layer's output to its input.
+    fn dense_input_gradients(&self, index: usize, examples: &mut [Example]) {
+        let spec = &self.host.dense[index];
+        let rows = examples.len();
+        let mut delta = Vec::with_capacity(rows * spec.outputs);
+        examples.iter().for_each(|example| delta.extend_from_slice(&example.delta));
+        let mut back = vec![0.0f32; rows * spec.inputs];
+        matmul(&delta, false, &spec.weights, true, &mut back, (rows, spec.outputs, spec.inputs), 0.0);
+        for (example, back) in examples.iter_mut().zip(back.chunks_exact(spec.inputs)) {
+            let mut back = back.to_vec();
+            if index > 0 && self.host.dense[index - 1].relu {
+                // ReLU (and dropout) of the previous dense layer: its output is this layer's
+                // input, positive exactly where both let the gradient through.
+                let x = &example.dense_inputs[index];
+                let mask = &example.dense_masks[index - 1];
+                for (i, (d, v)) in back.iter_mut().zip(x).enumerate() {
+                    if *v <= 0.0 {
+                        *d = 0.0
+                    } else if !mask.is_empty() {
+                        *d *= mask[i];
                     }
                 }
-                example.delta = back;
             }
+            example.delta = back;
         }
     }
 
@@ -864,33 +882,38 @@ impl Network {
         (gamma.iter().map(|g| *g as f32).collect(), beta.iter().map(|b| *b as f32).collect())
     }
 
-    /// Gradients of block `index`'s convolution from a chunk of examples' `delta` (the gradient
-    /// of its output `[positions, filters]`), added to `g`; each `delta` becomes the gradient of
-    /// the block's input (none for the first block).
-    fn backward_convolution(&self, index: usize, examples: &mut [Example], g: &mut Gradients) {
+    /// The gradients of block `index`'s convolution from a chunk of examples' `delta` (the
+    /// gradient of its output `[positions, filters]`): `columnsᵀ · deltas`, added to `g`.
+    fn convolution_weight_gradients(&self, index: usize, examples: &[Example], g: &mut Gradients) {
         let block = &self.host.blocks[index];
         let conv = &block.conv;
         let filters = conv.filters;
         let rows = examples.len() * block.positions;
         let (gwt, gb) = &mut g.conv[index];
         let mut dz = Vec::with_capacity(rows * filters);
-        for example in examples.iter_mut() {
-            let delta = std::mem::take(&mut example.delta);
+        for example in examples {
             if !gb.is_empty() {
-                for row in delta.chunks_exact(filters) {
+                for row in example.delta.chunks_exact(filters) {
                     gb.iter_mut().zip(row).for_each(|(a, d)| *a += d);
                 }
             }
-            dz.extend_from_slice(&delta);
+            dz.extend_from_slice(&example.delta);
         }
         let depth = conv.channels * conv.width;
         let columns = stacked_im2col(block, examples.iter().map(|example| &example.activations[index][..]));
-        // Weights: columnsᵀ · dz; input: dz · wtᵀ, scattered back through the im2col map (the
-        // first block's input is the data: no gradient).
         matmul(&columns, true, &dz, false, gwt, (depth, rows, filters), 1.0);
-        if index == 0 {
-            return;
-        }
+    }
+
+    /// Through block `index`'s convolution: every example's `delta` goes from the gradient of its
+    /// output to that of its input (`deltas · weightsᵀ`, scattered back through the im2col map).
+    fn convolution_input_gradients(&self, index: usize, examples: &mut [Example]) {
+        let block = &self.host.blocks[index];
+        let conv = &block.conv;
+        let filters = conv.filters;
+        let rows = examples.len() * block.positions;
+        let depth = conv.channels * conv.width;
+        let mut dz = Vec::with_capacity(rows * filters);
+        examples.iter().for_each(|example| dz.extend_from_slice(&example.delta));
         let mut dcolumns = vec![0.0f32; rows * depth];
         matmul(&dz, false, &self.conv_weights[index], true, &mut dcolumns, (rows, filters, depth), 0.0);
         for (example, dcolumns) in examples.iter_mut().zip(dcolumns.chunks_exact(block.positions * depth)) {
