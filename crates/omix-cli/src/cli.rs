@@ -35,6 +35,10 @@ pub enum Command {
     /// Train a model from a TOML experiment config or from flags.
     #[command(after_help = TRAIN_EXAMPLES)]
     Train(Box<TrainArgs>),
+    /// Hyper-parameter trials over a search space: each trial a run folder, the best chosen on the
+    /// validation split only (the test split is reported, never used to choose).
+    #[command(after_help = TUNE_EXAMPLES)]
+    Tune(TuneArgs),
     /// Check a config and its data without training: `omix train CONFIG --dry-run`.
     #[command(after_help = "Example:\n  omix check examples/splice.toml --set train.batch_size=64")]
     Check(Box<TrainArgs>),
@@ -434,6 +438,29 @@ bench/omix_twin.py builds the PyTorch twin. Convolutional networks (the cnn fami
 pub enum ExportFormat {
     /// safetensors (Hugging Face), PyTorch's names and layouts.
     Safetensors,
+}
+
+const TUNE_EXAMPLES: &str = "Examples:
+  omix tune examples/splice.toml --space examples/tune/splice_space.toml -o runs/splice_tune
+  omix tune examples/splice.toml --space examples/tune/splice_space.toml -o runs/splice_tune --trial 3
+      (one trial, e.g. one job of a workflow engine; a last call without --trial summarises)";
+
+/// `omix tune`.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// The experiment config (a sequence experiment, `[data]`).
+    #[arg(value_name = "CONFIG")]
+    pub config: PathBuf,
+    /// The search space: `method` (grid or random), `trials`, `seed`, `metric` and
+    /// `[parameters]` (config keys as --set takes them, each with its list of values).
+    #[arg(long, value_name = "SPACE.toml")]
+    pub space: PathBuf,
+    /// The folder of the trials (`trial_001`, …) and their table (`trials.tsv`).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+    /// Run only this trial (1-based); finished trials are reused by later calls.
+    #[arg(long, value_name = "I")]
+    pub trial: Option<usize>,
 }
 
 /// `omix export`.

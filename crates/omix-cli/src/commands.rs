@@ -31,6 +31,7 @@ use crate::cli::{
 pub fn run(cli: Cli, device: &Device) -> Result<()> {
     match cli.command {
         Command::Train(args) => train(*args, device),
+        Command::Tune(args) => crate::tune_cmd::tune(args, device),
         Command::Check(args) => train(TrainArgs { dry_run: true, ..*args }, device),
         Command::Init(args) => crate::init::init(args),
         Command::Completions(args) => {

@@ -8,6 +8,7 @@ mod init;
 mod motifs_cmd;
 mod profile_explain;
 mod progress;
+mod tune_cmd;
 
 use std::process::ExitCode;
 

@@ -31,6 +31,7 @@ pub mod plan;
 mod profile;
 pub mod template;
 mod train;
+pub mod tune;
 
 pub use baseline::{BaselineConfig, BaselineKind};
 pub use error::{ConfigError, table_field};
@@ -39,3 +40,4 @@ pub use graph::{GraphExperimentConfig, GraphModel};
 pub use plan::{Experiment, Overrides, Setting, flags_only_experiment};
 pub use profile::{BiasConfig, FootprintMotif, ProfileExperimentConfig};
 pub use train::{Engine, ExperimentConfig, Loss, Monitor, OptimizerKind, PlateauConfig, TrainConfig};
+pub use tune::{SearchMethod, SearchSpace};

@@ -279,7 +279,7 @@ impl ExperimentConfig {
 }
 
 /// A TOML error as one `file:line:column: message` error.
-fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
+pub(crate) fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
     let message = error.message().trim().to_string();
     let location = match error.span() {
         Some(span) => {

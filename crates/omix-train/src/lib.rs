@@ -45,6 +45,7 @@ pub mod profile_examples;
 pub mod profile_scorer;
 pub mod run;
 mod trainer;
+pub mod tune;
 
 pub use checks::biology_checks;
 pub use embed::{EmbeddingScore, embed, score_embedding};

@@ -355,7 +355,7 @@ fn resume_refuses_a_replaced_track() -> Result {
     let original = std::fs::read(data.path().join("counts.minus.bw"))?;
     std::fs::copy(other.path().join("counts.minus.bw"), data.path().join("counts.minus.bw"))?;
     let resume = TrainOptions { resume: true, ..TrainOptions::default() };
-    let error = run_profile_experiment(&config, &run, &device, resume.clone(), &mut |_: &str| {})
+    let error = run_profile_experiment(&config, &run, &device, resume, &mut |_: &str| {})
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
