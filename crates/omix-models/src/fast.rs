@@ -637,7 +637,7 @@ impl Network {
         let mut chunks: Vec<(f64, Gradients)> =
             (0..batch.div_ceil(GRADIENT_CHUNK)).map(|_| (0.0, self.zero_gradients())).collect();
         examples.par_chunks_mut(GRADIENT_CHUNK).zip(chunks.par_iter_mut()).enumerate().for_each(
-            |(chunk, (examples, (total, gradients)))| {
+            |(chunk, (examples, (total, _)))| {
                 for (offset, example) in examples.iter_mut().enumerate() {
                     let n = chunk * GRADIENT_CHUNK + offset;
                     let target = &targets[n * outputs..(n + 1) * outputs];
