@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Snakemake workflow (workflow/Snakefile) on the example genome, locally with 2 cores: the model
-# trained, the VCF scored in 4 shards and the tiles predicted in 4 shards, then merged. Checks that
-# the merged outputs equal the unsharded commands' byte for byte and that a second invocation finds
-# nothing to do. Installs Snakemake with pip into target/workflow-venv (reused when present).
+# trained, the VCF scored in 4 shards and the tiles predicted in 4 shards, then merged; 4 tuning
+# trials as separate jobs, then the choice. Checks that the merged outputs equal the unsharded
+# commands' byte for byte, that one trial was chosen, and that a second invocation finds nothing to
+# do. Installs Snakemake with pip into target/workflow-venv (reused when present).
 # Usage: bash scripts/check-workflow.sh [OMIX_BINARY]   (default target/release/omix)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ run() {
 }
 started=$(date +%s)
 run --quiet all
-echo "workflow: trained, 4 VCF shards and 4 tile shards merged in $(( $(date +%s) - started )) s"
+echo "workflow: trained, 4 VCF shards and 4 tile shards merged, 4 trials tuned in $(( $(date +%s) - started )) s"
 
 "$omix" score-variants "$out/results/model" --vcf examples/genome/data/variants.vcf \
     --reference examples/genome/data/genome.fa --on-mismatch skip -o "$out/unsharded" --quiet 2>/dev/null
@@ -30,6 +31,14 @@ cmp "$out/unsharded.tsv" "$out/results/variants.tsv"
 cmp "$out/unsharded.vcf" "$out/results/variants.vcf"
 cmp "$out/unsharded.bedgraph" "$out/results/tiles.bedgraph"
 echo "workflow: merged shards equal the unsharded outputs byte for byte ($(wc -l < "$out/results/variants.tsv") TSV lines, $(wc -l < "$out/results/tiles.bedgraph") bedGraph lines)"
+
+chosen=$(awk -F'\t' 'NR > 1 && $NF == "*"' "$out/results/tune/trials.tsv" | wc -l)
+if [ "$(wc -l < "$out/results/tune/trials.tsv")" -ne 5 ] || [ "$chosen" -ne 1 ]; then
+    echo "workflow: tune/trials.tsv should list 4 trials with one chosen:" >&2
+    cat "$out/results/tune/trials.tsv" >&2
+    exit 1
+fi
+echo "workflow: 4 trials, one chosen on validation: $(awk -F'\t' 'NR > 1 && $NF == "*" {print $2}' "$out/results/tune/trials.tsv")"
 
 again=$(run --dry-run 2>&1)
 if ! grep -q "Nothing to be done" <<<"$again"; then
