@@ -36,6 +36,8 @@ pub struct BaselineCandidate {
     pub validation_metric: String,
     /// Its value on the validation split (absent when undefined, e.g. a single class).
     pub validation: Option<f64>,
+    /// The same statistic on the test split, for the record only: the choice never reads it.
+    pub test: Option<f64>,
     /// Whether this baseline was chosen.
     pub chosen: bool,
     /// Seconds its features and fit took (shown, never written, so `metrics.json` stays the

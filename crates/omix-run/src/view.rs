@@ -255,6 +255,20 @@ pub struct Baseline {
     pub model: Option<String>,
     pub test: Option<Scores>,
     pub comparison: Option<Comparison>,
+    /// The baselines fitted when more than one was (`[baseline] kind = "auto"`).
+    pub candidates: Vec<BaselineCandidate>,
+}
+
+/// One entry of `baseline.candidates`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BaselineCandidate {
+    pub model: Option<String>,
+    pub regularization: Option<f64>,
+    pub validation_metric: Option<String>,
+    pub validation: Option<f64>,
+    pub test: Option<f64>,
+    pub chosen: bool,
 }
 
 /// The paired-bootstrap comparison of model and baseline.

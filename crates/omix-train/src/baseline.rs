@@ -349,6 +349,7 @@ pub fn fit_baseline(
     // scikit-learn's default tolerance (1e-4) rather than the crate's tighter 1e-5: the baseline
     // is a yardstick, and on ~2,000 dense PWM features the tighter fit takes minutes.
     let settings = LogisticConfig { tolerance: 1e-4, max_iter: 500, ..LogisticConfig::default() };
+    let everything: Vec<usize> = (0..test.len()).collect();
     let mut fitted = Vec::with_capacity(featurizers.len());
     for (featurizer, described) in featurizers {
         let started = Instant::now();
@@ -375,6 +376,7 @@ pub fn fit_baseline(
                 regularization: Some(model.c),
                 validation_metric: metric.to_string(),
                 validation: validation_score,
+                test: statistic(task_targets, outputs, &test_flags, &test_classes, &probabilities, &everything),
                 chosen: false,
                 seconds: Some(started.elapsed().as_secs_f64()),
             },

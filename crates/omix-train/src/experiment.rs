@@ -353,10 +353,11 @@ pub fn run_experiment(
         )?;
         for candidate in &report.candidates {
             observer.message(&format!(
-                "baseline candidate: {} — validation {} {}{}{}",
+                "baseline candidate: {} — validation {} {} (test {}){}{}",
                 candidate.model,
                 candidate.validation_metric,
                 candidate.validation.map_or_else(|| "undefined".to_string(), |v| format!("{v:.4}")),
+                candidate.test.map_or_else(|| "undefined".to_string(), |v| format!("{v:.4}")),
                 candidate.seconds.map_or_else(String::new, |s| format!(" ({s:.1}s)")),
                 if candidate.chosen { ", chosen" } else { "" }
             ));

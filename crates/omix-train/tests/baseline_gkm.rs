@@ -85,9 +85,12 @@ fn gkm_learns_a_planted_gapped_motif_and_auto_chooses_by_validation() -> TestRes
     assert_eq!(chosen[0].validation, Some(best));
     assert!(auto.candidates.iter().all(|c| c.validation_metric == "AUROC"));
     assert_eq!(auto.model, chosen[0].model);
-    // The chosen model's test metrics are the ones reported, and they are its own.
+    // The chosen model's test metrics are the ones reported, and they are its own; each
+    // candidate's test statistic is recorded too.
     let expected = if chosen[0].model.contains("gapped") { &gkm } else { &kmer };
     assert_eq!(auto.test, expected.test);
+    assert_eq!(auto.candidates[0].test, kmer.test.get("auroc"));
+    assert_eq!(auto.candidates[1].test, gkm.test.get("auroc"));
     // metrics.json lists both, with their validation scores, but not the seconds.
     let json = serde_json::to_value(&auto)?;
     assert_eq!(json["candidates"].as_array().map(Vec::len), Some(2));

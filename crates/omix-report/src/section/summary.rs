@@ -216,6 +216,7 @@ pub(super) fn body(run: &Run) -> String {
                         comparison.p_value.map_or("–".into(), probability),
                     ];
                     out.push_str(&table("compact", &header, &[row], &[false, true, true, true, true]));
+                    out.push_str(&candidates(&baseline.candidates));
                 }
                 None => {
                     let _ = writeln!(
@@ -282,4 +283,38 @@ fn input_description(run: &Run) -> Option<String> {
         let _ = write!(text, " ({} features)", count(Some(features.len() as f64)));
     }
     Some(text)
+}
+
+/// The baselines fitted when more than one was: each with its validation score (which chose)
+/// and its test score (shown, never used to choose).
+fn candidates(candidates: &[omix_run::view::BaselineCandidate]) -> String {
+    if candidates.len() < 2 {
+        return String::new();
+    }
+    let name = candidates.iter().find_map(|c| c.validation_metric.as_deref()).unwrap_or("metric");
+    let header = vec![
+        "baseline fitted".to_string(),
+        format!("validation {}", escape(name)),
+        format!("test {}", escape(name)),
+        "C".to_string(),
+        "kept".to_string(),
+    ];
+    let rows: Vec<Vec<String>> = candidates
+        .iter()
+        .map(|c| {
+            vec![
+                escape(c.model.as_deref().unwrap_or("?")),
+                metric(c.validation),
+                metric(c.test),
+                c.regularization.map_or("–".into(), |r| format!("{r}")),
+                if c.chosen { "<strong>chosen</strong>".to_string() } else { String::new() },
+            ]
+        })
+        .collect();
+    let mut out = table("compact", &header, &rows, &[false, true, true, true, false]);
+    out.push_str(
+        "<p class=\"hint\">Both baselines were fitted on the training split; the one with the better validation \
+         score is the baseline above. Test scores are shown for the record and were not used to choose.</p>\n",
+    );
+    out
 }
