@@ -255,6 +255,17 @@ impl GkmFeaturizer {
         &self.column_scale
     }
 
+    /// Bytes [`matrix`](Self::matrix) needs for `sequences` (an upper bound: every pattern of
+    /// every position counted, 4 bytes each, plus the column offsets).
+    pub fn matrix_bytes<'a>(&self, sequences: impl IntoIterator<Item = &'a [u8]>) -> u128 {
+        let masks = self.masks.iter().map(|m| m.span).collect::<Vec<_>>();
+        let occurrences: u128 = sequences
+            .into_iter()
+            .map(|s| masks.iter().map(|&span| (s.len() + 1).saturating_sub(span) as u128).sum::<u128>())
+            .sum();
+        occurrences * 4 + self.dimension() as u128 * 12
+    }
+
     /// The pattern of column `index`: its letters with `.` for each wildcard (`AC.G..T`);
     /// `None` past the last column.
     pub fn feature_name(&self, index: usize) -> Option<String> {
@@ -650,6 +661,9 @@ mod tests {
         let sequences: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         let matrix = f.matrix(&sequences)?;
         assert_eq!((matrix.rows(), matrix.column_offsets.len()), (2100, f.dimension() + 1));
+        // The memory estimate bounds what was stored.
+        let estimate = f.matrix_bytes(sequences.iter().copied());
+        assert!(estimate >= matrix.occurrences() as u128 * 4 && estimate < matrix.occurrences() as u128 * 8 + (1 << 24));
         // Rebuild each row from the columns and compare with `featurize`, normalised.
         let mut rebuilt: Vec<BTreeMap<u32, f64>> = vec![BTreeMap::new(); sequences.len()];
         for (column, bounds) in matrix.column_offsets.windows(2).enumerate() {

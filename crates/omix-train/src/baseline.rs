@@ -341,10 +341,38 @@ pub fn fit_baseline(
     if choice.kind != BaselineKind::Gkm {
         featurizers.push(featurizer(dataset, pipeline, features, both_strands)?);
     }
+    let mut skipped = None;
     if gkm {
         gkm_applies(dataset, pipeline, objective)
             .map_err(|message| TrainError::Config { field: "baseline.kind", message })?;
-        featurizers.push(gkm_featurizer(choice, dataset, both_strands)?);
+        let (featurizer, described) = gkm_featurizer(choice, dataset, both_strands)?;
+        // The training rows, plus L-BFGS's history for each C fitted side by side.
+        let needed = match &featurizer {
+            Featurizer::Gkm(gkm) => {
+                gkm.matrix_bytes(train.iter().map(|&i| dataset.examples[i].sequence.as_slice()))
+                    + (DEFAULT_C_GRID.len() * gkm.dimension() * schema.outputs() * 8 * 24) as u128
+            }
+            _ => 0,
+        };
+        let available = omix_data::memory::available_memory();
+        if needed > available / 2 {
+            let message = format!(
+                "the gapped k-mer baseline would need about {:.1} GB for {} training sequences, more than half of the {:.1} GB available",
+                needed as f64 / 1e9,
+                train.len(),
+                available as f64 / 1e9
+            );
+            if choice.kind == BaselineKind::Gkm {
+                return Err(TrainError::Config {
+                    field: "baseline.kind",
+                    message: format!("{message}; use kind = \"kmer\", or a smaller l or k"),
+                });
+            }
+            // auto: the k-mer model alone, saying why.
+            skipped = Some(message);
+        } else {
+            featurizers.push((featurizer, described));
+        }
     }
     // scikit-learn's default tolerance (1e-4) rather than the crate's tighter 1e-5: the baseline
     // is a yardstick, and on ~2,000 dense PWM features the tighter fit takes minutes.
@@ -404,7 +432,10 @@ pub fn fit_baseline(
         ))
     })?;
     Ok(BaselineReport {
-        model: chosen.model,
+        model: match skipped {
+            Some(why) => format!("{} (no gapped k-mer baseline: {why})", chosen.model),
+            None => chosen.model,
+        },
         regularization: chosen.regularization,
         test: test_metrics,
         comparison,
