@@ -39,6 +39,7 @@ fn trained_primer(dir: &std::path::Path) -> Result<Trained, Box<dyn std::error::
         features: None,
         model: ModelConfig::Primer,
         train: TrainConfig { epochs: 25, patience: 0, batch_size: 32, baseline: false, ..TrainConfig::default() },
+        baseline: Default::default(),
     };
     let run = RunDir::new(dir.join("run"));
     run_experiment(&config, &run, &burn::prelude::Device::flex(), TrainOptions::default(), &mut |_: &str| {})?;
