@@ -663,7 +663,9 @@ mod tests {
         assert_eq!((matrix.rows(), matrix.column_offsets.len()), (2100, f.dimension() + 1));
         // The memory estimate bounds what was stored.
         let estimate = f.matrix_bytes(sequences.iter().copied());
-        assert!(estimate >= matrix.occurrences() as u128 * 4 && estimate < matrix.occurrences() as u128 * 8 + (1 << 24));
+        assert!(
+            estimate >= matrix.occurrences() as u128 * 4 && estimate < matrix.occurrences() as u128 * 8 + (1 << 24)
+        );
         // Rebuild each row from the columns and compare with `featurize`, normalised.
         let mut rebuilt: Vec<BTreeMap<u32, f64>> = vec![BTreeMap::new(); sequences.len()];
         for (column, bounds) in matrix.column_offsets.windows(2).enumerate() {
