@@ -22,8 +22,9 @@ import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH_KEYS = {"input", "labels", "path", "reference", "motifs", "edges", "features", "test_input",
-             "test_labels", "node_labels", "file", "peaks", "plus", "minus", "unstranded", "regions",
-             "control"}
+             "test_labels", "node_labels", "file", "peaks", "plus", "minus", "unstranded", "regions"}
+# Keys whose value is a list of paths (a profile task's control tracks).
+LIST_PATH_KEYS = {"control"}
 FETCHED = {os.path.join(ROOT, "examples", "data", "deepbind"): "python3 scripts/fetch-data.py deepbind",
            os.path.join(ROOT, "examples", "data", "bpnet_sim"): "omix simulate-tracks --out examples/data/bpnet_sim",
            os.path.join(ROOT, "examples", "data", "chrombpnet_sim"):
@@ -38,7 +39,7 @@ def paths(value, trail=()):
         for key, inner in value.items():
             if key in PATH_KEYS and isinstance(inner, str):
                 yield ".".join(trail + (key,)), inner
-            elif key in PATH_KEYS and isinstance(inner, list) and all(isinstance(v, str) for v in inner):
+            elif key in LIST_PATH_KEYS and isinstance(inner, list) and all(isinstance(v, str) for v in inner):
                 for index, path in enumerate(inner):
                     yield ".".join(trail + (key, str(index))), path
             else:
