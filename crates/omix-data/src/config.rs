@@ -234,9 +234,18 @@ pub struct DataConfig {
     /// Fraction held out for test (ignored when a test file or split column gives a test set).
     #[serde(default = "default_test_fraction")]
     pub test_fraction: f64,
-    /// Keep class proportions equal across splits.
+    /// Keep class proportions equal across splits (and across folds).
     #[serde(default = "yes")]
     pub stratify: bool,
+    /// k-fold cross-validation: the examples are dealt into this many parts (seeded, stratified
+    /// with `stratify`), the same parts for every fold; fold `fold`'s part is the test set and
+    /// `validation_fraction` of the rest is validation (`test_fraction` does not apply). Genome
+    /// windows are folded by chromosome instead (`[data.genome] folds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folds: Option<usize>,
+    /// The fold this config trains (1-based) when the data are folded: `omix train --fold I`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold: Option<usize>,
     /// Cross-split duplicates: report, or drop from validation/test.
     #[serde(default)]
     pub duplicates: DuplicatePolicy,
@@ -299,6 +308,8 @@ impl Default for DataConfig {
             validation_fraction: default_validation_fraction(),
             test_fraction: default_test_fraction(),
             stratify: true,
+            folds: None,
+            fold: None,
             duplicates: DuplicatePolicy::Report,
             class_weight: ClassWeight::Unset,
             oversample: false,
@@ -420,6 +431,7 @@ impl DataConfig {
                 ),
             });
         }
+        self.check_folds()?;
         if self.length == Some(0) {
             return Err(DataError::Config { field: "length", message: "must be positive".into() });
         }
@@ -476,6 +488,70 @@ impl DataConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl DataConfig {
+    /// How many folds the data are split into: `folds = k`, or the chromosome folds of
+    /// `[data.genome]`; `None` for one split.
+    pub fn fold_count(&self) -> Option<usize> {
+        match &self.genome {
+            Some(genome) if !genome.folds.is_empty() => Some(genome.folds.len()),
+            _ => self.folds,
+        }
+    }
+
+    /// The table with `fold` cleared: the split definition every fold of one cross-validation
+    /// shares.
+    pub fn without_fold(&self) -> DataConfig {
+        DataConfig { fold: None, ..self.clone() }
+    }
+
+    /// `folds` and `fold`: a fold is named exactly when the data are folded, and exists.
+    fn check_folds(&self) -> Result<(), DataError> {
+        let error = |field: &'static str, message: String| Err(DataError::Config { field, message });
+        if let Some(folds) = self.folds {
+            if self.genome.is_some() {
+                return error(
+                    "folds",
+                    "[data.genome] windows are folded by chromosome: give [data.genome] folds = [{ validation = [...], test = [...] }, ...] instead of folds in [data]".into(),
+                );
+            }
+            if folds < 2 {
+                return error("folds", format!("{folds}: cross-validation needs at least 2 folds"));
+            }
+            if self.split_column.is_some() {
+                return error(
+                    "folds",
+                    "the split column assigns the splits; folds deal the examples into parts themselves: give one or the other".into(),
+                );
+            }
+            if self.test.is_some() {
+                return error(
+                    "folds",
+                    "[data.test] is a fixed test set; with folds each fold's part is the test set: give one or the other".into(),
+                );
+            }
+        }
+        match (self.fold_count(), self.fold) {
+            (None, None) => Ok(()),
+            (Some(count), None) => error(
+                "fold",
+                format!(
+                    "the data are split into {count} folds: train one with `omix train CONFIG --fold I` (I from 1 to {count}), or set fold = I in [data]"
+                ),
+            ),
+            (None, Some(fold)) => error(
+                "fold",
+                format!(
+                    "fold = {fold} names a fold, but the data are not folded: set folds = k in [data] (or [data.genome] folds = [...] for chromosome folds)"
+                ),
+            ),
+            (Some(count), Some(fold)) if fold == 0 || fold > count => {
+                error("fold", format!("fold {fold} does not exist: folds are numbered 1 to {count}"))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -541,6 +617,24 @@ mod tests {
             ..DataConfig::default()
         };
         assert!(matches!(config.check(), Err(DataError::Config { field: "validation_fraction", .. })));
+    }
+
+    #[test]
+    fn folds_need_a_fold_in_range() -> Result<(), Box<dyn std::error::Error>> {
+        let folded = DataConfig { input: Some("x".into()), folds: Some(5), ..DataConfig::default() };
+        assert!(matches!(folded.check(), Err(DataError::Config { field: "fold", .. })));
+        DataConfig { fold: Some(5), ..folded.clone() }.check()?;
+        for fold in [0, 6] {
+            let error = DataConfig { fold: Some(fold), ..folded.clone() }.check().err().ok_or("accepted")?;
+            assert!(error.to_string().contains("numbered 1 to 5"), "{error}");
+        }
+        let unfolded = DataConfig { input: Some("x".into()), fold: Some(1), ..DataConfig::default() };
+        assert!(matches!(unfolded.check(), Err(DataError::Config { field: "fold", .. })));
+        let one = DataConfig { folds: Some(1), fold: Some(1), ..folded.clone() };
+        assert!(matches!(one.check(), Err(DataError::Config { field: "folds", .. })));
+        let column = DataConfig { split_column: Some("split".into()), fold: Some(1), ..folded };
+        assert!(matches!(column.check(), Err(DataError::Config { field: "folds", .. })));
+        Ok(())
     }
 
     #[test]

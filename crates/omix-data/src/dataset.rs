@@ -236,7 +236,7 @@ impl Dataset {
                 // One window must fit before any is read.
                 crate::memory::check_fits(1, length, config.alphabet.size(), 1, crate::memory::available_memory())?;
                 let (raw, report) =
-                    crate::genome::read_genome(genome, length, &config.negative_label, seed, &mut files)?;
+                    crate::genome::read_genome(genome, config.fold, length, &config.negative_label, seed, &mut files)?;
                 genome_report = Some(report);
                 raw
             }
@@ -414,7 +414,12 @@ impl Dataset {
             .iter()
             .map(|(example, _)| if config.stratify { example.target.class().unwrap_or(0) } else { 0 })
             .collect();
-        assign(&mut assigned, &strata, fractions, &mut rng);
+        match (config.folds, config.fold) {
+            (Some(folds), Some(fold)) if config.genome.is_none() => {
+                crate::split::assign_fold(&mut assigned, &strata, (folds, fold), config.validation_fraction, &mut rng)
+            }
+            _ => assign(&mut assigned, &strata, fractions, &mut rng),
+        }
         let mut examples: Vec<Example> = examples
             .into_iter()
             .zip(assigned)

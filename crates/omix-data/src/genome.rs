@@ -16,6 +16,10 @@
 //! out_of_bounds = "pad"              # or "drop": windows running off a contig end
 //! ```
 //!
+//! Chromosome folds (chrombpnet's) replace the two lists: `folds = [{ validation = ["chr1"],
+//! test = ["chr2"] }, { validation = ["chr2"], test = ["chr3"] }, ...]`, and `omix train --fold I`
+//! (`fold = I` in `[data]`) trains fold I.
+//!
 //! With `classes`, each interval gives one window labelled with its file's class; background
 //! windows get `negative_label` (default "0"). With `tasks` (multi-label, DeepSEA-style), the
 //! windows are those of every task's intervals, and a window is positive for a task when its
@@ -148,6 +152,11 @@ pub struct GenomeConfig {
     /// Contigs held out for test (default: chr8, chr9 for human-like names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_chromosomes: Option<Vec<String>>,
+    /// Chromosome folds, as chrombpnet's: each fold holds out its own validation and test
+    /// contigs (`{ validation = ["chr1"], test = ["chr2"] }`), and `omix train --fold I` trains
+    /// fold I (`fold` in `[data]`); instead of `validation_chromosomes` / `test_chromosomes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub folds: Vec<ChromosomeSplit>,
     /// Background windows may have at most this fraction of N.
     #[serde(default = "default_max_n")]
     pub max_n_fraction: f64,
@@ -192,6 +201,7 @@ impl GenomeConfig {
                 "give `classes` (one BED per class), `tasks` (one BED per task, multi-label) or `signals` (coverage tracks summed over the windows of `regions`, regression)".into(),
             );
         }
+        self.check_folds()?;
         if given.len() > 1 {
             return error(
                 "genome",
@@ -241,6 +251,38 @@ impl GenomeConfig {
                 );
             }
             names.push(&signal.name);
+        }
+        Ok(())
+    }
+}
+
+impl GenomeConfig {
+    /// Chromosome folds: at least two, each holding out validation and test contigs, none twice;
+    /// not together with `validation_chromosomes` / `test_chromosomes`.
+    fn check_folds(&self) -> Result<(), DataError> {
+        let error = |message: String| Err(DataError::Config { field: "genome.folds", message });
+        if self.folds.is_empty() {
+            return Ok(());
+        }
+        if self.validation_chromosomes.is_some() || self.test_chromosomes.is_some() {
+            return error(
+                "each fold names its own held-out contigs; drop validation_chromosomes / test_chromosomes (or folds)"
+                    .into(),
+            );
+        }
+        if self.folds.len() < 2 {
+            return error(
+                "one fold is one split: give at least two, or validation_chromosomes / test_chromosomes".into(),
+            );
+        }
+        for (number, fold) in self.folds.iter().enumerate().map(|(k, fold)| (k + 1, fold)) {
+            if fold.validation.is_empty() || fold.test.is_empty() {
+                let what = if fold.test.is_empty() { "test" } else { "validation" };
+                return error(format!("fold {number} holds out no {what} contig"));
+            }
+            if let Err(overlap) = fold.check() {
+                return error(format!("fold {number}: {overlap}"));
+            }
         }
         Ok(())
     }
@@ -344,6 +386,7 @@ fn split_of(name: SplitName) -> Split {
 /// Read the windows a `[data.genome]` table describes as raw records with labels and splits.
 pub(crate) fn read_genome(
     config: &GenomeConfig,
+    fold: Option<usize>,
     length: usize,
     negative_label: &str,
     seed: u64,
@@ -359,7 +402,14 @@ pub(crate) fn read_genome(
     for signal in &config.signals {
         tracks.push(Track::open(&signal.path, Some(&sizes))?);
     }
+    let chosen = fold.and_then(|fold| config.folds.get(fold.wrapping_sub(1)));
     let split = match (&config.validation_chromosomes, &config.test_chromosomes) {
+        _ if !config.folds.is_empty() => chosen.cloned().ok_or_else(|| {
+            genome_error(
+                "fold",
+                format!("name one of the {} chromosome folds with `omix train --fold I`", config.folds.len()),
+            )
+        })?,
         (Some(validation), Some(test)) => ChromosomeSplit::new(validation.clone(), test.clone())?,
         (None, None) => ChromosomeSplit::default_for(&reference).ok_or_else(|| {
             genome_error(
@@ -378,7 +428,11 @@ pub(crate) fn read_genome(
             ));
         }
     };
-    split.check_against(&reference, Path::new("[data.genome] validation_chromosomes / test_chromosomes"))?;
+    let listed_in = match fold {
+        Some(fold) if chosen.is_some() => format!("[data.genome] folds (fold {fold})"),
+        _ => "[data.genome] validation_chromosomes / test_chromosomes".to_string(),
+    };
+    split.check_against(&reference, Path::new(&listed_in))?;
 
     // Intervals -> windows, with their label source.
     let regression = !config.signals.is_empty();

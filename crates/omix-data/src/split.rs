@@ -77,6 +77,47 @@ pub(crate) fn assign(
     }
 }
 
+/// Each entry's part (0 to `folds - 1`) in k-fold cross-validation: every stratum shuffled
+/// (seeded) and dealt in turn, the dealing carried on from one stratum to the next, so the parts
+/// differ in size by at most one and each holds its share of every class. The same `rng` state
+/// gives the same parts, whichever fold is trained.
+pub(crate) fn fold_parts(strata: &[usize], folds: usize, rng: &mut impl rand::Rng) -> Vec<usize> {
+    let folds = folds.max(1);
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (index, &stratum) in strata.iter().enumerate() {
+        groups.entry(stratum).or_default().push(index);
+    }
+    let mut keys: Vec<usize> = groups.keys().copied().collect();
+    keys.sort_unstable();
+    let mut parts = vec![0; strata.len()];
+    let mut dealt = 0;
+    for key in keys {
+        let Some(indices) = groups.get_mut(&key) else { continue };
+        indices.shuffle(rng);
+        for &index in indices.iter() {
+            parts[index] = dealt % folds;
+            dealt += 1;
+        }
+    }
+    parts
+}
+
+/// Assign the splits of fold `fold` (1-based) of `folds`: its part is the test set, and
+/// `validation_fraction` of every stratum of the rest is validation (as [`assign`] draws it).
+pub(crate) fn assign_fold(
+    assigned: &mut [Option<Split>],
+    strata: &[usize],
+    (folds, fold): (usize, usize),
+    validation_fraction: f64,
+    rng: &mut impl rand::Rng,
+) {
+    let parts = fold_parts(strata, folds, rng);
+    for (split, part) in assigned.iter_mut().zip(parts) {
+        *split = (part + 1 == fold).then_some(Split::Test);
+    }
+    assign(assigned, strata, (validation_fraction, 0.0), rng);
+}
+
 /// One example found in an earlier split.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DuplicateExample {
@@ -174,6 +215,39 @@ mod tests {
         assert_eq!(count(Split::Validation, 1), 10);
         assert_eq!(count(Split::Test, 0), 180);
         assert_eq!(count(Split::Train, 0), 630);
+    }
+
+    #[test]
+    fn folds_partition_the_examples_and_keep_class_shares() {
+        let strata: Vec<usize> = (0..103).map(|i| usize::from(i % 4 == 0)).collect();
+        let folds = 5;
+        let mut tested = vec![0; strata.len()];
+        for fold in 1..=folds {
+            let mut assigned = vec![None; strata.len()];
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+            assign_fold(&mut assigned, &strata, (folds, fold), 0.1, &mut rng);
+            let test: Vec<usize> = (0..strata.len()).filter(|&i| assigned[i] == Some(Split::Test)).collect();
+            test.iter().for_each(|&i| tested[i] += 1);
+            // 103 examples in 5 parts: 20 or 21 each; 26 positives: 5 or 6 each.
+            assert!((20..=21).contains(&test.len()), "fold {fold}: {} test examples", test.len());
+            let positives = test.iter().filter(|&&i| strata[i] == 1).count();
+            assert!((5..=6).contains(&positives), "fold {fold}: {positives} positives");
+            let validation = assigned.iter().filter(|s| **s == Some(Split::Validation)).count();
+            assert!((7..=10).contains(&validation), "fold {fold}: {validation} validation examples");
+            assert!(assigned.iter().all(Option::is_some));
+        }
+        // Every example is tested by exactly one fold.
+        assert!(tested.iter().all(|&count| count == 1), "{tested:?}");
+    }
+
+    #[test]
+    fn fold_parts_depend_only_on_the_seed() {
+        let strata = vec![0; 50];
+        let parts = |seed| fold_parts(&strata, 3, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        assert_eq!(parts(1), parts(1));
+        assert_ne!(parts(1), parts(2));
+        let counts = (0..3).map(|part| parts(1).iter().filter(|&&p| p == part).count()).collect::<Vec<_>>();
+        assert_eq!(counts, vec![17, 17, 16]);
     }
 
     #[test]

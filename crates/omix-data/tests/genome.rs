@@ -48,6 +48,7 @@ fn config(dir: &Path, out_of_bounds: OutOfBounds) -> DataConfig {
             out_of_bounds,
             validation_chromosomes: Some(vec!["c2".into()]),
             test_chromosomes: Some(vec!["c3".into()]),
+            folds: Vec::new(),
             max_n_fraction: 0.1,
         }),
         ..DataConfig::default()
@@ -120,5 +121,44 @@ fn contig_names_missing_from_the_reference_are_reported_with_both_sides() -> Tes
     let error = Dataset::load(&config(dir.path(), OutOfBounds::Pad), 3).err().ok_or("an error")?;
     let message = error.to_string();
     assert!(message.contains("a.bed") && message.contains("chr1") && message.contains("c1"), "{message}");
+    Ok(())
+}
+
+#[test]
+fn chromosome_folds_hold_out_each_folds_contigs() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write_reference(dir.path())?;
+    let a = "c1\t500\t520\nc2\t500\t520\nc3\t500\t520\nc1\t1500\t1520\nc2\t1500\t1520\nc3\t1500\t1520\n";
+    std::fs::write(dir.path().join("a.bed"), a)?;
+    std::fs::write(dir.path().join("b.bed"), a)?;
+    let mut config = config(dir.path(), OutOfBounds::Pad);
+    let genome = config.genome.as_mut().ok_or("a genome table")?;
+    genome.validation_chromosomes = None;
+    genome.test_chromosomes = None;
+    let fold = |validation: &str, test: &str| omix_genome::ChromosomeSplit {
+        validation: vec![validation.into()],
+        test: vec![test.into()],
+    };
+    genome.folds = vec![fold("c2", "c3"), fold("c3", "c1"), fold("c1", "c2")];
+    // Folded data must name the fold.
+    let error = Dataset::load(&config, 3).err().ok_or("no fold was accepted")?;
+    assert!(error.to_string().contains("--fold"), "{error}");
+    for (fold, test, validation) in [(1, "c3", "c2"), (2, "c1", "c3"), (3, "c2", "c1")] {
+        config.fold = Some(fold);
+        let dataset = Dataset::load(&config, 3)?;
+        for example in &dataset.examples {
+            let expected = match &example.id[..2] {
+                contig if contig == test => Split::Test,
+                contig if contig == validation => Split::Validation,
+                _ => Split::Train,
+            };
+            assert_eq!(example.split, expected, "fold {fold}: {}", example.id);
+        }
+    }
+    // A contig held out twice in one fold, or folds beside validation_chromosomes, is refused.
+    let genome = config.genome.as_mut().ok_or("a genome table")?;
+    genome.folds[1] = fold("c1", "c1");
+    let error = Dataset::load(&config, 3).err().ok_or("an overlapping fold was accepted")?;
+    assert!(error.to_string().contains("genome.folds") && error.to_string().contains("fold 2"), "{error}");
     Ok(())
 }

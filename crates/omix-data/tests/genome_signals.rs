@@ -105,6 +105,7 @@ fn config(dir: &Path, signal_window: Option<u64>, transform: SignalTransform) ->
             out_of_bounds: OutOfBounds::Pad,
             validation_chromosomes: Some(vec!["c2".into()]),
             test_chromosomes: Some(vec!["c3".into()]),
+            folds: Vec::new(),
             max_n_fraction: 0.1,
         }),
         ..DataConfig::default()

@@ -37,6 +37,7 @@ impl std::fmt::Display for SplitName {
 
 /// Which contigs are held out for validation and for test; every other contig is for training.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct ChromosomeSplit {
     /// Contigs whose windows are validation windows.
     pub validation: Vec<String>,
