@@ -556,20 +556,7 @@ pub(crate) fn filter_motifs(
             information_content: information,
             max_activation: f64::from(filter.max_activation),
             probabilities,
-            matches: matches
-                .iter()
-                .map(|m| FilterMatch {
-                    target_id: m.target_id.clone(),
-                    target_name: m.target_name.clone(),
-                    strand: m.strand.to_string(),
-                    offset: m.offset as i64,
-                    overlap: m.overlap,
-                    p_value: m.p_value,
-                    e_value: m.e_value,
-                    q_value: m.q_value,
-                    target_probabilities: settings.database.motifs[m.target_index].probabilities.clone(),
-                })
-                .collect(),
+            matches: matches.iter().map(|m| filter_match(m, &settings.database)).collect(),
         });
         motifs.push(motif);
     }
@@ -787,4 +774,19 @@ fn write_text(path: &Path, text: &str) -> Result<(), ExplainError> {
 /// An id usable as a file name (letters, digits, `-`, `_`, `.`; anything else becomes `_`).
 pub fn file_safe(id: &str) -> String {
     id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
+}
+
+/// A Tomtom match as `explain.json` and `patterns.json` record it, with the target's matrix.
+pub(crate) fn filter_match(m: &MotifMatch, database: &MotifSet) -> FilterMatch {
+    FilterMatch {
+        target_id: m.target_id.clone(),
+        target_name: m.target_name.clone(),
+        strand: m.strand.to_string(),
+        offset: m.offset as i64,
+        overlap: m.overlap,
+        p_value: m.p_value,
+        e_value: m.e_value,
+        q_value: m.q_value,
+        target_probabilities: database.motifs[m.target_index].probabilities.clone(),
+    }
 }

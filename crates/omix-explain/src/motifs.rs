@@ -15,18 +15,18 @@
 use std::path::Path;
 use std::time::Instant;
 
+use omix_encode::{Alphabet, reverse_complement};
 use omix_io::write_atomically;
 use omix_motif::discover::{
     AttributionSet, Control, DiscoverySettings, Pattern, Seqlet, consensus, discover_with_control, pattern_motif,
 };
 use omix_motif::{CompareOptions, Comparer, LogoOptions, Motif, MotifMatch, MotifSet, write_meme};
 use omix_run::Observer;
-use omix_run::explain::FilterMatch;
 use omix_run::files;
 use omix_run::motifs::{DiscoveredMotifs, DiscoveredPattern, PatternSite, SeqletSummary};
 
 use crate::ExplainError;
-use crate::interpret::comparison_label;
+use crate::interpret::{comparison_label, filter_match};
 
 /// How motifs are discovered and matched.
 #[derive(Debug, Clone)]
@@ -360,17 +360,7 @@ fn describe(
                 })
                 .collect();
             let sequence = if site.reverse {
-                bases
-                    .chars()
-                    .rev()
-                    .map(|c| match c {
-                        'A' => 'T',
-                        'C' => 'G',
-                        'G' => 'C',
-                        'T' => 'A',
-                        o => o,
-                    })
-                    .collect()
+                String::from_utf8_lossy(&reverse_complement(bases.as_bytes(), Alphabet::Dna)).into_owned()
             } else {
                 bases
             };
@@ -394,20 +384,7 @@ fn describe(
         contribution: pattern.trimmed_contribution().to_vec(),
         hypothetical: pattern.trimmed_hypothetical().to_vec(),
         probabilities: motif.probabilities.clone(),
-        matches: matches
-            .iter()
-            .map(|m| FilterMatch {
-                target_id: m.target_id.clone(),
-                target_name: m.target_name.clone(),
-                strand: m.strand.to_string(),
-                offset: m.offset as i64,
-                overlap: m.overlap,
-                p_value: m.p_value,
-                e_value: m.e_value,
-                q_value: m.q_value,
-                target_probabilities: settings.database.motifs[m.target_index].probabilities.clone(),
-            })
-            .collect(),
+        matches: matches.iter().map(|m| filter_match(m, &settings.database)).collect(),
         examples,
     }
 }
