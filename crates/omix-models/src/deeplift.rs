@@ -26,6 +26,7 @@
 use rayon::prelude::*;
 
 use crate::config::{GlobalPool, ModelError};
+use crate::fast::{matmul, stacked_im2col, transpose_conv};
 use crate::host::{HostBlock, HostCnn, HostDense};
 use crate::{Model, SequenceCnn};
 
@@ -38,6 +39,8 @@ const POOL_EPSILON: f32 = 1e-7;
 #[derive(Debug, Clone)]
 pub struct DeepLiftPlan {
     host: HostCnn,
+    /// Per block, the convolution's weights filters-last `[channels][width][filters]`.
+    filters_last: Vec<Vec<f32>>,
 }
 
 /// DeepLIFT multipliers of one output for one input against one reference.
@@ -105,7 +108,19 @@ impl DeepLiftPlan {
     }
 
     fn for_cnn(cnn: &SequenceCnn, channels: usize, length: usize) -> Result<Self, ModelError> {
-        Ok(Self { host: HostCnn::from_cnn(cnn, channels, length)? })
+        Ok(Self::from_host(HostCnn::from_cnn(cnn, channels, length)?))
+    }
+
+    fn from_host(host: HostCnn) -> Self {
+        let filters_last = host
+            .blocks
+            .iter()
+            .map(|block| {
+                let conv = &block.conv;
+                transpose_conv(&conv.weights, conv.filters, conv.channels, conv.width, true)
+            })
+            .collect();
+        Self { host, filters_last }
     }
 
     /// `(channels, length)` of one input.
@@ -253,8 +268,8 @@ impl DeepLiftPlan {
             dense_out: Vec::with_capacity(self.host.dense.len()),
         };
         let mut current = input.to_vec();
-        for block in &self.host.blocks {
-            let pre = conv_forward(block, &current);
+        for (block, filters_last) in self.host.blocks.iter().zip(&self.filters_last) {
+            let pre = conv_forward(block, filters_last, &current);
             let active: Vec<f32> = pre.iter().map(|v| v.max(0.0)).collect();
             let pooled = if block.pool > 1 {
                 let mut pooled = Vec::with_capacity(block.conv.filters * block.pooled);
@@ -311,24 +326,65 @@ fn window_max(window: &[f32]) -> (usize, f32) {
     best
 }
 
-/// A block's convolution with its bias and folded batch-norm: `[filters][positions]`.
-fn conv_forward(block: &HostBlock, input: &[f32]) -> Vec<f32> {
+/// Inputs with at most this many channels (one-hot sequences) are convolved by adding, for
+/// every non-zero input value, its scaled weight column to the outputs it reaches; wider ones
+/// (a deeper block's activations) by one matrix product over their im2col matrix.
+const SPARSE_CHANNELS: usize = 8;
+/// Output multipliers with more than this fraction non-zero go back through a matrix product;
+/// sparser ones (a global max keeps one position per filter) through their non-zero entries.
+const DENSE_GRADIENT_FRACTION: usize = 8;
+
+/// A block's convolution with its bias and folded batch-norm: `[filters][positions]`, from its
+/// input `[channels][input_length]` and weights `filters_last` `[channels][width][filters]`.
+fn conv_forward(block: &HostBlock, filters_last: &[f32], input: &[f32]) -> Vec<f32> {
     let conv = &block.conv;
-    let mut out = vec![0.0f32; conv.filters * block.positions];
-    for (f, row) in out.chunks_mut(block.positions).enumerate() {
-        let bias = conv.bias.as_ref().map_or(0.0, |bias| bias[f]);
-        for (q, slot) in row.iter_mut().enumerate() {
-            let mut sum = bias;
-            for k in 0..conv.width {
-                let Some(i) = block.input_position(q, k) else { continue };
-                for c in 0..conv.channels {
-                    sum += conv.weights[(f * conv.channels + c) * conv.width + k] * input[c * block.input_length + i];
+    let (filters, positions) = (conv.filters, block.positions);
+    // Accumulated position-major `[positions][filters]`, so each update is a contiguous row.
+    let mut rows = vec![0.0f32; positions * filters];
+    if let Some(bias) = &conv.bias {
+        rows.chunks_exact_mut(filters).for_each(|row| row.copy_from_slice(bias));
+    }
+    if conv.channels <= SPARSE_CHANNELS {
+        for c in 0..conv.channels {
+            for (i, &value) in input[c * block.input_length..(c + 1) * block.input_length].iter().enumerate() {
+                if value == 0.0 {
+                    continue;
+                }
+                for k in 0..conv.width {
+                    // Output `q` reads input `q + k · dilation − left` through tap `k`.
+                    let Some(q) = (i + conv.left).checked_sub(k * conv.dilation).filter(|&q| q < positions) else {
+                        continue;
+                    };
+                    let weights = &filters_last[(c * conv.width + k) * filters..(c * conv.width + k + 1) * filters];
+                    let row = &mut rows[q * filters..(q + 1) * filters];
+                    if value == 1.0 {
+                        row.iter_mut().zip(weights).for_each(|(out, w)| *out += w);
+                    } else {
+                        row.iter_mut().zip(weights).for_each(|(out, w)| *out += value * w);
+                    }
                 }
             }
-            *slot = sum;
         }
-        if let Some(norm) = &conv.batch_norm {
+    } else {
+        let position_major = transpose(input, conv.channels, block.input_length);
+        let columns = stacked_im2col(block, std::iter::once(&position_major[..]));
+        matmul(&columns, false, filters_last, false, &mut rows, (positions, conv.channels * conv.width, filters), 1.0);
+    }
+    let mut out = transpose(&rows, positions, filters);
+    if let Some(norm) = &conv.batch_norm {
+        for (f, row) in out.chunks_mut(positions).enumerate() {
             row.iter_mut().for_each(|v| *v = norm.scale[f] * *v + norm.shift[f]);
+        }
+    }
+    out
+}
+
+/// A row-major `[rows][columns]` matrix as `[columns][rows]`.
+fn transpose(values: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; values.len()];
+    for (r, row) in values.chunks_exact(columns).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            out[c * rows + r] = v;
         }
     }
     out
@@ -339,6 +395,22 @@ fn conv_forward(block: &HostBlock, input: &[f32]) -> Vec<f32> {
 fn conv_backward(block: &HostBlock, grad: &[f32]) -> Vec<f32> {
     let conv = &block.conv;
     let mut out = vec![0.0f32; conv.channels * block.input_length];
+    let nonzero = grad.iter().filter(|g| **g != 0.0).count();
+    if nonzero * DENSE_GRADIENT_FRACTION > grad.len() {
+        // `[positions][channels · width]` = gradᵀ · weights, scattered back through im2col.
+        let depth = conv.channels * conv.width;
+        let mut columns = vec![0.0f32; block.positions * depth];
+        matmul(grad, true, &conv.weights, false, &mut columns, (block.positions, conv.filters, depth), 0.0);
+        for (q, row) in columns.chunks_exact(depth).enumerate() {
+            for k in 0..conv.width {
+                let Some(i) = block.input_position(q, k) else { continue };
+                for c in 0..conv.channels {
+                    out[c * block.input_length + i] += row[c * conv.width + k];
+                }
+            }
+        }
+        return out;
+    }
     for f in 0..conv.filters {
         for q in 0..block.positions {
             let g = grad[f * block.positions + q];
@@ -464,6 +536,13 @@ mod tests {
                 conv: vec![layer(5, 4, 1, 2, false), layer(3, 3, 1, 1, false)],
                 global_pool: GlobalPool::Mean,
                 dense: vec![4],
+                dense_dropout: 0.0,
+            },
+            // A second block wider than SPARSE_CHANNELS: its forward pass is a matrix product.
+            ModelConfig::Cnn {
+                conv: vec![layer(12, 5, 1, 2, true), layer(4, 3, 2, 1, false)],
+                global_pool: GlobalPool::Max,
+                dense: vec![],
                 dense_dropout: 0.0,
             },
             ModelConfig::primer(),
@@ -626,7 +705,7 @@ mod tests {
             Some("max_mean") => GlobalPool::MaxMean,
             other => return Err(format!("global pool {other:?}").into()),
         };
-        Ok(DeepLiftPlan { host: HostCnn { blocks, global_pool, dense, dense_dropout: 0.0, channels, length } })
+        Ok(DeepLiftPlan::from_host(HostCnn { blocks, global_pool, dense, dense_dropout: 0.0, channels, length }))
     }
 
     fn relative_l2(ours: &[f32], theirs: &[f32]) -> f64 {

@@ -184,7 +184,13 @@ impl Example {
 }
 
 /// `[filters][channels][width]` ↔ `[channels][width][filters]`.
-fn transpose_conv(weights: &[f32], filters: usize, channels: usize, width: usize, to_filters_last: bool) -> Vec<f32> {
+pub(crate) fn transpose_conv(
+    weights: &[f32],
+    filters: usize,
+    channels: usize,
+    width: usize,
+    to_filters_last: bool,
+) -> Vec<f32> {
     let mut out = vec![0.0; weights.len()];
     for f in 0..filters {
         for c in 0..channels {
@@ -205,7 +211,7 @@ fn transpose_conv(weights: &[f32], filters: usize, channels: usize, width: usize
 /// `c ← a · b + beta · c` for row-major `a [m, k]`, `b [k, n]`, `c [m, n]`; `transpose_a` reads
 /// `a` stored `[k, m]`, `transpose_b` reads `b` stored `[n, k]`.
 #[allow(clippy::too_many_arguments)]
-fn matmul(
+pub(crate) fn matmul(
     a: &[f32],
     transpose_a: bool,
     b: &[f32],
@@ -935,7 +941,7 @@ impl Network {
 /// The im2col matrices of some examples' block inputs `[input_length, channels]`, stacked: row
 /// `p` of an example's holds, at `c · width + k`, the input that output `p` reads through tap `k`
 /// of channel `c` (zero in the padding).
-fn stacked_im2col<'a>(block: &HostBlock, inputs: impl ExactSizeIterator<Item = &'a [f32]>) -> Vec<f32> {
+pub(crate) fn stacked_im2col<'a>(block: &HostBlock, inputs: impl ExactSizeIterator<Item = &'a [f32]>) -> Vec<f32> {
     let conv = &block.conv;
     let depth = conv.channels * conv.width;
     let mut columns = vec![0.0f32; inputs.len() * block.positions * depth];
