@@ -14,7 +14,8 @@ pub struct Cli {
     /// Worker threads for the CPU backend (default: all cores).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
-    /// Where models train and predict.
+    /// Where models train and predict: the CPU, a GPU (builds with the `gpu` feature: Vulkan,
+    /// Metal or DX12 through wgpu), or a GPU when one is usable and the CPU otherwise.
     #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Cpu)]
     pub device: DeviceChoice,
     /// The command.
@@ -22,11 +23,15 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Compute devices this build of omix can use.
+/// Compute devices omix can be asked for (see `crate::device` for what each means in a build).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DeviceChoice {
     /// The CPU (burn's flex backend with omix's hand-written kernels).
     Cpu,
+    /// A GPU through burn's wgpu backend (Vulkan, Metal, DX12); an error when none is usable.
+    Gpu,
+    /// A GPU when one is usable, else the CPU (says which on stderr).
+    Auto,
 }
 
 /// Subcommands.

@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod commands;
+mod device;
 mod genome_cmds;
 mod init;
 mod motifs_cmd;
@@ -24,8 +25,12 @@ fn main() -> ExitCode {
         }
     }
     // The binary chooses the device once and passes it down; library code never names a backend.
-    let device = match cli.device {
-        cli::DeviceChoice::Cpu => burn::prelude::Device::flex(),
+    let device = match device::choose(cli.device, &mut |line| eprintln!("{line}")) {
+        Ok(device) => device,
+        Err(reason) => {
+            eprintln!("error: {reason}");
+            return ExitCode::from(2);
+        }
     };
     match commands::run(cli, &device) {
         Ok(()) => ExitCode::SUCCESS,

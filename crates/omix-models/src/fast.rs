@@ -237,7 +237,8 @@ pub(crate) fn matmul(
 
 impl FastPlan {
     /// A plan for `model` on inputs `[channels, length]`, or `None` when the model is not a
-    /// sequence CNN or its layers do not fit that input.
+    /// sequence CNN, its layers do not fit that input, or it lives on a device the host kernels
+    /// do not serve (a GPU: [`crate::host_kernels_serve`]).
     ///
     /// The decision reads settings and shapes only ([`HostCnn::check`]). For a model the kernel
     /// implements, the plan then gives a fresh model's weights their values, and leaves its
@@ -253,6 +254,9 @@ impl FastPlan {
         let Model::Cnn(cnn) = model else {
             return None;
         };
+        if !crate::on_host(model) {
+            return None; // before `initialize_weights`: a GPU model is drawn as burn draws it
+        }
         HostCnn::check(cnn, channels, length).ok()?;
         cnn.initialize_weights();
         Some(Self { channels, length })

@@ -38,9 +38,13 @@ pub struct IsmPlan {
 
 impl IsmPlan {
     /// A plan for `model` on inputs `[channels, length]`, or `None` when the model is not a
-    /// single-block CNN, or pools its block (pool > 1) before a global pooling.
+    /// single-block CNN, pools its block (pool > 1) before a global pooling, or lives on a device
+    /// the host kernels do not serve (a GPU scores mutants by forward passes there).
     pub fn new(model: &Model, length: usize) -> Option<Self> {
         let Model::Cnn(cnn) = model else { return None };
+        if !crate::on_host(model) {
+            return None;
+        }
         Self::for_cnn(cnn, length)
     }
 

@@ -49,6 +49,21 @@ pub use sparse::SparseMatrix;
 
 use burn::prelude::*;
 
+/// Whether omix's hand-written kernels ([`FastPlan`], [`IsmPlan`], [`BpnetKernels`]) serve
+/// models on `device`: they compute on host memory with the host's threads, so only burn's CPU
+/// (flex) device, with autodiff or without; on a GPU burn's own operations keep the work there.
+/// [`DeepLiftPlan`] is the exception: it is omix's only DeepLIFT, so it copies a model's weights
+/// from any device.
+pub fn host_kernels_serve(device: &Device) -> bool {
+    device.clone().without_autodiff() == Device::flex()
+}
+
+/// Whether every parameter of `model` lives where [`host_kernels_serve`] (lazily initialised
+/// parameters answer for the device they will be drawn on, without being drawn).
+pub(crate) fn on_host(model: &Model) -> bool {
+    model.devices().iter().all(host_kernels_serve)
+}
+
 /// A trained or trainable omix model: one of the architectures, behind one type.
 #[derive(Module, Debug)]
 pub enum Model {

@@ -33,7 +33,7 @@ pub mod view;
 
 pub use error::RunError;
 pub use folder::{Preparation, Prepared, RunDir};
-pub use metrics::{BaselineCandidate, BaselineReport, MetricsFile};
+pub use metrics::{BaselineCandidate, BaselineReport, DeviceRecord, MetricsFile};
 pub use progress::{Observer, Silent};
 pub use records::{
     Check, EpochRecord, label_text, write_log, write_manifest, write_node_manifest, write_node_predictions,

@@ -70,4 +70,19 @@ pub struct MetricsFile<'a> {
     pub task: Task,
     /// Class or task names.
     pub class_names: &'a [String],
+    /// The device that trained the model, when it was not the CPU (absent: the CPU).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceRecord>,
+}
+
+/// The device that trained a run, as `metrics.json` records it when that was not the CPU: the
+/// CPU's runs repeat byte for byte, a GPU's only within a tolerance (README, "GPU").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    /// What kind of device: `"gpu"`.
+    pub kind: String,
+    /// The adapter's name as its driver gives it.
+    pub name: String,
+    /// What the same config and seed give again on this device.
+    pub reproducibility: String,
 }

@@ -62,6 +62,7 @@ impl TrainingEngine {
     /// One line for the log.
     pub fn describe(&self) -> &'static str {
         match self {
+            TrainingEngine::Burn { device } if !is_cpu(device) => "burn autodiff on the GPU",
             TrainingEngine::Burn { .. } => "burn autodiff",
             TrainingEngine::FastCnn { .. } => "omix fast path (hand-written CNN forward/backward)",
         }
@@ -126,7 +127,37 @@ pub fn step_seed(seed: u64, epoch: usize, batch: usize) -> u64 {
     mix(mix(mix(seed).wrapping_add(epoch as u64)).wrapping_add(batch as u64))
 }
 
+/// What `metrics.json` records of the device that trained a run: nothing for the CPU (its runs
+/// repeat byte for byte), the adapter's name and what repeats for a GPU.
+pub fn device_record(device: &Device) -> Option<omix_run::DeviceRecord> {
+    if is_cpu(device) {
+        return None;
+    }
+    Some(omix_run::DeviceRecord {
+        kind: "gpu".into(),
+        name: device_name(device),
+        reproducibility: GPU_REPRODUCIBILITY.into(),
+    })
+}
+
+/// What the same seed gives again on a GPU (README, "GPU"): the draws are the same, the sums not.
+pub const GPU_REPRODUCIBILITY: &str = "the seed fixes the split, the batch order and the initial weights, but the GPU's \
+     kernels may add in another order from run to run, so a rerun's metrics agree within a small tolerance, not to the \
+     last digit (the CPU's runs repeat byte for byte)";
+
+/// The adapter's name as its driver gives it.
+#[cfg(feature = "gpu")]
+fn device_name(device: &Device) -> String {
+    device.identity().map_or_else(|| format!("{device:?}"), |identity| identity.name.trim().to_string())
+}
+
+/// The device as burn names it (a build without the `gpu` feature has no adapter to name).
+#[cfg(not(feature = "gpu"))]
+fn device_name(device: &Device) -> String {
+    format!("{device:?}")
+}
+
 /// Whether a device computes on this machine's CPU (the hand-written kernels' home).
 fn is_cpu(device: &Device) -> bool {
-    device.clone().without_autodiff() == Device::flex()
+    omix_models::host_kernels_serve(device)
 }

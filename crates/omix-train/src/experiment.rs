@@ -404,6 +404,7 @@ pub fn run_experiment(
             epochs_run: result.history.len(),
             task: schema.task,
             class_names: &schema.class_names,
+            device: crate::engine::device_record(&device),
         },
     )?;
     Ok(ExperimentSummary {

@@ -510,6 +510,7 @@ pub fn train_graph(
             task: graph.task,
             class_names: &graph.class_names,
             baseline: baseline.as_ref(),
+            device: crate::engine::device_record(device),
         },
     )?;
     let train_metrics = node_metrics(graph.task, &graph.labels, &scores, &train_nodes, &graph.class_names, 0.5)?;

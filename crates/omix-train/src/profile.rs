@@ -210,7 +210,7 @@ impl<'a> ProfileTrainee<'a> {
     /// before the first step, as burn's first forward pass draws them).
     fn uses_kernels(&self, model: &Bpnet) -> bool {
         self.train.engine == omix_config::Engine::Auto
-            && self.device == Device::flex()
+            && omix_models::host_kernels_serve(&self.device)
             && omix_models::BpnetLayout::of(model).is_ok()
     }
 
@@ -607,6 +607,9 @@ pub struct ProfileMetricsFile {
     pub best_epoch: usize,
     /// Epochs run.
     pub epochs_run: usize,
+    /// The device that trained the model, when it was not the CPU (absent: the CPU).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<omix_run::DeviceRecord>,
 }
 
 /// What a profile experiment produced.
@@ -889,6 +892,7 @@ fn train_bias(
         count_weight,
         best_epoch: fitted.best_epoch,
         epochs_run: fitted.history.len(),
+        device: crate::engine::device_record(&plain),
     };
     folder.write_json(files::METRICS, &metrics)?;
     observer.message(&format!("bias model: validation {}", metrics.validation.summary()));
@@ -1117,6 +1121,7 @@ pub fn run_profile_experiment(
         count_weight,
         best_epoch: fitted.best_epoch,
         epochs_run: epochs,
+        device: crate::engine::device_record(&plain),
     };
     run.write_json(files::METRICS, &metrics)?;
     let names = track_names(config, data.strands);
@@ -1204,7 +1209,7 @@ fn forward_host(
     device: &Device,
 ) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
     let control = control.filter(|_| model.control_strands() > 0);
-    if *device == Device::flex()
+    if omix_models::host_kernels_serve(device)
         && let Ok(outputs) =
             omix_models::BpnetKernels::new(model).and_then(|kernels| kernels.forward_with_control(one_hot, control))
     {
