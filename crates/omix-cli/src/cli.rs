@@ -44,6 +44,12 @@ pub enum Command {
     /// validation split only (the test split is reported, never used to choose).
     #[command(after_help = TUNE_EXAMPLES)]
     Tune(TuneArgs),
+    /// An ensemble of trained runs (folds of one split, or seeds): checked to belong together,
+    /// copied into one self-contained run folder that predict, evaluate and score-variants take
+    /// like any run, with cross-validated metrics (each member's test metrics, mean ± sd, pooled
+    /// out-of-fold or the ensemble's own test metrics).
+    #[command(after_help = ENSEMBLE_EXAMPLES)]
+    Ensemble(EnsembleArgs),
     /// Check a config and its data without training: `omix train CONFIG --dry-run`.
     #[command(after_help = "Example:\n  omix check examples/splice.toml --set train.batch_size=64")]
     Check(Box<TrainArgs>),
@@ -468,6 +474,39 @@ pub struct TuneArgs {
     pub trial: Option<usize>,
 }
 
+const ENSEMBLE_EXAMPLES: &str = "Examples:
+  for i in 1 2 3; do omix train examples/genome_folds.toml --fold $i -o runs/genome_fold$i; done
+  omix ensemble runs/genome_fold1 runs/genome_fold2 runs/genome_fold3 -o runs/genome_cv
+  omix predict runs/genome_cv --input seqs.txt           (the members' mean probability)
+  omix train examples/splice.toml --seed 2 -o runs/splice_2    (seeds: one run per seed, then)
+  omix ensemble runs/splice runs/splice_2 -o runs/splice_seeds --combine mean-logit";
+
+/// How an ensemble combines its members' predictions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CombineChoice {
+    /// The mean of the members' probabilities (values for regression).
+    MeanProbability,
+    /// The mean of the members' logits (log-softmax, log rates), transformed back.
+    MeanLogit,
+}
+
+/// `omix ensemble`.
+#[derive(Debug, Args)]
+pub struct EnsembleArgs {
+    /// The member run folders (`omix train --fold I` for each fold, or one run per seed).
+    #[arg(value_name = "RUN_DIR", required = true, num_args = 2..)]
+    pub runs: Vec<PathBuf>,
+    /// The ensemble folder to write.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+    /// How predictions are combined.
+    #[arg(long, value_enum, default_value = "mean-probability")]
+    pub combine: CombineChoice,
+    /// Replace an existing ensemble folder (only what omix wrote in it).
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `omix export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -734,6 +773,10 @@ pub struct TrainArgs {
     /// Seed for splits, shuffles, initialisation and batch order.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Train fold I (1-based) of folded data (`folds = k` in [data], or [data.genome] folds);
+    /// the run folder records the fold (default folder: runs/<config name>_fold<I>).
+    #[arg(long, value_name = "I")]
+    pub fold: Option<usize>,
     /// Maximum epochs.
     #[arg(long)]
     pub epochs: Option<usize>,

@@ -17,7 +17,7 @@ use omix_io::write_atomically;
 use omix_models::{Cell, ConvLayerConfig, DenseConfig, GlobalPool, ModelConfig, Padding, Readout, RnnConfig};
 use omix_run::{Preparation, RunDir, files, write_predictions};
 use omix_train::graph::{GraphExperimentConfig, run_graph_experiment};
-use omix_train::{ExperimentConfig, TrainOptions, TrainedRun, evaluate_run, predict_scores, run_experiment};
+use omix_train::{ExperimentConfig, TrainOptions, TrainedRun, evaluate_run, run_experiment};
 
 use crate::progress::Terminal;
 
@@ -32,6 +32,7 @@ pub fn run(cli: Cli, device: &Device) -> Result<()> {
     match cli.command {
         Command::Train(args) => train(*args, device),
         Command::Tune(args) => crate::tune_cmd::tune(args, device),
+        Command::Ensemble(args) => crate::tune_cmd::ensemble(args, device),
         Command::Check(args) => train(TrainArgs { dry_run: true, ..*args }, device),
         Command::Init(args) => crate::init::init(args),
         Command::Completions(args) => {
@@ -162,6 +163,7 @@ fn overrides(args: &TrainArgs) -> Result<omix_config::Overrides> {
         }),
         no_baseline: args.no_baseline,
         seed: args.seed,
+        fold: args.fold,
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate: args.learning_rate,
@@ -324,8 +326,11 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
     let overrides = overrides(&args)?;
     let out = match (&args.out, &args.config) {
         (Some(out), _) => out.clone(),
-        (None, Some(path)) => PathBuf::from("runs")
-            .join(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into())),
+        (None, Some(path)) => PathBuf::from("runs").join(format!(
+            "{}{}",
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "omix".into()),
+            args.fold.map(|fold| format!("_fold{fold}")).unwrap_or_default()
+        )),
         (None, None) => PathBuf::from("runs/omix"),
     };
     overrides.refuse_conflicts()?;
@@ -434,7 +439,7 @@ fn show_seconds(seconds: f64) -> String {
 fn evaluate(args: EvaluateArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
     // The model is loaded (and the run folder checked) before the examples are read.
-    let (_, schema) = run.load_model(device)?;
+    let schema = omix_train::ensemble::RunModels::load(&run, device)?.schema().clone();
     let dataset = load_for_run(&args.input, &schema, true)?;
     let metrics = evaluate_run(&run, &dataset, device)?;
     println!("{} examples: {}", dataset.examples.len(), metrics.summary());
@@ -536,8 +541,9 @@ fn predict(args: PredictArgs, device: &Device) -> Result<()> {
         return crate::genome_cmds::predict_track(&track, &mut Terminal::new(args.quiet), device);
     }
     let run = RunDir::new(&args.run);
-    let (model, schema) = run.load_model(device)?;
-    let config = run.config()?;
+    // One run's model, or an ensemble's members combined.
+    let models = omix_train::ensemble::RunModels::load(&run, device)?;
+    let schema = models.schema().clone();
     let source = source_for_run(&args.input, &schema)?;
     if let Some(output) = &args.output {
         refuse_overwriting(output, &source, &run)?;
@@ -547,16 +553,14 @@ fn predict(args: PredictArgs, device: &Device) -> Result<()> {
         schema.length_policy = policy.policy();
     }
     let empty = Dataset { schema: schema.clone(), examples: Vec::new(), files: Vec::new(), report: Default::default() };
-    let pipeline = run.input_pipeline(&empty)?;
-    let objective = run.objective()?;
-    let threshold = config.train.threshold;
-    let average_strands = config.train.reverse_complement_average;
+    let objective = models.objective();
+    let threshold = models.threshold();
     let batch = args.batch_size.max(1);
     // A shard is a contiguous block of the records; only shard 1 writes the header, so the
     // shards' outputs concatenated in order equal the unsharded output.
     let shard = args.shard.unwrap_or(omix_variants::Shard::ALL);
     let predict_batch = |out: &mut dyn Write, dataset: &Dataset, indices: &[usize], header: bool| -> Result<()> {
-        let scores = predict_scores(&model, &pipeline, dataset, indices, batch, device, average_strands, objective)?;
+        let scores = models.scores(dataset, indices, batch, device)?;
         write_predictions(out, dataset, indices, &scores, threshold, header, objective.reconstructs())?;
         Ok(())
     };
@@ -715,6 +719,8 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
         crate::profile_explain::explain_profile(&args, &run, device)?;
         return discover_after_explain(&args, &run);
     }
+    // An ensemble has no one model to explain: this names a member to explain instead.
+    TrainedRun::config(&run)?;
     if !args.heads.is_empty() {
         bail!("--head applies to profile runs (BPNet, ChromBPNet); {} is a classifier run", args.run.display());
     }

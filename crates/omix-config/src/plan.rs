@@ -328,6 +328,8 @@ pub struct Overrides {
     pub no_baseline: bool,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// `--fold` (1-based): the fold of folded data to train.
+    pub fold: Option<usize>,
     /// `--epochs`.
     pub epochs: Option<usize>,
     /// `--batch-size`.
@@ -373,6 +375,7 @@ impl Overrides {
         note(self.model.is_some(), "--model", &["model", "features"]);
         note(self.no_baseline, "--no-baseline", &["train.baseline"]);
         note(self.seed.is_some(), "--seed", &["seed"]);
+        note(self.fold.is_some(), "--fold", &["data.fold"]);
         note(self.epochs.is_some(), "--epochs", &["train.epochs"]);
         note(self.batch_size.is_some(), "--batch-size", &["train.batch_size"]);
         note(self.learning_rate.is_some(), "--learning-rate", &["train.learning_rate"]);
@@ -483,6 +486,9 @@ impl Overrides {
         }
         if let Some(seed) = self.seed {
             config.seed = seed;
+        }
+        if let Some(fold) = self.fold {
+            config.data.fold = Some(fold);
         }
         if let Some(epochs) = self.epochs {
             config.train.epochs = epochs;

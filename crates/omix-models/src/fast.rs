@@ -19,7 +19,9 @@
 //! the input gradient per block of examples), a dense layer likewise (`[examples, inputs] · [inputs, outputs]`). Gradients
 //! are summed over fixed chunks of examples and the chunks' sums added in order, and batch
 //! statistics are summed example by example in order, so the numbers are the same whatever the
-//! thread count.
+//! thread count. Inference ([`FastPlan::logits`]) runs the same products on the same fixed
+//! blocks of examples, each block one rayon task through every layer, keeping nothing for a
+//! backward pass: its logits equal the training forward pass's bit for bit (tested).
 //!
 //! **Dropout masks** come from the step's `dropout_seed`, not from burn's device stream: example
 //! `n` of a batch draws from ChaCha8 seeded with `dropout_seed` on stream `n`, first every
@@ -105,8 +107,11 @@ impl Gradients {
 }
 
 /// Whether a pass trains (batch statistics, dropout with masks from the seed) or infers.
+/// Inference runs through [`Network::infer`]; the traced forward pass in inference mode is
+/// kept for the tests, which require the two to agree bit for bit.
 #[derive(Debug, Clone, Copy)]
 enum Mode {
+    #[cfg(test)]
     Inference,
     Training { dropout_seed: u64 },
 }
@@ -286,11 +291,7 @@ impl FastPlan {
     /// `None` when `model` is not the CNN the plan was made for.
     pub fn logits(&self, model: &Model, inputs: &[f32]) -> Option<Vec<f32>> {
         let (network, _) = self.network(model)?;
-        let block = (self.channels * self.length).max(1);
-        let mut examples: Vec<Example> =
-            (0..inputs.len() / block).map(|n| Example::new(Mode::Inference, n, false)).collect();
-        network.forward(inputs, Mode::Inference, &mut examples);
-        Some(examples.into_iter().flat_map(|example| example.logits).collect())
+        Some(network.infer(inputs))
     }
 
     /// Weighted mean loss of a batch and the gradients of every parameter (training mode:
@@ -437,6 +438,133 @@ impl Network {
         examples.par_iter_mut().for_each(|example| self.readout(example));
         examples.par_chunks_mut(DENSE_BLOCK).for_each(|examples| self.dense_forward(examples));
         all_statistics
+    }
+
+    /// Logits `[batch, outputs]` in inference mode (folded batch-norm, no dropout), each fixed
+    /// block of [`DENSE_BLOCK`] examples one rayon task that runs every layer over the whole
+    /// block as one matrix: the same products, in the same blocks, as [`Network::forward`],
+    /// without the per-example records that only the backward pass reads.
+    fn infer(&self, inputs: &[f32]) -> Vec<f32> {
+        let size = (self.host.channels * self.host.length).max(1);
+        let outputs = self.host.outputs();
+        let count = inputs.len() / size;
+        let mut logits = vec![0.0f32; count * outputs];
+        if outputs == 0 {
+            return logits;
+        }
+        logits
+            .par_chunks_mut(DENSE_BLOCK * outputs)
+            .zip(inputs[..count * size].par_chunks(DENSE_BLOCK * size))
+            .for_each(|(logits, inputs)| self.infer_block(inputs, logits));
+        logits
+    }
+
+    /// [`Network::infer`] of one block of examples `[examples, channels, length]`.
+    fn infer_block(&self, inputs: &[f32], logits: &mut [f32]) {
+        let (channels, length) = (self.host.channels, self.host.length);
+        let examples = inputs.len() / (channels * length).max(1);
+        // Each layer's input, position-major per example `[examples][positions][channels]`.
+        let mut current: Vec<f32> = Vec::new();
+        for (index, block) in self.host.blocks.iter().enumerate() {
+            let conv = &block.conv;
+            let filters = conv.filters;
+            let depth = conv.channels * conv.width;
+            let rows = examples * block.positions;
+            let columns = if index == 0 {
+                channel_major_im2col(block, inputs)
+            } else {
+                stacked_im2col(block, current.chunks_exact(block.input_length * conv.channels))
+            };
+            let mut z = vec![0.0f32; rows * filters];
+            if let Some(b) = &conv.bias {
+                z.chunks_exact_mut(filters).for_each(|row| row.copy_from_slice(b));
+            }
+            matmul(&columns, false, &self.conv_weights[index], false, &mut z, (rows, depth, filters), 1.0);
+            if let Some(norm) = &conv.batch_norm {
+                for row in z.chunks_exact_mut(filters) {
+                    for ((v, s), t) in row.iter_mut().zip(&norm.scale).zip(&norm.shift) {
+                        *v = *v * s + t;
+                    }
+                }
+            }
+            // ReLU, then non-overlapping max pooling (a partial last window dropped).
+            let mut next = vec![0.0f32; examples * block.pooled * filters];
+            for (z, next) in
+                z.chunks_exact(block.positions * filters).zip(next.chunks_exact_mut(block.pooled * filters))
+            {
+                for (q, cell) in next.chunks_exact_mut(filters).enumerate() {
+                    let first = q * block.pool;
+                    cell.iter_mut().zip(&z[first * filters..(first + 1) * filters]).for_each(|(c, v)| *c = v.max(0.0));
+                    for position in first + 1..first + block.pool {
+                        let row = &z[position * filters..(position + 1) * filters];
+                        // Values only (no argmax): a max the compiler vectorises.
+                        cell.iter_mut().zip(row).for_each(|(c, v)| *c = c.max(v.max(0.0)));
+                    }
+                }
+            }
+            current = next;
+        }
+        if self.host.blocks.is_empty() {
+            current = vec![0.0f32; inputs.len()];
+            for (input, out) in inputs.chunks_exact(channels * length).zip(current.chunks_exact_mut(channels * length))
+            {
+                for c in 0..channels {
+                    for i in 0..length {
+                        out[i * channels + c] = input[c * length + i];
+                    }
+                }
+            }
+        }
+        // The global reduction, in burn's order (as `readout`).
+        let (filters, cells) = self.host.last_shape();
+        let width = match self.host.global_pool {
+            GlobalPool::Max | GlobalPool::Mean => filters,
+            GlobalPool::MaxMean => 2 * filters,
+            GlobalPool::None => filters * cells,
+        };
+        let mut features = vec![0.0f32; examples * width];
+        for (last, features) in current.chunks_exact((filters * cells).max(1)).zip(features.chunks_exact_mut(width)) {
+            let max = |out: &mut [f32]| {
+                out.copy_from_slice(&last[..filters]);
+                for row in last.chunks_exact(filters).skip(1) {
+                    out.iter_mut().zip(row).for_each(|(best, v)| *best = best.max(*v));
+                }
+            };
+            let mean = |out: &mut [f32]| {
+                out.fill(0.0);
+                for row in last.chunks_exact(filters) {
+                    out.iter_mut().zip(row).for_each(|(sum, v)| *sum += v);
+                }
+                out.iter_mut().for_each(|sum| *sum /= cells as f32);
+            };
+            match self.host.global_pool {
+                GlobalPool::Max => max(features),
+                GlobalPool::Mean => mean(features),
+                GlobalPool::MaxMean => {
+                    let (maxima, means) = features.split_at_mut(filters);
+                    max(maxima);
+                    mean(means);
+                }
+                GlobalPool::None => {
+                    for q in 0..cells {
+                        for f in 0..filters {
+                            features[f * cells + q] = last[q * filters + f];
+                        }
+                    }
+                }
+            }
+        }
+        // The dense layers (as `dense_forward`).
+        for spec in &self.host.dense {
+            let bias = spec.bias_or_zeros();
+            let mut y: Vec<f32> = bias.iter().copied().cycle().take(examples * spec.outputs).collect();
+            matmul(&features, false, &spec.weights, false, &mut y, (examples, spec.inputs, spec.outputs), 1.0);
+            if spec.relu {
+                y.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+            features = y;
+        }
+        logits.copy_from_slice(&features);
     }
 
     /// The convolution of block `index` on a block of examples (inputs `[input_length,
@@ -942,6 +1070,38 @@ impl Network {
     }
 }
 
+/// [`stacked_im2col`] of the first block straight from the examples' channel-major inputs
+/// `[examples][channels][input_length]`: each channel's taps of a row are one contiguous copy
+/// where the filter lies inside the input.
+fn channel_major_im2col(block: &HostBlock, inputs: &[f32]) -> Vec<f32> {
+    let conv = &block.conv;
+    let (depth, length) = (conv.channels * conv.width, block.input_length);
+    let examples = inputs.len() / (conv.channels * length).max(1);
+    let mut columns = vec![0.0f32; examples * block.positions * depth];
+    for (input, columns) in
+        inputs.chunks_exact(conv.channels * length).zip(columns.chunks_exact_mut(block.positions * depth))
+    {
+        for (position, row) in columns.chunks_exact_mut(depth).enumerate() {
+            let inside = conv.dilation == 1 && position >= conv.left && position + conv.width <= length + conv.left;
+            for c in 0..conv.channels {
+                let channel = &input[c * length..(c + 1) * length];
+                let taps = &mut row[c * conv.width..(c + 1) * conv.width];
+                if inside {
+                    let first = position - conv.left;
+                    taps.copy_from_slice(&channel[first..first + conv.width]);
+                } else {
+                    for (k, tap) in taps.iter_mut().enumerate() {
+                        if let Some(i) = block.input_position(position, k) {
+                            *tap = channel[i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    columns
+}
+
 /// The im2col matrices of some examples' block inputs `[input_length, channels]`, stacked: row
 /// `p` of an example's holds, at `c · width + k`, the input that output `p` reads through tap `k`
 /// of channel `c` (zero in the padding).
@@ -1322,6 +1482,62 @@ mod tests {
             check_batch(config, input, loss, 3 + next(6));
         }
         assert!(tested >= 8, "{tested} random networks fitted their inputs");
+    }
+
+    /// The inference pass ([`Network::infer`]) gives bit for bit the logits of the traced
+    /// forward pass that training runs, and burn's, on random networks of every layer kind, on
+    /// batches that end in a partial block of examples.
+    #[test]
+    fn inference_equals_the_traced_forward_on_random_cnns() {
+        let mut state = 77u64;
+        let mut next = |n: usize| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        let mut tested = 0;
+        for round in 0..12 {
+            let blocks = 1 + next(3);
+            let conv: Vec<ConvLayerConfig> = (0..blocks)
+                .map(|_| {
+                    conv_layer(
+                        2 + next(10),
+                        1 + next(6),
+                        1 + next(2),
+                        1 + next(3),
+                        next(2) == 0,
+                        0.2,
+                        [Padding::Same, Padding::Valid][next(2)],
+                    )
+                })
+                .collect();
+            let global_pool = [GlobalPool::None, GlobalPool::Max, GlobalPool::Mean, GlobalPool::MaxMean][round % 4];
+            let dense: Vec<usize> = (0..next(3)).map(|_| 2 + next(9)).collect();
+            let config = ModelConfig::Cnn { conv, global_pool, dense, dense_dropout: 0.3 };
+            let input = InputShape { channels: 4, length: 40 + next(30), outputs: 1 + next(3) };
+            if config.check(input).is_err() {
+                continue;
+            }
+            let (device, _lock) = crate::test_device();
+            device.seed(round as u64);
+            let model = config.init(input, &device).expect("model");
+            let Some(plan) = FastPlan::new(&model, 4, input.length) else { continue };
+            let Some((network, _)) = plan.network(&model) else { continue };
+            tested += 1;
+            let batch = DENSE_BLOCK + 1 + next(10);
+            let mut data_state = round as u64 + 1;
+            let (x, _) = one_hot_batch(batch, input.length, &mut data_state);
+            let ours = plan.logits(&model, &x).expect("fits");
+            let mut examples: Vec<Example> = (0..batch).map(|n| Example::new(Mode::Inference, n, false)).collect();
+            network.forward(&x, Mode::Inference, &mut examples);
+            let traced: Vec<f32> = examples.into_iter().flat_map(|example| example.logits).collect();
+            assert_eq!(ours, traced, "{config:?}");
+            let theirs =
+                values(model.forward(Tensor::<3>::from_data(TensorData::new(x, [batch, 4, input.length]), &device)));
+            for (a, b) in ours.iter().zip(&theirs) {
+                assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{config:?}: {a} vs burn {b}");
+            }
+        }
+        assert!(tested >= 6, "{tested} random networks fitted their inputs");
     }
 
     /// Inference through the kernel (batch-norm on running statistics, no dropout) equals

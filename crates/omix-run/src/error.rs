@@ -105,6 +105,14 @@ pub enum RunError {
         /// The underlying error.
         source: io::Error,
     },
+    /// Runs given to one merge do not belong together (different data, schema, task or split).
+    #[error("{message}")]
+    Mismatch {
+        /// The run that does not fit.
+        path: PathBuf,
+        /// The two runs and what differs.
+        message: String,
+    },
     /// Writing a file of the run folder failed.
     #[error(transparent)]
     Write(#[from] omix_io::IoError),
@@ -124,7 +132,8 @@ impl RunError {
             | RunError::Incomplete { path, .. }
             | RunError::Unmarked { path, .. }
             | RunError::Exists { path }
-            | RunError::Remove { path, .. } => path,
+            | RunError::Remove { path, .. }
+            | RunError::Mismatch { path, .. } => path,
             RunError::Write(error) => error.path(),
         }
     }

@@ -63,6 +63,14 @@ pub const PROFILE_EXAMPLES: &str = "profile_examples.json";
 pub const FOOTPRINTS: &str = "footprints.json";
 /// The folder of a ChromBPNet run's bias model (a run folder of its own).
 pub const BIAS: &str = "bias";
+/// Which fold or trial a run is, fingerprints of what it was trained from, and its parents.
+pub const LINEAGE: &str = "lineage.json";
+/// An ensemble's members and how their predictions are combined (`omix ensemble`).
+pub const ENSEMBLE: &str = "ensemble.json";
+/// An ensemble's cross-validated metrics: each member's test metrics, their mean and spread.
+pub const ENSEMBLE_METRICS: &str = "ensemble_metrics.json";
+/// The folder of an ensemble's copies of its members (`members/01`, ...).
+pub const MEMBERS: &str = "members";
 /// The simulated data `omix quickstart` writes into its run folder.
 pub const QUICKSTART_DATA: &str = "data";
 
@@ -86,4 +94,8 @@ pub const OWNED: &[&str] = &[
     PROFILE_EXAMPLES,
     FOOTPRINTS,
     BIAS,
+    LINEAGE,
+    ENSEMBLE,
+    ENSEMBLE_METRICS,
+    MEMBERS,
 ];

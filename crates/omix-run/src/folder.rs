@@ -196,7 +196,19 @@ impl RunDir {
     /// The files a trained model is made of (weights, config, schema, input pipeline, and a
     /// ChromBPNet's frozen bias model's weights in `bias/`), those that exist: what a job that must
     /// notice a retrained model fingerprints.
+    ///
+    /// An ensemble's are its description's and every member's.
     pub fn model_files(&self) -> Vec<PathBuf> {
+        let mut paths = self.own_model_files();
+        if let Ok(Some(members)) = self.ensemble_members() {
+            paths.push(self.path(files::ENSEMBLE));
+            // One level only: a member is never itself an ensemble.
+            paths.extend(members.iter().flat_map(RunDir::own_model_files));
+        }
+        paths
+    }
+
+    fn own_model_files(&self) -> Vec<PathBuf> {
         let bias_weights = Path::new(files::BIAS).join(files::WEIGHTS);
         [files::WEIGHTS, files::CONFIG, files::SCHEMA, files::FEATURES]
             .iter()
@@ -209,6 +221,32 @@ impl RunDir {
     /// The data schema the model was trained on.
     pub fn schema(&self) -> Result<Schema, RunError> {
         self.read_json(files::SCHEMA)
+    }
+
+    /// The run's lineage (which fold or trial it is, what it was trained from); `None` for a run
+    /// written before lineage was recorded.
+    pub fn lineage(&self) -> Result<Option<crate::Lineage>, RunError> {
+        if !self.path(files::LINEAGE).is_file() {
+            return Ok(None);
+        }
+        self.read_json(files::LINEAGE).map(Some)
+    }
+
+    /// The ensemble this folder holds (`ensemble.json`, checked), or `None` for a single run.
+    pub fn ensemble(&self) -> Result<Option<crate::EnsembleFile>, RunError> {
+        if !self.path(files::ENSEMBLE).is_file() {
+            return Ok(None);
+        }
+        let ensemble: crate::EnsembleFile = self.read_json(files::ENSEMBLE)?;
+        ensemble.check(&self.path(files::ENSEMBLE))?;
+        Ok(Some(ensemble))
+    }
+
+    /// An ensemble's members as run folders, in order; `None` for a single run.
+    pub fn ensemble_members(&self) -> Result<Option<Vec<RunDir>>, RunError> {
+        Ok(self
+            .ensemble()?
+            .map(|ensemble| ensemble.members.iter().map(|member| RunDir::new(self.path(member))).collect()))
     }
 
     /// Whether `config.toml` describes a node-classification (graph) run.

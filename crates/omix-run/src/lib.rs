@@ -24,6 +24,7 @@ mod error;
 pub mod explain;
 pub mod files;
 mod folder;
+pub mod lineage;
 mod metrics;
 pub mod motifs;
 pub mod profile;
@@ -33,6 +34,7 @@ pub mod view;
 
 pub use error::RunError;
 pub use folder::{Preparation, Prepared, RunDir};
+pub use lineage::{Combine, EnsembleFile, Lineage, MemberKind};
 pub use metrics::{BaselineCandidate, BaselineReport, DeviceRecord, MetricsFile};
 pub use progress::{Observer, Silent};
 pub use records::{

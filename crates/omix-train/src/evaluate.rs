@@ -9,7 +9,6 @@ use omix_models::{FastPlan, Model};
 use crate::TrainError;
 use crate::inputs::{BatchInput, InputPipeline};
 use crate::objective::{Objective, reconstruction_error};
-use crate::run::TrainedRun;
 use omix_run::RunDir;
 
 /// Predictions `[examples, outputs]` (row-major) for the given examples, in batches:
@@ -112,16 +111,13 @@ fn predict_strand(
 
 /// A trained run's metrics on every example of a labelled data set (loaded for the run with
 /// `Dataset::load_for_model`): the run's model, input pipeline, strand averaging and threshold,
-/// as `omix evaluate` and `omix.evaluate` report them.
+/// as `omix evaluate` and `omix.evaluate` report them. An ensemble folder is evaluated on its
+/// members' combined predictions ([`crate::ensemble::RunModels`]).
 pub fn evaluate_run(run: &RunDir, dataset: &Dataset, device: &Device) -> Result<Metrics, TrainError> {
-    let (model, _) = run.load_model(device)?;
-    let config = run.config()?;
-    let pipeline = run.input_pipeline(dataset)?;
-    let objective = run.objective()?;
+    let models = crate::ensemble::RunModels::load(run, device)?;
     let indices: Vec<usize> = (0..dataset.examples.len()).collect();
-    let average_strands = config.train.reverse_complement_average;
-    let scores = predict_scores(&model, &pipeline, dataset, &indices, 256, device, average_strands, objective)?;
-    compute_metrics(dataset, &indices, &scores, config.train.threshold, objective)
+    let scores = models.scores(dataset, &indices, 256, device)?;
+    compute_metrics(dataset, &indices, &scores, models.threshold(), models.objective())
 }
 
 /// Metrics of predictions against the examples' targets.

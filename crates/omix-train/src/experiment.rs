@@ -251,6 +251,7 @@ pub fn run_experiment(
     resolved.train.loss = Some(objective.loss());
     run.write_toml(files::CONFIG, &resolved)?;
     run.write_json(files::SCHEMA, schema)?;
+    run.write_json(files::LINEAGE, &crate::ensemble::lineage_of(config, dataset)?)?;
     run.write_json(files::DATA_REPORT, &dataset.report)?;
     write_manifest(run, dataset)?;
     run.write_json(files::FEATURES, &StoredPipeline { state: pipeline.state().clone(), input_shape: input })?;

@@ -31,6 +31,7 @@ pub mod baseline;
 mod checks;
 mod embed;
 mod engine;
+pub mod ensemble;
 mod error;
 mod evaluate;
 mod experiment;

@@ -15,59 +15,91 @@ use crate::error::TrainError;
 use crate::run::TrainedRun;
 use omix_run::RunDir;
 
-/// A run's model, ready to score sequences.
+/// A run's model (or an ensemble's members, combined), ready to score sequences.
 pub struct SequencePredictor {
-    model: Model,
-    fast: Option<FastPlan>,
+    members: Vec<SequenceModel>,
+    combine: omix_run::Combine,
     objective: Objective,
     schema: Schema,
     encoder: Encoder,
     device: Device,
-    average_strands: bool,
     run: std::path::PathBuf,
 }
 
+/// One trained model of a predictor.
+struct SequenceModel {
+    model: Model,
+    fast: Option<FastPlan>,
+    average_strands: bool,
+}
+
 impl SequencePredictor {
-    /// Load a run folder's model (a model over one-hot sequences).
+    /// Load a run folder's model (a model over one-hot sequences), or every member of an
+    /// ensemble folder (their predictions combined as the ensemble says).
     pub fn new(run: &RunDir, device: &Device) -> Result<Self, TrainError> {
-        let (model, schema) = run.load_model(device)?;
-        let config = run.config()?;
-        if !schema.is_sequence() || !config.model.reads_sequences() || config.features.is_some() {
-            return Err(TrainError::Config {
-                field: "model",
-                message:
-                    "this run's model does not read one-hot sequences, so it cannot score genome windows or variants"
-                        .into(),
-            });
+        let (folders, combine) = match run.ensemble()? {
+            Some(ensemble) => {
+                (ensemble.members.iter().map(|member| RunDir::new(run.path(member))).collect(), ensemble.combine)
+            }
+            None => (vec![run.clone()], omix_run::Combine::default()),
+        };
+        let mut members = Vec::with_capacity(folders.len());
+        let mut shared: Option<(Schema, Objective)> = None;
+        for folder in &folders {
+            let (model, schema) = folder.load_model(device)?;
+            let config = folder.config()?;
+            if !schema.is_sequence() || !config.model.reads_sequences() || config.features.is_some() {
+                return Err(TrainError::Config {
+                    field: "model",
+                    message:
+                        "this run's model does not read one-hot sequences, so it cannot score genome windows or variants"
+                            .into(),
+                });
+            }
+            if config.model.is_autoencoder() {
+                return Err(TrainError::Config {
+                    field: "model",
+                    message: "this run is an autoencoder; scoring genome windows needs a supervised model".into(),
+                });
+            }
+            let objective = folder.objective()?;
+            if shared.as_ref().is_some_and(|(first, first_objective)| *first != schema || *first_objective != objective)
+            {
+                return Err(TrainError::Run {
+                    path: folder.root().to_path_buf(),
+                    message: format!(
+                        "this member of {} reads other inputs or means other outputs than the first; rebuild the ensemble with `omix ensemble`",
+                        run.root().display()
+                    ),
+                });
+            }
+            let fast = FastPlan::new(&model, schema.channels(), schema.length);
+            shared.get_or_insert((schema, objective));
+            members.push(SequenceModel { model, fast, average_strands: config.train.reverse_complement_average });
         }
-        if config.model.is_autoencoder() {
-            return Err(TrainError::Config {
-                field: "model",
-                message: "this run is an autoencoder; scoring genome windows needs a supervised model".into(),
-            });
-        }
-        let objective = run.objective()?;
-        let fast = FastPlan::new(&model, schema.channels(), schema.length);
+        let (schema, objective) = shared.ok_or_else(|| TrainError::Run {
+            path: run.path(omix_run::files::ENSEMBLE),
+            message: "the ensemble lists no members".into(),
+        })?;
         Ok(Self {
-            model,
-            fast,
+            members,
+            combine,
             objective,
             encoder: schema.encoder(),
             schema,
             device: device.clone(),
-            average_strands: config.train.reverse_complement_average,
             run: run.root().to_path_buf(),
         })
     }
 
     /// Average forward and reverse-complement predictions (the run's setting unless changed).
     pub fn set_average_strands(&mut self, average: bool) {
-        self.average_strands = average;
+        self.members.iter_mut().for_each(|member| member.average_strands = average);
     }
 
-    /// Whether predictions average both strands.
+    /// Whether predictions average both strands (an ensemble's: whether any member does).
     pub fn averages_strands(&self) -> bool {
-        self.average_strands && self.schema.channels() == 4
+        self.members.iter().any(|member| member.average_strands) && self.schema.channels() == 4
     }
 
     /// The model's input length.
@@ -143,32 +175,36 @@ impl SequencePredictor {
                 ),
             });
         }
-        let mut out = Vec::with_capacity(values.len() / block * self.outputs());
-        let mut reversed = Vec::new();
-        for chunk in values.chunks(PREDICT_CHUNK * block) {
-            let forward = self.scores(chunk)?;
-            if !self.averages_strands() {
-                out.extend(forward);
-                continue;
+        let mut per_member = Vec::with_capacity(self.members.len());
+        for member in &self.members {
+            let mut out = Vec::with_capacity(values.len() / block * self.outputs());
+            let mut reversed = Vec::new();
+            for chunk in values.chunks(PREDICT_CHUNK * block) {
+                let forward = self.scores(member, chunk)?;
+                if !(member.average_strands && self.schema.channels() == 4) {
+                    out.extend(forward);
+                    continue;
+                }
+                reversed.clear();
+                for input in chunk.chunks(block) {
+                    // With channels A, C, G, T (or U) the reverse complement reverses the whole block.
+                    reversed.extend(input.iter().rev());
+                }
+                let reverse = self.scores(member, &reversed)?;
+                out.extend(crate::evaluate::strand_mean(&forward, &reverse));
             }
-            reversed.clear();
-            for input in chunk.chunks(block) {
-                // With channels A, C, G, T (or U) the reverse complement reverses the whole block.
-                reversed.extend(input.iter().rev());
-            }
-            let reverse = self.scores(&reversed)?;
-            out.extend(crate::evaluate::strand_mean(&forward, &reverse));
+            per_member.push(out);
         }
-        Ok(out)
+        Ok(crate::ensemble::combine_scores(&per_member, self.outputs().max(1), self.objective, self.combine))
     }
 
-    /// Transformed outputs of a batch of one-hot inputs.
-    fn scores(&self, values: &[f32]) -> Result<Vec<f64>, TrainError> {
+    /// Transformed outputs of one model on a batch of one-hot inputs.
+    fn scores(&self, member: &SequenceModel, values: &[f32]) -> Result<Vec<f64>, TrainError> {
         let (channels, length) = (self.schema.channels(), self.schema.length);
         let n = values.len() / (channels * length).max(1);
         let logits = crate::evaluate::forward_dense(
-            &self.model,
-            self.fast.as_ref(),
+            &member.model,
+            member.fast.as_ref(),
             values,
             [n, channels, length],
             &self.device,

@@ -45,8 +45,25 @@ pub trait TrainedRun {
     fn load_frozen_model(&self, device: &Device) -> Result<Model, TrainError>;
 }
 
+/// An ensemble folder has no model of its own: what reads one model is pointed at a member (what
+/// reads predictions goes through `RunModels`, which combines the members).
+fn refuse_ensemble(run: &RunDir) -> Result<(), TrainError> {
+    let Some(ensemble) = run.ensemble()? else { return Ok(()) };
+    Err(TrainError::Run {
+        path: run.root().to_path_buf(),
+        message: format!(
+            "an ensemble of {} runs ({}, combined by {}); predict, evaluate and score-variants take it as it is, but this command reads one model: give one of its members, e.g. {}",
+            ensemble.members.len(),
+            ensemble.members_are.name(),
+            ensemble.combine.name(),
+            run.path(&ensemble.members[0]).display()
+        ),
+    })
+}
+
 impl TrainedRun for RunDir {
     fn config(&self) -> Result<ExperimentConfig, TrainError> {
+        refuse_ensemble(self)?;
         if self.is_graph()? {
             return Err(TrainError::Run {
                 path: self.path(files::CONFIG),
@@ -58,6 +75,7 @@ impl TrainedRun for RunDir {
     }
 
     fn pipeline(&self) -> Result<StoredPipeline, TrainError> {
+        refuse_ensemble(self)?;
         let path = self.path(files::FEATURES);
         if !path.exists() {
             let schema = self.schema()?;

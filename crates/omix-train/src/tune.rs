@@ -190,6 +190,11 @@ fn run_trial(
         omix_io::write_atomically(&record_path, |w| std::io::Write::write_all(w, text.as_bytes()))?;
         let options = TrainOptions { resume, ..TrainOptions::default() };
         run_experiment(&config, &run, device, options, observer)?;
+        // The run folder records which trial it is.
+        if let Some(mut lineage) = run.lineage()? {
+            lineage.trial = Some(trial);
+            run.write_json(files::LINEAGE, &lineage)?;
+        }
     }
     let text = run.read_text(files::METRICS)?;
     let metrics = read_split_metrics(&run.path(files::METRICS), &text)?;
