@@ -18,7 +18,13 @@ the primer (what ``omix bench --model`` runs), on 101-bp inputs:
   -> BatchNorm1d -> ReLU -> MaxPool1d (3, 4, 4), flatten, Linear(400,1000) -> ReLU ->
   Dropout(0.3) -> Linear(1000,1000) -> ReLU -> Dropout(0.3) -> Linear(1000,1), Adam lr 3e-4.
 
-``--no-encoding`` skips the encoding measurements (omix runs them once, with the first model).
+* danq: ``examples/splice_danq.toml``'s DanQ on 1000-bp inputs: Conv1d(4,320,26) -> ReLU ->
+  MaxPool1d(13) -> Dropout(0.2) -> bidirectional LSTM(320) -> Dropout(0.5) -> Flatten ->
+  Linear(75*640,925) -> ReLU -> Linear(925,1), Adam lr 1e-3.
+
+``--device cuda`` trains and infers on the GPU (what ``omix --device gpu bench`` asks for),
+synchronising before every clock reading; the batches are moved to the GPU once, before timing,
+as omix's pooled batches are built once. ``--no-encoding`` skips the encoding measurements (omix runs them once, with the first model).
 The report carries the process's peak resident memory (``ru_maxrss``).
 
 Every timed loop carries its correctness check (encoded checksums of sampled sequences,
@@ -56,7 +62,8 @@ def parse_args():
     p.add_argument("--encode-batch", type=int, default=256)
     p.add_argument("--sample-every", type=int, default=97, help="checksum every k-th encoded sequence")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--model", choices=["primer", "deepbind", "basset"], default="primer")
+    p.add_argument("--model", choices=["primer", "deepbind", "basset", "danq"], default="primer")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--no-encoding", action="store_true", help="skip the encoding measurements")
     return p.parse_args()
@@ -196,7 +203,31 @@ def basset_model(torch, length):
     return nn.Sequential(*layers)
 
 
-MODELS = {"primer": primer_model, "deepbind": deepbind_model, "basset": basset_model}
+def danq_model(torch, length):
+    nn = torch.nn
+    steps = (length - 26 + 1) // 13
+
+    class Danq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(4, 320, 26)
+            self.pool = nn.MaxPool1d(13)
+            self.front_dropout = nn.Dropout(0.2)
+            self.lstm = nn.LSTM(320, 320, batch_first=True, bidirectional=True)
+            self.dropout = nn.Dropout(0.5)
+            self.dense = nn.Linear(steps * 640, 925)
+            self.output = nn.Linear(925, 1)
+
+        def forward(self, x):
+            x = self.front_dropout(self.pool(torch.relu(self.conv(x))))  # [B, 320, steps]
+            x, _ = self.lstm(x.transpose(1, 2))  # [B, steps, 640]
+            x = self.dropout(x).flatten(1)
+            return self.output(torch.relu(self.dense(x)))
+
+    return Danq()
+
+
+MODELS = {"primer": primer_model, "deepbind": deepbind_model, "basset": basset_model, "danq": danq_model}
 
 
 def random_one_hot(torch, generator, batch, length):
@@ -207,12 +238,23 @@ def random_one_hot(torch, generator, batch, length):
 def bench_training(args, torch):
     generator = torch.Generator().manual_seed(args.seed)
     torch.manual_seed(args.seed)
-    model = MODELS[args.model](torch, args.length)
+    device = torch.device(args.device)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("pytorch_primer.py: --device cuda, but torch.cuda.is_available() is False")
+
+    def sync():
+        if args.device == "cuda":
+            torch.cuda.synchronize()
+
+    model = MODELS[args.model](torch, args.length).to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate, eps=1e-8)
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    pool_x = [random_one_hot(torch, generator, args.batch_size, args.length) for _ in range(args.pool_batches)]
-    pool_y = [torch.randint(0, 2, (args.batch_size, 1), generator=generator).float() for _ in range(args.pool_batches)]
+    pool_x = [random_one_hot(torch, generator, args.batch_size, args.length).to(device) for _ in range(args.pool_batches)]
+    pool_y = [
+        torch.randint(0, 2, (args.batch_size, 1), generator=generator).float().to(device)
+        for _ in range(args.pool_batches)
+    ]
 
     losses = []
 
@@ -231,16 +273,19 @@ def bench_training(args, torch):
     for k in range(args.warmup_batches):
         step(k)
     # Training goes on across rounds; each round is timed on its own, the median reported.
+    # (`loss.item()` in every step waits for the GPU, as omix reads every step's loss.)
     train_rounds = []
     for _ in range(args.rounds):
+        sync()
         t0 = time.perf_counter()
         for _ in range(args.train_batches):
             step(len(losses))
+        sync()
         train_rounds.append(time.perf_counter() - t0)
     seconds = statistics.median(train_rounds)
     params = sum(p.numel() for p in model.parameters())
 
-    infer_x = [random_one_hot(torch, generator, args.infer_batch_size, args.length) for _ in range(4)]
+    infer_x = [random_one_hot(torch, generator, args.infer_batch_size, args.length).to(device) for _ in range(4)]
     model.eval()
     finite = True
     with torch.inference_mode():
@@ -248,10 +293,13 @@ def bench_training(args, torch):
             model(infer_x[k % len(infer_x)])
         infer_rounds = []
         for _ in range(args.rounds):
+            sync()
             t1 = time.perf_counter()
             for k in range(args.infer_batches):
                 logits = model(infer_x[k % len(infer_x)])
-                finite = finite and bool(torch.isfinite(logits).all())
+                # Read back, as omix reads its logits back to the host.
+                finite = finite and bool(torch.isfinite(logits).all().item())
+            sync()
             infer_rounds.append(time.perf_counter() - t1)
     infer_seconds = statistics.median(infer_rounds)
     if not finite:
@@ -288,6 +336,9 @@ def main():
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
         "threads": torch.get_num_threads(),
+        "device": args.device,
+        "cuda_device": torch.cuda.get_device_name(0) if args.device == "cuda" else None,
+        "cuda_peak_memory_mb": torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None,
         "batch_size": args.batch_size,
         "train_batches": args.train_batches,
         "warmup_batches": args.warmup_batches,

@@ -46,6 +46,9 @@ enum Family {
     /// examples/gabpa_basset.toml: Basset with "same" padding (three batch-normed blocks, two
     /// dense layers of 1,000 with dropout 0.3) on 101-bp peaks, Adam lr 3e-4.
     Basset,
+    /// examples/splice_danq.toml's DanQ (Conv 320x26, pool 13, BiLSTM 320, dense 925) on its
+    /// paper's 1000-bp inputs (75 recurrent steps), Adam lr 1e-3; burn's autodiff on any device.
+    Danq,
 }
 
 impl Family {
@@ -54,6 +57,7 @@ impl Family {
             BenchModel::Primer => vec![Family::Primer],
             BenchModel::Deepbind => vec![Family::Deepbind],
             BenchModel::Basset => vec![Family::Basset],
+            BenchModel::Danq => vec![Family::Danq],
             BenchModel::All => vec![Family::Primer, Family::Deepbind, Family::Basset],
         }
     }
@@ -63,6 +67,7 @@ impl Family {
             Family::Primer => "primer",
             Family::Deepbind => "deepbind",
             Family::Basset => "basset",
+            Family::Danq => "danq",
         }
     }
 
@@ -84,6 +89,7 @@ impl Family {
                 dense_dropout: 0.5,
             },
             Family::Basset => ModelConfig::Basset { padding: Padding::Same },
+            Family::Danq => ModelConfig::Danq,
         }
     }
 
@@ -92,13 +98,14 @@ impl Family {
         match self {
             Family::Primer => 50,
             Family::Deepbind | Family::Basset => 101,
+            Family::Danq => 1000,
         }
     }
 
     fn learning_rate(self) -> f64 {
         match self {
             Family::Basset => 3e-4,
-            Family::Primer | Family::Deepbind => 1e-3,
+            Family::Primer | Family::Deepbind | Family::Danq => 1e-3,
         }
     }
 }
@@ -148,10 +155,15 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
     let threads = rayon::current_num_threads();
     let temp = TempFiles::default();
     let load = load_average();
+    // On a GPU, PyTorch runs on CUDA: the same kind of device, same shapes and batches.
+    let gpu = !omix_models::host_kernels_serve(device);
+    let torch_device = if gpu { "cuda" } else { "cpu" };
 
     eprintln!(
-        "omix bench: {threads} threads; encoding {} sequences of {} bp",
-        args.encode_sequences, args.encode_length
+        "omix bench: {threads} threads, device {}; encoding {} sequences of {} bp",
+        if gpu { "gpu" } else { "cpu" },
+        args.encode_sequences,
+        args.encode_length
     );
     let sequences = random_sequences(args.encode_sequences, args.encode_length, args.seed);
     let encoding = bench_encoding(&sequences, args.encode_length, args.encode_reps)?;
@@ -198,7 +210,8 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
                 );
                 // NumPy's encoding is measured once, beside the first model.
                 let encode = index == 0;
-                let report = run_pytorch(python, &script, &args, threads, &sequence_file, family, encode)?;
+                let report =
+                    run_pytorch(python, &script, &args, (threads, torch_device), &sequence_file, family, encode)?;
                 check_pytorch(&report, encode.then_some(&encoding), args.encode_sequences, args.encode_length)?;
                 reports.push(report);
             }
@@ -208,10 +221,11 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
     };
 
     let rows = table_rows(&args, &encoding, &trainings, pytorch.as_deref());
-    print_table(&args, threads, load.as_deref(), &rows, &encoding, &trainings, pytorch.as_deref());
+    print_table(&args, (threads, gpu), load.as_deref(), &rows, &encoding, &trainings, pytorch.as_deref());
 
     if let Some(path) = &args.json {
         let document = json!({
+            "device": if gpu { "gpu" } else { "cpu" },
             "threads": threads,
             "cpus": available_cpus(),
             "load_average": load,
@@ -568,7 +582,7 @@ fn run_pytorch(
     python: &Path,
     script: &Path,
     args: &BenchArgs,
-    threads: usize,
+    (threads, torch_device): (usize, &str),
     sequences: &Path,
     family: Family,
     encode: bool,
@@ -583,6 +597,7 @@ fn run_pytorch(
         .args(["--model", family.name()])
         .args(["--learning-rate", &family.learning_rate().to_string()])
         .args(["--threads", &threads.to_string()])
+        .args(["--device", torch_device])
         .args(["--batch-size", &args.batch_size.to_string()])
         .args(["--train-batches", &args.train_batches.to_string()])
         .args(["--warmup-batches", &args.warmup_batches.to_string()])
@@ -739,14 +754,18 @@ fn show(value: f64) -> String {
 
 fn print_table(
     args: &BenchArgs,
-    threads: usize,
+    (threads, gpu): (usize, bool),
     load: Option<&str>,
     rows: &[Row],
     encoding: &EncodeResult,
     trainings: &[TrainResult],
     pytorch: Option<&[Value]>,
 ) {
-    println!("omix bench: {threads} threads; {} warm-up batches per model", args.warmup_batches);
+    println!(
+        "omix bench: {}; {} warm-up batches per model",
+        if gpu { "on the GPU (PyTorch on CUDA)".to_string() } else { format!("{threads} threads") },
+        args.warmup_batches
+    );
     for training in trainings {
         let family = training.family;
         println!(
@@ -816,6 +835,9 @@ fn print_table(
                 text("numpy_version"),
                 text("python_version")
             );
+            if let Some(name) = report.get("cuda_device").and_then(Value::as_str) {
+                println!("PyTorch device: {name} (CUDA)");
+            }
         }
         None => println!("PyTorch column: {SETUP_HINT}"),
     }
@@ -866,6 +888,7 @@ fn bench_loader(path: &Path, args: &BenchArgs, device: &Device) -> Result<()> {
         m.train_steps_per_second * m.batch_size as f64
     );
     println!("loader / training: {:.1}x", m.ratio());
+    println!("waiting for data: {:.1}% of the timed steps' time", 100.0 * m.data_wait_share);
     if let Some(json) = &args.json {
         let text = serde_json::to_string_pretty(&m)?;
         omix_io::write_atomically(json, |out| out.write_all(text.as_bytes()))?;

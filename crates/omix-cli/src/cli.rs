@@ -975,7 +975,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 5)]
     pub loader_steps: usize,
     /// Model families to train and infer: the primer CNN, the DeepBind-style GABPA config,
-    /// Basset ("same" padding, 101 bp), or all three.
+    /// Basset ("same" padding, 101 bp), all three, or DanQ (1000 bp).
     #[arg(long, value_enum, default_value_t = BenchModel::Primer)]
     pub model: BenchModel,
 }
@@ -989,6 +989,8 @@ pub enum BenchModel {
     Deepbind,
     /// examples/gabpa_basset.toml's Basset on 101-bp inputs.
     Basset,
-    /// All of the above, one after the other.
+    /// examples/splice_danq.toml's DanQ on its paper's 1000-bp inputs (for GPUs: bench/gpu).
+    Danq,
+    /// Primer, DeepBind and Basset, one after the other.
     All,
 }

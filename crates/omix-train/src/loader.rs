@@ -20,6 +20,9 @@ pub struct LoaderMeasurement {
     pub train_steps: usize,
     /// Training steps per second (forward, backward, optimiser; batches from the loader).
     pub train_steps_per_second: f64,
+    /// The share of the timed steps' time spent waiting for the loader's next batch (0 when
+    /// the loader keeps ahead of the device; the host-to-device copy counts as the step's).
+    pub data_wait_share: f64,
     /// The model.
     pub model: String,
 }
@@ -90,9 +93,15 @@ pub fn measure(
     step_plan.strands.truncate(step_plan.batches.len());
     let mut started = Instant::now();
     let mut steps = 0usize;
+    let mut waiting = 0.0f64;
     with_batches(&step_plan, settings, build, |batches| {
         let mut model = model;
-        for (k, batch) in batches {
+        loop {
+            let asked = Instant::now();
+            let Some((k, batch)) = batches.next() else { break };
+            if k > 0 {
+                waiting += asked.elapsed().as_secs_f64();
+            }
             let dropout_seed = crate::engine::step_seed(config.seed, 1, k);
             let (next, loss) = engine.step(model, &mut optim, batch, objective, train.learning_rate, dropout_seed);
             model = next;
@@ -115,6 +124,7 @@ pub fn measure(
         loader_batches_per_second: loader_plan.len() as f64 / loader_seconds.max(1e-12),
         train_steps: steps,
         train_steps_per_second: steps as f64 / train_seconds.max(1e-12),
+        data_wait_share: waiting / train_seconds.max(1e-12),
         model: config.model.name().to_string(),
     })
 }
