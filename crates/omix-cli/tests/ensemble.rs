@@ -29,6 +29,39 @@ fn probabilities(path: &Path) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
 }
 
 #[test]
+fn seeds_sharing_a_test_set_get_the_ensembles_own_test_metrics() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path();
+    let primer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/primer");
+    // A fixed test set ([data.test]): the seed draws only validation, so the seeds share it.
+    let sequences = std::fs::read_to_string(primer.join("sequences.txt"))?;
+    let labels = std::fs::read_to_string(primer.join("labels.txt"))?;
+    let (sequences, labels): (Vec<&str>, Vec<&str>) = (sequences.lines().collect(), labels.lines().collect());
+    for (name, range) in [("train", 300..sequences.len()), ("test", 0..300)] {
+        std::fs::write(path.join(format!("{name}.txt")), sequences[range.clone()].join("\n") + "\n")?;
+        std::fs::write(path.join(format!("{name}_labels.txt")), labels[range].join("\n") + "\n")?;
+    }
+    std::fs::write(
+        path.join("seeds.toml"),
+        "[data]\ninput = \"train.txt\"\nlabels = \"train_labels.txt\"\ntest = { input = \"test.txt\", labels = \"test_labels.txt\" }\n\
+         [model]\nkind = \"primer\"\n[train]\nepochs = 2\nbaseline = false\n",
+    )?;
+    for seed in ["1", "2"] {
+        run(path, &["train", "seeds.toml", "--seed", seed, "-o", &format!("seed{seed}"), "--no-report", "-q"], true)?;
+    }
+    run(path, &["ensemble", "seed1", "seed2", "-o", "seeds", "--combine", "mean-logit"], true)?;
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path.join("seeds/ensemble_metrics.json"))?)?;
+    assert_eq!(metrics["members_are"], "seeds");
+    assert_eq!(metrics["combine"], "mean-logit");
+    assert_eq!(metrics["ensemble_test"]["support"], 300, "{metrics}");
+    assert!(metrics.get("pooled_out_of_fold").is_none());
+    let lineage = std::fs::read_to_string(path.join("seeds/lineage.json"))?;
+    assert!(!lineage.contains("\"split\""), "seeds have no shared split fingerprint: {lineage}");
+    Ok(())
+}
+
+#[test]
 fn folds_train_into_an_ensemble_that_predicts_the_members_mean() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path();
