@@ -848,6 +848,15 @@ fn export(args: ExportArgs, device: &Device) -> Result<()> {
 }
 
 fn report(args: ReportArgs) -> Result<()> {
+    if let Some(ensemble) = RunDir::new(&args.run).ensemble()? {
+        bail!(
+            "{} is an ensemble of {} runs: its cross-validated metrics are in {}; the report renders one run: report a member, e.g. omix report {}",
+            args.run.display(),
+            ensemble.members.len(),
+            args.run.join(files::ENSEMBLE_METRICS).display(),
+            args.run.join(&ensemble.members[0]).display()
+        );
+    }
     let path = omix_report::write_report(&args.run)?;
     eprintln!("report: {}", path.display());
     Ok(())
