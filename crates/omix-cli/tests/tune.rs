@@ -44,6 +44,10 @@ fn tune_trains_each_trial_and_chooses_on_validation() -> TestResult {
     assert!(stderr.contains("1 of 2 trials"), "{stderr}");
     assert!(path.join("tune/trial_002/metrics.json").exists() && !path.join("tune/trial_001").exists());
     assert!(!path.join("tune/trials.tsv").exists());
+    // The trial's run folder records which trial it is.
+    let lineage: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path.join("tune/trial_002/lineage.json"))?)?;
+    assert_eq!(lineage["trial"], 2, "{lineage}");
     // All trials: trial 2 is reused, trial 1 trained, the better validation AUROC chosen.
     let stderr = run(path, &["tune", "primer.toml", "--space", "space.toml", "-o", "tune"], true)?;
     assert!(stderr.contains("finished earlier, reused"), "{stderr}");

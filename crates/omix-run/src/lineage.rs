@@ -62,10 +62,9 @@ pub struct Fingerprints {
     /// `schema.json`: task, classes, alphabet, length.
     pub schema: String,
     /// The split definition: the `[data]` table without `fold` (fractions, folds, held-out
-    /// contigs) and the seed. Every fold of one cross-validation shares it; absent for an
-    /// ensemble of seeds, whose members' seeds differ.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub split: Option<String>,
+    /// contigs); with the seed it fixes every split. Every fold of one cross-validation, and
+    /// every seed of one split, shares it.
+    pub split: String,
 }
 
 /// One run an ensemble was built from.
@@ -356,6 +355,17 @@ pub fn check_members(members: &[(PathBuf, Lineage)]) -> Result<MemberKind, RunEr
             ));
         }
     }
+    for (path, lineage) in &members[1..] {
+        if lineage.fingerprints.split != a.fingerprints.split {
+            return Err(mismatch(
+                path,
+                format!(
+                    "{pa} and {} were split differently (the [data] split settings differ: fractions, stratify, folds or held-out contigs)",
+                    path.display()
+                ),
+            ));
+        }
+    }
     let same_fold = members.iter().all(|(_, lineage)| lineage.fold == a.fold);
     if same_fold {
         // Seeds of one split: every seed once.
@@ -396,18 +406,14 @@ pub fn check_members(members: &[(PathBuf, Lineage)]) -> Result<MemberKind, RunEr
                 ),
             ));
         };
-        if fold.of != a_fold.of || lineage.fingerprints.split != a.fingerprints.split || lineage.seed != a.seed {
+        if fold.of != a_fold.of || lineage.seed != a.seed {
             let what = if fold.of != a_fold.of {
                 format!("{pa} is {a_fold} but {pb} is {fold}")
-            } else if lineage.seed != a.seed {
+            } else {
                 format!(
                     "{pa} and {pb} are folds trained with different seeds ({} and {}), so their parts differ",
                     a.seed.unwrap_or_default(),
                     lineage.seed.unwrap_or_default()
-                )
-            } else {
-                format!(
-                    "{pa} and {pb} are folds of different split definitions (folds, fractions or held-out contigs differ)"
                 )
             };
             return Err(mismatch(path, what));
@@ -436,7 +442,7 @@ mod tests {
             Task::Binary,
             seed,
             fold.map(|(index, of)| FoldOf { index, of }),
-            Fingerprints { data: "d".into(), schema: "s".into(), split: Some(format!("split{seed}")) },
+            Fingerprints { data: "d".into(), schema: "s".into(), split: "split".into() },
         )
     }
 
@@ -495,13 +501,14 @@ mod tests {
     }
 
     #[test]
-    fn folds_of_different_split_definitions_are_refused() {
-        let mut other = lineage(1, Some((2, 3)));
-        other.fingerprints.split = Some("another".into());
-        let first = lineage(1, Some((1, 3)));
-        let members = runs(vec![first, other]);
-        let error = check_members(&members).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(error.contains("different split definitions"), "{error}");
+    fn runs_of_different_split_definitions_are_refused() {
+        for fold in [Some((2, 3)), None] {
+            let mut other = lineage(2, fold);
+            other.fingerprints.split = "another".into();
+            let members = runs(vec![lineage(1, fold.map(|_| (1, 3))), other]);
+            let error = check_members(&members).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains("run1 and run2 were split differently"), "{error}");
+        }
     }
 
     #[test]

@@ -174,7 +174,8 @@ fn hex(hash: &ContentHash) -> String {
 
 /// What `lineage.json` records for a run trained from `config` on `dataset`: its seed and fold,
 /// and fingerprints of the data (the bytes of every file read, and the `[data]` settings other
-/// than the split), the schema and the split definition (`[data]` without `fold`, and the seed).
+/// than the split), the schema and the split definition (`[data]` without `fold`; with the seed
+/// it fixes every split).
 pub fn lineage_of(config: &ExperimentConfig, dataset: &Dataset) -> Result<Lineage, TrainError> {
     let data_table = |data: &omix_data::DataConfig| -> Result<toml::Table, TrainError> {
         match toml::Value::try_from(data) {
@@ -200,9 +201,7 @@ pub fn lineage_of(config: &ExperimentConfig, dataset: &Dataset) -> Result<Lineag
         data.update(&size.to_le_bytes());
         data.update(&hash.to_le_bytes());
     }
-    let mut split = ContentHash::new();
-    split.update(data_table(&config.data.without_fold())?.to_string().as_bytes());
-    split.update(&config.seed.to_le_bytes());
+    let split = ContentHash::of(data_table(&config.data.without_fold())?.to_string().as_bytes());
     let schema_json = serde_json::to_string(&dataset.schema)
         .map_err(|error| TrainError::Config { field: "data", message: error.to_string() })?;
     let fold = config.data.fold.zip(config.data.fold_count()).map(|(index, of)| FoldOf { index, of });
@@ -213,7 +212,7 @@ pub fn lineage_of(config: &ExperimentConfig, dataset: &Dataset) -> Result<Lineag
         Fingerprints {
             data: hex(&data),
             schema: format!("{:016x}", ContentHash::of(schema_json.as_bytes())),
-            split: Some(hex(&split)),
+            split: format!("{split:016x}"),
         },
     ))
 }
@@ -342,17 +341,14 @@ pub fn build_ensemble(
     let first = &lineages[0].1;
     let schema = RunDir::new(&runs[0]).schema()?;
     out.write_json(files::SCHEMA, &schema)?;
-    let mut lineage = Lineage {
+    let lineage = Lineage {
         kind: omix_run::lineage::LineageKind::Ensemble,
         seed: (kind == MemberKind::Folds).then_some(first.seed).flatten(),
         fold: (kind == MemberKind::Seeds).then_some(first.fold).flatten(),
+        trial: None,
         parents,
         ..first.clone()
     };
-    if kind == MemberKind::Seeds {
-        lineage.fingerprints.split = None;
-    }
-    lineage.trial = None;
     out.write_json(files::LINEAGE, &lineage)?;
     out.write_json(files::ENSEMBLE, &EnsembleFile::new(options.combine, kind, names.clone()))?;
 
