@@ -26,7 +26,7 @@
 use rayon::prelude::*;
 
 use crate::config::{GlobalPool, ModelError};
-use crate::fast::{matmul, stacked_im2col, transpose_conv};
+use crate::fast::{SPARSE_CHANNELS, matmul, sparse_convolution, stacked_im2col, transpose_conv};
 use crate::host::{HostBlock, HostCnn, HostDense};
 use crate::{Model, SequenceCnn};
 
@@ -326,10 +326,6 @@ fn window_max(window: &[f32]) -> (usize, f32) {
     best
 }
 
-/// Inputs with at most this many channels (one-hot sequences) are convolved by adding, for
-/// every non-zero input value, its scaled weight column to the outputs it reaches; wider ones
-/// (a deeper block's activations) by one matrix product over their im2col matrix.
-const SPARSE_CHANNELS: usize = 8;
 /// Output multipliers with more than this fraction non-zero go back through a matrix product;
 /// sparser ones (a global max keeps one position per filter) through their non-zero entries.
 const DENSE_GRADIENT_FRACTION: usize = 8;
@@ -345,26 +341,7 @@ fn conv_forward(block: &HostBlock, filters_last: &[f32], input: &[f32]) -> Vec<f
         rows.chunks_exact_mut(filters).for_each(|row| row.copy_from_slice(bias));
     }
     if conv.channels <= SPARSE_CHANNELS {
-        for c in 0..conv.channels {
-            for (i, &value) in input[c * block.input_length..(c + 1) * block.input_length].iter().enumerate() {
-                if value == 0.0 {
-                    continue;
-                }
-                for k in 0..conv.width {
-                    // Output `q` reads input `q + k · dilation − left` through tap `k`.
-                    let Some(q) = (i + conv.left).checked_sub(k * conv.dilation).filter(|&q| q < positions) else {
-                        continue;
-                    };
-                    let weights = &filters_last[(c * conv.width + k) * filters..(c * conv.width + k + 1) * filters];
-                    let row = &mut rows[q * filters..(q + 1) * filters];
-                    if value == 1.0 {
-                        row.iter_mut().zip(weights).for_each(|(out, w)| *out += w);
-                    } else {
-                        row.iter_mut().zip(weights).for_each(|(out, w)| *out += value * w);
-                    }
-                }
-            }
-        }
+        sparse_convolution(block, filters_last, input, &mut rows);
     } else {
         let position_major = transpose(input, conv.channels, block.input_length);
         let columns = stacked_im2col(block, std::iter::once(&position_major[..]));
