@@ -347,11 +347,17 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
         None => Experiment::Sequence(omix_config::flags_only_experiment()),
     };
     let resuming = args.resume && saved;
-    if resuming && !overrides.given().is_empty() {
+    let mut ignored = overrides.given();
+    if resuming && args.fold.is_some() && RunDir::new(&out).config().ok().and_then(|saved| saved.data.fold) == args.fold
+    {
+        // The saved run is that fold: a workflow's job started again with the same command resumes it.
+        ignored.retain(|flag| flag != "--fold");
+    }
+    if resuming && !ignored.is_empty() {
         bail!(
             "--resume continues {} with the config saved in it, so {} would be ignored; drop them to resume, or train a new run (another --out, or --force to replace this one)",
             out.display(),
-            overrides.given().join(", ")
+            ignored.join(", ")
         );
     }
     let mut config = match experiment {

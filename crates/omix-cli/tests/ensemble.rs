@@ -78,6 +78,16 @@ fn folds_train_into_an_ensemble_that_predicts_the_members_mean() -> TestResult {
     for fold in ["1", "2", "3"] {
         run(path, &["train", "folds.toml", "--fold", fold, "-o", &format!("fold{fold}"), "--no-report", "-q"], true)?;
     }
+    // A fold's job started again with the same command resumes it; another fold is refused.
+    let resume = |fold: &str, extra: &[&str], succeed: bool| {
+        let mut args = vec!["train", "folds.toml", "--fold", fold, "-o", "resumed", "--no-report", "-q"];
+        args.extend_from_slice(extra);
+        run(path, &args, succeed)
+    };
+    resume("1", &["--stop-after", "1"], true)?;
+    let stderr = resume("2", &["--resume"], false)?;
+    assert!(stderr.contains("--fold would be ignored"), "{stderr}");
+    resume("1", &["--resume"], true)?;
     let lineage: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path.join("fold2/lineage.json"))?)?;
     assert_eq!(lineage["fold"], serde_json::json!({ "index": 2, "of": 3 }));
     assert_eq!(lineage["kind"], "run");
