@@ -430,11 +430,15 @@ fn ensemble_metrics(
             let ids: Vec<Vec<String>> =
                 names.iter().map(|name| test_ids(&RunDir::new(out.path(name)))).collect::<Result<_, _>>()?;
             if ids.iter().all(|other| *other == ids[0]) {
-                let dataset = Dataset::load(&configs[0].data, configs[0].seed)?;
-                let indices = dataset.indices(Split::Test);
-                let scores = models.scores(&dataset, &indices, 256, device)?;
-                ensemble_test =
-                    Some(compute_metrics(&dataset, &indices, &scores, models.threshold(), models.objective())?);
+                match Dataset::load(&configs[0].data, configs[0].seed) {
+                    Ok(dataset) => {
+                        let indices = dataset.indices(Split::Test);
+                        let scores = models.scores(&dataset, &indices, 256, device)?;
+                        ensemble_test =
+                            Some(compute_metrics(&dataset, &indices, &scores, models.threshold(), models.objective())?);
+                    }
+                    Err(error) => notes.push(unreadable_data(&error)),
+                }
             } else {
                 notes.push(
                     "the members' test sets differ (for these data the seed also draws the split), so each member's test metrics are on its own test set and the ensemble has no test set of its own".into(),
@@ -453,6 +457,14 @@ fn ensemble_metrics(
         ensemble_test,
         notes,
     })
+}
+
+/// The note when the members' data cannot be read again (moved or deleted since training): the
+/// ensemble still predicts; only the metrics that need the test examples are missing.
+fn unreadable_data(error: &omix_data::DataError) -> String {
+    format!(
+        "the members' data could not be read again ({error}), so the metrics that need their test examples are missing"
+    )
 }
 
 /// The ids of a run's test predictions, in order.
@@ -499,7 +511,10 @@ fn pooled(
     let mut seen = BTreeSet::new();
     for (name, config) in names.iter().zip(configs) {
         let member = RunModels::load(&RunDir::new(out.path(name)), device)?;
-        let dataset = Dataset::load(&config.data, config.seed)?;
+        let dataset = match Dataset::load(&config.data, config.seed) {
+            Ok(dataset) => dataset,
+            Err(error) => return Ok(Err(unreadable_data(&error))),
+        };
         let indices = dataset.indices(Split::Test);
         scores.extend(member.scores(&dataset, &indices, 256, device)?);
         for index in indices {
