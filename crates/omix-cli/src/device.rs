@@ -13,6 +13,7 @@ use burn::prelude::Device;
 use crate::cli::DeviceChoice;
 
 /// How to get a build that can use a GPU.
+#[cfg_attr(feature = "gpu", allow(dead_code))]
 pub const GPU_BUILD_HINT: &str = "cargo build --release -p omix-cli --features gpu";
 
 /// The device for `choice`, or a one-line reason why there is none; `note` receives the line
@@ -22,7 +23,8 @@ pub fn choose(choice: DeviceChoice, note: &mut dyn FnMut(&str)) -> Result<Device
         DeviceChoice::Cpu => Ok(Device::flex()),
         DeviceChoice::Gpu => match find_gpu() {
             Ok(gpu) => {
-                note(&format!("omix: device gpu: {}", gpu.description()));
+                let software = if gpu.software { "; a software rasterizer: for testing only" } else { "" };
+                note(&format!("omix: device gpu: {}{software}", gpu.description()));
                 Ok(gpu.device)
             }
             Err(reason) => Err(format!("--device gpu: {reason}")),
@@ -34,7 +36,7 @@ pub fn choose(choice: DeviceChoice, note: &mut dyn FnMut(&str)) -> Result<Device
             }
             Ok(gpu) => {
                 note(&format!(
-                    "omix: device auto: using the CPU ({} is a software rasterizer, slower than omix's CPU path; --device gpu uses it anyway)",
+                    "omix: device auto: using the CPU (the only GPU adapter, {}, is a software rasterizer, slower than omix's CPU path; --device gpu uses it anyway)",
                     gpu.description()
                 ));
                 Ok(Device::flex())
@@ -60,8 +62,7 @@ struct Gpu {
 
 impl Gpu {
     fn description(&self) -> String {
-        let software = if self.software { ", a software rasterizer: for testing only" } else { "" };
-        format!("{} ({}{software})", self.name, self.api)
+        format!("{} ({})", self.name, self.api)
     }
 }
 
