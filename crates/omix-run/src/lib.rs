@@ -3,7 +3,8 @@
 //! A run folder holds everything needed to reproduce, evaluate, predict with, explain and report
 //! on a trained model. This crate owns that contract without depending on burn: the file names
 //! ([`files`]), the typed records a run writes ([`Check`], [`EpochRecord`], the split manifest,
-//! predictions, the explain summary in [`explain`]), atomic writing and typed reading through
+//! predictions, the explain summary in [`explain`], the lineage and ensemble records in
+//! [`lineage`]), atomic writing and typed reading through
 //! [`RunDir`], and the lenient [`view::RunView`] that the report (and anything else that must read
 //! runs of every family and every earlier version) uses. Progress reporting for the long jobs that
 //! fill a run folder goes through the [`Observer`] trait.
