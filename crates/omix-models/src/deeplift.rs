@@ -26,7 +26,7 @@
 use rayon::prelude::*;
 
 use crate::config::{GlobalPool, ModelError};
-use crate::fast::{SPARSE_CHANNELS, matmul, sparse_convolution, stacked_im2col, transpose_conv};
+use crate::fast::{SPARSE_CHANNELS, matmul, sparse_convolution, stacked_im2col, transpose, transpose_conv};
 use crate::host::{HostBlock, HostCnn, HostDense};
 use crate::{Model, SequenceCnn};
 
@@ -351,17 +351,6 @@ fn conv_forward(block: &HostBlock, filters_last: &[f32], input: &[f32]) -> Vec<f
     if let Some(norm) = &conv.batch_norm {
         for (f, row) in out.chunks_mut(positions).enumerate() {
             row.iter_mut().for_each(|v| *v = norm.scale[f] * *v + norm.shift[f]);
-        }
-    }
-    out
-}
-
-/// A row-major `[rows][columns]` matrix as `[columns][rows]`.
-fn transpose(values: &[f32], rows: usize, columns: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; values.len()];
-    for (r, row) in values.chunks_exact(columns).enumerate() {
-        for (c, &v) in row.iter().enumerate() {
-            out[c * rows + r] = v;
         }
     }
     out

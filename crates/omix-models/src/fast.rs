@@ -1073,12 +1073,15 @@ impl Network {
 
 /// Channel-major inputs `[examples][channels][length]` as `[examples][length][channels]`.
 fn position_major(inputs: &[f32], channels: usize, length: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; inputs.len()];
-    for (input, out) in inputs.chunks_exact(channels * length).zip(out.chunks_exact_mut(channels * length)) {
-        for c in 0..channels {
-            for i in 0..length {
-                out[i * channels + c] = input[c * length + i];
-            }
+    inputs.chunks_exact((channels * length).max(1)).flat_map(|input| transpose(input, channels, length)).collect()
+}
+
+/// A row-major `[rows][columns]` matrix as `[columns][rows]`.
+pub(crate) fn transpose(values: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; values.len()];
+    for (r, row) in values.chunks_exact(columns.max(1)).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            out[c * rows + r] = v;
         }
     }
     out
