@@ -711,9 +711,19 @@ fn explain_inputs(run: &RunDir, input: &InputArgs, schema: &Schema) -> Result<(D
         let indices = (0..dataset.examples.len()).collect();
         return Ok((dataset, indices));
     }
-    let config = run.config()?;
+    // An ensemble's members were trained on the same data: its first member's test split (for
+    // folds, one fold's; the other members trained on it).
+    let (members, _) = omix_train::ensemble::RunModels::folders(run)?;
+    let source = if run.ensemble()?.is_some() { &members[0] } else { run };
+    if run.ensemble()?.is_some() {
+        eprintln!(
+            "explaining the test split of the ensemble's first member, {} (give --input to explain other sequences)",
+            source.root().display()
+        );
+    }
+    let config = source.config()?;
     let dataset = Dataset::load(&config.data, config.seed).with_context(|| {
-        format!("re-creating the test split of {} (give --input to explain other sequences)", run.root().display())
+        format!("re-creating the test split of {} (give --input to explain other sequences)", source.root().display())
     })?;
     let indices = dataset.indices(omix_data::Split::Test);
     Ok((dataset, indices))
@@ -725,8 +735,11 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
         crate::profile_explain::explain_profile(&args, &run, device)?;
         return discover_after_explain(&args, &run);
     }
-    // An ensemble has no one model to explain: this names a member to explain instead.
-    TrainedRun::config(&run)?;
+    // Refuses graph runs with their own message; an ensemble's members are checked as they load.
+    let ensemble = run.ensemble()?;
+    if ensemble.is_none() {
+        TrainedRun::config(&run)?;
+    }
     if !args.heads.is_empty() {
         bail!("--head applies to profile runs (BPNet, ChromBPNet); {} is a classifier run", args.run.display());
     }
@@ -813,8 +826,12 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
         crate::motifs_cmd::after_explain(&out, &args.motif_db, settings.compare.clone(), args.max_evalue)?;
     }
     if !args.no_report && args.out.is_none() {
-        let path = omix_report::write_report(run.root())?;
-        eprintln!("report: {}", path.display());
+        if ensemble.is_some() {
+            eprintln!("no report: the report renders one run, not an ensemble (its members have their own)");
+        } else {
+            let path = omix_report::write_report(run.root())?;
+            eprintln!("report: {}", path.display());
+        }
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Folds and ensembles: `omix train --fold I` into run folders that record their fold, `omix
 //! ensemble` over them (cross-validated metrics, mixtures refused), and an ensemble predicting like
-//! any run: the mean of its members' probabilities.
+//! any run: the mean of its members' probabilities, and explained as the mean of its members'
+//! attributions.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -26,6 +27,83 @@ fn run(dir: &Path, args: &[&str], succeed: bool) -> Result<String, Box<dyn std::
 fn probabilities(path: &Path) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path)?;
     text.lines().skip(1).map(|line| Ok(line.split('\t').nth(1).ok_or("no probability column")?.parse()?)).collect()
+}
+
+/// The rows of an `attributions.tsv`: (sequence, position, base) and the score columns.
+type Rows = Vec<(String, Vec<f64>)>;
+
+fn attributions(path: &Path) -> Result<(String, Rows), Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(path.join("attributions.tsv"))?;
+    let mut lines = text.lines();
+    let header = lines.next().ok_or("empty attributions.tsv")?.to_owned();
+    let rows = lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let scores = fields[4..].iter().map(|v| v.parse::<f64>()).collect::<Result<Vec<_>, _>>()?;
+            Ok((fields[..4].join("\t"), scores))
+        })
+        .collect::<Result<Rows, Box<dyn std::error::Error>>>()?;
+    Ok((header, rows))
+}
+
+/// Explain the members and the ensemble on the same sequences with gradient × input and
+/// DeepLIFT/SHAP: the ensemble's attributions are the members' mean, and its DeepLIFT/SHAP still
+/// sums to the (mean) output's difference from the references'.
+fn explain_matches_the_members_mean(path: &Path, ensemble: &str, members: &[&str]) -> TestResult {
+    let explain = |run_dir: &str| {
+        let out = format!("{run_dir}_explained");
+        let args = [
+            "explain",
+            run_dir,
+            "--method",
+            "gradient-x-input",
+            "--method",
+            "deeplift-shap",
+            "--shap-references",
+            "5",
+            "--max-sequences",
+            "8",
+            "-o",
+            &out,
+        ];
+        run(path, &args, true)
+    };
+    let stderr = explain(ensemble)?;
+    assert!(
+        stderr.contains(&format!("an ensemble of {} members", members.len()))
+            && stderr.contains("mean of the members' attributions")
+            && stderr.contains("member 01's first-layer filters only"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("test split of the ensemble's first member"), "{stderr}");
+    let (header, combined) = attributions(&path.join(format!("{ensemble}_explained")))?;
+    assert!(header.ends_with("gradient_x_input\tdeeplift_shap\tdeeplift_shap_hypothetical"), "{header}");
+    assert_eq!(combined.len(), 8 * 50 * 4, "8 sequences of 50 bases, 4 channels");
+    let mut each = Vec::new();
+    for member in members {
+        explain(member)?;
+        let (member_header, rows) = attributions(&path.join(format!("{member}_explained")))?;
+        assert_eq!(member_header, header);
+        each.push(rows);
+    }
+    let mut largest = 0.0f64;
+    for (k, (key, scores)) in combined.iter().enumerate() {
+        for (column, value) in scores.iter().enumerate() {
+            assert_eq!(&each[0][k].0, key, "the same sequences in the same order");
+            let mean = each.iter().map(|rows| rows[k].1[column]).sum::<f64>() / members.len() as f64;
+            // Each file rounds to 6 decimals.
+            assert!((value - mean).abs() <= 1e-5, "{key} column {column}: ensemble {value}, members' mean {mean}");
+            largest = largest.max((value - mean).abs());
+        }
+    }
+    assert!(each[0].iter().zip(&each[1]).any(|(a, b)| (a.1[0] - b.1[0]).abs() > 1e-3), "the members differ");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path.join(format!("{ensemble}_explained/explain.json")))?)?;
+    let convergence = summary["convergence"].as_f64().ok_or("no convergence in explain.json")?;
+    assert!(convergence < 1e-3, "DeepLIFT/SHAP of the ensemble misses summation to delta by {convergence}");
+    assert!(!stderr.contains("warning: DeepLIFT/SHAP"), "{stderr}");
+    eprintln!("ensemble vs members' mean: largest difference {largest:.1e}; summation to delta {convergence:.1e}");
+    Ok(())
 }
 
 #[test]
@@ -59,6 +137,8 @@ fn seeds_sharing_a_test_set_get_the_ensembles_own_test_metrics() -> TestResult {
     let lineage: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path.join("seeds/lineage.json"))?)?;
     assert_eq!(lineage["parents"].as_array().map(Vec::len), Some(2), "{lineage}");
     assert!(lineage.get("seed").is_none(), "an ensemble of seeds has no one seed: {lineage}");
+    // Explained by mean logit: the attribution of the ensemble's logit.
+    explain_matches_the_members_mean(path, "seeds", &["seed1", "seed2"])?;
     Ok(())
 }
 
@@ -132,13 +212,19 @@ fn folds_train_into_an_ensemble_that_predicts_the_members_mean() -> TestResult {
         assert!((value - mean).abs() <= 1e-6 + 1e-12, "example {k}: ensemble {value}, members' mean {mean}");
     }
     assert!(members[0].iter().zip(&members[1]).any(|(a, b)| (a - b).abs() > 1e-3), "the folds' models differ");
-    // Evaluate takes it too; explain names a member instead.
+    // Evaluate and explain take it too.
     let labels = primer.join("labels.txt");
     let output = omix(path, &["evaluate", "cv", "--input", input, "--labels", labels.to_str().ok_or("path")?])?;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8(output.stdout)?.contains("AUROC"));
-    let stderr = run(path, &["explain", "cv", "--input", input], false)?;
-    assert!(stderr.contains("ensemble of 3 runs") && stderr.contains("members/01"), "{stderr}");
+    let stderr = run(path, &["explain", "cv", "--input", input, "--method", "saliency", "--max-sequences", "4"], true)?;
+    assert!(
+        stderr.contains("an ensemble of 3 members combined by mean-probability")
+            && stderr.contains("not an attribution of the ensemble's mean probability")
+            && stderr.contains("no report"),
+        "{stderr}"
+    );
+    assert!(path.join("cv/explain/attributions.tsv").is_file());
 
     // Mixtures are refused, naming both runs and what differs, and nothing is written.
     run(path, &["train", "plain.toml", "-o", "plain", "--no-report", "-q"], true)?;

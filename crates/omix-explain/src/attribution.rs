@@ -19,6 +19,10 @@
 //!   contributions are those at the observed bases. Every pair is checked for summation to
 //!   delta: `Σ (x − r) · m = f(x) − f(r)`; the largest deviation is kept per sequence.
 //!
+//! An ensemble run (`omix ensemble`) is explained through the same [`Explainer`]: every member is
+//! loaded and each method's scores are the mean of the members' scores (see [`Explainer`] for
+//! what that mean is an attribution of, by how the ensemble combines).
+//!
 //! Gradients come from burn's autodiff on a frozen copy of the model (weights need no gradient,
 //! dropout and batch-norm run in inference mode), so attributions are deterministic.
 //!
@@ -37,8 +41,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use omix_run::RunDir;
-use omix_train::{BatchInput, InputPipeline, TrainedRun};
+use omix_run::{Combine, RunDir};
+use omix_train::ensemble::{RunModels, combine_scores};
+use omix_train::{BatchInput, InputPipeline, Objective, TrainedRun};
 
 use crate::ExplainError;
 
@@ -206,58 +211,125 @@ impl SequenceAttribution {
 }
 
 /// A trained run's model ready for attributions: a frozen copy on an autodiff device for
-/// gradients and a plain copy for forward passes.
+/// gradients and a plain copy for forward passes. An ensemble folder loads every member (listed by
+/// [`RunModels::folders`]) and every attribution is the mean of the members' attributions.
+///
+/// What that mean explains: each member's attribution is of its own logit (the chosen output
+/// before the output transform), and every method is linear in the model (saliency,
+/// gradient × input and integrated gradients in the gradient, ISM in the output, DeepLIFT/SHAP
+/// in the multipliers, with the same references for every member), so the mean is the
+/// attribution of the members' mean logit. For an ensemble combined by `mean-logit` that is the
+/// ensemble's own logit: its DeepLIFT/SHAP attributions sum to `mean f(x) − mean f(reference)`
+/// and its integrated gradients to about the same difference along the path. For one combined
+/// by `mean-probability` the ensemble's output is the mean of the members' probabilities, which
+/// is not a function of the mean logit: the attributions are then the mean of the members'
+/// logit attributions, not an attribution of the ensemble's probability.
 pub struct Explainer {
-    gradient_model: Model,
-    model: Model,
+    members: Vec<MemberModel>,
+    /// The run, or an ensemble's first member: its input pipeline and objective (the members
+    /// share the schema and the loss, so they are every member's).
+    primary: RunDir,
+    /// How an ensemble combines its members' predictions; `None` for one run.
+    combine: Option<Combine>,
     device: Device,
     gradient_device: Device,
-    fast: Option<FastPlan>,
-    ism_plan: Option<IsmPlan>,
-    deeplift: Result<DeepLiftPlan, String>,
     encoder: omix_encode::Encoder,
     channels: usize,
     length: usize,
     outputs: usize,
 }
 
+/// One model's copies and kernel plans.
+struct MemberModel {
+    gradient_model: Model,
+    model: Model,
+    fast: Option<FastPlan>,
+    ism_plan: Option<IsmPlan>,
+    deeplift: Result<DeepLiftPlan, String>,
+}
+
 impl Explainer {
-    /// Load a run folder's model for one-hot input `[channels, length]`.
+    /// Load a run folder's model for one-hot input `[channels, length]`, or every member of an
+    /// ensemble folder.
     pub fn new(run: &RunDir, device: &Device) -> Result<Self, ExplainError> {
-        let (model, schema) = run.load_model(device)?;
+        let (folders, combine) = RunModels::folders(run)?;
+        let combine = run.ensemble()?.map(|_| combine);
         let gradient_device = device.clone().autodiff();
-        let gradient_model = run.load_frozen_model(&gradient_device)?;
-        if !schema.is_sequence() {
-            return Err(ExplainError::Invalid(
-                "attributions and filter motifs need a model over one-hot sequences; this run's model reads matrix rows"
-                    .into(),
-            ));
+        let mut members = Vec::with_capacity(folders.len());
+        let mut first: Option<omix_data::Schema> = None;
+        for folder in &folders {
+            let (model, schema) = folder.load_model(device)?;
+            let gradient_model = folder.load_frozen_model(&gradient_device)?;
+            if !schema.is_sequence() {
+                return Err(ExplainError::Invalid(
+                    "attributions and filter motifs need a model over one-hot sequences; this run's model reads matrix rows"
+                        .into(),
+                ));
+            }
+            if model.reconstruction().is_some() {
+                return Err(ExplainError::Invalid(
+                    "attributions explain a supervised model's outputs; this run is an autoencoder".into(),
+                ));
+            }
+            if matches!(model, Model::Dense(_)) {
+                return Err(ExplainError::Invalid(
+                    "attributions need a model that reads the one-hot sequence; this run's dense network reads engineered features (k-mer or PWM scores)".into(),
+                ));
+            }
+            match &first {
+                None => first = Some(schema.clone()),
+                Some(shared) if *shared != schema => {
+                    return Err(ExplainError::Invalid(format!(
+                        "{}: this member of {} reads other inputs than the first member; the ensemble folder was edited or assembled by hand: rebuild it with `omix ensemble`",
+                        folder.root().display(),
+                        run.root().display()
+                    )));
+                }
+                Some(_) => {}
+            }
+            let (channels, length) = (schema.channels(), schema.length);
+            members.push(MemberModel {
+                fast: FastPlan::new(&model, channels, length),
+                ism_plan: IsmPlan::new(&model, length),
+                deeplift: DeepLiftPlan::new(&model, channels, length).map_err(|error| error.to_string()),
+                gradient_model,
+                model,
+            });
         }
-        if model.reconstruction().is_some() {
-            return Err(ExplainError::Invalid(
-                "attributions explain a supervised model's outputs; this run is an autoencoder".into(),
-            ));
-        }
-        if matches!(model, Model::Dense(_)) {
-            return Err(ExplainError::Invalid(
-                "attributions need a model that reads the one-hot sequence; this run's dense network reads engineered features (k-mer or PWM scores)".into(),
-            ));
-        }
-        let channels = schema.channels();
-        let length = schema.length;
+        let (Some(schema), Some(primary)) = (first, folders.first()) else {
+            return Err(ExplainError::Invalid(format!("{}: the ensemble lists no members", run.root().display())));
+        };
         Ok(Self {
-            fast: FastPlan::new(&model, channels, length),
-            ism_plan: IsmPlan::new(&model, length),
-            deeplift: DeepLiftPlan::new(&model, channels, length).map_err(|error| error.to_string()),
-            gradient_model,
-            model,
+            members,
+            primary: primary.clone(),
+            combine,
             device: device.clone(),
             gradient_device,
             encoder: schema.encoder(),
-            channels,
-            length,
+            channels: schema.channels(),
+            length: schema.length,
             outputs: schema.outputs(),
         })
+    }
+
+    /// How many models are explained (1 for a single run).
+    pub fn members(&self) -> usize {
+        self.members.len()
+    }
+
+    /// How an ensemble combines its members' predictions; `None` for one run.
+    pub fn combine(&self) -> Option<Combine> {
+        self.combine
+    }
+
+    /// The input pipeline for new data (the members of an ensemble share it).
+    pub fn input_pipeline(&self, dataset: &Dataset) -> Result<InputPipeline, ExplainError> {
+        Ok(self.primary.input_pipeline(dataset)?)
+    }
+
+    /// What the outputs mean (the members of an ensemble share it).
+    pub fn objective(&self) -> Result<Objective, ExplainError> {
+        Ok(self.primary.objective()?)
     }
 
     /// `(channels, length)` of one input.
@@ -265,9 +337,10 @@ impl Explainer {
         (self.channels, self.length)
     }
 
-    /// The model's first convolution, when it has one.
+    /// The model's first convolution, when it has one; an ensemble's first member's (each
+    /// member learned filters of its own, so they are not averaged).
     pub fn first_layer(&self) -> Option<FirstLayer> {
-        self.model.first_layer()
+        self.members[0].model.first_layer()
     }
 
     /// The chosen output (logit) for a batch of inputs `[n, channels, length]`.
@@ -282,21 +355,50 @@ impl Explainer {
     }
 
     /// Every output (logit) for a batch of inputs `[n, channels, length]`: `[n, outputs]`,
-    /// row-major.
+    /// row-major; an ensemble's members' mean.
     pub fn all_logits(&self, inputs: &[f32]) -> Result<Vec<f32>, ExplainError> {
+        Ok(mean_of(self.member_logits(inputs)?))
+    }
+
+    /// Every output (logit) of each member (one for a single run), `[n, outputs]` each.
+    pub fn member_logits(&self, inputs: &[f32]) -> Result<Vec<Vec<f32>>, ExplainError> {
+        self.members.iter().map(|member| self.model_logits(member, inputs)).collect()
+    }
+
+    /// The number the run predicts for each output of a batch of inputs (what
+    /// `test_predictions.tsv` gives: probabilities or values), an ensemble's members combined as
+    /// it combines them.
+    pub fn predictions(&self, inputs: &[f32]) -> Result<Vec<f64>, ExplainError> {
+        let objective = self.objective()?;
+        let per_member: Vec<Vec<f64>> = self
+            .member_logits(inputs)?
+            .iter()
+            .map(|logits| {
+                let mut predictions = Vec::with_capacity(logits.len());
+                for row in logits.chunks(self.outputs.max(1)) {
+                    objective.predictions(row, &mut predictions);
+                }
+                predictions
+            })
+            .collect();
+        Ok(combine_scores(&per_member, self.outputs.max(1), objective, self.combine.unwrap_or_default()))
+    }
+
+    /// One model's outputs (logits) for a batch of inputs: `[n, outputs]`.
+    fn model_logits(&self, member: &MemberModel, inputs: &[f32]) -> Result<Vec<f32>, ExplainError> {
         let block = self.channels * self.length;
         let n = inputs.len() / block.max(1);
         if n == 0 {
             return Ok(Vec::new());
         }
-        Ok(match self.fast.as_ref().and_then(|plan| plan.logits(&self.model, inputs)) {
+        Ok(match member.fast.as_ref().and_then(|plan| plan.logits(&member.model, inputs)) {
             Some(all) => all,
             None => {
                 let x = Tensor::<3>::from_data(
                     TensorData::new(inputs.to_vec(), [n, self.channels, self.length]),
                     &self.device,
                 );
-                self.model.forward(x).into_data().try_into_vec().map_err(data_error)?
+                member.model.forward(x).into_data().try_into_vec().map_err(data_error)?
             }
         })
     }
@@ -306,7 +408,25 @@ impl Explainer {
     /// # Shapes
     /// - `inputs`: `[n, channels, length]`
     /// - output: (`[n]`, `[n, channels, length]`)
+    ///
+    /// An ensemble's: the members' mean logits and mean gradients.
     pub fn gradients(&self, inputs: &[f32], output: usize) -> Result<(Vec<f32>, Vec<f32>), ExplainError> {
+        let (mut values, mut gradients) = (Vec::with_capacity(self.members.len()), Vec::new());
+        for member in &self.members {
+            let (logits, gradient) = self.model_gradients(member, inputs, output)?;
+            values.push(logits);
+            gradients.push(gradient);
+        }
+        Ok((mean_of(values), mean_of(gradients)))
+    }
+
+    /// One model's logits of the chosen output and their input gradients.
+    fn model_gradients(
+        &self,
+        member: &MemberModel,
+        inputs: &[f32],
+        output: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>), ExplainError> {
         let block = self.channels * self.length;
         let n = inputs.len() / block.max(1);
         if n == 0 {
@@ -317,7 +437,7 @@ impl Explainer {
             &self.gradient_device,
         )
         .require_grad();
-        let logits = self.gradient_model.forward(x.clone()).narrow(1, output, 1); // [n, 1]
+        let logits = member.gradient_model.forward(x.clone()).narrow(1, output, 1); // [n, 1]
         let values: Vec<f32> = logits.clone().into_data().try_into_vec().map_err(data_error)?;
         let grads = logits.sum().backward();
         let gradient = x.grad(&grads).ok_or_else(|| ExplainError::Invalid("no gradient reached the input".into()))?;
@@ -325,9 +445,13 @@ impl Explainer {
         Ok((values, gradient))
     }
 
-    /// Why DeepLIFT/SHAP cannot explain this model, or `None` when it can.
-    pub fn deeplift_unsupported(&self) -> Option<&str> {
-        self.deeplift.as_ref().err().map(String::as_str)
+    /// Why DeepLIFT/SHAP cannot explain this model (or a member of an ensemble), or `None` when
+    /// it can.
+    pub fn deeplift_unsupported(&self) -> Option<String> {
+        self.members.iter().enumerate().find_map(|(k, member)| {
+            let reason = member.deeplift.as_ref().err()?;
+            Some(if self.members.len() > 1 { format!("member {:02}: {reason}", k + 1) } else { reason.clone() })
+        })
     }
 
     /// DeepLIFT/SHAP references of one input `[channels, length]`: `[n, channels, length]`.
@@ -347,8 +471,41 @@ impl Explainer {
 
     /// DeepLIFT/SHAP of `output` for one input `[channels, length]` against the given references
     /// `[n, channels, length]` (in parallel over the references), see [`Shap`].
+    ///
+    /// An ensemble's members all see the same references, and the contributions, outputs and
+    /// reference outputs are their means, so the mean contributions sum to
+    /// `mean f(x) − mean f(reference)`. The deviation kept is the largest of the members' (which
+    /// bounds every pair of the mean, a mean of the members' deviations) and of the mean's own
+    /// summation over all references.
     pub fn deeplift_shap(&self, input: &[f32], references: &[f32], output: usize) -> Result<Shap, ExplainError> {
-        let plan = self.deeplift.as_ref().map_err(|reason| ExplainError::Invalid(reason.clone()))?;
+        let mut shaps = Vec::with_capacity(self.members.len());
+        for member in &self.members {
+            shaps.push(self.model_deeplift_shap(member, input, references, output)?);
+        }
+        if shaps.len() == 1 {
+            return Ok(shaps.remove(0));
+        }
+        let count = shaps.len() as f32;
+        let output = shaps.iter().map(|shap| shap.output).sum::<f32>() / count;
+        let mean_reference_output = shaps.iter().map(|shap| shap.mean_reference_output).sum::<f32>() / count;
+        let members_deviation = shaps.iter().map(|shap| shap.max_deviation).fold(0.0f32, f32::max);
+        let hypothetical = mean_of(shaps.iter().map(|shap| shap.hypothetical.clone()).collect());
+        let actual = mean_of(shaps.into_iter().map(|shap| shap.actual).collect());
+        let summed = actual.iter().map(|a| f64::from(*a)).sum::<f64>();
+        let own = (summed - (f64::from(output) - f64::from(mean_reference_output))).abs() as f32;
+        let max_deviation = if own.is_nan() { f32::INFINITY } else { members_deviation.max(own) };
+        Ok(Shap { actual, hypothetical, max_deviation, output, mean_reference_output })
+    }
+
+    /// One model's DeepLIFT/SHAP.
+    fn model_deeplift_shap(
+        &self,
+        member: &MemberModel,
+        input: &[f32],
+        references: &[f32],
+        output: usize,
+    ) -> Result<Shap, ExplainError> {
+        let plan = member.deeplift.as_ref().map_err(|reason| ExplainError::Invalid(reason.clone()))?;
         let block = self.channels * self.length;
         if input.len() != block || references.is_empty() || !references.len().is_multiple_of(block) {
             return Err(ExplainError::Invalid(format!(
@@ -360,10 +517,18 @@ impl Explainer {
         Ok(plan.shap(input, references, output))
     }
 
-    /// The local-update ISM plan, for single-block CNNs (see [`IsmPlan`]); plain data, so it can
-    /// be shared across threads.
-    pub fn ism_plan(&self) -> Option<&IsmPlan> {
-        self.ism_plan.as_ref()
+    /// Whether ISM runs by local updates ([`IsmPlan`], single-block CNNs; every member of an
+    /// ensemble) rather than batched full forward passes.
+    pub fn ism_by_local_updates(&self) -> bool {
+        self.members.iter().all(|member| member.ism_plan.is_some())
+    }
+
+    /// The members' local-update ISM of one input, averaged; `None` unless every member has a
+    /// plan.
+    fn ism_local(&self, input: &[f32], output: usize) -> Option<Vec<f32>> {
+        let effects: Option<Vec<Vec<f32>>> =
+            self.members.iter().map(|member| Some(member.ism_plan.as_ref()?.ism(input, output).1)).collect();
+        effects.map(mean_of)
     }
 
     /// All single-base substitutions of one input `[channels, length]`: the change in the chosen
@@ -371,8 +536,8 @@ impl Explainer {
     /// Single-block CNNs use local updates ([`IsmPlan`]); other models score the mutants in
     /// batches of full forward passes.
     pub fn ism(&self, input: &[f32], output: usize, batch_size: usize) -> Result<Vec<f32>, ExplainError> {
-        if let Some(plan) = &self.ism_plan {
-            return Ok(plan.ism(input, output).1);
+        if let Some(effects) = self.ism_local(input, output) {
+            return Ok(effects);
         }
         self.ism_batched(input, output, batch_size)
     }
@@ -419,8 +584,12 @@ impl Explainer {
         let (channels, length) = (self.channels, self.length);
         let forward = |values: Vec<f32>| -> Result<f32, ExplainError> {
             let x = Tensor::<3>::from_data(TensorData::new(values, [1, channels, length]), &self.device);
-            let all: Vec<f32> = self.model.forward(x).into_data().try_into_vec().map_err(data_error)?;
-            Ok(all.get(output).copied().unwrap_or(f32::NAN))
+            let mut outputs = Vec::with_capacity(self.members.len());
+            for member in &self.members {
+                let all: Vec<f32> = member.model.forward(x.clone()).into_data().try_into_vec().map_err(data_error)?;
+                outputs.push(vec![all.get(output).copied().unwrap_or(f32::NAN)]);
+            }
+            Ok(mean_of(outputs)[0])
         };
         let reference = forward(input.to_vec())?;
         let mut effects = vec![0.0f32; channels * length];
@@ -447,9 +616,11 @@ impl Explainer {
     /// parallel where the local-update plan applies: `[n, channels, length]`.
     pub fn ism_many(&self, inputs: &[f32], output: usize, batch_size: usize) -> Result<Vec<f32>, ExplainError> {
         let block = self.channels * self.length;
-        if let Some(plan) = &self.ism_plan {
-            let effects: Vec<Vec<f32>> =
-                inputs.par_chunks(block.max(1)).map(|input| plan.ism(input, output).1).collect();
+        if self.ism_by_local_updates() {
+            let effects: Vec<Vec<f32>> = inputs
+                .par_chunks(block.max(1))
+                .map(|input| self.ism_local(input, output).unwrap_or_default())
+                .collect();
             return Ok(effects.concat());
         }
         let mut effects = Vec::with_capacity(inputs.len());
@@ -620,6 +791,25 @@ impl Explainer {
         }
         Ok(total.iter().zip(input.iter().zip(&baseline)).map(|(g, (x, b))| g / steps as f32 * (x - b)).collect())
     }
+}
+
+/// The element-wise mean of equally long vectors, summed in order; one vector is returned as it
+/// is (a single run's values stay bit for bit what they were).
+fn mean_of(mut vectors: Vec<Vec<f32>>) -> Vec<f32> {
+    if vectors.len() <= 1 {
+        return vectors.pop().unwrap_or_default();
+    }
+    let count = vectors.len() as f32;
+    let mut total = vectors[0].clone();
+    for vector in &vectors[1..] {
+        for (t, v) in total.iter_mut().zip(vector) {
+            *t += v;
+        }
+    }
+    for t in &mut total {
+        *t /= count;
+    }
+    total
 }
 
 fn data_error(error: impl std::fmt::Display) -> ExplainError {

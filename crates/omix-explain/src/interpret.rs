@@ -33,7 +33,6 @@ use crate::ExplainError;
 use crate::attribution::{ExplainOptions, Explainer, Method, SequenceAttribution, filter_sites};
 use omix_run::explain::{AttributionTrack, ExplainSummary, FilterMatch, FilterMotif, MethodAgreement};
 use omix_run::{Observer, RunDir, files, label_text};
-use omix_train::TrainedRun;
 
 /// Settings of one `explain` run.
 #[derive(Debug, Clone)]
@@ -129,12 +128,24 @@ pub fn interpret(
 ) -> Result<InterpretOutcome, ExplainError> {
     check_output_folder(out)?;
     let explainer = Explainer::new(run, device)?;
-    let pipeline = run.input_pipeline(dataset)?;
+    let pipeline = explainer.input_pipeline(dataset)?;
     let schema = &dataset.schema;
     let (channels, length) = explainer.shape();
     let letters = String::from_utf8_lossy(schema.alphabet.symbols()).into_owned();
     let output_name = schema.output_names().get(settings.options.output).cloned().unwrap_or_default();
-    let objective = run.objective()?;
+    let objective = explainer.objective()?;
+    if let Some(combine) = explainer.combine() {
+        observer.message(&format!(
+            "an ensemble of {} members combined by {}: each attribution is the mean of the members' attributions of their logits ({})",
+            explainer.members(),
+            combine.name(),
+            match combine {
+                omix_run::Combine::MeanLogit => "the attribution of the ensemble's logit, the members' mean logit",
+                omix_run::Combine::MeanProbability =>
+                    "not an attribution of the ensemble's mean probability, which is no function of the mean logit",
+            }
+        ));
+    }
     std::fs::create_dir_all(out.join("logos"))
         .map_err(|error| ExplainError::Write { path: out.to_path_buf(), message: format!("cannot create: {error}") })?;
 
@@ -205,7 +216,7 @@ pub fn interpret(
         let batched = attributions.len() as f64 / elapsed.max(1e-9);
         observer.message(&format!(
             "in-silico mutagenesis ({}): {} sequences x {} substitutions in {:.2}s ({:.0} sequences/s, {:.0} mutants/s)",
-            if explainer.ism_plan().is_some() {
+            if explainer.ism_by_local_updates() {
                 "local updates of the first convolution"
             } else {
                 "batched forward passes"
@@ -368,6 +379,12 @@ pub fn interpret(
     // Filters to motifs, compared with the database.
     let filters = match explainer.first_layer() {
         Some(layer) => {
+            if explainer.members() > 1 {
+                observer.message(&format!(
+                    "filters: member 01's first-layer filters only (each of the {} members learned its own, so they are not averaged)",
+                    explainer.members()
+                ));
+            }
             let started = Instant::now();
             let inputs: Vec<f32> = attributions.iter().flat_map(|a| a.input.iter().copied()).collect();
             let sites = filter_sites(&layer, &inputs, length, settings.threshold);
@@ -443,11 +460,12 @@ pub fn interpret(
                 label: label_text(dataset, &example.target),
                 // The number test_predictions.tsv gives for this output: a probability (sigmoid,
                 // or softmax over the classes), or the predicted value of a regression.
-                score: {
-                    let mut predictions = Vec::new();
-                    objective.predictions(&explainer.all_logits(&attribution.input)?, &mut predictions);
-                    predictions.get(settings.options.output).copied().unwrap_or(f64::NAN)
-                },
+                // An ensemble's members combined as it combines them.
+                score: explainer
+                    .predictions(&attribution.input)?
+                    .get(settings.options.output)
+                    .copied()
+                    .unwrap_or(f64::NAN),
                 sequence: String::from_utf8_lossy(&example.sequence).into_owned(),
                 method: method.name().into(),
                 scores: rows,

@@ -44,12 +44,7 @@ struct Member {
 impl RunModels {
     /// Load a run folder's model, or each member of an ensemble folder.
     pub fn load(run: &RunDir, device: &Device) -> Result<RunModels, TrainError> {
-        let (folders, combine) = match run.ensemble()? {
-            Some(ensemble) => {
-                (ensemble.members.iter().map(|member| RunDir::new(run.path(member))).collect(), ensemble.combine)
-            }
-            None => (vec![run.clone()], Combine::default()),
-        };
+        let (folders, combine) = RunModels::folders(run)?;
         let mut members = Vec::with_capacity(folders.len());
         let mut first: Option<(Schema, Objective, f64)> = None;
         for folder in &folders {
@@ -79,6 +74,18 @@ impl RunModels {
             message: "the ensemble lists no members".into(),
         })?;
         Ok(RunModels { members, combine, schema, objective, threshold })
+    }
+
+    /// The folders whose models a run folder holds: the run itself, or an ensemble's members in
+    /// order (`members/01`, …), with how their predictions are combined. Every command that
+    /// reads an ensemble's members enumerates them here.
+    pub fn folders(run: &RunDir) -> Result<(Vec<RunDir>, Combine), TrainError> {
+        Ok(match run.ensemble()? {
+            Some(ensemble) => {
+                (ensemble.members.iter().map(|member| RunDir::new(run.path(member))).collect(), ensemble.combine)
+            }
+            None => (vec![run.clone()], Combine::default()),
+        })
     }
 
     /// The schema the model(s) read.
@@ -131,7 +138,7 @@ impl RunModels {
 /// The members' predictions (each `[n, outputs]`, row-major) combined into one: their mean, or
 /// with [`Combine::MeanLogit`] the mean on the scale before the output transform (logit,
 /// log-softmax, log rate), transformed back. One member's predictions are returned as they are.
-pub(crate) fn combine_scores(members: &[Vec<f64>], outputs: usize, objective: Objective, combine: Combine) -> Vec<f64> {
+pub fn combine_scores(members: &[Vec<f64>], outputs: usize, objective: Objective, combine: Combine) -> Vec<f64> {
     let Some(first) = members.first() else { return Vec::new() };
     if members.len() == 1 {
         return first.clone();
