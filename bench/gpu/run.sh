@@ -6,8 +6,8 @@
 #
 #   bash bench/gpu/run.sh [OMIX] [PYTHON] [OUT]
 #
-# OMIX: an omix built with the `gpu` feature (default bench/gpu/omix; bench/gpu/README.md says
-# how to build and carry it); PYTHON: a Python with torch (CUDA) and numpy (default python3);
+# OMIX: an omix built with the `gpu` feature (default bench/gpu/omix, or bench/gpu/omix.xz
+# unpacked first; bench/gpu/README.md says how to build and carry it); PYTHON: a Python with torch (CUDA) and numpy (default python3);
 # OUT: where the JSON and text go (default $OUT, else /tmp/omix-gpu-bench). Needs no network.
 # Every step has its own time limit, so the whole script ends within 10 minutes; a step that
 # runs out says so and the others still run.
@@ -38,6 +38,9 @@ if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$nvidia_icd" ]; t
 fi
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || log "nvidia-smi: not found"
+if [ ! -x "$omix" ] && [ -f "$omix.xz" ]; then # carried compressed (bench/gpu/README.md)
+    xz -dc "$omix.xz" >"$out/omix" && chmod +x "$out/omix" && omix="$out/omix"
+fi
 [ -x "$omix" ] || { echo "error: no omix binary at $omix (bench/gpu/README.md: build with --features gpu)" >&2; exit 2; }
 "$omix" --version
 # Which adapter omix takes (one line on stderr); a clear error and the end if none.
