@@ -26,7 +26,7 @@
 use rayon::prelude::*;
 
 use crate::config::{GlobalPool, ModelError};
-use crate::fast::{SPARSE_CHANNELS, matmul, sparse_convolution, stacked_im2col, transpose, transpose_conv};
+use crate::fast::{SPARSE_CHANNELS, filters_last, matmul, sparse_convolution, stacked_im2col, transpose};
 use crate::host::{HostBlock, HostCnn, HostDense};
 use crate::{Model, SequenceCnn};
 
@@ -112,15 +112,7 @@ impl DeepLiftPlan {
     }
 
     fn from_host(host: HostCnn) -> Self {
-        let filters_last = host
-            .blocks
-            .iter()
-            .map(|block| {
-                let conv = &block.conv;
-                transpose_conv(&conv.weights, conv.filters, conv.channels, conv.width, true)
-            })
-            .collect();
-        Self { host, filters_last }
+        Self { filters_last: filters_last(&host), host }
     }
 
     /// `(channels, length)` of one input.

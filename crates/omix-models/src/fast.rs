@@ -216,6 +216,17 @@ pub(crate) fn transpose_conv(
     out
 }
 
+/// Every block's convolution weights filters-last, `[channels][width][filters]`.
+pub(crate) fn filters_last(host: &HostCnn) -> Vec<Vec<f32>> {
+    host.blocks
+        .iter()
+        .map(|block| {
+            let conv = &block.conv;
+            transpose_conv(&conv.weights, conv.filters, conv.channels, conv.width, true)
+        })
+        .collect()
+}
+
 /// `c ← a · b + beta · c` for row-major `a [m, k]`, `b [k, n]`, `c [m, n]`; `transpose_a` reads
 /// `a` stored `[k, m]`, `transpose_b` reads `b` stored `[n, k]`.
 #[allow(clippy::too_many_arguments)]
@@ -277,14 +288,7 @@ impl FastPlan {
             return None;
         };
         let host = HostCnn::from_cnn(cnn, self.channels, self.length).ok()?;
-        let conv_weights = host
-            .blocks
-            .iter()
-            .map(|block| {
-                let conv = &block.conv;
-                transpose_conv(&conv.weights, conv.filters, conv.channels, conv.width, true)
-            })
-            .collect();
+        let conv_weights = filters_last(&host);
         Some((Network { host, conv_weights }, cnn))
     }
 
@@ -1454,6 +1458,28 @@ mod tests {
         check(basset, InputShape { channels: 4, length: 41, outputs: 3 }, FastLoss::SoftmaxCrossEntropy);
     }
 
+    /// A random CNN config: 1-3 blocks of random filters, width, dilation, pooling, batch-norm,
+    /// dropout and padding, the global reduction chosen by `round`, 0-2 hidden dense layers.
+    fn random_cnn(next: &mut impl FnMut(usize) -> usize, round: usize) -> ModelConfig {
+        let blocks = 1 + next(3);
+        let conv: Vec<ConvLayerConfig> = (0..blocks)
+            .map(|_| {
+                conv_layer(
+                    2 + next(7),
+                    1 + next(6),
+                    1 + next(2),
+                    1 + next(3),
+                    next(2) == 0,
+                    [0.0, 0.25][next(2)],
+                    [Padding::Same, Padding::Valid][next(2)],
+                )
+            })
+            .collect();
+        let global_pool = [GlobalPool::None, GlobalPool::Max, GlobalPool::Mean, GlobalPool::MaxMean][round % 4];
+        let dense: Vec<usize> = (0..next(3)).map(|_| 2 + next(9)).collect();
+        ModelConfig::Cnn { conv, global_pool, dense, dense_dropout: [0.0, 0.4][next(2)] }
+    }
+
     /// Random CNNs: every combination the config allows (padding, dilation, pooling, batch-norm,
     /// dropout in blocks and dense layers, each global reduction) on random shapes.
     #[test]
@@ -1465,23 +1491,7 @@ mod tests {
         };
         let mut tested = 0;
         for round in 0..16 {
-            let blocks = 1 + next(3);
-            let conv: Vec<ConvLayerConfig> = (0..blocks)
-                .map(|_| {
-                    conv_layer(
-                        2 + next(7),
-                        1 + next(6),
-                        1 + next(2),
-                        1 + next(3),
-                        next(2) == 0,
-                        [0.0, 0.25][next(2)],
-                        [Padding::Same, Padding::Valid][next(2)],
-                    )
-                })
-                .collect();
-            let global_pool = [GlobalPool::None, GlobalPool::Max, GlobalPool::Mean, GlobalPool::MaxMean][round % 4];
-            let dense: Vec<usize> = (0..next(3)).map(|_| 2 + next(9)).collect();
-            let config = ModelConfig::Cnn { conv, global_pool, dense, dense_dropout: [0.0, 0.4][next(2)] };
+            let config = random_cnn(&mut next, round);
             let outputs = 1 + next(3);
             let input = InputShape { channels: 4, length: 60 + next(20), outputs };
             if config.check(input).is_err() {
@@ -1518,23 +1528,7 @@ mod tests {
         };
         let mut tested = 0;
         for round in 0..12 {
-            let blocks = 1 + next(3);
-            let conv: Vec<ConvLayerConfig> = (0..blocks)
-                .map(|_| {
-                    conv_layer(
-                        2 + next(10),
-                        1 + next(6),
-                        1 + next(2),
-                        1 + next(3),
-                        next(2) == 0,
-                        0.2,
-                        [Padding::Same, Padding::Valid][next(2)],
-                    )
-                })
-                .collect();
-            let global_pool = [GlobalPool::None, GlobalPool::Max, GlobalPool::Mean, GlobalPool::MaxMean][round % 4];
-            let dense: Vec<usize> = (0..next(3)).map(|_| 2 + next(9)).collect();
-            let config = ModelConfig::Cnn { conv, global_pool, dense, dense_dropout: 0.3 };
+            let config = random_cnn(&mut next, round);
             let input = InputShape { channels: 4, length: 40 + next(30), outputs: 1 + next(3) };
             if config.check(input).is_err() {
                 continue;
