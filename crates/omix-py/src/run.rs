@@ -61,12 +61,13 @@ impl NativeRun {
 #[pymethods]
 impl NativeRun {
     /// Open the run folder at `path`: a folder without a readable schema and config (not a
-    /// run, or an incomplete one) is refused here.
+    /// run, or an incomplete one) is refused here. An ensemble folder (`omix ensemble`) has no
+    /// config of its own: its members are read when it predicts or explains.
     #[new]
     fn new(path: PathBuf) -> PyResult<Self> {
         let run = RunDir::new(&path);
         let schema = run.schema().map_err(to_py)?;
-        if !run.is_graph().map_err(to_py)? {
+        if run.ensemble().map_err(to_py)?.is_none() && !run.is_graph().map_err(to_py)? {
             run.config().map_err(to_py)?;
         }
         Ok(Self { run, schema, device: Device::flex(), predictor: OnceLock::new(), explainer: OnceLock::new() })

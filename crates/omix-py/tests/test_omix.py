@@ -258,6 +258,36 @@ def test_deeplift_shap_sums_to_the_change_and_projects_hypotheticals(primer_run:
         primer_run.explain(x, method="ism", hypothetical=True)
 
 
+def test_an_ensemble_explains_as_the_mean_of_its_members(tmp_path: Path) -> None:
+    """An ensemble folder (`omix ensemble`) opens like a run; every method's attributions are
+    the mean of its members' (with mean-logit, those of the ensemble's logit)."""
+    sequences = (EXAMPLES / "primer" / "sequences.txt").read_text().split()
+    labels = (EXAMPLES / "primer" / "labels.txt").read_text().split()
+    # A fixed test set, so that the seeds share one split.
+    for name, part in (("train", slice(300, None)), ("test", slice(0, 300))):
+        (tmp_path / f"{name}.txt").write_text("\n".join(sequences[part]) + "\n")
+        (tmp_path / f"{name}_labels.txt").write_text("\n".join(labels[part]) + "\n")
+    (tmp_path / "seeds.toml").write_text(
+        '[data]\ninput = "train.txt"\nlabels = "train_labels.txt"\n'
+        'test = { input = "test.txt", labels = "test_labels.txt" }\n'
+        '[model]\nkind = "primer"\n[train]\nepochs = 2\nbaseline = false\n'
+    )
+    for seed in (1, 2):
+        cli("train", "seeds.toml", "--seed", seed, "-o", f"seed{seed}", "--no-report", "-q", cwd=tmp_path)
+    cli("ensemble", "seed1", "seed2", "-o", "seeds", "--combine", "mean-logit", cwd=tmp_path)
+    ensemble = omix.load(tmp_path / "seeds")
+    members = [omix.load(tmp_path / f"seed{seed}") for seed in (1, 2)]
+    x = omix.one_hot(sequences[:6])
+    for method in ("saliency", "gradient_x_input", "integrated_gradients", "ism", "deeplift_shap"):
+        got = ensemble.explain(x, method=method, shap_references=5)
+        each = [member.explain(x, method=method, shap_references=5) for member in members]
+        assert np.abs(each[0] - each[1]).max() > 1e-3, f"{method}: the members should differ"
+        np.testing.assert_allclose(got, np.mean(each, axis=0), atol=1e-6, err_msg=method)
+    # Mean logit: the ensemble's probability is the sigmoid of the members' mean logit.
+    logits = [np.log(p / (1 - p)) for p in (member.predict(x) for member in members)]
+    np.testing.assert_allclose(ensemble.predict(x), 1 / (1 + np.exp(-np.mean(logits, axis=0))), atol=1e-6)
+
+
 def test_evaluate_equals_omix_evaluate(splice_run: omix.Run, tmp_path: Path) -> None:
     rows = splice_rows()[2000:2400]
     (tmp_path / "seqs.txt").write_text("".join(r["sequence60"] + "\n" for r in rows))

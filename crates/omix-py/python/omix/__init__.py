@@ -226,6 +226,8 @@ class Run:
         ``"deeplift_shap"`` (DeepLIFT's rescale rule against ``shap_references`` seeded
         dinucleotide shuffles, averaged; convolutional networks only; ``hypothetical=True``
         gives the hypothetical contributions of every base, what TF-MoDISco reads).
+        An ensemble folder (``omix ensemble``) gives the mean of its members' attributions
+        (with ``--combine mean-logit``, those of the ensemble's logit).
         """
         if not isinstance(method, str):
             raise TypeError(f"method={method!r}: one of {', '.join(METHODS)}")
