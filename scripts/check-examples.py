@@ -49,6 +49,18 @@ def paths(value, trail=()):
             yield from paths(inner, trail + (str(index),))
 
 
+def folds(document):
+    """The folds to dry-run a config with: [None] for a config without folds or with `fold` set,
+    else 1..k (`[data] folds = k`, or the length of `[data.genome] folds`)."""
+    data = document.get("data", {})
+    if "fold" in data:
+        return [None]
+    count = data.get("folds") or data.get("genome", {}).get("folds")
+    if isinstance(count, list):
+        count = len(count)
+    return list(range(1, count + 1)) if isinstance(count, int) and count > 0 else [None]
+
+
 def main():
     arguments = sys.argv[1:]
     omix = None
@@ -60,7 +72,7 @@ def main():
         omix = os.path.abspath(arguments[at + 1])
         del arguments[at:at + 2]
     configs = arguments or sorted(glob.glob(os.path.join(ROOT, "examples", "*.toml")))
-    problems, checked, fetched = [], 0, set()
+    problems, checked, fetched, documents = [], 0, set(), {}
     for config in configs:
         with open(config, "rb") as handle:
             try:
@@ -68,6 +80,7 @@ def main():
             except tomllib.TOMLDecodeError as error:
                 problems.append(f"{config}: not valid TOML ({error})")
                 continue
+        documents[config] = document
         base = os.path.dirname(os.path.abspath(config))
         for key, value in paths(document):
             checked += 1
@@ -91,13 +104,15 @@ def main():
     print(f"examples: {len(configs)} configs, {checked} paths, all inside the repository{note}")
     if omix is None:
         return 0
-    failed = 0
-    for config in configs:
+    failed, runs = 0, 0
+    for config, fold in [(config, fold) for config in configs for fold in folds(documents[config])]:
+        runs += 1
         started = time.monotonic()
-        result = subprocess.run([omix, "--threads", "2", "train", config, "--dry-run"], cwd=ROOT,
+        extra = ["--fold", str(fold)] if fold else []
+        result = subprocess.run([omix, "--threads", "2", "train", config, "--dry-run", *extra], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         seconds = time.monotonic() - started
-        name = os.path.relpath(config, ROOT)
+        name = os.path.relpath(config, ROOT) + (f" --fold {fold}" if fold else "")
         if result.returncode == 0:
             print(f"  dry run ok {seconds:6.1f} s  {name}")
         else:
@@ -106,7 +121,7 @@ def main():
             print(f"  dry run FAILED {name}{hint}:\n{result.stdout[-3000:]}", file=sys.stderr)
     if failed:
         return 1
-    print(f"examples: all {len(configs)} pass `omix train --dry-run`")
+    print(f"examples: all {len(configs)} pass `omix train --dry-run` ({runs} dry runs, every fold of a config with folds)")
     return 0
 
 
