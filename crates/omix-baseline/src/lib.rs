@@ -59,6 +59,7 @@ mod comparison;
 mod eigen;
 mod embedding;
 mod error;
+mod gram;
 mod knn;
 mod lbfgs;
 mod logistic;

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use crate::BaselineError;
 use crate::error::check_finite;
+use crate::gram::GramFactor;
 use crate::lbfgs;
 
 /// Rows handled by one parallel task.
@@ -402,8 +403,49 @@ impl LogisticConfig {
     /// A binary task with a single class is not an error: its intercept runs towards ±∞
     /// until the gradient test stops it, so it predicts that class with probability
     /// about `1 - tolerance`.
+    ///
+    /// A column-major count design with many more columns than rows (gapped k-mer counts) is
+    /// fitted through the rows' Gram matrix when that is cheaper (`gram.rs`): the same model.
     pub fn fit(&self, examples: &Examples) -> Result<LogisticRegression, BaselineError> {
         self.check()?;
+        examples.check()?;
+        let gram = GramFactor::preferred(&examples.design, examples.targets.kind().outputs(), self.memory)
+            .then(|| GramFactor::new(&examples.design))
+            .flatten();
+        self.fit_prepared(examples, gram.as_ref())
+    }
+
+    /// [`LogisticConfig::fit`] with the Gram factor of the examples' design, when there is one.
+    fn fit_prepared(
+        &self,
+        examples: &Examples,
+        gram: Option<&GramFactor>,
+    ) -> Result<LogisticRegression, BaselineError> {
+        let Some(gram) = gram else {
+            return self.fit_columns(examples);
+        };
+        let n = gram.rows();
+        let factor = Design::Dense { values: &gram.design_values, width: n };
+        let on_factor = self.fit_columns(&Examples { design: factor, ..*examples })?;
+        // β (outputs × n) → α = L⁻ᵀβ → w = Xᵀα (feature-major), in scikit-learn's layout.
+        let outputs = on_factor.outputs();
+        let mut beta = vec![0.0; n * outputs];
+        for (k, row) in on_factor.coefficients.chunks_exact(n).enumerate() {
+            row.iter().enumerate().for_each(|(i, &b)| beta[i * outputs + k] = b);
+        }
+        let alpha = gram.dual_coefficients(&beta, outputs);
+        let width = examples.design.width();
+        let mut feature_major = vec![0.0; width * outputs];
+        Matrix::new(examples.design).transpose_times(&alpha, outputs, &mut feature_major);
+        let mut coefficients = vec![0.0; width * outputs];
+        for (j, row) in feature_major.chunks_exact(outputs).enumerate() {
+            row.iter().enumerate().for_each(|(k, &w)| coefficients[k * width + j] = w);
+        }
+        Ok(LogisticRegression { width, coefficients, ..on_factor })
+    }
+
+    /// [`LogisticConfig::fit`] on the design's own columns.
+    fn fit_columns(&self, examples: &Examples) -> Result<LogisticRegression, BaselineError> {
         let rows = examples.check()?;
         if u32::try_from(rows).is_err() {
             return Err(BaselineError::InvalidParameter {
@@ -906,10 +948,15 @@ pub fn fit_with_validation(
             got: validation.targets.kind().to_string(),
         });
     }
+    train.check()?;
+    // The Gram factor, when it is the cheaper route, is formed once for every C.
+    let gram = GramFactor::preferred(&train.design, train.targets.kind().outputs(), config.memory)
+        .then(|| GramFactor::new(&train.design))
+        .flatten();
     let fits: Vec<(LogisticRegression, f64)> = grid
         .par_iter()
         .map(|&c| {
-            let model = LogisticConfig { c, ..*config }.fit(train)?;
+            let model = LogisticConfig { c, ..*config }.fit_prepared(train, gram.as_ref())?;
             let loss = model.log_loss(validation)?;
             Ok((model, loss))
         })
@@ -1091,6 +1138,119 @@ mod tests {
             column_scale: &column_scale,
         };
         assert!(matches!(bad.check(), Err(BaselineError::RowOutOfRange { .. })));
+        Ok(())
+    }
+
+    #[test]
+    fn wide_count_designs_fit_through_the_gram_matrix_to_the_same_model() -> TestResult {
+        // 150 rows, 5,000 columns, every tenth row a copy of the row before (a singular Gram
+        // matrix), labels from a planted rule: the Gram route must give the columns' model.
+        let (rows, width) = (150, 5000);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut counts: Vec<Vec<(usize, u32)>> = Vec::new();
+        for i in 0..rows {
+            if i % 10 == 9 {
+                counts.push(counts[i - 1].clone());
+                continue;
+            }
+            let mut row: Vec<(usize, u32)> = (0..40).map(|_| (rng.random_range(0..width), 1)).collect();
+            row.sort_unstable();
+            row.dedup_by(|b, a| {
+                let same = a.0 == b.0;
+                if same {
+                    a.1 += 1;
+                }
+                same
+            });
+            counts.push(row);
+        }
+        let row_scale: Vec<f32> = (0..rows).map(|_| rng.random_range(0.2..1.5f32)).collect();
+        let column_scale: Vec<f32> = (0..width).map(|_| rng.random_range(0.5..2.0f32)).collect();
+        let (mut column_offsets, mut column_rows) = (vec![0usize], Vec::new());
+        for j in 0..width {
+            for (i, row) in counts.iter().enumerate() {
+                if let Some(&(_, count)) = row.iter().find(|&&(c, _)| c == j) {
+                    column_rows.extend(std::iter::repeat_n(i as u32, count as usize));
+                }
+            }
+            column_offsets.push(column_rows.len());
+        }
+        let design = Design::CountColumns {
+            column_offsets: &column_offsets,
+            rows: &column_rows,
+            row_scale: &row_scale,
+            column_scale: &column_scale,
+        };
+        let score = |row: &[(usize, u32)]| -> f64 {
+            row.iter()
+                .map(|&(c, n)| {
+                    if c < 1500 {
+                        f64::from(n)
+                    } else if c < 3000 {
+                        -f64::from(n)
+                    } else {
+                        0.0
+                    }
+                })
+                .sum()
+        };
+        let labels: Vec<usize> = counts
+            .iter()
+            .map(|row| score(row))
+            .map(|s| {
+                if s > 2.0 {
+                    2
+                } else if s < -2.0 {
+                    0
+                } else {
+                    1
+                }
+            })
+            .collect();
+        let binary: Vec<bool> = labels.iter().map(|&l| l == 2).collect();
+        let multilabel: Vec<bool> = labels.iter().flat_map(|&l| [l == 2, l == 0]).collect();
+        let weights: Vec<f64> = (0..rows).map(|i| 0.5 + (i % 3) as f64).collect();
+        let config = LogisticConfig { tolerance: 1e-10, max_iter: 5000, c: 10.0, ..LogisticConfig::default() };
+        for (targets, weighted) in [
+            (Targets::Binary(&binary), false),
+            (Targets::Binary(&binary), true),
+            (Targets::Multinomial { labels: &labels, classes: 3 }, false),
+            (Targets::Multilabel { labels: &multilabel, tasks: 2 }, true),
+        ] {
+            let mut examples = Examples::new(design, targets);
+            if weighted {
+                examples = examples.with_weights(&weights);
+            }
+            assert!(GramFactor::preferred(&design, targets.kind().outputs(), config.memory));
+            let through_gram = config.fit(&examples)?;
+            let on_columns = config.fit_columns(&examples)?;
+            assert!(through_gram.converged() && on_columns.converged());
+            assert_eq!(through_gram.width, width);
+            let largest = on_columns.coefficients.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+            for (x, y) in through_gram.coefficients.iter().zip(&on_columns.coefficients) {
+                assert!((x - y).abs() < 1e-4 * largest, "{x} vs {y} (largest {largest})");
+            }
+            for (x, y) in through_gram.intercepts.iter().zip(&on_columns.intercepts) {
+                assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+            }
+            let (p, q) = (through_gram.predict_proba(&design)?, on_columns.predict_proba(&design)?);
+            assert!(p.iter().zip(&q).all(|(x, y)| (x - y).abs() < 1e-5));
+            // The same numbers on one thread.
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map_err(|_| BaselineError::Empty { what: "thread pool" })?;
+            assert_eq!(through_gram, pool.install(|| config.fit(&examples))?);
+        }
+        // Tall designs stay on their columns.
+        let (column_offsets, column_rows, row_scale, column_scale, ..) = count_columns(900, 300, 5);
+        let tall = Design::CountColumns {
+            column_offsets: &column_offsets,
+            rows: &column_rows,
+            row_scale: &row_scale,
+            column_scale: &column_scale,
+        };
+        assert!(!GramFactor::preferred(&tall, 1, 10));
         Ok(())
     }
 
