@@ -22,6 +22,11 @@ the primer (what ``omix bench --model`` runs), on 101-bp inputs:
   MaxPool1d(13) -> Dropout(0.2) -> bidirectional LSTM(320) -> Dropout(0.5) -> Flatten ->
   Linear(75*640,925) -> ReLU -> Linear(925,1), Adam lr 1e-3.
 
+* bpnet: bpnet-lite's own ``BPNet`` (64 filters, 8 dilated residual layers, two strands, no
+  control track, trimming to 1,000-bp outputs) on 2,114-bp inputs, trained as bpnet-lite's
+  ``fit`` does (multinomial NLL over both strands' flattened profile + ``log1pMSELoss`` of the
+  total count, weight 1) on random reads; needs ``pip install bpnet-lite``.
+
 ``--device cuda`` trains and infers on the GPU (what ``omix --device gpu bench`` asks for),
 synchronising before every clock reading; the batches are moved to the GPU once, before timing,
 as omix's pooled batches are built once. ``--no-encoding`` skips the encoding measurements (omix runs them once, with the first model).
@@ -62,7 +67,7 @@ def parse_args():
     p.add_argument("--encode-batch", type=int, default=256)
     p.add_argument("--sample-every", type=int, default=97, help="checksum every k-th encoded sequence")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--model", choices=["primer", "deepbind", "basset", "danq"], default="primer")
+    p.add_argument("--model", choices=["primer", "deepbind", "basset", "danq", "bpnet"], default="primer")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--no-encoding", action="store_true", help="skip the encoding measurements")
@@ -227,7 +232,39 @@ def danq_model(torch, length):
     return Danq()
 
 
-MODELS = {"primer": primer_model, "deepbind": deepbind_model, "basset": basset_model, "danq": danq_model}
+def bpnet_model(torch, length):
+    from bpnetlite.bpnet import BPNet
+
+    return BPNet(n_filters=64, n_layers=8, n_outputs=2, n_control_tracks=0, trimming=(length - 1000) // 2, verbose=False)
+
+
+MODELS = {
+    "primer": primer_model,
+    "deepbind": deepbind_model,
+    "basset": basset_model,
+    "danq": danq_model,
+    "bpnet": bpnet_model,
+}
+
+
+def random_counts(torch, generator, batch, length):
+    """Random reads on two strands of a 1,000-bp window: 20 to 400 per strand (as omix's bench)."""
+    counts = torch.zeros(batch * 2, length)
+    reads = torch.randint(20, 400, (batch * 2,), generator=generator)
+    for row in range(batch * 2):
+        positions = torch.randint(0, length, (int(reads[row]),), generator=generator)
+        counts[row].index_add_(0, positions, torch.ones(len(positions)))
+    return counts.reshape(batch, 2, length)
+
+
+def bpnet_loss(torch, outputs, y):
+    """bpnet-lite's training loss: MNLL of the flattened two-strand profile + log1p count MSE."""
+    from bpnetlite.losses import MNLLLoss, log1pMSELoss
+
+    y_profile, y_counts = outputs
+    y_profile = torch.nn.functional.log_softmax(y_profile.reshape(y_profile.shape[0], -1), dim=-1)
+    y = y.reshape(y.shape[0], -1)
+    return MNLLLoss(y_profile, y).mean() + log1pMSELoss(y_counts, y.sum(dim=-1).reshape(-1, 1)).mean()
 
 
 def random_one_hot(torch, generator, batch, length):
@@ -249,10 +286,15 @@ def bench_training(args, torch):
     model = MODELS[args.model](torch, args.length).to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate, eps=1e-8)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    if args.model == "bpnet":
+        def loss_fn(outputs, y):
+            return bpnet_loss(torch, outputs, y)
+    else:
+        loss_fn = torch.nn.BCEWithLogitsLoss()
     pool_x = [random_one_hot(torch, generator, args.batch_size, args.length).to(device) for _ in range(args.pool_batches)]
     pool_y = [
-        torch.randint(0, 2, (args.batch_size, 1), generator=generator).float().to(device)
+        (random_counts(torch, generator, args.batch_size, 1000) if args.model == "bpnet"
+         else torch.randint(0, 2, (args.batch_size, 1), generator=generator).float()).to(device)
         for _ in range(args.pool_batches)
     ]
 
@@ -289,7 +331,7 @@ def bench_training(args, torch):
     model.eval()
     finite = True
     with torch.inference_mode():
-        for k in range(3):
+        for k in range(1 if args.model == "bpnet" else 3):
             model(infer_x[k % len(infer_x)])
         infer_rounds = []
         for _ in range(args.rounds):
@@ -297,8 +339,9 @@ def bench_training(args, torch):
             t1 = time.perf_counter()
             for k in range(args.infer_batches):
                 logits = model(infer_x[k % len(infer_x)])
-                # Read back, as omix reads its logits back to the host.
-                finite = finite and bool(torch.isfinite(logits).all().item())
+                # Read back, as omix reads its logits back to the host (BPNet: profile and counts).
+                for part in logits if isinstance(logits, tuple) else (logits,):
+                    finite = finite and bool(torch.isfinite(part).all().item())
             sync()
             infer_rounds.append(time.perf_counter() - t1)
     infer_seconds = statistics.median(infer_rounds)

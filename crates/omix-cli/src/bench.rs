@@ -1,5 +1,6 @@
-//! `omix bench`: throughput of one-hot encoding, and training and inference of the CNN families
-//! (`--model primer|deepbind|basset|all`), beside NumPy's and PyTorch's (bench/pytorch_primer.py)
+//! `omix bench`: throughput of one-hot encoding, and training and inference of the model families
+//! (`--model primer|deepbind|basset|danq|bpnet|all`), beside NumPy's and PyTorch's (bench/pytorch_primer.py;
+//! BPNet's twin is bpnet-lite's)
 //! measured in the same run with the same thread count, architecture, input length, batch size and
 //! number of batches, with the peak resident memory of each side.
 //!
@@ -15,7 +16,10 @@ use anyhow::{Context, Result, bail, ensure};
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
 use omix_encode::{Alphabet, Ambiguity, Encoder};
-use omix_models::{ConvLayerConfig, FastPlan, GlobalPool, InputShape, Model, ModelConfig, Padding};
+use omix_models::{
+    BpnetConfig, BpnetKernels, ConvLayerConfig, FastPlan, GlobalPool, InputShape, Model, ModelConfig, Padding,
+    ProfileBatchRef, ProfileShape,
+};
 use omix_train::{Batch, BatchInput, Engine, Objective, TrainingEngine, step_seed};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -47,9 +51,24 @@ enum Family {
     /// dense layers of 1,000 with dropout 0.3) on 101-bp peaks, Adam lr 3e-4.
     Basset,
     /// examples/splice_danq.toml's DanQ (Conv 320x26, pool 13, BiLSTM 320, dense 925) on its
-    /// paper's 1000-bp inputs (75 recurrent steps), Adam lr 1e-3; burn's autodiff on any device.
+    /// paper's 1000-bp inputs (75 recurrent steps), Adam lr 1e-3.
     Danq,
+    /// BPNet as bpnet-lite builds it and `[model] kind = "bpnet"` defaults to (64 filters, first
+    /// convolution 21, 8 dilated residual convolutions, profile convolution 75), one task on two
+    /// strands, no control track, on 2,114-bp inputs with 1,000-bp outputs; multinomial NLL of the
+    /// profile plus MSE of the log count (weight 1, bpnet-lite's default), Adam lr 1e-3. On the CPU
+    /// only: omix's BPNet kernels, as `omix train` runs a profile model.
+    Bpnet,
 }
+
+/// BPNet's windows in the bench (bpnet-lite's and chrombpnet's defaults).
+const BPNET_SHAPE: ProfileShape =
+    ProfileShape { input_length: 2114, output_length: 1000, tasks: 1, strands: 2, control_strands: 0 };
+/// The count loss's weight beside the profile NLL (bpnet-lite's default `alpha`).
+const BPNET_COUNT_WEIGHT: f64 = 1.0;
+/// With `--model all`, DanQ and BPNet (seconds per batch where the CNNs take milliseconds) time
+/// this fraction of the requested batches (at least 2; warm-up at least 1), on both sides.
+const HEAVY_SHARE: usize = 20;
 
 impl Family {
     fn of(choice: BenchModel) -> Vec<Family> {
@@ -58,7 +77,27 @@ impl Family {
             BenchModel::Deepbind => vec![Family::Deepbind],
             BenchModel::Basset => vec![Family::Basset],
             BenchModel::Danq => vec![Family::Danq],
-            BenchModel::All => vec![Family::Primer, Family::Deepbind, Family::Basset],
+            BenchModel::Bpnet => vec![Family::Bpnet],
+            BenchModel::All => vec![Family::Primer, Family::Deepbind, Family::Basset, Family::Danq, Family::Bpnet],
+        }
+    }
+
+    /// Whether a batch of this family takes seconds rather than milliseconds.
+    fn heavy(self) -> bool {
+        matches!(self, Family::Danq | Family::Bpnet)
+    }
+
+    /// Training, warm-up and inference batches this family times: as requested, or for a heavy
+    /// family in a run of several families (`--model all`) a [`HEAVY_SHARE`]th of them.
+    fn batches(self, args: &BenchArgs) -> Batches {
+        if self.heavy() && args.model == BenchModel::All {
+            Batches {
+                train: (args.train_batches / HEAVY_SHARE).max(2),
+                warmup: (args.warmup_batches / HEAVY_SHARE).max(1),
+                infer: (args.infer_batches / HEAVY_SHARE).max(2),
+            }
+        } else {
+            Batches { train: args.train_batches, warmup: args.warmup_batches, infer: args.infer_batches }
         }
     }
 
@@ -68,11 +107,13 @@ impl Family {
             Family::Deepbind => "deepbind",
             Family::Basset => "basset",
             Family::Danq => "danq",
+            Family::Bpnet => "bpnet",
         }
     }
 
-    fn config(self) -> ModelConfig {
-        match self {
+    /// The sequence model's config (`None` for BPNet, a profile model of its own kind).
+    fn config(self) -> Option<ModelConfig> {
+        Some(match self {
             Family::Primer => ModelConfig::Primer,
             Family::Deepbind => ModelConfig::Cnn {
                 conv: vec![ConvLayerConfig {
@@ -90,7 +131,8 @@ impl Family {
             },
             Family::Basset => ModelConfig::Basset { padding: Padding::Same },
             Family::Danq => ModelConfig::Danq,
-        }
+            Family::Bpnet => return None,
+        })
     }
 
     /// Input length in bases.
@@ -99,15 +141,24 @@ impl Family {
             Family::Primer => 50,
             Family::Deepbind | Family::Basset => 101,
             Family::Danq => 1000,
+            Family::Bpnet => BPNET_SHAPE.input_length,
         }
     }
 
     fn learning_rate(self) -> f64 {
         match self {
             Family::Basset => 3e-4,
-            Family::Primer | Family::Deepbind | Family::Danq => 1e-3,
+            Family::Primer | Family::Deepbind | Family::Danq | Family::Bpnet => 1e-3,
         }
     }
+}
+
+/// How many batches one family times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Batches {
+    train: usize,
+    warmup: usize,
+    infer: usize,
 }
 
 /// The median of some round times.
@@ -170,15 +221,19 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
     let families = Family::of(args.model);
     let mut trainings = Vec::with_capacity(families.len());
     for &family in &families {
+        let batches = family.batches(&args);
         eprintln!(
             "omix bench: training {} ({} bp), {} + {} batches of {}",
             family.name(),
             family.length(),
-            args.warmup_batches,
-            args.train_batches,
+            batches.warmup,
+            batches.train,
             args.batch_size
         );
-        trainings.push(bench_training(&args, family, device)?);
+        trainings.push(match family {
+            Family::Bpnet => bench_profile_training(&args, device)?,
+            _ => bench_training(&args, family, device)?,
+        });
     }
 
     let pytorch = match &args.pytorch {
@@ -379,6 +434,8 @@ fn bench_encoding(sequences: &[u8], length: usize, reps: usize) -> Result<Encode
 
 struct TrainResult {
     family: Family,
+    /// The batches it timed.
+    batches: Batches,
     parameters: usize,
     /// Peak resident memory while this model trained and inferred, in MB.
     peak_rss_mb: Option<f64>,
@@ -401,6 +458,9 @@ impl TrainResult {
         json!({
             "model": self.family.name(),
             "length": self.family.length(),
+            "train_batches": self.batches.train,
+            "warmup_batches": self.batches.warmup,
+            "infer_batches": self.batches.infer,
             "parameters": self.parameters,
             "peak_rss_mb": self.peak_rss_mb,
             "train_seconds": self.train_seconds,
@@ -476,11 +536,12 @@ fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<T
     reset_peak_rss();
     let batch = args.batch_size;
     let length = family.length();
+    let batches = family.batches(args);
     let device = device.clone().without_autodiff();
     let train_device = device.clone().autodiff();
     train_device.seed(args.seed);
     let input = InputShape { channels: CHANNELS, length, outputs: 1 };
-    let config = family.config();
+    let config = family.config().with_context(|| format!("{} is not a sequence model", family.name()))?;
     let parameters = config.parameter_count(input)?;
     let mut model = config.init(input, &train_device)?;
     let mut optim: ModuleOptimizer = AdamConfig::new().with_epsilon(1e-8).init();
@@ -505,8 +566,8 @@ fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<T
         pool.push((x, y));
     }
 
-    let mut losses = Vec::with_capacity(args.warmup_batches + args.rounds * args.train_batches);
-    for k in 0..args.warmup_batches {
+    let mut losses = Vec::with_capacity(batches.warmup + args.rounds * batches.train);
+    for k in 0..batches.warmup {
         let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], (family, batch, k))?;
         model = next;
         losses.push(loss);
@@ -515,7 +576,7 @@ fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<T
     let mut train_rounds = Vec::with_capacity(args.rounds);
     for _ in 0..args.rounds {
         let started = Instant::now();
-        for _ in 0..args.train_batches {
+        for _ in 0..batches.train {
             let k = losses.len();
             let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], (family, batch, k))?;
             model = next;
@@ -555,26 +616,135 @@ fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<T
     let mut infer_rounds = Vec::with_capacity(args.rounds);
     for _ in 0..args.rounds {
         let started = Instant::now();
-        for k in 0..args.infer_batches {
+        for k in 0..batches.infer {
             infer(&inputs[k % inputs.len()])?;
         }
         infer_rounds.push(started.elapsed().as_secs_f64());
     }
+    Ok(TrainResult::new(family, batches, (parameters, batch), (train_rounds, infer_rounds), losses))
+}
 
-    let train_seconds = median(&train_rounds);
-    let infer_seconds = median(&infer_rounds);
-    Ok(TrainResult {
-        family,
-        parameters,
-        peak_rss_mb: peak_rss_mb(),
-        train_rounds,
-        infer_rounds,
-        train_seconds,
-        train_sequences_per_s: (args.train_batches * batch) as f64 / train_seconds,
-        losses,
-        infer_seconds,
-        infer_sequences_per_s: (args.infer_batches * INFER_BATCH) as f64 / infer_seconds,
-    })
+impl TrainResult {
+    /// The result of `rounds` (training, inference) of a family's `batches`, `batch` sequences a
+    /// training batch.
+    fn new(
+        family: Family,
+        batches: Batches,
+        (parameters, batch): (usize, usize),
+        (train_rounds, infer_rounds): (Vec<f64>, Vec<f64>),
+        losses: Vec<f64>,
+    ) -> Self {
+        let train_seconds = median(&train_rounds);
+        let infer_seconds = median(&infer_rounds);
+        TrainResult {
+            family,
+            batches,
+            parameters,
+            peak_rss_mb: peak_rss_mb(),
+            train_rounds,
+            infer_rounds,
+            train_seconds,
+            train_sequences_per_s: (batches.train * batch) as f64 / train_seconds,
+            losses,
+            infer_seconds,
+            infer_sequences_per_s: (batches.infer * INFER_BATCH) as f64 / infer_seconds,
+        }
+    }
+}
+
+/// Random observed counts `[batch, tracks, output_length]` for BPNet: per example a depth from 20
+/// to 400 reads per strand, spread over the output window by a random profile.
+fn random_counts(rng: &mut ChaCha8Rng, batch: usize, shape: ProfileShape) -> Vec<f32> {
+    let mut counts = vec![0.0f32; batch * shape.tracks() * shape.output_length];
+    for track in counts.chunks_exact_mut(shape.output_length) {
+        let reads = rng.random_range(20..400);
+        for _ in 0..reads {
+            track[rng.random_range(0..shape.output_length)] += 1.0;
+        }
+    }
+    counts
+}
+
+/// BPNet ([`Family::Bpnet`]): training steps as `omix train` takes them for a profile model on
+/// the CPU (omix's BPNet kernels for the loss and every gradient, burn's Adam), then inference
+/// through the kernels' forward pass in batches of 256, as `omix predict` runs a profile run.
+fn bench_profile_training(args: &BenchArgs, device: &Device) -> Result<TrainResult> {
+    let family = Family::Bpnet;
+    ensure!(
+        omix_models::host_kernels_serve(device) && !args.burn_autodiff,
+        "--model bpnet times omix's BPNet kernels, which run on the CPU (no --device gpu, no --burn-autodiff)"
+    );
+    reset_peak_rss();
+    let (batch, shape, batches) = (args.batch_size, BPNET_SHAPE, family.batches(args));
+    let device = device.clone().without_autodiff();
+    let train_device = device.clone().autodiff();
+    train_device.seed(args.seed);
+    let mut model = BpnetConfig::default().init(shape, &train_device)?;
+    let mut optim: ModuleOptimizer = AdamConfig::new().with_epsilon(1e-8).init();
+    eprintln!("omix bench: training engine omix BPNet kernels (hand-written forward/backward)");
+    let encoder = Encoder::new(Alphabet::Dna, Ambiguity::Zero);
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed.wrapping_add(1));
+    let mut pool = Vec::with_capacity(POOL_BATCHES);
+    for _ in 0..POOL_BATCHES {
+        let x = random_one_hot_batch(&mut rng, batch, shape.input_length, &encoder)?;
+        pool.push((x, random_counts(&mut rng, batch, shape)));
+    }
+    let in_loss = vec![true; batch];
+    let mut step =
+        |model: omix_models::Bpnet, (x, counts): &(Vec<f32>, Vec<f32>)| -> Result<(omix_models::Bpnet, f64)> {
+            let view = ProfileBatchRef { one_hot: x, counts, profile_in_loss: &in_loss, frozen: None, control: None };
+            let (loss, grads) = BpnetKernels::new(&model)?.loss_and_gradients(&view, BPNET_COUNT_WEIGHT, &device)?;
+            ensure!(loss.is_finite(), "BPNet training diverged: loss {loss}");
+            Ok((optim.step(family.learning_rate(), model, grads), loss))
+        };
+    let mut losses = Vec::with_capacity(batches.warmup + args.rounds * batches.train);
+    for k in 0..batches.warmup {
+        let (next, loss) = step(model, &pool[k % POOL_BATCHES])?;
+        model = next;
+        losses.push(loss);
+    }
+    let mut train_rounds = Vec::with_capacity(args.rounds);
+    for _ in 0..args.rounds {
+        let started = Instant::now();
+        for _ in 0..batches.train {
+            let k = losses.len();
+            let (next, loss) = step(model, &pool[k % POOL_BATCHES])?;
+            model = next;
+            losses.push(loss);
+        }
+        train_rounds.push(started.elapsed().as_secs_f64());
+    }
+    check_losses(&losses, POOL_BATCHES, "omix")?;
+    let parameters = model.num_params();
+
+    let valid = model.valid();
+    let inputs: Vec<Vec<f32>> = (0..2)
+        .map(|_| random_one_hot_batch(&mut rng, INFER_BATCH, shape.input_length, &encoder))
+        .collect::<Result<_>>()?;
+    let expected = (INFER_BATCH * shape.tracks() * shape.output_length, INFER_BATCH * shape.tasks);
+    let infer = |x: &Vec<f32>| -> Result<()> {
+        // A fresh kernel view per call, as `omix predict` makes one per run.
+        let (logits, log_counts) = BpnetKernels::new(&valid)?.forward(x)?;
+        ensure!(
+            (logits.len(), log_counts.len()) == expected && logits.iter().chain(&log_counts).all(|v| v.is_finite()),
+            "BPNet inference produced {} logits and {} log counts, not {} and {} finite ones",
+            logits.len(),
+            log_counts.len(),
+            expected.0,
+            expected.1
+        );
+        Ok(())
+    };
+    infer(&inputs[0])?;
+    let mut infer_rounds = Vec::with_capacity(args.rounds);
+    for _ in 0..args.rounds {
+        let started = Instant::now();
+        for k in 0..batches.infer {
+            infer(&inputs[k % inputs.len()])?;
+        }
+        infer_rounds.push(started.elapsed().as_secs_f64());
+    }
+    Ok(TrainResult::new(family, batches, (parameters, batch), (train_rounds, infer_rounds), losses))
 }
 
 /// Run bench/pytorch_primer.py with `python` and parse the JSON object it prints last.
@@ -599,11 +769,11 @@ fn run_pytorch(
         .args(["--threads", &threads.to_string()])
         .args(["--device", torch_device])
         .args(["--batch-size", &args.batch_size.to_string()])
-        .args(["--train-batches", &args.train_batches.to_string()])
-        .args(["--warmup-batches", &args.warmup_batches.to_string()])
+        .args(["--train-batches", &family.batches(args).train.to_string()])
+        .args(["--warmup-batches", &family.batches(args).warmup.to_string()])
         .args(["--rounds", &args.rounds.to_string()])
         .args(["--pool-batches", &POOL_BATCHES.to_string()])
-        .args(["--infer-batches", &args.infer_batches.to_string()])
+        .args(["--infer-batches", &family.batches(args).infer.to_string()])
         .args(["--infer-batch-size", &INFER_BATCH.to_string()])
         .args(["--length", &family.length().to_string()])
         .args(["--encode-reps", &args.encode_reps.to_string()])
@@ -762,24 +932,25 @@ fn print_table(
     pytorch: Option<&[Value]>,
 ) {
     println!(
-        "omix bench: {}; {} warm-up batches per model",
+        "omix bench: {}; training and inference: the median of {} rounds",
         if gpu { "on the GPU (PyTorch on CUDA)".to_string() } else { format!("{threads} threads") },
-        args.warmup_batches
+        args.rounds
     );
     for training in trainings {
         let family = training.family;
+        let b = training.batches;
         println!(
-            "  {}: 4x{} one-hot, {} parameters, Adam lr {}",
+            "  {}: 4x{} one-hot, {} parameters, Adam lr {}; {} warm-up + {} training batches of {} per round, {} inference batches of {INFER_BATCH}",
             family.name(),
             family.length(),
             training.parameters,
-            family.learning_rate()
+            family.learning_rate(),
+            b.warmup,
+            b.train,
+            args.batch_size,
+            b.infer
         );
     }
-    println!(
-        "training: median of {} rounds of {} batches; inference: median of {} rounds of {} batches",
-        args.rounds, args.train_batches, args.rounds, args.infer_batches
-    );
     if let Some(load) = load {
         println!(
             "load average (1 min) when the bench started: {load} on {} CPUs (other work skews both columns, PyTorch's most)",
@@ -975,6 +1146,21 @@ mod tests {
         Ok(())
     }
 
+    /// BPNet trains on its kernels and learns; `--model all` times a share of the batches for the
+    /// heavy families only.
+    #[test]
+    fn bpnet_bench_runs_and_learns() -> Result<()> {
+        let mut args = small_args();
+        (args.rounds, args.train_batches, args.batch_size, args.infer_batches, args.warmup_batches) = (1, 32, 2, 1, 1);
+        let result = bench_profile_training(&args, &Device::flex())?;
+        assert_eq!(result.losses.len(), 1 + 32);
+        assert!(result.parameters > 100_000, "{}", result.parameters);
+        args.model = BenchModel::All;
+        assert_eq!(Family::Bpnet.batches(&args), Batches { train: 2, warmup: 1, infer: 2 });
+        assert_eq!(Family::Basset.batches(&args), Batches { train: 32, warmup: 1, infer: 1 });
+        Ok(())
+    }
+
     #[test]
     fn median_of_rounds() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
@@ -988,6 +1174,7 @@ mod tests {
         let encoding = EncodeResult { seconds: 1.0, mb_per_s: 10.0, sequences_per_s: 5.0, checksum: 1.0, sampled: 1 };
         let training = vec![TrainResult {
             family: Family::Primer,
+            batches: Batches { train: 1, warmup: 1, infer: 1 },
             parameters: 1,
             peak_rss_mb: None,
             train_seconds: 1.0,

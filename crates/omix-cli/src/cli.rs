@@ -991,6 +991,9 @@ pub enum BenchModel {
     Basset,
     /// examples/splice_danq.toml's DanQ on its paper's 1000-bp inputs (for GPUs: bench/gpu).
     Danq,
-    /// Primer, DeepBind and Basset, one after the other.
+    /// BPNet (bpnet-lite's and `kind = "bpnet"`'s defaults) on 2,114-bp inputs, 1,000-bp outputs;
+    /// its PyTorch twin is bpnet-lite's BPNet (pip install bpnet-lite).
+    Bpnet,
+    /// All five, one after the other (DanQ and BPNet time a twentieth of the batches).
     All,
 }
