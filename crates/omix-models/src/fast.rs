@@ -47,10 +47,10 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 /// Examples per partial gradient sum in [`FastPlan::loss_and_gradients`].
-const GRADIENT_CHUNK: usize = 4;
+pub(crate) const GRADIENT_CHUNK: usize = 4;
 /// Examples per product in the forward pass of the convolutions and dense layers (a fixed
 /// partition, so the numbers do not depend on the thread count).
-const DENSE_BLOCK: usize = 32;
+pub(crate) const DENSE_BLOCK: usize = 32;
 
 use crate::Model;
 use crate::cnn::SequenceCnn;
@@ -81,23 +81,23 @@ pub struct FastPlan {
 /// call, with every convolution's weights transposed to `[channels][width][filters]` (filters
 /// contiguous, so every inner loop runs over filters, and the im2col product's right-hand matrix
 /// `[channels·width, filters]`). Dense weights stay in the description's `[inputs][outputs]`.
-struct Network {
-    host: HostCnn,
+pub(crate) struct Network {
+    pub(crate) host: HostCnn,
     /// Per block, weights `[channels][width][filters]`.
-    conv_weights: Vec<Vec<f32>>,
+    pub(crate) conv_weights: Vec<Vec<f32>>,
 }
 
 /// Gradients in the kernel's layouts: per block (weights `[channels][width][filters]`, bias
 /// `[filters]`), per dense layer (weights `[inputs][outputs]`, bias `[outputs]`); a layer
 /// without a bias has an empty bias gradient.
-struct Gradients {
-    conv: Vec<(Vec<f32>, Vec<f32>)>,
+pub(crate) struct Gradients {
+    pub(crate) conv: Vec<(Vec<f32>, Vec<f32>)>,
     dense: Vec<(Vec<f32>, Vec<f32>)>,
 }
 
 impl Gradients {
     /// Add `other` element by element.
-    fn add(&mut self, other: &Gradients) {
+    pub(crate) fn add(&mut self, other: &Gradients) {
         for ((wa, ba), (wb, bb)) in
             self.conv.iter_mut().chain(self.dense.iter_mut()).zip(other.conv.iter().chain(other.dense.iter()))
         {
@@ -111,7 +111,7 @@ impl Gradients {
 /// Inference runs through [`Network::infer`]; the traced forward pass in inference mode is
 /// kept for the tests, which compare the two.
 #[derive(Debug, Clone, Copy)]
-enum Mode {
+pub(crate) enum Mode {
     #[cfg(test)]
     Inference,
     Training {
@@ -128,10 +128,10 @@ struct BatchStatistics {
 }
 
 /// What one example keeps between layers, and for the backward pass.
-struct Example {
+pub(crate) struct Example {
     /// Block inputs position-major `[positions, channels]`: `activations[b]` enters block `b`,
     /// the last one enters the readout.
-    activations: Vec<Vec<f32>>,
+    pub(crate) activations: Vec<Vec<f32>>,
     /// Per block, the convolution's output plus bias `[positions, filters]`.
     pre_activations: Vec<Vec<f32>>,
     /// Per block with a batch-norm, its output `[positions, filters]` (empty without one).
@@ -139,7 +139,7 @@ struct Example {
     /// Per block, the position of each pooled cell's maximum `[pooled, filters]` (empty without pooling).
     argmax: Vec<Vec<usize>>,
     /// Per block, the dropout multipliers `[pooled, filters]` (0 or `1/(1−p)`; empty without).
-    block_masks: Vec<Vec<f32>>,
+    pub(crate) block_masks: Vec<Vec<f32>>,
     /// The readout's argmax per filter (global max and max-mean).
     global_argmax: Vec<usize>,
     /// Inputs of each dense layer.
@@ -147,15 +147,15 @@ struct Example {
     /// Dropout multipliers after each hidden dense layer (empty without).
     dense_masks: Vec<Vec<f32>>,
     /// The logits.
-    logits: Vec<f32>,
+    pub(crate) logits: Vec<f32>,
     /// The gradient flowing down: into the current block's output, then its input.
-    delta: Vec<f32>,
+    pub(crate) delta: Vec<f32>,
     /// The example's dropout draws (training with dropout only).
     rng: Option<ChaCha8Rng>,
 }
 
 impl Example {
-    fn new(mode: Mode, index: usize, dropout: bool) -> Self {
+    pub(crate) fn new(mode: Mode, index: usize, dropout: bool) -> Self {
         let rng = match mode {
             Mode::Training { dropout_seed } if dropout => {
                 let mut rng = ChaCha8Rng::seed_from_u64(dropout_seed);
@@ -181,7 +181,7 @@ impl Example {
 
     /// Multipliers for `count` cells dropped with probability `p` (empty when `p` is 0 or the
     /// pass does not train).
-    fn draw_mask(&mut self, count: usize, p: f64) -> Vec<f32> {
+    pub(crate) fn draw_mask(&mut self, count: usize, p: f64) -> Vec<f32> {
         let Some(rng) = self.rng.as_mut().filter(|_| p > 0.0) else {
             return Vec::new();
         };
@@ -383,7 +383,7 @@ fn ordered_sum(partials: Vec<Vec<f64>>, filters: usize) -> Vec<f64> {
 }
 
 impl Network {
-    fn zero_gradients(&self) -> Gradients {
+    pub(crate) fn zero_gradients(&self) -> Gradients {
         Gradients {
             conv: self
                 .host
@@ -576,7 +576,7 @@ impl Network {
     /// channels]` each): one product of their stacked im2col matrices `[examples·positions,
     /// channels·width]` with the weights; each example's output `[positions, filters]`, bias
     /// included, is pushed to its `pre_activations`.
-    fn convolve(&self, index: usize, examples: &mut [Example]) {
+    pub(crate) fn convolve(&self, index: usize, examples: &mut [Example]) {
         let block = &self.host.blocks[index];
         let conv = &block.conv;
         let filters = conv.filters;
@@ -584,6 +584,14 @@ impl Network {
         let mut z = vec![0.0f32; rows * filters];
         if let Some(b) = &conv.bias {
             z.chunks_exact_mut(filters).for_each(|row| row.copy_from_slice(b));
+        }
+        if index == 0 && conv.channels <= SPARSE_CHANNELS {
+            // A one-hot input: one weight column per base and tap (a quarter of the product).
+            for (example, z) in examples.iter_mut().zip(z.chunks_exact_mut(block.positions * filters)) {
+                sparse_convolution_position_major(block, &self.conv_weights[index], &example.activations[index], z);
+                example.pre_activations.push(z.to_vec());
+            }
+            return;
         }
         let depth = conv.channels * conv.width;
         let columns = stacked_im2col(block, examples.iter().map(|example| &example.activations[index][..]));
@@ -632,7 +640,7 @@ impl Network {
 
     /// Batch-norm (as `scale · z + shift`), ReLU, non-overlapping max pooling (the first maximum
     /// wins, as in burn) and dropout of one block for one example.
-    fn activate(&self, block: &HostBlock, affine: Option<&(Vec<f32>, Vec<f32>)>, example: &mut Example) {
+    pub(crate) fn activate(&self, block: &HostBlock, affine: Option<&(Vec<f32>, Vec<f32>)>, example: &mut Example) {
         let filters = block.conv.filters;
         let index = example.argmax.len();
         let z = &example.pre_activations[index];
@@ -828,7 +836,7 @@ impl Network {
 
     /// Loss of one example (times `scale`) and its gradient with respect to the logits, left in
     /// `example.delta`.
-    fn loss_gradient(example: &mut Example, target: &[f32], scale: f64, loss: FastLoss) -> f64 {
+    pub(crate) fn loss_gradient(example: &mut Example, target: &[f32], scale: f64, loss: FastLoss) -> f64 {
         let logits = &example.logits;
         let outputs = logits.len();
         let mut delta = vec![0.0f32; outputs];
@@ -948,7 +956,7 @@ impl Network {
 
     /// Through a block's dropout, pooling and ReLU: `example.delta` becomes the gradient of the
     /// block's (normalised) pre-activation `[positions, filters]`.
-    fn backward_activation(block: &HostBlock, index: usize, example: &mut Example) {
+    pub(crate) fn backward_activation(block: &HostBlock, index: usize, example: &mut Example) {
         let filters = block.conv.filters;
         let mask = &example.block_masks[index];
         if !mask.is_empty() {
@@ -1027,7 +1035,7 @@ impl Network {
 
     /// The gradients of block `index`'s convolution from a chunk of examples' `delta` (the
     /// gradient of its output `[positions, filters]`): `columnsᵀ · deltas`, added to `g`.
-    fn convolution_weight_gradients(&self, index: usize, examples: &[Example], g: &mut Gradients) {
+    pub(crate) fn convolution_weight_gradients(&self, index: usize, examples: &[Example], g: &mut Gradients) {
         let block = &self.host.blocks[index];
         let conv = &block.conv;
         let filters = conv.filters;
@@ -1040,7 +1048,14 @@ impl Network {
                     gb.iter_mut().zip(row).for_each(|(a, d)| *a += d);
                 }
             }
-            dz.extend_from_slice(&example.delta);
+            if index == 0 && conv.channels <= SPARSE_CHANNELS {
+                sparse_weight_gradient(block, &example.activations[index], &example.delta, gwt);
+            } else {
+                dz.extend_from_slice(&example.delta);
+            }
+        }
+        if index == 0 && conv.channels <= SPARSE_CHANNELS {
+            return;
         }
         let depth = conv.channels * conv.width;
         let columns = stacked_im2col(block, examples.iter().map(|example| &example.activations[index][..]));
@@ -1049,7 +1064,7 @@ impl Network {
 
     /// Through block `index`'s convolution: every example's `delta` goes from the gradient of its
     /// output to that of its input (`deltas · weightsᵀ`, scattered back through the im2col map).
-    fn convolution_input_gradients(&self, index: usize, examples: &mut [Example]) {
+    pub(crate) fn convolution_input_gradients(&self, index: usize, examples: &mut [Example]) {
         let block = &self.host.blocks[index];
         let conv = &block.conv;
         let filters = conv.filters;
@@ -1103,28 +1118,83 @@ pub(crate) const SPARSE_CHANNELS: usize = 8;
 /// this does a quarter of a dense convolution's work, in contiguous runs over filters, with no
 /// im2col matrix.
 pub(crate) fn sparse_convolution(block: &HostBlock, filters_last: &[f32], input: &[f32], rows: &mut [f32]) {
+    let length = block.input_length;
+    let nonzeros = (0..block.conv.channels)
+        .flat_map(|c| input[c * length..(c + 1) * length].iter().enumerate().map(move |(i, &value)| (c, i, value)));
+    // `dispatch` runs the loop compiled for the widest SIMD this CPU has (AVX2 and FMA where
+    // present; the workspace itself builds for baseline x86-64); additions are element by
+    // element, so the numbers are the same on every CPU.
+    pulp::Arch::new().dispatch(|| scatter_columns(block, filters_last, nonzeros, rows));
+}
+
+/// [`sparse_convolution`] of one position-major input `[input_length][channels]` (the layout
+/// the training pass keeps its activations in).
+fn sparse_convolution_position_major(block: &HostBlock, filters_last: &[f32], input: &[f32], rows: &mut [f32]) {
+    let channels = block.conv.channels;
+    let nonzeros = input.iter().enumerate().map(|(at, &value)| (at % channels, at / channels, value));
+    pulp::Arch::new().dispatch(|| scatter_columns(block, filters_last, nonzeros, rows));
+}
+
+/// Output `q` reads input `i` through tap `k` when `q = i + left − k · dilation` is an output
+/// position: the taps and outputs that input position `i` reaches.
+fn reached(block: &HostBlock, i: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
     let conv = &block.conv;
-    let (filters, positions) = (conv.filters, block.positions);
-    for c in 0..conv.channels {
-        for (i, &value) in input[c * block.input_length..(c + 1) * block.input_length].iter().enumerate() {
-            if value == 0.0 {
-                continue;
-            }
-            for k in 0..conv.width {
-                // Output `q` reads input `q + k · dilation − left` through tap `k`.
-                let Some(q) = (i + conv.left).checked_sub(k * conv.dilation).filter(|&q| q < positions) else {
-                    continue;
-                };
-                let weights = &filters_last[(c * conv.width + k) * filters..(c * conv.width + k + 1) * filters];
-                let row = &mut rows[q * filters..(q + 1) * filters];
-                if value == 1.0 {
-                    row.iter_mut().zip(weights).for_each(|(out, w)| *out += w);
-                } else {
-                    row.iter_mut().zip(weights).for_each(|(out, w)| *out += value * w);
-                }
+    (0..conv.width).filter_map(move |k| {
+        (i + conv.left).checked_sub(k * conv.dilation).filter(|&q| q < block.positions).map(|q| (k, q))
+    })
+}
+
+/// For every non-zero `(channel, input position, value)`, add the weight column `[filters]` of
+/// each tap, scaled by the value, to the output row it reaches.
+#[inline(always)]
+fn scatter_columns(
+    block: &HostBlock,
+    filters_last: &[f32],
+    nonzeros: impl Iterator<Item = (usize, usize, f32)>,
+    rows: &mut [f32],
+) {
+    let conv = &block.conv;
+    let filters = conv.filters;
+    for (c, i, value) in nonzeros {
+        if value == 0.0 {
+            continue;
+        }
+        for (k, q) in reached(block, i) {
+            let weights = &filters_last[(c * conv.width + k) * filters..(c * conv.width + k + 1) * filters];
+            let row = &mut rows[q * filters..(q + 1) * filters];
+            if value == 1.0 {
+                row.iter_mut().zip(weights).for_each(|(out, w)| *out += w);
+            } else {
+                row.iter_mut().zip(weights).for_each(|(out, w)| *out += value * w);
             }
         }
     }
+}
+
+/// The transpose of [`sparse_convolution_position_major`]: the weight gradient
+/// `[channels][width][filters]` of a convolution over a sparse position-major input, given the
+/// gradient of its output `delta` `[positions][filters]`: each non-zero input value adds the
+/// output gradients of the rows it reaches, scaled, to its taps' columns (added to `gradient`).
+fn sparse_weight_gradient(block: &HostBlock, input: &[f32], delta: &[f32], gradient: &mut [f32]) {
+    let conv = &block.conv;
+    let (channels, filters) = (conv.channels, conv.filters);
+    pulp::Arch::new().dispatch(|| {
+        for (at, &value) in input.iter().enumerate() {
+            if value == 0.0 {
+                continue;
+            }
+            let (c, i) = (at % channels, at / channels);
+            for (k, q) in reached(block, i) {
+                let column = &mut gradient[(c * conv.width + k) * filters..(c * conv.width + k + 1) * filters];
+                let row = &delta[q * filters..(q + 1) * filters];
+                if value == 1.0 {
+                    column.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+                } else {
+                    column.iter_mut().zip(row).for_each(|(g, d)| *g += value * d);
+                }
+            }
+        }
+    });
 }
 
 /// The im2col matrices of some examples' block inputs `[input_length, channels]`, stacked: row

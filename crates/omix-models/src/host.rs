@@ -26,7 +26,7 @@ use burn::nn::conv::Conv1d;
 use burn::nn::{BatchNorm, Linear, PaddingConfig1d};
 use burn::prelude::*;
 
-use crate::cnn::SequenceCnn;
+use crate::cnn::{ConvBlock, SequenceCnn};
 use crate::config::{GlobalPool, ModelError};
 
 /// A layer of a network, to name it in errors.
@@ -36,6 +36,8 @@ pub(crate) enum Layer {
     Convolution(usize),
     /// Hidden dense layer `n` (1-based).
     Dense(usize),
+    /// Recurrent layer `n` (1-based).
+    Recurrent(usize),
     /// The output layer.
     Output,
 }
@@ -45,6 +47,7 @@ impl fmt::Display for Layer {
         match self {
             Layer::Convolution(n) => write!(f, "convolution {n}"),
             Layer::Dense(n) => write!(f, "dense layer {n}"),
+            Layer::Recurrent(n) => write!(f, "recurrent layer {n}"),
             Layer::Output => write!(f, "output layer"),
         }
     }
@@ -249,11 +252,60 @@ impl HostBlock {
 
 /// The lengths one block sees: positions entering it, after its convolution and after its
 /// max-pool of size `pool`.
-struct BlockLengths {
+pub(crate) struct BlockLengths {
     input_length: usize,
     positions: usize,
     pool: usize,
     pooled: usize,
+}
+
+/// The lengths every block of `blocks` sees on inputs `[channels, length]`, and the channels and
+/// positions leaving the last one, after checking that the blocks fit together (reads shapes
+/// only, see [`HostCnn::check`]).
+pub(crate) fn block_lengths(
+    blocks: &[ConvBlock],
+    channels: usize,
+    length: usize,
+) -> Result<(Vec<BlockLengths>, usize, usize), ModelError> {
+    let mut lengths = Vec::with_capacity(blocks.len());
+    let (mut channels_in, mut length_in) = (channels, length);
+    for (index, block) in blocks.iter().enumerate() {
+        let layer = Layer::Convolution(index + 1);
+        let conv = ConvShape::of(block.conv(), layer)?;
+        if conv.channels != channels_in {
+            return Err(layout(layer, format!("reads {} channels, its input has {channels_in}", conv.channels)));
+        }
+        let positions = conv.positions(length_in).ok_or_else(|| {
+            layout(layer, format!("spans {} positions, more than its input of {length_in}", conv.span()))
+        })?;
+        let pool = block.pool_size().max(1);
+        let pooled = positions / pool;
+        if pooled == 0 {
+            return Err(layout(layer, format!("leaves {positions} positions, fewer than its pool of {pool}")));
+        }
+        lengths.push(BlockLengths { input_length: length_in, positions, pool, pooled });
+        channels_in = conv.filters;
+        length_in = pooled;
+    }
+    Ok((lengths, channels_in, length_in))
+}
+
+/// Copy convolution blocks (a CNN's, or a recurrent model's front end) out of burn for inputs
+/// `[channels, length]`, block by block, each convolution's weights before its bias.
+pub(crate) fn host_blocks(blocks: &[ConvBlock], channels: usize, length: usize) -> Result<Vec<HostBlock>, ModelError> {
+    let (lengths, _, _) = block_lengths(blocks, channels, length)?;
+    let mut host = Vec::with_capacity(lengths.len());
+    for (index, (block, lengths)) in blocks.iter().zip(lengths).enumerate() {
+        host.push(HostBlock {
+            conv: HostConv::from_conv(block.conv(), block.norm(), Layer::Convolution(index + 1))?,
+            pool: lengths.pool,
+            dropout: block.dropout_probability(),
+            input_length: lengths.input_length,
+            positions: lengths.positions,
+            pooled: lengths.pooled,
+        });
+    }
+    Ok(host)
 }
 
 /// A dense (linear) layer as numbers.
@@ -320,18 +372,8 @@ impl HostCnn {
     /// together on that input ([`HostCnn::check`]). Values are read layer by layer, first to
     /// last, each layer's weights before its bias.
     pub fn from_cnn(cnn: &SequenceCnn, channels: usize, length: usize) -> Result<Self, ModelError> {
-        let lengths = Self::lengths(cnn, channels, length)?;
-        let mut blocks = Vec::with_capacity(lengths.len());
-        for (index, (block, lengths)) in cnn.blocks().iter().zip(lengths).enumerate() {
-            blocks.push(HostBlock {
-                conv: HostConv::from_conv(block.conv(), block.norm(), Layer::Convolution(index + 1))?,
-                pool: lengths.pool,
-                dropout: block.dropout_probability(),
-                input_length: lengths.input_length,
-                positions: lengths.positions,
-                pooled: lengths.pooled,
-            });
-        }
+        Self::lengths(cnn, channels, length)?;
+        let blocks = host_blocks(cnn.blocks(), channels, length)?;
         let hidden = cnn.dense_layers();
         let mut dense = Vec::with_capacity(hidden.len() + 1);
         for (index, linear) in hidden.iter().enumerate() {
@@ -359,26 +401,7 @@ impl HostCnn {
     /// The lengths every block sees on inputs `[channels, length]`, after checking that the
     /// layers fit together (reads shapes only, see [`HostCnn::check`]).
     fn lengths(cnn: &SequenceCnn, channels: usize, length: usize) -> Result<Vec<BlockLengths>, ModelError> {
-        let mut lengths = Vec::with_capacity(cnn.blocks().len());
-        let (mut channels_in, mut length_in) = (channels, length);
-        for (index, block) in cnn.blocks().iter().enumerate() {
-            let layer = Layer::Convolution(index + 1);
-            let conv = ConvShape::of(block.conv(), layer)?;
-            if conv.channels != channels_in {
-                return Err(layout(layer, format!("reads {} channels, its input has {channels_in}", conv.channels)));
-            }
-            let positions = conv.positions(length_in).ok_or_else(|| {
-                layout(layer, format!("spans {} positions, more than its input of {length_in}", conv.span()))
-            })?;
-            let pool = block.pool_size().max(1);
-            let pooled = positions / pool;
-            if pooled == 0 {
-                return Err(layout(layer, format!("leaves {positions} positions, fewer than its pool of {pool}")));
-            }
-            lengths.push(BlockLengths { input_length: length_in, positions, pool, pooled });
-            channels_in = conv.filters;
-            length_in = pooled;
-        }
+        let (lengths, channels_in, length_in) = block_lengths(cnn.blocks(), channels, length)?;
         let hidden = cnn.dense_layers();
         let mut features = cnn.global_pool().features(channels_in, length_in);
         for (index, linear) in hidden.iter().chain(std::iter::once(cnn.output_layer())).enumerate() {

@@ -30,6 +30,7 @@ mod gcn;
 mod host;
 mod ism;
 mod rnn;
+mod rnn_fast;
 mod sparse;
 
 pub use autoencoder::{AutoencoderConfig, ConvAutoencoder, ConvAutoencoderConfig, DenseAutoencoder, Reconstruction};
@@ -45,6 +46,7 @@ pub use first_layer::FirstLayer;
 pub use gcn::{Gcn, GcnConfig, GraphConvolution, GraphShape};
 pub use ism::IsmPlan;
 pub use rnn::{Cell, Readout, RnnConfig, SequenceRnn};
+pub use rnn_fast::RnnPlan;
 pub use sparse::SparseMatrix;
 
 use burn::prelude::*;

@@ -265,7 +265,7 @@ impl RnnConfig {
     clippy::large_enum_variant,
     reason = "one value per recurrent layer, built once; burn implements Module for no Box to shrink it"
 )]
-enum Recurrent {
+pub(crate) enum Recurrent {
     Lstm(Lstm),
     BiLstm(BiLstm),
     Gru(Gru),
@@ -301,15 +301,15 @@ impl Recurrent {
 /// A recurrent network over one-hot sequences; every `rnn` config (DanQ included) builds one.
 #[derive(Module, Debug)]
 pub struct SequenceRnn {
-    front: Vec<ConvBlock>,
-    recurrent: Vec<Recurrent>,
-    dropout: Dropout,
-    dense: Vec<Linear>,
-    dense_dropout: Dropout,
-    output: Linear,
-    bidirectional: bool,
+    pub(crate) front: Vec<ConvBlock>,
+    pub(crate) recurrent: Vec<Recurrent>,
+    pub(crate) dropout: Dropout,
+    pub(crate) dense: Vec<Linear>,
+    pub(crate) dense_dropout: Dropout,
+    pub(crate) output: Linear,
+    pub(crate) bidirectional: bool,
     #[module(skip)]
-    readout: Readout,
+    pub(crate) readout: Readout,
 }
 
 impl SequenceRnn {

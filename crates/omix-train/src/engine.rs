@@ -1,14 +1,15 @@
 //! How a training step's loss and gradients are computed: the seam where engines plug in.
 //!
 //! [`TrainingEngine::choose`] looks at the model, its inputs, the objective, the `[train] engine`
-//! setting and the device, in this one place, and picks burn's autodiff or omix's hand-written
-//! CNN kernel ([`FastPlan`]); a GPU device is burn's autodiff on that device. Either way the
+//! setting and the device, in this one place, and picks burn's autodiff or one of omix's
+//! hand-written kernels (CNNs: [`FastPlan`]; LSTM models: [`RnnPlan`]); a GPU device is burn's
+//! autodiff on that device. Either way the
 //! step returns burn `GradientsParams` to burn's optimiser, so optimiser state, records and
 //! checkpoints do not depend on the engine.
 
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use omix_models::{FastPlan, Model};
+use omix_models::{FastPlan, Model, RnnPlan};
 
 use crate::inputs::BatchInput;
 use crate::objective::{Objective, batch_loss};
@@ -31,13 +32,21 @@ pub enum TrainingEngine {
         /// The autodiff device the model lives on.
         device: Device,
     },
+    /// omix's hand-written LSTM forward/backward (with its convolution front end) on the CPU;
+    /// batches it cannot take fall back to burn's autodiff on `device`.
+    FastRnn {
+        /// The network, as the kernel runs it.
+        plan: RnnPlan,
+        /// The autodiff device the model lives on.
+        device: Device,
+    },
 }
 
 impl TrainingEngine {
     /// The engine for a model: the hand-written kernel when `engine` allows it, the device is
     /// the CPU, the inputs are one-hot, the objective is a classification loss and the model is
     /// a sequence CNN (any blocks, batch-norm, dropout, padding, global pooling: see
-    /// [`FastPlan`]); burn's autodiff otherwise.
+    /// [`FastPlan`]) or an LSTM model (see [`RnnPlan`]); burn's autodiff otherwise.
     pub fn choose(
         engine: Engine,
         model: &Model,
@@ -47,15 +56,16 @@ impl TrainingEngine {
         length: usize,
         device: &Device,
     ) -> Self {
-        let fast = match engine {
-            Engine::Auto if one_hot && objective.fast_loss().is_some() && is_cpu(device) => {
-                FastPlan::new(model, channels, length)
-            }
-            _ => None,
-        };
-        match fast {
-            Some(plan) => TrainingEngine::FastCnn { plan, device: device.clone() },
-            None => TrainingEngine::Burn { device: device.clone() },
+        let device = device.clone();
+        if !(engine == Engine::Auto && one_hot && objective.fast_loss().is_some() && is_cpu(&device)) {
+            return TrainingEngine::Burn { device };
+        }
+        if let Some(plan) = FastPlan::new(model, channels, length) {
+            return TrainingEngine::FastCnn { plan, device };
+        }
+        match RnnPlan::new(model, channels, length) {
+            Some(plan) => TrainingEngine::FastRnn { plan, device },
+            None => TrainingEngine::Burn { device },
         }
     }
 
@@ -65,6 +75,7 @@ impl TrainingEngine {
             TrainingEngine::Burn { device } if !is_cpu(device) => "burn autodiff on the GPU",
             TrainingEngine::Burn { .. } => "burn autodiff",
             TrainingEngine::FastCnn { .. } => "omix fast path (hand-written CNN forward/backward)",
+            TrainingEngine::FastRnn { .. } => "omix fast path (hand-written LSTM forward/backward)",
         }
     }
 
@@ -72,7 +83,7 @@ impl TrainingEngine {
     pub fn fast_plan(&self) -> Option<&FastPlan> {
         match self {
             TrainingEngine::FastCnn { plan, .. } => Some(plan),
-            TrainingEngine::Burn { .. } => None,
+            TrainingEngine::Burn { .. } | TrainingEngine::FastRnn { .. } => None,
         }
     }
 
@@ -89,15 +100,23 @@ impl TrainingEngine {
         dropout_seed: u64,
     ) -> (Model, f64) {
         let device = match self {
-            TrainingEngine::Burn { device } | TrainingEngine::FastCnn { device, .. } => device,
+            TrainingEngine::Burn { device }
+            | TrainingEngine::FastCnn { device, .. }
+            | TrainingEngine::FastRnn { device, .. } => device,
         };
-        if let (Some(plan), Some(loss), BatchInput::Dense { values, .. }) =
-            (self.fast_plan(), objective.fast_loss(), &batch.input)
-        {
+        if let (Some(loss), BatchInput::Dense { values, .. }) = (objective.fast_loss(), &batch.input) {
             let plain = device.clone().without_autodiff();
-            if let Some((value, grads)) =
-                plan.loss_and_gradients(&model, values, &batch.targets, &batch.weights, loss, dropout_seed, &plain)
-            {
+            let (targets, weights) = (&batch.targets[..], &batch.weights[..]);
+            let fast: Option<(f64, GradientsParams)> = match self {
+                TrainingEngine::FastCnn { plan, .. } => {
+                    plan.loss_and_gradients(&model, values, targets, weights, loss, dropout_seed, &plain)
+                }
+                TrainingEngine::FastRnn { plan, .. } => {
+                    plan.loss_and_gradients(&model, values, targets, weights, loss, dropout_seed, &plain)
+                }
+                TrainingEngine::Burn { .. } => None,
+            };
+            if let Some((value, grads)) = fast {
                 return (optim.step(learning_rate, model, grads), value);
             }
         }

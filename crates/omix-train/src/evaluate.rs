@@ -4,7 +4,7 @@ use burn::prelude::*;
 use omix_data::{Dataset, Target, Task};
 pub use omix_metrics::{Metrics, ReconstructionMetrics};
 use omix_metrics::{binary_metrics, multiclass_metrics, multilabel_metrics, regression_metrics};
-use omix_models::{FastPlan, Model};
+use omix_models::{FastPlan, Model, RnnPlan};
 
 use crate::TrainError;
 use crate::inputs::{BatchInput, InputPipeline};
@@ -43,12 +43,36 @@ pub(crate) fn strand_mean(forward: &[f64], reverse: &[f64]) -> Vec<f64> {
     forward.iter().zip(reverse).map(|(f, r)| 0.5 * (f + r)).collect()
 }
 
+/// A hand-written inference pass: the CNN kernel ([`FastPlan`]) or the LSTM kernel ([`RnnPlan`]).
+#[derive(Debug, Clone)]
+pub(crate) enum FastForward {
+    Cnn(FastPlan),
+    Rnn(RnnPlan),
+}
+
+impl FastForward {
+    /// The kernel that runs `model` on inputs `[channels, length]`, if any.
+    pub(crate) fn new(model: &Model, channels: usize, length: usize) -> Option<Self> {
+        FastPlan::new(model, channels, length)
+            .map(Self::Cnn)
+            .or_else(|| RnnPlan::new(model, channels, length).map(Self::Rnn))
+    }
+
+    /// Logits of a batch `[n, channels, length]`; `None` when `model` is not the plan's.
+    fn logits(&self, model: &Model, values: &[f32]) -> Option<Vec<f32>> {
+        match self {
+            Self::Cnn(plan) => plan.logits(model, values),
+            Self::Rnn(plan) => plan.logits(model, values),
+        }
+    }
+}
+
 /// Raw outputs `[n, outputs]` of a dense batch `[n, channels, length]` (feature vectors:
 /// `[n, features, 1]`): omix's hand-written forward pass where `fast` accepts the model, else
 /// burn on `device`. Prediction, evaluation and genome scoring all go through here.
 pub(crate) fn forward_dense(
     model: &Model,
-    fast: Option<&FastPlan>,
+    fast: Option<&FastForward>,
     values: &[f32],
     shape: [usize; 3],
     device: &Device,
@@ -86,8 +110,11 @@ fn predict_strand(
     let mut scores = Vec::with_capacity(indices.len() * outputs);
     let flags = vec![reverse; batch_size.max(1)];
     // The hand-written forward pass where the model allows it (equal to burn's to 1e-4).
-    let fast =
-        if pipeline.is_one_hot() && !objective.reconstructs() { FastPlan::new(model, channels, length) } else { None };
+    let fast = if pipeline.is_one_hot() && !objective.reconstructs() {
+        FastForward::new(model, channels, length)
+    } else {
+        None
+    };
     for chunk in indices.chunks(batch_size.max(1)) {
         let input = pipeline.batch(dataset, chunk, reverse.then_some(&flags[..chunk.len()]));
         let logits = match &input {

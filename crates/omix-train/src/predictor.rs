@@ -8,7 +8,7 @@
 use burn::prelude::*;
 use omix_data::Schema;
 use omix_encode::Encoder;
-use omix_models::{FastPlan, Model};
+use omix_models::Model;
 
 use crate::Objective;
 use crate::error::TrainError;
@@ -29,7 +29,7 @@ pub struct SequencePredictor {
 /// One trained model of a predictor.
 struct SequenceModel {
     model: Model,
-    fast: Option<FastPlan>,
+    fast: Option<crate::evaluate::FastForward>,
     average_strands: bool,
 }
 
@@ -73,7 +73,7 @@ impl SequencePredictor {
                     ),
                 });
             }
-            let fast = FastPlan::new(&model, schema.channels(), schema.length);
+            let fast = crate::evaluate::FastForward::new(&model, schema.channels(), schema.length);
             shared.get_or_insert((schema, objective));
             members.push(SequenceModel { model, fast, average_strands: config.train.reverse_complement_average });
         }
