@@ -51,11 +51,12 @@ def paths(value, trail=()):
 
 def folds(document):
     """The folds to dry-run a config with: [None] for a config without folds or with `fold` set,
-    else 1..k (`[data] folds = k`, or the length of `[data.genome] folds`)."""
+    else 1..k (`[data] folds = k`, or the length of `[data.genome] folds` or `[tracks] folds`)."""
     data = document.get("data", {})
-    if "fold" in data:
+    tracks = document.get("tracks", {})
+    if "fold" in data or "fold" in tracks:
         return [None]
-    count = data.get("folds") or data.get("genome", {}).get("folds")
+    count = data.get("folds") or data.get("genome", {}).get("folds") or tracks.get("folds")
     if isinstance(count, list):
         count = len(count)
     return list(range(1, count + 1)) if isinstance(count, int) and count > 0 else [None]

@@ -348,8 +348,13 @@ fn train(args: TrainArgs, device: &Device) -> Result<()> {
     };
     let resuming = args.resume && saved;
     let mut ignored = overrides.given();
-    if resuming && args.fold.is_some() && RunDir::new(&out).config().ok().and_then(|saved| saved.data.fold) == args.fold
-    {
+    // The fold a saved run trained: `[data] fold`, or `[tracks] fold` for a profile run.
+    let saved_fold = || {
+        let table = RunDir::new(&out).read_text(files::CONFIG).ok()?.parse::<toml::Table>().ok()?;
+        let fold = ["data", "tracks"].iter().find_map(|key| table.get(*key)?.get("fold")?.as_integer())?;
+        usize::try_from(fold).ok()
+    };
+    if resuming && args.fold.is_some() && saved_fold() == args.fold {
         // The saved run is that fold: a workflow's job started again with the same command resumes it.
         ignored.retain(|flag| flag != "--fold");
     }
@@ -444,6 +449,14 @@ fn show_seconds(seconds: f64) -> String {
 
 fn evaluate(args: EvaluateArgs, device: &Device) -> Result<()> {
     let run = RunDir::new(&args.run);
+    if omix_train::profile::ProfileRun::is_profile(&run) {
+        bail!(
+            "{} is a profile (BPNet) {}: `omix evaluate` scores sequence models on labelled examples; its metrics on the held-out regions are in {}, and `omix predict RUN --reference FA --bed REGIONS.bed -o OUT.bw` writes its predicted tracks",
+            args.run.display(),
+            if run.ensemble()?.is_some() { "ensemble" } else { "run" },
+            if run.ensemble()?.is_some() { files::ENSEMBLE_METRICS } else { files::METRICS }
+        );
+    }
     // The model is loaded (and the run folder checked) before the examples are read.
     let schema = omix_train::ensemble::RunModels::load(&run, device)?.schema().clone();
     let dataset = load_for_run(&args.input, &schema, true)?;
@@ -826,12 +839,9 @@ fn explain(args: ExplainArgs, device: &Device) -> Result<()> {
         crate::motifs_cmd::after_explain(&out, &args.motif_db, settings.compare.clone(), args.max_evalue)?;
     }
     if !args.no_report && args.out.is_none() {
-        if ensemble.is_some() {
-            eprintln!("no report: the report renders one run, not an ensemble (its members have their own)");
-        } else {
-            let path = omix_report::write_report(run.root())?;
-            eprintln!("report: {}", path.display());
-        }
+        // An ensemble's report is its metrics page; the attributions stay in the explain folder.
+        let path = omix_report::write_report(run.root())?;
+        eprintln!("report: {}", path.display());
     }
     Ok(())
 }
@@ -871,15 +881,6 @@ fn export(args: ExportArgs, device: &Device) -> Result<()> {
 }
 
 fn report(args: ReportArgs) -> Result<()> {
-    if let Some(ensemble) = RunDir::new(&args.run).ensemble()? {
-        bail!(
-            "{} is an ensemble of {} runs: its cross-validated metrics are in {}; the report renders one run: report a member, e.g. omix report {}",
-            args.run.display(),
-            ensemble.members.len(),
-            args.run.join(files::ENSEMBLE_METRICS).display(),
-            args.run.join(&ensemble.members[0]).display()
-        );
-    }
     let path = omix_report::write_report(&args.run)?;
     eprintln!("report: {}", path.display());
     Ok(())

@@ -66,8 +66,7 @@ pub fn ensemble(args: EnsembleArgs, device: &Device) -> Result<()> {
         let which = member.fold.map_or_else(|| format!("seed {}", member.seed), |fold| fold.to_string());
         println!("{:<12} test {}  ({})", which, member.test.summary(), member.run);
     }
-    // The headline metrics (not the counts, prevalence or threshold, which stay in the file).
-    let headline = |name: &str| !name.contains('.') && !["support", "prevalence", "threshold"].contains(&name);
+    let headline = omix_run::lineage::is_headline_metric;
     for (name, spread) in metrics.member_mean.iter().filter(|(name, _)| headline(name)) {
         println!("{:<12} {name} {:.4} ± {:.4} (mean ± sd over {} members)", "", spread.mean, spread.sd, spread.n);
     }

@@ -3,25 +3,11 @@
 //! any run: the mean of its members' probabilities, and explained as the mean of its members'
 //! attributions.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn omix(dir: &Path, args: &[&str]) -> Result<Output, std::io::Error> {
-    Command::new(env!("CARGO_BIN_EXE_omix")).args(args).current_dir(dir).env_remove("RUST_BACKTRACE").output()
-}
-
-fn run(dir: &Path, args: &[&str], succeed: bool) -> Result<String, Box<dyn std::error::Error>> {
-    let output = omix(dir, args)?;
-    let stderr = String::from_utf8(output.stderr)?;
-    if output.status.success() != succeed {
-        return Err(
-            format!("omix {} {}:\n{stderr}", args.join(" "), if succeed { "failed" } else { "succeeded" }).into()
-        );
-    }
-    Ok(stderr)
-}
+use common::{TestResult, omix, run};
 
 /// The probability column of a predictions TSV.
 fn probabilities(path: &Path) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
@@ -221,10 +207,17 @@ fn folds_train_into_an_ensemble_that_predicts_the_members_mean() -> TestResult {
     assert!(
         stderr.contains("an ensemble of 3 members combined by mean-probability")
             && stderr.contains("not an attribution of the ensemble's mean probability")
-            && stderr.contains("no report"),
+            && stderr.contains("report: cv/report.html"),
         "{stderr}"
     );
     assert!(path.join("cv/explain/attributions.tsv").is_file());
+    // explain.json says the attributions are the members' mean; the report is the ensemble's page.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path.join("cv/explain/explain.json"))?)?;
+    assert_eq!(summary["ensemble"]["members"], serde_json::json!(["members/01", "members/02", "members/03"]));
+    assert_eq!(summary["ensemble"]["combine"], "mean-probability");
+    let page = std::fs::read_to_string(path.join("cv/report.html"))?;
+    assert!(page.contains("omix ensemble report: cv") && page.contains("AUROC") && page.contains("pooled out-of-fold"));
 
     // Mixtures are refused, naming both runs and what differs, and nothing is written.
     run(path, &["train", "plain.toml", "-o", "plain", "--no-report", "-q"], true)?;
@@ -243,5 +236,182 @@ fn folds_train_into_an_ensemble_that_predicts_the_members_mean() -> TestResult {
     // An existing folder is not replaced without --force.
     let stderr = run(path, &["ensemble", "fold1", "fold2", "fold3", "-o", "cv"], false)?;
     assert!(stderr.contains("already exists"), "{stderr}");
+    Ok(())
+}
+
+/// A `[tracks]` experiment on the simulator's six contigs with three chromosome folds whose test
+/// contigs (chr1-chr3) are the held-out contigs, so the folds' test regions partition them; a tiny
+/// BPNet for one epoch.
+const PROFILE_FOLDS: &str = "seed = 2\n[tracks]\nreference = \"sim/genome.fa\"\npeaks = \"sim/peaks.narrowPeak\"\n\
+    input_length = 300\noutput_length = 200\njitter = 8\nfolds = [\n\
+    { validation = [\"chr2\"], test = [\"chr1\"] },\n\
+    { validation = [\"chr3\"], test = [\"chr2\"] },\n\
+    { validation = [\"chr1\"], test = [\"chr3\"] },\n]\n\
+    [[tracks.task]]\nname = \"chip\"\nplus = \"sim/counts.plus.bw\"\nminus = \"sim/counts.minus.bw\"\n\
+    [model]\nfilters = 8\nlayers = 2\n[train]\nepochs = 1\nbatch_size = 64\n";
+
+/// Each strand's predicted counts over `chrom:from-to` of a `STEM.plus.bw` / `STEM.minus.bw` pair.
+fn predicted_strands(
+    path: &Path,
+    stem: &str,
+    chrom: &str,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Vec<f32>>, Box<dyn std::error::Error>> {
+    ["plus", "minus"]
+        .iter()
+        .map(|strand| {
+            let mut track = omix_tracks::Track::open(&path.join(format!("{stem}.{strand}.bw")), None)?;
+            let mut values = vec![0f32; (to - from) as usize];
+            track.read(chrom, from, to, true, &mut values)?;
+            Ok(values)
+        })
+        .collect()
+}
+
+/// The columns of a profile explain's `regions.tsv` from `predicted_log_count` on, per window.
+/// A table's header and its rows of numbers.
+type Table = (String, Vec<Vec<f64>>);
+
+fn region_sums(folder: &Path) -> Result<Table, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(folder.join("regions.tsv"))?;
+    let mut lines = text.lines();
+    let header = lines.next().ok_or("empty regions.tsv")?.to_owned();
+    let rows = lines
+        .map(|line| line.split('\t').skip(5).map(|v| v.parse::<f64>().map_err(Into::into)).collect())
+        .collect::<Result<Vec<Vec<f64>>, Box<dyn std::error::Error>>>()?;
+    Ok((header, rows))
+}
+
+#[test]
+fn profile_folds_train_into_an_ensemble_of_mean_profiles_and_counts() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path();
+    run(path, &["simulate-tracks", "--out", "sim", "--seed", "4"], true)?;
+    std::fs::write(path.join("folds.toml"), PROFILE_FOLDS)?;
+    let stderr = run(path, &["train", "folds.toml", "-o", "nofold", "--no-report", "-q"], false)?;
+    assert!(stderr.contains("3 chromosome folds") && stderr.contains("--fold I"), "{stderr}");
+    let folds = ["fold1", "fold2", "fold3"];
+    for (k, fold) in folds.iter().enumerate() {
+        let index = (k + 1).to_string();
+        run(path, &["train", "folds.toml", "--fold", &index, "-o", fold, "--no-report", "-q"], true)?;
+        let lineage: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path.join(fold).join("lineage.json"))?)?;
+        assert_eq!(lineage["fold"], serde_json::json!({ "index": k + 1, "of": 3 }), "{lineage}");
+        assert_eq!(lineage["profile"], true);
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path.join(fold).join("data_report.json"))?)?;
+        assert_eq!(report["test_chromosomes"], serde_json::json!([format!("chr{}", k + 1)]), "{report}");
+    }
+
+    let stdout = run(path, &["ensemble", "fold1", "fold2", "fold3", "-o", "cv"], true)?;
+    assert!(stdout.contains("ensemble of 3 folds"), "{stdout}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path.join("cv/ensemble_metrics.json"))?)?;
+    assert_eq!(metrics["members_are"], "folds");
+    let members = metrics["members"].as_array().ok_or("members")?;
+    assert_eq!(members.len(), 3);
+    let jsd: Vec<f64> = members.iter().filter_map(|m| m["test"]["peaks"]["chip"]["median_jsd"].as_f64()).collect();
+    assert_eq!(jsd.len(), 3, "{metrics}");
+    let spread = &metrics["member_mean"]["peaks.chip.median_jsd"];
+    assert!((spread["mean"].as_f64().ok_or("mean")? - jsd.iter().sum::<f64>() / 3.0).abs() < 1e-12, "{spread}");
+    for key in ["median_profile_pearson", "count_pearson", "count_mse"] {
+        assert!(metrics["member_mean"][format!("peaks.chip.{key}")]["sd"].is_f64(), "{key}: {metrics}");
+    }
+    // Every fold's test peaks, pooled: the three test contigs' peaks once each.
+    let tested: u64 = members.iter().filter_map(|m| m["test"]["peaks"]["chip"]["regions"].as_u64()).sum();
+    assert_eq!(metrics["pooled_out_of_fold"]["peaks"]["chip"]["regions"].as_u64(), Some(tested), "{metrics}");
+
+    // The ensemble's report: members, their metrics with mean ± sd, and the pooled metrics.
+    run(path, &["report", "cv"], true)?;
+    let page = std::fs::read_to_string(path.join("cv/report.html"))?;
+    for words in ["omix ensemble report: cv", "chip: median JSD", "mean ± sd", "pooled out-of-fold", "members/03"] {
+        assert!(page.contains(words), "{words} not in the report");
+    }
+
+    // Predicted tracks: the members' mean profile probabilities times the exponential of their mean
+    // log counts, on windows that do not overlap.
+    std::fs::write(path.join("windows.bed"), "chr4\t10000\t10001\nchr4\t30000\t30001\nchr5\t20000\t20001\n")?;
+    for run_dir in ["cv", "fold1", "fold2", "fold3"] {
+        let out = format!("{run_dir}.bw");
+        run(path, &["predict", run_dir, "--reference", "sim/genome.fa", "--bed", "windows.bed", "-o", &out], true)?;
+    }
+    for (chrom, centre) in [("chr4", 10000u64), ("chr4", 30000), ("chr5", 20000)] {
+        let (from, to) = (centre - 150, centre + 150);
+        let ensemble = predicted_strands(path, "cv", chrom, from, to)?;
+        let members: Vec<Vec<Vec<f32>>> =
+            folds.iter().map(|fold| predicted_strands(path, fold, chrom, from, to)).collect::<Result<_, _>>()?;
+        let totals: Vec<f64> = members.iter().map(|m| m.iter().flatten().map(|&v| f64::from(v)).sum()).collect();
+        let mean_log_count = totals.iter().map(|t| t.ln()).sum::<f64>() / 3.0;
+        for strand in 0..2 {
+            for base in 0..(to - from) as usize {
+                let probability: f64 =
+                    members.iter().zip(&totals).map(|(m, total)| f64::from(m[strand][base]) / total).sum::<f64>() / 3.0;
+                let expected = probability * mean_log_count.exp();
+                let got = f64::from(ensemble[strand][base]);
+                assert!(
+                    (got - expected).abs() <= 1e-4 * expected.max(1e-3),
+                    "{chrom}:{} strand {strand}: {got} vs {expected}",
+                    from + base as u64
+                );
+            }
+        }
+    }
+
+    // Attributions: the members' mean, said so in profile_explain.json.
+    let explain = |run_dir: &str| -> Result<Table, Box<dyn std::error::Error>> {
+        let out = format!("{run_dir}_explained");
+        let args = [
+            "explain",
+            run_dir,
+            "--input",
+            "windows.bed",
+            "--method",
+            "gradient-x-input",
+            "--method",
+            "deeplift-shap",
+            "--shap-references",
+            "2",
+            "--out",
+            &out,
+            "--no-report",
+        ];
+        run(path, &args, true)?;
+        region_sums(&path.join(out))
+    };
+    let (header, ensemble) = explain("cv")?;
+    assert!(header.contains("predicted_log_count") && header.contains("profile_deeplift_shap_sum"), "{header}");
+    let members: Vec<Vec<Vec<f64>>> =
+        folds.iter().map(|fold| explain(fold).map(|(_, rows)| rows)).collect::<Result<_, _>>()?;
+    for (window, row) in ensemble.iter().enumerate() {
+        for (column, value) in row.iter().enumerate() {
+            let mean = members.iter().map(|m| m[window][column]).sum::<f64>() / 3.0;
+            assert!(
+                (value - mean).abs() < 1e-5,
+                "window {window}, column {column}: {value} vs the members' mean {mean}"
+            );
+        }
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path.join("cv_explained/profile_explain.json"))?)?;
+    assert_eq!(summary["ensemble"]["members"], serde_json::json!(["members/01", "members/02", "members/03"]));
+    assert_eq!(summary["ensemble"]["combine"], "mean-probability");
+
+    // evaluate is for sequence models; a profile run with a sequence run is no ensemble.
+    let stderr = run(path, &["evaluate", "cv", "--input", "windows.bed"], false)?;
+    assert!(stderr.contains("is a profile (BPNet) ensemble") && stderr.contains("ensemble_metrics.json"), "{stderr}");
+    let primer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/primer");
+    std::fs::write(
+        path.join("primer.toml"),
+        format!(
+            "seed = 4\n[data]\ninput = {:?}\nlabels = {:?}\n[model]\nkind = \"primer\"\n[train]\nepochs = 1\nbaseline = false\n",
+            primer.join("sequences.txt"),
+            primer.join("labels.txt")
+        ),
+    )?;
+    run(path, &["train", "primer.toml", "-o", "sequence", "--no-report", "-q"], true)?;
+    let stderr = run(path, &["ensemble", "fold1", "sequence", "-o", "mixed"], false)?;
+    assert!(stderr.contains("fold1 is a profile (BPNet) run and sequence a sequence run"), "{stderr}");
+    assert!(!path.join("mixed").exists(), "a refused ensemble wrote its folder");
     Ok(())
 }

@@ -1,25 +1,11 @@
 //! `omix tune`: trials over a search space, each a run folder, chosen on validation only; single
 //! trials for workflow engines, reuse, and the errors a user meets.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn omix(dir: &Path, args: &[&str]) -> Result<Output, std::io::Error> {
-    Command::new(env!("CARGO_BIN_EXE_omix")).args(args).current_dir(dir).env_remove("RUST_BACKTRACE").output()
-}
-
-fn run(dir: &Path, args: &[&str], succeed: bool) -> Result<String, Box<dyn std::error::Error>> {
-    let output = omix(dir, args)?;
-    let stderr = String::from_utf8(output.stderr)?;
-    if output.status.success() != succeed {
-        return Err(
-            format!("omix {} {}:\n{stderr}", args.join(" "), if succeed { "failed" } else { "succeeded" }).into()
-        );
-    }
-    Ok(stderr)
-}
+use common::{TestResult, run};
 
 #[test]
 fn tune_trains_each_trial_and_chooses_on_validation() -> TestResult {

@@ -533,10 +533,10 @@ impl Overrides {
 }
 
 impl Overrides {
-    /// Apply the flags that mean something for a profile experiment (seed, epochs, batch size,
-    /// learning rate); any other is refused, naming it.
+    /// Apply the flags that mean something for a profile experiment (seed, fold — `[tracks]
+    /// fold` —, epochs, batch size, learning rate); any other is refused, naming it.
     pub fn apply_profile(&self, config: &mut ProfileExperimentConfig) -> Result<(), ConfigError> {
-        let allowed = ["--seed", "--epochs", "--batch-size", "--learning-rate"];
+        let allowed = ["--seed", "--fold", "--epochs", "--batch-size", "--learning-rate"];
         let refused: Vec<&str> =
             self.flag_keys().into_iter().map(|(flag, _)| flag).filter(|flag| !allowed.contains(flag)).collect();
         if !refused.is_empty() {
@@ -550,6 +550,9 @@ impl Overrides {
         }
         if let Some(seed) = self.seed {
             config.seed = seed;
+        }
+        if let Some(fold) = self.fold {
+            config.tracks.fold = Some(fold);
         }
         if let Some(epochs) = self.epochs {
             config.train.epochs = epochs;

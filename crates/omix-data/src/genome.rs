@@ -257,35 +257,54 @@ impl GenomeConfig {
 }
 
 impl GenomeConfig {
-    /// Chromosome folds: at least two, each holding out validation and test contigs, none twice;
-    /// not together with `validation_chromosomes` / `test_chromosomes`.
+    /// Chromosome folds, by [`check_chromosome_folds`].
     fn check_folds(&self) -> Result<(), DataError> {
-        let error = |message: String| Err(DataError::Config { field: "genome.folds", message });
-        if self.folds.is_empty() {
-            return Ok(());
-        }
-        if self.validation_chromosomes.is_some() || self.test_chromosomes.is_some() {
-            return error(
-                "each fold names its own held-out contigs; drop validation_chromosomes / test_chromosomes (or folds)"
-                    .into(),
-            );
-        }
-        if self.folds.len() < 2 {
-            return error(
-                "one fold is one split: give at least two, or validation_chromosomes / test_chromosomes".into(),
-            );
-        }
-        for (number, fold) in self.folds.iter().enumerate().map(|(k, fold)| (k + 1, fold)) {
-            if fold.validation.is_empty() || fold.test.is_empty() {
-                let what = if fold.test.is_empty() { "test" } else { "validation" };
-                return error(format!("fold {number} holds out no {what} contig"));
-            }
-            if let Err(overlap) = fold.check() {
-                return error(format!("fold {number}: {overlap}"));
-            }
-        }
-        Ok(())
+        let fixed = self.validation_chromosomes.is_some() || self.test_chromosomes.is_some();
+        check_chromosome_folds(&self.folds, fixed)
+            .map_err(|message| DataError::Config { field: "genome.folds", message })
     }
+}
+
+/// The rules of chromosome folds (chrombpnet's folds), shared by `[data.genome] folds` and
+/// `[tracks] folds`: none, or at least two, each holding out validation and test contigs, none
+/// twice in a fold; not together with `validation_chromosomes` / `test_chromosomes` (`fixed`).
+/// The message says what is wrong.
+pub fn check_chromosome_folds(folds: &[ChromosomeSplit], fixed: bool) -> Result<(), String> {
+    if folds.is_empty() {
+        return Ok(());
+    }
+    if fixed {
+        return Err(
+            "each fold names its own held-out contigs; drop validation_chromosomes / test_chromosomes (or folds)"
+                .into(),
+        );
+    }
+    if folds.len() < 2 {
+        return Err("one fold is one split: give at least two, or validation_chromosomes / test_chromosomes".into());
+    }
+    for (number, fold) in folds.iter().enumerate().map(|(k, fold)| (k + 1, fold)) {
+        if fold.validation.is_empty() || fold.test.is_empty() {
+            let what = if fold.test.is_empty() { "test" } else { "validation" };
+            return Err(format!("fold {number} holds out no {what} contig"));
+        }
+        if let Err(overlap) = fold.check() {
+            return Err(format!("fold {number}: {overlap}"));
+        }
+    }
+    Ok(())
+}
+
+/// The held-out contigs of fold `fold` (1-based) of chromosome `folds`; the message names the
+/// folds there are when `fold` is absent or out of range.
+pub fn chosen_fold(folds: &[ChromosomeSplit], fold: Option<usize>) -> Result<ChromosomeSplit, String> {
+    fold.and_then(|fold| folds.get(fold.wrapping_sub(1))).cloned().ok_or_else(|| match fold {
+        Some(fold) => format!(
+            "fold {fold} does not exist: the {} chromosome folds are numbered 1 to {}",
+            folds.len(),
+            folds.len()
+        ),
+        None => format!("name one of the {} chromosome folds with `omix train --fold I`", folds.len()),
+    })
 }
 
 /// A window's centre: the summit when a narrowPeak's column 10 gives one inside the interval,
@@ -402,14 +421,10 @@ pub(crate) fn read_genome(
     for signal in &config.signals {
         tracks.push(Track::open(&signal.path, Some(&sizes))?);
     }
-    let chosen = fold.and_then(|fold| config.folds.get(fold.wrapping_sub(1)));
     let split = match (&config.validation_chromosomes, &config.test_chromosomes) {
-        _ if !config.folds.is_empty() => chosen.cloned().ok_or_else(|| {
-            genome_error(
-                "fold",
-                format!("name one of the {} chromosome folds with `omix train --fold I`", config.folds.len()),
-            )
-        })?,
+        _ if !config.folds.is_empty() => {
+            chosen_fold(&config.folds, fold).map_err(|message| genome_error("fold", message))?
+        }
         (Some(validation), Some(test)) => ChromosomeSplit::new(validation.clone(), test.clone())?,
         (None, None) => ChromosomeSplit::default_for(&reference).ok_or_else(|| {
             genome_error(
@@ -429,7 +444,7 @@ pub(crate) fn read_genome(
         }
     };
     let listed_in = match fold {
-        Some(fold) if chosen.is_some() => format!("[data.genome] folds (fold {fold})"),
+        Some(fold) if !config.folds.is_empty() => format!("[data.genome] folds (fold {fold})"),
         _ => "[data.genome] validation_chromosomes / test_chromosomes".to_string(),
     };
     split.check_against(&reference, Path::new(&listed_in))?;

@@ -120,6 +120,14 @@ pub struct ProfileDataConfig {
     /// Contigs held out for test (default chr8, chr9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_chromosomes: Option<Vec<String>>,
+    /// Chromosome folds, as chrombpnet's (and `[data.genome] folds`): each fold holds out its own
+    /// validation and test contigs (`{ validation = ["chr1"], test = ["chr2"] }`); `omix train
+    /// --fold I` trains fold I (`fold`). Instead of `validation_chromosomes` / `test_chromosomes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub folds: Vec<ChromosomeSplit>,
+    /// The fold of `folds` this experiment trains (1-based; `omix train --fold I` sets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold: Option<usize>,
     /// Background regions may hold at most this fraction of N.
     #[serde(default = "default_max_n")]
     pub max_n_fraction: f64,
@@ -153,9 +161,48 @@ impl ProfileDataConfig {
         self.tasks.first().map_or(0, |t| t.control.len())
     }
 
+    /// The held-out contigs of the trained fold, when the regions are folded by chromosome.
+    pub fn chosen_fold(&self) -> Result<Option<ChromosomeSplit>, DataError> {
+        if self.folds.is_empty() {
+            return Ok(None);
+        }
+        crate::genome::chosen_fold(&self.folds, self.fold)
+            .map(Some)
+            .map_err(|message| DataError::Profile { field: "fold".into(), message })
+    }
+
+    /// The table without `fold`: the split definition every fold shares.
+    pub fn without_fold(&self) -> ProfileDataConfig {
+        ProfileDataConfig { fold: None, ..self.clone() }
+    }
+
     /// One error per rule, naming the field.
     pub fn check(&self) -> Result<(), DataError> {
         let bad = |field: &str, message: String| Err(DataError::Profile { field: field.to_owned(), message });
+        let fixed = self.validation_chromosomes.is_some() || self.test_chromosomes.is_some();
+        if let Err(message) = crate::genome::check_chromosome_folds(&self.folds, fixed) {
+            return bad("folds", message);
+        }
+        match (self.folds.len(), self.fold) {
+            (0, Some(fold)) => {
+                return bad(
+                    "fold",
+                    format!(
+                        "fold = {fold} names a fold, but the regions are not folded: give folds = [{{ validation = [...], test = [...] }}, ...]"
+                    ),
+                );
+            }
+            (count, None) if count > 0 => {
+                return bad(
+                    "fold",
+                    format!(
+                        "the regions are split into {count} chromosome folds: train one with `omix train CONFIG --fold I` (I from 1 to {count}), or set fold = I in [tracks]"
+                    ),
+                );
+            }
+            _ => {}
+        }
+        self.chosen_fold()?;
         if self.tasks.is_empty() {
             return bad("task", "give at least one [[tracks.task]] with its track files".into());
         }
@@ -403,9 +450,10 @@ impl ProfileData {
             }
         }
         let control = ControlTracks::open(config, Some(&sizes))?;
-        let split = match (&config.validation_chromosomes, &config.test_chromosomes) {
-            (Some(validation), Some(test)) => ChromosomeSplit::new(validation.clone(), test.clone())?,
-            _ => ChromosomeSplit::default_for(&reference).ok_or_else(|| DataError::Profile {
+        let split = match (config.chosen_fold()?, &config.validation_chromosomes, &config.test_chromosomes) {
+            (Some(fold), _, _) => fold,
+            (None, Some(validation), Some(test)) => ChromosomeSplit::new(validation.clone(), test.clone())?,
+            (None, _, _) => ChromosomeSplit::default_for(&reference).ok_or_else(|| DataError::Profile {
                 field: "validation_chromosomes".into(),
                 message: format!(
                     "{} has no chr6-chr9 to hold out by default: name validation_chromosomes and test_chromosomes",

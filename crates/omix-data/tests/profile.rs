@@ -18,6 +18,8 @@ fn config(dir: &std::path::Path) -> ProfileDataConfig {
         outlier_quantile: 0.9999,
         validation_chromosomes: Some(vec!["chr2".into()]),
         test_chromosomes: Some(vec![]),
+        folds: Vec::new(),
+        fold: None,
         max_n_fraction: 0.1,
         tasks: vec![TaskTracks {
             name: "sim".into(),
@@ -90,6 +92,54 @@ fn bad_profile_settings_name_the_field() -> Result {
     other.tasks[0].plus = Some(sizes);
     let error = ProfileData::load(&other, 1, &mut |_| {}).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(error.contains("other.bedgraph") && error.contains("contig 1 is not in"), "{error}");
+    Ok(())
+}
+
+#[test]
+fn chromosome_folds_hold_out_each_folds_contigs_and_their_rules_name_the_field() -> Result {
+    let dir = tempfile::tempdir()?;
+    simulate_profiles(&ProfileSimulation { contigs: 3, ..ProfileSimulation::small() }, dir.path())?;
+    let split = |validation: &str, test: &str| omix_genome::ChromosomeSplit {
+        validation: vec![validation.into()],
+        test: vec![test.into()],
+    };
+    let folded = ProfileDataConfig {
+        validation_chromosomes: None,
+        test_chromosomes: None,
+        folds: vec![split("chr1", "chr2"), split("chr2", "chr1")],
+        fold: Some(2),
+        ..config(dir.path())
+    };
+    let data = ProfileData::load(&folded, 1, &mut |_| {})?;
+    assert_eq!(data.report.validation_chromosomes, vec!["chr2"]);
+    assert_eq!(data.report.test_chromosomes, vec!["chr1"]);
+    let split_of = |chrom: &str| match chrom {
+        "chr1" => SplitName::Test,
+        "chr2" => SplitName::Validation,
+        _ => SplitName::Train,
+    };
+    assert!(data.regions.iter().all(|r| r.split == split_of(&r.chrom)));
+    assert!(data.regions.iter().any(|r| r.split == SplitName::Train));
+    // Each rule, with its message (the same rules as [data.genome] folds).
+    let refused = |config: ProfileDataConfig, words: &[&str]| {
+        let error = config.check().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(words.iter().all(|word| error.contains(word)), "{words:?} not in {error:?}");
+    };
+    refused(ProfileDataConfig { fold: None, ..folded.clone() }, &["[tracks] fold", "2 chromosome folds", "--fold I"]);
+    refused(ProfileDataConfig { fold: Some(3), ..folded.clone() }, &["[tracks] fold", "fold 3 does not exist"]);
+    refused(ProfileDataConfig { folds: Vec::new(), ..folded.clone() }, &["[tracks] fold", "not folded"]);
+    refused(
+        ProfileDataConfig { folds: vec![split("chr1", "chr2")], ..folded.clone() },
+        &["[tracks] folds", "at least two"],
+    );
+    refused(
+        ProfileDataConfig { folds: vec![split("chr1", "chr1"), split("chr2", "chr1")], ..folded.clone() },
+        &["[tracks] folds", "fold 1", "chr1"],
+    );
+    refused(
+        ProfileDataConfig { validation_chromosomes: Some(vec!["chr1".into()]), ..folded.clone() },
+        &["[tracks] folds", "drop validation_chromosomes"],
+    );
     Ok(())
 }
 

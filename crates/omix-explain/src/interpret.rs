@@ -134,17 +134,23 @@ pub fn interpret(
     let letters = String::from_utf8_lossy(schema.alphabet.symbols()).into_owned();
     let output_name = schema.output_names().get(settings.options.output).cloned().unwrap_or_default();
     let objective = explainer.objective()?;
+    let mut ensemble = None;
     if let Some(combine) = explainer.combine() {
-        observer.message(&format!(
-            "an ensemble of {} members combined by {}: each attribution is the mean of the members' attributions of their logits ({})",
-            explainer.members(),
-            combine.name(),
+        let rule = format!(
+            "each attribution is the mean of the members' attributions of their logits ({})",
             match combine {
                 omix_run::Combine::MeanLogit => "the attribution of the ensemble's logit, the members' mean logit",
                 omix_run::Combine::MeanProbability =>
                     "not an attribution of the ensemble's mean probability, which is no function of the mean logit",
             }
+        );
+        observer.message(&format!(
+            "an ensemble of {} members combined by {}: {rule}",
+            explainer.members(),
+            combine.name()
         ));
+        let members = run.ensemble()?.map(|file| file.members).unwrap_or_default();
+        ensemble = Some(omix_run::explain::EnsembleAttribution { members, combine, rule });
     }
     std::fs::create_dir_all(out.join("logos"))
         .map_err(|error| ExplainError::Write { path: out.to_path_buf(), message: format!("cannot create: {error}") })?;
@@ -485,6 +491,7 @@ pub fn interpret(
         tracks,
         score_name: Some(objective.prediction_name().to_string()),
         agreement,
+        ensemble,
     };
     let json = serde_json::to_string_pretty(&summary)
         .map_err(|error| ExplainError::Invalid(format!("cannot serialise explain.json: {error}")))?;

@@ -695,13 +695,25 @@ pub fn explain_profile_run(
         None => 0,
     };
     let task_name = task_names.get(task).cloned().unwrap_or_default();
-    let model_name = if profile.bias.is_some() {
+    let mut model_name = if profile.bias.is_some() {
         observer.message(
             "ChromBPNet run: explaining the bias-corrected TF model (the frozen bias model left out), as chrombpnet explains chrombpnet_nobias",
         );
         "ChromBPNet TF model (bias-corrected)".to_string()
     } else {
         "BPNet".to_string()
+    };
+    let ensemble = match run.ensemble()? {
+        Some(file) => {
+            let rule = format!(
+                "each attribution, and each window's predicted log count, is the mean of the {} members' own (every member explained on the same windows with the same references)",
+                file.members.len()
+            );
+            observer.message(&format!("an ensemble of {} profile runs: {rule}", file.members.len()));
+            model_name = format!("ensemble of {} {} runs", file.members.len(), model_name);
+            Some(omix_run::explain::EnsembleAttribution { members: file.members, combine: file.combine, rule })
+        }
+        None => None,
     };
     let shape = profile.shape;
     // DeepLIFT keeps about three float64 values per unit of every layer for each pair in a forward
@@ -723,11 +735,20 @@ pub fn explain_profile_run(
     }
     let n = windows.len();
     let block = 4 * shape.input_length;
-    let explainer = ProfileExplainer::new(profile.model, shape, &gradient_device);
-    let precise = (settings.profile_float64
+    // One explainer per model (an ensemble's members), each with its float64 copy when asked.
+    let wants_precise = settings.profile_float64
         && settings.heads.contains(&ProfileHead::Profile)
-        && settings.methods.contains(&ProfileMethod::DeepLiftShap))
-    .then(|| explainer.float64());
+        && settings.methods.contains(&ProfileMethod::DeepLiftShap);
+    let explainers: Vec<(ProfileExplainer, Option<ProfileExplainer>)> = profile
+        .member_models()
+        .into_iter()
+        .map(|(model, _)| {
+            let explainer = ProfileExplainer::new(model.clone(), shape, &gradient_device);
+            let precise = wants_precise.then(|| explainer.float64());
+            (explainer, precise)
+        })
+        .collect();
+    let members = explainers.len();
     std::fs::create_dir_all(out.join("logos"))
         .map_err(|error| ExplainError::Write { path: out.to_path_buf(), message: format!("cannot create: {error}") })?;
     observer.message(&format!(
@@ -755,7 +776,11 @@ pub fn explain_profile_run(
         Vec::new()
     };
 
-    let log_counts = batched_outputs(&explainer, &inputs, control, ProfileHead::Counts, task, settings.batch_size)?;
+    let mut per_member = Vec::with_capacity(members);
+    for (explainer, _) in &explainers {
+        per_member.push(batched_outputs(explainer, &inputs, control, ProfileHead::Counts, task, settings.batch_size)?);
+    }
+    let log_counts = mean_of(&per_member);
     let mut attributions = Vec::new();
     let mut hypothetical = Vec::new();
     let mut head_summaries = Vec::new();
@@ -773,37 +798,58 @@ pub fn explain_profile_run(
         };
         for &method in &settings.methods {
             let started = Instant::now();
-            let label = format!("{} of the {} head (windows)", method.name(), head.name());
-            observer.start(&label, n as u64);
-            let result = match method {
-                ProfileMethod::GradientXInput => {
-                    gradient_x_input_all(&explainer, &inputs, control, head, task, settings.batch_size, observer)
-                        .map(|a| (a, None))
+            let mut results = Vec::with_capacity(members);
+            for (member, (explainer, precise)) in explainers.iter().enumerate() {
+                let of = if members > 1 { format!(", member {} of {members}", member + 1) } else { String::new() };
+                observer.start(&format!("{} of the {} head (windows{of})", method.name(), head.name()), n as u64);
+                let result = match method {
+                    ProfileMethod::GradientXInput => {
+                        gradient_x_input_all(explainer, &inputs, control, head, task, settings.batch_size, observer)
+                            .map(|a| (a, None))
+                    }
+                    ProfileMethod::DeepLiftShap => deeplift_all(
+                        match (precise, head) {
+                            (Some(precise), ProfileHead::Profile) => precise,
+                            _ => explainer,
+                        },
+                        &inputs,
+                        &references,
+                        control,
+                        per_window,
+                        head,
+                        task,
+                        pairs,
+                        observer,
+                    )
+                    .map(|all| (all.actual, Some((all.hypothetical, all.deviations)))),
+                    ProfileMethod::Ism => {
+                        ism_all(explainer, &inputs, control, head, task, settings.batch_size, observer)
+                            .map(|e| (e, None))
+                    }
+                };
+                observer.finish();
+                results.push(result?);
+            }
+            // An ensemble's attributions: the members' mean (each window's worst deviation of any member).
+            let actual = mean_of(&results.iter().map(|(actual, _)| actual.clone()).collect::<Vec<_>>());
+            let shap = match results.iter().map(|(_, shap)| shap.clone()).collect::<Option<Vec<_>>>() {
+                Some(shaps) if !shaps.is_empty() => {
+                    let hypothetical = mean_of(&shaps.iter().map(|(hyp, _)| hyp.clone()).collect::<Vec<_>>());
+                    let deviations: Vec<f32> =
+                        (0..shaps[0].1.len()).map(|k| shaps.iter().map(|(_, d)| d[k]).fold(0.0f32, f32::max)).collect();
+                    Some((hypothetical, deviations))
                 }
-                ProfileMethod::DeepLiftShap => deeplift_all(
-                    match (&precise, head) {
-                        (Some(precise), ProfileHead::Profile) => precise,
-                        _ => &explainer,
-                    },
-                    &inputs,
-                    &references,
-                    control,
-                    per_window,
-                    head,
-                    task,
-                    pairs,
-                    observer,
-                )
-                .map(|all| (all.actual, Some((all.hypothetical, all.deviations)))),
-                ProfileMethod::Ism => ism_all(&explainer, &inputs, control, head, task, settings.batch_size, observer)
-                    .and_then(|effects| {
-                        let file = format!("{}_ism.npz", head.name());
-                        write_array(out, &file, &shape3, &effects, &mut arrays)?;
-                        files.push(file);
-                        Ok((ism_importance(&effects, &inputs, shape.input_length), None))
-                    }),
+                _ => None,
             };
-            observer.finish();
+            let result: Result<_, ExplainError> = match method {
+                ProfileMethod::Ism => {
+                    let file = format!("{}_ism.npz", head.name());
+                    write_array(out, &file, &shape3, &actual, &mut arrays)?;
+                    files.push(file);
+                    Ok((ism_importance(&actual, &inputs, shape.input_length), None))
+                }
+                _ => Ok((actual, shap)),
+            };
             let (actual, shap) = result?;
             let elapsed = started.elapsed().as_secs_f64();
             let rate = elapsed / n as f64 * 100.0;
@@ -908,11 +954,26 @@ pub fn explain_profile_run(
             files.push(PROFILE_EXPLAIN_SUMMARY.into());
             files
         },
+        ensemble,
     };
     let json = serde_json::to_string_pretty(&summary)
         .map_err(|error| ExplainError::Invalid(format!("cannot serialise {PROFILE_EXPLAIN_SUMMARY}: {error}")))?;
     write_atomically(&out.join(PROFILE_EXPLAIN_SUMMARY), |w| w.write_all(json.as_bytes()))?;
     Ok(ProfileExplainOutcome { summary, windows, inputs, attributions, hypothetical, log_counts })
+}
+
+/// The element-wise mean of the members' values (one member's returned as they are).
+fn mean_of(members: &[Vec<f32>]) -> Vec<f32> {
+    match members {
+        [] => Vec::new(),
+        [one] => one.clone(),
+        _ => {
+            let count = members.len() as f64;
+            (0..members[0].len())
+                .map(|i| (members.iter().map(|m| f64::from(m[i])).sum::<f64>() / count) as f32)
+                .collect()
+        }
+    }
 }
 
 fn reference_words(baseline: IgBaseline, per_window: usize) -> String {

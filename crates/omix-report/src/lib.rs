@@ -19,6 +19,10 @@
 //! `footprints.json`) and `bias` (a ChromBPNet run's `bias/` folder: its metrics, training
 //! curve and the best database matches of its filters), then `discovered-motifs` too.
 //!
+//! An ensemble folder (`omix ensemble`: `ensemble.json`) gets a short page of its own: `summary`
+//! (its members' headline test metrics, their mean ± sd and the ensemble's own, from
+//! `ensemble_metrics.json`) and `members` (each copy, its fold and seed, where it was trained).
+//!
 //! A missing file empties only the sections that need it, which then say so; a file that is
 //! present but malformed is an error naming it.
 //!
@@ -47,6 +51,19 @@ pub const REPORT_FILE: &str = omix_run::files::REPORT;
 
 /// Renders the report of the run folder `run_dir` as one self-contained HTML page.
 pub fn render_report(run_dir: &Path) -> Result<String, ReportError> {
+    let folder = omix_run::RunDir::new(run_dir);
+    if let Some(ensemble) = folder.ensemble()? {
+        let sections = section::ensemble::sections(&folder, &ensemble)?;
+        let name = run_dir.file_name().map_or_else(|| run_dir.display().to_string(), |n| n.to_string_lossy().into());
+        let title = format!("omix ensemble report: {name}");
+        let subtitle = format!(
+            "{} {} · combined by {}",
+            ensemble.members.len(),
+            ensemble.members_are.name(),
+            ensemble.combine.name()
+        );
+        return Ok(html::page(&title, &html::escape(&subtitle), &sections));
+    }
     let run = omix_run::view::RunView::load(run_dir)?;
     if run.is_profile() {
         let sections = section::profile_sections(&run)?;

@@ -5,6 +5,7 @@ mod confusion;
 mod curves;
 mod data;
 mod discovered;
+pub(crate) mod ensemble;
 mod motifs;
 mod per_class;
 mod profile;

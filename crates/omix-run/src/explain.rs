@@ -53,6 +53,21 @@ pub struct ExplainSummary {
     /// `|Σ attributions − (f(x) − f(reference))|`, when it ran (absent in older files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convergence: Option<f64>,
+    /// When the run is an ensemble (`omix ensemble`): its members, whose attributions were
+    /// averaged, and how it combines them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<EnsembleAttribution>,
+}
+
+/// Attributions of an ensemble: the mean of its members' attributions.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct EnsembleAttribution {
+    /// The members whose attributions were averaged, as the ensemble lists them (`members/01`, ...).
+    pub members: Vec<String>,
+    /// How the ensemble combines its members' predictions.
+    pub combine: crate::Combine,
+    /// What the averaged attributions are an attribution of, in words.
+    pub rule: String,
 }
 
 /// One first-layer filter turned into a motif from the sequences that activate it most.

@@ -92,6 +92,10 @@ pub struct Lineage {
     pub kind: LineageKind,
     /// The task.
     pub task: Task,
+    /// A base-resolution profile model (BPNet, ChromBPNet: a `[tracks]` experiment); its `task`
+    /// is then regression (counts per base).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub profile: bool,
     /// The seed (absent for an ensemble of seeds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
@@ -116,6 +120,7 @@ impl Lineage {
             version: 1,
             kind: LineageKind::Run,
             task,
+            profile: false,
             seed: Some(seed),
             fold,
             trial: None,
@@ -310,6 +315,35 @@ pub fn numeric_metrics(metrics: &Metrics) -> BTreeMap<String, f64> {
     out
 }
 
+/// Whether a metric of [`numeric_metrics`] is a headline one, shown where an ensemble's metrics
+/// are summarised (the terminal, the report): a top-level metric other than counts, prevalence
+/// and threshold, or a profile task's median JSD, median profile Pearson, count Pearson or count
+/// MSE on peaks (`peaks.TASK.median_jsd`, ...).
+pub fn is_headline_metric(name: &str) -> bool {
+    match name.split('.').collect::<Vec<_>>()[..] {
+        [one] => !["support", "prevalence", "threshold"].contains(&one),
+        ["peaks", _, metric] => {
+            ["median_jsd", "median_profile_pearson", "count_pearson", "count_mse"].contains(&metric)
+        }
+        _ => false,
+    }
+}
+
+/// Every numeric test metric all the members have (finite), by [`numeric_metrics`]'s dotted
+/// path: its mean and spread over the members.
+pub fn member_spread(members: &[MemberMetrics]) -> BTreeMap<String, Spread> {
+    let numbers: Vec<BTreeMap<String, f64>> = members.iter().map(|member| numeric_metrics(&member.test)).collect();
+    let mut spread = BTreeMap::new();
+    let Some(first) = numbers.first() else { return spread };
+    for key in first.keys() {
+        let values: Vec<f64> = numbers.iter().filter_map(|n| n.get(key).copied()).filter(|v| v.is_finite()).collect();
+        if values.len() == numbers.len() {
+            spread.insert(key.clone(), Spread::of(&values));
+        }
+    }
+    spread
+}
+
 /// Check that runs belong together in one ensemble, and say how: folds of one split definition,
 /// or seeds of one split. A mixture is refused naming the two runs and what differs.
 pub fn check_members(members: &[(PathBuf, Lineage)]) -> Result<MemberKind, RunError> {
@@ -332,6 +366,15 @@ pub fn check_members(members: &[(PathBuf, Lineage)]) -> Result<MemberKind, RunEr
     let (a, pa) = (first, first_path.display());
     for (path, lineage) in &members[1..] {
         let pb = path.display();
+        if lineage.profile != a.profile {
+            let (profile, sequence) = if a.profile { (&pa, &pb) } else { (&pb, &pa) };
+            return Err(mismatch(
+                path,
+                format!(
+                    "{profile} is a profile (BPNet) run and {sequence} a sequence run: their models read and predict different things"
+                ),
+            ));
+        }
         if lineage.task != a.task {
             return Err(mismatch(
                 path,
@@ -448,6 +491,15 @@ mod tests {
 
     fn runs(lineages: Vec<Lineage>) -> Vec<(PathBuf, Lineage)> {
         lineages.into_iter().enumerate().map(|(k, l)| (PathBuf::from(format!("run{}", k + 1)), l)).collect()
+    }
+
+    #[test]
+    fn a_profile_run_and_a_sequence_run_are_refused() {
+        let mut profile = lineage(2, None);
+        profile.profile = true;
+        let mixed = runs(vec![lineage(1, None), profile]);
+        let Err(RunError::Mismatch { message, .. }) = check_members(&mixed) else { panic!("a mixture was accepted") };
+        assert!(message.contains("run2 is a profile (BPNet) run and run1 a sequence run"), "{message}");
     }
 
     #[test]

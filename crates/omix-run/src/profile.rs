@@ -139,6 +139,10 @@ pub struct ProfileExplainSummary {
     pub arrays: Vec<NpzArray>,
     /// Files written, relative to the folder.
     pub files: Vec<String>,
+    /// When the run is an ensemble of profile runs: its members, whose attributions (and
+    /// predicted log counts) were averaged, and how it combines them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<crate::explain::EnsembleAttribution>,
 }
 
 /// One `.npz` file written and its array's shape.

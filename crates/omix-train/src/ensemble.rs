@@ -9,14 +9,14 @@
 //! `members/01`, `members/02`, … — copies of each member's model files, so the folder works after
 //! the runs it was built from are gone.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use omix_data::{Dataset, Schema, Split};
 use omix_io::ContentHash;
 use omix_models::Model;
-use omix_run::lineage::{EnsembleMetrics, Fingerprints, FoldOf, MemberMetrics, Parent, Spread, numeric_metrics};
+use omix_run::lineage::{EnsembleMetrics, Fingerprints, FoldOf, MemberMetrics, Parent, member_spread};
 use omix_run::{Combine, EnsembleFile, Lineage, MemberKind, Observer, Preparation, RunDir, RunError, files};
 
 use crate::evaluate::{Metrics, compute_metrics, predict_scores};
@@ -224,6 +224,62 @@ pub fn lineage_of(config: &ExperimentConfig, dataset: &Dataset) -> Result<Lineag
     ))
 }
 
+/// What `lineage.json` records for a profile run (`[tracks]`): as [`lineage_of`], with the
+/// `[tracks]` table for `[data]` (the files read: reference, peaks, every task's and control
+/// track), and for the schema what the model reads and predicts (window lengths, tasks, strands,
+/// controls, whether a bias model is added).
+pub fn lineage_of_profile(config: &omix_config::ProfileExperimentConfig) -> Result<Lineage, TrainError> {
+    let tracks = &config.tracks;
+    let table = |tracks: &omix_data::profile::ProfileDataConfig| -> Result<toml::Table, TrainError> {
+        match toml::Value::try_from(tracks) {
+            Ok(toml::Value::Table(table)) => Ok(table),
+            Ok(_) => Ok(toml::Table::new()),
+            Err(error) => Err(TrainError::Config { field: "tracks", message: error.to_string() }),
+        }
+    };
+    let mut settings = table(&tracks.without_fold())?;
+    for key in ["folds", "validation_chromosomes", "test_chromosomes"] {
+        settings.remove(key);
+    }
+    let mut data = ContentHash::new();
+    data.update(settings.to_string().as_bytes());
+    let mut read: Vec<&Path> = vec![&tracks.reference, &tracks.peaks];
+    for task in &tracks.tasks {
+        read.extend(task.files());
+        read.extend(task.control.iter().map(PathBuf::as_path));
+    }
+    for path in read {
+        let (size, hash) = omix_io::hash_file(path).map_err(|error| TrainError::Run {
+            path: path.to_path_buf(),
+            message: format!("cannot read it: {error}"),
+        })?;
+        data.update(&size.to_le_bytes());
+        data.update(&hash.to_le_bytes());
+    }
+    let schema = serde_json::json!({
+        "input_length": tracks.input_length,
+        "output_length": tracks.output_length,
+        "tasks": tracks.tasks.iter().map(|task| task.name.as_str()).collect::<Vec<_>>(),
+        "strands": tracks.strands(),
+        "control_strands": tracks.control_strands(),
+        "bias": config.bias.is_some(),
+    });
+    let split = ContentHash::of(table(&tracks.without_fold())?.to_string().as_bytes());
+    let fold = tracks.fold.map(|index| FoldOf { index, of: tracks.folds.len() });
+    let mut lineage = Lineage::run(
+        omix_data::Task::Regression,
+        config.seed,
+        fold,
+        Fingerprints {
+            data: hex(&data),
+            schema: format!("{:016x}", ContentHash::of(schema.to_string().as_bytes())),
+            split: format!("{split:016x}"),
+        },
+    );
+    lineage.profile = true;
+    Ok(lineage)
+}
+
 /// `omix ensemble`'s settings.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EnsembleOptions {
@@ -260,20 +316,21 @@ pub fn build_ensemble(
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<EnsembleMetrics, TrainError> {
+    let profile = refuse_profile_mixture(runs)?;
     let mut lineages = Vec::with_capacity(runs.len());
     let mut configs = Vec::with_capacity(runs.len());
     for path in runs {
         let run = RunDir::new(path);
         refuse_overlap(path, out.root())?;
-        if crate::profile::ProfileRun::is_profile(&run) {
-            return Err(member_error(path, "a profile (BPNet) run; omix ensemble combines sequence and matrix runs"));
-        }
         if run.ensemble()?.is_some() {
             return Err(member_error(path, "itself an ensemble: give its member runs"));
         }
-        let config = run.config()?;
-        if config.model.is_autoencoder() {
-            return Err(member_error(path, "an autoencoder; an ensemble combines supervised predictions"));
+        if !profile {
+            let config = run.config()?;
+            if config.model.is_autoencoder() {
+                return Err(member_error(path, "an autoencoder; an ensemble combines supervised predictions"));
+            }
+            configs.push(config);
         }
         if !run.path(files::WEIGHTS).is_file() || !run.path(files::METRICS).is_file() {
             return Err(member_error(
@@ -285,21 +342,10 @@ pub fn build_ensemble(
             member_error(path, "no lineage.json (the run was trained by an omix that did not record lineage): retrain it to ensemble it")
         })?;
         lineages.push((path.clone(), lineage));
-        configs.push(config);
     }
     let kind = omix_run::lineage::check_members(&lineages)?;
-    let objectives: Vec<Objective> = runs.iter().map(|path| RunDir::new(path).objective()).collect::<Result<_, _>>()?;
-    if let Some(k) = objectives.iter().position(|objective| *objective != objectives[0]) {
-        return Err(TrainError::RunFolder(RunError::Mismatch {
-            path: runs[k].clone(),
-            message: format!(
-                "{} and {} were trained with different losses ({} vs {}), so their outputs mean different things; nothing was written",
-                runs[0].display(),
-                runs[k].display(),
-                objectives[0].loss().name(),
-                objectives[k].loss().name()
-            ),
-        }));
+    if !profile {
+        refuse_other_losses(runs)?;
     }
 
     let prepared = out.prepare(if options.force { Preparation::Replace } else { Preparation::New })?;
@@ -317,24 +363,19 @@ pub fn build_ensemble(
     let mut parents = Vec::with_capacity(runs.len());
     for (k, (path, lineage)) in lineages.iter().enumerate() {
         let name = format!("{}/{:02}", files::MEMBERS, k + 1);
-        let copy = RunDir::new(out.path(&name));
-        std::fs::create_dir_all(copy.root())
-            .map_err(|source| omix_io::IoError::Write { path: copy.root().to_path_buf(), source })?;
         let source = RunDir::new(path);
-        for file in MEMBER_FILES {
-            let from = source.path(file);
-            if from.is_file() {
-                let bytes = std::fs::read(&from).map_err(|error| TrainError::Run {
-                    path: from.clone(),
-                    message: format!("cannot read it: {error}"),
-                })?;
-                copy.write_bytes(file, &bytes)?;
-            }
+        copy_member_files(&source, &RunDir::new(out.path(&name)))?;
+        if profile && source.path(crate::profile::BIAS_FOLDER).is_dir() {
+            // A ChromBPNet's frozen bias model is part of its prediction.
+            let bias = format!("{name}/{}", crate::profile::BIAS_FOLDER);
+            copy_member_files(&RunDir::new(source.path(crate::profile::BIAS_FOLDER)), &RunDir::new(out.path(&bias)))?;
         }
+        let seed =
+            lineage.seed.or_else(|| configs.get(k).map(|config: &ExperimentConfig| config.seed)).unwrap_or_default();
         parents.push(Parent {
             path: std::path::absolute(path).unwrap_or_else(|_| path.clone()).display().to_string(),
             copy: name.clone(),
-            seed: lineage.seed.unwrap_or(configs[k].seed),
+            seed,
             fold: lineage.fold,
         });
         names.push(name);
@@ -342,26 +383,83 @@ pub fn build_ensemble(
             "member {}: {}{}",
             k + 1,
             path.display(),
-            lineage.fold.map(|fold| format!(" ({fold})")).unwrap_or_else(|| format!(" (seed {})", configs[k].seed))
+            lineage.fold.map(|fold| format!(" ({fold})")).unwrap_or_else(|| format!(" (seed {seed})"))
         ));
     }
     let first = &lineages[0].1;
-    let schema = RunDir::new(&runs[0]).schema()?;
-    out.write_json(files::SCHEMA, &schema)?;
+    if !profile {
+        out.write_json(files::SCHEMA, &RunDir::new(&runs[0]).schema()?)?;
+    }
     let lineage = Lineage {
         kind: omix_run::lineage::LineageKind::Ensemble,
         seed: (kind == MemberKind::Folds).then_some(first.seed).flatten(),
         fold: (kind == MemberKind::Seeds).then_some(first.fold).flatten(),
         trial: None,
-        parents,
+        parents: parents.clone(),
         ..first.clone()
     };
     out.write_json(files::LINEAGE, &lineage)?;
     out.write_json(files::ENSEMBLE, &EnsembleFile::new(options.combine, kind, names.clone()))?;
 
-    let metrics = ensemble_metrics(out, &names, &lineages, &configs, kind, options.combine, device)?;
+    let metrics = if profile {
+        crate::profile_ensemble::ensemble_metrics(out, &names, &parents, kind, options.combine, device)?
+    } else {
+        ensemble_metrics(out, &names, &lineages, &configs, kind, options.combine, device)?
+    };
     out.write_json(files::ENSEMBLE_METRICS, &metrics)?;
     Ok(metrics)
+}
+
+/// Whether the runs are profile runs (BPNet, ChromBPNet); a profile run among sequence runs is
+/// refused, naming the two, before anything is written.
+fn refuse_profile_mixture(runs: &[PathBuf]) -> Result<bool, TrainError> {
+    let profile: Vec<bool> =
+        runs.iter().map(|path| crate::profile::ProfileRun::is_profile(&RunDir::new(path))).collect();
+    if let Some(k) = profile.iter().position(|&p| p != profile[0]) {
+        let (a, b) = if profile[0] { (&runs[0], &runs[k]) } else { (&runs[k], &runs[0]) };
+        return Err(TrainError::RunFolder(RunError::Mismatch {
+            path: runs[k].clone(),
+            message: format!(
+                "{} is a profile (BPNet) run and {} a sequence run: their models read and predict different things, so they cannot be one ensemble; nothing was written",
+                a.display(),
+                b.display()
+            ),
+        }));
+    }
+    Ok(profile.first().copied().unwrap_or(false))
+}
+
+/// Refuse sequence runs trained with different losses (their outputs mean different things).
+fn refuse_other_losses(runs: &[PathBuf]) -> Result<(), TrainError> {
+    let objectives: Vec<Objective> = runs.iter().map(|path| RunDir::new(path).objective()).collect::<Result<_, _>>()?;
+    if let Some(k) = objectives.iter().position(|objective| *objective != objectives[0]) {
+        return Err(TrainError::RunFolder(RunError::Mismatch {
+            path: runs[k].clone(),
+            message: format!(
+                "{} and {} were trained with different losses ({} vs {}), so their outputs mean different things; nothing was written",
+                runs[0].display(),
+                runs[k].display(),
+                objectives[0].loss().name(),
+                objectives[k].loss().name()
+            ),
+        }));
+    }
+    Ok(())
+}
+
+/// Copy the files of [`MEMBER_FILES`] that `source` has into `copy` (created).
+fn copy_member_files(source: &RunDir, copy: &RunDir) -> Result<(), TrainError> {
+    std::fs::create_dir_all(copy.root())
+        .map_err(|source| omix_io::IoError::Write { path: copy.root().to_path_buf(), source })?;
+    for file in MEMBER_FILES {
+        let from = source.path(file);
+        if from.is_file() {
+            let bytes = std::fs::read(&from)
+                .map_err(|error| TrainError::Run { path: from.clone(), message: format!("cannot read it: {error}") })?;
+            copy.write_bytes(file, &bytes)?;
+        }
+    }
+    Ok(())
 }
 
 fn member_error(path: &Path, what: &str) -> TrainError {
@@ -417,14 +515,7 @@ fn ensemble_metrics(
             test,
         });
     }
-    let numbers: Vec<BTreeMap<String, f64>> = members.iter().map(|member| numeric_metrics(&member.test)).collect();
-    let mut member_mean = BTreeMap::new();
-    for key in numbers[0].keys() {
-        let values: Vec<f64> = numbers.iter().filter_map(|n| n.get(key).copied()).filter(|v| v.is_finite()).collect();
-        if values.len() == numbers.len() {
-            member_mean.insert(key.clone(), Spread::of(&values));
-        }
-    }
+    let member_mean = member_spread(&members);
     let models = RunModels::load(out, device)?;
     let mut notes = Vec::new();
     let (mut pooled_out_of_fold, mut ensemble_test) = (None, None);
@@ -437,14 +528,12 @@ fn ensemble_metrics(
             let ids: Vec<Vec<String>> =
                 names.iter().map(|name| test_ids(&RunDir::new(out.path(name)))).collect::<Result<_, _>>()?;
             if ids.iter().all(|other| *other == ids[0]) {
-                match Dataset::load(&configs[0].data, configs[0].seed) {
-                    Ok(dataset) => {
-                        let indices = dataset.indices(Split::Test);
-                        let scores = models.scores(&dataset, &indices, 256, device)?;
+                match test_scores(&models, &configs[0], device)? {
+                    Ok((dataset, indices, scores)) => {
                         ensemble_test =
                             Some(compute_metrics(&dataset, &indices, &scores, models.threshold(), models.objective())?);
                     }
-                    Err(error) => notes.push(unreadable_data(&error)),
+                    Err(note) => notes.push(note),
                 }
             } else {
                 notes.push(
@@ -468,10 +557,29 @@ fn ensemble_metrics(
 
 /// The note when the members' data cannot be read again (moved or deleted since training): the
 /// ensemble still predicts; only the metrics that need the test examples are missing.
-fn unreadable_data(error: &omix_data::DataError) -> String {
+pub(crate) fn unreadable_data(error: &omix_data::DataError) -> String {
     format!(
         "the members' data could not be read again ({error}), so the metrics that need their test examples are missing"
     )
+}
+
+/// A data set, the indices of its test split and a model's scores on them.
+type Tested = (Dataset, Vec<usize>, Vec<f64>);
+
+/// The test split of `config`'s data, re-created, and `models`' scores on it; the note of
+/// [`unreadable_data`] instead when the data cannot be read again.
+fn test_scores(
+    models: &RunModels,
+    config: &ExperimentConfig,
+    device: &Device,
+) -> Result<Result<Tested, String>, TrainError> {
+    let dataset = match Dataset::load(&config.data, config.seed) {
+        Ok(dataset) => dataset,
+        Err(error) => return Ok(Err(unreadable_data(&error))),
+    };
+    let indices = dataset.indices(Split::Test);
+    let scores = models.scores(&dataset, &indices, 256, device)?;
+    Ok(Ok((dataset, indices, scores)))
 }
 
 /// The ids of a run's test predictions, in order.
@@ -518,12 +626,11 @@ fn pooled(
     let mut seen = BTreeSet::new();
     for (name, config) in names.iter().zip(configs) {
         let member = RunModels::load(&RunDir::new(out.path(name)), device)?;
-        let dataset = match Dataset::load(&config.data, config.seed) {
-            Ok(dataset) => dataset,
-            Err(error) => return Ok(Err(unreadable_data(&error))),
+        let (dataset, indices, member_scores) = match test_scores(&member, config, device)? {
+            Ok(tested) => tested,
+            Err(note) => return Ok(Err(note)),
         };
-        let indices = dataset.indices(Split::Test);
-        scores.extend(member.scores(&dataset, &indices, 256, device)?);
+        scores.extend(member_scores);
         for index in indices {
             let example = &dataset.examples[index];
             if !seen.insert(example.id.clone()) {

@@ -42,6 +42,7 @@ pub mod loader;
 mod objective;
 pub mod predictor;
 pub mod profile;
+pub mod profile_ensemble;
 pub mod profile_examples;
 pub mod profile_scorer;
 pub mod run;

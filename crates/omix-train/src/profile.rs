@@ -1042,6 +1042,7 @@ pub fn run_profile_experiment(
     run.create()?;
     run.write_toml(files::CONFIG, config)?;
     run.write_json(files::DATA_REPORT, &data.report)?;
+    run.write_json(files::LINEAGE, &crate::ensemble::lineage_of_profile(config)?)?;
     let bias = match &config.bias {
         Some(bias) => match train_bias(config, bias, &data, shape, run, device, options, observer)? {
             Some(model) => Some(model),
@@ -1224,31 +1225,114 @@ fn forward_host(
     Ok((read_back(logits)?, read_back(log_counts)?))
 }
 
-/// A trained profile model loaded from its run folder.
+/// A trained profile model loaded from its run folder, or an ensemble's members
+/// (`omix ensemble` of profile runs) whose outputs [`ProfileRun::forward_one_hot`] combines.
 pub struct ProfileRun {
-    /// The model (for ChromBPNet, the TF model), on the device it was loaded to.
+    /// The model (for ChromBPNet, the TF model), on the device it was loaded to; an ensemble's
+    /// first member's.
     pub model: Bpnet,
     /// ChromBPNet's frozen bias model.
     pub bias: Option<Bpnet>,
-    /// The run's experiment.
+    /// The run's experiment (an ensemble's first member's).
     pub config: ProfileExperimentConfig,
     /// Its windows, tasks and strands.
     pub shape: ProfileShape,
     /// The tasks' control tracks (from the run's config), when the model reads controls.
     pub control: Option<omix_data::profile::ControlTracks>,
+    /// An ensemble's other members (after the first), in order; empty for one run.
+    pub others: Vec<ProfileMember>,
+    /// How an ensemble's members' outputs are combined.
+    pub combine: omix_run::Combine,
+}
+
+/// One member of a profile ensemble: its model and (ChromBPNet) frozen bias model.
+pub struct ProfileMember {
+    /// The model.
+    pub model: Bpnet,
+    /// ChromBPNet's frozen bias model.
+    pub bias: Option<Bpnet>,
 }
 
 impl ProfileRun {
-    /// Whether the run folder holds a profile experiment (its `config.toml` has a `[tracks]` table).
+    /// Whether the run folder holds a profile experiment (its `config.toml` has a `[tracks]`
+    /// table), or an ensemble of them (its first member's has).
     pub fn is_profile(run: &RunDir) -> bool {
-        run.read_text(files::CONFIG)
-            .ok()
+        let folder = match run.ensemble_members() {
+            Ok(Some(members)) if !run.path(files::CONFIG).is_file() => members.into_iter().next(),
+            _ => Some(run.clone()),
+        };
+        folder
+            .and_then(|folder| folder.read_text(files::CONFIG).ok())
             .and_then(|text| text.parse::<toml::Table>().ok())
             .is_some_and(|table| table.contains_key("tracks"))
     }
 
-    /// The run's model with its trained weights.
+    /// The run's model with its trained weights, or every member of an ensemble of profile runs.
     pub fn load(run: &RunDir, device: &Device) -> Result<ProfileRun, TrainError> {
+        let Some(ensemble) = run.ensemble()? else {
+            let (member, config, shape) = Self::load_member(run, device)?;
+            let control = omix_data::profile::ControlTracks::open(&config.tracks, None)?;
+            return Ok(ProfileRun {
+                model: member.model,
+                bias: member.bias,
+                config,
+                shape,
+                control,
+                others: Vec::new(),
+                combine: omix_run::Combine::default(),
+            });
+        };
+        let mut members = Vec::with_capacity(ensemble.members.len());
+        let mut first: Option<(ProfileExperimentConfig, ProfileShape)> = None;
+        for name in &ensemble.members {
+            let folder = RunDir::new(run.path(name));
+            let (member, config, shape) = Self::load_member(&folder, device)?;
+            match &first {
+                None => first = Some((config, shape)),
+                Some((shared, shared_shape))
+                    if *shared_shape != shape || shared.bias.is_some() != config.bias.is_some() =>
+                {
+                    return Err(TrainError::Run {
+                        path: folder.root().to_path_buf(),
+                        message: format!(
+                            "this member of {} reads other windows or predicts other tracks than the first member; the ensemble folder was edited or assembled by hand: rebuild it with `omix ensemble`",
+                            run.root().display()
+                        ),
+                    });
+                }
+                Some(_) => {}
+            }
+            members.push(member);
+        }
+        let (Some((config, shape)), mut members) = (first, members.into_iter()) else {
+            return Err(TrainError::Run {
+                path: run.path(files::ENSEMBLE),
+                message: "the ensemble lists no members".into(),
+            });
+        };
+        let Some(head) = members.next() else {
+            return Err(TrainError::Run {
+                path: run.path(files::ENSEMBLE),
+                message: "the ensemble lists no members".into(),
+            });
+        };
+        let control = omix_data::profile::ControlTracks::open(&config.tracks, None)?;
+        Ok(ProfileRun {
+            model: head.model,
+            bias: head.bias,
+            config,
+            shape,
+            control,
+            others: members.collect(),
+            combine: ensemble.combine,
+        })
+    }
+
+    /// One run folder's model (and bias model), experiment and shape.
+    fn load_member(
+        run: &RunDir,
+        device: &Device,
+    ) -> Result<(ProfileMember, ProfileExperimentConfig, ProfileShape), TrainError> {
         let text = run.read_text(files::CONFIG)?;
         let config = ProfileExperimentConfig::from_toml(&text).map_err(|e| TrainError::Run {
             path: run.path(files::CONFIG),
@@ -1271,8 +1355,44 @@ impl ProfileRun {
             }
             None => None,
         };
-        let control = omix_data::profile::ControlTracks::open(&config.tracks, None)?;
-        Ok(ProfileRun { model, bias, config, shape, control })
+        Ok((ProfileMember { model, bias }, config, shape))
+    }
+
+    /// How many models are combined (1 for a single run).
+    pub fn members(&self) -> usize {
+        1 + self.others.len()
+    }
+
+    /// Every member's model and bias model, in order (the run's own for a single run).
+    pub fn member_models(&self) -> Vec<(&Bpnet, Option<&Bpnet>)> {
+        std::iter::once((&self.model, self.bias.as_ref()))
+            .chain(self.others.iter().map(|member| (&member.model, member.bias.as_ref())))
+            .collect()
+    }
+
+    /// The model's (an ensemble's combined) predictions on `indices` of `data` (centred windows,
+    /// forward strand), with the frozen bias model's outputs added for ChromBPNet.
+    pub fn predict_regions(
+        &self,
+        data: &ProfileData,
+        indices: &[usize],
+        device: &Device,
+    ) -> Result<RegionPredictions, TrainError> {
+        let mut predictions = RegionPredictions {
+            indices: indices.to_vec(),
+            logits: Vec::new(),
+            log_counts: Vec::new(),
+            observed: Vec::new(),
+        };
+        for chunk in indices.chunks(PREDICT_BATCH) {
+            let batch = data.batch(chunk, &[], &[])?;
+            let (logits, log_counts) =
+                self.forward_one_hot(batch.one_hot, batch.control.as_deref(), batch.size, true, device)?;
+            predictions.logits.extend(logits);
+            predictions.log_counts.extend(log_counts);
+            predictions.observed.extend(batch.counts);
+        }
+        Ok(predictions)
     }
 
     /// The names of the predicted tracks: `task.plus`/`task.minus` (or `task` unstranded).
@@ -1319,8 +1439,13 @@ impl ProfileRun {
             }
             _ => {}
         }
-        let bias = if with_bias { self.bias.as_ref() } else { None };
-        combined_forward(&self.model, bias, one_hot, control, windows, input, device)
+        let mut outputs = Vec::with_capacity(self.members());
+        for (model, bias) in self.member_models() {
+            let bias = if with_bias { bias } else { None };
+            outputs.push(combined_forward(model, bias, one_hot.clone(), control, windows, input, device)?);
+        }
+        let per_task = self.shape.strands * self.shape.output_length;
+        Ok(combine_profile_outputs(outputs, per_task, self.combine))
     }
 
     /// The control tracks `[windows, control tracks, input_length]` of the input windows centred on
@@ -1387,6 +1512,48 @@ impl ProfileRun {
             self.forward_one_hot(one_hot, control.as_deref(), starts.len(), with_bias, device)?;
         Ok(expected_counts(&logits, &log_counts, self.shape.strands * self.shape.output_length))
     }
+}
+
+/// Profile ensembles' outputs combined (chrombpnet's and bpnet's ensembles): each task's profile
+/// probabilities (softmax over its strands and bases, `per_task` values) averaged over the
+/// members, returned as their logarithm (logits whose softmax is the mean probability), and the
+/// members' log counts averaged. With [`Combine::MeanLogit`](omix_run::Combine::MeanLogit) the
+/// members' log-probabilities are averaged instead (a normalised geometric mean). One member's
+/// outputs are returned as they are.
+pub fn combine_profile_outputs(
+    mut members: Vec<(Vec<f32>, Vec<f32>)>,
+    per_task: usize,
+    combine: omix_run::Combine,
+) -> (Vec<f32>, Vec<f32>) {
+    if members.len() <= 1 {
+        return members.pop().unwrap_or_default();
+    }
+    let count = members.len() as f64;
+    let (values, counts) = (members[0].0.len(), members[0].1.len());
+    let mut mean = vec![0f64; values];
+    for (logits, _) in &members {
+        for (chunk, out) in logits.chunks(per_task.max(1)).zip(mean.chunks_mut(per_task.max(1))) {
+            let max = chunk.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let log_sum = chunk.iter().map(|&l| f64::from(l - max).exp()).sum::<f64>().ln();
+            for (o, &l) in out.iter_mut().zip(chunk) {
+                let log_probability = f64::from(l - max) - log_sum;
+                *o += match combine {
+                    omix_run::Combine::MeanProbability => log_probability.exp(),
+                    omix_run::Combine::MeanLogit => log_probability,
+                } / count;
+            }
+        }
+    }
+    let logits = mean
+        .into_iter()
+        .map(|value| match combine {
+            omix_run::Combine::MeanProbability => value.max(f64::from(f32::MIN_POSITIVE)).ln() as f32,
+            omix_run::Combine::MeanLogit => value as f32,
+        })
+        .collect();
+    let log_counts =
+        (0..counts).map(|i| (members.iter().map(|(_, c)| f64::from(c[i])).sum::<f64>() / count) as f32).collect();
+    (logits, log_counts)
 }
 
 /// Expected counts per base from profile logits and log counts: each task's softmax over its

@@ -169,6 +169,8 @@ fn bpnet_twin_dump() -> Result {
         outlier_quantile: 1.0,
         validation_chromosomes: Some(vec!["chr5".into()]),
         test_chromosomes: Some(vec!["chr6".into()]),
+        folds: Vec::new(),
+        fold: None,
         max_n_fraction: 0.1,
         tasks: vec![TaskTracks {
             name: "sim".into(),
