@@ -219,24 +219,8 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
     let sequences = random_sequences(args.encode_sequences, args.encode_length, args.seed);
     let encoding = bench_encoding(&sequences, args.encode_length, args.encode_reps)?;
     let families = Family::of(args.model);
-    let mut trainings = Vec::with_capacity(families.len());
-    for &family in &families {
-        let batches = family.batches(&args);
-        eprintln!(
-            "omix bench: training {} ({} bp), {} + {} batches of {}",
-            family.name(),
-            family.length(),
-            batches.warmup,
-            batches.train,
-            args.batch_size
-        );
-        trainings.push(match family {
-            Family::Bpnet => bench_profile_training(&args, device)?,
-            _ => bench_training(&args, family, device)?,
-        });
-    }
-
-    let pytorch = match &args.pytorch {
+    // PyTorch's side, when asked for: its script and the sequences to encode.
+    let pytorch_setup = match &args.pytorch {
         Some(python) => {
             let sequence_file = temp.path("sequences.txt");
             let mut text = Vec::with_capacity(sequences.len() + args.encode_sequences);
@@ -255,25 +239,38 @@ pub fn run(args: BenchArgs, device: &Device) -> Result<()> {
                     script
                 }
             };
-            let mut reports = Vec::with_capacity(families.len());
-            for (index, &family) in families.iter().enumerate() {
-                eprintln!(
-                    "omix bench: running {} --model {} with {}",
-                    script.display(),
-                    family.name(),
-                    python.display()
-                );
-                // NumPy's encoding is measured once, beside the first model.
-                let encode = index == 0;
-                let report =
-                    run_pytorch(python, &script, &args, (threads, torch_device), &sequence_file, family, encode)?;
-                check_pytorch(&report, encode.then_some(&encoding), args.encode_sequences, args.encode_length)?;
-                reports.push(report);
-            }
-            Some(reports)
+            Some((python, script, sequence_file))
         }
         None => None,
     };
+    // Family by family, omix then PyTorch right after it, so that a change of machine load
+    // falls on both sides of a family alike.
+    let mut trainings = Vec::with_capacity(families.len());
+    let mut reports = Vec::with_capacity(families.len());
+    for (index, &family) in families.iter().enumerate() {
+        let batches = family.batches(&args);
+        eprintln!(
+            "omix bench: training {} ({} bp), {} + {} batches of {}",
+            family.name(),
+            family.length(),
+            batches.warmup,
+            batches.train,
+            args.batch_size
+        );
+        trainings.push(match family {
+            Family::Bpnet => bench_profile_training(&args, device)?,
+            _ => bench_training(&args, family, device)?,
+        });
+        if let Some((python, script, sequence_file)) = &pytorch_setup {
+            eprintln!("omix bench: running {} --model {} with {}", script.display(), family.name(), python.display());
+            // NumPy's encoding is measured once, beside the first model.
+            let encode = index == 0;
+            let report = run_pytorch(python, script, &args, (threads, torch_device), sequence_file, family, encode)?;
+            check_pytorch(&report, encode.then_some(&encoding), args.encode_sequences, args.encode_length)?;
+            reports.push(report);
+        }
+    }
+    let pytorch = pytorch_setup.map(|_| reports);
 
     let rows = table_rows(&args, &encoding, &trainings, pytorch.as_deref());
     print_table(&args, (threads, gpu), load.as_deref(), &rows, &encoding, &trainings, pytorch.as_deref());
