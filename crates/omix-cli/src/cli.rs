@@ -44,10 +44,11 @@ pub enum Command {
     /// validation split only (the test split is reported, never used to choose).
     #[command(after_help = TUNE_EXAMPLES)]
     Tune(TuneArgs),
-    /// An ensemble of trained runs (folds of one split, or seeds): checked to belong together,
-    /// copied into one self-contained run folder that predict, evaluate and score-variants take
-    /// like any run, with cross-validated metrics (each member's test metrics, mean ± sd, pooled
-    /// out-of-fold or the ensemble's own test metrics).
+    /// An ensemble of trained runs (folds of one split, or seeds; sequence runs, or profile runs
+    /// of BPNet/ChromBPNet): checked to belong together, copied into one self-contained run folder
+    /// that predict, evaluate (sequence runs), score-variants and explain take like any run, with
+    /// cross-validated metrics (each member's test metrics, mean ± sd, pooled out-of-fold or the
+    /// ensemble's own test metrics).
     #[command(after_help = ENSEMBLE_EXAMPLES)]
     Ensemble(EnsembleArgs),
     /// Check a config and its data without training: `omix train CONFIG --dry-run`.
@@ -93,7 +94,8 @@ pub enum Command {
     /// and their count bigWigs; what the BPNet example trains on.
     #[command(after_help = SIMULATE_TRACKS_EXAMPLES)]
     SimulateTracks(SimulateTracksArgs),
-    /// Write the self-contained HTML report of a run folder (RUN_DIR/report.html).
+    /// Write the self-contained HTML report of a run folder (RUN_DIR/report.html); for an
+    /// ensemble, a page of its members' metrics, their mean ± sd and the ensemble's own.
     #[command(after_help = "Example:\n  omix report runs/gabpa        # then open runs/gabpa/report.html")]
     Report(ReportArgs),
     /// Simulate the primer's motif data set, train the primer CNN, report test metrics, explain
@@ -479,7 +481,10 @@ const ENSEMBLE_EXAMPLES: &str = "Examples:
   omix ensemble runs/genome_fold1 runs/genome_fold2 runs/genome_fold3 -o runs/genome_cv
   omix predict runs/genome_cv --input seqs.txt           (the members' mean probability)
   omix train examples/splice.toml --seed 2 -o runs/splice_2    (seeds: one run per seed, then)
-  omix ensemble runs/splice runs/splice_2 -o runs/splice_seeds --combine mean-logit";
+  omix ensemble runs/splice runs/splice_2 -o runs/splice_seeds --combine mean-logit
+  for i in 1 2 3; do omix train examples/bpnet_folds.toml --fold $i -o runs/bpnet_fold$i; done
+  omix ensemble runs/bpnet_fold1 runs/bpnet_fold2 runs/bpnet_fold3 -o runs/bpnet_cv
+      (profile runs: the mean of the members' profile probabilities and of their log counts)";
 
 /// How an ensemble combines its members' predictions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -773,7 +778,8 @@ pub struct TrainArgs {
     /// Seed for splits, shuffles, initialisation and batch order.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Train fold I (1-based) of folded data (`folds = k` in [data], or [data.genome] folds);
+    /// Train fold I (1-based) of folded data (`folds = k` in [data], or chromosome folds:
+    /// [data.genome] folds, [tracks] folds);
     /// the run folder records the fold (default folder: runs/<config name>_fold<I>).
     #[arg(long, value_name = "I")]
     pub fold: Option<usize>,
