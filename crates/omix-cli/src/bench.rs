@@ -18,7 +18,7 @@ use burn::prelude::*;
 use omix_encode::{Alphabet, Ambiguity, Encoder};
 use omix_models::{
     BpnetConfig, BpnetKernels, ConvLayerConfig, FastPlan, GlobalPool, InputShape, Model, ModelConfig, Padding,
-    ProfileBatchRef, ProfileShape,
+    ProfileBatchRef, ProfileShape, RnnPlan,
 };
 use omix_train::{Batch, BatchInput, Engine, Objective, TrainingEngine, step_seed};
 use rand::{Rng, SeedableRng};
@@ -584,14 +584,16 @@ fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<T
     check_losses(&losses, POOL_BATCHES, "omix")?;
 
     let valid = model.valid();
-    let fast_valid = if args.burn_autodiff { None } else { FastPlan::new(&valid, CHANNELS, length) };
+    // What `omix predict` runs: the CNN or the LSTM kernel's forward pass when the model allows it.
+    let cnn = if args.burn_autodiff { None } else { FastPlan::new(&valid, CHANNELS, length) };
+    let rnn = if args.burn_autodiff || cnn.is_some() { None } else { RnnPlan::new(&valid, CHANNELS, length) };
     let inputs: Vec<Vec<f32>> =
         (0..4).map(|_| random_one_hot_batch(&mut rng, INFER_BATCH, length, &encoder)).collect::<Result<_>>()?;
     let infer = |x: &Vec<f32>| -> Result<()> {
-        let logits: Vec<f32> = match &fast_valid {
-            // What `omix predict` runs: the fast forward pass when the model allows it.
-            Some(plan) => plan.logits(&valid, x).context("the fast plan does not fit the model")?,
-            None => {
+        let logits: Vec<f32> = match (&cnn, &rnn) {
+            (Some(plan), _) => plan.logits(&valid, x).context("the CNN kernel does not fit the model")?,
+            (None, Some(plan)) => plan.logits(&valid, x).context("the LSTM kernel does not fit the model")?,
+            (None, None) => {
                 let x = Tensor::<3>::from_data(TensorData::new(x.clone(), [INFER_BATCH, CHANNELS, length]), &device);
                 valid
                     .forward(x)
@@ -610,15 +612,26 @@ fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<T
     for x in inputs.iter().take(3) {
         infer(x)?;
     }
-    let mut infer_rounds = Vec::with_capacity(args.rounds);
-    for _ in 0..args.rounds {
+    let infer_rounds = time_inference(args.rounds, batches.infer, &inputs, infer)?;
+    Ok(TrainResult::new(family, batches, (parameters, batch), (train_rounds, infer_rounds), losses))
+}
+
+/// Seconds of each of `rounds` rounds of `batches` inference calls, cycling over `inputs`.
+fn time_inference(
+    rounds: usize,
+    batches: usize,
+    inputs: &[Vec<f32>],
+    infer: impl Fn(&Vec<f32>) -> Result<()>,
+) -> Result<Vec<f64>> {
+    let mut seconds = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
         let started = Instant::now();
-        for k in 0..batches.infer {
+        for k in 0..batches {
             infer(&inputs[k % inputs.len()])?;
         }
-        infer_rounds.push(started.elapsed().as_secs_f64());
+        seconds.push(started.elapsed().as_secs_f64());
     }
-    Ok(TrainResult::new(family, batches, (parameters, batch), (train_rounds, infer_rounds), losses))
+    Ok(seconds)
 }
 
 impl TrainResult {
@@ -733,14 +746,7 @@ fn bench_profile_training(args: &BenchArgs, device: &Device) -> Result<TrainResu
         Ok(())
     };
     infer(&inputs[0])?;
-    let mut infer_rounds = Vec::with_capacity(args.rounds);
-    for _ in 0..args.rounds {
-        let started = Instant::now();
-        for k in 0..batches.infer {
-            infer(&inputs[k % inputs.len()])?;
-        }
-        infer_rounds.push(started.elapsed().as_secs_f64());
-    }
+    let infer_rounds = time_inference(args.rounds, batches.infer, &inputs, infer)?;
     Ok(TrainResult::new(family, batches, (parameters, batch), (train_rounds, infer_rounds), losses))
 }
 

@@ -322,7 +322,7 @@ pub const KEY_COMMENTS: &[(&str, &str)] = &[
     ("train.reverse_complement_average", "predict the mean of both strands (DNA/RNA)"),
     ("train.loader_workers", "threads building batches while the model trains (results do not depend on it)"),
     ("train.loader_depth", "batches each loader thread may have ready"),
-    ("train.engine", "auto (omix's fast CNN kernels where they apply) or burn"),
+    ("train.engine", "auto (omix's CNN, LSTM and BPNet kernels where they apply) or burn"),
     ("train.loss", "regression loss: mse or poisson"),
     ("train.baseline", "also fit a simple baseline and test whether the model beats it"),
     ("graph", "the graph"),

@@ -27,7 +27,8 @@ pub enum OptimizerKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
-    /// omix's hand-written CNN forward/backward where the model allows it, else burn.
+    /// omix's hand-written forward/backward (CNN, LSTM, BPNet kernels) where the model allows it,
+    /// else burn.
     #[default]
     Auto,
     /// Always burn's autodiff.
@@ -221,7 +222,7 @@ pub struct TrainConfig {
     /// Batches each loader thread may have ready ahead of the training step (bounds memory).
     #[serde(default = "default_loader_depth")]
     pub loader_depth: usize,
-    /// Gradient engine: "auto" (hand-written fast path for plain CNNs, else burn) or "burn".
+    /// Gradient engine: "auto" (hand-written kernels for CNNs, LSTMs and BPNet, else burn) or "burn".
     #[serde(default)]
     pub engine: Engine,
     /// The loss: a regression task's choice (`mse` when unset, or `poisson`); classifiers and

@@ -1260,7 +1260,7 @@ pub(crate) fn stacked_im2col<'a>(block: &HostBlock, inputs: impl ExactSizeIterat
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{ConvLayerConfig, InputShape, ModelConfig, Padding};
     use burn::module::ParamId;
@@ -1371,6 +1371,25 @@ mod tests {
 
     /// burn's training forward pass of `cnn` with the dropout multipliers the kernel drew
     /// (`examples`), built from the model's own layers.
+    /// Block `index`'s dropout masks of `examples` as burn's `[batch, filters, length]` tensor (the
+    /// kernel keeps them position-major, `[position][filter]` per example).
+    pub(crate) fn block_mask_tensor(
+        examples: &[Example],
+        index: usize,
+        [batch, filters, length]: [usize; 3],
+        device: &Device,
+    ) -> Tensor<3> {
+        let mut mask = vec![0.0f32; batch * filters * length];
+        for (n, example) in examples.iter().enumerate() {
+            for q in 0..length {
+                for f in 0..filters {
+                    mask[(n * filters + f) * length + q] = example.block_masks[index][q * filters + f];
+                }
+            }
+        }
+        Tensor::<3>::from_data(TensorData::new(mask, [batch, filters, length]), device)
+    }
+
     fn burn_forward_with_masks(cnn: &SequenceCnn, x: Tensor<3>, examples: &[Example]) -> Tensor<2> {
         let device = x.device();
         let batch = examples.len();
@@ -1384,18 +1403,8 @@ mod tests {
             if block.pool_size() > 1 {
                 x = burn::nn::pool::MaxPool1dConfig::new(block.pool_size()).init().forward(x);
             }
-            let [_, filters, length] = x.dims();
             if !examples[0].block_masks[index].is_empty() {
-                // The kernel's masks are position-major [position][filter] per example.
-                let mut mask = vec![0.0f32; batch * filters * length];
-                for (n, example) in examples.iter().enumerate() {
-                    for q in 0..length {
-                        for f in 0..filters {
-                            mask[(n * filters + f) * length + q] = example.block_masks[index][q * filters + f];
-                        }
-                    }
-                }
-                x = x * Tensor::<3>::from_data(TensorData::new(mask, [batch, filters, length]), &device);
+                x = x.clone() * block_mask_tensor(examples, index, x.dims(), &device);
             }
         }
         let mut x: Tensor<2> = match cnn.global_pool() {

@@ -1009,17 +1009,8 @@ mod tests {
             if block.pool_size() > 1 {
                 x = burn::nn::pool::MaxPool1dConfig::new(block.pool_size()).init().forward(x);
             }
-            let [_, filters, length] = x.dims();
             if !examples[0].block_masks[index].is_empty() {
-                let mut mask = vec![0.0f32; batch * filters * length];
-                for (n, example) in examples.iter().enumerate() {
-                    for q in 0..length {
-                        for f in 0..filters {
-                            mask[(n * filters + f) * length + q] = example.block_masks[index][q * filters + f];
-                        }
-                    }
-                }
-                x = x * Tensor::<3>::from_data(TensorData::new(mask, [batch, filters, length]), &device);
+                x = x.clone() * crate::fast::tests::block_mask_tensor(examples, index, x.dims(), &device);
             }
         }
         let mut x = x.swap_dims(1, 2); // [B, S, F]
