@@ -540,7 +540,7 @@ fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<T
     let input = InputShape { channels: CHANNELS, length, outputs: 1 };
     let config = family.config().with_context(|| format!("{} is not a sequence model", family.name()))?;
     let parameters = config.parameter_count(input)?;
-    let mut model = config.init(input, &train_device)?;
+    let model = config.init(input, &train_device)?;
     let mut optim: ModuleOptimizer = AdamConfig::new().with_epsilon(1e-8).init();
     // The trainer's default engine: the hand-written fast path, unless --burn-autodiff.
     let engine = TrainingEngine::choose(
@@ -563,24 +563,9 @@ fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<T
         pool.push((x, y));
     }
 
-    let mut losses = Vec::with_capacity(batches.warmup + args.rounds * batches.train);
-    for k in 0..batches.warmup {
-        let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], (family, batch, k))?;
-        model = next;
-        losses.push(loss);
-    }
-    // Training goes on across rounds; each round is timed on its own.
-    let mut train_rounds = Vec::with_capacity(args.rounds);
-    for _ in 0..args.rounds {
-        let started = Instant::now();
-        for _ in 0..batches.train {
-            let k = losses.len();
-            let (next, loss) = train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], (family, batch, k))?;
-            model = next;
-            losses.push(loss);
-        }
-        train_rounds.push(started.elapsed().as_secs_f64());
-    }
+    let (model, losses, train_rounds) = time_training(model, args.rounds, batches, |model, k| {
+        train_step(model, &mut optim, &engine, &pool[k % POOL_BATCHES], (family, batch, k))
+    })?;
     check_losses(&losses, POOL_BATCHES, "omix")?;
 
     let valid = model.valid();
@@ -614,6 +599,34 @@ fn bench_training(args: &BenchArgs, family: Family, device: &Device) -> Result<T
     }
     let infer_rounds = time_inference(args.rounds, batches.infer, &inputs, infer)?;
     Ok(TrainResult::new(family, batches, (parameters, batch), (train_rounds, infer_rounds), losses))
+}
+
+/// `batches.warmup` untimed training steps, then `rounds` timed rounds of `batches.train` steps
+/// (training goes on across rounds; each round is timed on its own); `step` takes the model and
+/// the step's number. Returns the model, every step's loss and each round's seconds.
+fn time_training<M>(
+    mut model: M,
+    rounds: usize,
+    batches: Batches,
+    mut step: impl FnMut(M, usize) -> Result<(M, f64)>,
+) -> Result<(M, Vec<f64>, Vec<f64>)> {
+    let mut losses = Vec::with_capacity(batches.warmup + rounds * batches.train);
+    for k in 0..batches.warmup {
+        let (next, loss) = step(model, k)?;
+        model = next;
+        losses.push(loss);
+    }
+    let mut seconds = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        for _ in 0..batches.train {
+            let (next, loss) = step(model, losses.len())?;
+            model = next;
+            losses.push(loss);
+        }
+        seconds.push(started.elapsed().as_secs_f64());
+    }
+    Ok((model, losses, seconds))
 }
 
 /// Seconds of each of `rounds` rounds of `batches` inference calls, cycling over `inputs`.
@@ -689,7 +702,7 @@ fn bench_profile_training(args: &BenchArgs, device: &Device) -> Result<TrainResu
     let device = device.clone().without_autodiff();
     let train_device = device.clone().autodiff();
     train_device.seed(args.seed);
-    let mut model = BpnetConfig::default().init(shape, &train_device)?;
+    let model = BpnetConfig::default().init(shape, &train_device)?;
     let mut optim: ModuleOptimizer = AdamConfig::new().with_epsilon(1e-8).init();
     eprintln!("omix bench: training engine omix BPNet kernels (hand-written forward/backward)");
     let encoder = Encoder::new(Alphabet::Dna, Ambiguity::Zero);
@@ -707,23 +720,8 @@ fn bench_profile_training(args: &BenchArgs, device: &Device) -> Result<TrainResu
             ensure!(loss.is_finite(), "BPNet training diverged: loss {loss}");
             Ok((optim.step(family.learning_rate(), model, grads), loss))
         };
-    let mut losses = Vec::with_capacity(batches.warmup + args.rounds * batches.train);
-    for k in 0..batches.warmup {
-        let (next, loss) = step(model, &pool[k % POOL_BATCHES])?;
-        model = next;
-        losses.push(loss);
-    }
-    let mut train_rounds = Vec::with_capacity(args.rounds);
-    for _ in 0..args.rounds {
-        let started = Instant::now();
-        for _ in 0..batches.train {
-            let k = losses.len();
-            let (next, loss) = step(model, &pool[k % POOL_BATCHES])?;
-            model = next;
-            losses.push(loss);
-        }
-        train_rounds.push(started.elapsed().as_secs_f64());
-    }
+    let (model, losses, train_rounds) =
+        time_training(model, args.rounds, batches, |model, k| step(model, &pool[k % POOL_BATCHES]))?;
     check_losses(&losses, POOL_BATCHES, "omix")?;
     let parameters = model.num_params();
 
