@@ -3,9 +3,8 @@
 //!
 //! burn's flex backend runs BPNet's backward pass through transposed convolutions written as
 //! direct loops, and most of a training step goes there. These kernels compute the loss of a
-//! batch and the gradient of every parameter with matrix products instead (ndarray's
-//! `general_mat_mul`, which runs matrixmultiply's SIMD kernels, chosen at run time; the gemm crate
-//! that burn uses has an `unsafe` interface only, and this workspace forbids unsafe code), one
+//! batch and the gradient of every parameter with matrix products instead ([`crate::gemm::product`],
+//! the gemm crate that burn uses behind a checked interface; SIMD kernels chosen at run time), one
 //! example at a time on rayon's pool, and hand the gradients back as burn [`GradientsParams`] so
 //! that burn's optimisers, gradient clipping, records and checkpoints are unchanged.
 //!
@@ -27,13 +26,12 @@
 //! numbers are the same whatever the thread count. Results equal burn's autodiff on
 //! [`Bpnet::forward`] and the profile loss (tested to 1e-4 relative).
 
+use crate::gemm::Layout;
 use burn::module::ParamId;
 use burn::nn::PaddingConfig1d;
 use burn::nn::conv::Conv1d;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
 use rayon::prelude::*;
 
 use crate::{Bpnet, ModelError};
@@ -229,8 +227,8 @@ impl Convolution {
     }
 
     /// Tap `k`'s weights `[outputs, inputs]`, a strided view into `[outputs, inputs, width]`.
-    fn tap(&self, k: usize) -> Place {
-        Place {
+    fn tap(&self, k: usize) -> Layout {
+        Layout {
             offset: k,
             rows: self.outputs,
             columns: self.inputs,
@@ -640,59 +638,16 @@ impl Scratch {
     }
 }
 
-/// Where a matrix lies in a slice: `rows × columns` from `offset`, with a stride per axis.
-#[derive(Debug, Clone, Copy)]
-struct Place {
-    offset: usize,
-    rows: usize,
-    columns: usize,
-    row_stride: usize,
-    column_stride: usize,
-}
-
-impl Place {
+impl Layout {
     /// Columns `from..from + columns` of `rows` rows of length `row_length` (row-major).
     fn columns_of(rows: usize, row_length: usize, from: usize, columns: usize) -> Self {
-        Place { offset: from, rows, columns, row_stride: row_length, column_stride: 1 }
-    }
-
-    /// The transposed matrix, in the same memory.
-    fn t(self) -> Self {
-        Place {
-            rows: self.columns,
-            columns: self.rows,
-            row_stride: self.column_stride,
-            column_stride: self.row_stride,
-            ..self
-        }
+        Layout { offset: from, rows, columns, row_stride: row_length, column_stride: 1 }
     }
 }
 
-fn layout_error(error: ndarray::ShapeError, place: Place) -> ModelError {
-    ModelError::Invalid(format!("BPNet kernels: a matrix view {place:?} does not fit its buffer: {error}"))
-}
-
-fn view(data: &[f32], place: Place) -> Result<ArrayView2<'_, f32>, ModelError> {
-    let data = data.get(place.offset..).unwrap_or_default();
-    ArrayView2::from_shape((place.rows, place.columns).strides((place.row_stride, place.column_stride)), data)
-        .map_err(|error| layout_error(error, place))
-}
-
-/// `c ← a · b + beta · c`, every matrix a strided view into its slice.
-fn matmul(a: (&[f32], Place), b: (&[f32], Place), beta: f32, c: (&mut [f32], Place)) -> Result<(), ModelError> {
-    let ((a, pa), (b, pb), (c, pc)) = (a, b, c);
-    if pa.rows != pc.rows || pa.columns != pb.rows || pb.columns != pc.columns {
-        return Err(ModelError::Invalid(format!("BPNet kernels: matrices {pa:?} · {pb:?} → {pc:?} do not match")));
-    }
-    if pc.rows == 0 || pc.columns == 0 {
-        return Ok(());
-    }
-    let (av, bv) = (view(a, pa)?, view(b, pb)?);
-    let data = c.get_mut(pc.offset..).unwrap_or_default();
-    let mut cv = ArrayViewMut2::from_shape((pc.rows, pc.columns).strides((pc.row_stride, pc.column_stride)), data)
-        .map_err(|error| layout_error(error, pc))?;
-    general_mat_mul(1.0, &av, &bv, beta, &mut cv);
-    Ok(())
+/// `c ← a · b + beta · c` (`beta` 0 or 1), every matrix a strided view into its slice.
+fn matmul(a: (&[f32], Layout), b: (&[f32], Layout), beta: f32, c: (&mut [f32], Layout)) -> Result<(), ModelError> {
+    crate::gemm::product(a, b, c, beta != 0.0).map_err(|error| ModelError::Invalid(format!("BPNet kernels: {error}")))
 }
 
 /// For a tap that reads input position `p + offset − padding` at output position `p` of a length-
@@ -739,7 +694,7 @@ impl BpnetKernels {
         }
         let x0 = &mut s.x[0];
         fill_rows(x0, &first.bias, l);
-        let weights = Place {
+        let weights = Layout {
             offset: 0,
             rows: f,
             columns: BASES * first.width,
@@ -748,9 +703,9 @@ impl BpnetKernels {
         };
         matmul(
             (&first.weight, weights),
-            (&s.columns, Place::columns_of(BASES * first.width, l, 0, l)),
+            (&s.columns, Layout::columns_of(BASES * first.width, l, 0, l)),
             1.0,
-            (x0, Place::columns_of(f, l, 0, l)),
+            (x0, Layout::columns_of(f, l, 0, l)),
         )?; // [F, L]
         x0.iter_mut().for_each(|v| *v = v.max(0.0));
 
@@ -764,9 +719,9 @@ impl BpnetKernels {
                 let Some((from, count, source)) = tap_range(l, k * conv.dilation, conv.padding()) else { continue };
                 matmul(
                     (&conv.weight, conv.tap(k)),
-                    (previous, Place::columns_of(f, l, source, count)),
+                    (previous, Layout::columns_of(f, l, source, count)),
                     1.0,
-                    (y, Place::columns_of(f, l, from, count)),
+                    (y, Layout::columns_of(f, l, from, count)),
                 )?; // [F, L]
             }
             for ((out, &x), y) in next.iter_mut().zip(previous.iter()).zip(y.iter_mut()) {
@@ -780,12 +735,12 @@ impl BpnetKernels {
         let profile = &self.profile;
         let (tracks, width, length) = (profile.outputs, profile.width, layout.output_length);
         let (start, window) = layout.profile_window();
-        let taps = Place { offset: 0, rows: tracks * width, columns: f, row_stride: f, column_stride: 1 };
+        let taps = Layout { offset: 0, rows: tracks * width, columns: f, row_stride: f, column_stride: 1 };
         matmul(
             (&self.profile_taps, taps),
-            (x, Place::columns_of(f, l, start, window)),
+            (x, Layout::columns_of(f, l, start, window)),
             0.0,
-            (&mut s.taps, Place::columns_of(tracks * width, window, 0, window)),
+            (&mut s.taps, Layout::columns_of(tracks * width, window, 0, window)),
         )?; // [T·S·W, window]
         for r in 0..tracks {
             let logits = &mut s.logits[r * length..(r + 1) * length];
@@ -974,22 +929,22 @@ impl BpnetKernels {
             // Weight gradient: for each track r, [W, window] · [window, F] into [F, W] of weight[r].
             for r in 0..tracks {
                 matmul(
-                    (&s.taps, Place::columns_of(width, window, r * width * window, window)),
-                    (x, Place::columns_of(f, l, from, window).t()),
+                    (&s.taps, Layout::columns_of(width, window, r * width * window, window)),
+                    (x, Layout::columns_of(f, l, from, window).transposed()),
                     1.0,
                     (
                         &mut g.profile.weight,
-                        Place { offset: r * f * width, rows: width, columns: f, row_stride: 1, column_stride: width },
+                        Layout { offset: r * f * width, rows: width, columns: f, row_stride: 1, column_stride: width },
                     ),
                 )?;
             }
             // Input gradient: [F, T·S·W] · [T·S·W, window].
-            let taps = Place { offset: 0, rows: tracks * width, columns: f, row_stride: f, column_stride: 1 };
+            let taps = Layout { offset: 0, rows: tracks * width, columns: f, row_stride: f, column_stride: 1 };
             matmul(
-                (&self.profile_taps, taps.t()),
-                (&s.taps, Place::columns_of(tracks * width, window, 0, window)),
+                (&self.profile_taps, taps.transposed()),
+                (&s.taps, Layout::columns_of(tracks * width, window, 0, window)),
                 1.0,
-                (&mut s.x_gradient, Place::columns_of(f, l, from, window)),
+                (&mut s.x_gradient, Layout::columns_of(f, l, from, window)),
             )?;
         }
 
@@ -1004,16 +959,16 @@ impl BpnetKernels {
             for k in 0..conv.width {
                 let Some((from, count, source)) = tap_range(l, k * conv.dilation, conv.padding()) else { continue };
                 matmul(
-                    (&s.z_gradient, Place::columns_of(f, l, from, count)),
-                    (previous, Place::columns_of(f, l, source, count).t()),
+                    (&s.z_gradient, Layout::columns_of(f, l, from, count)),
+                    (previous, Layout::columns_of(f, l, source, count).transposed()),
                     1.0,
                     (&mut pair.weight, conv.tap(k)),
                 )?;
                 matmul(
-                    (&conv.weight, conv.tap(k).t()),
-                    (&s.z_gradient, Place::columns_of(f, l, from, count)),
+                    (&conv.weight, conv.tap(k).transposed()),
+                    (&s.z_gradient, Layout::columns_of(f, l, from, count)),
                     1.0,
-                    (&mut s.x_gradient, Place::columns_of(f, l, source, count)),
+                    (&mut s.x_gradient, Layout::columns_of(f, l, source, count)),
                 )?;
             }
         }
@@ -1026,10 +981,10 @@ impl BpnetKernels {
         add_row_sums(&mut g.first.bias, &s.z_gradient, l);
         let columns = BASES * first.width;
         matmul(
-            (&s.z_gradient, Place::columns_of(f, l, 0, l)),
-            (&s.columns, Place::columns_of(columns, l, 0, l).t()),
+            (&s.z_gradient, Layout::columns_of(f, l, 0, l)),
+            (&s.columns, Layout::columns_of(columns, l, 0, l).transposed()),
             1.0,
-            (&mut g.first.weight, Place::columns_of(f, columns, 0, columns)),
+            (&mut g.first.weight, Layout::columns_of(f, columns, 0, columns)),
         )?;
         Ok(())
     }

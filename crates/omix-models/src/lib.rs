@@ -27,6 +27,7 @@ mod export;
 mod fast;
 mod first_layer;
 mod gcn;
+mod gemm;
 mod host;
 mod ism;
 mod rnn;
