@@ -52,6 +52,10 @@ pub(crate) const GRADIENT_CHUNK: usize = 4;
 /// Examples per product in the forward pass of the convolutions and dense layers (a fixed
 /// partition, so the numbers do not depend on the thread count).
 pub(crate) const DENSE_BLOCK: usize = 32;
+/// Weight rows per product (and rayon task) of a weight gradient: a fixed partition of the
+/// gradient's rows, each row's sum over the examples made in one product, so the numbers do not
+/// depend on the thread count.
+pub(crate) const WEIGHT_ROWS: usize = 256;
 
 use crate::Model;
 use crate::cnn::SequenceCnn;
@@ -227,6 +231,21 @@ pub(crate) fn filters_last(host: &HostCnn) -> Vec<Vec<f32>> {
             transpose_conv(&conv.weights, conv.filters, conv.channels, conv.width, true)
         })
         .collect()
+}
+
+/// `c ← c + aᵀ · b` for row-major `a [k, m]`, `b [k, n]` and `c [m, n]`: one product per fixed block of [`WEIGHT_ROWS`]
+/// rows of `c`, the blocks on rayon's pool (a weight gradient: `a` the layer's inputs, `b` its
+/// output gradients, `k` the examples or positions summed over).
+pub(crate) fn transposed_product_by_rows(a: &[f32], b: &[f32], c: &mut [f32], (m, k, n): (usize, usize, usize)) {
+    if m == 0 || n == 0 || k == 0 {
+        return;
+    }
+    c[..m * n].par_chunks_mut(WEIGHT_ROWS * n).enumerate().for_each(|(block, c)| {
+        let rows = c.len() / n;
+        let la = Layout { offset: block * WEIGHT_ROWS, rows, columns: k, row_stride: 1, column_stride: m };
+        crate::gemm::product((a, la), (b, Layout::row_major(k, n)), (c, Layout::row_major(rows, n)), true)
+            .expect("buffers sized by the host description");
+    });
 }
 
 /// `c ← a · b + beta · c` (`beta` 0 or 1) for row-major `a [m, k]`, `b [k, n]`, `c [m, n]`; `transpose_a` reads
@@ -786,12 +805,12 @@ impl Network {
     ) -> (f64, Gradients, Vec<Option<(Vec<f32>, Vec<f32>)>>) {
         let batch = weights.len();
         let outputs = self.host.outputs();
-        // Fixed-size chunks (not one per thread): the partial sums, and so the numbers, are the
-        // same whatever the thread count.
-        let mut chunks: Vec<(f64, Gradients)> =
-            (0..batch.div_ceil(GRADIENT_CHUNK)).map(|_| (0.0, self.zero_gradients())).collect();
-        examples.par_chunks_mut(GRADIENT_CHUNK).zip(chunks.par_iter_mut()).enumerate().for_each(
-            |(chunk, (examples, (total, _)))| {
+        // The loss summed over fixed chunks of examples, the chunks' sums added in order; the
+        // weight gradients over the whole batch, each split into fixed blocks of rows (see
+        // `convolution_weight_gradients`): the numbers are the same whatever the thread count.
+        let mut totals = vec![0.0f64; batch.div_ceil(GRADIENT_CHUNK)];
+        examples.par_chunks_mut(GRADIENT_CHUNK).zip(totals.par_iter_mut()).enumerate().for_each(
+            |(chunk, (examples, total))| {
                 for (offset, example) in examples.iter_mut().enumerate() {
                     let n = chunk * GRADIENT_CHUNK + offset;
                     let target = &targets[n * outputs..(n + 1) * outputs];
@@ -799,13 +818,10 @@ impl Network {
                 }
             },
         );
+        let total = totals.iter().sum::<f64>();
+        let mut gradients = self.zero_gradients();
         for index in (0..self.host.dense.len()).rev() {
-            // Weight gradients per gradient chunk; input gradients per larger block (one product
-            // each, so the weights are packed for the product fewer times).
-            examples
-                .par_chunks_mut(GRADIENT_CHUNK)
-                .zip(chunks.par_iter_mut())
-                .for_each(|(examples, (_, gradients))| self.dense_weight_gradients(index, examples, gradients));
+            self.dense_weight_gradients(index, examples, &mut gradients);
             examples.par_chunks_mut(DENSE_BLOCK).for_each(|examples| self.dense_input_gradients(index, examples));
         }
         examples.par_iter_mut().for_each(|example| self.backward_readout(example));
@@ -816,23 +832,12 @@ impl Network {
             if let (Some(norm), Some(statistics)) = (&block.conv.norm, &statistics[index]) {
                 norm_gradients[index] = Some(Self::backward_batch_norm(examples, index, block, norm, statistics));
             }
-            examples
-                .par_chunks_mut(GRADIENT_CHUNK)
-                .zip(chunks.par_iter_mut())
-                .for_each(|(examples, (_, gradients))| self.convolution_weight_gradients(index, examples, gradients));
+            self.convolution_weight_gradients(index, examples, &mut gradients);
             if index > 0 {
                 examples
                     .par_chunks_mut(DENSE_BLOCK)
                     .for_each(|examples| self.convolution_input_gradients(index, examples));
             }
-        }
-        // Sum the chunks in order: the same additions in the same order on every run,
-        // whatever rayon's work stealing did (same seed, same numbers).
-        let mut chunks = chunks.into_iter();
-        let (mut total, mut gradients) = chunks.next().unwrap_or_else(|| (0.0, self.zero_gradients()));
-        for (t, g) in chunks {
-            total += t;
-            gradients.add(&g);
         }
         (total, gradients, norm_gradients)
     }
@@ -870,7 +875,9 @@ impl Network {
         value * scale
     }
 
-    /// The gradients of dense layer `index` from a chunk of examples (`inputsᵀ · deltas`).
+    /// The gradients of dense layer `index` from some examples (`inputsᵀ · deltas`), added to
+    /// `g`: one product over the examples per fixed block of [`WEIGHT_ROWS`] weight rows, the
+    /// blocks on rayon's pool; the bias gradient summed example by example.
     fn dense_weight_gradients(&self, index: usize, examples: &[Example], g: &mut Gradients) {
         let spec = &self.host.dense[index];
         let rows = examples.len();
@@ -884,7 +891,7 @@ impl Network {
                 gb.iter_mut().zip(&example.delta).for_each(|(a, d)| *a += d);
             }
         }
-        matmul(&x, true, &delta, false, gw, (spec.inputs, rows, spec.outputs), 1.0);
+        transposed_product_by_rows(&x, &delta, gw, (spec.inputs, rows, spec.outputs));
     }
 
     /// Through dense layer `index` (`deltas · weightsᵀ`) and the ReLU and dropout before it:
@@ -1032,33 +1039,56 @@ impl Network {
         (gamma.iter().map(|g| *g as f32).collect(), beta.iter().map(|b| *b as f32).collect())
     }
 
-    /// The gradients of block `index`'s convolution from a chunk of examples' `delta` (the
-    /// gradient of its output `[positions, filters]`): `columnsᵀ · deltas`, added to `g`.
+    /// The gradients of block `index`'s convolution from some examples' `delta` (the gradient of
+    /// its output `[positions, filters]`), added to `g`. A one-hot first layer: each fixed chunk
+    /// of [`GRADIENT_CHUNK`] examples walks its inputs into a partial sum ([`sparse_weight_gradient`]),
+    /// the partials added in order. Any other: per fixed block of [`DENSE_BLOCK`] examples, in
+    /// order, `columnsᵀ · deltas` over their stacked im2col matrices, one product per fixed block
+    /// of [`WEIGHT_ROWS`] weight rows on rayon's pool. The bias gradient is summed example by
+    /// example.
     pub(crate) fn convolution_weight_gradients(&self, index: usize, examples: &[Example], g: &mut Gradients) {
         let block = &self.host.blocks[index];
         let conv = &block.conv;
         let filters = conv.filters;
-        let rows = examples.len() * block.positions;
         let (gwt, gb) = &mut g.conv[index];
-        let mut dz = Vec::with_capacity(rows * filters);
-        for example in examples {
-            if !gb.is_empty() {
+        if !gb.is_empty() {
+            for example in examples {
                 for row in example.delta.chunks_exact(filters) {
                     gb.iter_mut().zip(row).for_each(|(a, d)| *a += d);
                 }
             }
-            if index == 0 && conv.channels <= SPARSE_CHANNELS {
-                sparse_weight_gradient(block, &example.activations[index], &example.delta, gwt);
-            } else {
-                dz.extend_from_slice(&example.delta);
-            }
         }
         if index == 0 && conv.channels <= SPARSE_CHANNELS {
+            let walk = |examples: &[Example], gradient: &mut [f32]| {
+                for example in examples {
+                    sparse_weight_gradient(block, &example.activations[index], &example.delta, gradient);
+                }
+            };
+            if examples.len() <= GRADIENT_CHUNK {
+                walk(examples, gwt);
+                return;
+            }
+            let partials: Vec<Vec<f32>> = examples
+                .par_chunks(GRADIENT_CHUNK)
+                .map(|examples| {
+                    let mut partial = vec![0.0f32; gwt.len()];
+                    walk(examples, &mut partial);
+                    partial
+                })
+                .collect();
+            for partial in partials {
+                gwt.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
+            }
             return;
         }
         let depth = conv.channels * conv.width;
-        let columns = stacked_im2col(block, examples.iter().map(|example| &example.activations[index][..]));
-        matmul(&columns, true, &dz, false, gwt, (depth, rows, filters), 1.0);
+        for examples in examples.chunks(DENSE_BLOCK) {
+            let rows = examples.len() * block.positions;
+            let columns = stacked_im2col(block, examples.iter().map(|example| &example.activations[index][..]));
+            let mut dz = Vec::with_capacity(rows * filters);
+            examples.iter().for_each(|example| dz.extend_from_slice(&example.delta));
+            transposed_product_by_rows(&columns, &dz, gwt, (depth, rows, filters));
+        }
     }
 
     /// Through block `index`'s convolution: every example's `delta` goes from the gradient of its
@@ -1242,8 +1272,10 @@ fn sparse_weight_gradient(block: &HostBlock, input: &[f32], delta: &[f32], gradi
 pub(crate) fn stacked_im2col<'a>(block: &HostBlock, inputs: impl ExactSizeIterator<Item = &'a [f32]>) -> Vec<f32> {
     let conv = &block.conv;
     let depth = conv.channels * conv.width;
+    let inputs: Vec<&[f32]> = inputs.collect();
     let mut columns = vec![0.0f32; inputs.len() * block.positions * depth];
-    for (a, columns) in inputs.zip(columns.chunks_exact_mut(block.positions * depth)) {
+    // One example per rayon task (each writes its own rows).
+    columns.par_chunks_exact_mut((block.positions * depth).max(1)).zip(inputs).for_each(|(columns, a)| {
         for (position, row) in columns.chunks_exact_mut(depth).enumerate() {
             for k in 0..conv.width {
                 let Some(i) = block.input_position(position, k) else { continue };
@@ -1252,7 +1284,7 @@ pub(crate) fn stacked_im2col<'a>(block: &HostBlock, inputs: impl ExactSizeIterat
                 }
             }
         }
-    }
+    });
     columns
 }
 
