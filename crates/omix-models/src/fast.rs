@@ -478,15 +478,20 @@ impl Network {
         if outputs == 0 {
             return logits;
         }
+        let table = match self.host.blocks.first() {
+            Some(block) if block.conv.channels <= SPARSE_CHANNELS => TapTable::new(block, &self.conv_weights[0]),
+            _ => None,
+        };
         logits
             .par_chunks_mut(DENSE_BLOCK * outputs)
             .zip(inputs[..count * size].par_chunks(DENSE_BLOCK * size))
-            .for_each(|(logits, inputs)| self.infer_block(inputs, logits));
+            .for_each(|(logits, inputs)| self.infer_block(inputs, logits, table.as_ref()));
         logits
     }
 
-    /// [`Network::infer`] of one block of examples `[examples, channels, length]`.
-    fn infer_block(&self, inputs: &[f32], logits: &mut [f32]) {
+    /// [`Network::infer`] of one block of examples `[examples, channels, length]` (a one-hot first
+    /// layer through `table` where it has one and the input is one-hot).
+    fn infer_block(&self, inputs: &[f32], logits: &mut [f32], table: Option<&TapTable>) {
         let (channels, length) = (self.host.channels, self.host.length);
         let examples = inputs.len() / (channels * length).max(1);
         // Each layer's input, position-major per example `[examples][positions][channels]`.
@@ -503,7 +508,9 @@ impl Network {
             if index == 0 && conv.channels <= SPARSE_CHANNELS {
                 let size = conv.channels * block.input_length;
                 for (input, z) in inputs.chunks_exact(size).zip(z.chunks_exact_mut(block.positions * filters)) {
-                    sparse_convolution(block, &self.conv_weights[index], input, z);
+                    if !table.is_some_and(|table| table.convolve(block, input, z)) {
+                        sparse_convolution(block, &self.conv_weights[index], input, z);
+                    }
                 }
             } else {
                 if index == 0 {
@@ -1141,27 +1148,50 @@ pub(crate) fn transpose(values: &[f32], rows: usize, columns: usize) -> Vec<f32>
 pub(crate) const SPARSE_CHANNELS: usize = 8;
 
 /// A convolution of one channel-major input `[channels][input_length]` added to `rows`
-/// `[positions][filters]` (bias already there): for every non-zero input value, its weight
-/// column `[filters]` (`filters_last`, `[channels][width][filters]`), scaled, is added to each
-/// output position that reads it. A one-hot sequence has one non-zero value per position, so
-/// this does a quarter of a dense convolution's work, in contiguous runs over filters, with no
-/// im2col matrix.
+/// `[positions][filters]` (bias already there): each output row gathers, tap by tap, the weight
+/// column `[filters]` (`filters_last`, `[channels][width][filters]`) of every non-zero input value
+/// it reads, scaled. A one-hot sequence has one non-zero value per position, so this does a
+/// quarter of a dense convolution's work, in contiguous runs over filters, with no im2col matrix.
 pub(crate) fn sparse_convolution(block: &HostBlock, filters_last: &[f32], input: &[f32], rows: &mut [f32]) {
-    let length = block.input_length;
-    let nonzeros = (0..block.conv.channels)
-        .flat_map(|c| input[c * length..(c + 1) * length].iter().enumerate().map(move |(i, &value)| (c, i, value)));
+    let (channels, length) = (block.conv.channels, block.input_length);
+    let nonzeros = Nonzeros::new(length, |i| (0..channels).map(move |c| (c, input[c * length + i])));
     // `dispatch` runs the loop compiled for the widest SIMD this CPU has (AVX2 and FMA where
-    // present; the workspace itself builds for baseline x86-64); additions are element by
-    // element, so the numbers are the same on every CPU.
-    pulp::Arch::new().dispatch(|| scatter_columns(block, filters_last, nonzeros, rows));
+    // present; the workspace itself builds for baseline x86-64); the additions are element by
+    // element, in tap order, so the numbers are the same on every CPU.
+    pulp::Arch::new().dispatch(Gather { block, filters_last, nonzeros: &nonzeros, rows });
 }
 
 /// [`sparse_convolution`] of one position-major input `[input_length][channels]` (the layout
 /// the training pass keeps its activations in).
 fn sparse_convolution_position_major(block: &HostBlock, filters_last: &[f32], input: &[f32], rows: &mut [f32]) {
     let channels = block.conv.channels;
-    let nonzeros = input.iter().enumerate().map(|(at, &value)| (at % channels, at / channels, value));
-    pulp::Arch::new().dispatch(|| scatter_columns(block, filters_last, nonzeros, rows));
+    let nonzeros =
+        Nonzeros::new(block.input_length, |i| input[i * channels..(i + 1) * channels].iter().copied().enumerate());
+    pulp::Arch::new().dispatch(Gather { block, filters_last, nonzeros: &nonzeros, rows });
+}
+
+/// Each input position's non-zero `(channel, value)` pairs, in channel order: position `i`'s are
+/// `entries[starts[i]..starts[i + 1]]`.
+struct Nonzeros {
+    starts: Vec<usize>,
+    entries: Vec<(usize, f32)>,
+}
+
+impl Nonzeros {
+    fn new<I: Iterator<Item = (usize, f32)>>(length: usize, at: impl Fn(usize) -> I) -> Self {
+        let mut starts = Vec::with_capacity(length + 1);
+        let mut entries = Vec::with_capacity(length);
+        for i in 0..length {
+            starts.push(entries.len());
+            entries.extend(at(i).filter(|(_, value)| *value != 0.0));
+        }
+        starts.push(entries.len());
+        Nonzeros { starts, entries }
+    }
+
+    fn of(&self, i: usize) -> &[(usize, f32)] {
+        &self.entries[self.starts[i]..self.starts[i + 1]]
+    }
 }
 
 /// Output `q` reads input `i` through tap `k` when `q = i + left − k · dilation` is an output
@@ -1173,28 +1203,154 @@ fn reached(block: &HostBlock, i: usize) -> impl Iterator<Item = (usize, usize)> 
     })
 }
 
-/// For every non-zero `(channel, input position, value)`, add the weight column `[filters]` of
-/// each tap, scaled by the value, to the output row it reaches.
+/// [`gather_columns`] as a `pulp` kernel: `dispatch` compiles it into the function that enables
+/// the CPU's widest SIMD (a closure may not be inlined there, and would then run on SSE2).
+struct Gather<'a> {
+    block: &'a HostBlock,
+    filters_last: &'a [f32],
+    nonzeros: &'a Nonzeros,
+    rows: &'a mut [f32],
+}
+
+impl pulp::WithSimd for Gather<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        gather_columns(self.block, self.filters_last, self.nonzeros, self.rows);
+    }
+}
+
+/// For every output row, add the weight column `[filters]` of each tap and non-zero input value
+/// it reads, scaled by the value, in tap order; [`GATHER_LANES`] filters at a time are summed in
+/// registers and written once.
 #[inline(always)]
-fn scatter_columns(
-    block: &HostBlock,
-    filters_last: &[f32],
-    nonzeros: impl Iterator<Item = (usize, usize, f32)>,
-    rows: &mut [f32],
-) {
+fn gather_columns(block: &HostBlock, filters_last: &[f32], nonzeros: &Nonzeros, rows: &mut [f32]) {
     let conv = &block.conv;
-    let filters = conv.filters;
-    for (c, i, value) in nonzeros {
-        if value == 0.0 {
-            continue;
+    let (filters, width) = (conv.filters, conv.width);
+    for (q, row) in rows.chunks_exact_mut(filters).enumerate().take(block.positions) {
+        let taps = || (0..width).filter_map(move |k| block.input_position(q, k).map(|i| (k, i)));
+        let mut lanes = row.chunks_exact_mut(GATHER_LANES);
+        let mut first = 0;
+        for out in &mut lanes {
+            let mut sum: [f32; GATHER_LANES] = [0.0; GATHER_LANES];
+            sum.copy_from_slice(out);
+            for (k, i) in taps() {
+                for &(c, value) in nonzeros.of(i) {
+                    let start = (c * width + k) * filters + first;
+                    let column = &filters_last[start..start + GATHER_LANES];
+                    sum.iter_mut().zip(column).for_each(|(s, w)| *s += value * w);
+                }
+            }
+            out.copy_from_slice(&sum);
+            first += GATHER_LANES;
         }
-        for (k, q) in reached(block, i) {
-            let weights = &filters_last[(c * conv.width + k) * filters..(c * conv.width + k + 1) * filters];
-            let row = &mut rows[q * filters..(q + 1) * filters];
-            if value == 1.0 {
-                row.iter_mut().zip(weights).for_each(|(out, w)| *out += w);
-            } else {
-                row.iter_mut().zip(weights).for_each(|(out, w)| *out += value * w);
+        for (f, out) in lanes.into_remainder().iter_mut().enumerate() {
+            let f = first + f;
+            for (k, i) in taps() {
+                for &(c, value) in nonzeros.of(i) {
+                    *out += value * filters_last[(c * width + k) * filters + f];
+                }
+            }
+        }
+    }
+}
+
+/// Filters summed together in registers by [`gather_columns`] (two AVX2 registers).
+const GATHER_LANES: usize = 16;
+
+/// The most floats a [`TapTable`] may take (128 KB: it is read at random, so it should stay in
+/// the L2 cache).
+const TAP_TABLE_FLOATS: usize = 32 * 1024;
+
+/// A one-hot first layer's weight columns summed over groups of `group` consecutive taps: for
+/// each group and each combination of what its taps read (a base, or nothing: padding or an
+/// all-zero position), the sum of those taps' columns `[filters]`. An output row of a one-hot
+/// input is then its bias plus one column per group, not one per tap (a third of the additions
+/// for three taps a group). Built once per inference call; the sums run in tap order, so the
+/// numbers are the same on every run, though not bit for bit those of [`sparse_convolution`].
+pub(crate) struct TapTable {
+    group: usize,
+    groups: usize,
+    /// Channels + 1: symbol `channels` is "reads nothing".
+    symbols: usize,
+    /// `[groups][symbols^group][filters]`.
+    sums: Vec<f32>,
+}
+
+impl TapTable {
+    /// The table of `block`'s convolution (weights `filters_last`), or `None` when even two taps
+    /// a group would not fit [`TAP_TABLE_FLOATS`] (the per-tap gather is then as good).
+    pub(crate) fn new(block: &HostBlock, filters_last: &[f32]) -> Option<Self> {
+        let conv = &block.conv;
+        let (filters, width, symbols) = (conv.filters, conv.width, conv.channels + 1);
+        let size = |group: u32| symbols.pow(group) * filters * width.div_ceil(group as usize);
+        let group = [3u32, 2].into_iter().find(|&group| size(group) <= TAP_TABLE_FLOATS && width >= group as usize)?;
+        let codes = symbols.pow(group);
+        let (group, groups) = (group as usize, width.div_ceil(group as usize));
+        let mut sums = vec![0.0f32; groups * codes * filters];
+        for (slot, sum) in sums.chunks_exact_mut(filters).enumerate() {
+            let (g, mut code) = (slot / codes, slot % codes);
+            for j in 0..group {
+                let (symbol, k) = (code % symbols, g * group + j);
+                code /= symbols;
+                if symbol < conv.channels && k < width {
+                    let column = &filters_last[(symbol * width + k) * filters..(symbol * width + k + 1) * filters];
+                    sum.iter_mut().zip(column).for_each(|(s, w)| *s += w);
+                }
+            }
+        }
+        Some(TapTable { group, groups, symbols, sums })
+    }
+
+    /// Add the convolution of one channel-major input `[channels][input_length]` to `rows`
+    /// `[positions][filters]` (bias already there) and return `true`; `false`, with `rows`
+    /// untouched, when a position is neither one-hot (one channel exactly 1, the rest 0) nor all
+    /// zeros.
+    pub(crate) fn convolve(&self, block: &HostBlock, input: &[f32], rows: &mut [f32]) -> bool {
+        let (channels, length) = (block.conv.channels, block.input_length);
+        let mut read = vec![channels; length];
+        for (i, symbol) in read.iter_mut().enumerate() {
+            for c in 0..channels {
+                match input[c * length + i] {
+                    0.0 => {}
+                    1.0 if *symbol == channels => *symbol = c,
+                    _ => return false,
+                }
+            }
+        }
+        pulp::Arch::new().dispatch(TableRows { table: self, block, read: &read, rows });
+        true
+    }
+}
+
+/// [`TapTable::convolve`]'s rows as a `pulp` kernel (see [`Gather`]).
+struct TableRows<'a> {
+    table: &'a TapTable,
+    block: &'a HostBlock,
+    read: &'a [usize],
+    rows: &'a mut [f32],
+}
+
+impl pulp::WithSimd for TableRows<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let TableRows { table, block, read, rows } = self;
+        let (filters, width, nothing) = (block.conv.filters, block.conv.width, block.conv.channels);
+        let codes = table.symbols.pow(table.group as u32);
+        for (q, row) in rows.chunks_exact_mut(filters).enumerate().take(block.positions) {
+            for g in 0..table.groups {
+                let mut code = 0;
+                for j in (0..table.group).rev() {
+                    let k = g * table.group + j;
+                    let symbol =
+                        if k < width { block.input_position(q, k).map_or(nothing, |i| read[i]) } else { nothing };
+                    code = code * table.symbols + symbol;
+                }
+                let start = (g * codes + code) * filters;
+                row.iter_mut().zip(&table.sums[start..start + filters]).for_each(|(out, s)| *out += s);
             }
         }
     }
@@ -1859,6 +2015,55 @@ pub(crate) mod tests {
         assert_eq!(first, crate::FirstLayer::from_host(conv.clone()));
         assert_eq!(conv.bias.as_deref(), Some(&first.bias[..]));
         assert_eq!((first.scale, first.shift), (vec![1.0; 32], vec![0.0; 32]));
+        Ok(())
+    }
+
+    /// The tap-group table gives the per-tap gather's rows (to rounding: the sums run in another
+    /// order) on random one-hot first layers, reads all-zero positions as nothing, and refuses
+    /// inputs that are not one-hot.
+    #[test]
+    fn tap_tables_equal_the_gather_on_one_hot_inputs() -> Result<(), Box<dyn std::error::Error>> {
+        let (device, _lock) = crate::test_device();
+        let mut state = 17u64;
+        let mut next = |bound: usize| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 33) as usize) % bound
+        };
+        let mut tables = 0;
+        for round in 0..40 {
+            let (filters, width, dilation) = (1 + next(40), 1 + next(14), 1 + next(3));
+            let padding = if round % 2 == 0 { Padding::Same } else { Padding::Valid };
+            let length = width * dilation + 5 + next(30);
+            let config = ModelConfig::Cnn {
+                conv: vec![conv_layer(filters, width, dilation, 1, false, 0.0, padding)],
+                global_pool: GlobalPool::Max,
+                dense: vec![],
+                dense_dropout: 0.0,
+            };
+            let model = config.init(InputShape { channels: 4, length, outputs: 1 }, &device)?;
+            let (network, _) = FastPlan::new(&model, 4, length).and_then(|plan| plan.network(&model)).ok_or("fits")?;
+            let (block, weights) = (&network.host.blocks[0], &network.conv_weights[0]);
+            let Some(table) = TapTable::new(block, weights) else { continue };
+            tables += 1;
+            let mut input = vec![0.0f32; 4 * length];
+            for i in 0..length {
+                if next(10) > 0 {
+                    input[next(4) * length + i] = 1.0; // else an all-zero position (an N)
+                }
+            }
+            let bias: Vec<f32> = (0..block.positions * filters).map(|v| (v % 7) as f32 * 0.1).collect();
+            let (mut gathered, mut looked_up) = (bias.clone(), bias.clone());
+            sparse_convolution(block, weights, &input, &mut gathered);
+            assert!(table.convolve(block, &input, &mut looked_up));
+            for (a, b) in gathered.iter().zip(&looked_up) {
+                assert!((a - b).abs() <= 1e-5 * (1.0 + a.abs()), "{a} vs {b} (width {width}, dilation {dilation})");
+            }
+            let blurred: Vec<f32> = input.iter().map(|v| if *v == 0.0 { 0.0 } else { 0.25 }).collect();
+            let mut untouched = bias.clone();
+            assert!(!table.convolve(block, &blurred, &mut untouched));
+            assert_eq!(untouched, bias);
+        }
+        assert!(tables > 20, "only {tables} layers had a table");
         Ok(())
     }
 
