@@ -17,19 +17,28 @@
 //! output `o` and cell `g`, each with an input map `x·W_x + b_x` and a hidden map `h·W_h + b_h`
 //! (`W` stored `[inputs][hidden]`); `c_t = f·c_{t−1} + i·g`, `h_t = o·tanh(c_t)`, from zero
 //! states. The kernel packs the four gates side by side, `[inputs][4·hidden]` in the order
-//! `i, f, o, g`, and adds the two biases. Per layer and direction, the input map of every step
-//! is ONE product `[steps·examples, inputs] · [inputs, 4·hidden]`; then each step adds its
-//! `[examples, hidden] · [hidden, 4·hidden]` hidden product and runs the gate kernel (sigmoid,
-//! tanh, cell update), keeping the gates and cells for the backward pass. Backward through time
-//! runs the steps in reverse with the mirror product (`dz · W_hᵀ`); the weight gradients are
-//! then one product each over all steps (`inputᵀ · dz`, `h_prevᵀ · dz`), and the input gradient
-//! one product `dz · W_xᵀ`. The reverse direction runs the steps from last to first and writes
-//! its state at each step's own position, as burn's `BiLstm` does.
+//! `i, f, o, g`, and adds the two biases. Everything after the front end runs over the whole
+//! batch at once, buffers step-major `[step][example]`. Per layer and direction, the input map of
+//! every step is ONE product `[steps·batch, inputs] · [inputs, 4·hidden]`; then each step adds
+//! its `[batch, hidden] · [hidden, 4·hidden]` hidden product and runs the gate kernel (sigmoid,
+//! tanh, cell update, through an `exp` written to compile to SIMD, under `pulp`'s runtime
+//! dispatch), keeping the gates and cells for the backward pass. Backward through time runs the
+//! steps in reverse with the mirror product (`dz · W_hᵀ`); the weight gradients are then one
+//! product each over all steps and examples (`inputᵀ · dz`, `h_prevᵀ · dz`), and the input
+//! gradient one product `dz · W_xᵀ` per direction. The reverse direction runs the steps from last
+//! to first and writes its state at each step's own position, as burn's `BiLstm` does. The two
+//! directions of a layer are independent and run as two rayon tasks (`rayon::join`). The dense
+//! layers, forward and backward (weights `xᵀ · delta` with the whole batch as the inner
+//! dimension), are one product each, cut into one piece of the output per thread.
 //!
-//! **Determinism.** The batch is cut into fixed blocks of [`RNN_BLOCK`] examples, each one
-//! rayon task through the recurrent, readout and dense layers; every block's gradients are
-//! summed in the block, and the blocks' sums added in block order; the front end runs on
-//! [`crate::FastPlan`]'s fixed partitions. The numbers are the same whatever the thread count.
+//! **Determinism.** No sum is ever split by the thread count: every weight gradient is one
+//! product over the whole batch (each element one dot product, in a fixed order), the bias
+//! gradients and the loss are summed in example order, the input gradients of the two directions
+//! are added in direction order, and the front end runs on [`crate::FastPlan`]'s fixed
+//! partitions. Cutting a product's output into pieces (`product`) changes which thread computes
+//! an element, never how: matrixmultiply computes every element of its output alone, by the same
+//! operations wherever it lies (tested on cut and uncut products). The numbers are the same
+//! whatever the thread count.
 //!
 //! **Dropout masks** come from the step's `dropout_seed`, as in [`crate::FastPlan`]: example
 //! `n` of a batch draws from ChaCha8 seeded with `dropout_seed` on stream `n`, first every
@@ -46,6 +55,8 @@ use burn::nn::activation::Activation;
 use burn::nn::{Linear, Lstm};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::Model;
@@ -57,9 +68,6 @@ use crate::fast::{
 use crate::host::{HostCnn, HostDense, Layer, block_lengths, host_blocks};
 use crate::rnn::{Readout, Recurrent};
 
-/// Examples per block: each block runs as one rayon task through the recurrent, readout and
-/// dense layers (a fixed partition, so the numbers do not depend on the thread count).
-const RNN_BLOCK: usize = 16;
 /// Examples per inference pass of [`RnnPlan::logits`] (bounds the memory the traces take).
 const INFERENCE_CHUNK: usize = 64;
 
@@ -110,7 +118,7 @@ struct RnnNetwork {
     dense_dropout: f64,
 }
 
-/// One direction's record of a block's forward pass, every buffer step-major `[step][example]`.
+/// One direction's record of the batch's forward pass, every buffer step-major `[step][example]`.
 struct DirectionTrace {
     /// Gate values after their activations `[steps][examples][4·hidden]`.
     gates: Vec<f32>,
@@ -120,7 +128,7 @@ struct DirectionTrace {
     hidden: Vec<f32>,
 }
 
-/// One recurrent layer's record of a block's forward pass.
+/// One recurrent layer's record of the batch's forward pass.
 struct LayerTrace {
     /// The layer's input `[steps][examples][inputs]`.
     input: Vec<f32>,
@@ -129,9 +137,8 @@ struct LayerTrace {
     mask: Vec<f32>,
 }
 
-/// What a block of examples keeps between the forward and the backward pass.
-struct BlockTrace {
-    examples: usize,
+/// What the batch keeps between the forward and the backward pass.
+struct BatchTrace {
     layers: Vec<LayerTrace>,
     /// Max readout: the step of each feature's maximum `[examples][directions·hidden]`.
     argmax: Vec<usize>,
@@ -158,31 +165,40 @@ struct RnnGradients {
     dense: Vec<(Vec<f32>, Vec<f32>)>,
 }
 
-impl RnnGradients {
-    fn add(&mut self, other: &RnnGradients) {
-        let add = |a: &mut Vec<f32>, b: &Vec<f32>| a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-        for (directions, others) in self.layers.iter_mut().zip(&other.layers) {
-            for (a, b) in directions.iter_mut().zip(others) {
-                add(&mut a.input_weights, &b.input_weights);
-                add(&mut a.hidden_weights, &b.hidden_weights);
-                add(&mut a.bias, &b.bias);
-            }
-        }
-        for ((w, b), (ow, ob)) in self.dense.iter_mut().zip(&other.dense) {
-            add(w, ow);
-            add(b, ob);
-        }
-    }
+/// `e^x` for `x` in `[−87, 87]` (clamped there), within 2 ulp: Cephes' `expf`, `2^n · e^r` with
+/// `|r| ≤ ln 2 / 2` and a degree-6 polynomial for `e^r`. Plain arithmetic and bit moves, so that a
+/// loop of it compiles to SIMD (libm's `expf` is a call per value).
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    // 1.5 · 2^23: adding it rounds to the nearest integer, held in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 87.0);
+    let shifted = x * LOG2E + ROUND;
+    let n = shifted - ROUND;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_2e-4f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 0.5;
+    let p = p * (r * r) + r + 1.0;
+    // 2^n through the exponent bits (n in [−126, 126] after the clamp).
+    let scale = f32::from_bits(((shifted.to_bits() as i32 - ROUND.to_bits() as i32 + 127) << 23) as u32);
+    p * scale
 }
 
+#[inline(always)]
 fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + exp(-x))
 }
 
-/// `tanh(x) = 2·sigmoid(2x) − 1`, through `exp` (several times faster than libm's `tanhf`, within
-/// 1e-7 absolute; the tests hold it to burn's `tanh`).
+/// `tanh(x) = 2·sigmoid(2x) − 1`, through `exp` (within 1e-7 absolute; the tests hold it to
+/// burn's `tanh`).
+#[inline(always)]
 fn tanh(x: f32) -> f32 {
-    2.0 / (1.0 + (-2.0 * x).exp()) - 1.0
+    2.0 / (1.0 + exp(-2.0 * x)) - 1.0
 }
 
 /// The LSTMs of a layer, forward direction first; `None` for a GRU.
@@ -464,20 +480,20 @@ impl RnnNetwork {
             || self.front.host.blocks.iter().any(|block| block.dropout > 0.0)
     }
 
-    /// The training forward pass of a batch: its examples (front-end records, logits) and each
-    /// block's trace.
-    fn training_forward(&self, inputs: &[f32], batch: usize, dropout_seed: u64) -> (Vec<Example>, Vec<BlockTrace>) {
+    /// The training forward pass of a batch: its examples (front-end records, logits) and the
+    /// batch's trace.
+    fn training_forward(&self, inputs: &[f32], batch: usize, dropout_seed: u64) -> (Vec<Example>, BatchTrace) {
         let mode = Mode::Training { dropout_seed };
         let dropout = self.drops();
         let mut examples: Vec<Example> = (0..batch).map(|n| Example::new(mode, n, dropout)).collect();
-        let traces = self.forward(inputs, &mut examples);
-        (examples, traces)
+        let trace = self.forward(inputs, &mut examples);
+        (examples, trace)
     }
 
-    /// The forward pass: the front end over the whole batch (as [`crate::FastPlan`] runs it),
-    /// then the recurrent, readout and dense layers per block of [`RNN_BLOCK`] examples; leaves
-    /// each example's logits in `example.logits`.
-    fn forward(&self, inputs: &[f32], examples: &mut [Example]) -> Vec<BlockTrace> {
+    /// The forward pass: the front end example by example (as [`crate::FastPlan`] runs it), then
+    /// the recurrent, readout and dense layers over the whole batch; leaves each example's logits
+    /// in `example.logits`.
+    fn forward(&self, inputs: &[f32], examples: &mut [Example]) -> BatchTrace {
         let host = &self.front.host;
         let size = host.channels * host.length;
         examples.par_iter_mut().enumerate().for_each(|(n, example)| {
@@ -488,11 +504,11 @@ impl RnnNetwork {
             examples.par_chunks_mut(DENSE_BLOCK).for_each(|examples| self.front.convolve(index, examples));
             examples.par_iter_mut().for_each(|example| self.front.activate(block, None, example));
         }
-        examples.par_chunks_mut(RNN_BLOCK).map(|examples| self.forward_block(examples)).collect()
+        self.forward_batch(examples)
     }
 
-    /// The recurrent, readout and dense layers of one block of examples.
-    fn forward_block(&self, examples: &mut [Example]) -> BlockTrace {
+    /// The recurrent, readout and dense layers of the batch.
+    fn forward_batch(&self, examples: &mut [Example]) -> BatchTrace {
         let (bs, steps, hidden) = (examples.len(), self.steps, self.hidden);
         let last = self.front.host.blocks.len();
         let first_inputs = self.layers.first().and_then(|d| d.first()).map_or(0, |lstm| lstm.inputs);
@@ -506,11 +522,14 @@ impl RnnNetwork {
         let mut layers = Vec::with_capacity(self.layers.len());
         for directions in &self.layers {
             let features = directions.len() * hidden;
-            let traces: Vec<DirectionTrace> = directions
-                .iter()
-                .enumerate()
-                .map(|(d, lstm)| Self::run_direction(lstm, d, &x, bs, steps, hidden))
-                .collect();
+            // The directions are independent: one rayon task each.
+            let run = |d: usize| Self::run_direction(&directions[d], d, &x, bs, steps, hidden);
+            let traces: Vec<DirectionTrace> = if directions.len() == 2 {
+                let (forward, reverse) = rayon::join(|| run(0), || run(1));
+                vec![forward, reverse]
+            } else {
+                (0..directions.len()).map(run).collect()
+            };
             // Concatenate the directions: [steps][examples][directions·hidden].
             let mut y = vec![0.0f32; steps * bs * features];
             for (d, trace) in traces.iter().enumerate() {
@@ -519,7 +538,7 @@ impl RnnNetwork {
                 }
             }
             let drawn: Vec<Vec<f32>> =
-                examples.iter_mut().map(|example| example.draw_mask(steps * features, self.dropout)).collect();
+                examples.par_iter_mut().map(|example| example.draw_mask(steps * features, self.dropout)).collect();
             let mut mask = Vec::new();
             if drawn.iter().all(|drawn| drawn.len() == steps * features) && self.dropout > 0.0 {
                 // Step-major, as the output: [steps][examples][directions·hidden].
@@ -535,21 +554,28 @@ impl RnnNetwork {
             layers.push(LayerTrace { input: std::mem::replace(&mut x, y), directions: traces, mask });
         }
         let (features, argmax) = self.readout(&x, bs);
-        let mut trace = BlockTrace { examples: bs, layers, argmax, dense_inputs: Vec::new(), dense_masks: Vec::new() };
+        let mut trace = BatchTrace { layers, argmax, dense_inputs: Vec::new(), dense_masks: Vec::new() };
         let mut current = features;
         for spec in &self.dense {
             let mut y: Vec<f32> = spec.bias_or_zeros().iter().copied().cycle().take(bs * spec.outputs).collect();
-            matmul(&current, false, &spec.weights, false, &mut y, (bs, spec.inputs, spec.outputs), 1.0);
+            product(
+                view(&current, bs, spec.inputs),
+                view(&spec.weights, spec.inputs, spec.outputs),
+                1.0,
+                view_mut(&mut y, bs, spec.outputs),
+                Axis(1),
+            );
             if spec.relu {
                 y.iter_mut().for_each(|v| *v = v.max(0.0));
                 let mut mask = Vec::new();
                 if self.dense_dropout > 0.0 {
-                    for (example, row) in examples.iter_mut().zip(y.chunks_exact_mut(spec.outputs)) {
-                        let drawn = example.draw_mask(spec.outputs, self.dense_dropout);
-                        if !drawn.is_empty() {
-                            row.iter_mut().zip(&drawn).for_each(|(v, m)| *v *= m);
-                            mask.extend(drawn);
-                        }
+                    let drawn: Vec<Vec<f32>> = examples
+                        .par_iter_mut()
+                        .map(|example| example.draw_mask(spec.outputs, self.dense_dropout))
+                        .collect();
+                    if drawn.iter().all(|drawn| drawn.len() == spec.outputs) {
+                        mask = drawn.concat();
+                        y.iter_mut().zip(&mask).for_each(|(v, m)| *v *= m);
                     }
                 }
                 trace.dense_masks.push(mask);
@@ -563,7 +589,7 @@ impl RnnNetwork {
         trace
     }
 
-    /// One direction of an LSTM layer over a block: `x` is `[steps][examples][inputs]`.
+    /// One direction of an LSTM layer over the batch: `x` is `[steps][examples][inputs]`.
     fn run_direction(
         lstm: &HostLstm,
         direction: usize,
@@ -593,27 +619,14 @@ impl RnnNetwork {
                     1.0,
                 );
             }
-            for n in 0..bs {
-                let z = &mut z[n * width..(n + 1) * width];
-                let row = (t * bs + n) * hidden;
-                let before = previous.map(|p| (p * bs + n) * hidden);
-                for j in 0..hidden {
-                    let i = sigmoid(z[j]);
-                    let f = sigmoid(z[hidden + j]);
-                    let o = sigmoid(z[2 * hidden + j]);
-                    let g = tanh(z[3 * hidden + j]);
-                    (z[j], z[hidden + j], z[2 * hidden + j], z[3 * hidden + j]) = (i, f, o, g);
-                    let c_previous = before.map_or(0.0, |b| cells[b + j]);
-                    let c = f * c_previous + i * g;
-                    cells[row + j] = c;
-                    states[row + j] = o * tanh(c);
-                }
-            }
+            let (c_before, c_now) = split_steps(&mut cells, block, t, previous);
+            let h_now = &mut states[t * block..(t + 1) * block];
+            pulp::Arch::new().dispatch(GateStep { z, c_before, c: c_now, h: h_now, hidden });
         }
         DirectionTrace { gates, cells, hidden: states }
     }
 
-    /// The readout of a block's last recurrent output `[steps][examples][features]`: features
+    /// The readout of the batch's last recurrent output `[steps][examples][features]`: features
     /// `[examples][readout features]` and, for max, each feature's step.
     fn readout(&self, y: &[f32], bs: usize) -> (Vec<f32>, Vec<usize>) {
         let (steps, hidden) = (self.steps, self.hidden);
@@ -668,67 +681,29 @@ impl RnnNetwork {
         (out, argmax)
     }
 
-    fn zero_gradients(&self) -> RnnGradients {
-        let width = 4 * self.hidden;
-        RnnGradients {
-            layers: self
-                .layers
-                .iter()
-                .map(|directions| {
-                    directions
-                        .iter()
-                        .map(|lstm| LstmGradients {
-                            input_weights: vec![0.0; lstm.inputs * width],
-                            hidden_weights: vec![0.0; self.hidden * width],
-                            bias: vec![0.0; width],
-                        })
-                        .collect()
-                })
-                .collect(),
-            dense: self
-                .dense
-                .iter()
-                .map(|d| (vec![0.0; d.inputs * d.outputs], vec![0.0; if d.bias.is_some() { d.outputs } else { 0 }]))
-                .collect(),
-        }
-    }
-
     /// The backward pass after [`RnnNetwork::training_forward`]: the weighted mean loss, the
     /// front end's gradients and the recurrent and dense layers'.
     fn backward(
         &self,
         examples: &mut [Example],
-        traces: &[BlockTrace],
+        trace: &BatchTrace,
         targets: &[f32],
         weights: &[f32],
         loss: FastLoss,
     ) -> (f64, Gradients, RnnGradients) {
         let batch = weights.len();
         let outputs = self.outputs();
-        let blocks: Vec<(f64, RnnGradients)> = examples
-            .par_chunks_mut(RNN_BLOCK)
-            .zip(traces.par_iter())
+        let losses: Vec<f64> = examples
+            .par_iter_mut()
             .enumerate()
-            .map(|(index, (examples, trace))| {
-                let first = index * RNN_BLOCK;
-                let mut total = 0.0;
-                for (offset, example) in examples.iter_mut().enumerate() {
-                    let n = first + offset;
-                    let target = &targets[n * outputs..(n + 1) * outputs];
-                    total += Network::loss_gradient(example, target, f64::from(weights[n]) / batch as f64, loss);
-                }
-                let mut gradients = self.zero_gradients();
-                self.backward_block(examples, trace, &mut gradients);
-                (total, gradients)
+            .map(|(n, example)| {
+                let target = &targets[n * outputs..(n + 1) * outputs];
+                Network::loss_gradient(example, target, f64::from(weights[n]) / batch as f64, loss)
             })
             .collect();
-        // Sum the blocks in order: the same additions whatever the thread count.
-        let mut blocks = blocks.into_iter();
-        let (mut total, mut gradients) = blocks.next().unwrap_or_else(|| (0.0, self.zero_gradients()));
-        for (t, g) in blocks {
-            total += t;
-            gradients.add(&g);
-        }
+        // Summed in example order: the same additions whatever the thread count.
+        let total = losses.iter().sum();
+        let gradients = self.backward_batch(examples, trace);
         // The front end, as [`crate::FastPlan`] runs it.
         let mut chunks: Vec<Gradients> =
             (0..batch.div_ceil(GRADIENT_CHUNK)).map(|_| self.front.zero_gradients()).collect();
@@ -753,24 +728,41 @@ impl RnnNetwork {
         (total, front, gradients)
     }
 
-    /// Backward through the dense, readout and recurrent layers of one block, from each
+    /// Backward through the dense, readout and recurrent layers of the batch, from each
     /// example's logit gradient in `example.delta`; leaves in `example.delta` the gradient of
-    /// the front end's output `[steps, features]` and adds the weight gradients to `g`.
-    fn backward_block(&self, examples: &mut [Example], trace: &BlockTrace, g: &mut RnnGradients) {
-        let (bs, steps, hidden) = (trace.examples, self.steps, self.hidden);
+    /// the front end's output `[steps, features]` and returns the weight gradients.
+    fn backward_batch(&self, examples: &mut [Example], trace: &BatchTrace) -> RnnGradients {
+        let (bs, steps, hidden) = (examples.len(), self.steps, self.hidden);
         let mut delta: Vec<f32> = examples.iter().flat_map(|example| example.delta.iter().copied()).collect();
+        let mut dense = Vec::with_capacity(self.dense.len());
         for index in (0..self.dense.len()).rev() {
             let spec = &self.dense[index];
-            let (gw, gb) = &mut g.dense[index];
             let x = &trace.dense_inputs[index];
-            matmul(x, true, &delta, false, gw, (spec.inputs, bs, spec.outputs), 1.0);
-            if !gb.is_empty() {
+            // Weights: xᵀ · delta, every example in one product.
+            let mut gw = vec![0.0f32; spec.inputs * spec.outputs];
+            product(
+                view(x, bs, spec.inputs).reversed_axes(),
+                view(&delta, bs, spec.outputs),
+                0.0,
+                view_mut(&mut gw, spec.inputs, spec.outputs),
+                Axis(0),
+            );
+            let mut gb = Vec::new();
+            if spec.bias.is_some() {
+                gb = vec![0.0f32; spec.outputs];
                 for row in delta.chunks_exact(spec.outputs) {
                     gb.iter_mut().zip(row).for_each(|(a, d)| *a += d);
                 }
             }
+            dense.push((gw, gb));
             let mut back = vec![0.0f32; bs * spec.inputs];
-            matmul(&delta, false, &spec.weights, true, &mut back, (bs, spec.outputs, spec.inputs), 0.0);
+            product(
+                view(&delta, bs, spec.outputs),
+                view(&spec.weights, spec.inputs, spec.outputs).reversed_axes(),
+                0.0,
+                view_mut(&mut back, bs, spec.inputs),
+                Axis(1),
+            );
             if index > 0 {
                 // The previous layer's ReLU and dropout: its output is this layer's input.
                 let mask = &trace.dense_masks[index - 1];
@@ -784,6 +776,7 @@ impl RnnNetwork {
             }
             delta = back;
         }
+        dense.reverse();
         // Through the readout into the last layer's output [steps][examples][features].
         let features = self.directions() * hidden;
         let width = self.readout_features();
@@ -820,44 +813,66 @@ impl RnnNetwork {
             }
         }
         // Backward through the recurrent layers, last to first.
-        for (layer, (directions, layer_trace)) in self.layers.iter().zip(&trace.layers).enumerate().rev() {
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (directions, layer_trace) in self.layers.iter().zip(&trace.layers).rev() {
             if !layer_trace.mask.is_empty() {
                 dy.iter_mut().zip(&layer_trace.mask).for_each(|(d, m)| *d *= m);
             }
-            let inputs = directions[0].inputs;
-            let mut dx = vec![0.0f32; steps * bs * inputs];
-            for (d, (lstm, direction)) in directions.iter().zip(&layer_trace.directions).enumerate() {
-                let gradients = &mut g.layers[layer][d];
+            // The directions are independent: one rayon task each.
+            let run = |d: usize| {
                 Self::backward_direction(
-                    lstm,
+                    &directions[d],
                     d,
-                    direction,
+                    &layer_trace.directions[d],
                     &layer_trace.input,
                     &dy,
                     features,
                     bs,
                     steps,
                     hidden,
-                    gradients,
-                    &mut dx,
+                )
+            };
+            let results: Vec<(LstmGradients, Vec<f32>)> = if directions.len() == 2 {
+                let (forward, reverse) = rayon::join(|| run(0), || run(1));
+                vec![forward, reverse]
+            } else {
+                (0..directions.len()).map(run).collect()
+            };
+            // The input gradient, Σ over directions of dz · W_xᵀ, added in direction order.
+            let inputs = directions[0].inputs;
+            let rows = steps * bs;
+            let mut dx = vec![0.0f32; rows * inputs];
+            let mut gradients = Vec::with_capacity(results.len());
+            for (d, (g, dz)) in results.into_iter().enumerate() {
+                product(
+                    view(&dz, rows, 4 * hidden),
+                    view(&directions[d].input_weights, inputs, 4 * hidden).reversed_axes(),
+                    if d == 0 { 0.0 } else { 1.0 },
+                    view_mut(&mut dx, rows, inputs),
+                    Axis(0),
                 );
+                gradients.push(g);
             }
+            layers.push(gradients);
             dy = dx;
         }
+        layers.reverse();
         // The front end's output gradient, position-major per example.
         let inputs = self.layers.first().and_then(|d| d.first()).map_or(0, |lstm| lstm.inputs);
-        for (n, example) in examples.iter_mut().enumerate() {
+        examples.par_iter_mut().enumerate().for_each(|(n, example)| {
             let mut d = vec![0.0f32; steps * inputs];
             for t in 0..steps {
                 d[t * inputs..(t + 1) * inputs].copy_from_slice(&dy[(t * bs + n) * inputs..(t * bs + n + 1) * inputs]);
             }
             example.delta = d;
-        }
+        });
+        RnnGradients { layers, dense }
     }
 
     /// Backward through time of one direction: `dy` is the gradient of the layer's output
-    /// `[steps][examples][features]` (this direction's columns at `direction·hidden`); adds the
-    /// weight gradients to `gradients` and the input gradient to `dx` `[steps][examples][inputs]`.
+    /// `[steps][examples][features]` (this direction's columns at `direction·hidden`). Returns
+    /// the direction's weight gradients and the gradient of its pre-activations `dz`
+    /// `[steps][examples][4·hidden]`, from which the caller takes the input gradient.
     #[allow(clippy::too_many_arguments)]
     fn backward_direction(
         lstm: &HostLstm,
@@ -869,53 +884,221 @@ impl RnnNetwork {
         bs: usize,
         steps: usize,
         hidden: usize,
-        gradients: &mut LstmGradients,
-        dx: &mut [f32],
-    ) {
+    ) -> (LstmGradients, Vec<f32>) {
         let width = 4 * hidden;
         let rows = steps * bs;
         let mut dz = vec![0.0f32; rows * width];
         let mut dh_next = vec![0.0f32; bs * hidden];
         let mut dc_next = vec![0.0f32; bs * hidden];
-        // The state each step continues from `[steps][examples][hidden]` (zeros at the start).
-        let mut previous_states = vec![0.0f32; rows * hidden];
         let block = bs * hidden;
         let order: Vec<(usize, Option<usize>)> = step_order(direction, steps).collect();
         for &(t, previous) in order.iter().rev() {
-            if let Some(p) = previous {
-                previous_states[t * block..(t + 1) * block].copy_from_slice(&trace.hidden[p * block..(p + 1) * block]);
-            }
-            for n in 0..bs {
-                let gate = &trace.gates[(t * bs + n) * width..(t * bs + n + 1) * width];
-                let out = &mut dz[(t * bs + n) * width..(t * bs + n + 1) * width];
-                let row = (t * bs + n) * hidden;
-                let before = previous.map(|p| (p * bs + n) * hidden);
-                let upstream = (t * bs + n) * features + direction * hidden;
-                for j in 0..hidden {
-                    let (i, f, o, g) = (gate[j], gate[hidden + j], gate[2 * hidden + j], gate[3 * hidden + j]);
-                    let c = trace.cells[row + j];
-                    let c_previous = before.map_or(0.0, |b| trace.cells[b + j]);
-                    let tanh_c = tanh(c);
-                    let dh = dy[upstream + j] + dh_next[n * hidden + j];
-                    let dc = dc_next[n * hidden + j] + dh * o * (1.0 - tanh_c * tanh_c);
-                    out[j] = dc * g * i * (1.0 - i);
-                    out[hidden + j] = dc * c_previous * f * (1.0 - f);
-                    out[2 * hidden + j] = dh * tanh_c * o * (1.0 - o);
-                    out[3 * hidden + j] = dc * i * (1.0 - g * g);
-                    dc_next[n * hidden + j] = dc * f;
-                }
-            }
+            let gates = &trace.gates[t * bs * width..(t + 1) * bs * width];
+            let out = &mut dz[t * bs * width..(t + 1) * bs * width];
+            let cells = &trace.cells[t * block..(t + 1) * block];
+            let c_before = previous.map(|p| &trace.cells[p * block..(p + 1) * block]);
+            let upstream = &dy[t * bs * features..(t + 1) * bs * features];
+            pulp::Arch::new().dispatch(GateStepBackward {
+                gates,
+                cells,
+                c_before,
+                upstream,
+                offset: direction * hidden,
+                features,
+                dh_next: &dh_next,
+                dc_next: &mut dc_next,
+                dz: out,
+                hidden,
+            });
             if previous.is_some() {
-                let z = &dz[t * bs * width..(t + 1) * bs * width];
-                matmul(z, false, &lstm.hidden_weights, true, &mut dh_next, (bs, width, hidden), 0.0);
+                matmul(out, false, &lstm.hidden_weights, true, &mut dh_next, (bs, width, hidden), 0.0);
             }
         }
-        matmul(input, true, &dz, false, &mut gradients.input_weights, (lstm.inputs, rows, width), 1.0);
-        matmul(&previous_states, true, &dz, false, &mut gradients.hidden_weights, (hidden, rows, width), 1.0);
-        for r in dz.chunks_exact(width) {
-            gradients.bias.iter_mut().zip(r).for_each(|(a, d)| *a += d);
+        let mut input_weights = vec![0.0f32; lstm.inputs * width];
+        matmul(input, true, &dz, false, &mut input_weights, (lstm.inputs, rows, width), 0.0);
+        // Each step's hidden map reads the state of the step it continues from: the forward
+        // direction pairs states 0..steps−1 with steps 1..steps, the reverse 1..steps with 0..steps−1.
+        let mut hidden_weights = vec![0.0f32; hidden * width];
+        if steps > 1 {
+            let pairs = (steps - 1) * bs;
+            let (states, later) = if direction == 0 {
+                (&trace.hidden[..pairs * hidden], &dz[bs * width..])
+            } else {
+                (&trace.hidden[bs * hidden..], &dz[..pairs * width])
+            };
+            matmul(states, true, later, false, &mut hidden_weights, (hidden, pairs, width), 0.0);
         }
-        matmul(&dz, false, &lstm.input_weights, true, dx, (rows, width, lstm.inputs), 1.0);
+        let mut bias = vec![0.0f32; width];
+        for r in dz.chunks_exact(width) {
+            bias.iter_mut().zip(r).for_each(|(a, d)| *a += d);
+        }
+        (LstmGradients { input_weights, hidden_weights, bias }, dz)
+    }
+}
+
+/// A row-major `[rows, columns]` view of `data`.
+fn view(data: &[f32], rows: usize, columns: usize) -> ArrayView2<'_, f32> {
+    // The shapes come from the host description, which checked that the layers fit; a buffer
+    // of another size is a bug of this module.
+    ArrayView2::from_shape((rows, columns), data).expect("buffer sized by the host description")
+}
+
+/// A row-major `[rows, columns]` mutable view of `data`.
+fn view_mut(data: &mut [f32], rows: usize, columns: usize) -> ArrayViewMut2<'_, f32> {
+    ArrayViewMut2::from_shape((rows, columns), data).expect("buffer sized by the host description")
+}
+
+/// Multiply-adds below which [`product`] runs as one call.
+const PARALLEL_PRODUCT: usize = 1 << 22;
+
+/// `c ← a · b + beta · c` (`beta` 0 or 1), `c` cut along `axis` into one piece per rayon thread,
+/// each piece one matrixmultiply call on the matching rows of `a` or columns of `b`.
+///
+/// Every element of `c` is still one dot product over the whole inner dimension, in the same
+/// order whatever piece holds it (matrixmultiply's kernel accumulates each element alone, and with
+/// `alpha` 1 and `beta` 0 or 1 its edge tiles add as its full tiles do), so the pieces change
+/// which thread computes an element, never its value.
+fn product(a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, mut c: ArrayViewMut2<f32>, axis: Axis) {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    let length = c.len_of(axis);
+    let pieces = if m * k * n < PARALLEL_PRODUCT { 1 } else { rayon::current_num_threads().min(length) };
+    let size = length.div_ceil(pieces.max(1)).max(1);
+    let outputs: Vec<ArrayViewMut2<f32>> = c.axis_chunks_iter_mut(axis, size).collect();
+    if axis == Axis(0) {
+        let rows: Vec<ArrayView2<f32>> = a.axis_chunks_iter(axis, size).collect();
+        rows.into_par_iter().zip(outputs).for_each(|(a, mut c)| general_mat_mul(1.0, &a, &b, beta, &mut c));
+    } else {
+        let columns: Vec<ArrayView2<f32>> = b.axis_chunks_iter(axis, size).collect();
+        columns.into_par_iter().zip(outputs).for_each(|(b, mut c)| general_mat_mul(1.0, &a, &b, beta, &mut c));
+    }
+}
+
+/// The cell buffers of step `t` (written) and of the step it continues from (read), `block`
+/// values per step.
+fn split_steps(cells: &mut [f32], block: usize, t: usize, previous: Option<usize>) -> (Option<&[f32]>, &mut [f32]) {
+    match previous {
+        None => (None, &mut cells[t * block..(t + 1) * block]),
+        Some(p) if p < t => {
+            let (before, after) = cells.split_at_mut(t * block);
+            (Some(&before[p * block..(p + 1) * block]), &mut after[..block])
+        }
+        Some(p) => {
+            let (before, after) = cells.split_at_mut(p * block);
+            (Some(&after[..block]), &mut before[t * block..(t + 1) * block])
+        }
+    }
+}
+
+/// The gate kernel of one step over every example: `z` `[examples][4·hidden]` holds the
+/// pre-activations and is overwritten with the gates `i, f, o, g`; writes the cells `c` and the
+/// hidden states `h` `[examples][hidden]` from the previous cells `c_before` (zeros at the start).
+/// Run through `pulp`'s runtime dispatch, so that its loops compile to AVX2 where the CPU has it.
+struct GateStep<'a> {
+    z: &'a mut [f32],
+    c_before: Option<&'a [f32]>,
+    c: &'a mut [f32],
+    h: &'a mut [f32],
+    hidden: usize,
+}
+
+impl pulp::WithSimd for GateStep<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let Self { z, c_before, c, h, hidden } = self;
+        let width = 4 * hidden;
+        for (n, (z, (c, h))) in
+            z.chunks_exact_mut(width).zip(c.chunks_exact_mut(hidden).zip(h.chunks_exact_mut(hidden))).enumerate()
+        {
+            // The activations first, then the cell update: plain loops over a few slices each,
+            // which compile to SIMD.
+            let (sigmoids, zg) = z.split_at_mut(3 * hidden);
+            sigmoids.iter_mut().for_each(|v| *v = sigmoid(*v));
+            zg.iter_mut().for_each(|v| *v = tanh(*v));
+            let (zi, rest) = sigmoids.split_at(hidden);
+            let (zf, zo) = rest.split_at(hidden);
+            let zeros;
+            let before = match c_before {
+                Some(before) => &before[n * hidden..(n + 1) * hidden],
+                None => {
+                    zeros = vec![0.0f32; hidden];
+                    &zeros[..]
+                }
+            };
+            for ((((c, before), i), f), g) in c.iter_mut().zip(before).zip(zi).zip(zf).zip(&*zg) {
+                *c = f * before + i * g;
+            }
+            for ((h, c), o) in h.iter_mut().zip(&*c).zip(zo) {
+                *h = o * tanh(*c);
+            }
+        }
+    }
+}
+
+/// The backward gate kernel of one step over every example: from the step's gates
+/// `[examples][4·hidden]`, cells and previous cells `[examples][hidden]`, the output gradient
+/// (`upstream` `[examples][features]`, this direction's columns from `offset`) and the state
+/// gradients from the next step, writes `dz` `[examples][4·hidden]` and updates `dc_next`.
+struct GateStepBackward<'a> {
+    gates: &'a [f32],
+    cells: &'a [f32],
+    c_before: Option<&'a [f32]>,
+    upstream: &'a [f32],
+    offset: usize,
+    features: usize,
+    dh_next: &'a [f32],
+    dc_next: &'a mut [f32],
+    dz: &'a mut [f32],
+    hidden: usize,
+}
+
+impl pulp::WithSimd for GateStepBackward<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let Self { gates, cells, c_before, upstream, offset, features, dh_next, dc_next, dz, hidden } = self;
+        let width = 4 * hidden;
+        let mut tanh_c = vec![0.0f32; hidden];
+        for (n, (gate, out)) in gates.chunks_exact(width).zip(dz.chunks_exact_mut(width)).enumerate() {
+            let (gi, rest) = gate.split_at(hidden);
+            let (gf, rest) = rest.split_at(hidden);
+            let (go, gg) = rest.split_at(hidden);
+            let (di, rest) = out.split_at_mut(hidden);
+            let (df, rest) = rest.split_at_mut(hidden);
+            let (d_o, dg) = rest.split_at_mut(hidden);
+            let range = n * hidden..(n + 1) * hidden;
+            let (cells, dh_next, dc_next) =
+                (&cells[range.clone()], &dh_next[range.clone()], &mut dc_next[range.clone()]);
+            let zeros;
+            let before = match c_before {
+                Some(before) => &before[range],
+                None => {
+                    zeros = vec![0.0f32; hidden];
+                    &zeros[..]
+                }
+            };
+            let up = &upstream[n * features + offset..n * features + offset + hidden];
+            // A few slices per loop, so that each compiles to SIMD; `dc_next` holds this step's
+            // cell gradient `dc` until the last loop turns it into the previous step's.
+            tanh_c.iter_mut().zip(cells).for_each(|(t, c)| *t = tanh(*c));
+            let inputs = up.iter().zip(dh_next).zip(&tanh_c).zip(go);
+            for (((((&up, &dh_next), &t), &o), dc), d_o) in inputs.zip(dc_next.iter_mut()).zip(d_o.iter_mut()) {
+                let dh = up + dh_next;
+                *dc += dh * o * (1.0 - t * t);
+                *d_o = dh * t * o * (1.0 - o);
+            }
+            for ((((&dc, &i), &g), di), dg) in dc_next.iter().zip(gi).zip(gg).zip(di.iter_mut()).zip(dg.iter_mut()) {
+                *di = dc * g * i * (1.0 - i);
+                *dg = dc * i * (1.0 - g * g);
+            }
+            for (((dc, &c_previous), &f), df) in dc_next.iter_mut().zip(before).zip(gf).zip(df.iter_mut()) {
+                *df = *dc * c_previous * f * (1.0 - f);
+                *dc *= f;
+            }
+        }
     }
 }
 
@@ -994,13 +1177,8 @@ mod tests {
     }
 
     /// burn's training forward pass of `rnn`, built from its own layers, with the dropout
-    /// multipliers the kernel drew (`examples`, `traces`).
-    fn burn_forward_with_masks(
-        rnn: &SequenceRnn,
-        x: Tensor<3>,
-        examples: &[Example],
-        traces: &[BlockTrace],
-    ) -> Tensor<2> {
+    /// multipliers the kernel drew (`examples`, `trace`).
+    fn burn_forward_with_masks(rnn: &SequenceRnn, x: Tensor<3>, examples: &[Example], trace: &BatchTrace) -> Tensor<2> {
         let device = x.device();
         let batch = examples.len();
         let mut x = x;
@@ -1021,16 +1199,13 @@ mod tests {
                 _ => panic!("an LSTM"),
             };
             let [_, steps, features] = x.dims();
-            if !traces[0].layers[index].mask.is_empty() {
+            if !trace.layers[index].mask.is_empty() {
                 let mut mask = vec![0.0f32; batch * steps * features];
-                for (b, trace) in traces.iter().enumerate() {
-                    let bs = trace.examples;
-                    for n in 0..bs {
-                        for t in 0..steps {
-                            let from = (t * bs + n) * features;
-                            let to = ((b * RNN_BLOCK + n) * steps + t) * features;
-                            mask[to..to + features].copy_from_slice(&trace.layers[index].mask[from..from + features]);
-                        }
+                for n in 0..batch {
+                    for t in 0..steps {
+                        let from = (t * batch + n) * features;
+                        let to = (n * steps + t) * features;
+                        mask[to..to + features].copy_from_slice(&trace.layers[index].mask[from..from + features]);
                     }
                 }
                 x = x * Tensor::<3>::from_data(TensorData::new(mask, [batch, steps, features]), &device);
@@ -1051,9 +1226,9 @@ mod tests {
         };
         for (index, layer) in rnn.dense.iter().enumerate() {
             x = relu(layer.forward(x));
-            if !traces[0].dense_masks[index].is_empty() {
+            if !trace.dense_masks[index].is_empty() {
                 let units = layer.weight.lazy_shape().dims::<2>()[1];
-                let mask: Vec<f32> = traces.iter().flat_map(|trace| trace.dense_masks[index].clone()).collect();
+                let mask = trace.dense_masks[index].clone();
                 x = x * Tensor::<2>::from_data(TensorData::new(mask, [batch, units]), &device);
             }
         }
@@ -1071,14 +1246,14 @@ mod tests {
         let (x, y, w) = batch_for(&mut Stream(seed), batch, input, loss);
         let dropout_seed = seed + 1;
         let network = plan.network(&model).ok_or("fits")?;
-        let (examples, traces) = network.training_forward(&x, batch, dropout_seed);
+        let (examples, trace) = network.training_forward(&x, batch, dropout_seed);
         let (fast_loss, mut fast) =
             plan.loss_and_gradients(&model, &x, &y, &w, loss, dropout_seed, &plain).ok_or("fits")?;
         let Model::Rnn(rnn) = &model else { return Err("an RNN".into()) };
         let xt = Tensor::<3>::from_data(TensorData::new(x, [batch, input.channels, input.length]), &device);
         let yt = Tensor::<2>::from_data(TensorData::new(y, [batch, input.outputs]), &device);
         let wt = Tensor::<1>::from_data(TensorData::new(w, [batch]), &device);
-        let logits = burn_forward_with_masks(rnn, xt, &examples, &traces);
+        let logits = burn_forward_with_masks(rnn, xt, &examples, &trace);
         let theirs = values(logits.clone());
         let ours: Vec<f32> = examples.iter().flat_map(|example| example.logits.clone()).collect();
         for (a, b) in ours.iter().zip(&theirs) {
@@ -1139,7 +1314,7 @@ mod tests {
                     } else {
                         FastLoss::SigmoidCrossEntropy
                     };
-                    let batch = if round.is_multiple_of(4) { RNN_BLOCK + 3 } else { 5 };
+                    let batch = if round.is_multiple_of(4) { 19 } else { 5 };
                     check(&config, InputShape { channels: 4, length, outputs }, loss, batch, round)?;
                 }
             }
@@ -1160,7 +1335,7 @@ mod tests {
                 ..lstm(5, round.is_multiple_of(2), 1 + round % 2, readout)
             };
             let input = InputShape { channels: 4, length: 30, outputs: 3 };
-            check(&config, input, FastLoss::SoftmaxCrossEntropy, RNN_BLOCK + 2, 40 + round as u64)?;
+            check(&config, input, FastLoss::SoftmaxCrossEntropy, 18, 40 + round as u64)?;
         }
         // A small DanQ: conv → ReLU → pool → dropout → BiLSTM → dropout → flatten → dense.
         let danq = RnnConfig { conv: vec![front(8, 6, 4, 0.2)], hidden: 6, dense: vec![9], ..RnnConfig::danq() };
@@ -1210,7 +1385,7 @@ mod tests {
             ..lstm(6, true, 2, Readout::Flatten)
         };
         let input = InputShape { channels: 4, length: 24, outputs: 1 };
-        let batch = 2 * RNN_BLOCK + 3;
+        let batch = 35;
         let (x, y, w) = batch_for(&mut Stream(3), batch, input, FastLoss::SigmoidCrossEntropy);
         type Step = (f64, Vec<Vec<f32>>);
         let run = |threads: usize, seed: u64| -> Result<Step, Box<dyn std::error::Error>> {
@@ -1239,6 +1414,75 @@ mod tests {
         assert_eq!(one.1, two.1);
         let other = run(2, 8)?;
         assert_ne!(one.0.to_bits(), other.0.to_bits(), "another seed draws other masks");
+        Ok(())
+    }
+
+    /// A product cut into pieces along either axis gives the bits of one uncut product.
+    #[test]
+    fn cut_products_equal_uncut_ones() -> TestResult {
+        let mut stream = Stream(11);
+        let (m, k, n) = (37, 300, 501);
+        assert!(m * k * n >= PARALLEL_PRODUCT, "large enough to be cut");
+        let mut random =
+            |count: usize| -> Vec<f32> { (0..count).map(|_| (stream.next() % 2001) as f32 / 1000.0 - 1.0).collect() };
+        let (a, b, start) = (random(m * k), random(k * n), random(m * n));
+        for beta in [0.0, 1.0] {
+            let mut reference = start.clone();
+            general_mat_mul(1.0, &view(&a, m, k), &view(&b, k, n), beta, &mut view_mut(&mut reference, m, n));
+            for threads in [1, 2, 3, 8] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+                for axis in [Axis(0), Axis(1)] {
+                    let mut c = start.clone();
+                    pool.install(|| product(view(&a, m, k), view(&b, k, n), beta, view_mut(&mut c, m, n), axis));
+                    assert_eq!(c, reference, "{threads} threads, {axis:?}, beta {beta}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Loss and gradients of one DanQ batch of 64 on 1,000 bp, and logits of 256, on 1 and 2
+    /// threads (the shape `omix bench --model danq` times).
+    #[test]
+    #[ignore = "timing; run with --ignored --nocapture"]
+    fn time_danq_batches() -> TestResult {
+        let (plain, _lock) = crate::test_device();
+        let device = plain.clone().autodiff();
+        let input = InputShape { channels: 4, length: 1000, outputs: 1 };
+        device.seed(1);
+        let model = Model::Rnn(SequenceRnn::new(&RnnConfig::danq(), input, &device)?);
+        let plan = RnnPlan::new(&model, 4, 1000).ok_or("supported")?;
+        let loss = FastLoss::SigmoidCrossEntropy;
+        let (x, y, w) = batch_for(&mut Stream(1), 64, input, loss);
+        let (x256, _, _) = batch_for(&mut Stream(2), 256, input, loss);
+        let valid = model.valid();
+        for threads in [2, 1] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+            let time = |run: &mut (dyn FnMut() + Send)| {
+                let mut times: Vec<f64> = (0..4)
+                    .map(|_| {
+                        let started = std::time::Instant::now();
+                        pool.install(&mut *run);
+                        started.elapsed().as_secs_f64()
+                    })
+                    .skip(1)
+                    .collect();
+                times.sort_by(f64::total_cmp);
+                times[1]
+            };
+            let train = time(&mut || {
+                plan.loss_and_gradients(&model, &x, &y, &w, loss, 3, &plain).expect("fits");
+            });
+            let infer = time(&mut || {
+                plan.logits(&valid, &x256).expect("fits");
+            });
+            eprintln!(
+                "DanQ, {threads} threads: training {:.1} seq/s ({:.2} s per batch of 64), inference {:.1} seq/s",
+                64.0 / train,
+                train,
+                256.0 / infer
+            );
+        }
         Ok(())
     }
 
