@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn shapes_follow_the_windows() -> Result<(), ModelError> {
-        let device = Device::flex();
+        let (device, _lock) = crate::test_device();
         let config = BpnetConfig { filters: 8, layers: 3, ..BpnetConfig::default() };
         let shape = ProfileShape { input_length: 300, output_length: 200, tasks: 2, strands: 2, control_strands: 0 };
         let model = config.init(shape, &device)?;
@@ -378,7 +378,8 @@ mod gradient_tests {
     /// The count head's gradient with respect to the input, by autodiff and by central differences.
     #[test]
     fn count_gradient_matches_finite_differences() -> Result<(), ModelError> {
-        let device = Device::flex().autodiff();
+        let (device, _lock) = crate::test_device();
+        let device = device.autodiff();
         device.seed(7);
         let config = BpnetConfig { filters: 4, layers: 2, first_width: 5, profile_width: 9 };
         let shape = ProfileShape { input_length: 40, output_length: 20, tasks: 1, strands: 2, control_strands: 0 };
@@ -414,7 +415,8 @@ mod init_tests {
 
     #[test]
     fn layers_start_from_different_weights() -> Result<(), ModelError> {
-        let device = Device::flex().autodiff();
+        let (device, _lock) = crate::test_device();
+        let device = device.autodiff();
         device.seed(3);
         let model = BpnetConfig { filters: 8, layers: 3, ..BpnetConfig::default() }.init(
             ProfileShape { input_length: 300, output_length: 200, tasks: 1, strands: 2, control_strands: 0 },
@@ -436,7 +438,8 @@ mod pooling_tests {
 
     #[test]
     fn narrowed_mean_is_the_window_mean() {
-        for device in [Device::flex(), Device::flex().autodiff()] {
+        let (plain, _lock) = crate::test_device();
+        for device in [plain.clone(), plain.autodiff()] {
             let (b, f, l) = (3, 5, 40);
             let values: Vec<f32> = (0..b * f * l).map(|i| ((i * 7919 % 101) as f32) / 7.0).collect();
             let x = Tensor::<3>::from_data(TensorData::new(values.clone(), [b, f, l]), &device);

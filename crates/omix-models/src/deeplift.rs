@@ -39,7 +39,7 @@ const POOL_EPSILON: f32 = 1e-7;
 #[derive(Debug, Clone)]
 pub struct DeepLiftPlan {
     host: HostCnn,
-    /// Per block, the convolution's weights filters-last `[channels][width][filters]`.
+    /// Per block, the convolution's weights filters-last `[width][channels][filters]`.
     filters_last: Vec<Vec<f32>>,
 }
 
@@ -323,7 +323,7 @@ fn window_max(window: &[f32]) -> (usize, f32) {
 const DENSE_GRADIENT_FRACTION: usize = 8;
 
 /// A block's convolution with its bias and folded batch-norm: `[filters][positions]`, from its
-/// input `[channels][input_length]` and weights `filters_last` `[channels][width][filters]`.
+/// input `[channels][input_length]` and weights `filters_last` `[width][channels][filters]`.
 fn conv_forward(block: &HostBlock, filters_last: &[f32], input: &[f32]) -> Vec<f32> {
     let conv = &block.conv;
     let (filters, positions) = (conv.filters, block.positions);

@@ -15,7 +15,7 @@
 //! the gemm crate's ([`crate::gemm::product`]: SIMD kernels, AVX2/FMA chosen at run time, on the
 //! calling thread; ~1.4× matrixmultiply's throughput on these shapes): a convolution is one product
 //! of the im2col matrices of a fixed block of examples with the weights (`[examples·positions,
-//! channels·width] · [channels·width, filters]`; backward: the weight gradient per gradient chunk,
+//! width·channels] · [width·channels, filters]`; backward: the weight gradient per gradient chunk,
 //! the input gradient per block of examples), a dense layer likewise (`[examples, inputs] · [inputs, outputs]`). Gradients
 //! are summed over fixed chunks of examples and the chunks' sums added in order, and batch
 //! statistics are summed example by example in order, so the numbers are the same whatever the
@@ -84,16 +84,16 @@ pub struct FastPlan {
 }
 
 /// The network as the kernel runs it: the host description of the model at the time of the
-/// call, with every convolution's weights transposed to `[channels][width][filters]` (filters
+/// call, with every convolution's weights transposed to `[width][channels][filters]` (filters
 /// contiguous, so every inner loop runs over filters, and the im2col product's right-hand matrix
-/// `[channels·width, filters]`). Dense weights stay in the description's `[inputs][outputs]`.
+/// `[width·channels, filters]`). Dense weights stay in the description's `[inputs][outputs]`.
 pub(crate) struct Network {
     pub(crate) host: HostCnn,
-    /// Per block, weights `[channels][width][filters]`.
+    /// Per block, weights `[width][channels][filters]`.
     pub(crate) conv_weights: Vec<Vec<f32>>,
 }
 
-/// Gradients in the kernel's layouts: per block (weights `[channels][width][filters]`, bias
+/// Gradients in the kernel's layouts: per block (weights `[width][channels][filters]`, bias
 /// `[filters]`), per dense layer (weights `[inputs][outputs]`, bias `[outputs]`); a layer
 /// without a bias has an empty bias gradient.
 pub(crate) struct Gradients {
@@ -197,7 +197,8 @@ impl Example {
     }
 }
 
-/// `[filters][channels][width]` ↔ `[channels][width][filters]`.
+/// `[filters][channels][width]` (burn's) ↔ `[width][channels][filters]` (the kernels': tap-major,
+/// so an im2col row holds each tap's channels contiguously, copied and scattered as runs).
 pub(crate) fn transpose_conv(
     weights: &[f32],
     filters: usize,
@@ -210,7 +211,7 @@ pub(crate) fn transpose_conv(
         for c in 0..channels {
             for k in 0..width {
                 let burn = (f * channels + c) * width + k;
-                let last = (c * width + k) * filters + f;
+                let last = (k * channels + c) * filters + f;
                 if to_filters_last {
                     out[last] = weights[burn];
                 } else {
@@ -222,7 +223,7 @@ pub(crate) fn transpose_conv(
     out
 }
 
-/// Every block's convolution weights filters-last, `[channels][width][filters]`.
+/// Every block's convolution weights filters-last, `[width][channels][filters]`.
 pub(crate) fn filters_last(host: &HostCnn) -> Vec<Vec<f32>> {
     host.blocks
         .iter()
@@ -1119,11 +1120,9 @@ impl Network {
             let mut da = vec![0.0f32; block.input_length * conv.channels];
             for position in 0..block.positions {
                 let row = &dcolumns[position * depth..(position + 1) * depth];
-                for k in 0..conv.width {
+                for (k, taps) in row.chunks_exact(conv.channels).enumerate() {
                     let Some(i) = block.input_position(position, k) else { continue };
-                    for c in 0..conv.channels {
-                        da[i * conv.channels + c] += row[c * conv.width + k];
-                    }
+                    da[i * conv.channels..(i + 1) * conv.channels].iter_mut().zip(taps).for_each(|(d, t)| *d += t);
                 }
             }
             example.delta = da;
@@ -1154,7 +1153,7 @@ pub(crate) const SPARSE_CHANNELS: usize = 8;
 
 /// A convolution of one channel-major input `[channels][input_length]` added to `rows`
 /// `[positions][filters]` (bias already there): each output row gathers, tap by tap, the weight
-/// column `[filters]` (`filters_last`, `[channels][width][filters]`) of every non-zero input value
+/// column `[filters]` (`filters_last`, `[width][channels][filters]`) of every non-zero input value
 /// it reads, scaled. A one-hot sequence has one non-zero value per position, so this does a
 /// quarter of a dense convolution's work, in contiguous runs over filters, with no im2col matrix.
 pub(crate) fn sparse_convolution(block: &HostBlock, filters_last: &[f32], input: &[f32], rows: &mut [f32]) {
@@ -1232,7 +1231,7 @@ impl pulp::WithSimd for Gather<'_> {
 #[inline(always)]
 fn gather_columns(block: &HostBlock, filters_last: &[f32], nonzeros: &Nonzeros, rows: &mut [f32]) {
     let conv = &block.conv;
-    let (filters, width) = (conv.filters, conv.width);
+    let (filters, width, channels) = (conv.filters, conv.width, conv.channels);
     for (q, row) in rows.chunks_exact_mut(filters).enumerate().take(block.positions) {
         let taps = || (0..width).filter_map(move |k| block.input_position(q, k).map(|i| (k, i)));
         let mut lanes = row.chunks_exact_mut(GATHER_LANES);
@@ -1242,7 +1241,7 @@ fn gather_columns(block: &HostBlock, filters_last: &[f32], nonzeros: &Nonzeros, 
             sum.copy_from_slice(out);
             for (k, i) in taps() {
                 for &(c, value) in nonzeros.of(i) {
-                    let start = (c * width + k) * filters + first;
+                    let start = (k * channels + c) * filters + first;
                     let column = &filters_last[start..start + GATHER_LANES];
                     sum.iter_mut().zip(column).for_each(|(s, w)| *s += value * w);
                 }
@@ -1254,7 +1253,7 @@ fn gather_columns(block: &HostBlock, filters_last: &[f32], nonzeros: &Nonzeros, 
             let f = first + f;
             for (k, i) in taps() {
                 for &(c, value) in nonzeros.of(i) {
-                    *out += value * filters_last[(c * width + k) * filters + f];
+                    *out += value * filters_last[(k * channels + c) * filters + f];
                 }
             }
         }
@@ -1301,7 +1300,8 @@ impl TapTable {
                 let (symbol, k) = (code % symbols, g * group + j);
                 code /= symbols;
                 if symbol < conv.channels && k < width {
-                    let column = &filters_last[(symbol * width + k) * filters..(symbol * width + k + 1) * filters];
+                    let start = (k * conv.channels + symbol) * filters;
+                    let column = &filters_last[start..start + filters];
                     sum.iter_mut().zip(column).for_each(|(s, w)| *s += w);
                 }
             }
@@ -1397,7 +1397,7 @@ fn sparse_entries(values: &[f32], limit: usize) -> Option<Vec<usize>> {
 }
 
 /// The transpose of [`sparse_convolution_position_major`]: the weight gradient
-/// `[channels][width][filters]` of a convolution over a sparse position-major input, given the
+/// `[width][channels][filters]` of a convolution over a sparse position-major input, given the
 /// gradient of its output `delta` `[positions][filters]`: each non-zero input value adds the
 /// output gradients of the rows it reaches, scaled, to its taps' columns (added to `gradient`).
 fn sparse_weight_gradient(block: &HostBlock, input: &[f32], delta: &[f32], gradient: &mut [f32]) {
@@ -1413,7 +1413,7 @@ fn sparse_weight_gradient(block: &HostBlock, input: &[f32], delta: &[f32], gradi
                 let Some(i) = block.input_position(q, k) else { continue };
                 for (c, &value) in input[i * channels..(i + 1) * channels].iter().enumerate() {
                     if value != 0.0 {
-                        gradient[(c * conv.width + k) * filters + f] += value * d;
+                        gradient[(k * channels + c) * filters + f] += value * d;
                     }
                 }
             }
@@ -1447,7 +1447,8 @@ impl pulp::WithSimd for ScatterGradient<'_> {
             }
             let (c, i) = (at % channels, at / channels);
             for (k, q) in reached(block, i) {
-                let column = &mut gradient[(c * conv.width + k) * filters..(c * conv.width + k + 1) * filters];
+                let start = (k * channels + c) * filters;
+                let column = &mut gradient[start..start + filters];
                 let row = &delta[q * filters..(q + 1) * filters];
                 if value == 1.0 {
                     column.iter_mut().zip(row).for_each(|(g, d)| *g += d);
@@ -1460,7 +1461,7 @@ impl pulp::WithSimd for ScatterGradient<'_> {
 }
 
 /// The im2col matrices of some examples' block inputs `[input_length, channels]`, stacked: row
-/// `p` of an example's holds, at `c · width + k`, the input that output `p` reads through tap `k`
+/// `p` of an example's holds, at `k · channels + c`, the input that output `p` reads through tap `k`
 /// of channel `c` (zero in the padding).
 pub(crate) fn stacked_im2col<'a>(block: &HostBlock, inputs: impl ExactSizeIterator<Item = &'a [f32]>) -> Vec<f32> {
     let conv = &block.conv;
@@ -1470,11 +1471,9 @@ pub(crate) fn stacked_im2col<'a>(block: &HostBlock, inputs: impl ExactSizeIterat
     // One example per rayon task (each writes its own rows).
     columns.par_chunks_exact_mut((block.positions * depth).max(1)).zip(inputs).for_each(|(columns, a)| {
         for (position, row) in columns.chunks_exact_mut(depth).enumerate() {
-            for k in 0..conv.width {
+            for (k, taps) in row.chunks_exact_mut(conv.channels).enumerate() {
                 let Some(i) = block.input_position(position, k) else { continue };
-                for c in 0..conv.channels {
-                    row[c * conv.width + k] = a[i * conv.channels + c];
-                }
+                taps.copy_from_slice(&a[i * conv.channels..(i + 1) * conv.channels]);
             }
         }
     });
