@@ -517,8 +517,11 @@ impl Network {
                 if index == 0 {
                     current = position_major(inputs, channels, length);
                 }
-                let columns = stacked_im2col(block, current.chunks_exact(block.input_length * conv.channels));
-                matmul(&columns, false, &self.conv_weights[index], false, &mut z, (rows, depth, filters), 1.0);
+                let mut buffer = scratch(rows * depth);
+                let columns = &mut buffer[..rows * depth];
+                stacked_im2col_into(block, current.chunks_exact(block.input_length * conv.channels), columns);
+                matmul(columns, false, &self.conv_weights[index], false, &mut z, (rows, depth, filters), 1.0);
+                give_back(buffer);
             }
             if let Some(norm) = &conv.batch_norm {
                 for row in z.chunks_exact_mut(filters) {
@@ -626,8 +629,11 @@ impl Network {
             return;
         }
         let depth = conv.channels * conv.width;
-        let columns = stacked_im2col(block, examples.iter().map(|example| &example.activations[index][..]));
-        matmul(&columns, false, &self.conv_weights[index], false, &mut z, (rows, depth, filters), 1.0);
+        let mut buffer = scratch(rows * depth);
+        let columns = &mut buffer[..rows * depth];
+        stacked_im2col_into(block, examples.iter().map(|example| &example.activations[index][..]), columns);
+        matmul(columns, false, &self.conv_weights[index], false, &mut z, (rows, depth, filters), 1.0);
+        give_back(buffer);
         for (example, z) in examples.iter_mut().zip(z.chunks_exact(block.positions * filters)) {
             example.pre_activations.push(z.to_vec());
         }
@@ -1097,10 +1103,13 @@ impl Network {
         let depth = conv.channels * conv.width;
         for examples in examples.chunks(DENSE_BLOCK) {
             let rows = examples.len() * block.positions;
-            let columns = stacked_im2col(block, examples.iter().map(|example| &example.activations[index][..]));
+            let mut buffer = scratch(rows * depth);
+            let columns = &mut buffer[..rows * depth];
+            stacked_im2col_into(block, examples.iter().map(|example| &example.activations[index][..]), columns);
             let mut dz = Vec::with_capacity(rows * filters);
             examples.iter().for_each(|example| dz.extend_from_slice(&example.delta));
-            transposed_product_by_rows(&columns, &dz, gwt, (depth, rows, filters));
+            transposed_product_by_rows(columns, &dz, gwt, (depth, rows, filters));
+            give_back(buffer);
         }
     }
 
@@ -1114,8 +1123,9 @@ impl Network {
         let depth = conv.channels * conv.width;
         let mut dz = Vec::with_capacity(rows * filters);
         examples.iter().for_each(|example| dz.extend_from_slice(&example.delta));
-        let mut dcolumns = vec![0.0f32; rows * depth];
-        matmul(&dz, false, &self.conv_weights[index], true, &mut dcolumns, (rows, filters, depth), 0.0);
+        let mut buffer = scratch(rows * depth);
+        let dcolumns = &mut buffer[..rows * depth];
+        matmul(&dz, false, &self.conv_weights[index], true, dcolumns, (rows, filters, depth), 0.0);
         for (example, dcolumns) in examples.iter_mut().zip(dcolumns.chunks_exact(block.positions * depth)) {
             let mut da = vec![0.0f32; block.input_length * conv.channels];
             for position in 0..block.positions {
@@ -1127,7 +1137,30 @@ impl Network {
             }
             example.delta = da;
         }
+        give_back(buffer);
     }
+}
+
+thread_local! {
+    /// A buffer this thread's products overwrite whole, kept between calls ([`scratch`]).
+    static SCRATCH: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A buffer of at least `len` values for a product to overwrite (its contents are left over from
+/// earlier calls): this thread's kept buffer, grown if need be, so that a large product output is not
+/// allocated and zeroed anew at every step. Hand it back with [`give_back`]; a nested call on
+/// the same thread (rayon may run another task here meanwhile) gets a fresh one.
+fn scratch(len: usize) -> Vec<f32> {
+    let mut buffer = SCRATCH.take();
+    if buffer.len() < len {
+        buffer.resize(len, 0.0);
+    }
+    buffer
+}
+
+/// Keep `buffer` for this thread's next [`scratch`].
+fn give_back(buffer: Vec<f32>) {
+    SCRATCH.set(buffer);
 }
 
 /// Channel-major inputs `[examples][channels][length]` as `[examples][length][channels]`.
@@ -1464,20 +1497,28 @@ impl pulp::WithSimd for ScatterGradient<'_> {
 /// `p` of an example's holds, at `k · channels + c`, the input that output `p` reads through tap `k`
 /// of channel `c` (zero in the padding).
 pub(crate) fn stacked_im2col<'a>(block: &HostBlock, inputs: impl ExactSizeIterator<Item = &'a [f32]>) -> Vec<f32> {
+    let depth = block.conv.channels * block.conv.width;
+    let mut columns = vec![0.0f32; inputs.len() * block.positions * depth];
+    stacked_im2col_into(block, inputs, &mut columns);
+    columns
+}
+
+/// [`stacked_im2col`] written over `columns` (every cell written: a padding cell gets zero), one
+/// example per rayon task.
+fn stacked_im2col_into<'a>(block: &HostBlock, inputs: impl ExactSizeIterator<Item = &'a [f32]>, columns: &mut [f32]) {
     let conv = &block.conv;
     let depth = conv.channels * conv.width;
     let inputs: Vec<&[f32]> = inputs.collect();
-    let mut columns = vec![0.0f32; inputs.len() * block.positions * depth];
-    // One example per rayon task (each writes its own rows).
     columns.par_chunks_exact_mut((block.positions * depth).max(1)).zip(inputs).for_each(|(columns, a)| {
         for (position, row) in columns.chunks_exact_mut(depth).enumerate() {
             for (k, taps) in row.chunks_exact_mut(conv.channels).enumerate() {
-                let Some(i) = block.input_position(position, k) else { continue };
-                taps.copy_from_slice(&a[i * conv.channels..(i + 1) * conv.channels]);
+                match block.input_position(position, k) {
+                    Some(i) => taps.copy_from_slice(&a[i * conv.channels..(i + 1) * conv.channels]),
+                    None => taps.fill(0.0),
+                }
             }
         }
     });
-    columns
 }
 
 #[cfg(test)]
