@@ -1259,42 +1259,22 @@ impl pulp::WithSimd for Gather<'_> {
 }
 
 /// For every output row, add the weight column `[filters]` of each tap and non-zero input value
-/// it reads, scaled by the value, in tap order; [`GATHER_LANES`] filters at a time are summed in
-/// registers and written once.
+/// it reads, scaled by the value, in tap order (the row stays in the L1 cache meanwhile).
 #[inline(always)]
 fn gather_columns(block: &HostBlock, filters_last: &[f32], nonzeros: &Nonzeros, rows: &mut [f32]) {
     let conv = &block.conv;
     let (filters, width, channels) = (conv.filters, conv.width, conv.channels);
     for (q, row) in rows.chunks_exact_mut(filters).enumerate().take(block.positions) {
-        let taps = || (0..width).filter_map(move |k| block.input_position(q, k).map(|i| (k, i)));
-        let mut lanes = row.chunks_exact_mut(GATHER_LANES);
-        let mut first = 0;
-        for out in &mut lanes {
-            let mut sum: [f32; GATHER_LANES] = [0.0; GATHER_LANES];
-            sum.copy_from_slice(out);
-            for (k, i) in taps() {
-                for &(c, value) in nonzeros.of(i) {
-                    let start = (k * channels + c) * filters + first;
-                    let column = &filters_last[start..start + GATHER_LANES];
-                    sum.iter_mut().zip(column).for_each(|(s, w)| *s += value * w);
-                }
-            }
-            out.copy_from_slice(&sum);
-            first += GATHER_LANES;
-        }
-        for (f, out) in lanes.into_remainder().iter_mut().enumerate() {
-            let f = first + f;
-            for (k, i) in taps() {
-                for &(c, value) in nonzeros.of(i) {
-                    *out += value * filters_last[(k * channels + c) * filters + f];
-                }
+        for k in 0..width {
+            let Some(i) = block.input_position(q, k) else { continue };
+            for &(c, value) in nonzeros.of(i) {
+                let start = (k * channels + c) * filters;
+                let column = &filters_last[start..start + filters];
+                row.iter_mut().zip(column).for_each(|(out, w)| *out += value * w);
             }
         }
     }
 }
-
-/// Filters summed together in registers by [`gather_columns`] (two AVX2 registers).
-const GATHER_LANES: usize = 16;
 
 /// The most floats a [`TapTable`] may take (128 KB: it is read at random, so it should stay in
 /// the L2 cache).
