@@ -13,19 +13,26 @@
 //! The kernel runs layer by layer over the batch, each layer one example per rayon task: a
 //! batch-norm needs the whole batch's statistics before any example can go on. Every product is
 //! the gemm crate's ([`crate::gemm::product`]: SIMD kernels, AVX2/FMA chosen at run time, on the
-//! calling thread; ~1.4× matrixmultiply's throughput on these shapes): a convolution is one product
-//! of the im2col matrices of a fixed block of examples with the weights (`[examples·positions,
-//! width·channels] · [width·channels, filters]`; backward: the weight gradient per gradient chunk,
-//! the input gradient per block of examples), a dense layer likewise (`[examples, inputs] · [inputs, outputs]`). Gradients
-//! are summed over fixed chunks of examples and the chunks' sums added in order, and batch
-//! statistics are summed example by example in order, so the numbers are the same whatever the
-//! thread count. Inference ([`FastPlan::logits`]) runs fixed blocks of examples, each block one
-//! rayon task through every layer, keeping nothing for a backward pass. A one-hot input's first
-//! convolution, in training and inference, adds one weight column per base and tap
-//! ([`sparse_convolution`], also DeepLIFT's), a quarter of a dense product's work, and its weight
-//! gradient is the transpose (or, when the output gradient is mostly zeros, as after a global max,
-//! a walk over its non-zero entries); these loops run through `pulp`'s runtime dispatch, so they
-//! use AVX2 where the CPU has it although the workspace builds for baseline x86-64.
+//! calling thread; ~1.4× matrixmultiply's throughput on these shapes). Convolution weights are
+//! kept tap-major, `[width][channels][filters]`, so an im2col row holds each tap's channels as one
+//! contiguous run (copied in, added back out as runs). A convolution is one product of the
+//! stacked im2col matrices of a fixed block of [`DENSE_BLOCK`] examples with the weights
+//! (`[examples·positions, width·channels] · [width·channels, filters]`, the im2col matrix in a
+//! per-thread buffer kept between calls), its input gradient the same product transposed, a
+//! dense layer likewise (`[examples, inputs] · [inputs, outputs]`). A weight gradient is one
+//! product over the whole batch (`inputsᵀ · output gradients`) per fixed block of [`WEIGHT_ROWS`]
+//! weight rows, the blocks on rayon's pool; the loss is summed over fixed chunks of examples and
+//! the chunks' sums added in order, and batch statistics example by example in order, so the
+//! numbers are the same whatever the thread count. Inference ([`FastPlan::logits`]) runs fixed
+//! blocks of examples, each block one rayon task through every layer, keeping nothing for a
+//! backward pass. A one-hot input's first convolution, in training and inference, adds weight
+//! columns, not a product: one column per group of two or three taps from a table of their sums
+//! ([`TapTable`], built once per call, when it fits 128 KB), else one per base and tap
+//! ([`sparse_convolution`], also DeepLIFT's), a quarter of a dense product's work or less; its
+//! weight gradient is the transpose (or, when the output gradient is mostly zeros, as after a
+//! global max, a walk over its non-zero entries). These loops run as `pulp` kernels
+//! (`WithSimd`), compiled for AVX2 where the CPU has it although the workspace builds for
+//! baseline x86-64.
 //!
 //! **Dropout masks** come from the step's `dropout_seed`, not from burn's device stream: example
 //! `n` of a batch draws from ChaCha8 seeded with `dropout_seed` on stream `n`, first every
