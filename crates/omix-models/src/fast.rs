@@ -712,16 +712,16 @@ impl Network {
                 let (best_values, best) =
                     (&mut pooled[q * filters..(q + 1) * filters], &mut argmax[q * filters..(q + 1) * filters]);
                 let first = q * block.pool;
-                for ((value, index), v) in best_values.iter_mut().zip(best.iter_mut()).zip(&y[first * filters..]) {
-                    (*value, *index) = (v.max(0.0), first);
+                let window = &y[first * filters..(first + block.pool) * filters];
+                // The maxima first (a vectorised max), then the first position holding each,
+                // walking back with selects (the comparisons are data-dependent: no branches).
+                best_values.iter_mut().zip(window).for_each(|(value, v)| *value = v.max(0.0));
+                for row in window.chunks_exact(filters).skip(1) {
+                    best_values.iter_mut().zip(row).for_each(|(value, v)| *value = value.max(v.max(0.0)));
                 }
-                for position in first + 1..first + block.pool {
-                    let row = &y[position * filters..(position + 1) * filters];
-                    for ((value, index), v) in best_values.iter_mut().zip(best.iter_mut()).zip(row) {
-                        // The first maximum wins, as in burn.
-                        if v.max(0.0) > *value {
-                            (*value, *index) = (v.max(0.0), position);
-                        }
+                for (offset, row) in window.chunks_exact(filters).enumerate().rev() {
+                    for ((index, value), v) in best.iter_mut().zip(&*best_values).zip(row) {
+                        *index = if v.max(0.0) == *value { first + offset } else { *index };
                     }
                 }
             }
@@ -1010,10 +1010,12 @@ impl Network {
         }
         // The gradient goes to the argmax, if it was positive.
         let mut dz = vec![0.0f32; block.positions * filters];
-        for (slot, &position) in example.argmax[index].iter().enumerate() {
-            let f = slot % filters;
-            if y[position * filters + f] > 0.0 {
-                dz[position * filters + f] += example.delta[slot];
+        for (positions, delta) in example.argmax[index].chunks_exact(filters).zip(example.delta.chunks_exact(filters)) {
+            for (f, (&position, &d)) in positions.iter().zip(delta).enumerate() {
+                let at = position * filters + f;
+                if y[at] > 0.0 {
+                    dz[at] += d;
+                }
             }
         }
         example.delta = dz;
