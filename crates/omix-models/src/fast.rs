@@ -325,7 +325,7 @@ impl FastPlan {
     /// `None` when `model` is not the CNN the plan was made for.
     pub fn logits(&self, model: &Model, inputs: &[f32]) -> Option<Vec<f32>> {
         let (network, _) = self.network(model)?;
-        Some(network.infer(inputs))
+        Some(on_pool(|| network.infer(inputs)))
     }
 
     /// Weighted mean loss of a batch and the gradients of every parameter (training mode:
@@ -351,8 +351,11 @@ impl FastPlan {
         let mode = Mode::Training { dropout_seed };
         let dropout = network.host.dense_dropout > 0.0 || network.host.blocks.iter().any(|block| block.dropout > 0.0);
         let mut examples: Vec<Example> = (0..batch).map(|n| Example::new(mode, n, dropout)).collect();
-        let statistics = network.forward(inputs, mode, &mut examples);
-        let (total, gradients, norm_gradients) = network.backward(&mut examples, &statistics, targets, weights, loss);
+        let (statistics, (total, gradients, norm_gradients)) = on_pool(|| {
+            let statistics = network.forward(inputs, mode, &mut examples);
+            let backward = network.backward(&mut examples, &statistics, targets, weights, loss);
+            (statistics, backward)
+        });
 
         // The running statistics move as in burn's training forward pass.
         for ((block, host), statistics) in cnn.blocks().iter().zip(&network.host.blocks).zip(&statistics) {
@@ -398,6 +401,13 @@ impl FastPlan {
         }
         Some((total, params))
     }
+}
+
+/// `work` run on one of rayon's worker threads, so that the many parallel loops inside it start
+/// from a worker (a loop started from another thread hands its work to the pool and sleeps until
+/// it is done: a context switch per loop, a fifth of a small model's step).
+pub(crate) fn on_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| work())
 }
 
 /// Sum per-example partial sums `[filters]` in example order, in f64.
