@@ -241,19 +241,64 @@ pub(crate) fn filters_last(host: &HostCnn) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// `c ← c + aᵀ · b` for row-major `a [k, m]`, `b [k, n]` and `c [m, n]`: one product per fixed block of [`WEIGHT_ROWS`]
-/// rows of `c`, the blocks on rayon's pool (a weight gradient: `a` the layer's inputs, `b` its
-/// output gradients, `k` the examples or positions summed over).
+/// `c ← c + aᵀ · b` for row-major `a [k, m]`, `b [k, n]` and `c [m, n]`: one product per fixed
+/// block of [`WEIGHT_ROWS`] rows of `c`, the blocks on rayon's pool (a weight gradient: `a` the
+/// layer's inputs, `b` its output gradients, `k` the examples or positions summed over).
 pub(crate) fn transposed_product_by_rows(a: &[f32], b: &[f32], c: &mut [f32], (m, k, n): (usize, usize, usize)) {
-    if m == 0 || n == 0 || k == 0 {
+    let la = Layout::row_major(k, m).transposed();
+    product_by_row_blocks((a, la), (b, Layout::row_major(k, n)), c, true);
+}
+
+/// `c ← a · b` (`c ← c + a · b` when `accumulate`) for a row-major `c [m, n]` (`m` and `n` from
+/// the views): one product per fixed block of [`WEIGHT_ROWS`] rows of `c` (the matching rows of
+/// `a`), the blocks on rayon's pool. The blocks do not depend on the thread count, and each
+/// element is one product's sum over the whole inner dimension, so neither do the numbers.
+pub(crate) fn product_by_row_blocks(a: (&[f32], Layout), b: (&[f32], Layout), c: &mut [f32], accumulate: bool) {
+    let ((a, la), (b, lb)) = (a, b);
+    let (m, n) = (la.rows, lb.columns);
+    if m == 0 || n == 0 {
         return;
     }
     c[..m * n].par_chunks_mut(WEIGHT_ROWS * n).enumerate().for_each(|(block, c)| {
         let rows = c.len() / n;
-        let la = Layout { offset: block * WEIGHT_ROWS, rows, columns: k, row_stride: 1, column_stride: m };
-        crate::gemm::product((a, la), (b, Layout::row_major(k, n)), (c, Layout::row_major(rows, n)), true)
+        let la = Layout { offset: la.offset + block * WEIGHT_ROWS * la.row_stride, rows, ..la };
+        crate::gemm::product((a, la), (b, lb), (c, Layout::row_major(rows, n)), accumulate)
             .expect("buffers sized by the host description");
     });
+}
+
+/// [`product_by_row_blocks`] cut along the columns instead: one product per fixed block of
+/// [`WEIGHT_ROWS`] columns of `c` (the matching columns of `b`), each into a buffer of its own,
+/// copied into `c` (a product with few rows and many columns: a dense layer over a batch).
+pub(crate) fn product_by_column_blocks(a: (&[f32], Layout), b: (&[f32], Layout), c: &mut [f32], accumulate: bool) {
+    let ((a, la), (b, lb)) = (a, b);
+    let (m, n) = (la.rows, lb.columns);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let blocks: Vec<Vec<f32>> = (0..n.div_ceil(WEIGHT_ROWS))
+        .into_par_iter()
+        .map(|block| {
+            let first = block * WEIGHT_ROWS;
+            let columns = WEIGHT_ROWS.min(n - first);
+            let mut out = vec![0.0f32; m * columns];
+            if accumulate {
+                for (out, row) in out.chunks_exact_mut(columns).zip(c.chunks_exact(n)) {
+                    out.copy_from_slice(&row[first..first + columns]);
+                }
+            }
+            let lb = Layout { offset: lb.offset + first * lb.column_stride, columns, ..lb };
+            crate::gemm::product((a, la), (b, lb), (&mut out, Layout::row_major(m, columns)), accumulate)
+                .expect("buffers sized by the host description");
+            out
+        })
+        .collect();
+    for (block, out) in blocks.iter().enumerate() {
+        let (first, columns) = (block * WEIGHT_ROWS, out.len() / m);
+        for (row, out) in c.chunks_exact_mut(n).zip(out.chunks_exact(columns)) {
+            row[first..first + columns].copy_from_slice(out);
+        }
+    }
 }
 
 /// `c ← a · b + beta · c` (`beta` 0 or 1) for row-major `a [m, k]`, `b [k, n]`, `c [m, n]`; `transpose_a` reads
@@ -2091,6 +2136,38 @@ pub(crate) mod tests {
         assert_eq!(first, crate::FirstLayer::from_host(conv.clone()));
         assert_eq!(conv.bias.as_deref(), Some(&first.bias[..]));
         assert_eq!((first.scale, first.shift), (vec![1.0; 32], vec![0.0; 32]));
+        Ok(())
+    }
+
+    /// Products cut into fixed blocks of rows or of columns give the bits of one uncut product,
+    /// on any thread count.
+    #[test]
+    fn blocked_products_equal_one_product_on_any_thread_count() -> Result<(), Box<dyn std::error::Error>> {
+        let mut state = 11u64;
+        let mut random = |count: usize| -> Vec<f32> {
+            (0..count)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((state >> 33) % 2001) as f32 / 1000.0 - 1.0
+                })
+                .collect()
+        };
+        let (m, k, n) = (300, 70, 531);
+        let (a, b, start) = (random(m * k), random(k * n), random(m * n));
+        let (la, lb, lc) = (Layout::row_major(m, k), Layout::row_major(k, n), Layout::row_major(m, n));
+        for accumulate in [false, true] {
+            let mut reference = start.clone();
+            crate::gemm::product((&a, la), (&b, lb), (&mut reference, lc), accumulate)?;
+            for threads in [1, 2, 3, 8] {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+                let mut by_rows = start.clone();
+                pool.install(|| product_by_row_blocks((&a, la), (&b, lb), &mut by_rows, accumulate));
+                assert_eq!(by_rows, reference, "rows, {threads} threads, accumulate {accumulate}");
+                let mut by_columns = start.clone();
+                pool.install(|| product_by_column_blocks((&a, la), (&b, lb), &mut by_columns, accumulate));
+                assert_eq!(by_columns, reference, "columns, {threads} threads, accumulate {accumulate}");
+            }
+        }
         Ok(())
     }
 

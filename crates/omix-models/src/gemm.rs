@@ -75,6 +75,8 @@ impl Layout {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LayoutError(pub(crate) String);
 
+impl std::error::Error for LayoutError {}
+
 impl std::fmt::Display for LayoutError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

@@ -55,16 +55,15 @@ use burn::nn::activation::Activation;
 use burn::nn::{Linear, Lstm};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::Model;
 use crate::config::{GlobalPool, ModelError};
 use crate::fast::{
-    DENSE_BLOCK, Example, FastLoss, GRADIENT_CHUNK, Gradients, Mode, Network, filters_last, matmul, transpose,
-    transpose_conv,
+    DENSE_BLOCK, Example, FastLoss, GRADIENT_CHUNK, Gradients, Mode, Network, filters_last, matmul,
+    product_by_column_blocks, product_by_row_blocks, transpose, transpose_conv, transposed_product_by_rows,
 };
+use crate::gemm::Layout;
 use crate::host::{HostCnn, HostDense, Layer, block_lengths, host_blocks};
 use crate::rnn::{Readout, Recurrent};
 
@@ -558,12 +557,11 @@ impl RnnNetwork {
         let mut current = features;
         for spec in &self.dense {
             let mut y: Vec<f32> = spec.bias_or_zeros().iter().copied().cycle().take(bs * spec.outputs).collect();
-            product(
-                view(&current, bs, spec.inputs),
-                view(&spec.weights, spec.inputs, spec.outputs),
-                1.0,
-                view_mut(&mut y, bs, spec.outputs),
-                Axis(1),
+            product_by_column_blocks(
+                (&current, Layout::row_major(bs, spec.inputs)),
+                (&spec.weights, Layout::row_major(spec.inputs, spec.outputs)),
+                &mut y,
+                true,
             );
             if spec.relu {
                 y.iter_mut().for_each(|v| *v = v.max(0.0));
@@ -740,13 +738,7 @@ impl RnnNetwork {
             let x = &trace.dense_inputs[index];
             // Weights: xᵀ · delta, every example in one product.
             let mut gw = vec![0.0f32; spec.inputs * spec.outputs];
-            product(
-                view(x, bs, spec.inputs).reversed_axes(),
-                view(&delta, bs, spec.outputs),
-                0.0,
-                view_mut(&mut gw, spec.inputs, spec.outputs),
-                Axis(0),
-            );
+            transposed_product_by_rows(x, &delta, &mut gw, (spec.inputs, bs, spec.outputs));
             let mut gb = Vec::new();
             if spec.bias.is_some() {
                 gb = vec![0.0f32; spec.outputs];
@@ -756,12 +748,11 @@ impl RnnNetwork {
             }
             dense.push((gw, gb));
             let mut back = vec![0.0f32; bs * spec.inputs];
-            product(
-                view(&delta, bs, spec.outputs),
-                view(&spec.weights, spec.inputs, spec.outputs).reversed_axes(),
-                0.0,
-                view_mut(&mut back, bs, spec.inputs),
-                Axis(1),
+            product_by_column_blocks(
+                (&delta, Layout::row_major(bs, spec.outputs)),
+                (&spec.weights, Layout::row_major(spec.inputs, spec.outputs).transposed()),
+                &mut back,
+                false,
             );
             if index > 0 {
                 // The previous layer's ReLU and dropout: its output is this layer's input.
@@ -844,12 +835,11 @@ impl RnnNetwork {
             let mut dx = vec![0.0f32; rows * inputs];
             let mut gradients = Vec::with_capacity(results.len());
             for (d, (g, dz)) in results.into_iter().enumerate() {
-                product(
-                    view(&dz, rows, 4 * hidden),
-                    view(&directions[d].input_weights, inputs, 4 * hidden).reversed_axes(),
-                    if d == 0 { 0.0 } else { 1.0 },
-                    view_mut(&mut dx, rows, inputs),
-                    Axis(0),
+                product_by_row_blocks(
+                    (&dz, Layout::row_major(rows, 4 * hidden)),
+                    (&directions[d].input_weights, Layout::row_major(inputs, 4 * hidden).transposed()),
+                    &mut dx,
+                    d > 0,
                 );
                 gradients.push(g);
             }
@@ -933,44 +923,6 @@ impl RnnNetwork {
             bias.iter_mut().zip(r).for_each(|(a, d)| *a += d);
         }
         (LstmGradients { input_weights, hidden_weights, bias }, dz)
-    }
-}
-
-/// A row-major `[rows, columns]` view of `data`.
-fn view(data: &[f32], rows: usize, columns: usize) -> ArrayView2<'_, f32> {
-    // The shapes come from the host description, which checked that the layers fit; a buffer
-    // of another size is a bug of this module.
-    ArrayView2::from_shape((rows, columns), data).expect("buffer sized by the host description")
-}
-
-/// A row-major `[rows, columns]` mutable view of `data`.
-fn view_mut(data: &mut [f32], rows: usize, columns: usize) -> ArrayViewMut2<'_, f32> {
-    ArrayViewMut2::from_shape((rows, columns), data).expect("buffer sized by the host description")
-}
-
-/// Multiply-adds below which [`product`] runs as one call.
-const PARALLEL_PRODUCT: usize = 1 << 22;
-
-/// `c ← a · b + beta · c` (`beta` 0 or 1), `c` cut along `axis` into one piece per rayon thread,
-/// each piece one matrixmultiply call on the matching rows of `a` or columns of `b`.
-///
-/// Every element of `c` is still one dot product over the whole inner dimension, in the same
-/// order whatever piece holds it (matrixmultiply's kernel accumulates each element alone, and with
-/// `alpha` 1 and `beta` 0 or 1 its edge tiles add as its full tiles do), so the pieces change
-/// which thread computes an element, never its value.
-fn product(a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, mut c: ArrayViewMut2<f32>, axis: Axis) {
-    let (m, k) = a.dim();
-    let n = b.dim().1;
-    let length = c.len_of(axis);
-    let pieces = if m * k * n < PARALLEL_PRODUCT { 1 } else { rayon::current_num_threads().min(length) };
-    let size = length.div_ceil(pieces.max(1)).max(1);
-    let outputs: Vec<ArrayViewMut2<f32>> = c.axis_chunks_iter_mut(axis, size).collect();
-    if axis == Axis(0) {
-        let rows: Vec<ArrayView2<f32>> = a.axis_chunks_iter(axis, size).collect();
-        rows.into_par_iter().zip(outputs).for_each(|(a, mut c)| general_mat_mul(1.0, &a, &b, beta, &mut c));
-    } else {
-        let columns: Vec<ArrayView2<f32>> = b.axis_chunks_iter(axis, size).collect();
-        columns.into_par_iter().zip(outputs).for_each(|(b, mut c)| general_mat_mul(1.0, &a, &b, beta, &mut c));
     }
 }
 
@@ -1414,30 +1366,6 @@ mod tests {
         assert_eq!(one.1, two.1);
         let other = run(2, 8)?;
         assert_ne!(one.0.to_bits(), other.0.to_bits(), "another seed draws other masks");
-        Ok(())
-    }
-
-    /// A product cut into pieces along either axis gives the bits of one uncut product.
-    #[test]
-    fn cut_products_equal_uncut_ones() -> TestResult {
-        let mut stream = Stream(11);
-        let (m, k, n) = (37, 300, 501);
-        assert!(m * k * n >= PARALLEL_PRODUCT, "large enough to be cut");
-        let mut random =
-            |count: usize| -> Vec<f32> { (0..count).map(|_| (stream.next() % 2001) as f32 / 1000.0 - 1.0).collect() };
-        let (a, b, start) = (random(m * k), random(k * n), random(m * n));
-        for beta in [0.0, 1.0] {
-            let mut reference = start.clone();
-            general_mat_mul(1.0, &view(&a, m, k), &view(&b, k, n), beta, &mut view_mut(&mut reference, m, n));
-            for threads in [1, 2, 3, 8] {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-                for axis in [Axis(0), Axis(1)] {
-                    let mut c = start.clone();
-                    pool.install(|| product(view(&a, m, k), view(&b, k, n), beta, view_mut(&mut c, m, n), axis));
-                    assert_eq!(c, reference, "{threads} threads, {axis:?}, beta {beta}");
-                }
-            }
-        }
         Ok(())
     }
 
