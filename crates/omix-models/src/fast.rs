@@ -420,16 +420,9 @@ impl FastPlan {
         }
 
         let mut params = GradientsParams::new();
-        for ((block, (w, b)), norm_gradient) in network.host.blocks.iter().zip(gradients.conv).zip(norm_gradients) {
+        register_conv_gradients(&mut params, &network.host.blocks, gradients.conv, device);
+        for (block, norm_gradient) in network.host.blocks.iter().zip(norm_gradients) {
             let conv = &block.conv;
-            let w = transpose_conv(&w, conv.filters, conv.channels, conv.width, false);
-            params.register(
-                conv.weight_id,
-                Tensor::<3>::from_data(TensorData::new(w, [conv.filters, conv.channels, conv.width]), device),
-            );
-            if let Some(id) = conv.bias_id {
-                params.register(id, Tensor::<1>::from_data(TensorData::new(b, [conv.filters]), device));
-            }
             if let (Some(norm), Some((gamma, beta))) = (&conv.norm, norm_gradient) {
                 params.register(norm.gamma_id, Tensor::<1>::from_data(TensorData::new(gamma, [conv.filters]), device));
                 params.register(norm.beta_id, Tensor::<1>::from_data(TensorData::new(beta, [conv.filters]), device));
@@ -445,6 +438,27 @@ impl FastPlan {
             }
         }
         Some((total, params))
+    }
+}
+
+/// Hand each block's convolution gradients (weights in the kernels' layout, bias) to burn under
+/// the parameters' ids, the weights back in burn's `[filters][channels][width]`.
+pub(crate) fn register_conv_gradients(
+    params: &mut GradientsParams,
+    blocks: &[HostBlock],
+    gradients: Vec<(Vec<f32>, Vec<f32>)>,
+    device: &Device,
+) {
+    for (block, (w, b)) in blocks.iter().zip(gradients) {
+        let conv = &block.conv;
+        let w = transpose_conv(&w, conv.filters, conv.channels, conv.width, false);
+        params.register(
+            conv.weight_id,
+            Tensor::<3>::from_data(TensorData::new(w, [conv.filters, conv.channels, conv.width]), device),
+        );
+        if let Some(id) = conv.bias_id {
+            params.register(id, Tensor::<1>::from_data(TensorData::new(b, [conv.filters]), device));
+        }
     }
 }
 

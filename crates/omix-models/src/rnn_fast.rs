@@ -29,16 +29,16 @@
 //! to first and writes its state at each step's own position, as burn's `BiLstm` does. The two
 //! directions of a layer are independent and run as two rayon tasks (`rayon::join`). The dense
 //! layers, forward and backward (weights `xᵀ · delta` with the whole batch as the inner
-//! dimension), are one product each, cut into one piece of the output per thread.
+//! dimension), are one product each, cut into fixed blocks of the output's rows or columns on
+//! rayon's pool ([`crate::fast`]'s `product_by_row_blocks`, `product_by_column_blocks`).
 //!
 //! **Determinism.** No sum is ever split by the thread count: every weight gradient is one
 //! product over the whole batch (each element one dot product, in a fixed order), the bias
 //! gradients and the loss are summed in example order, the input gradients of the two directions
 //! are added in direction order, and the front end runs on [`crate::FastPlan`]'s fixed
-//! partitions. Cutting a product's output into pieces (`product`) changes which thread computes
-//! an element, never how: matrixmultiply computes every element of its output alone, by the same
-//! operations wherever it lies (tested on cut and uncut products). The numbers are the same
-//! whatever the thread count.
+//! partitions. A product's output is cut into fixed blocks, whatever the thread count, so the
+//! numbers are the same on any thread count (the blocks even give one uncut product's bits,
+//! tested).
 //!
 //! **Dropout masks** come from the step's `dropout_seed`, as in [`crate::FastPlan`]: example
 //! `n` of a batch draws from ChaCha8 seeded with `dropout_seed` on stream `n`, first every
@@ -60,8 +60,8 @@ use rayon::prelude::*;
 use crate::Model;
 use crate::config::{GlobalPool, ModelError};
 use crate::fast::{
-    DENSE_BLOCK, Example, FastLoss, GRADIENT_CHUNK, Gradients, Mode, Network, filters_last, matmul,
-    product_by_column_blocks, product_by_row_blocks, transpose, transpose_conv, transposed_product_by_rows,
+    DENSE_BLOCK, Example, FastLoss, GRADIENT_CHUNK, Gradients, Mode, Network, filters_last, matmul, on_pool,
+    product_by_column_blocks, product_by_row_blocks, register_conv_gradients, transpose, transposed_product_by_rows,
 };
 use crate::gemm::Layout;
 use crate::host::{HostCnn, HostDense, Layer, block_lengths, host_blocks};
@@ -371,12 +371,15 @@ impl RnnPlan {
         let size = (self.channels * self.length).max(1);
         let count = inputs.len() / size;
         let mut logits = Vec::with_capacity(count * network.outputs());
-        for chunk in inputs[..count * size].chunks(INFERENCE_CHUNK * size) {
-            let mode = Mode::Training { dropout_seed: 0 };
-            let mut examples: Vec<Example> = (0..chunk.len() / size).map(|n| Example::new(mode, n, false)).collect();
-            network.forward(chunk, &mut examples);
-            examples.iter().for_each(|example| logits.extend_from_slice(&example.logits));
-        }
+        on_pool(|| {
+            for chunk in inputs[..count * size].chunks(INFERENCE_CHUNK * size) {
+                let mode = Mode::Training { dropout_seed: 0 };
+                let mut examples: Vec<Example> =
+                    (0..chunk.len() / size).map(|n| Example::new(mode, n, false)).collect();
+                network.forward(chunk, &mut examples);
+                examples.iter().for_each(|example| logits.extend_from_slice(&example.logits));
+            }
+        });
         Some(logits)
     }
 
@@ -397,21 +400,13 @@ impl RnnPlan {
         device: &Device,
     ) -> Option<(f64, GradientsParams)> {
         let network = self.network(model)?;
-        let (mut examples, traces) = network.training_forward(inputs, weights.len(), dropout_seed);
-        let (total, front, gradients) = network.backward(&mut examples, &traces, targets, weights, loss);
+        let (total, front, gradients) = on_pool(|| {
+            let (mut examples, traces) = network.training_forward(inputs, weights.len(), dropout_seed);
+            network.backward(&mut examples, &traces, targets, weights, loss)
+        });
 
         let mut params = GradientsParams::new();
-        for (block, (w, b)) in network.front.host.blocks.iter().zip(front.conv) {
-            let conv = &block.conv;
-            let w = transpose_conv(&w, conv.filters, conv.channels, conv.width, false);
-            params.register(
-                conv.weight_id,
-                Tensor::<3>::from_data(TensorData::new(w, [conv.filters, conv.channels, conv.width]), device),
-            );
-            if let Some(id) = conv.bias_id {
-                params.register(id, Tensor::<1>::from_data(TensorData::new(b, [conv.filters]), device));
-            }
-        }
+        register_conv_gradients(&mut params, &network.front.host.blocks, front.conv, device);
         let hidden = network.hidden;
         let width = 4 * hidden;
         // Columns `[k·hidden, (k+1)·hidden)` of a packed `[rows][4·hidden]` matrix.
