@@ -33,6 +33,13 @@ const ASSUMED_ITERATIONS: f64 = 100.0;
 /// ones (rounding leaves about 1e-13 of it for an exact duplicate).
 const DEPENDENT_PIVOT: f64 = 1e-9;
 
+/// The most memory, in bytes, the Gram route may add to a fit on `rows` examples of `width`
+/// features (0 when [`GramFactor::preferred`] can never choose it): the `n × n` factor in f64
+/// and its f32 copy, formed while the column design is still held.
+pub fn gram_route_bytes(rows: usize, width: usize) -> u128 {
+    if (2..=MAX_GRAM_ROWS).contains(&rows) && width > rows { 12 * (rows as u128).pow(2) } else { 0 }
+}
+
 /// The Cholesky factor of a design's Gram matrix, ready to serve as the design of the
 /// equivalent `n`-column problem.
 pub(crate) struct GramFactor {
@@ -199,6 +206,16 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The memory the Gram route may add: the factor twice over (f64 and f32) where the route
+    /// can be chosen, nothing where it cannot.
+    #[test]
+    fn the_gram_route_counts_its_factor_where_it_may_be_chosen() {
+        assert_eq!(gram_route_bytes(10_000, 16_384), 1_200_000_000);
+        assert_eq!(gram_route_bytes(10_001, 16_384), 0, "more rows than the route takes");
+        assert_eq!(gram_route_bytes(5_000, 5_000), 0, "a design no wider than tall stays on its columns");
+        assert_eq!(gram_route_bytes(1, 100), 0);
+    }
 
     #[test]
     fn the_factor_reproduces_a_singular_gram_matrix() {

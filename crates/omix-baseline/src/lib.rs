@@ -70,6 +70,7 @@ pub use bootstrap::{BootstrapInterval, paired_bootstrap};
 pub use comparison::{CONFIDENCE, Comparison, RESAMPLES, compare};
 pub use embedding::{EmbeddingScore, score_embedding};
 pub use error::BaselineError;
+pub use gram::gram_route_bytes;
 pub use knn::{KnnReport, Metric, knn_accuracy_with_folds, knn_cv_accuracy, stratified_folds};
 pub use logistic::{
     DEFAULT_C_GRID, Design, Examples, LogisticConfig, LogisticRegression, ModelKind, SolverReport, Targets,

@@ -346,11 +346,13 @@ pub fn fit_baseline(
         gkm_applies(dataset, pipeline, objective)
             .map_err(|message| TrainError::Config { field: "baseline.kind", message })?;
         let (featurizer, described) = gkm_featurizer(choice, dataset, both_strands)?;
-        // The training rows, plus L-BFGS's history for each C fitted side by side.
+        // The training rows, plus L-BFGS's history for each C fitted side by side, plus the
+        // factor of the rows' Gram matrix when the fit may go through it (n ≤ 10,000 rows).
         let needed = match &featurizer {
             Featurizer::Gkm(gkm) => {
                 gkm.matrix_bytes(train.iter().map(|&i| dataset.examples[i].sequence.as_slice()))
                     + (DEFAULT_C_GRID.len() * gkm.dimension() * schema.outputs() * 8 * 24) as u128
+                    + omix_baseline::gram_route_bytes(train.len(), gkm.dimension())
             }
             _ => 0,
         };
