@@ -10,8 +10,8 @@
 //! the running statistics, folded), ReLU, max pooling, dropout after a block and after each hidden
 //! dense layer, every global reduction (flatten, max, mean, max and mean), dense layers.
 //!
-//! The kernel runs layer by layer over the batch, each layer one example per rayon task: a
-//! batch-norm needs the whole batch's statistics before any example can go on. Every product is
+//! The kernel runs layer by layer over the batch, each layer one example (or one fixed block of
+//! examples, for the products) per rayon task: a batch-norm needs the whole batch's statistics before any example can go on. Every product is
 //! the gemm crate's ([`crate::gemm::product`]: SIMD kernels, AVX2/FMA chosen at run time, on the
 //! calling thread; ~1.4× matrixmultiply's throughput on these shapes). Convolution weights are
 //! kept tap-major, `[width][channels][filters]`, so an im2col row holds each tap's channels as one
@@ -19,15 +19,19 @@
 //! stacked im2col matrices of a fixed block of [`DENSE_BLOCK`] examples with the weights
 //! (`[examples·positions, width·channels] · [width·channels, filters]`, the im2col matrix in a
 //! per-thread buffer kept between calls), its input gradient the same product transposed, a
-//! dense layer likewise (`[examples, inputs] · [inputs, outputs]`). A weight gradient is one
-//! product over the whole batch (`inputsᵀ · output gradients`) per fixed block of [`WEIGHT_ROWS`]
-//! weight rows, the blocks on rayon's pool; the loss is summed over fixed chunks of examples and
+//! dense layer likewise (`[examples, inputs] · [inputs, outputs]`). A weight gradient goes into
+//! one gradient set for the whole batch: a dense layer's is one product over the batch
+//! (`inputsᵀ · output gradients`), a convolution's one per block of [`DENSE_BLOCK`] examples,
+//! added in block order, each cut into fixed blocks of [`WEIGHT_ROWS`] weight rows on rayon's
+//! pool (a one-hot first layer's: partial sums over fixed chunks of [`GRADIENT_CHUNK`]
+//! examples, added in order); the loss is summed over fixed chunks of examples and
 //! the chunks' sums added in order, and batch statistics example by example in order, so the
 //! numbers are the same whatever the thread count. Inference ([`FastPlan::logits`]) runs fixed
 //! blocks of examples, each block one rayon task through every layer, keeping nothing for a
 //! backward pass. A one-hot input's first convolution, in training and inference, adds weight
 //! columns, not a product: one column per group of two or three taps from a table of their sums
-//! ([`TapTable`], built once per call, when it fits 128 KB), else one per base and tap
+//! ([`TapTable`], built once per inference call or per block of training examples, when it fits
+//! 128 KB), else one per base and tap
 //! ([`sparse_convolution`], also DeepLIFT's), a quarter of a dense product's work or less; its
 //! weight gradient is the transpose (or, when the output gradient is mostly zeros, as after a
 //! global max, a walk over its non-zero entries). These loops run as `pulp` kernels
@@ -106,18 +110,6 @@ pub(crate) struct Network {
 pub(crate) struct Gradients {
     pub(crate) conv: Vec<(Vec<f32>, Vec<f32>)>,
     dense: Vec<(Vec<f32>, Vec<f32>)>,
-}
-
-impl Gradients {
-    /// Add `other` element by element.
-    pub(crate) fn add(&mut self, other: &Gradients) {
-        for ((wa, ba), (wb, bb)) in
-            self.conv.iter_mut().chain(self.dense.iter_mut()).zip(other.conv.iter().chain(other.dense.iter()))
-        {
-            wa.iter_mut().zip(wb).for_each(|(a, b)| *a += b);
-            ba.iter_mut().zip(bb).for_each(|(a, b)| *a += b);
-        }
-    }
 }
 
 /// Whether a pass trains (batch statistics, dropout with masks from the seed) or infers.
@@ -545,7 +537,7 @@ impl Network {
 
     /// Logits `[batch, outputs]` in inference mode (folded batch-norm, no dropout), each fixed
     /// block of [`DENSE_BLOCK`] examples one rayon task that runs every layer over the whole
-    /// block as one matrix (a one-hot first layer by [`sparse_convolution`]), without the
+    /// block as one matrix (a one-hot first layer by [`TapTable`] or [`sparse_convolution`]), without the
     /// per-example records that only the backward pass reads.
     fn infer(&self, inputs: &[f32]) -> Vec<f32> {
         let size = (self.host.channels * self.host.length).max(1);
@@ -2153,8 +2145,9 @@ pub(crate) mod tests {
         Ok(())
     }
 
-    /// Products cut into fixed blocks of rows or of columns give the bits of one uncut product,
-    /// on any thread count.
+    /// Products cut into fixed blocks of rows or of columns give the same bits on any thread
+    /// count (here also those of one uncut product; gemm may block a small piece differently
+    /// when the inner dimension passes 512, so that is not promised in general).
     #[test]
     fn blocked_products_equal_one_product_on_any_thread_count() -> Result<(), Box<dyn std::error::Error>> {
         let mut state = 11u64;

@@ -37,8 +37,7 @@
 //! gradients and the loss are summed in example order, the input gradients of the two directions
 //! are added in direction order, and the front end runs on [`crate::FastPlan`]'s fixed
 //! partitions. A product's output is cut into fixed blocks, whatever the thread count, so the
-//! numbers are the same on any thread count (the blocks even give one uncut product's bits,
-//! tested).
+//! numbers are the same on any thread count (tested).
 //!
 //! **Dropout masks** come from the step's `dropout_seed`, as in [`crate::FastPlan`]: example
 //! `n` of a batch draws from ChaCha8 seeded with `dropout_seed` on stream `n`, first every
@@ -60,8 +59,8 @@ use rayon::prelude::*;
 use crate::Model;
 use crate::config::{GlobalPool, ModelError};
 use crate::fast::{
-    DENSE_BLOCK, Example, FastLoss, GRADIENT_CHUNK, Gradients, Mode, Network, filters_last, matmul, on_pool,
-    product_by_column_blocks, product_by_row_blocks, register_conv_gradients, transpose, transposed_product_by_rows,
+    DENSE_BLOCK, Example, FastLoss, Gradients, Mode, Network, filters_last, matmul, on_pool, product_by_column_blocks,
+    product_by_row_blocks, register_conv_gradients, transpose, transposed_product_by_rows,
 };
 use crate::gemm::Layout;
 use crate::host::{HostCnn, HostDense, Layer, block_lengths, host_blocks};
@@ -698,25 +697,16 @@ impl RnnNetwork {
         let total = losses.iter().sum();
         let gradients = self.backward_batch(examples, trace);
         // The front end, as [`crate::FastPlan`] runs it.
-        let mut chunks: Vec<Gradients> =
-            (0..batch.div_ceil(GRADIENT_CHUNK)).map(|_| self.front.zero_gradients()).collect();
+        let mut front = self.front.zero_gradients();
         for index in (0..self.front.host.blocks.len()).rev() {
             let block = &self.front.host.blocks[index];
             examples.par_iter_mut().for_each(|example| Network::backward_activation(block, index, example));
-            examples
-                .par_chunks_mut(GRADIENT_CHUNK)
-                .zip(chunks.par_iter_mut())
-                .for_each(|(examples, gradients)| self.front.convolution_weight_gradients(index, examples, gradients));
+            self.front.convolution_weight_gradients(index, examples, &mut front);
             if index > 0 {
                 examples
                     .par_chunks_mut(DENSE_BLOCK)
                     .for_each(|examples| self.front.convolution_input_gradients(index, examples));
             }
-        }
-        let mut chunks = chunks.into_iter();
-        let mut front = chunks.next().unwrap_or_else(|| self.front.zero_gradients());
-        for g in chunks {
-            front.add(&g);
         }
         (total, front, gradients)
     }
