@@ -166,10 +166,23 @@ mod tests {
             let (m, k, n) = (1 + next(40), next(40), 1 + next(40));
             let pad = next(4);
             let (ta, tb, tc, accumulate) = (next(2) == 1, next(2) == 1, next(2) == 1, round % 2 == 1);
-            let a: Vec<f32> = (0..m * k).map(|_| next(19) as f32 - 9.0).collect();
-            let b: Vec<f32> = (0..k * n).map(|_| next(17) as f32 - 8.0).collect();
-            let la = if ta { Layout::row_major(k, m).transposed() } else { Layout::row_major(m, k) };
-            let lb = if tb { Layout::row_major(n, k).transposed() } else { Layout::row_major(k, n) };
+            // The operands sit at an offset with padded rows, NaN everywhere outside their views:
+            // a product that used a value it was not given would show it.
+            let mut operand = |rows: usize, columns: usize, transpose: bool, spread: usize| {
+                let (stored_rows, stored_columns) = if transpose { (columns, rows) } else { (rows, columns) };
+                let (offset, stride) = (next(3), stored_columns + next(3));
+                let mut values = vec![f32::NAN; offset + stored_rows * stride + next(3)];
+                for r in 0..stored_rows {
+                    for c in 0..stored_columns {
+                        values[offset + r * stride + c] = next(spread) as f32 - (spread / 2) as f32;
+                    }
+                }
+                let stored =
+                    Layout { offset, rows: stored_rows, columns: stored_columns, row_stride: stride, column_stride: 1 };
+                (values, if transpose { stored.transposed() } else { stored })
+            };
+            let (a, la) = operand(m, k, ta, 19);
+            let (b, lb) = operand(k, n, tb, 17);
             let offset = next(3);
             let lc = if tc {
                 Layout { offset, rows: m, columns: n, row_stride: 1, column_stride: m + pad }
