@@ -502,14 +502,7 @@ impl Network {
         let block_size = channels * length;
         examples.par_iter_mut().enumerate().for_each(|(n, example)| {
             // The input arrives channel-major [C, L]; store it position-major [L, C].
-            let input = &inputs[n * block_size..(n + 1) * block_size];
-            let mut first = vec![0.0f32; block_size];
-            for c in 0..channels {
-                for i in 0..length {
-                    first[i * channels + c] = input[c * length + i];
-                }
-            }
-            example.activations.push(first);
+            example.activations.push(transpose(&inputs[n * block_size..(n + 1) * block_size], channels, length));
         });
         let mut all_statistics = Vec::with_capacity(self.host.blocks.len());
         for (index, block) in self.host.blocks.iter().enumerate() {
@@ -995,15 +988,7 @@ impl Network {
             if index > 0 && self.host.dense[index - 1].relu {
                 // ReLU (and dropout) of the previous dense layer: its output is this layer's
                 // input, positive exactly where both let the gradient through.
-                let x = &example.dense_inputs[index];
-                let mask = &example.dense_masks[index - 1];
-                for (i, (d, v)) in back.iter_mut().zip(x).enumerate() {
-                    if *v <= 0.0 {
-                        *d = 0.0
-                    } else if !mask.is_empty() {
-                        *d *= mask[i];
-                    }
-                }
+                relu_dropout_backward(&mut back, &example.dense_inputs[index], &example.dense_masks[index - 1]);
             }
             example.delta = back;
         }
@@ -1247,6 +1232,19 @@ pub(crate) fn transpose(values: &[f32], rows: usize, columns: usize) -> Vec<f32>
         }
     }
     out
+}
+
+/// Back through a ReLU and the dropout after it: `delta` (the gradient of their output, which is
+/// `output`) is zeroed where the ReLU was not positive and scaled by the dropout `mask` (empty
+/// without dropout) elsewhere.
+pub(crate) fn relu_dropout_backward(delta: &mut [f32], output: &[f32], mask: &[f32]) {
+    for (i, (d, v)) in delta.iter_mut().zip(output).enumerate() {
+        if *v <= 0.0 {
+            *d = 0.0;
+        } else if !mask.is_empty() {
+            *d *= mask[i];
+        }
+    }
 }
 
 /// Inputs with at most this many channels (one-hot sequences) are convolved by

@@ -60,7 +60,7 @@ use crate::Model;
 use crate::config::{GlobalPool, ModelError};
 use crate::fast::{
     DENSE_BLOCK, Example, FastLoss, Gradients, Mode, Network, filters_last, matmul, on_pool, product_by_column_blocks,
-    product_by_row_blocks, register_conv_gradients, transpose, transposed_product_by_rows,
+    product_by_row_blocks, register_conv_gradients, relu_dropout_backward, transpose, transposed_product_by_rows,
 };
 use crate::gemm::Layout;
 use crate::host::{HostCnn, HostDense, Layer, block_lengths, host_blocks};
@@ -741,14 +741,7 @@ impl RnnNetwork {
             );
             if index > 0 {
                 // The previous layer's ReLU and dropout: its output is this layer's input.
-                let mask = &trace.dense_masks[index - 1];
-                for (i, (d, v)) in back.iter_mut().zip(x).enumerate() {
-                    if *v <= 0.0 {
-                        *d = 0.0;
-                    } else if !mask.is_empty() {
-                        *d *= mask[i];
-                    }
-                }
+                relu_dropout_backward(&mut back, x, &trace.dense_masks[index - 1]);
             }
             delta = back;
         }
